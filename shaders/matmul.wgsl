@@ -1,0 +1,190 @@
+// Tiled matmul with a fused epilogue.
+//   out[b] = act(A[b] · B[b] + bias) + residual[b]
+// A is [M, K]; B is [K, N], or [N, K] when TRANS_B (weights stored transposed, as nn.Linear does).
+// Each workgroup computes a TILE_M × TILE_N tile of out, staging TILE_K-deep slices of A and B in
+// workgroup memory; each thread accumulates a 4×4 register block (4 rows × one vec4 of columns).
+// Entry points:
+//   main      any M, K, N: scalar loads with bounds checks on every edge
+//   main_vec4 K % 4 == 0 and N % 4 == 0: vec4 loads and stores
+// Bindings (same numbers in both entries): 0 params, 1 A, 2 B, 3 bias [N], 4 residual (shape of out),
+// 5 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
+
+override WG_X: u32 = 16;        // threads along N; TILE_N = 4 * WG_X
+override WG_Y: u32 = 16;        // threads along M; TILE_M = 4 * WG_Y
+override TILE_K: u32 = 16;      // depth of one staged slice; a multiple of 4
+override TRANS_B: bool = false;
+override HAS_BIAS: bool = false;
+override ACT: u32 = 0;          // 0: identity, 1: GELU (tanh approximation, as GPT-2)
+override HAS_RESIDUAL: bool = false;
+
+override TILE_M: u32 = 4u * WG_Y;  // derived; not meant to be set
+override TILE_N: u32 = 4u * WG_X;  // derived; not meant to be set
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  batch_stride_a: u32,   // elements between batches of A (0: A shared by every batch)
+  batch_stride_b: u32,   // elements between batches of B (0: weights shared by every batch)
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> residual: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+@group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> bias4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> residual4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> out4: array<vec4<f32>>;
+
+// As[k][m / 4] holds A^T for the slice: a vec4 is four consecutive rows at one k.
+var<workgroup> As: array<vec4<f32>, TILE_K * TILE_M / 4u>;
+// Bs[k][n / 4]: a vec4 is four consecutive columns at one k.
+var<workgroup> Bs: array<vec4<f32>, TILE_K * TILE_N / 4u>;
+
+fn gelu(x: vec4<f32>) -> vec4<f32> {
+  // Clamping the tanh argument keeps large |x| from overflowing exp inside tanh (tanh(15) == 1 in f32).
+  let inner = clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), vec4(-15.0), vec4(15.0));
+  return 0.5 * x * (1.0 + tanh(inner));
+}
+
+// Multiplies the staged slices into the thread's 4×4 accumulator block.
+fn accumulate(acc: ptr<function, array<vec4<f32>, 4>>, tx: u32, ty: u32) {
+  for (var k = 0u; k < TILE_K; k++) {
+    let av = As[k * (TILE_M / 4u) + ty];
+    let bv = Bs[k * (TILE_N / 4u) + tx];
+    (*acc)[0] = fma(vec4(av.x), bv, (*acc)[0]);
+    (*acc)[1] = fma(vec4(av.y), bv, (*acc)[1]);
+    (*acc)[2] = fma(vec4(av.z), bv, (*acc)[2]);
+    (*acc)[3] = fma(vec4(av.w), bv, (*acc)[3]);
+  }
+}
+
+fn store_a(m: u32, k: u32, v: f32) {
+  As[k * (TILE_M / 4u) + m / 4u][m % 4u] = v;
+}
+
+fn store_b(k: u32, n: u32, v: f32) {
+  Bs[k * (TILE_N / 4u) + n / 4u][n % 4u] = v;
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) tid: u32) {
+  let M = params.M;
+  let N = params.N;
+  let K = params.K;
+  let row0 = wid.y * TILE_M;
+  let col0 = wid.x * TILE_N;
+  let a_off = wid.z * params.batch_stride_a;
+  let b_off = wid.z * params.batch_stride_b;
+  let c_off = wid.z * M * N;
+  var acc: array<vec4<f32>, 4>;
+  let threads = WG_X * WG_Y;
+  for (var k0 = 0u; k0 < K; k0 += TILE_K) {
+    for (var i = tid; i < TILE_M * TILE_K; i += threads) {
+      let m = i / TILE_K;
+      let k = i % TILE_K;
+      var v = 0.0;
+      if (row0 + m < M && k0 + k < K) { v = a[a_off + (row0 + m) * K + k0 + k]; }
+      store_a(m, k, v);
+    }
+    for (var i = tid; i < TILE_N * TILE_K; i += threads) {
+      var n: u32;
+      var k: u32;
+      var idx: u32;
+      if (TRANS_B) { n = i / TILE_K; k = i % TILE_K; idx = (col0 + n) * K + k0 + k; }
+      else { k = i / TILE_N; n = i % TILE_N; idx = (k0 + k) * N + col0 + n; }
+      var v = 0.0;
+      if (col0 + n < N && k0 + k < K) { v = b[b_off + idx]; }
+      store_b(k, n, v);
+    }
+    workgroupBarrier();
+    accumulate(&acc, lid.x, lid.y);
+    workgroupBarrier();
+  }
+  let col = col0 + lid.x * 4u;
+  var bv = vec4(0.0);
+  if (HAS_BIAS) {
+    for (var j = 0u; j < 4u; j++) { if (col + j < N) { bv[j] = bias[col + j]; } }
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let row = row0 + lid.y * 4u + i;
+    if (row >= M) { break; }
+    var v = acc[i] + bv;
+    if (ACT == 1u) { v = gelu(v); }
+    for (var j = 0u; j < 4u; j++) {
+      if (col + j < N) {
+        let o = c_off + row * N + col + j;
+        var r = v[j];
+        if (HAS_RESIDUAL) { r += residual[o]; }
+        out[o] = r;
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+             @builtin(local_invocation_index) tid: u32) {
+  let M = params.M;
+  let N = params.N;
+  let K = params.K;
+  let row0 = wid.y * TILE_M;
+  let col0 = wid.x * TILE_N;
+  let a_off = wid.z * params.batch_stride_a / 4u;
+  let b_off = wid.z * params.batch_stride_b / 4u;
+  let c_off = wid.z * M * N / 4u;
+  var acc: array<vec4<f32>, 4>;
+  let threads = WG_X * WG_Y;
+  for (var k0 = 0u; k0 < K; k0 += TILE_K) {
+    // A slice: TILE_M rows × TILE_K / 4 vec4 along K, transposed into As.
+    for (var i = tid; i < TILE_M * TILE_K / 4u; i += threads) {
+      let m = i / (TILE_K / 4u);
+      let k = (i % (TILE_K / 4u)) * 4u;
+      var v = vec4(0.0);
+      if (row0 + m < M && k0 + k < K) { v = a4[a_off + ((row0 + m) * K + k0 + k) / 4u]; }
+      for (var j = 0u; j < 4u; j++) { store_a(m, k + j, v[j]); }
+    }
+    if (TRANS_B) {
+      // B is [N, K]: vec4 along K, transposed into Bs.
+      for (var i = tid; i < TILE_N * TILE_K / 4u; i += threads) {
+        let n = i / (TILE_K / 4u);
+        let k = (i % (TILE_K / 4u)) * 4u;
+        var v = vec4(0.0);
+        if (col0 + n < N && k0 + k < K) { v = b4[b_off + ((col0 + n) * K + k0 + k) / 4u]; }
+        for (var j = 0u; j < 4u; j++) { store_b(k + j, n, v[j]); }
+      }
+    } else {
+      // B is [K, N]: vec4 along N, copied straight into Bs.
+      for (var i = tid; i < TILE_K * TILE_N / 4u; i += threads) {
+        let k = i / (TILE_N / 4u);
+        let n4 = i % (TILE_N / 4u);
+        var v = vec4(0.0);
+        if (k0 + k < K && col0 + n4 * 4u < N) { v = b4[b_off + ((k0 + k) * N + col0) / 4u + n4]; }
+        Bs[k * (TILE_N / 4u) + n4] = v;
+      }
+    }
+    workgroupBarrier();
+    accumulate(&acc, lid.x, lid.y);
+    workgroupBarrier();
+  }
+  let col = col0 + lid.x * 4u;
+  if (col >= N) { return; }
+  var bv = vec4(0.0);
+  if (HAS_BIAS) { bv = bias4[col / 4u]; }
+  for (var i = 0u; i < 4u; i++) {
+    let row = row0 + lid.y * 4u + i;
+    if (row >= M) { break; }
+    var v = acc[i] + bv;
+    if (ACT == 1u) { v = gelu(v); }
+    let o = c_off + (row * N + col) / 4u;
+    if (HAS_RESIDUAL) { v += residual4[o]; }
+    out4[o] = v;
+  }
+}

@@ -1,0 +1,292 @@
+// The engine owns (or borrows) a GPUDevice: adapter acquisition, limits and features, error scopes,
+// device-lost detection, the buffer pool, the pipeline cache and GPU memory accounting.
+import { BufferPool } from './buffer-pool';
+import { ConstantStore } from './constants';
+import { DeviceLostError, GPUOpError, LimitError, ShapeError, formatShape } from './errors';
+import { PipelineCache } from './pipeline-cache';
+import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../tensor';
+import { Graph } from '../graph/graph';
+import type { TuningTable } from '../ops/types';
+
+export interface EngineOptions {
+  /** A GPU object: `navigator.gpu` (the default in browsers and workers) or Dawn's `create([...])` in Node. */
+  gpu?: GPU;
+  /** A device the host app already owns. The engine never destroys it. */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+  /** Tile configurations measured by the autotuner for this adapter. */
+  tuning?: TuningTable;
+  label?: string;
+}
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+}
+
+export interface EngineFeatures {
+  subgroups: boolean;
+  shaderF16: boolean;
+  timestampQuery: boolean;
+}
+
+export interface DeviceLostInfo {
+  reason: string;
+  message: string;
+}
+
+export interface EngineStats {
+  buffersCreated: number;
+  pipelinesCreated: number;
+  bindGroupsCreated: number;
+  shaderModulesCreated: number;
+}
+
+/** Limits requested at the adapter's maximum: large models need big bindings and buffers. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+const WANTED_FEATURES: GPUFeatureName[] = ['subgroups' as GPUFeatureName, 'shader-f16', 'timestamp-query'];
+
+// Usage and map-mode flags spelled as numbers: in Node, Dawn's GPUBufferUsage global may not be installed.
+const MAP_READ = 0x0001;
+const COPY_SRC = 0x0004;
+const COPY_DST = 0x0008;
+const STORAGE = 0x0080;
+const MAP_MODE_READ = 0x0001;
+export const TENSOR_USAGE = STORAGE | COPY_SRC | COPY_DST;
+
+export class Engine {
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly constants: ConstantStore;
+  readonly stats: EngineStats = { buffersCreated: 0, pipelinesCreated: 0, bindGroupsCreated: 0, shaderModulesCreated: 0 };
+  /** Resolves when the device is lost (including after dispose() of an owned device). */
+  readonly lost: Promise<DeviceLostInfo>;
+  readonly features: EngineFeatures;
+  readonly tuning: TuningTable;
+  private lostInfo: DeviceLostInfo | null = null;
+  private disposed = false;
+  private liveBuffers = new Map<GPUBuffer, number>();
+  private allocatedBytes = 0;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterSummary,
+    private readonly ownsDevice: boolean,
+    readonly label: string,
+    tuning: TuningTable | undefined,
+  ) {
+    const f = device.features;
+    this.features = { subgroups: f.has('subgroups'), shaderF16: f.has('shader-f16'), timestampQuery: f.has('timestamp-query') };
+    this.tuning = tuning ?? {};
+    this.pool = new BufferPool({ create: (d) => this.createBuffer(d) });
+    this.pipelines = new PipelineCache(this);
+    this.constants = new ConstantStore(this);
+    this.lost = device.lost.then((info) => {
+      this.lostInfo = { reason: String(info.reason), message: info.message };
+      return this.lostInfo;
+    });
+  }
+
+  /**
+   * Acquires a device: the one given, or a new one from `gpu` (default `navigator.gpu`), asking the
+   * adapter for its largest storage-binding, buffer and workgroup limits.
+   */
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    const label = options.label ?? 'webgpu-nlp';
+    if (options.device) {
+      const d = options.device;
+      const info = (d as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+      return new Engine(d, summarize(info), false, label, options.tuning);
+    }
+    const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
+    if (!gpu) {
+      throw new Error(
+        'WebGPU is not available: navigator.gpu is undefined. In Chrome, use version 113 or later (on Linux start it with ' +
+          '--enable-unsafe-webgpu --enable-features=Vulkan); in Node, pass Dawn\'s GPU object: ' +
+          "Engine.create({ gpu: create(['backend=vulkan']) }) from the 'webgpu' npm package.",
+      );
+    }
+    const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
+    if (!adapter) {
+      throw new Error(
+        'WebGPU: no adapter found. On a machine without a GPU, install a Vulkan software driver: as root run ' +
+          '`apt-get install -y chromium` (it ships SwiftShader) and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json ' +
+          'LD_LIBRARY_PATH=/usr/lib/chromium (the test and bench scripts do this for you).',
+      );
+    }
+    const requiredLimits: Record<string, number> = {};
+    for (const name of WANTED_LIMITS) {
+      const v = (adapter.limits as unknown as Record<string, number>)[name];
+      if (typeof v === 'number') requiredLimits[name] = v;
+    }
+    const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+    const device = await adapter.requestDevice({ label: `${label} device`, requiredLimits, requiredFeatures });
+    return new Engine(device, summarize(adapter.info), true, label, options.tuning);
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  get isLost(): boolean {
+    return this.lostInfo !== null;
+  }
+
+  /** Throws DeviceLostError (or a disposed error) naming `use`. Called before any GPU work. */
+  assertAlive(use: string): void {
+    if (this.disposed) throw new Error(`${use}: the engine was disposed`);
+    if (this.lostInfo) {
+      throw new DeviceLostError(
+        `${use}: the GPU device was lost (${this.lostInfo.reason}: ${this.lostInfo.message}). Create a new Engine with Engine.create().`,
+      );
+    }
+  }
+
+  /** Throws LimitError if a buffer of `bytes` cannot be bound as storage on this device. */
+  checkBindingSize(use: string, shape: readonly number[], bytes: number): void {
+    const limit = this.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      throw new LimitError(
+        `${use}: tensor ${formatShape(shape)} needs ${bytes} bytes, above this device's maxStorageBufferBindingSize of ${limit} bytes`,
+      );
+    }
+    if (bytes > this.limits.maxBufferSize) {
+      throw new LimitError(`${use}: tensor ${formatShape(shape)} needs ${bytes} bytes, above maxBufferSize ${this.limits.maxBufferSize}`);
+    }
+  }
+
+  /** Every buffer the engine makes goes through here: counted, labelled and tracked for memory(). */
+  createBuffer(desc: GPUBufferDescriptor): GPUBuffer {
+    this.assertAlive(desc.label ?? 'createBuffer');
+    const buffer = this.device.createBuffer(desc);
+    this.stats.buffersCreated++;
+    this.liveBuffers.set(buffer, buffer.size);
+    this.allocatedBytes += buffer.size;
+    return buffer;
+  }
+
+  destroyBuffer(buffer: GPUBuffer): void {
+    const size = this.liveBuffers.get(buffer);
+    if (size === undefined) return;
+    this.liveBuffers.delete(buffer);
+    this.allocatedBytes -= size;
+    buffer.destroy();
+  }
+
+  private dummy: GPUBuffer | null = null;
+
+  /** A 16-byte storage buffer bound to optional bindings an op does not use. */
+  dummyBuffer(): GPUBuffer {
+    this.dummy ??= this.createBuffer({ label: 'unused optional binding', size: 16, usage: TENSOR_USAGE });
+    return this.dummy;
+  }
+
+  /** GPU bytes in use (tensors, plans, weights) and held idle by the pool. */
+  memory(): { liveBytes: number; pooledBytes: number; buffers: number } {
+    return { liveBytes: this.allocatedBytes - this.pool.pooledBytes, pooledBytes: this.pool.pooledBytes, buffers: this.liveBuffers.size };
+  }
+
+  /** Uploads data into a new tensor. `shape` defaults to `[data.length]`. */
+  tensor(data: AnyTypedArray, shape?: readonly number[], label = 'tensor'): Tensor {
+    const dtype = dtypeOf(data);
+    if (!dtype) throw new ShapeError(`engine.tensor '${label}': data must be a Float32Array, Uint32Array or Int32Array`);
+    const s = shape ?? [data.length];
+    checkShape(s, `engine.tensor '${label}'`);
+    if (numel(s) !== data.length) {
+      throw new ShapeError(`engine.tensor '${label}': ${data.length} elements do not fill shape ${formatShape(s)} (${numel(s)} elements)`);
+    }
+    const t = this.empty(s, dtype, label);
+    t.write(data);
+    return t;
+  }
+
+  /** A new tensor of zeros at its exact size (not pooled). */
+  empty(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
+    checkShape(shape, `engine.empty '${label}'`);
+    const bytes = paddedBytes(numel(shape));
+    this.checkBindingSize(`tensor '${label}'`, shape, bytes);
+    const buffer = this.createBuffer({ label, size: bytes, usage: TENSOR_USAGE });
+    return new Tensor(this, buffer, shape, dtype, label, (b) => this.destroyBuffer(b));
+  }
+
+  /** A builder for a computation graph; compile it once, run it many times. */
+  graph(label = 'graph'): Graph {
+    this.assertAlive('engine.graph');
+    return new Graph(this, label);
+  }
+
+  /**
+   * Runs `fn` (synchronous GPU calls) inside validation and out-of-memory error scopes and throws a
+   * GPUOpError naming `label` if either caught something.
+   */
+  async scoped<T>(label: string, fn: () => T): Promise<T> {
+    this.assertAlive(label);
+    const device = this.device;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    let result: T | undefined;
+    let thrown: unknown = null;
+    try {
+      result = fn();
+    } catch (e) {
+      thrown = e;
+    }
+    const [v, o] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
+    if (thrown) throw thrown;
+    if (o) throw new GPUOpError(label, 'out-of-memory', o.message);
+    if (v) throw new GPUOpError(label, 'validation', v.message);
+    return result as T;
+  }
+
+  /** Copies buffers to staging buffers, waits, and fills the given arrays. One submit for all. */
+  async readBuffers(reads: { buffer: GPUBuffer; bytes: number; into: AnyTypedArray }[], label: string): Promise<void> {
+    this.assertAlive(label);
+    const staging = reads.map((r) => this.pool.acquire(r.bytes, MAP_READ | COPY_DST, `${label} staging`));
+    try {
+      await this.scoped(label, () => {
+        const enc = this.device.createCommandEncoder({ label });
+        reads.forEach((r, i) => enc.copyBufferToBuffer(r.buffer, 0, staging[i], 0, Math.ceil(r.bytes / 4) * 4));
+        this.device.queue.submit([enc.finish()]);
+      });
+      await Promise.all(staging.map((s) => s.mapAsync(MAP_MODE_READ)));
+      reads.forEach((r, i) => {
+        const src = new Uint8Array(staging[i].getMappedRange(0, Math.ceil(r.bytes / 4) * 4), 0, r.bytes);
+        new Uint8Array(r.into.buffer, r.into.byteOffset, r.bytes).set(src);
+        staging[i].unmap();
+      });
+    } finally {
+      for (const s of staging) this.pool.release(s);
+    }
+  }
+
+  /** Destroys every buffer, and the device if the engine created it. A shared device stays alive. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool.trim();
+    for (const b of [...this.liveBuffers.keys()]) this.destroyBuffer(b);
+    if (this.ownsDevice) this.device.destroy();
+  }
+}
+
+
+function summarize(info: GPUAdapterInfo | undefined): AdapterSummary {
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+  };
+}

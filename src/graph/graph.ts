@@ -1,0 +1,134 @@
+// The graph builder: inputs, constants, states and ops with static shape and dtype inference.
+// A wrong shape fails here, at build time, naming the op and the shapes.
+import type { Engine } from '../gpu/engine';
+import { ShapeError, formatShape } from '../gpu/errors';
+import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../tensor';
+import { getOp } from '../ops/registry';
+import type { MatmulAttrs } from '../ops/matmul';
+import type { ScalarRef } from '../ops/types';
+import type { IRNode } from './ir';
+import { Plan, type CompileOptions } from './plan';
+import { info } from './schedule';
+
+/** A node of a graph under construction: its shape and dtype are known, its values are not. */
+export class SymbolicTensor {
+  /** @internal */
+  constructor(
+    readonly graph: Graph,
+    readonly id: number,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+  ) {}
+}
+
+export class Graph {
+  /** @internal The nodes as plain data. */
+  readonly nodes: IRNode[] = [];
+  /** @internal Data behind constant and state nodes. */
+  readonly bound = new Map<number, Tensor | AnyTypedArray>();
+  readonly scalars = new Set<string>();
+  private names = new Set<string>();
+
+  /** @internal Use engine.graph(). */
+  constructor(
+    readonly engine: Engine,
+    readonly label: string,
+  ) {}
+
+  private claim(kind: string, name: string): void {
+    if (typeof name !== 'string' || !name) throw new ShapeError(`${kind}: a name is required`);
+    if (this.names.has(name)) throw new ShapeError(`${kind} '${name}': the name is already used in this graph`);
+    this.names.add(name);
+  }
+
+  private push(node: Omit<IRNode, 'id'>): SymbolicTensor {
+    const use = node.kind === 'op' ? `${node.op}` : `${node.kind} '${node.name}'`;
+    this.engine.checkBindingSize(use, node.shape, paddedBytes(numel(node.shape)));
+    const n: IRNode = { ...node, id: this.nodes.length };
+    this.nodes.push(n);
+    return new SymbolicTensor(this, n.id, n.shape, n.dtype);
+  }
+
+  /** A value fed on every run: `plan.run({ [name]: data })`. */
+  input(name: string, shape: readonly number[], dtype: DType = 'f32'): SymbolicTensor {
+    checkShape(shape, `input '${name}'`);
+    this.claim('input', name);
+    return this.push({ kind: 'input', name, inputs: [], attrs: {}, shape: [...shape], dtype });
+  }
+
+  /**
+   * Weights, uploaded once when the plan is compiled. The same Float32Array (or Tensor) used by several
+   * plans is uploaded once and shared.
+   */
+  constant(name: string, data: AnyTypedArray | Tensor, shape?: readonly number[]): SymbolicTensor {
+    this.claim('constant', name);
+    const dtype = data instanceof Tensor ? data.dtype : dtypeOf(data);
+    if (!dtype) throw new ShapeError(`constant '${name}': data must be a Float32Array, Uint32Array, Int32Array or Tensor`);
+    const s = shape ?? (data instanceof Tensor ? data.shape : [data.length]);
+    checkShape(s, `constant '${name}'`);
+    const length = data instanceof Tensor ? data.size : data.length;
+    if (numel(s) !== length) {
+      throw new ShapeError(`constant '${name}': ${length} elements do not fill shape ${formatShape(s)} (${numel(s)} elements)`);
+    }
+    if (data instanceof Tensor) data.assertAlive(`constant '${name}'`);
+    const t = this.push({ kind: 'constant', name, inputs: [], attrs: {}, shape: [...s], dtype });
+    this.bound.set(t.id, data);
+    return t;
+  }
+
+  /** A tensor that persists across runs (a KV cache, LSTM h/c). Several plans may share it. */
+  state(name: string, tensor: Tensor): SymbolicTensor {
+    this.claim('state', name);
+    tensor.assertAlive(`state '${name}'`);
+    const t = this.push({ kind: 'state', name, inputs: [], attrs: {}, shape: tensor.shape, dtype: tensor.dtype });
+    this.bound.set(t.id, tensor);
+    return t;
+  }
+
+  /** A number that changes per run (position, current length), read by kernels from a uniform. */
+  scalar(name: string): ScalarRef {
+    this.claim('scalar', name);
+    this.scalars.add(name);
+    return { scalar: name };
+  }
+
+  /** Adds any registered op; the op's descriptor infers and checks the output shape. */
+  op(name: string, inputs: readonly SymbolicTensor[], attrs: object = {}): SymbolicTensor {
+    for (const [i, t] of inputs.entries()) {
+      if (!(t instanceof SymbolicTensor)) throw new ShapeError(`${name}: input ${i} is not a tensor of this graph`);
+      if (t.graph !== this) throw new ShapeError(`${name}: input ${i} ${formatShape(t.shape)} belongs to another graph`);
+    }
+    const desc = getOp(name);
+    const out = desc.infer(inputs.map((t) => info(this.nodes[t.id])), attrs);
+    checkShape(out.shape, name);
+    return this.push({ kind: 'op', op: name, inputs: inputs.map((t) => t.id), attrs: { ...attrs }, shape: out.shape, dtype: out.dtype });
+  }
+
+  /** a [..., M, K] × b [K, N] (or b [N, K] with transposeB), with an optional bias [N]. */
+  matmul(a: SymbolicTensor, b: SymbolicTensor, options: { transposeB?: boolean; bias?: SymbolicTensor } = {}): SymbolicTensor {
+    const attrs: MatmulAttrs = { transposeB: !!options.transposeB, bias: !!options.bias };
+    return this.op('matmul', options.bias ? [a, b, options.bias] : [a, b], attrs);
+  }
+
+  /** The untiled baseline kernel, for benchmarks. */
+  matmulNaive(a: SymbolicTensor, b: SymbolicTensor): SymbolicTensor {
+    return this.op('matmul_naive', [a, b]);
+  }
+
+  add(a: SymbolicTensor, b: SymbolicTensor): SymbolicTensor {
+    return this.op('add', [a, b]);
+  }
+
+  mul(a: SymbolicTensor, b: SymbolicTensor): SymbolicTensor {
+    return this.op('mul', [a, b]);
+  }
+
+  gelu(x: SymbolicTensor): SymbolicTensor {
+    return this.op('gelu', [x]);
+  }
+
+  /** Compiles the graph into a plan: memory planned, pipelines and bind groups created ahead. */
+  compile<K extends string>(outputs: Record<K, SymbolicTensor>, options: CompileOptions = {}): Promise<Plan<K>> {
+    return Plan.compile(this, outputs, options);
+  }
+}

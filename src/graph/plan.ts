@@ -1,0 +1,425 @@
+// A compiled plan: ordered dispatches over planned buffers, with pipelines, bind groups, the uniform
+// arena and staging buffers all created at compile time. run() writes the feeds, encodes every
+// dispatch into one command encoder, submits once and reads back only the requested outputs.
+import type { Engine } from '../gpu/engine';
+import { TENSOR_USAGE } from '../gpu/engine';
+import { GPUOpError, LimitError, ShapeError, formatShape } from '../gpu/errors';
+import type { CompiledKernel } from '../gpu/pipeline-cache';
+import { packUniform } from '../ops/reflect';
+import { getOp } from '../ops/registry';
+import type { KernelCall, ScalarRef, TensorInfo } from '../ops/types';
+import { Tensor, arrayFor, dtypeOf, numel, paddedBytes, type AnyTypedArray } from '../tensor';
+import type { Graph, SymbolicTensor } from './graph';
+import type { IRNode } from './ir';
+import { info, schedule, type Schedule } from './schedule';
+
+export interface CompileOptions {
+  /** Fold element-wise epilogues (bias, GELU, residual) into the producing op. Default true. */
+  fuse?: boolean;
+  label?: string;
+}
+
+export interface PlanMemory {
+  /** Bytes of the planned (shared) buffers for inputs and intermediates. */
+  peakBytes: number;
+  /** What those tensors would take with one buffer each. */
+  noReuseBytes: number;
+  /** Number of planned buffers. */
+  buffers: number;
+  /** Constant (weight) bytes bound by this plan, shared with other plans using the same data. */
+  constantBytes: number;
+}
+
+export interface DispatchTiming {
+  label: string;
+  op: string;
+  /** GPU time from timestamp queries, or null where the adapter has none. */
+  ms: number | null;
+}
+
+export interface PlanProfile {
+  dispatches: DispatchTiming[];
+  /** Sum of the dispatch times, or null without timestamp queries. */
+  gpuMs: number | null;
+  /** Wall time of the run: feeds written to outputs read back. */
+  wallMs: number;
+  memory: PlanMemory;
+}
+
+/** Feed values: data for inputs (or a Tensor to copy on the GPU), numbers for scalars. */
+export type Feeds = Record<string, AnyTypedArray | Tensor | number>;
+
+interface Step {
+  node: IRNode;
+  kernel: CompiledKernel;
+  call: KernelCall;
+  bindGroup: GPUBindGroup;
+  label: string;
+}
+
+interface UniformPatch {
+  offset: number;
+  type: 'u32' | 'i32' | 'f32';
+  ref: ScalarRef;
+}
+
+const UNIFORM = 0x0040;
+const COPY_DST = 0x0008;
+const MAP_READ = 0x0001;
+const QUERY_RESOLVE = 0x0200;
+const COPY_SRC = 0x0004;
+
+function align(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+export class Plan<K extends string = string> {
+  private disposed = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private steps: Step[] = [];
+  private slotBuffers: GPUBuffer[] = [];
+  private uniformBuffer: GPUBuffer | null = null;
+  private uniformBytes = new ArrayBuffer(0);
+  private patches: UniformPatch[] = [];
+  private staging = new Map<K, GPUBuffer>();
+  private constants: AnyTypedArray[] = [];
+  private timestamps: { set: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
+  private inputs = new Map<string, IRNode>();
+  private outputs = new Map<K, IRNode>();
+  private buffers = new Map<number, GPUBuffer>();
+  readonly memory: PlanMemory;
+
+  private constructor(
+    readonly engine: Engine,
+    readonly label: string,
+    private readonly sched: Schedule,
+    private readonly graph: Graph,
+  ) {
+    this.memory = { peakBytes: sched.peakBytes, noReuseBytes: sched.noReuseBytes, buffers: sched.slots.length, constantBytes: 0 };
+  }
+
+  /** Element-wise nodes folded into a producer's epilogue. */
+  get fused(): number {
+    return this.sched.fused;
+  }
+
+  get dispatches(): number {
+    return this.sched.order.length;
+  }
+
+  /** The op of each dispatch, in order (e.g. for profiles and tests). */
+  get ops(): string[] {
+    return this.steps.map((s) => s.label);
+  }
+
+  /** @internal Use graph.compile(). */
+  static async compile<K extends string>(graph: Graph, outputs: Record<K, SymbolicTensor>, options: CompileOptions): Promise<Plan<K>> {
+    const engine = graph.engine;
+    const label = options.label ?? graph.label;
+    engine.assertAlive(`compile ${label}`);
+    const names = Object.keys(outputs) as K[];
+    if (names.length === 0) throw new ShapeError(`compile ${label}: no outputs requested`);
+    for (const k of names) {
+      const t = outputs[k];
+      if (!t || t.graph !== graph) throw new ShapeError(`compile ${label}: output '${k}' is not a tensor of this graph`);
+    }
+    const sched = schedule(
+      graph.nodes,
+      names.map((k) => outputs[k].id),
+      {
+        bytesOf: (n) => paddedBytes(numel(n.shape)),
+        fuse: options.fuse === false ? undefined : (p, c, other) =>
+          getOp(p.op!).fuseEpilogue?.(p.attrs, info(p), { op: c.op!, other: other && info(other) }) ?? null,
+      },
+    );
+    const plan = new Plan<K>(engine, label, sched, graph);
+    for (const n of graph.nodes) if (n.kind === 'input') plan.inputs.set(n.name!, n);
+    for (const k of names) plan.outputs.set(k, sched.nodes.get(outputs[k].id)!);
+    plan.checkLimits();
+    await plan.build();
+    return plan;
+  }
+
+  /** Every planned buffer must fit the device before anything is allocated. */
+  private checkLimits(): void {
+    const { maxStorageBufferBindingSize, maxBufferSize } = this.engine.limits;
+    const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
+    let largest = -1;
+    this.sched.slots.forEach((s, i) => {
+      if (largest < 0 || s.bytes > this.sched.slots[largest].bytes) largest = i;
+    });
+    if (largest >= 0 && this.sched.slots[largest].bytes > limit) {
+      const slot = this.sched.slots[largest];
+      const n = this.sched.nodes.get(slot.nodes[0])!;
+      throw new LimitError(
+        `compile ${this.label}: the largest buffer (${n.op ?? n.name} ${formatShape(n.shape)}, ${slot.bytes} bytes) exceeds the device limit of ${limit} bytes`,
+      );
+    }
+  }
+
+  private async build(): Promise<void> {
+    const { engine, sched } = this;
+    const ctx = { limits: engine.limits, features: engine.features, tuning: engine.tuning };
+    const calls = sched.order.map((id) => {
+      const node = sched.nodes.get(id)!;
+      const desc = getOp(node.op!);
+      const ins = node.inputs.map((i) => info(sched.nodes.get(i)!));
+      desc.infer(ins, node.attrs); // re-check fused nodes
+      return { node, desc, call: desc.kernel(ins, info(node), node.attrs, ctx) };
+    });
+    const kernels = await Promise.all(calls.map(({ desc, call }) => engine.pipelines.get(desc.shader, call.entry, call.constants ?? {})));
+    await engine.scoped(`compile ${this.label}`, () => {
+      this.allocate();
+      const stride = Math.max(256, engine.limits.minUniformBufferOffsetAlignment);
+      const withUniform = kernels.filter((k) => k.entry.uniform).length;
+      this.uniformBytes = new ArrayBuffer(Math.max(1, withUniform) * stride);
+      const view = new DataView(this.uniformBytes);
+      let slot = 0;
+      this.uniformBuffer = engine.pool.acquire(this.uniformBytes.byteLength, UNIFORM | COPY_DST, `${this.label} uniforms`);
+      calls.forEach(({ node, call }, i) => {
+        const kernel = kernels[i];
+        const label = `${node.op}#${node.id}`;
+        const layout = kernel.entry.uniform;
+        const entries: GPUBindGroupEntry[] = [];
+        const storage = kernel.entry.bindings.filter((b) => b.kind !== 'uniform');
+        const slotsIn = call.inputs ?? node.inputs.map((_, j) => j);
+        if (storage.length !== slotsIn.length + 1) {
+          throw new GPUOpError(label, 'validation', `entry ${call.entry} has ${storage.length} storage bindings, the op supplies ${slotsIn.length} inputs + 1 output`);
+        }
+        if (layout) {
+          const offset = slot++ * stride;
+          const statics: Record<string, number> = {};
+          for (const [name, v] of Object.entries(call.uniforms ?? {})) {
+            if (typeof v === 'number') statics[name] = v;
+            else {
+              const f = layout.fields.get(name);
+              if (!f) throw new Error(`${label}: uniform ${layout.name} has no field '${name}'`);
+              if (!this.graph.scalars.has(v.scalar)) throw new ShapeError(`${label}: scalar '${v.scalar}' was not declared with g.scalar()`);
+              this.patches.push({ offset: offset + f.offset, type: f.type, ref: v });
+              statics[name] = 0;
+            }
+          }
+          packUniform(layout, statics, view, offset, label);
+          const b = kernel.entry.bindings.find((x) => x.kind === 'uniform')!;
+          entries.push({ binding: b.binding, resource: { buffer: this.uniformBuffer!, offset, size: align(layout.size, 16) } });
+        }
+        storage.forEach((b, j) => {
+          const isOut = j === storage.length - 1;
+          const src = isOut ? node : slotsIn[j] === null ? null : sched.nodes.get(node.inputs[slotsIn[j]!])!;
+          const buffer = src ? this.bufferOf(src) : engine.dummyBuffer();
+          const size = src ? paddedBytes(numel(src.shape)) : 16;
+          entries.push({ binding: b.binding, resource: { buffer, offset: 0, size } });
+        });
+        const bindGroup = engine.device.createBindGroup({ label: `${label} bind group`, layout: kernel.layout, entries });
+        engine.stats.bindGroupsCreated++;
+        this.steps.push({ node, kernel, call, bindGroup, label });
+      });
+      engine.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformBytes);
+      for (const [k, n] of this.outputs) {
+        this.staging.set(k, engine.pool.acquire(paddedBytes(numel(n.shape)), MAP_READ | COPY_DST, `${this.label} read ${k}`));
+      }
+    });
+  }
+
+  private allocate(): void {
+    const { engine, sched, graph } = this;
+    this.slotBuffers = sched.slots.map((s, i) => engine.pool.acquire(s.bytes, TENSOR_USAGE, `${this.label} buffer ${i}`));
+    for (const n of sched.nodes.values()) {
+      if (n.kind !== 'constant' && n.kind !== 'state') continue;
+      const data = graph.bound.get(n.id)!;
+      if (data instanceof Tensor) {
+        data.assertAlive(`compile ${this.label}`);
+        this.buffers.set(n.id, data.buffer);
+      } else {
+        const t = engine.constants.acquire(data, n.shape, n.name!);
+        this.constants.push(data);
+        this.buffers.set(n.id, t.buffer);
+      }
+      if (n.kind === 'constant') this.memory.constantBytes += numel(n.shape) * 4;
+    }
+  }
+
+  private bufferOf(n: IRNode): GPUBuffer {
+    if (n.writes !== undefined) return this.bufferOf(this.sched.nodes.get(n.writes)!);
+    const slot = this.sched.slotOf.get(n.id);
+    return slot !== undefined ? this.slotBuffers[slot] : this.buffers.get(n.id)!;
+  }
+
+  /** Runs the plan and reads back every output. */
+  run(feeds: Feeds): Promise<Record<K, AnyTypedArray>> {
+    return this.enqueue(() => this.execute(feeds, 'read')) as Promise<Record<K, AnyTypedArray>>;
+  }
+
+  /**
+   * Runs the plan and leaves the outputs on the GPU. The returned tensors are views of the plan's own
+   * buffers, valid until its next run; feed them to another plan to chain without a read-back.
+   */
+  runToGPU(feeds: Feeds): Promise<Record<K, Tensor>> {
+    return this.enqueue(() => this.execute(feeds, 'gpu')) as Promise<Record<K, Tensor>>;
+  }
+
+  /** Runs once with per-dispatch timestamps (where the adapter has them) and reports the memory plan. */
+  profile(feeds: Feeds): Promise<PlanProfile> {
+    return this.enqueue(() => this.execute(feeds, 'profile')) as Promise<PlanProfile>;
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private checkFeeds(feeds: Feeds): void {
+    const where = `run ${this.label}`;
+    if (this.disposed) throw new Error(`${where}: the plan was disposed`);
+    this.engine.assertAlive(where);
+    if (typeof feeds !== 'object' || feeds === null) throw new ShapeError(`${where}: feeds must be an object of named inputs`);
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputs.has(name) && !this.graph.scalars.has(name)) {
+        throw new ShapeError(`${where}: unknown feed '${name}'; the graph's inputs are ${[...this.inputs.keys(), ...this.graph.scalars].join(', ') || 'none'}`);
+      }
+    }
+    for (const [name, n] of this.inputs) {
+      const v = feeds[name];
+      if (v === undefined) throw new ShapeError(`${where}: missing feed for input '${name}' ${formatShape(n.shape)}`);
+      const length = v instanceof Tensor ? v.size : typeof v === 'number' ? -1 : v.length;
+      const dtype = v instanceof Tensor ? v.dtype : typeof v === 'number' ? undefined : dtypeOf(v);
+      if (length !== numel(n.shape) || dtype !== n.dtype) {
+        throw new ShapeError(
+          `${where}: feed '${name}' has ${length < 0 ? 'a number' : `${length} ${dtype ?? 'untyped'} elements`}; input ${formatShape(n.shape)} needs ${numel(n.shape)} ${n.dtype}`,
+        );
+      }
+      if (v instanceof Tensor) v.assertAlive(`${where}: feed '${name}'`);
+    }
+    for (const s of this.graph.scalars) {
+      const v = feeds[s];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShapeError(`${where}: scalar '${s}' needs a finite number, got ${v === undefined ? 'nothing' : typeof v}`);
+    }
+  }
+
+  private async execute(feeds: Feeds, mode: 'read' | 'gpu' | 'profile'): Promise<unknown> {
+    this.checkFeeds(feeds);
+    const { engine } = this;
+    const device = engine.device;
+    const t0 = performance.now();
+    if (mode === 'profile' && engine.features.timestampQuery && !this.timestamps) this.createTimestamps();
+    const ts = mode === 'profile' ? this.timestamps : null;
+    await engine.scoped(`run ${this.label}`, () => {
+      const enc = device.createCommandEncoder({ label: `run ${this.label}` });
+      for (const [name, n] of this.inputs) {
+        if (!this.sched.nodes.has(n.id)) continue; // dead input: accepted, unused
+        const v = feeds[name] as AnyTypedArray | Tensor;
+        const dst = this.bufferOf(n);
+        if (v instanceof Tensor) enc.copyBufferToBuffer(v.buffer, 0, dst, 0, align(v.byteLength, 4));
+        else device.queue.writeBuffer(dst, 0, v.buffer, v.byteOffset, v.byteLength);
+      }
+      if (this.patches.length) this.writeScalars(feeds);
+      if (ts) {
+        this.steps.forEach((s, i) => {
+          const pass = enc.beginComputePass({ label: s.label, timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+          this.encodeStep(pass, s);
+          pass.end();
+        });
+        enc.resolveQuerySet(ts.set, 0, 2 * this.steps.length, ts.resolve, 0);
+        enc.copyBufferToBuffer(ts.resolve, 0, ts.read, 0, 16 * this.steps.length);
+      } else {
+        const pass = enc.beginComputePass({ label: `${this.label} pass` });
+        for (const s of this.steps) this.encodeStep(pass, s);
+        pass.end();
+      }
+      if (mode === 'read') {
+        for (const [k, n] of this.outputs) enc.copyBufferToBuffer(this.bufferOf(n), 0, this.staging.get(k)!, 0, paddedBytes(numel(n.shape)));
+      }
+      device.queue.submit([enc.finish()]);
+    });
+    if (mode === 'gpu') {
+      const out: Record<string, Tensor> = {};
+      for (const [k, n] of this.outputs) out[k] = new Tensor(engine, this.bufferOf(n), n.shape, n.dtype, `${this.label}.${k}`, null);
+      return out;
+    }
+    if (mode === 'read') {
+      const out: Record<string, AnyTypedArray> = {};
+      await Promise.all(
+        [...this.outputs].map(async ([k, n]) => {
+          const s = this.staging.get(k)!;
+          await s.mapAsync(1 /* READ */);
+          const arr = arrayFor(n.dtype, numel(n.shape));
+          new Uint8Array(arr.buffer).set(new Uint8Array(s.getMappedRange(0, arr.byteLength)));
+          s.unmap();
+          out[k] = arr;
+        }),
+      );
+      return out;
+    }
+    await device.queue.onSubmittedWorkDone();
+    let dispatches: DispatchTiming[] = this.steps.map((s) => ({ label: s.label, op: s.node.op!, ms: null }));
+    let gpuMs: number | null = null;
+    if (ts) {
+      await ts.read.mapAsync(1);
+      const times = new BigInt64Array(ts.read.getMappedRange(0, 16 * this.steps.length).slice(0));
+      ts.read.unmap();
+      dispatches = dispatches.map((d, i) => ({ ...d, ms: Number(times[2 * i + 1] - times[2 * i]) / 1e6 }));
+      gpuMs = dispatches.reduce((s, d) => s + d.ms!, 0);
+    }
+    return { dispatches, gpuMs, wallMs: performance.now() - t0, memory: { ...this.memory } } satisfies PlanProfile;
+  }
+
+  private encodeStep(pass: GPUComputePassEncoder, s: Step): void {
+    pass.setPipeline(s.kernel.pipeline);
+    pass.setBindGroup(0, s.bindGroup);
+    pass.dispatchWorkgroups(s.call.grid[0], s.call.grid[1], s.call.grid[2]);
+  }
+
+  private writeScalars(feeds: Feeds): void {
+    const view = new DataView(this.uniformBytes);
+    let lo = Infinity;
+    let hi = 0;
+    for (const p of this.patches) {
+      const v = (feeds[p.ref.scalar] as number) * (p.ref.scale ?? 1) + (p.ref.add ?? 0);
+      if (p.type === 'f32') view.setFloat32(p.offset, v, true);
+      else if (p.type === 'i32') view.setInt32(p.offset, v, true);
+      else {
+        if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new ShapeError(`run ${this.label}: scalar '${p.ref.scalar}' gives ${v}, not a u32`);
+        view.setUint32(p.offset, v, true);
+      }
+      lo = Math.min(lo, p.offset);
+      hi = Math.max(hi, p.offset + 4);
+    }
+    lo = Math.floor(lo / 4) * 4;
+    this.engine.device.queue.writeBuffer(this.uniformBuffer!, lo, this.uniformBytes, lo, hi - lo);
+  }
+
+  private createTimestamps(): void {
+    const n = 2 * this.steps.length;
+    const set = this.engine.device.createQuerySet({ label: `${this.label} timestamps`, type: 'timestamp', count: n });
+    const resolve = this.engine.createBuffer({ label: `${this.label} timestamp resolve`, size: 8 * n, usage: QUERY_RESOLVE | COPY_SRC });
+    const read = this.engine.createBuffer({ label: `${this.label} timestamp read`, size: 8 * n, usage: MAP_READ | COPY_DST });
+    this.timestamps = { set, resolve, read };
+  }
+
+  /** @internal For tests: fills every planned buffer (intermediates and outputs) with NaN. */
+  poison(): void {
+    this.sched.slots.forEach((slot, i) => {
+      const nan = new Float32Array(Math.ceil(slot.bytes / 4)).fill(NaN);
+      this.engine.device.queue.writeBuffer(this.slotBuffers[i], 0, nan);
+    });
+  }
+
+  /** Returns the plan's buffers to the pool and releases its constants. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const { engine } = this;
+    for (const b of this.slotBuffers) engine.pool.release(b);
+    for (const b of this.staging.values()) engine.pool.release(b);
+    if (this.uniformBuffer) engine.pool.release(this.uniformBuffer);
+    for (const c of this.constants) engine.constants.release(c);
+    if (this.timestamps) {
+      this.timestamps.set.destroy();
+      engine.destroyBuffer(this.timestamps.resolve);
+      engine.destroyBuffer(this.timestamps.read);
+    }
+    this.slotBuffers = [];
+    this.steps = [];
+  }
+}

@@ -1,0 +1,12 @@
+// webgpu-nlp: the public API.
+export { Engine } from './gpu/engine';
+export type { EngineOptions, AdapterSummary, EngineFeatures, DeviceLostInfo, EngineStats } from './gpu/engine';
+export { ShapeError, LimitError, GPUOpError, DeviceLostError } from './gpu/errors';
+export { Tensor, numel } from './tensor';
+export type { DType, AnyTypedArray } from './tensor';
+export { Graph, SymbolicTensor } from './graph/graph';
+export { Plan } from './graph/plan';
+export type { CompileOptions, Feeds, PlanMemory, PlanProfile, DispatchTiming } from './graph/plan';
+export { GraphError } from './graph/schedule';
+export { registerOp, getOp, listOps } from './ops/registry';
+export type { OpDescriptor, KernelCall, KernelContext, TensorInfo, TuningTable, ScalarRef } from './ops/types';

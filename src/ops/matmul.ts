@@ -1,0 +1,193 @@
+// matmul: [..., M, K] × [K, N] (weights shared across leading dims) or [..., M, K] × [..., K, N]
+// (batched), with B optionally stored transposed ([N, K]) and a fused epilogue: bias [N], GELU,
+// residual (shape of the output). Kernel: shaders/matmul.wgsl.
+import code from '../../shaders/matmul.wgsl?raw';
+import { ShapeError, LimitError, formatShape } from '../gpu/errors';
+import { numel } from '../tensor';
+import { ceilDiv, tuned } from './grid';
+import type { KernelContext, OpDescriptor, TensorInfo } from './types';
+
+export interface MatmulAttrs {
+  /** B is stored [N, K] (as nn.Linear weights) instead of [K, N]. */
+  transposeB?: boolean;
+  /** Inputs include a bias [N] after B. */
+  bias?: boolean;
+  /** Activation applied after the bias. */
+  act?: 'none' | 'gelu';
+  /** Inputs end with a residual of the output's shape, added last. */
+  residual?: boolean;
+}
+
+interface MatmulDims {
+  batch: number;
+  M: number;
+  K: number;
+  N: number;
+  strideA: number;
+  strideB: number;
+}
+
+function describe(inputs: readonly TensorInfo[]): string {
+  return inputs.map((t) => formatShape(t.shape)).join(' × ');
+}
+
+export function matmulDims(op: string, inputs: readonly TensorInfo[], attrs: MatmulAttrs): MatmulDims {
+  const [a, b] = inputs;
+  if (!a || !b) throw new ShapeError(`${op}: needs two inputs`);
+  if (a.shape.length < 2 || b.shape.length < 2) {
+    throw new ShapeError(`${op}: inputs must have rank ≥ 2, got ${describe(inputs)}`);
+  }
+  const M = a.shape[a.shape.length - 2];
+  const K = a.shape[a.shape.length - 1];
+  const [Kb, N] = attrs.transposeB
+    ? [b.shape[b.shape.length - 1], b.shape[b.shape.length - 2]]
+    : [b.shape[b.shape.length - 2], b.shape[b.shape.length - 1]];
+  if (K !== Kb) {
+    const bDesc = attrs.transposeB ? 'B^T (B stored [N, K])' : 'B';
+    throw new ShapeError(`${op}: inner dimensions differ: A ${formatShape(a.shape)} has K = ${K}, ${bDesc} ${formatShape(b.shape)} has K = ${Kb}`);
+  }
+  const lead = a.shape.slice(0, -2);
+  if (b.shape.length === 2) {
+    // Weights shared by every leading index: fold the leading dims into M.
+    return { batch: 1, M: M * numel(lead), K, N, strideA: 0, strideB: 0 };
+  }
+  const leadB = b.shape.slice(0, -2);
+  if (leadB.length !== lead.length || leadB.some((d, i) => d !== lead[i])) {
+    throw new ShapeError(`${op}: batch dimensions differ: ${describe(inputs)}`);
+  }
+  return { batch: numel(lead), M, K, N, strideA: M * K, strideB: K * N };
+}
+
+function inferMatmul(name: string) {
+  return (inputs: readonly TensorInfo[], attrs: MatmulAttrs): TensorInfo => {
+    for (const t of inputs) {
+      if (t.dtype !== 'f32') throw new ShapeError(`${name}: inputs must be f32, got ${t.dtype} ${formatShape(t.shape)}`);
+    }
+    const d = matmulDims(name, inputs, attrs);
+    const a = inputs[0];
+    const shape = [...a.shape.slice(0, -1), d.N];
+    let next = 2;
+    if (attrs.bias) {
+      const bias = inputs[next++];
+      if (!bias || bias.shape.length !== 1 || bias.shape[0] !== d.N) {
+        throw new ShapeError(`${name}: bias must be [${d.N}], got ${bias ? formatShape(bias.shape) : 'nothing'}`);
+      }
+    }
+    if (attrs.residual) {
+      const r = inputs[next++];
+      if (!r || numel(r.shape) !== numel(shape) || r.shape[r.shape.length - 1] !== d.N) {
+        throw new ShapeError(`${name}: residual must be ${formatShape(shape)}, got ${r ? formatShape(r.shape) : 'nothing'}`);
+      }
+    }
+    if (inputs.length !== next) throw new ShapeError(`${name}: expected ${next} inputs, got ${inputs.length}`);
+    return { shape, dtype: 'f32' };
+  };
+}
+
+/** Shape classes the tuner keys on: decode (M ≤ 4), narrow (M ≤ 32) and wide. */
+export function matmulShapeClass(M: number): 'gemv' | 'narrow' | 'wide' {
+  return M <= 4 ? 'gemv' : M <= 32 ? 'narrow' : 'wide';
+}
+
+const DEFAULT_TILES: Record<string, Record<string, number>> = {
+  gemv: { WG_X: 64, WG_Y: 1, TILE_K: 16 },
+  narrow: { WG_X: 32, WG_Y: 4, TILE_K: 16 },
+  wide: { WG_X: 16, WG_Y: 16, TILE_K: 16 },
+};
+
+/** Checks a tile configuration against the device's limits; throws LimitError naming the limit. */
+export function checkMatmulTiles(t: Record<string, number>, limits: GPUSupportedLimits): void {
+  const threads = t.WG_X * t.WG_Y;
+  if (threads > limits.maxComputeInvocationsPerWorkgroup) {
+    throw new LimitError(`matmul: ${t.WG_X}×${t.WG_Y} = ${threads} threads exceeds maxComputeInvocationsPerWorkgroup ${limits.maxComputeInvocationsPerWorkgroup}`);
+  }
+  const bytes = t.TILE_K * 4 * (t.WG_X + t.WG_Y) * 4;
+  if (bytes > limits.maxComputeWorkgroupStorageSize) {
+    throw new LimitError(`matmul: tiles need ${bytes} bytes of workgroup storage, above maxComputeWorkgroupStorageSize ${limits.maxComputeWorkgroupStorageSize}`);
+  }
+  if (t.TILE_K % 4 !== 0) throw new LimitError(`matmul: TILE_K = ${t.TILE_K} must be a multiple of 4`);
+}
+
+export function matmulTiles(M: number, ctx: KernelContext): Record<string, number> {
+  const cls = matmulShapeClass(M);
+  return tuned(ctx.tuning, `matmul:${cls}`, DEFAULT_TILES[cls]);
+}
+
+export const matmul: OpDescriptor<MatmulAttrs> = {
+  name: 'matmul',
+  shader: { name: 'matmul', code },
+  infer: inferMatmul('matmul'),
+  kernel(inputs, _output, attrs, ctx) {
+    const d = matmulDims('matmul', inputs, attrs);
+    const tiles = matmulTiles(d.M, ctx);
+    checkMatmulTiles(tiles, ctx.limits);
+    const vec4 = d.K % 4 === 0 && d.N % 4 === 0;
+    const bias = attrs.bias ? 2 : null;
+    const residual = attrs.residual ? (attrs.bias ? 3 : 2) : null;
+    return {
+      entry: vec4 ? 'main_vec4' : 'main',
+      constants: {
+        ...tiles,
+        TRANS_B: attrs.transposeB ? 1 : 0,
+        HAS_BIAS: attrs.bias ? 1 : 0,
+        ACT: attrs.act === 'gelu' ? 1 : 0,
+        HAS_RESIDUAL: attrs.residual ? 1 : 0,
+      },
+      uniforms: { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB },
+      grid: [ceilDiv(d.N, 4 * tiles.WG_X), ceilDiv(d.M, 4 * tiles.WG_Y), d.batch],
+      inputs: [0, 1, bias, residual],
+    };
+  },
+  reference: matmulReference,
+  flops(inputs, _o, attrs) {
+    const d = matmulDims('matmul', inputs, attrs);
+    return 2 * d.batch * d.M * d.N * d.K;
+  },
+  bytes(inputs, output) {
+    return (inputs.reduce((s, t) => s + numel(t.shape), 0) + numel(output.shape)) * 4;
+  },
+};
+
+export function matmulReference(inputs: readonly Float64Array[], infos: readonly TensorInfo[], attrs: MatmulAttrs): Float64Array {
+  const d = matmulDims('matmul', infos, attrs);
+  const [A, B] = inputs;
+  const bias = attrs.bias ? inputs[2] : null;
+  const residual = attrs.residual ? inputs[attrs.bias ? 3 : 2] : null;
+  const { M, N, K } = d;
+  const out = new Float64Array(d.batch * M * N);
+  for (let z = 0; z < d.batch; z++) {
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) {
+          const bv = attrs.transposeB ? B[z * d.strideB + n * K + k] : B[z * d.strideB + k * N + n];
+          s += A[z * d.strideA + m * K + k] * bv;
+        }
+        if (bias) s += bias[n];
+        if (attrs.act === 'gelu') s = geluReference(s);
+        const o = z * M * N + m * N + n;
+        if (residual) s += residual[o];
+        out[o] = s;
+      }
+    }
+  }
+  return out;
+}
+
+/** GELU, tanh approximation (GPT-2's `gelu_new`), in float64. */
+export function geluReference(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
+/** Bias, then GELU, then residual, in that order, as the kernel applies them. */
+matmul.fuseEpilogue = (attrs, output, c) => {
+  if (attrs.residual) return null;
+  if (c.op === 'gelu' && !attrs.act) return { ...attrs, act: 'gelu' };
+  if (c.op !== 'add' || !c.other || c.other.dtype !== 'f32') return null;
+  const n = output.shape[output.shape.length - 1];
+  const isBias = c.other.shape.length === 1 && c.other.shape[0] === n && output.shape.length > 1;
+  if (isBias && !attrs.bias && !attrs.act) return { ...attrs, bias: true };
+  const sameShape = c.other.shape.length === output.shape.length && c.other.shape.every((d, i) => d === output.shape[i]);
+  if (sameShape) return { ...attrs, residual: true };
+  return null;
+};

@@ -1,0 +1,106 @@
+// Reads bindings, uniform struct layouts and workgroup sizes out of WGSL with wgsl_reflect, so the
+// shader stays the single source of truth: no hand-written offsets, no `layout: 'auto'`.
+// The package's "main" is CommonJS inside a "type": "module" package, which Node refuses; its ESM build
+// is imported directly.
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+
+export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
+
+export interface ReflectedBinding {
+  name: string;
+  group: number;
+  binding: number;
+  kind: BindingKind;
+}
+
+export interface UniformField {
+  offset: number;
+  type: 'u32' | 'i32' | 'f32';
+}
+
+export interface UniformLayout {
+  name: string;
+  size: number;
+  fields: Map<string, UniformField>;
+}
+
+export interface ReflectedEntry {
+  name: string;
+  bindings: ReflectedBinding[]; // sorted by binding number
+  uniform?: UniformLayout;
+}
+
+export interface ReflectedShader {
+  entries: Map<string, ReflectedEntry>;
+  overrides: Set<string>;
+}
+
+const cache = new Map<string, ReflectedShader>();
+
+/** Parses `code` once (cached by text) and returns its compute entry points and their bindings. */
+export function reflectShader(code: string): ReflectedShader {
+  const hit = cache.get(code);
+  if (hit) return hit;
+  const r = new WgslReflect(code);
+  const uniforms = new Map<string, UniformLayout>();
+  for (const u of r.uniforms) {
+    const fields = new Map<string, UniformField>();
+    const members = (u.type as { members?: { name: string; offset: number; type: { name: string } }[] }).members;
+    if (!members) throw new Error(`uniform ${u.name} must be a struct of u32/i32/f32 fields`);
+    for (const m of members) {
+      const t = m.type.name;
+      if (t !== 'u32' && t !== 'i32' && t !== 'f32') {
+        throw new Error(`uniform ${u.name}.${m.name} has type ${t}; only u32, i32 and f32 fields are packed`);
+      }
+      fields.set(m.name, { offset: m.offset, type: t });
+    }
+    uniforms.set(u.name, { name: u.name, size: u.size, fields });
+  }
+  const entries = new Map<string, ReflectedEntry>();
+  for (const e of r.entry.compute) {
+    let uniform: UniformLayout | undefined;
+    const bindings: ReflectedBinding[] = e.resources.map((res) => {
+      let kind: BindingKind;
+      if (res.resourceType === 0) {
+        kind = 'uniform';
+        uniform = uniforms.get(res.name);
+      } else if (res.resourceType === 1) kind = res.access === 'read' ? 'read-only-storage' : 'storage';
+      else throw new Error(`binding ${res.name} in entry ${e.name}: only uniform and storage buffers are supported`);
+      return { name: res.name, group: res.group, binding: res.binding, kind };
+    });
+    for (const b of bindings) {
+      if (b.group !== 0) throw new Error(`binding ${b.name} in entry ${e.name}: only @group(0) is supported`);
+    }
+    bindings.sort((a, b) => a.binding - b.binding);
+    entries.set(e.name, { name: e.name, bindings, uniform });
+  }
+  const result = { entries, overrides: new Set(r.overrides.map((o) => o.name)) };
+  cache.set(code, result);
+  return result;
+}
+
+/** Packs named scalar values into a uniform struct's bytes, following the reflected layout. */
+export function packUniform(
+  layout: UniformLayout,
+  values: Record<string, number>,
+  target: DataView,
+  byteOffset: number,
+  context: string,
+): void {
+  for (const key of Object.keys(values)) {
+    if (!layout.fields.has(key)) throw new Error(`${context}: uniform ${layout.name} has no field '${key}'`);
+  }
+  for (const [name, f] of layout.fields) {
+    const v = values[name];
+    if (v === undefined) throw new Error(`${context}: uniform field ${layout.name}.${name} was not given a value`);
+    const at = byteOffset + f.offset;
+    if (f.type === 'f32') target.setFloat32(at, v, true);
+    else if (f.type === 'i32') target.setInt32(at, v, true);
+    else {
+      if (!(v >= 0 && v <= 0xffffffff && Number.isInteger(v))) {
+        throw new Error(`${context}: uniform field ${layout.name}.${name} = ${v} does not fit in a u32`);
+      }
+      target.setUint32(at, v, true);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+// Every op the engine has, in one list. The graph scheduler looks ops up here by name; a new op
+// plugs in with registerOp() without touching the scheduler.
+import { add, gelu, mul } from './elementwise';
+import { matmul } from './matmul';
+import { matmulNaive } from './matmul_naive';
+import type { OpDescriptor } from './types';
+
+const registry = new Map<string, OpDescriptor>();
+
+export function registerOp(op: OpDescriptor): void {
+  if (registry.has(op.name)) throw new Error(`registerOp: an op named '${op.name}' is already registered`);
+  registry.set(op.name, op);
+}
+
+export function getOp(name: string): OpDescriptor {
+  const op = registry.get(name);
+  if (!op) throw new Error(`unknown op '${name}'; registered ops: ${[...registry.keys()].join(', ')}`);
+  return op;
+}
+
+export function listOps(): string[] {
+  return [...registry.keys()];
+}
+
+for (const op of [matmul, matmulNaive, add, mul, gelu]) registerOp(op);

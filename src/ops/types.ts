@@ -1,0 +1,72 @@
+// The op descriptor: everything the scheduler needs to know about one op, and its CPU reference.
+import type { ShaderSource } from '../gpu/pipeline-cache';
+import type { EngineFeatures } from '../gpu/engine';
+import type { DType } from '../tensor';
+
+export interface TensorInfo {
+  shape: readonly number[];
+  dtype: DType;
+}
+
+/** A per-run scalar (position, current length) that a uniform field reads: value = scalar * scale + add. */
+export interface ScalarRef {
+  scalar: string;
+  scale?: number;
+  add?: number;
+}
+
+export type UniformValue = number | ScalarRef;
+
+/** Best override constants per (adapter, op, shape class), as measured by the autotuner. */
+export type TuningTable = Record<string, Record<string, number>>;
+
+export interface KernelContext {
+  limits: GPUSupportedLimits;
+  features: EngineFeatures;
+  tuning: TuningTable;
+}
+
+/** How one node runs: which entry point, constants, uniform values and workgroup grid. */
+export interface KernelCall {
+  entry: string;
+  constants?: Record<string, number>;
+  uniforms?: Record<string, UniformValue>;
+  grid: readonly [number, number, number];
+  /**
+   * Storage bindings 1..n in order (binding 0 is the uniform, the last binding is the output): the node
+   * input each one reads, or null for an optional binding the node does not use (bound to a dummy
+   * buffer). Default: the node's inputs in order.
+   */
+  inputs?: readonly (number | null)[];
+}
+
+export interface OpDescriptor<A = any> extends FusibleOp<A> {
+  name: string;
+  shader: ShaderSource;
+  /** Output shape and dtype; throws ShapeError naming the op and the shapes. */
+  infer(inputs: readonly TensorInfo[], attrs: A): TensorInfo;
+  /** Picks the kernel for these shapes: entry point, override constants, uniforms and grid. */
+  kernel(inputs: readonly TensorInfo[], output: TensorInfo, attrs: A, ctx: KernelContext): KernelCall;
+  /** The float64 CPU reference with the same semantics. */
+  reference(inputs: readonly Float64Array[], infos: readonly TensorInfo[], attrs: A): Float64Array;
+  /** Floating-point operations, for benchmarks. */
+  flops?(inputs: readonly TensorInfo[], output: TensorInfo, attrs: A): number;
+  /** Minimum bytes the op must move (read inputs once, write output once), for benchmarks. */
+  bytes?(inputs: readonly TensorInfo[], output: TensorInfo, attrs: A): number;
+}
+
+/** What a consumer of an op's output looks like, for epilogue fusion. */
+export interface EpilogueCandidate {
+  /** The consumer's op name, e.g. 'add' or 'gelu'. */
+  op: string;
+  /** The consumer's other operand, if it has one (the bias or residual). */
+  other?: TensorInfo;
+}
+
+export interface FusibleOp<A> {
+  /**
+   * Folds an element-wise consumer into this op's epilogue: returns the new attrs (the other operand,
+   * if any, is appended to the node's inputs) or null when it cannot be folded.
+   */
+  fuseEpilogue?(attrs: A, output: TensorInfo, consumer: EpilogueCandidate): A | null;
+}

@@ -1,0 +1,32 @@
+// The test fixture: an Engine on whatever WebGPU this environment has (Dawn in Node, navigator.gpu in
+// Chromium). No adapter is a failure with the fix in the message, never a skip.
+import { Engine } from '../../src/index';
+
+export async function createTestEngine(): Promise<Engine> {
+  const gpu = (globalThis as { __webgpuNlpGPU?: GPU }).__webgpuNlpGPU ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
+  try {
+    return await Engine.create({ gpu, label: 'test' });
+  } catch (e) {
+    throw new Error(
+      `${(e as Error).message}\nFix: run the tests with \`npm test\`, which installs Debian's chromium (SwiftShader) when run as root ` +
+        'and points Dawn at it; or as root: apt-get update && apt-get install -y chromium',
+    );
+  }
+}
+
+/**
+ * Runs `body` inside a validation error scope and asserts nothing was caught; the engine and every
+ * resource it made are destroyed afterwards.
+ */
+export async function withEngine<T>(body: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = await createTestEngine();
+  engine.device.pushErrorScope('validation');
+  try {
+    const result = await body(engine);
+    const error = await engine.device.popErrorScope();
+    if (error) throw new Error(`WebGPU validation error during the test: ${error.message}`);
+    return result;
+  } finally {
+    engine.dispose();
+  }
+}
