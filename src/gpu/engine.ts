@@ -79,6 +79,11 @@ export class Engine {
   private disposed = false;
   private liveBuffers = new Map<GPUBuffer, number>();
   private allocatedBytes = 0;
+  /**
+   * The GPU object and adapter the device came from. Held so they live as long as the engine: Dawn in
+   * Node tears the device down (and aborts the process) if its GPU object is garbage-collected.
+   */
+  private keepAlive: unknown[] = [];
 
   private constructor(
     readonly device: GPUDevice,
@@ -133,7 +138,9 @@ export class Engine {
     }
     const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ label: `${label} device`, requiredLimits, requiredFeatures });
-    return new Engine(device, summarize(adapter.info), true, label, options.tuning);
+    const engine = new Engine(device, summarize(adapter.info), true, label, options.tuning);
+    engine.keepAlive = [gpu, adapter];
+    return engine;
   }
 
   get limits(): GPUSupportedLimits {

@@ -127,6 +127,19 @@ export class Graph {
     return this.op('gelu', [x]);
   }
 
+  /**
+   * Writes `value` into a state in place at `offset` elements (a number or a g.scalar() reference, e.g.
+   * `{ scalar: 'pos', scale: rowSize }`). Returns the updated state; read it through the result so
+   * the read is ordered after the write. Other readers of the old state run before the write.
+   */
+  assign(state: SymbolicTensor, value: SymbolicTensor, options: { offset?: number | ScalarRef } = {}): SymbolicTensor {
+    const node = this.nodes[state.id];
+    if (node?.kind !== 'state') throw new ShapeError(`assign: the target ${formatShape(state.shape)} is not a state of this graph`);
+    const t = this.op('assign', [state, value], { offset: options.offset ?? 0 });
+    this.nodes[t.id].writes = state.id;
+    return t;
+  }
+
   /** Compiles the graph into a plan: memory planned, pipelines and bind groups created ahead. */
   compile<K extends string>(outputs: Record<K, SymbolicTensor>, options: CompileOptions = {}): Promise<Plan<K>> {
     return Plan.compile(this, outputs, options);

@@ -115,7 +115,10 @@ export function topoOrder(nodes: Map<number, IRNode>): number[] {
   for (const w of nodes.values()) {
     if (w.writes === undefined) continue;
     for (const r of nodes.values()) {
-      if (r.id !== w.id && r.inputs.includes(w.writes) && !dependsOn(nodes, r.id, w.id)) deps.get(w.id)!.add(r.id);
+      if (r.id === w.id || !r.inputs.includes(w.writes)) continue;
+      if (r.writes === w.writes) {
+        if (r.id < w.id) deps.get(w.id)!.add(r.id); // writers of one state keep program order
+      } else if (!dependsOn(nodes, r.id, w.id)) deps.get(w.id)!.add(r.id);
     }
   }
   const order: number[] = [];

@@ -1,5 +1,6 @@
 // Every op the engine has, in one list. The graph scheduler looks ops up here by name; a new op
 // plugs in with registerOp() without touching the scheduler.
+import { assign } from './assign';
 import { add, gelu, mul } from './elementwise';
 import { matmul } from './matmul';
 import { matmulNaive } from './matmul_naive';
@@ -22,4 +23,4 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-for (const op of [matmul, matmulNaive, add, mul, gelu]) registerOp(op);
+for (const op of [matmul, matmulNaive, add, mul, gelu, assign]) registerOp(op);

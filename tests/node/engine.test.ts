@@ -1,0 +1,129 @@
+// The device layer and bad input: every error names the op, the shapes or the limit, and nothing
+// leaves the device in a bad state.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeviceLostError, Engine, GPUOpError, LimitError, ShapeError, registerOp } from '../../src/index';
+import { createTestEngine, withEngine } from '../helpers/engine';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createTestEngine();
+});
+afterAll(() => engine?.dispose());
+
+describe('engine', () => {
+  it('records features and asks for the adapter\'s larger limits', () => {
+    expect(typeof engine.features.subgroups).toBe('boolean');
+    expect(typeof engine.features.timestampQuery).toBe('boolean');
+    // WebGPU's default is 128 MiB; every adapter we run on offers more, and the engine asks for it.
+    expect(engine.limits.maxStorageBufferBindingSize).toBeGreaterThan(128 * 2 ** 20);
+    expect(engine.limits.maxComputeWorkgroupStorageSize).toBeGreaterThanOrEqual(16384);
+  });
+
+  it('round-trips f32, u32 and i32 tensors through staging buffers', async () => {
+    for (const data of [new Float32Array([1.5, -2, 3]), new Uint32Array([7, 0, 4294967295]), new Int32Array([-5, 6, 2 ** 31 - 1])]) {
+      const t = engine.tensor(data, [3]);
+      expect(Array.from(await t.read())).toEqual(Array.from(data));
+      t.dispose();
+    }
+  });
+
+  it('matmul with mismatched inner dimensions fails at build time naming the op and both shapes', () => {
+    const g = engine.graph();
+    const a = g.input('a', [2, 3]);
+    const b = g.input('b', [4, 5]);
+    expect(() => g.matmul(a, b)).toThrow(ShapeError);
+    expect(() => g.matmul(a, b)).toThrow(/matmul.*\[2, 3\].*\[4, 5\]/);
+    expect(() => g.add(a, b)).toThrow(/add: shapes \[2, 3\] and \[4, 5\] do not broadcast/);
+  });
+
+  it('rejects a missing, unknown, wrong-length or wrong-dtype feed before submitting anything', async () => {
+    const g = engine.graph();
+    const x = g.input('x', [2, 2]);
+    const plan = await g.compile({ y: g.gelu(x) });
+    const before = { ...engine.stats };
+    await expect(plan.run({})).rejects.toThrow(/missing feed for input 'x' \[2, 2\]/);
+    await expect(plan.run({ x: new Float32Array(4), z: new Float32Array(1) })).rejects.toThrow(/unknown feed 'z'/);
+    await expect(plan.run({ x: new Float32Array(3) })).rejects.toThrow(/feed 'x' has 3 f32 elements; input \[2, 2\] needs 4 f32/);
+    await expect(plan.run({ x: new Uint32Array(4) })).rejects.toThrow(/feed 'x' has 4 u32 elements/);
+    expect(engine.stats).toEqual(before);
+    // The plan still works afterwards.
+    expect((await plan.run({ x: new Float32Array(4) })).y.length).toBe(4);
+    plan.dispose();
+  });
+
+  it('a tensor beyond maxStorageBufferBindingSize is refused with the limit in the message', () => {
+    const g = engine.graph();
+    const limit = engine.limits.maxStorageBufferBindingSize;
+    const rows = Math.ceil(limit / 4 / 1024) + 1;
+    expect(() => g.input('huge', [rows, 1024])).toThrow(LimitError);
+    expect(() => g.input('huge2', [rows, 1024])).toThrow(new RegExp(`\\[${rows}, 1024\\].*maxStorageBufferBindingSize of ${limit}`));
+  });
+
+  it('a WGSL compile error is raised naming the shader file, line and pipeline', async () => {
+    registerOp({
+      name: 'test_broken',
+      shader: { name: 'test_broken', code: '@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }' },
+      infer: (inputs) => inputs[0],
+      kernel: () => ({ entry: 'main', grid: [1, 1, 1], inputs: [] }),
+      reference: ([a]) => a,
+    });
+    const g = engine.graph();
+    const y = g.op('test_broken', [g.input('x', [4])]);
+    const err = await g.compile({ y }).catch((e) => e);
+    expect(err).toBeInstanceOf(GPUOpError);
+    expect(err.message).toMatch(/test_broken:main/);
+    expect(err.message).toMatch(/test_broken\.wgsl:1:/);
+    // The device is still usable.
+    const ok = engine.graph();
+    const p = await ok.compile({ y: ok.gelu(ok.input('x', [4])) });
+    expect((await p.run({ x: new Float32Array(4) })).y.length).toBe(4);
+    p.dispose();
+  });
+
+  it('a tensor used after dispose() is an error naming it', async () => {
+    const t = engine.tensor(new Float32Array(4), [2, 2], 'weights');
+    t.dispose();
+    await expect(t.read()).rejects.toThrow(/tensor 'weights' \[2, 2\] was used after dispose\(\)/);
+    expect(() => engine.graph().constant('w', t)).toThrow(/used after dispose/);
+  });
+
+  it('running a disposed plan is an error', async () => {
+    const g = engine.graph();
+    const plan = await g.compile({ y: g.gelu(g.input('x', [4])) });
+    plan.dispose();
+    await expect(plan.run({ x: new Float32Array(4) })).rejects.toThrow(/the plan was disposed/);
+  });
+
+  it('validation errors inside a scope are raised naming the label', async () => {
+    const err = await engine
+      .scoped('my-op', () => engine.device.createBuffer({ label: 'bad', size: 16, usage: 0x0001 | 0x0080 /* MAP_READ | STORAGE */ }))
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(GPUOpError);
+    expect(err.message).toMatch(/^my-op: WebGPU validation error/);
+  });
+
+  it('a shared device is never destroyed by dispose()', async () => {
+    const shared = await createTestEngine();
+    const guest = await Engine.create({ device: shared.device });
+    guest.dispose();
+    expect(shared.isLost).toBe(false);
+    const t = shared.tensor(new Float32Array([1, 2]));
+    expect(Array.from(await t.read())).toEqual([1, 2]);
+    shared.dispose();
+  });
+
+  it('detects a lost device, refuses work with the fix in the message, and a new engine works after', async () => {
+    const doomed = await createTestEngine();
+    doomed.device.destroy();
+    const info = await doomed.lost;
+    expect(info.reason).toBe('destroyed');
+    expect(doomed.isLost).toBe(true);
+    expect(() => doomed.graph()).toThrow(DeviceLostError);
+    expect(() => doomed.graph()).toThrow(/Create a new Engine/);
+    await withEngine(async (fresh) => {
+      const g = fresh.graph();
+      const plan = await g.compile({ y: g.gelu(g.input('x', [2])) });
+      expect((await plan.run({ x: new Float32Array([0, 0]) })).y).toEqual(new Float32Array([0, 0]));
+    });
+  });
+});
