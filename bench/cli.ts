@@ -1,0 +1,90 @@
+// Node CLI: `npm run bench -- [suite ...] [--quick] [--reps N] [--no-peers]`. Runs the suites through
+// Dawn on this machine's GPU (or SwiftShader), prints a table and writes bench/results/<adapter>.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { create, globals } from 'webgpu';
+import { Engine } from 'webgpu-nlp';
+import { startTfjs, type Tf } from './peers/tfjs';
+import { ratios, runSuites } from './run';
+import { suites } from './suites/index';
+import type { CaseResult } from './suites/types';
+
+Object.assign(globalThis, globals);
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const wanted = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--reps') && !args[i - 1]?.startsWith('--sizes'));
+const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
+if (unknown.length) {
+  console.error(`unknown suite(s): ${unknown.join(', ')}; available: ${suites.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+const chosen = wanted.length ? suites.filter((s) => wanted.includes(s.name)) : suites;
+
+const gpu = create(['backend=vulkan']);
+// TF.js's WebGPU backend refuses to start unless navigator.gpu exists, which Node does not define.
+if (!(globalThis as { navigator?: unknown }).navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+const engine = await Engine.create({ gpu, powerPreference: 'high-performance' });
+const a = engine.adapter;
+const adapterName = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') || 'unknown adapter';
+console.log(`adapter: ${adapterName} (backend ${process.env.WEBGPU_NLP_BACKEND ?? 'system'}); timestamp-query: ${engine.features.timestampQuery}`);
+
+let tf: Tf | null = null;
+if (!flag('--no-peers')) {
+  try {
+    tf = await startTfjs(engine);
+  } catch (e) {
+    console.warn(`TensorFlow.js peer unavailable: ${(e as Error).message}`);
+  }
+}
+
+const reps = Number(value('--reps') ?? 5);
+const sizes = value('--sizes')?.split(',');
+const results = await runSuites({ engine, tf, quick: flag('--quick') }, chosen, {
+  warmup: 1,
+  reps,
+  sizes,
+  onProgress: (done, total, label) => process.stderr.write(`\r[${done}/${total}] ${label.padEnd(60)}`),
+});
+process.stderr.write('\n');
+
+function table(rows: CaseResult[]): string {
+  const peers = [...new Set(rows.flatMap((r) => r.results.map((x) => x.variant)).filter((v) => v !== 'ours'))];
+  const head = ['kernel', 'size', 'ours ms', 'GFLOP/s', 'GB/s', ...peers.flatMap((p) => [`${p} GFLOP/s`, `ours/${p}`])];
+  const body = rows.map((r) => {
+    const ours = r.results.find((x) => x.variant === 'ours');
+    const q = ratios(r);
+    const cells = [r.kernel, r.size, ours ? ours.medianMs.toFixed(2) : '-', ours ? ours.gflops.toFixed(2) : '-', ours ? ours.gbps.toFixed(2) : '-'];
+    for (const p of peers) {
+      const x = r.results.find((y) => y.variant === p);
+      cells.push(x ? x.gflops.toFixed(2) : '-', q[p] ? `${q[p].toFixed(2)}x` : '-');
+    }
+    return cells;
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+console.log(table(results));
+for (const r of results) for (const s of r.skipped) console.log(`  skipped ${r.kernel} ${r.size} ${s.variant}: ${s.reason}`);
+
+const slug = [...new Set(adapterName.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))].join('-');
+mkdirSync('bench/results', { recursive: true });
+const file = `bench/results/${slug}.json`;
+const json = {
+  adapter: a,
+  backend: process.env.WEBGPU_NLP_BACKEND ?? 'system',
+  runtime: `node ${process.version} + dawn (webgpu npm)`,
+  date: new Date().toISOString(),
+  features: engine.features,
+  options: { reps, quick: flag('--quick'), suites: chosen.map((s) => s.name) },
+  cases: results,
+};
+writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
+console.log(`wrote ${file}`);
+tf?.disposeVariables();
+engine.dispose();
+process.exit(0);

@@ -1,0 +1,5 @@
+// Every suite, in the order the CLI and the page list them.
+import { matmulSuite } from './matmul';
+import type { Suite } from './types';
+
+export const suites: Suite[] = [matmulSuite];

@@ -1,0 +1,57 @@
+// A benchmark suite: cases per kernel, each with our kernel and its peers as variants.
+import type { Engine } from 'webgpu-nlp';
+import type { Tf } from '../peers/tfjs';
+import type { Timing } from '../measure';
+
+export interface BenchContext {
+  engine: Engine;
+  /** TensorFlow.js on the same device, when it started. */
+  tf: Tf | null;
+  /** Smaller case lists (CI smoke runs, SwiftShader). */
+  quick: boolean;
+}
+
+/** A prepared runner: `run` does one timed call; `dispose` frees what setup made. */
+export interface Runner {
+  run(): Promise<unknown>;
+  dispose(): void;
+}
+
+export interface Variant {
+  /** 'ours', 'naive', 'tfjs', … */
+  name: string;
+  setup(ctx: BenchContext): Promise<Runner | null>;
+}
+
+export interface BenchCase {
+  kernel: string;
+  /** Shape label, e.g. '1024x1024x1024'. */
+  size: string;
+  flops: number;
+  /** Minimum bytes the kernel must move. */
+  bytes: number;
+  variants: Variant[];
+}
+
+export interface Suite {
+  name: string;
+  description: string;
+  cases(ctx: BenchContext): BenchCase[];
+}
+
+export interface VariantResult extends Timing {
+  variant: string;
+  gflops: number;
+  gbps: number;
+}
+
+export interface CaseResult {
+  suite: string;
+  kernel: string;
+  size: string;
+  flops: number;
+  bytes: number;
+  results: VariantResult[];
+  /** Variants that could not run here, with the reason. */
+  skipped: { variant: string; reason: string }[];
+}
