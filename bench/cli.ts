@@ -1,6 +1,6 @@
 // Node CLI: `npm run bench -- [suite ...] [--quick] [--reps N] [--no-peers]`. Runs the suites through
 // Dawn on this machine's GPU (or SwiftShader), prints a table and writes bench/results/<adapter>.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { Engine } from 'webgpu-nlp';
 import { startTfjs, type Tf } from './peers/tfjs';
@@ -52,14 +52,17 @@ process.stderr.write('\n');
 
 function table(rows: CaseResult[]): string {
   const peers = [...new Set(rows.flatMap((r) => r.results.map((x) => x.variant)).filter((v) => v !== 'ours'))];
-  const head = ['kernel', 'size', 'ours ms', 'GFLOP/s', 'GB/s', ...peers.flatMap((p) => [`${p} GFLOP/s`, `ours/${p}`])];
+  // Throughput per variant: GFLOP/s for compute, GB/s for pure data movement, µs/dispatch for overhead.
+  const metric = (r: CaseResult, x: { medianMs: number; gflops: number; gbps: number }) =>
+    r.dispatches ? `${((1000 * x.medianMs) / r.dispatches).toFixed(2)} us/disp` : r.flops ? `${x.gflops.toFixed(2)} GFLOP/s` : `${x.gbps.toFixed(2)} GB/s`;
+  const head = ['kernel', 'size', 'ours ms', 'ours', 'GB/s', ...peers.flatMap((p) => [p, `ours/${p}`])];
   const body = rows.map((r) => {
     const ours = r.results.find((x) => x.variant === 'ours');
     const q = ratios(r);
-    const cells = [r.kernel, r.size, ours ? ours.medianMs.toFixed(2) : '-', ours ? ours.gflops.toFixed(2) : '-', ours ? ours.gbps.toFixed(2) : '-'];
+    const cells = [r.kernel, r.size, ours ? ours.medianMs.toFixed(3) : '-', ours ? metric(r, ours) : '-', ours ? ours.gbps.toFixed(2) : '-'];
     for (const p of peers) {
       const x = r.results.find((y) => y.variant === p);
-      cells.push(x ? x.gflops.toFixed(2) : '-', q[p] ? `${q[p].toFixed(2)}x` : '-');
+      cells.push(x ? metric(r, x) : '-', q[p] ? `${q[p].toFixed(2)}x` : '-');
     }
     return cells;
   });
@@ -74,6 +77,10 @@ for (const r of results) for (const s of r.skipped) console.log(`  skipped ${r.k
 const slug = [...new Set(adapterName.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))].join('-');
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/${slug}.json`;
+// Cases measured now replace the same (suite, kernel, size) from earlier runs; the rest are kept.
+const key = (c: CaseResult) => `${c.suite}|${c.kernel}|${c.size}`;
+const fresh = new Set(results.map(key));
+const earlier: CaseResult[] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).cases ?? []) : [];
 const json = {
   adapter: a,
   backend: process.env.WEBGPU_NLP_BACKEND ?? 'system',
@@ -81,7 +88,7 @@ const json = {
   date: new Date().toISOString(),
   features: engine.features,
   options: { reps, quick: flag('--quick'), suites: chosen.map((s) => s.name) },
-  cases: results,
+  cases: [...earlier.filter((c) => !fresh.has(key(c))), ...results],
 };
 writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
 console.log(`wrote ${file}`);

@@ -16,7 +16,7 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
   const out: CaseResult[] = [];
   let done = 0;
   for (const { suite, c } of plan) {
-    const result: CaseResult = { suite, kernel: c.kernel, size: c.size, flops: c.flops, bytes: c.bytes, results: [], skipped: [] };
+    const result: CaseResult = { suite, kernel: c.kernel, size: c.size, flops: c.flops, bytes: c.bytes, dispatches: c.dispatches, results: [], skipped: [] };
     for (const v of c.variants) {
       options.onProgress?.(done, total, `${c.kernel} ${c.size} ${v.name}`);
       try {

@@ -10,3 +10,5 @@ export type { CompileOptions, Feeds, PlanMemory, PlanProfile, DispatchTiming } f
 export { GraphError } from './graph/schedule';
 export { registerOp, getOp, listOps } from './ops/registry';
 export type { OpDescriptor, KernelCall, KernelContext, TensorInfo, TuningTable, ScalarRef } from './ops/types';
+export { reflectShader, packUniform } from './ops/reflect';
+export type { ReflectedShader, ReflectedEntry, UniformLayout } from './ops/reflect';

@@ -31,6 +31,8 @@ export interface BenchCase {
   /** Minimum bytes the kernel must move. */
   bytes: number;
   variants: Variant[];
+  /** For CPU-overhead cases: dispatches per run, so the table can show µs per dispatch. */
+  dispatches?: number;
 }
 
 export interface Suite {
@@ -51,6 +53,7 @@ export interface CaseResult {
   size: string;
   flops: number;
   bytes: number;
+  dispatches?: number;
   results: VariantResult[];
   /** Variants that could not run here, with the reason. */
   skipped: { variant: string; reason: string }[];

@@ -16,6 +16,10 @@ export interface EngineOptions {
   powerPreference?: GPUPowerPreference;
   /** Tile configurations measured by the autotuner for this adapter. */
   tuning?: TuningTable;
+  /** Most bytes one plan's buffers may take; compile() refuses plans above it before allocating. */
+  memoryBudget?: number;
+  /** Turn features off even where the adapter has them (e.g. to test the non-subgroup kernels). */
+  disableFeatures?: (keyof EngineFeatures)[];
   label?: string;
 }
 
@@ -75,6 +79,7 @@ export class Engine {
   readonly lost: Promise<DeviceLostInfo>;
   readonly features: EngineFeatures;
   readonly tuning: TuningTable;
+  readonly memoryBudget: number | undefined;
   private lostInfo: DeviceLostInfo | null = null;
   private disposed = false;
   private liveBuffers = new Map<GPUBuffer, number>();
@@ -90,11 +95,17 @@ export class Engine {
     readonly adapter: AdapterSummary,
     private readonly ownsDevice: boolean,
     readonly label: string,
-    tuning: TuningTable | undefined,
+    options: EngineOptions,
   ) {
     const f = device.features;
-    this.features = { subgroups: f.has('subgroups'), shaderF16: f.has('shader-f16'), timestampQuery: f.has('timestamp-query') };
-    this.tuning = tuning ?? {};
+    const off = new Set(options.disableFeatures ?? []);
+    this.features = {
+      subgroups: f.has('subgroups') && !off.has('subgroups'),
+      shaderF16: f.has('shader-f16') && !off.has('shaderF16'),
+      timestampQuery: f.has('timestamp-query') && !off.has('timestampQuery'),
+    };
+    this.tuning = options.tuning ?? {};
+    this.memoryBudget = options.memoryBudget;
     this.pool = new BufferPool({ create: (d) => this.createBuffer(d) });
     this.pipelines = new PipelineCache(this);
     this.constants = new ConstantStore(this);
@@ -113,7 +124,7 @@ export class Engine {
     if (options.device) {
       const d = options.device;
       const info = (d as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-      return new Engine(d, summarize(info), false, label, options.tuning);
+      return new Engine(d, summarize(info), false, label, options);
     }
     const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
     if (!gpu) {
@@ -138,7 +149,7 @@ export class Engine {
     }
     const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ label: `${label} device`, requiredLimits, requiredFeatures });
-    const engine = new Engine(device, summarize(adapter.info), true, label, options.tuning);
+    const engine = new Engine(device, summarize(adapter.info), true, label, options);
     engine.keepAlive = [gpu, adapter];
     return engine;
   }

@@ -17,6 +17,11 @@ export interface CompileOptions {
   /** Fold element-wise epilogues (bias, GELU, residual) into the producing op. Default true. */
   fuse?: boolean;
   label?: string;
+  /**
+   * Most bytes the plan's planned buffers may take together (default: the engine's memoryBudget, if
+   * set). Exceeding it fails at compile time, before anything is allocated.
+   */
+  maxBytes?: number;
 }
 
 export interface PlanMemory {
@@ -135,24 +140,26 @@ export class Plan<K extends string = string> {
     const plan = new Plan<K>(engine, label, sched, graph);
     for (const n of graph.nodes) if (n.kind === 'input') plan.inputs.set(n.name!, n);
     for (const k of names) plan.outputs.set(k, sched.nodes.get(outputs[k].id)!);
-    plan.checkLimits();
+    plan.checkLimits(options.maxBytes ?? engine.memoryBudget);
     await plan.build();
     return plan;
   }
 
   /** Every planned buffer must fit the device before anything is allocated. */
-  private checkLimits(): void {
+  private checkLimits(maxBytes: number | undefined): void {
     const { maxStorageBufferBindingSize, maxBufferSize } = this.engine.limits;
     const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
-    let largest = -1;
-    this.sched.slots.forEach((s, i) => {
-      if (largest < 0 || s.bytes > this.sched.slots[largest].bytes) largest = i;
-    });
-    if (largest >= 0 && this.sched.slots[largest].bytes > limit) {
-      const slot = this.sched.slots[largest];
-      const n = this.sched.nodes.get(slot.nodes[0])!;
+    const slots = this.sched.slots;
+    if (slots.length === 0) return;
+    const largest = slots.reduce((best, s) => (s.bytes > best.bytes ? s : best), slots[0]);
+    const n = this.sched.nodes.get(largest.nodes[0])!;
+    const what = `the largest buffer (${n.op ?? n.name} ${formatShape(n.shape)}, ${largest.bytes} bytes)`;
+    if (largest.bytes > limit) {
+      throw new LimitError(`compile ${this.label}: ${what} exceeds the device limit of ${limit} bytes`);
+    }
+    if (maxBytes !== undefined && this.sched.peakBytes > maxBytes) {
       throw new LimitError(
-        `compile ${this.label}: the largest buffer (${n.op ?? n.name} ${formatShape(n.shape)}, ${slot.bytes} bytes) exceeds the device limit of ${limit} bytes`,
+        `compile ${this.label}: the plan needs ${this.sched.peakBytes} bytes of buffers, above the memory budget of ${maxBytes} bytes; ${what}`,
       );
     }
   }
@@ -304,34 +311,7 @@ export class Plan<K extends string = string> {
     const t0 = performance.now();
     if (mode === 'profile' && engine.features.timestampQuery && !this.timestamps) this.createTimestamps();
     const ts = mode === 'profile' ? this.timestamps : null;
-    await engine.scoped(`run ${this.label}`, () => {
-      const enc = device.createCommandEncoder({ label: `run ${this.label}` });
-      for (const [name, n] of this.inputs) {
-        if (!this.sched.nodes.has(n.id)) continue; // dead input: accepted, unused
-        const v = feeds[name] as AnyTypedArray | Tensor;
-        const dst = this.bufferOf(n);
-        if (v instanceof Tensor) enc.copyBufferToBuffer(v.buffer, 0, dst, 0, align(v.byteLength, 4));
-        else device.queue.writeBuffer(dst, 0, v.buffer, v.byteOffset, v.byteLength);
-      }
-      if (this.patches.length) this.writeScalars(feeds);
-      if (ts) {
-        this.steps.forEach((s, i) => {
-          const pass = enc.beginComputePass({ label: s.label, timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-          this.encodeStep(pass, s);
-          pass.end();
-        });
-        enc.resolveQuerySet(ts.set, 0, 2 * this.steps.length, ts.resolve, 0);
-        enc.copyBufferToBuffer(ts.resolve, 0, ts.read, 0, 16 * this.steps.length);
-      } else {
-        const pass = enc.beginComputePass({ label: `${this.label} pass` });
-        for (const s of this.steps) this.encodeStep(pass, s);
-        pass.end();
-      }
-      if (mode === 'read') {
-        for (const [k, n] of this.outputs) enc.copyBufferToBuffer(this.bufferOf(n), 0, this.staging.get(k)!, 0, paddedBytes(numel(n.shape)));
-      }
-      device.queue.submit([enc.finish()]);
-    });
+    await engine.scoped(`run ${this.label}`, () => device.queue.submit([this.record(feeds, mode, ts)]));
     if (mode === 'gpu') {
       const out: Record<string, Tensor> = {};
       for (const [k, n] of this.outputs) out[k] = new Tensor(engine, this.bufferOf(n), n.shape, n.dtype, `${this.label}.${k}`, null);
@@ -364,8 +344,51 @@ export class Plan<K extends string = string> {
     return { dispatches, gpuMs, wallMs: performance.now() - t0, memory: { ...this.memory } } satisfies PlanProfile;
   }
 
-  private encodeStep(pass: GPUComputePassEncoder, s: Step): void {
-    pass.setPipeline(s.kernel.pipeline);
+  /**
+   * Writes the feeds and per-run scalars and records one run into a command buffer, without submitting
+   * it: an app can submit it together with its own work. Outputs are left in the plan's buffers.
+   */
+  encode(feeds: Feeds): GPUCommandBuffer {
+    this.checkFeeds(feeds);
+    return this.record(feeds, 'gpu', null);
+  }
+
+  private record(feeds: Feeds, mode: 'read' | 'gpu' | 'profile', ts: Plan['timestamps']): GPUCommandBuffer {
+    const device = this.engine.device;
+    const enc = device.createCommandEncoder({ label: `run ${this.label}` });
+    for (const [name, n] of this.inputs) {
+      if (!this.sched.nodes.has(n.id)) continue; // dead input: accepted, unused
+      const v = feeds[name] as AnyTypedArray | Tensor;
+      const dst = this.bufferOf(n);
+      if (v instanceof Tensor) enc.copyBufferToBuffer(v.buffer, 0, dst, 0, align(v.byteLength, 4));
+      else device.queue.writeBuffer(dst, 0, v.buffer, v.byteOffset, v.byteLength);
+    }
+    if (this.patches.length) this.writeScalars(feeds);
+    if (ts) {
+      this.steps.forEach((s, i) => {
+        const pass = enc.beginComputePass({ label: s.label, timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        this.encodeStep(pass, s);
+        pass.end();
+      });
+      enc.resolveQuerySet(ts.set, 0, 2 * this.steps.length, ts.resolve, 0);
+      enc.copyBufferToBuffer(ts.resolve, 0, ts.read, 0, 16 * this.steps.length);
+    } else {
+      const pass = enc.beginComputePass({ label: `${this.label} pass` });
+      let last: GPUComputePipeline | null = null;
+      for (const s of this.steps) {
+        this.encodeStep(pass, s, s.kernel.pipeline !== last);
+        last = s.kernel.pipeline;
+      }
+      pass.end();
+    }
+    if (mode === 'read') {
+      for (const [k, n] of this.outputs) enc.copyBufferToBuffer(this.bufferOf(n), 0, this.staging.get(k)!, 0, paddedBytes(numel(n.shape)));
+    }
+    return enc.finish();
+  }
+
+  private encodeStep(pass: GPUComputePassEncoder, s: Step, setPipeline = true): void {
+    if (setPipeline) pass.setPipeline(s.kernel.pipeline);
     pass.setBindGroup(0, s.bindGroup);
     pass.dispatchWorkgroups(s.call.grid[0], s.call.grid[1], s.call.grid[2]);
   }

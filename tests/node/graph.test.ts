@@ -159,6 +159,15 @@ describe('plan', () => {
     plan.dispose();
   });
 
+  it('a plan above the memory budget fails at compile time, naming the largest buffer and the limit', async () => {
+    const { g, y } = mlp(T, C, H);
+    const before = engine.memory();
+    const err = await g.compile({ y }, { maxBytes: 1024 }).catch((e) => e);
+    expect(err.name).toBe('LimitError');
+    expect(err.message).toMatch(/above the memory budget of 1024 bytes; the largest buffer \((matmul|input x)[^)]*\[7, (24|40)\], \d+ bytes\)/);
+    expect(engine.memory()).toEqual(before);
+  });
+
   it('an output that is not in the graph is an error', async () => {
     const g = engine.graph();
     const other = engine.graph();
