@@ -5,6 +5,8 @@ import { ShapeError, formatShape } from '../gpu/errors';
 import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../tensor';
 import { getOp } from '../ops/registry';
 import type { MatmulAttrs } from '../ops/matmul';
+import type { AssignAttrs } from '../ops/copy';
+import type { SampleAttrs } from '../ops/sample';
 import type { ScalarRef } from '../ops/types';
 import type { IRNode } from './ir';
 import { Plan, type CompileOptions } from './plan';
@@ -132,12 +134,62 @@ export class Graph {
    * `{ scalar: 'pos', scale: rowSize }`). Returns the updated state; read it through the result so
    * the read is ordered after the write. Other readers of the old state run before the write.
    */
-  assign(state: SymbolicTensor, value: SymbolicTensor, options: { offset?: number | ScalarRef } = {}): SymbolicTensor {
+  assign(state: SymbolicTensor, value: SymbolicTensor, options: Omit<AssignAttrs, 'offset'> & { offset?: number | ScalarRef } = {}): SymbolicTensor {
     const node = this.nodes[state.id];
     if (node?.kind !== 'state') throw new ShapeError(`assign: the target ${formatShape(state.shape)} is not a state of this graph`);
-    const t = this.op('assign', [state, value], { offset: options.offset ?? 0 });
+    const t = this.op('assign', [state, value], { ...options, offset: options.offset ?? 0 });
     this.nodes[t.id].writes = state.id;
     return t;
+  }
+
+  /** Layer norm over the last dimension (PyTorch semantics); with `residual`, of x + residual. */
+  layerNorm(x: SymbolicTensor, gamma: SymbolicTensor, beta: SymbolicTensor, options: { eps?: number; residual?: SymbolicTensor } = {}): SymbolicTensor {
+    const inputs = options.residual ? [x, gamma, beta, options.residual] : [x, gamma, beta];
+    return this.op('layernorm', inputs, { eps: options.eps ?? 1e-5, residual: !!options.residual });
+  }
+
+  /** Softmax over the last dimension. */
+  softmax(x: SymbolicTensor): SymbolicTensor {
+    return this.op('softmax', [x]);
+  }
+
+  /** Token + position embedding: wte[ids[t]] + wpe[pos + t]; `pos` a number or a g.scalar(). */
+  embedding(ids: SymbolicTensor, wte: SymbolicTensor, wpe: SymbolicTensor, options: { pos?: number | ScalarRef } = {}): SymbolicTensor {
+    return this.op('embedding', [ids, wte, wpe], { pos: options.pos ?? 0 });
+  }
+
+  /** [T, parts * C] -> [heads, T, C / heads], taking block `part` (q, k, v of a fused QKV projection). */
+  splitHeads(x: SymbolicTensor, heads: number, part = 0, parts = 1): SymbolicTensor {
+    return this.op('split_heads', [x], { heads, part, parts });
+  }
+
+  /** [heads, T, D] -> [T, heads * D]. */
+  mergeHeads(x: SymbolicTensor): SymbolicTensor {
+    return this.op('merge_heads', [x]);
+  }
+
+  /** Fused softmax attention over q [H, T, D], k and v [H, S, D]; scale 1/sqrt(D). */
+  attention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, options: { causal?: boolean; qOffset?: number } = {}): SymbolicTensor {
+    return this.op('attention', [q, k, v], { causal: !!options.causal, qOffset: options.qOffset });
+  }
+
+  /**
+   * One query per head, q [H, 1, D], against the first `length` rows of KV caches [H, maxLen, D]
+   * (`length` a number or a g.scalar(), e.g. `{ scalar: 'pos', add: 1 }`), split across workgroups.
+   */
+  decodeAttention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, options: { length: number | ScalarRef; chunk?: number }): SymbolicTensor {
+    const partial = this.op('attention_decode', [q, k, v], { length: options.length, chunk: options.chunk });
+    return this.op('attention_combine', [partial]);
+  }
+
+  /** The next token id, u32 [1], from the last row of logits; greedy unless temperature > 0. */
+  sample(logits: SymbolicTensor, options: SampleAttrs = {}): SymbolicTensor {
+    return this.op('sample', [logits], options);
+  }
+
+  /** Rows [start, start + count) along the first dimension. */
+  slice(x: SymbolicTensor, start: number, count: number): SymbolicTensor {
+    return this.op('slice', [x], { start, count });
   }
 
   /** Compiles the graph into a plan: memory planned, pipelines and bind groups created ahead. */

@@ -1,9 +1,16 @@
 // Every op the engine has, in one list. The graph scheduler looks ops up here by name; a new op
 // plugs in with registerOp() without touching the scheduler.
-import { assign } from './assign';
+import { assign, slice } from './copy';
 import { add, gelu, mul } from './elementwise';
 import { matmul } from './matmul';
 import { matmulNaive } from './matmul_naive';
+import { attention } from './attention';
+import { attentionCombine, attentionDecode } from './attention_decode';
+import { embedding } from './embedding';
+import { mergeHeads, splitHeads } from './heads';
+import { layerNorm } from './layernorm';
+import { sample } from './sample';
+import { softmax } from './softmax';
 import type { OpDescriptor } from './types';
 
 const registry = new Map<string, OpDescriptor>();
@@ -23,4 +30,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-for (const op of [matmul, matmulNaive, add, mul, gelu, assign]) registerOp(op);
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample];
+for (const op of builtIn) registerOp(op);

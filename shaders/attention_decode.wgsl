@@ -1,0 +1,92 @@
+// Decode attention: one new query per head against a KV cache of the current length L (a uniform,
+// so one plan serves every step), split across workgroups (flash-decoding) and then combined.
+//   split:   workgroup (s, h) scores keys [s * CHUNK, min(L, (s + 1) * CHUNK)) and writes its partial
+//            result: partial[h, s, 0..D) = Σ exp(score - m) v, partial[h, s, D] = m, [D + 1] = Σ exp
+//   combine: out[h, d] = Σ_s e^(m_s - M) acc_s[d] / Σ_s e^(m_s - M) l_s,  M = max_s m_s
+// q [H, 1, D]; caches [H, max_len, D]; out [H, 1, D]. Splits past L write m = -inf, l = 0.
+// Bindings (split): 0 params, 1 q, 2 k cache, 3 v cache, 4 partial.
+// Bindings (combine): 0 params, 1 partial, 2 out. Needs lib/reduce.wgsl.
+
+override WG: u32 = 64;
+override HEAD_DIM: u32 = 64;
+override CHUNK: u32 = 256;
+
+struct Params {
+  L: u32,
+  max_len: u32,
+  scale: f32,
+  n_split: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read_write> partial: array<f32>;
+
+@group(0) @binding(1) var<storage, read> partial_in: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+var<workgroup> qs: array<f32, HEAD_DIM>;
+var<workgroup> ps: array<f32, CHUNK>;
+
+const NEG = -3.402823e38;
+
+@compute @workgroup_size(WG)
+fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let D = HEAD_DIM;
+  let sp = wid.x;
+  let h = wid.y;
+  let start = sp * CHUNK;
+  let end = min(params.L, start + CHUNK);
+  for (var d = lid; d < D; d += WG) { qs[d] = q[h * D + d] * params.scale; }
+  workgroupBarrier();
+  let row0 = h * params.max_len;
+  var local_max = NEG;
+  for (var j = start + lid; j < end; j += WG) {
+    var s = 0.0;
+    for (var d = 0u; d < D; d++) { s = fma(qs[d], k[(row0 + j) * D + d], s); }
+    ps[j - start] = s;
+    local_max = max(local_max, s);
+  }
+  let m = wg_max(local_max, lid);
+  var local_sum = 0.0;
+  for (var j = start + lid; j < end; j += WG) {
+    let p = exp(ps[j - start] - m);
+    ps[j - start] = p;
+    local_sum += p;
+  }
+  let l = wg_sum(local_sum, lid);
+  let base = (h * params.n_split + sp) * (D + 2u);
+  for (var d = lid; d < D; d += WG) {
+    var acc = 0.0;
+    for (var j = start; j < end; j++) { acc = fma(ps[j - start], v[(row0 + j) * D + d], acc); }
+    partial[base + d] = acc;
+  }
+  if (lid == 0u) {
+    partial[base + D] = m;
+    partial[base + D + 1u] = l;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let D = HEAD_DIM;
+  let h = wid.x;
+  let n = params.n_split;
+  var M = NEG;
+  for (var s = 0u; s < n; s++) { M = max(M, partial_in[(h * n + s) * (D + 2u) + D]); }
+  var denom = 0.0;
+  for (var s = 0u; s < n; s++) {
+    let b = (h * n + s) * (D + 2u);
+    denom += exp(partial_in[b + D] - M) * partial_in[b + D + 1u];
+  }
+  for (var d = lid; d < D; d += WG) {
+    var num = 0.0;
+    for (var s = 0u; s < n; s++) {
+      let b = (h * n + s) * (D + 2u);
+      num += exp(partial_in[b + D] - M) * partial_in[b + d];
+    }
+    out[h * D + d] = select(0.0, num / denom, denom > 0.0);
+  }
+}

@@ -1,0 +1,33 @@
+// Token + position embedding (GPT-2): out[t, c] = wte[ids[t], c] + wpe[pos + t, c].
+// `pos` (the position of the first token) is a uniform, so one decode plan serves every step.
+// Token ids are checked on the CPU before a run; here they are clamped so nothing is read out of bounds.
+// Bindings: 0 params, 1 ids (u32), 2 wte [V, C], 3 wpe [P, C], 4 out [T, C].
+
+override WG: u32 = 256;
+
+struct Params {
+  T: u32,
+  C: u32,
+  V: u32,
+  P: u32,
+  pos: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> ids: array<u32>;
+@group(0) @binding(2) var<storage, read> wte: array<f32>;
+@group(0) @binding(3) var<storage, read> wpe: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let C = params.C;
+  if (i >= params.T * C) { return; }
+  let t = i / C;
+  let c = i % C;
+  let id = min(ids[t], params.V - 1u);
+  let p = min(params.pos + t, params.P - 1u);
+  out[i] = wte[id * C + c] + wpe[p * C + c];
+}

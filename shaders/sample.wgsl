@@ -1,0 +1,132 @@
+// Picks the next token from one row of logits [rows, V] on the GPU, so a decode step reads back one
+// u32 instead of V floats. One workgroup:
+//   temperature <= 0: argmax (the lowest index among equal maxima)
+//   else: z = logits / temperature; keep the top_k largest (0: all), then the smallest set of largest
+//         probabilities whose mass reaches top_p (1: all), as Hugging Face's TopK then TopP warpers;
+//         draw u in [0, 1) from (seed, step) and return the token where the cumulative kept mass,
+//         in index order, passes u × (kept mass).
+// Thresholds are found by bisection on the value (32 halvings of [min z, max z]), so nothing is sorted.
+// Bindings: 0 params, 1 logits, 2 out (u32 [1]). Needs lib/reduce.wgsl.
+
+override WG: u32 = 256;
+
+struct Params {
+  V: u32,
+  row_offset: u32,   // element offset of the row to sample
+  temperature: f32,
+  top_k: u32,
+  top_p: f32,
+  seed: u32,
+  step: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;
+
+var<workgroup> best_v: array<f32, 256>;
+var<workgroup> best_i: array<u32, 256>;
+var<workgroup> prefix: array<f32, 256>;
+var<workgroup> chosen: u32;
+
+fn pcg(x: u32) -> u32 {
+  let state = x * 747796405u + 2891336453u;
+  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+  return (word >> 22u) ^ word;
+}
+
+fn z(c: u32) -> f32 {
+  return logits[params.row_offset + c] / params.temperature;
+}
+
+/** Kept mass above threshold t, over the whole row. */
+fn mass_above(t: f32, m: f32, lid: u32) -> f32 {
+  var s = 0.0;
+  for (var c = lid; c < params.V; c += WG) { let x = z(c); if (x >= t) { s += exp(x - m); } }
+  return wg_sum(s, lid);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let V = params.V;
+  // Argmax with the lowest index on ties.
+  var bv = -3.402823e38;
+  var bi = 0xffffffffu;
+  for (var c = lid; c < V; c += WG) {
+    let x = logits[params.row_offset + c];
+    if (x > bv) { bv = x; bi = c; }
+  }
+  best_v[lid] = bv;
+  best_i[lid] = bi;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      let ov = best_v[lid + s];
+      let oi = best_i[lid + s];
+      if (ov > best_v[lid] || (ov == best_v[lid] && oi < best_i[lid])) { best_v[lid] = ov; best_i[lid] = oi; }
+    }
+    workgroupBarrier();
+  }
+  let arg = best_i[0];
+  if (params.temperature <= 0.0) {
+    if (lid == 0u) { out[0] = arg; }
+    return;
+  }
+  let m = best_v[0] / params.temperature;
+  var local_min = 3.402823e38;
+  for (var c = lid; c < V; c += WG) { local_min = min(local_min, z(c)); }
+  var thr = -wg_max(-local_min, lid);
+  if (params.top_k > 0u && params.top_k < V) {
+    var lo = thr;
+    var hi = m;
+    for (var it = 0u; it < 32u; it++) {
+      let mid = 0.5 * (lo + hi);
+      var cnt = 0.0;
+      for (var c = lid; c < V; c += WG) { if (z(c) >= mid) { cnt += 1.0; } }
+      if (wg_sum(cnt, lid) >= f32(params.top_k)) { lo = mid; } else { hi = mid; }
+    }
+    thr = lo;
+  }
+  if (params.top_p < 1.0) {
+    let goal = params.top_p * mass_above(thr, m, lid);
+    var lo = thr;
+    var hi = m;
+    for (var it = 0u; it < 32u; it++) {
+      let mid = 0.5 * (lo + hi);
+      if (mass_above(mid, m, lid) >= goal) { lo = mid; } else { hi = mid; }
+    }
+    thr = lo;
+  }
+  // Each thread owns a contiguous chunk; a scan of chunk masses finds the chunk that holds u.
+  let chunk = (V + WG - 1u) / WG;
+  let c0 = min(V, lid * chunk);
+  let c1 = min(V, c0 + chunk);
+  var mine = 0.0;
+  for (var c = c0; c < c1; c++) { let x = z(c); if (x >= thr) { mine += exp(x - m); } }
+  prefix[lid] = mine;
+  if (lid == 0u) { chosen = arg; }
+  workgroupBarrier();
+  if (lid == 0u) {
+    var run = 0.0;
+    for (var i = 0u; i < WG; i++) { let x = prefix[i]; prefix[i] = run; run += x; }
+    best_v[0] = run;
+  }
+  workgroupBarrier();
+  let u = f32(pcg(pcg(params.seed) ^ params.step) >> 8u) / 16777216.0 * best_v[0];
+  let start = prefix[lid];
+  if (mine > 0.0 && u >= start && u < start + mine) {
+    var cum = start;
+    var pick = 0xffffffffu;
+    for (var c = c0; c < c1; c++) {
+      let x = z(c);
+      if (x >= thr) {
+        pick = c;
+        cum += exp(x - m);
+        if (cum > u) { break; }
+      }
+    }
+    chosen = pick;
+  }
+  workgroupBarrier();
+  if (lid == 0u) { out[0] = chosen; }
+}

@@ -1,0 +1,94 @@
+// attention: fused softmax(q kᵀ / sqrt(D)) v with an optional causal mask, for q [H, T, D] and
+// k, v [H, S, D]; D a multiple of 4 up to 128 (GPT-2's 64, and 32, 80, 128). Causal query t sees keys
+// ≤ t + qOffset (default S - T: the queries are the last T positions). Kernel: shaders/attention.wgsl.
+import code from '../../shaders/attention.wgsl?raw';
+import { LimitError, ShapeError, formatShape } from '../gpu/errors';
+import { numel } from '../tensor';
+import { ceilDiv, tuned } from './grid';
+import type { OpDescriptor, TensorInfo } from './types';
+
+export interface AttentionAttrs {
+  causal?: boolean;
+  qOffset?: number;
+}
+
+export function checkHeads(op: string, q: TensorInfo | undefined, k: TensorInfo | undefined, v: TensorInfo | undefined) {
+  if (!q || !k || !v) throw new ShapeError(`${op}: needs q, k and v`);
+  const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
+  if (q.shape.length !== 3 || k.shape.length !== 3 || v.shape.length !== 3) throw new ShapeError(`${op}: q, k, v must be [heads, seq, headDim]; got ${shapes}`);
+  const [H, , D] = q.shape;
+  if (k.shape[0] !== H || v.shape[0] !== H || k.shape[2] !== D || v.shape[2] !== D || k.shape[1] !== v.shape[1]) {
+    throw new ShapeError(`${op}: heads, key lengths and head dims must agree; got ${shapes}`);
+  }
+  if (D % 4 !== 0 || D > 128) throw new LimitError(`${op}: head dim ${D} is not supported (a multiple of 4, at most 128)`);
+  for (const t of [q, k, v]) if (t.dtype !== 'f32') throw new ShapeError(`${op}: inputs must be f32; got ${t.dtype}`);
+  return { H, D, S: k.shape[1] };
+}
+
+/** Dense float64 attention with the same mask semantics; rows with no visible key are zero. */
+export function attentionReference(
+  q: Float64Array, k: Float64Array, v: Float64Array,
+  H: number, T: number, S: number, D: number, causal: boolean, qOffset: number, length = S,
+): Float64Array {
+  const out = new Float64Array(H * T * D);
+  const scale = 1 / Math.sqrt(D);
+  for (let h = 0; h < H; h++) {
+    for (let t = 0; t < T; t++) {
+      const last = causal ? Math.min(length - 1, t + qOffset) : length - 1;
+      const scores: number[] = [];
+      let m = -Infinity;
+      for (let j = 0; j <= last; j++) {
+        let s = 0;
+        for (let d = 0; d < D; d++) s += q[(h * T + t) * D + d] * k[(h * S + j) * D + d];
+        scores.push(s * scale);
+        m = Math.max(m, s * scale);
+      }
+      const w = scores.map((s) => Math.exp(s - m));
+      const sum = w.reduce((a, b) => a + b, 0);
+      for (let d = 0; d < D; d++) {
+        let acc = 0;
+        for (let j = 0; j < w.length; j++) acc += w[j] * v[(h * S + j) * D + d];
+        out[(h * T + t) * D + d] = w.length ? acc / sum : 0;
+      }
+    }
+  }
+  return out;
+}
+
+export const attention: OpDescriptor<AttentionAttrs> = {
+  name: 'attention',
+  shader: { name: 'attention', code },
+  infer(inputs, attrs) {
+    const [q, k, v] = inputs;
+    if (inputs.length !== 3) throw new ShapeError(`attention: needs exactly q, k, v; got ${inputs.length} inputs`);
+    const { S } = checkHeads('attention', q, k, v);
+    const off = attrs.qOffset ?? S - q.shape[1];
+    if (attrs.causal && off < 0) throw new ShapeError(`attention: causal with ${q.shape[1]} queries and only ${S} keys needs qOffset ≥ 0`);
+    return { shape: q.shape, dtype: 'f32' };
+  },
+  kernel(inputs, _o, attrs, ctx) {
+    const [q] = inputs;
+    const { H, D, S } = checkHeads('attention', ...(inputs as [TensorInfo, TensorInfo, TensorInfo]));
+    const T = q.shape[1];
+    const t = tuned(ctx.tuning, 'attention', { BQ: 64 });
+    if (t.BQ > ctx.limits.maxComputeInvocationsPerWorkgroup) throw new LimitError(`attention: BQ ${t.BQ} exceeds maxComputeInvocationsPerWorkgroup`);
+    return {
+      entry: 'main',
+      constants: { BQ: t.BQ, HEAD_DIM: D, CAUSAL: attrs.causal ? 1 : 0 },
+      uniforms: { T, S, scale: 1 / Math.sqrt(D), q_offset: attrs.qOffset ?? S - T },
+      grid: [ceilDiv(T, t.BQ), H, 1],
+    };
+  },
+  reference([q, k, v], infos, attrs) {
+    const [H, T, D] = infos[0].shape;
+    const S = infos[1].shape[1];
+    return attentionReference(q, k, v, H, T, S, D, !!attrs.causal, attrs.qOffset ?? S - T);
+  },
+  flops(inputs, _o, attrs) {
+    const [H, T, D] = inputs[0].shape;
+    const S = inputs[1].shape[1];
+    const pairs = attrs.causal ? (T * (T + 1)) / 2 + T * (S - T) : T * S;
+    return 4 * H * pairs * D;
+  },
+  bytes: (inputs, output) => (inputs.reduce((s, t) => s + numel(t.shape), 0) + numel(output.shape)) * 4,
+};

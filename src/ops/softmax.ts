@@ -1,0 +1,42 @@
+// softmax over the last dimension, numerically stable (max subtracted). Kernel: shaders/softmax.wgsl.
+import kernel from '../../shaders/softmax.wgsl?raw';
+import reduce from '../../shaders/lib/reduce.wgsl?raw';
+import { ShapeError, formatShape } from '../gpu/errors';
+import { numel } from '../tensor';
+import { grid1D } from './grid';
+import { rowWorkgroup } from './layernorm';
+import type { OpDescriptor } from './types';
+
+export const softmax: OpDescriptor<Record<string, never>> = {
+  name: 'softmax',
+  shader: { name: 'softmax', code: reduce + kernel },
+  infer(inputs) {
+    const [x] = inputs;
+    if (!x || inputs.length !== 1) throw new ShapeError('softmax: needs one input');
+    if (x.dtype !== 'f32') throw new ShapeError(`softmax: input must be f32, got ${x.dtype} ${formatShape(x.shape)}`);
+    return { shape: x.shape, dtype: 'f32' };
+  },
+  kernel(inputs, _o, _a, ctx) {
+    const N = inputs[0].shape[inputs[0].shape.length - 1];
+    return {
+      entry: 'main',
+      constants: { WG: rowWorkgroup(N) },
+      uniforms: { N },
+      grid: grid1D(numel(inputs[0].shape) / N, 1, ctx.limits),
+    };
+  },
+  reference([x], infos) {
+    const N = infos[0].shape[infos[0].shape.length - 1];
+    const out = new Float64Array(x.length);
+    for (let r = 0; r < x.length / N; r++) {
+      let m = -Infinity;
+      for (let c = 0; c < N; c++) m = Math.max(m, x[r * N + c]);
+      let s = 0;
+      for (let c = 0; c < N; c++) s += Math.exp(x[r * N + c] - m);
+      for (let c = 0; c < N; c++) out[r * N + c] = Math.exp(x[r * N + c] - m) / s;
+    }
+    return out;
+  },
+  flops: (inputs) => 4 * numel(inputs[0].shape),
+  bytes: (inputs) => 2 * numel(inputs[0].shape) * 4,
+};
