@@ -28,6 +28,9 @@ export default defineConfig(({ mode }) =>
           sourcemap: true,
           target: 'es2022',
           lib: { entry: resolve(root, 'src/index.ts'), formats: ['es'], fileName: () => 'webgpu-nlp.js' },
+          // js-tiktoken is a dependency (its ESM build works everywhere); wgsl_reflect is bundled because
+          // its package entry is CommonJS that Node refuses to import.
+          rollupOptions: { external: [/^js-tiktoken/] },
         },
       }
     : {

@@ -1,0 +1,221 @@
+// GPT-2 exactly as published (Hugging Face GPT2LMHeadModel): learned token and position embeddings,
+// pre-norm blocks of causal self-attention and a GELU MLP, final layer norm, lm_head tied to wte.
+// Weights load from safetensors in both checkpoint layouts (original names with h.N.attn.bias mask
+// buffers, or the 'transformer.' prefix), F32, F16 or BF16; Conv1D weights are [in, out].
+// Generation prefills the prompt once, then replays one decode plan per token: K/V rows are appended
+// to per-layer caches in place at the position scalar, and the next token is sampled on the GPU.
+import type { Engine } from '../gpu/engine';
+import { ShapeError } from '../gpu/errors';
+import type { Graph, SymbolicTensor } from '../graph/graph';
+import type { Plan } from '../graph/plan';
+import { SafetensorsFile } from '../io/safetensors';
+import type { Tensor } from '../tensor';
+
+/** Field names as in Hugging Face's config.json. */
+export interface GPT2Config {
+  n_layer: number;
+  n_head: number;
+  n_embd: number;
+  vocab_size: number;
+  n_positions: number;
+  layer_norm_epsilon?: number;
+}
+
+/** openai-community/gpt2 (124M). */
+export const GPT2_SMALL: GPT2Config = { n_layer: 12, n_head: 12, n_embd: 768, vocab_size: 50257, n_positions: 1024, layer_norm_epsilon: 1e-5 };
+
+export interface GPT2Options {
+  /** KV-cache rows per layer (default n_positions). */
+  maxLength?: number;
+}
+
+export interface GenerateOptions {
+  maxNewTokens?: number;
+  /** 0 (the default) is greedy. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  /** Stop early after this token (e.g. 50256, <|endoftext|>). */
+  stopToken?: number;
+}
+
+const PER_LAYER = [
+  ['ln_1.weight', 'C'], ['ln_1.bias', 'C'],
+  ['attn.c_attn.weight', 'C,3C'], ['attn.c_attn.bias', '3C'],
+  ['attn.c_proj.weight', 'C,C'], ['attn.c_proj.bias', 'C'],
+  ['ln_2.weight', 'C'], ['ln_2.bias', 'C'],
+  ['mlp.c_fc.weight', 'C,4C'], ['mlp.c_fc.bias', '4C'],
+  ['mlp.c_proj.weight', '4C,C'], ['mlp.c_proj.bias', 'C'],
+] as const;
+
+export class GPT2 {
+  private plans = new Map<string, Promise<Plan>>();
+  private caches: { k: Tensor; v: Tensor }[] = [];
+  private disposed = false;
+  readonly maxLength: number;
+
+  private constructor(
+    readonly engine: Engine,
+    readonly config: Required<GPT2Config>,
+    private readonly weights: Map<string, Tensor>,
+    options: GPT2Options,
+  ) {
+    this.maxLength = Math.min(options.maxLength ?? config.n_positions, config.n_positions);
+    const { n_head: H, n_embd: C } = config;
+    for (let i = 0; i < config.n_layer; i++) {
+      this.caches.push({
+        k: engine.empty([H, this.maxLength, C / H], 'f32', `h.${i}.k_cache`),
+        v: engine.empty([H, this.maxLength, C / H], 'f32', `h.${i}.v_cache`),
+      });
+    }
+  }
+
+  /** Loads a GPT-2 checkpoint; every tensor's shape is checked against the config. */
+  static async fromSafetensors(engine: Engine, bytes: Uint8Array | ArrayBuffer, config: GPT2Config, options: GPT2Options = {}): Promise<GPT2> {
+    const cfg: Required<GPT2Config> = { layer_norm_epsilon: 1e-5, ...config };
+    const { n_embd: C, n_head: H } = cfg;
+    for (const k of ['n_layer', 'n_head', 'n_embd', 'vocab_size', 'n_positions'] as const) {
+      if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new ShapeError(`GPT2 config: ${k} must be a positive integer, got ${cfg[k]}`);
+    }
+    if (C % H !== 0) throw new ShapeError(`GPT2 config: n_embd ${C} is not divisible by n_head ${H}`);
+    const file = SafetensorsFile.parse(bytes);
+    const prefix = file.has('wte.weight') ? '' : file.has('transformer.wte.weight') ? 'transformer.' : null;
+    if (prefix === null) file.get('wte.weight'); // throws "missing tensor 'wte.weight'"
+    const dims = (spec: string) => spec.split(',').map((d) => (d === 'C' ? C : d === '3C' ? 3 * C : 4 * C));
+    const wanted: [string, number[]][] = [
+      ['wte.weight', [cfg.vocab_size, C]],
+      ['wpe.weight', [cfg.n_positions, C]],
+      ['ln_f.weight', [C]],
+      ['ln_f.bias', [C]],
+    ];
+    for (let i = 0; i < cfg.n_layer; i++) for (const [name, spec] of PER_LAYER) wanted.push([`h.${i}.${name}`, dims(spec)]);
+    const weights = new Map<string, Tensor>();
+    try {
+      for (const [name, shape] of wanted) {
+        const data = file.float32(prefix + name, shape);
+        weights.set(name, engine.tensor(data, shape, name));
+      }
+    } catch (e) {
+      for (const t of weights.values()) t.dispose();
+      throw e;
+    }
+    return new GPT2(engine, cfg, weights, options);
+  }
+
+
+  /**
+   * The model's graph for T tokens. 'forward': logits for every position, no cache. 'prefill': writes
+   * the prompt's K/V into the caches and samples the next token. 'decode': T = 1 at position `pos`.
+   */
+  private build(kind: 'forward' | 'prefill' | 'decode', T: number): { g: Graph; out: SymbolicTensor } {
+    const { n_layer, n_head: H, n_embd: C, layer_norm_epsilon: eps } = this.config;
+    const D = C / H;
+    const g = this.engine.graph(`gpt2 ${kind} T=${T}`);
+    const constants = new Map<string, SymbolicTensor>();
+    const w = (name: string) => {
+      let c = constants.get(name);
+      if (!c) constants.set(name, (c = g.constant(name, this.weights.get(name)!)));
+      return c;
+    };
+    const pos = kind === 'decode' ? g.scalar('pos') : null;
+    const ids = g.input('ids', [T], 'u32');
+    let x = g.embedding(ids, w('wte.weight'), w('wpe.weight'), { pos: pos ?? 0 }); // [T, C]
+    for (let i = 0; i < n_layer; i++) {
+      const p = `h.${i}.`;
+      const a = g.layerNorm(x, w(p + 'ln_1.weight'), w(p + 'ln_1.bias'), { eps });
+      const qkv = g.matmul(a, w(p + 'attn.c_attn.weight'), { bias: w(p + 'attn.c_attn.bias') }); // [T, 3C]
+      const q = g.splitHeads(qkv, H, 0, 3); // [H, T, D]
+      const k = g.splitHeads(qkv, H, 1, 3);
+      const v = g.splitHeads(qkv, H, 2, 3);
+      let y: SymbolicTensor;
+      if (kind === 'forward') {
+        y = g.attention(q, k, v, { causal: true });
+      } else {
+        const cache = this.caches[i];
+        const strided = { outer: H, rows: T, rowLen: D, dstRow: D, dstOuter: this.maxLength * D };
+        const offset = pos ? { ...pos, scale: D } : 0;
+        const kc = g.assign(g.state(`k${i}`, cache.k), k, { offset, strided });
+        const vc = g.assign(g.state(`v${i}`, cache.v), v, { offset, strided });
+        y = pos ? g.decodeAttention(q, kc, vc, { length: { ...pos, add: 1 } }) : g.attention(q, k, v, { causal: true });
+      }
+      const attn = g.matmul(g.mergeHeads(y), w(p + 'attn.c_proj.weight'), { bias: w(p + 'attn.c_proj.bias') });
+      x = g.add(attn, x); // folded into the projection's epilogue
+      const m = g.layerNorm(x, w(p + 'ln_2.weight'), w(p + 'ln_2.bias'), { eps });
+      const h = g.gelu(g.matmul(m, w(p + 'mlp.c_fc.weight'), { bias: w(p + 'mlp.c_fc.bias') })); // [T, 4C]
+      x = g.add(g.matmul(h, w(p + 'mlp.c_proj.weight'), { bias: w(p + 'mlp.c_proj.bias') }), x);
+    }
+    x = g.layerNorm(x, w('ln_f.weight'), w('ln_f.bias'), { eps });
+    const wte = w('wte.weight');
+    if (kind === 'forward') return { g, out: g.matmul(x, wte, { transposeB: true }) }; // [T, V]
+    const last = T > 1 ? g.slice(x, T - 1, 1) : x;
+    const logits = g.matmul(last, wte, { transposeB: true }); // [1, V]
+    const s = (name: string) => g.scalar(name);
+    return { g, out: g.sample(logits, { temperature: s('temperature'), topK: s('topK'), topP: s('topP'), seed: s('seed'), step: s('step') }) };
+  }
+
+  private plan(kind: 'forward' | 'prefill' | 'decode', T: number): Promise<Plan> {
+    if (this.disposed) throw new Error('GPT2: the model was disposed');
+    const key = `${kind}:${T}`;
+    let p = this.plans.get(key);
+    if (!p) {
+      const { g, out } = this.build(kind, T);
+      p = g.compile({ out });
+      p.catch(() => this.plans.delete(key));
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+
+  private checkIds(ids: ArrayLike<number>, extra = 0): Uint32Array {
+    const { vocab_size: V } = this.config;
+    if (ids.length === 0) throw new ShapeError('GPT2: the prompt is empty');
+    if (ids.length + extra > this.maxLength) {
+      throw new ShapeError(`GPT2: ${ids.length} prompt tokens${extra ? ` + ${extra} new` : ''} exceed the context of ${this.maxLength} positions (n_positions)`);
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new ShapeError(`GPT2: token id ${id} at position ${i} is outside the vocabulary (vocab_size ${V})`);
+    }
+    return Uint32Array.from(ids);
+  }
+
+  /** Logits for every position, [T × vocab_size]. */
+  async forward(ids: ArrayLike<number>): Promise<Float32Array> {
+    const data = this.checkIds(ids);
+    const plan = await this.plan('forward', data.length);
+    return (await plan.run({ ids: data })).out as Float32Array;
+  }
+
+  /** Token ids as they are produced: the prompt is prefilled once, then one decode replay per token. */
+  async *generate(prompt: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<number> {
+    const n = options.maxNewTokens ?? 20;
+    const ids = this.checkIds(prompt, Math.max(0, n - 1));
+    const sampling = { temperature: options.temperature ?? 0, topK: options.topK ?? 0, topP: options.topP ?? 1, seed: options.seed ?? 0 };
+    if (n <= 0) return;
+    const prefill = await this.plan('prefill', ids.length);
+    let next = ((await prefill.run({ ids, ...sampling, step: 0 })).out as Uint32Array)[0];
+    const decode = n > 1 ? await this.plan('decode', 1) : null;
+    for (let i = 0; ; i++) {
+      yield next;
+      if (i + 1 >= n || next === options.stopToken) return;
+      const id = new Uint32Array([next]);
+      next = ((await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 })).out as Uint32Array)[0];
+    }
+  }
+
+  /** GPU bytes held by the weights and the KV caches. */
+  memoryBytes(): { weights: number; kvCache: number } {
+    let weights = 0;
+    for (const t of this.weights.values()) weights += t.byteLength;
+    return { weights, kvCache: this.caches.reduce((s, c) => s + c.k.byteLength + c.v.byteLength, 0) };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.plans.values()) p.then((plan) => plan.dispose(), () => undefined);
+    for (const t of this.weights.values()) t.dispose();
+    for (const c of this.caches) (c.k.dispose(), c.v.dispose());
+  }
+}

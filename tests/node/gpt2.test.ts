@@ -1,0 +1,133 @@
+// GPT-2 against PyTorch golden fixtures (tools/make_gpt2_fixture.py): logits in both checkpoint
+// layouts, KV-cache greedy decoding equal to full recomputation, sampling, and bad input.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GPT2, GPT2Tokenizer, SafetensorsError, type Engine } from '../../src/index';
+import { createTestEngine } from '../helpers/engine';
+import { maxAbs } from '../helpers/numeric';
+
+const dir = 'tests/fixtures/gpt2';
+const fixture = JSON.parse(readFileSync(`${dir}/tiny.json`, 'utf8')) as {
+  config: { n_layer: number; n_head: number; n_embd: number; vocab_size: number; n_positions: number; layer_norm_epsilon: number };
+  ids: number[];
+  logits_a: number[];
+  logits_b: number[];
+  greedy_a: number[];
+};
+const fileA = new Uint8Array(readFileSync(`${dir}/tiny-a.safetensors`));
+const fileB = new Uint8Array(readFileSync(`${dir}/tiny-b.safetensors`));
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createTestEngine();
+});
+afterAll(() => engine?.dispose());
+
+/** |a - r| <= 1e-4 · max|r| for every logit. */
+function expectLogits(got: Float32Array, want: number[]) {
+  expect(got.length).toBe(want.length);
+  const bound = 1e-4 * maxAbs(want);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+  expect(worst).toBeLessThanOrEqual(bound);
+}
+
+async function collect(it: AsyncIterable<number>): Promise<number[]> {
+  const out: number[] = [];
+  for await (const id of it) out.push(id);
+  return out;
+}
+
+describe('GPT-2', () => {
+  it('original layout (no prefix, F32, attn.bias buffers ignored): logits match PyTorch', async () => {
+    const gpt = await GPT2.fromSafetensors(engine, fileA, fixture.config);
+    expectLogits(await gpt.forward(fixture.ids), fixture.logits_a);
+    gpt.dispose();
+  });
+
+  it("'transformer.' layout with F16 weights: logits match PyTorch", async () => {
+    const gpt = await GPT2.fromSafetensors(engine, fileB, fixture.config);
+    expectLogits(await gpt.forward(fixture.ids), fixture.logits_b);
+    gpt.dispose();
+  });
+
+  it('KV-cache greedy decoding equals recomputing the full forward pass at every step', async () => {
+    const gpt = await GPT2.fromSafetensors(engine, fileA, fixture.config);
+    const n = fixture.greedy_a.length;
+    const cached = await collect(gpt.generate(fixture.ids, { maxNewTokens: n, temperature: 0 }));
+    const V = fixture.config.vocab_size;
+    const recomputed: number[] = [];
+    const ids = [...fixture.ids];
+    for (let i = 0; i < n; i++) {
+      const logits = await gpt.forward(ids);
+      const last = logits.subarray(logits.length - V);
+      let best = 0;
+      for (let j = 1; j < V; j++) if (last[j] > last[best]) best = j;
+      recomputed.push(best);
+      ids.push(best);
+    }
+    expect(cached).toEqual(recomputed);
+    expect(cached).toEqual(fixture.greedy_a);
+    gpt.dispose();
+  });
+
+  it('sampling is reproducible for a seed and varies across seeds', async () => {
+    const gpt = await GPT2.fromSafetensors(engine, fileA, fixture.config);
+    const opts = { maxNewTokens: 8, temperature: 1.5, topK: 40, topP: 0.95 };
+    const a = await collect(gpt.generate(fixture.ids, { ...opts, seed: 1 }));
+    const b = await collect(gpt.generate(fixture.ids, { ...opts, seed: 1 }));
+    const c = await collect(gpt.generate(fixture.ids, { ...opts, seed: 2 }));
+    expect(a).toEqual(b);
+    expect(a.length).toBe(8);
+    expect(a).not.toEqual(c);
+    gpt.dispose();
+  });
+
+  it('bad input: corrupt files, shapes that disagree with the config, long prompts, unknown ids', async () => {
+    const cfg = fixture.config;
+    await expect(GPT2.fromSafetensors(engine, fileA.subarray(0, 4), cfg)).rejects.toThrow(/too short/);
+    await expect(GPT2.fromSafetensors(engine, fileA.subarray(0, fileA.length - 100), cfg)).rejects.toThrow(SafetensorsError);
+    await expect(GPT2.fromSafetensors(engine, fileA.subarray(0, fileA.length - 100), cfg)).rejects.toThrow(/data_offsets .* run past/);
+    const huge = fileA.slice();
+    new DataView(huge.buffer).setUint32(0, 0xfffffff, true);
+    await expect(GPT2.fromSafetensors(engine, huge, cfg)).rejects.toThrow(/header length .* runs past the end/);
+    await expect(GPT2.fromSafetensors(engine, fileA, { ...cfg, n_embd: 64 })).rejects.toThrow(/'wte.weight' is \[101, 32\], the config needs \[101, 64\]/);
+    await expect(GPT2.fromSafetensors(engine, fileA, { ...cfg, n_layer: 3 })).rejects.toThrow(/missing tensor 'h.2.ln_1.weight'/);
+    const before = engine.memory().liveBytes;
+    const gpt = await GPT2.fromSafetensors(engine, fileA, cfg);
+    await expect(gpt.forward(new Array(cfg.n_positions + 1).fill(1))).rejects.toThrow(/49 prompt tokens exceed the context of 48 positions/);
+    await expect(gpt.forward([1, 2, cfg.vocab_size])).rejects.toThrow(/token id 101 at position 2 is outside the vocabulary \(vocab_size 101\)/);
+    await gpt.forward([1, 2, 3]);
+    gpt.dispose();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(engine.memory().liveBytes).toBe(before);
+  });
+
+  it('safetensors headers with unknown dtypes or overlapping tensors are refused', async () => {
+    const make = (header: object, dataBytes: number) => {
+      const h = new TextEncoder().encode(JSON.stringify(header));
+      const out = new Uint8Array(8 + h.length + dataBytes);
+      new DataView(out.buffer).setUint32(0, h.length, true);
+      out.set(h, 8);
+      return out;
+    };
+    const { SafetensorsFile } = await import('../../src/index');
+    expect(() => SafetensorsFile.parse(make({ a: { dtype: 'Q4', shape: [2], data_offsets: [0, 8] } }, 8))).toThrow(/tensor 'a' has unknown dtype 'Q4'/);
+    expect(() =>
+      SafetensorsFile.parse(make({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12)),
+    ).toThrow(/'a' and 'b' overlap/);
+    expect(() => SafetensorsFile.parse(make({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8))).toThrow(/needs 12 bytes/);
+  });
+});
+
+describe('GPT-2 tokenizer', () => {
+  it('round-trips text with emoji and accented characters', async () => {
+    const tok = await GPT2Tokenizer.load();
+    const text = 'Héllo wörld — naïve café 🙂🚀 日本語 <|endoftext|>';
+    const ids = tok.encode(text);
+    expect(ids.length).toBeGreaterThan(10);
+    expect(ids[ids.length - 1]).toBe(GPT2Tokenizer.EOT);
+    expect(tok.decode(ids)).toBe(text);
+    expect(tok.encode('Hello world')).toEqual([15496, 995]);
+  });
+});
