@@ -34,6 +34,8 @@ export default defineConfig(({ mode }) =>
         },
       }
     : {
+        // Pages import the package by name, as an outside app would; in the site it is the source.
+        resolve: { alias: { 'webgpu-nlp': resolve(root, 'src/index.ts') } },
         server: { host: '127.0.0.1' },
         preview: { host: '127.0.0.1' },
         build: { outDir: 'dist-site', target: 'es2022', rollupOptions: { input: pages() } },

@@ -72,6 +72,11 @@ function table(rows: CaseResult[]): string {
 }
 
 console.log(table(results));
+for (const r of results) {
+  for (const x of r.results) {
+    if (x.info) console.log(`  ${r.kernel} ${r.size} ${x.variant}: ${Object.entries(x.info).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`).join(', ')}`);
+  }
+}
 for (const r of results) for (const s of r.skipped) console.log(`  skipped ${r.kernel} ${r.size} ${s.variant}: ${s.reason}`);
 
 const slug = [...new Set(adapterName.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))].join('-');

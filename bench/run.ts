@@ -26,7 +26,7 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
         } else {
           try {
             const t = await measure(() => runner.run(), options);
-            result.results.push({ variant: v.name, ...t, gflops: gflops(c.flops, t.medianMs), gbps: gbps(c.bytes, t.medianMs) });
+            result.results.push({ variant: v.name, ...t, gflops: gflops(c.flops, t.medianMs), gbps: gbps(c.bytes, t.medianMs), info: runner.info });
           } finally {
             runner.dispose();
           }

@@ -6,6 +6,9 @@
 // Entry points:
 //   main      any M, K, N: scalar loads with bounds checks on every edge
 //   main_vec4 K % 4 == 0 and N % 4 == 0: vec4 loads and stores
+//   gemv      M == 1 (decode), N % 4 == 0, B [K, N]: 16 × vec4 columns per workgroup, K split over
+//             16 thread rows and summed in workgroup memory
+//   gemv_t    M == 1, K % 4 == 0, B [N, K]: 8 outputs per workgroup, 32 threads per dot product
 // Bindings (same numbers in both entries): 0 params, 1 A, 2 B, 3 bias [N], 4 residual (shape of out),
 // 5 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
 
@@ -186,5 +189,59 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
     let o = c_off + (row * N + col) / 4u;
     if (HAS_RESIDUAL) { v += residual4[o]; }
     out4[o] = v;
+  }
+}
+
+// ---- GEMV (M == 1) -------------------------------------------------------------------------------
+
+var<workgroup> gred: array<vec4<f32>, 256>;
+
+fn epilogue4(v0: vec4<f32>, col: u32) -> vec4<f32> {
+  var v = v0;
+  if (HAS_BIAS) { v += bias4[col / 4u]; }
+  if (ACT == 1u) { v = gelu(v); }
+  if (HAS_RESIDUAL) { v += residual4[col / 4u]; }
+  return v;
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) tid: u32) {
+  let N4 = params.N / 4u;
+  let c4 = wid.x * 16u + lid.x;
+  var acc = vec4(0.0);
+  if (c4 < N4) {
+    for (var k = lid.y; k < params.K; k += 16u) { acc = fma(vec4(a[k]), b4[k * N4 + c4], acc); }
+  }
+  gred[tid] = acc;
+  workgroupBarrier();
+  for (var s = 8u; s > 0u; s >>= 1u) {
+    if (lid.y < s) { gred[tid] += gred[tid + s * 16u]; }
+    workgroupBarrier();
+  }
+  if (lid.y == 0u && c4 < N4) { out4[c4] = epilogue4(gred[lid.x], c4 * 4u); }
+}
+
+@compute @workgroup_size(32, 8, 1)
+fn gemv_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+          @builtin(local_invocation_index) tid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let K4 = params.K / 4u;
+  let n = (wid.y * nwg.x + wid.x) * 8u + lid.y;
+  var acc = vec4(0.0);
+  if (n < params.N) {
+    for (var k = lid.x; k < K4; k += 32u) { acc = fma(a4[k], b4[n * K4 + k], acc); }
+  }
+  gred[tid] = acc;
+  workgroupBarrier();
+  for (var s = 16u; s > 0u; s >>= 1u) {
+    if (lid.x < s) { gred[tid] += gred[tid + s]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u && n < params.N) {
+    var r = dot(gred[tid], vec4(1.0));
+    if (HAS_BIAS) { r += bias[n]; }
+    if (ACT == 1u) { r = gelu(vec4(r)).x; }
+    if (HAS_RESIDUAL) { r += residual[n]; }
+    out[n] = r;
   }
 }

@@ -15,6 +15,8 @@ export interface BenchContext {
 export interface Runner {
   run(): Promise<unknown>;
   dispose(): void;
+  /** Extra figures to report with the timing (e.g. bytes the variant allocates). */
+  info?: Record<string, number>;
 }
 
 export interface Variant {
@@ -45,6 +47,7 @@ export interface VariantResult extends Timing {
   variant: string;
   gflops: number;
   gbps: number;
+  info?: Record<string, number>;
 }
 
 export interface CaseResult {

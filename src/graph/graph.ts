@@ -148,6 +148,11 @@ export class Graph {
     return this.op('layernorm', inputs, { eps: options.eps ?? 1e-5, residual: !!options.residual });
   }
 
+  /** Scores [H, T, S] times `scale`, keys after each query's position masked (the unfused baseline). */
+  causalMask(scores: SymbolicTensor, scale: number, qOffset?: number): SymbolicTensor {
+    return this.op('causal_mask', [scores], { scale, qOffset });
+  }
+
   /** Softmax over the last dimension. */
   softmax(x: SymbolicTensor): SymbolicTensor {
     return this.op('softmax', [x]);

@@ -93,6 +93,8 @@ export class Plan<K extends string = string> {
   private outputs = new Map<K, IRNode>();
   private buffers = new Map<number, GPUBuffer>();
   readonly memory: PlanMemory;
+  /** CPU time of the last run's feed writes, encoding and submit, and of the whole run (ms). */
+  readonly lastRun = { encodeMs: 0, totalMs: 0 };
 
   private constructor(
     readonly engine: Engine,
@@ -311,7 +313,10 @@ export class Plan<K extends string = string> {
     const t0 = performance.now();
     if (mode === 'profile' && engine.features.timestampQuery && !this.timestamps) this.createTimestamps();
     const ts = mode === 'profile' ? this.timestamps : null;
-    await engine.scoped(`run ${this.label}`, () => device.queue.submit([this.record(feeds, mode, ts)]));
+    await engine.scoped(`run ${this.label}`, () => {
+      device.queue.submit([this.record(feeds, mode, ts)]);
+      this.lastRun.encodeMs = performance.now() - t0;
+    });
     if (mode === 'gpu') {
       const out: Record<string, Tensor> = {};
       for (const [k, n] of this.outputs) out[k] = new Tensor(engine, this.bufferOf(n), n.shape, n.dtype, `${this.label}.${k}`, null);
@@ -329,6 +334,7 @@ export class Plan<K extends string = string> {
           out[k] = arr;
         }),
       );
+      this.lastRun.totalMs = performance.now() - t0;
       return out;
     }
     await device.queue.onSubmittedWorkDone();

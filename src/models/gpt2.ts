@@ -49,7 +49,16 @@ const PER_LAYER = [
   ['mlp.c_proj.weight', '4C,C'], ['mlp.c_proj.bias', 'C'],
 ] as const;
 
+/** Timings of the last generate(): prefill, and per decode step the CPU (encode + submit) and total ms. */
+export interface GenerationStats {
+  promptTokens: number;
+  prefillMs: number;
+  steps: { cpuMs: number; totalMs: number }[];
+}
+
 export class GPT2 {
+  /** Filled in by generate(). */
+  readonly lastGeneration: GenerationStats = { promptTokens: 0, prefillMs: 0, steps: [] };
   private plans = new Map<string, Promise<Plan>>();
   private caches: { k: Tensor; v: Tensor }[] = [];
   private disposed = false;
@@ -193,14 +202,19 @@ export class GPT2 {
     const ids = this.checkIds(prompt, Math.max(0, n - 1));
     const sampling = { temperature: options.temperature ?? 0, topK: options.topK ?? 0, topP: options.topP ?? 1, seed: options.seed ?? 0 };
     if (n <= 0) return;
+    const stats = this.lastGeneration;
+    stats.promptTokens = ids.length;
+    stats.steps = [];
     const prefill = await this.plan('prefill', ids.length);
-    let next = ((await prefill.run({ ids, ...sampling, step: 0 })).out as Uint32Array)[0];
     const decode = n > 1 ? await this.plan('decode', 1) : null;
+    let next = ((await prefill.run({ ids, ...sampling, step: 0 })).out as Uint32Array)[0];
+    stats.prefillMs = prefill.lastRun.totalMs;
     for (let i = 0; ; i++) {
       yield next;
       if (i + 1 >= n || next === options.stopToken) return;
       const id = new Uint32Array([next]);
       next = ((await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 })).out as Uint32Array)[0];
+      stats.steps.push({ cpuMs: decode!.lastRun.encodeMs, totalMs: decode!.lastRun.totalMs });
     }
   }
 

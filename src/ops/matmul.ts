@@ -119,21 +119,30 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
   infer: inferMatmul('matmul'),
   kernel(inputs, _output, attrs, ctx) {
     const d = matmulDims('matmul', inputs, attrs);
+    const bias = attrs.bias ? 2 : null;
+    const residual = attrs.residual ? (attrs.bias ? 3 : 2) : null;
+    const epilogue = { HAS_BIAS: attrs.bias ? 1 : 0, ACT: attrs.act === 'gelu' ? 1 : 0, HAS_RESIDUAL: attrs.residual ? 1 : 0 };
+    const uniforms = { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB };
+    if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : d.N % 4 === 0)) {
+      // Decode-shaped: a GEMV reading every weight once, with the reduction split over threads.
+      const groups = attrs.transposeB ? ceilDiv(d.N, 8) : ceilDiv(d.N, 64);
+      const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
+      if (!attrs.transposeB && groups > maxX) throw new LimitError(`matmul: N = ${d.N} needs ${groups} workgroups, above ${maxX}`);
+      return {
+        entry: attrs.transposeB ? 'gemv_t' : 'gemv',
+        constants: { TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue },
+        uniforms,
+        grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
+        inputs: [0, 1, bias, residual],
+      };
+    }
     const tiles = matmulTiles(d.M, ctx);
     checkMatmulTiles(tiles, ctx.limits);
     const vec4 = d.K % 4 === 0 && d.N % 4 === 0;
-    const bias = attrs.bias ? 2 : null;
-    const residual = attrs.residual ? (attrs.bias ? 3 : 2) : null;
     return {
       entry: vec4 ? 'main_vec4' : 'main',
-      constants: {
-        ...tiles,
-        TRANS_B: attrs.transposeB ? 1 : 0,
-        HAS_BIAS: attrs.bias ? 1 : 0,
-        ACT: attrs.act === 'gelu' ? 1 : 0,
-        HAS_RESIDUAL: attrs.residual ? 1 : 0,
-      },
-      uniforms: { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB },
+      constants: { ...tiles, TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue },
+      uniforms,
       grid: [ceilDiv(d.N, 4 * tiles.WG_X), ceilDiv(d.M, 4 * tiles.WG_Y), d.batch],
       inputs: [0, 1, bias, residual],
     };

@@ -9,6 +9,7 @@ import { attentionCombine, attentionDecode } from './attention_decode';
 import { embedding } from './embedding';
 import { mergeHeads, splitHeads } from './heads';
 import { layerNorm } from './layernorm';
+import { causalMask } from './mask';
 import { sample } from './sample';
 import { softmax } from './softmax';
 import type { OpDescriptor } from './types';
@@ -30,5 +31,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample];
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask];
 for (const op of builtIn) registerOp(op);

@@ -60,7 +60,10 @@ describe('matmul', () => {
     { M: 67, K: 131, N: 45 },
     { M: 5, K: 768, N: 2304, transposeB: true },
     { M: 64, K: 128, N: 96 }, // vec4 path, exact tiles
-    { M: 1, K: 768, N: 300 }, // decode-shaped (gemv tiles), vec4
+    { M: 1, K: 768, N: 300 }, // decode-shaped: gemv
+    { M: 1, K: 68, N: 1001, transposeB: true }, // decode-shaped, weights [N, K]: gemv_t
+    { M: 1, K: 13, N: 9, transposeB: true }, // decode-shaped but K % 4 != 0: tiled scalar path
+    { M: 3, K: 40, N: 24 }, // gemv-class tiles (M ≤ 4)
     { M: 20, K: 36, N: 52 }, // narrow tiles, vec4, partial tiles
     { M: 33, K: 17, N: 70, transposeB: true }, // scalar transposed
     { batch: 3, M: 17, K: 33, N: 29 }, // batched
@@ -78,6 +81,8 @@ describe('matmul', () => {
     await check({ M: 13, K: 19, N: 23, bias: true, act: 'gelu', residual: true, transposeB: true }, 4);
     await check({ M: 16, K: 32, N: 48, bias: true, act: 'gelu', residual: true }, 5);
     await check({ batch: 2, M: 5, K: 8, N: 12, bias: true, residual: true, sharedB: true }, 6);
+    await check({ M: 1, K: 35, N: 44, bias: true, act: 'gelu', residual: true }, 7); // gemv
+    await check({ M: 1, K: 36, N: 45, bias: true, act: 'gelu', residual: true, transposeB: true }, 8); // gemv_t
   });
 
   it('random odd shapes (seeded)', async () => {

@@ -65,6 +65,11 @@ describe('embedding, heads, slice, assign', () => {
     expectClose(m.gpu, m.ref, { atol: 0, rtol: 0 }, 'merge');
   });
 
+  it('causal_mask scales and masks scores above the diagonal', async () => {
+    const { gpu, ref } = await runOp(engine, { op: 'causal_mask', inputs: [{ shape: [2, 5, 7], data: randn(70, 9) }], attrs: { scale: 0.125 } });
+    expectClose(gpu, ref, { atol: 0, rtol: 1.2e-7 }, 'causal_mask');
+  });
+
   it('slice takes rows; assign writes strided rows into a state', async () => {
     const s = await runOp(engine, { op: 'slice', inputs: [{ shape: [6, 5], data: randn(30, 1) }], attrs: { start: 4, count: 2 } });
     expectClose(s.gpu, s.ref, { atol: 0, rtol: 0 }, 'slice');

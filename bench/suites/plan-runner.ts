@@ -1,0 +1,29 @@
+// Times a compiled plan on the GPU: the sum of per-dispatch timestamp queries where the adapter has
+// them, else the wall time from submit to onSubmittedWorkDone. No read-back in either.
+import type { Engine, Plan } from 'webgpu-nlp';
+import type { Runner } from './types';
+
+export function gpuTimeRunner(engine: Engine, plan: Plan, feeds: Record<string, Float32Array | Uint32Array | number> = {}): Runner {
+  return {
+    async run() {
+      if (engine.features.timestampQuery) return (await plan.profile(feeds)).gpuMs ?? undefined;
+      const t0 = performance.now();
+      engine.device.queue.submit([plan.encode(feeds)]);
+      await engine.device.queue.onSubmittedWorkDone();
+      return performance.now() - t0;
+    },
+    dispose: () => plan.dispose(),
+    info: { allocatedBytes: plan.memory.peakBytes },
+  };
+}
+
+/** Deterministic pseudo-random data in [-scale, scale). */
+export function noise(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 31 - 1) * scale;
+  }
+  return out;
+}
