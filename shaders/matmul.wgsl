@@ -11,17 +11,12 @@
 //   gemv_t    M == 1, K % 4 == 0, B [N, K]: 8 outputs per workgroup, 32 threads per dot product
 // Bindings (same numbers in both entries): 0 params, 1 A, 2 B, 3 bias [N], 4 residual (shape of out),
 // 5 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
+// Needs lib/tile.wgsl (tile sizes, staged slices, the 4×4 register-block multiply, GELU).
 
-override WG_X: u32 = 16;        // threads along N; TILE_N = 4 * WG_X
-override WG_Y: u32 = 16;        // threads along M; TILE_M = 4 * WG_Y
-override TILE_K: u32 = 16;      // depth of one staged slice; a multiple of 4
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 override ACT: u32 = 0;          // 0: identity, 1: GELU (tanh approximation, as GPT-2)
 override HAS_RESIDUAL: bool = false;
-
-override TILE_M: u32 = 4u * WG_Y;  // derived; not meant to be set
-override TILE_N: u32 = 4u * WG_X;  // derived; not meant to be set
 
 struct Params {
   M: u32,
@@ -44,37 +39,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> residual4: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> out4: array<vec4<f32>>;
-
-// As[k][m / 4] holds A^T for the slice: a vec4 is four consecutive rows at one k.
-var<workgroup> As: array<vec4<f32>, TILE_K * TILE_M / 4u>;
-// Bs[k][n / 4]: a vec4 is four consecutive columns at one k.
-var<workgroup> Bs: array<vec4<f32>, TILE_K * TILE_N / 4u>;
-
-fn gelu(x: vec4<f32>) -> vec4<f32> {
-  // Clamping the tanh argument keeps large |x| from overflowing exp inside tanh (tanh(15) == 1 in f32).
-  let inner = clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), vec4(-15.0), vec4(15.0));
-  return 0.5 * x * (1.0 + tanh(inner));
-}
-
-// Multiplies the staged slices into the thread's 4×4 accumulator block.
-fn accumulate(acc: ptr<function, array<vec4<f32>, 4>>, tx: u32, ty: u32) {
-  for (var k = 0u; k < TILE_K; k++) {
-    let av = As[k * (TILE_M / 4u) + ty];
-    let bv = Bs[k * (TILE_N / 4u) + tx];
-    (*acc)[0] = fma(vec4(av.x), bv, (*acc)[0]);
-    (*acc)[1] = fma(vec4(av.y), bv, (*acc)[1]);
-    (*acc)[2] = fma(vec4(av.z), bv, (*acc)[2]);
-    (*acc)[3] = fma(vec4(av.w), bv, (*acc)[3]);
-  }
-}
-
-fn store_a(m: u32, k: u32, v: f32) {
-  As[k * (TILE_M / 4u) + m / 4u][m % 4u] = v;
-}
-
-fn store_b(k: u32, n: u32, v: f32) {
-  Bs[k * (TILE_N / 4u) + n / 4u][n % 4u] = v;
-}
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,

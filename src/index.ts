@@ -17,3 +17,5 @@ export type { GPT2Config, GPT2Options, GenerateOptions, GenerationStats } from '
 export { GPT2Tokenizer } from './models/tokenizer';
 export { SafetensorsFile, SafetensorsError, f16ToF32 } from './io/safetensors';
 export type { SafetensorsEntry, SafetensorsDType } from './io/safetensors';
+export { QuantizedTensor, quantizeCPU, dequantize, quantLayout } from './ops/quantize';
+export type { QuantScheme, QuantizeOptions, QuantizedData, QuantLayout } from './ops/quantize';

@@ -7,6 +7,7 @@ import { PipelineCache } from './pipeline-cache';
 import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../tensor';
 import { Graph } from '../graph/graph';
 import type { TuningTable } from '../ops/types';
+import { quantize, type QuantizeOptions, type QuantizedTensor } from '../ops/quantize';
 
 export interface EngineOptions {
   /** A GPU object: `navigator.gpu` (the default in browsers and workers) or Dawn's `create([...])` in Node. */
@@ -237,6 +238,12 @@ export class Engine {
     this.checkBindingSize(`tensor '${label}'`, shape, bytes);
     const buffer = this.createBuffer({ label, size: bytes, usage: TENSOR_USAGE });
     return new Tensor(this, buffer, shape, dtype, label, (b) => this.destroyBuffer(b));
+  }
+
+  /** Quantizes f32 weights to int8 (q8_0 by default) on the GPU or the CPU. */
+  quantize(weights: Float32Array, options: QuantizeOptions): Promise<QuantizedTensor> {
+    this.assertAlive('engine.quantize');
+    return quantize(this, weights, options);
   }
 
   /** A builder for a computation graph; compile it once, run it many times. */

@@ -7,6 +7,7 @@ import { getOp } from '../ops/registry';
 import type { MatmulAttrs } from '../ops/matmul';
 import type { AssignAttrs } from '../ops/copy';
 import type { SampleAttrs } from '../ops/sample';
+import type { QuantizedTensor } from '../ops/quantize';
 import type { ScalarRef } from '../ops/types';
 import type { IRNode } from './ir';
 import { Plan, type CompileOptions } from './plan';
@@ -110,6 +111,18 @@ export class Graph {
   matmul(a: SymbolicTensor, b: SymbolicTensor, options: { transposeB?: boolean; bias?: SymbolicTensor } = {}): SymbolicTensor {
     const attrs: MatmulAttrs = { transposeB: !!options.transposeB, bias: !!options.bias };
     return this.op('matmul', options.bias ? [a, b, options.bias] : [a, b], attrs);
+  }
+
+  /**
+   * x [..., K] times int8 weights (from engine.quantize() or QuantizedTensor.upload()), dequantised in
+   * registers; bias, GELU and residual consumers fold into it like into matmul.
+   */
+  dequantMatmul(x: SymbolicTensor, w: QuantizedTensor, options: { bias?: SymbolicTensor; name?: string } = {}): SymbolicTensor {
+    const name = options.name ?? w.qweight.label;
+    const q = this.constant(`${name}#q`, w.qweight);
+    const s = this.constant(`${name}#scales`, w.scales);
+    const { scheme, K, N } = w.layout;
+    return this.op('dequant_matmul', options.bias ? [x, q, s, options.bias] : [x, q, s], { scheme, K, N, bias: !!options.bias });
   }
 
   /** The untiled baseline kernel, for benchmarks. */

@@ -1,7 +1,8 @@
 // matmul: [..., M, K] × [K, N] (weights shared across leading dims) or [..., M, K] × [..., K, N]
 // (batched), with B optionally stored transposed ([N, K]) and a fused epilogue: bias [N], GELU,
 // residual (shape of the output). Kernel: shaders/matmul.wgsl.
-import code from '../../shaders/matmul.wgsl?raw';
+import kernel from '../../shaders/matmul.wgsl?raw';
+import tile from '../../shaders/lib/tile.wgsl?raw';
 import { ShapeError, LimitError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { ceilDiv, tuned } from './grid';
@@ -115,7 +116,7 @@ export function matmulTiles(M: number, ctx: KernelContext): Record<string, numbe
 
 export const matmul: OpDescriptor<MatmulAttrs> = {
   name: 'matmul',
-  shader: { name: 'matmul', code },
+  shader: { name: 'matmul', code: tile + kernel },
   infer: inferMatmul('matmul'),
   kernel(inputs, _output, attrs, ctx) {
     const d = matmulDims('matmul', inputs, attrs);

@@ -68,11 +68,17 @@ export function reflectShader(code: string): ReflectedShader {
       else throw new Error(`binding ${res.name} in entry ${e.name}: only uniform and storage buffers are supported`);
       return { name: res.name, group: res.group, binding: res.binding, kind };
     });
+    // Variables sharing a binding number (array<f32> and array<vec4<f32>> views of one buffer) are
+    // one layout entry; the reflection may list several of them for an entry point.
+    const byNumber = new Map<number, ReflectedBinding>();
     for (const b of bindings) {
       if (b.group !== 0) throw new Error(`binding ${b.name} in entry ${e.name}: only @group(0) is supported`);
+      const prev = byNumber.get(b.binding);
+      if (prev && prev.kind !== b.kind) throw new Error(`entry ${e.name}: binding ${b.binding} is both ${prev.name} (${prev.kind}) and ${b.name} (${b.kind})`);
+      if (!prev) byNumber.set(b.binding, b);
     }
-    bindings.sort((a, b) => a.binding - b.binding);
-    entries.set(e.name, { name: e.name, bindings, uniform });
+    const unique = [...byNumber.values()].sort((a, b) => a.binding - b.binding);
+    entries.set(e.name, { name: e.name, bindings: unique, uniform });
   }
   const result = { entries, overrides: new Set(r.overrides.map((o) => o.name)) };
   cache.set(code, result);

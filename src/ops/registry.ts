@@ -6,10 +6,12 @@ import { matmul } from './matmul';
 import { matmulNaive } from './matmul_naive';
 import { attention } from './attention';
 import { attentionCombine, attentionDecode } from './attention_decode';
+import { dequantMatmul } from './dequant_matmul';
 import { embedding } from './embedding';
 import { mergeHeads, splitHeads } from './heads';
 import { layerNorm } from './layernorm';
 import { causalMask } from './mask';
+import { quantizePack, quantizeScales } from './quantize';
 import { sample } from './sample';
 import { softmax } from './softmax';
 import type { OpDescriptor } from './types';
@@ -31,5 +33,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask];
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul];
 for (const op of builtIn) registerOp(op);

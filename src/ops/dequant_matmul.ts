@@ -1,0 +1,98 @@
+// dequant_matmul: x [..., K] · W → [..., N] with W int8 (q8_0 or per-channel, see quantize.ts),
+// dequantised in registers, plus the matmul epilogue (bias, GELU, residual) that the scheduler fuses
+// the same way. Kernel: shaders/dequant_matmul.wgsl (+ lib/tile.wgsl).
+import kernel from '../../shaders/dequant_matmul.wgsl?raw';
+import tile from '../../shaders/lib/tile.wgsl?raw';
+import { ShapeError, formatShape } from '../gpu/errors';
+import { numel } from '../tensor';
+import { ceilDiv } from './grid';
+import { checkMatmulTiles, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
+import { quantLayout, type QuantScheme } from './quantize';
+import type { OpDescriptor } from './types';
+
+export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
+  scheme: QuantScheme;
+  K: number;
+  N: number;
+}
+
+export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
+  name: 'dequant_matmul',
+  shader: { name: 'dequant_matmul', code: tile + kernel },
+  infer(inputs, a) {
+    const [x, qw, scales] = inputs;
+    if (!x || !qw || !scales) throw new ShapeError('dequant_matmul: needs x, packed weights and scales');
+    const l = quantLayout(a.scheme, a.K, a.N);
+    if (x.dtype !== 'f32' || x.shape[x.shape.length - 1] !== a.K) throw new ShapeError(`dequant_matmul: x ${formatShape(x.shape)} must be f32 [..., ${a.K}]`);
+    if (qw.dtype !== 'u32' || numel(qw.shape) !== l.N * l.rowWords) {
+      throw new ShapeError(`dequant_matmul: packed weights ${qw.dtype} ${formatShape(qw.shape)} must be u32 [${l.N}, ${l.rowWords}] for ${a.scheme} K ${a.K} N ${a.N}`);
+    }
+    if (scales.dtype !== 'f32' || numel(scales.shape) !== l.N * l.blocks) {
+      throw new ShapeError(`dequant_matmul: ${numel(scales.shape)} scales given, ${a.scheme} K ${a.K} N ${a.N} needs ${l.N * l.blocks}`);
+    }
+    const shape = [...x.shape.slice(0, -1), a.N];
+    let next = 3;
+    if (a.bias && (inputs[next++]?.shape.join() !== String(a.N))) throw new ShapeError(`dequant_matmul: bias must be [${a.N}]`);
+    if (a.residual && numel(inputs[next++]?.shape ?? []) !== numel(shape)) throw new ShapeError(`dequant_matmul: residual must be ${formatShape(shape)}`);
+    if (inputs.length !== next) throw new ShapeError(`dequant_matmul: expected ${next} inputs, got ${inputs.length}`);
+    return { shape, dtype: 'f32' };
+  },
+  kernel(inputs, _o, a, ctx) {
+    const l = quantLayout(a.scheme, a.K, a.N);
+    const M = numel(inputs[0].shape) / a.K;
+    const bias = a.bias ? 3 : null;
+    const residual = a.residual ? (a.bias ? 4 : 3) : null;
+    const common = { SCHEME: a.scheme === 'q8_0' ? 0 : 1, HAS_BIAS: a.bias ? 1 : 0, ACT: a.act === 'gelu' ? 1 : 0, HAS_RESIDUAL: a.residual ? 1 : 0 };
+    const uniforms = { M, N: a.N, K: a.K, row_words: l.rowWords, n_blocks: l.blocks };
+    if (M === 1 && a.K % 4 === 0) {
+      const groups = ceilDiv(a.N, 8);
+      const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
+      return { entry: 'gemv', constants: common, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1], inputs: [0, 1, 2, bias, residual] };
+    }
+    const tiles = matmulTiles(M, ctx);
+    checkMatmulTiles(tiles, ctx.limits);
+    return {
+      entry: 'gemm',
+      constants: { ...tiles, ...common },
+      uniforms,
+      grid: [ceilDiv(a.N, 4 * tiles.WG_X), ceilDiv(M, 4 * tiles.WG_Y), 1],
+      inputs: [0, 1, 2, bias, residual],
+    };
+  },
+  /** Float64 on the dequantised weights. */
+  reference([x, qw, scales, ...rest], _infos, a) {
+    const l = quantLayout(a.scheme, a.K, a.N);
+    const bias = a.bias ? rest[0] : null;
+    const residual = a.residual ? rest[a.bias ? 1 : 0] : null;
+    const M = x.length / a.K;
+    const out = new Float64Array(M * a.N);
+    for (let n = 0; n < a.N; n++) {
+      const w = new Float64Array(a.K);
+      for (let k = 0; k < a.K; k++) {
+        const byte = ((qw[n * l.rowWords + (k >> 2)] >>> (8 * (k & 3))) << 24) >> 24;
+        w[k] = byte * scales[n * l.blocks + (a.scheme === 'q8_0' ? Math.floor(k / 32) : 0)];
+      }
+      for (let m = 0; m < M; m++) {
+        let s = 0;
+        for (let k = 0; k < a.K; k++) s += x[m * a.K + k] * w[k];
+        if (bias) s += bias[n];
+        if (a.act === 'gelu') s = geluReference(s);
+        if (residual) s += residual[m * a.N + n];
+        out[m * a.N + n] = s;
+      }
+    }
+    return out;
+  },
+  flops: (inputs, _o, a) => (2 * numel(inputs[0].shape) * a.N),
+  bytes: (inputs, output, a) => {
+    const l = quantLayout(a.scheme, a.K, a.N);
+    return 4 * (numel(inputs[0].shape) + numel(output.shape) + l.N * l.rowWords + l.N * l.blocks);
+  },
+};
+
+dequantMatmul.fuseEpilogue = (attrs, output, consumer) => {
+  const fused = matmul.fuseEpilogue!({ ...attrs, transposeB: false }, output, consumer);
+  if (!fused) return null;
+  const { transposeB: _, ...rest } = fused;
+  return { ...attrs, ...rest } as DequantMatmulAttrs;
+};

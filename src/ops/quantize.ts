@@ -1,0 +1,212 @@
+// Int8 weight formats and the quantizer (GPU or CPU, identical rules).
+//   'q8_0':        one scale per 32 weights along K per output channel (llama.cpp's Q8_0)
+//   'per-channel': one scale per output channel
+// Packed row-major by output channel: qweight u32 [N, Kp / 4] (four int8 per word, little end first,
+// zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 32 (q8_0) or 16.
+// Kernel: shaders/quantize.wgsl.
+import code from '../../shaders/quantize.wgsl?raw';
+import type { Engine } from '../gpu/engine';
+import { ShapeError, formatShape } from '../gpu/errors';
+import { Tensor } from '../tensor';
+import { grid1D } from './grid';
+import type { OpDescriptor } from './types';
+
+export type QuantScheme = 'q8_0' | 'per-channel';
+
+export interface QuantLayout {
+  scheme: QuantScheme;
+  K: number;
+  N: number;
+  /** u32 words per output row. */
+  rowWords: number;
+  /** Scales per output row. */
+  blocks: number;
+}
+
+export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLayout {
+  if (scheme !== 'q8_0' && scheme !== 'per-channel') throw new ShapeError(`quantize: unknown scheme '${String(scheme)}' (q8_0 or per-channel)`);
+  if (!(Number.isInteger(K) && Number.isInteger(N) && K > 0 && N > 0)) throw new ShapeError(`quantize: K = ${K} and N = ${N} must be positive integers`);
+  const Kp = scheme === 'q8_0' ? Math.ceil(K / 32) * 32 : Math.ceil(K / 16) * 16;
+  return { scheme, K, N, rowWords: Kp / 4, blocks: scheme === 'q8_0' ? Kp / 32 : 1 };
+}
+
+/** Packed int8 weights on the CPU. */
+export interface QuantizedData extends QuantLayout {
+  qweight: Uint32Array;
+  scales: Float32Array;
+}
+
+/** Checks that packed data matches its layout; throws naming the sizes. */
+export function checkQuantized(q: QuantizedData): void {
+  const l = quantLayout(q.scheme, q.K, q.N);
+  if (!(q.qweight instanceof Uint32Array) || q.qweight.length !== l.N * l.rowWords) {
+    throw new ShapeError(`quantized weights (${q.scheme}, K ${q.K}, N ${q.N}): packed data has ${q.qweight?.length} words, the layout needs ${l.N * l.rowWords}`);
+  }
+  if (!(q.scales instanceof Float32Array) || q.scales.length !== l.N * l.blocks) {
+    throw new ShapeError(`quantized weights (${q.scheme}, K ${q.K}, N ${q.N}): ${q.scales?.length} scales given, the layout needs ${l.N * l.blocks}`);
+  }
+  for (let i = 0; i < q.scales.length; i++) {
+    if (!(q.scales[i] >= 0) || !Number.isFinite(q.scales[i])) throw new ShapeError(`quantized weights: scale ${i} is ${q.scales[i]}; scales must be finite and ≥ 0`);
+  }
+}
+
+/** Quantizes on the CPU. `w` is [K, N] (layout 'KN', as Conv1D) or [N, K] ('NK', as nn.Linear). */
+export function quantizeCPU(w: Float32Array, K: number, N: number, scheme: QuantScheme, layout: 'KN' | 'NK' = 'KN'): QuantizedData {
+  const l = quantLayout(scheme, K, N);
+  if (w.length !== K * N) throw new ShapeError(`quantize: ${w.length} weights do not fill [${layout === 'KN' ? `${K}, ${N}` : `${N}, ${K}`}]`);
+  const at = (n: number, k: number) => (k >= K ? 0 : layout === 'KN' ? w[k * N + n] : w[n * K + k]);
+  const scales = new Float32Array(N * l.blocks);
+  const qweight = new Uint32Array(N * l.rowWords);
+  const span = scheme === 'q8_0' ? 32 : K;
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < l.blocks; b++) {
+      let amax = 0;
+      for (let k = b * span; k < Math.min(K, (b + 1) * span); k++) amax = Math.max(amax, Math.abs(at(n, k)));
+      scales[n * l.blocks + b] = Math.fround(amax / 127);
+    }
+    for (let word = 0; word < l.rowWords; word++) {
+      let packed = 0;
+      for (let j = 0; j < 4; j++) {
+        const k = word * 4 + j;
+        const s = scales[n * l.blocks + (scheme === 'q8_0' ? Math.floor(k / 32) : 0)];
+        const v = s > 0 ? Math.fround(at(n, k) / s) : 0;
+        const q = Math.max(-127, Math.min(127, Math.sign(v) * Math.floor(Math.abs(v) + 0.5)));
+        packed |= (q & 0xff) << (8 * j);
+      }
+      qweight[n * l.rowWords + word] = packed >>> 0;
+    }
+  }
+  return { ...l, qweight, scales };
+}
+
+/** The weights the int8 data stands for, as [N, K] float64 (the reference kernels compare against). */
+export function dequantize(q: QuantizedData): Float64Array {
+  const out = new Float64Array(q.N * q.K);
+  for (let n = 0; n < q.N; n++) {
+    for (let k = 0; k < q.K; k++) {
+      const word = q.qweight[n * q.rowWords + (k >> 2)];
+      const byte = ((word >>> (8 * (k & 3))) << 24) >> 24;
+      out[n * q.K + k] = byte * q.scales[n * q.blocks + (q.scheme === 'q8_0' ? Math.floor(k / 32) : 0)];
+    }
+  }
+  return out;
+}
+
+/** Int8 weights on the GPU: packed words and scales, for g.dequantMatmul(). */
+export class QuantizedTensor {
+  constructor(
+    readonly layout: QuantLayout,
+    readonly qweight: Tensor,
+    readonly scales: Tensor,
+  ) {}
+
+  /** Uploads packed data after checking it against its layout. */
+  static upload(engine: Engine, q: QuantizedData, label = 'int8 weights'): QuantizedTensor {
+    checkQuantized(q);
+    const l = quantLayout(q.scheme, q.K, q.N);
+    return new QuantizedTensor(l, engine.tensor(q.qweight, [l.N, l.rowWords], `${label}.q`), engine.tensor(q.scales, [l.N, l.blocks], `${label}.scales`));
+  }
+
+  /** GPU bytes: packed weights plus scales. */
+  get byteLength(): number {
+    return this.qweight.byteLength + this.scales.byteLength;
+  }
+
+  /** Reads the packed data back (for tests and export). */
+  async read(): Promise<QuantizedData> {
+    return { ...this.layout, qweight: (await this.qweight.read()) as Uint32Array, scales: (await this.scales.read()) as Float32Array };
+  }
+
+  dispose(): void {
+    this.qweight.dispose();
+    this.scales.dispose();
+  }
+}
+
+interface QuantAttrs {
+  scheme: QuantScheme;
+  K: number;
+  N: number;
+  kn: boolean;
+}
+
+const shader = { name: 'quantize', code };
+
+function uniforms(a: QuantAttrs) {
+  const l = quantLayout(a.scheme, a.K, a.N);
+  return { l, u: { K: a.K, N: a.N, row_words: l.rowWords, n_blocks: l.blocks, kn: a.kn ? 1 : 0 } };
+}
+
+export const quantizeScales: OpDescriptor<QuantAttrs> = {
+  name: 'quantize_scales',
+  shader,
+  infer([w], a) {
+    if (!w || w.dtype !== 'f32' || w.shape.reduce((x, y) => x * y, 1) !== a.K * a.N) throw new ShapeError(`quantize: weights ${w ? formatShape(w.shape) : 'nothing'} are not K ${a.K} × N ${a.N} f32`);
+    return { shape: [a.N, quantLayout(a.scheme, a.K, a.N).blocks], dtype: 'f32' };
+  },
+  kernel(_i, _o, a, ctx) {
+    const { l, u } = uniforms(a);
+    return { entry: 'scales_main', constants: { WG: 64, SCHEME: a.scheme === 'q8_0' ? 0 : 1 }, uniforms: u, grid: grid1D(l.N * l.blocks, 64, ctx.limits) };
+  },
+  reference([w], _infos, a) {
+    return Float64Array.from(quantizeCPU(Float32Array.from(w), a.K, a.N, a.scheme, a.kn ? 'KN' : 'NK').scales);
+  },
+};
+
+export const quantizePack: OpDescriptor<QuantAttrs> = {
+  name: 'quantize_pack',
+  shader,
+  infer(_inputs, a) {
+    const l = quantLayout(a.scheme, a.K, a.N);
+    return { shape: [l.N, l.rowWords], dtype: 'u32' };
+  },
+  kernel(_i, _o, a, ctx) {
+    const { l, u } = uniforms(a);
+    return { entry: 'pack', constants: { WG: 64, SCHEME: a.scheme === 'q8_0' ? 0 : 1 }, uniforms: u, grid: grid1D(l.N * l.rowWords, 64, ctx.limits) };
+  },
+  reference([w], _infos, a) {
+    return Float64Array.from(quantizeCPU(Float32Array.from(w), a.K, a.N, a.scheme, a.kn ? 'KN' : 'NK').qweight);
+  },
+};
+
+export interface QuantizeOptions {
+  /** [K, N] of the matmul the weights serve (x [M, K] · W → [M, N]). */
+  K: number;
+  N: number;
+  scheme?: QuantScheme;
+  /** How `weights` is laid out: 'KN' ([K, N], Conv1D, the default) or 'NK' ([N, K], nn.Linear). */
+  layout?: 'KN' | 'NK';
+  /** Where to quantize (default 'gpu'). */
+  on?: 'gpu' | 'cpu';
+  label?: string;
+}
+
+/** Quantizes f32 weights to int8 with absmax scales, on the GPU (one plan) or the CPU. */
+export async function quantize(engine: Engine, weights: Float32Array, o: QuantizeOptions): Promise<QuantizedTensor> {
+  const scheme = o.scheme ?? 'q8_0';
+  const layout = o.layout ?? 'KN';
+  if (weights.length !== o.K * o.N) throw new ShapeError(`quantize: ${weights.length} weights do not fill K ${o.K} × N ${o.N}`);
+  if ((o.on ?? 'gpu') === 'cpu') return QuantizedTensor.upload(engine, quantizeCPU(weights, o.K, o.N, scheme, layout), o.label);
+  const attrs: QuantAttrs = { scheme, K: o.K, N: o.N, kn: layout === 'KN' };
+  const g = engine.graph(`quantize ${o.label ?? ''}`);
+  const w = g.input('w', layout === 'KN' ? [o.K, o.N] : [o.N, o.K]);
+  const scales = g.op('quantize_scales', [w], attrs);
+  const q = g.op('quantize_pack', [w, scales], attrs);
+  const plan = await g.compile({ q, scales });
+  try {
+    const out = await plan.runToGPU({ w: weights });
+    // Copied on the GPU into tensors the caller owns; the plan's buffers go back to the pool.
+    const l = quantLayout(scheme, o.K, o.N);
+    const label = o.label ?? 'int8 weights';
+    const result = new QuantizedTensor(l, engine.empty([l.N, l.rowWords], 'u32', `${label}.q`), engine.empty([l.N, l.blocks], 'f32', `${label}.scales`));
+    await engine.scoped(`quantize ${label}`, () => {
+      const enc = engine.device.createCommandEncoder({ label: `quantize ${label}` });
+      enc.copyBufferToBuffer(out.q.buffer, 0, result.qweight.buffer, 0, result.qweight.buffer.size);
+      enc.copyBufferToBuffer(out.scales.buffer, 0, result.scales.buffer, 0, result.scales.buffer.size);
+      engine.device.queue.submit([enc.finish()]);
+    });
+    return result;
+  } finally {
+    plan.dispose();
+  }
+}

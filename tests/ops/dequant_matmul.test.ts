@@ -1,0 +1,109 @@
+// Int8 weights: the quantizer's error bound, GPU and CPU quantizers agreeing, and dequant-matmul
+// (GEMV and tiled GEMM, both schemes, fused epilogues) against float64 on the dequantised weights.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QuantizedTensor, dequantize, quantizeCPU, type Engine, type QuantScheme } from '../../src/index';
+import { createTestEngine } from '../helpers/engine';
+import { expectClose, f64, maxAbs, randn } from '../helpers/numeric';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createTestEngine();
+});
+afterAll(() => engine?.dispose());
+
+const SCHEMES: QuantScheme[] = ['q8_0', 'per-channel'];
+
+describe('quantize', () => {
+  for (const scheme of SCHEMES) {
+    it(`${scheme}: round trip within half a step (absmax / 254) of each weight's block`, () => {
+      const [K, N] = [100, 7];
+      const w = randn(K * N, 3);
+      const q = quantizeCPU(w, K, N, scheme, 'KN');
+      const back = dequantize(q);
+      for (let n = 0; n < N; n++) {
+        for (let k = 0; k < K; k++) {
+          const span = scheme === 'q8_0' ? 32 : K;
+          const b = Math.floor(k / span);
+          let amax = 0;
+          for (let j = b * span; j < Math.min(K, (b + 1) * span); j++) amax = Math.max(amax, Math.abs(w[j * N + n]));
+          expect(Math.abs(back[n * K + k] - w[k * N + n])).toBeLessThanOrEqual(amax / 254 + 1e-7);
+        }
+      }
+    });
+
+    it(`${scheme}: the GPU quantizer agrees with the CPU one`, async () => {
+      const [K, N] = [96, 33];
+      const w = randn(K * N, 4);
+      for (const layout of ['KN', 'NK'] as const) {
+        const gpu = await (await engine.quantize(w, { K, N, scheme, layout })).read();
+        const cpu = quantizeCPU(w, K, N, scheme, layout);
+        expectClose(gpu.scales, f64(cpu.scales), { atol: 0, rtol: 3e-7 }, 'scales');
+        // WGSL division may be an ulp off the CPU's, so a value sitting on a rounding boundary can land
+        // one step away; nearly every byte must agree and none may differ by more than one step.
+        const bytes = (u: Uint32Array) => new Int8Array(u.buffer, u.byteOffset, u.byteLength);
+        const qa = bytes(gpu.qweight);
+        const qb = bytes(cpu.qweight);
+        let same = 0;
+        for (let i = 0; i < qa.length; i++) {
+          expect(Math.abs(qa[i] - qb[i])).toBeLessThanOrEqual(1);
+          if (qa[i] === qb[i]) same++;
+        }
+        expect(same / qa.length).toBeGreaterThan(0.999);
+      }
+    });
+  }
+
+  it('malformed packed data or a wrong scale count is refused', () => {
+    const q = quantizeCPU(randn(64 * 3, 1), 64, 3, 'q8_0');
+    expect(() => QuantizedTensor.upload(engine, { ...q, qweight: q.qweight.subarray(1) })).toThrow(/packed data has 47 words, the layout needs 48/);
+    expect(() => QuantizedTensor.upload(engine, { ...q, scales: new Float32Array(5) })).toThrow(/5 scales given, the layout needs 6/);
+    expect(() => QuantizedTensor.upload(engine, { ...q, scales: q.scales.map((v, i) => (i ? v : NaN)) })).toThrow(/scale 0 is NaN/);
+    expect(() => quantizeCPU(randn(10, 1), 5, 3, 'q8_0')).toThrow(/10 weights do not fill/);
+  });
+});
+
+describe('dequant_matmul', () => {
+  const cases: [number, number, number][] = [
+    // M, K, N
+    [1, 768, 45], // GEMV
+    [1, 100, 17], // GEMV, K not a multiple of 32
+    [1, 13, 9], // K % 4 != 0: tiled path
+    [5, 67, 33],
+    [37, 96, 130],
+  ];
+  for (const scheme of SCHEMES) {
+    for (const [M, K, N] of cases) {
+      it(`${scheme} M=${M} K=${K} N=${N}, with fused bias + GELU + residual`, async () => {
+        const qt = await engine.quantize(randn(K * N, K + N), { K, N, scheme, label: 'w' });
+        const q = await qt.read();
+        const x = randn(M * K, 1);
+        const bias = randn(N, 2);
+        const res = randn(M * N, 3);
+        const g = engine.graph('dq');
+        const xi = g.input('x', [M, K]);
+        const plain = g.dequantMatmul(xi, qt);
+        const fusedOut = g.add(g.gelu(g.add(g.dequantMatmul(xi, qt, { name: 'w2' }), g.input('bias', [N]))), g.input('res', [M, N]));
+        const plan = await g.compile({ plain, fused: fusedOut });
+        expect(plan.fused).toBe(3);
+        plan.poison();
+        const out = await plan.run({ x, bias, res });
+        const w = dequantize(q); // [N, K]
+        const ref = new Float64Array(M * N);
+        const refFused = new Float64Array(M * N);
+        for (let m = 0; m < M; m++)
+          for (let n = 0; n < N; n++) {
+            let s = 0;
+            for (let k = 0; k < K; k++) s += x[m * K + k] * w[n * K + k];
+            ref[m * N + n] = s;
+            const b = s + bias[n];
+            refFused[m * N + n] = 0.5 * b * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (b + 0.044715 * b ** 3))) + res[m * N + n];
+          }
+        // Relative error ≤ 1e-5 of the largest output (f32 accumulation over K terms).
+        expectClose(out.plain, ref, { atol: 1e-5 * maxAbs(ref), rtol: 0 }, 'dequant_matmul');
+        expectClose(out.fused, refFused, { atol: 1e-5 * maxAbs(refFused), rtol: 0 }, 'dequant_matmul fused');
+        plan.dispose();
+        qt.dispose();
+      });
+    }
+  }
+});
