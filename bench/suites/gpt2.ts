@@ -37,11 +37,11 @@ export function randomCheckpoint(c: GPT2Config): Uint8Array {
 }
 
 const models = new Map<string, Promise<GPT2>>();
-function model(engine: Engine, config: GPT2Config): Promise<GPT2> {
-  const key = JSON.stringify(config);
+function model(engine: Engine, config: GPT2Config, weights: 'f32' | 'int8' = 'f32'): Promise<GPT2> {
+  const key = JSON.stringify(config) + weights;
   const cached = models.get(key);
   if (cached) return cached;
-  const m = GPT2.fromSafetensors(engine, randomCheckpoint(config), config);
+  const m = GPT2.fromSafetensors(engine, randomCheckpoint(config), config, { weights });
   models.set(key, m);
   return m;
 }
@@ -62,15 +62,15 @@ async function prefillRunner(engine: Engine, config: GPT2Config, T: number): Pro
   };
 }
 
-async function decodeRunner(engine: Engine, config: GPT2Config, steps: number): Promise<Runner> {
-  const gpt = await model(engine, config);
+async function decodeRunner(engine: Engine, config: GPT2Config, steps: number, weights: 'f32' | 'int8' = 'f32'): Promise<Runner> {
+  const gpt = await model(engine, config, weights);
   const ids = prompt(16, config.vocab_size);
   const runner: Runner = {
     async run() {
       for await (const _ of gpt.generate(ids, { maxNewTokens: steps + 1 })) void _;
       const s = gpt.lastGeneration.steps;
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-      runner.info = { cpuMsPerStep: med(s.map((x) => x.cpuMs)), tokensPerSecond: 1000 / med(s.map((x) => x.totalMs)) };
+      runner.info = { cpuMsPerStep: med(s.map((x) => x.cpuMs)), tokensPerSecond: 1000 / med(s.map((x) => x.totalMs)), weightBytes: gpt.memoryBytes().weights };
       return med(s.map((x) => x.totalMs));
     },
     dispose() {},
@@ -103,7 +103,10 @@ export const gpt2Suite: Suite = {
         size: 'pos 16..',
         flops: 2 * paramsOf(config),
         bytes: 4 * paramsOf(config),
-        variants: [{ name: 'ours', setup: ({ engine }) => decodeRunner(engine, config, quick ? 4 : 6) }],
+        variants: [
+          { name: 'ours', setup: ({ engine }) => decodeRunner(engine, config, quick ? 4 : 6) },
+          { name: 'int8', setup: ({ engine }) => decodeRunner(engine, config, quick ? 4 : 6, 'int8') },
+        ],
       },
     ];
     return cases;

@@ -1,8 +1,9 @@
 // Every suite, in the order the CLI and the page list them.
 import { attentionSuite } from './attention';
 import { gpt2Suite } from './gpt2';
+import { int8Suite } from './int8';
 import { matmulSuite } from './matmul';
 import { schedulerSuite } from './scheduler';
 import type { Suite } from './types';
 
-export const suites: Suite[] = [matmulSuite, schedulerSuite, attentionSuite, gpt2Suite];
+export const suites: Suite[] = [matmulSuite, schedulerSuite, attentionSuite, gpt2Suite, int8Suite];

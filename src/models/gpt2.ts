@@ -10,6 +10,7 @@ import type { Graph, SymbolicTensor } from '../graph/graph';
 import type { Plan } from '../graph/plan';
 import { SafetensorsFile } from '../io/safetensors';
 import type { Tensor } from '../tensor';
+import type { QuantScheme, QuantizedTensor } from '../ops/quantize';
 
 /** Field names as in Hugging Face's config.json. */
 export interface GPT2Config {
@@ -27,7 +28,14 @@ export const GPT2_SMALL: GPT2Config = { n_layer: 12, n_head: 12, n_embd: 768, vo
 export interface GPT2Options {
   /** KV-cache rows per layer (default n_positions). */
   maxLength?: number;
+  /** 'int8' quantizes every linear layer's weights at load (wte stays f32: it is also the embedding). */
+  weights?: 'f32' | 'int8';
+  /** Int8 scheme (default 'q8_0'). */
+  scheme?: QuantScheme;
 }
+
+/** The four linear layers of a block, as [in, out] Conv1D weights. */
+const LINEAR = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
 
 export interface GenerateOptions {
   maxNewTokens?: number;
@@ -68,6 +76,7 @@ export class GPT2 {
     readonly engine: Engine,
     readonly config: Required<GPT2Config>,
     private readonly weights: Map<string, Tensor>,
+    private readonly quantized: Map<string, QuantizedTensor>,
     options: GPT2Options,
   ) {
     this.maxLength = Math.min(options.maxLength ?? config.n_positions, config.n_positions);
@@ -100,16 +109,23 @@ export class GPT2 {
     ];
     for (let i = 0; i < cfg.n_layer; i++) for (const [name, spec] of PER_LAYER) wanted.push([`h.${i}.${name}`, dims(spec)]);
     const weights = new Map<string, Tensor>();
+    const quantized = new Map<string, QuantizedTensor>();
+    const int8 = options.weights === 'int8';
     try {
       for (const [name, shape] of wanted) {
         const data = file.float32(prefix + name, shape);
-        weights.set(name, engine.tensor(data, shape, name));
+        if (int8 && LINEAR.some((l) => name.endsWith(`${l}.weight`))) {
+          quantized.set(name, await engine.quantize(data, { K: shape[0], N: shape[1], layout: 'KN', scheme: options.scheme ?? 'q8_0', label: name }));
+        } else {
+          weights.set(name, engine.tensor(data, shape, name));
+        }
       }
     } catch (e) {
       for (const t of weights.values()) t.dispose();
+      for (const q of quantized.values()) q.dispose();
       throw e;
     }
-    return new GPT2(engine, cfg, weights, options);
+    return new GPT2(engine, cfg, weights, quantized, options);
   }
 
 
@@ -127,13 +143,19 @@ export class GPT2 {
       if (!c) constants.set(name, (c = g.constant(name, this.weights.get(name)!)));
       return c;
     };
+    /** x · W + b for a Conv1D layer, through the int8 kernel when the weights were quantized. */
+    const linear = (x: SymbolicTensor, name: string) => {
+      const q = this.quantized.get(`${name}.weight`);
+      const bias = w(`${name}.bias`);
+      return q ? g.dequantMatmul(x, q, { bias, name }) : g.matmul(x, w(`${name}.weight`), { bias });
+    };
     const pos = kind === 'decode' ? g.scalar('pos') : null;
     const ids = g.input('ids', [T], 'u32');
     let x = g.embedding(ids, w('wte.weight'), w('wpe.weight'), { pos: pos ?? 0 }); // [T, C]
     for (let i = 0; i < n_layer; i++) {
       const p = `h.${i}.`;
       const a = g.layerNorm(x, w(p + 'ln_1.weight'), w(p + 'ln_1.bias'), { eps });
-      const qkv = g.matmul(a, w(p + 'attn.c_attn.weight'), { bias: w(p + 'attn.c_attn.bias') }); // [T, 3C]
+      const qkv = linear(a, p + 'attn.c_attn'); // [T, 3C]
       const q = g.splitHeads(qkv, H, 0, 3); // [H, T, D]
       const k = g.splitHeads(qkv, H, 1, 3);
       const v = g.splitHeads(qkv, H, 2, 3);
@@ -148,11 +170,11 @@ export class GPT2 {
         const vc = g.assign(g.state(`v${i}`, cache.v), v, { offset, strided });
         y = pos ? g.decodeAttention(q, kc, vc, { length: { ...pos, add: 1 } }) : g.attention(q, k, v, { causal: true });
       }
-      const attn = g.matmul(g.mergeHeads(y), w(p + 'attn.c_proj.weight'), { bias: w(p + 'attn.c_proj.bias') });
+      const attn = linear(g.mergeHeads(y), p + 'attn.c_proj');
       x = g.add(attn, x); // folded into the projection's epilogue
       const m = g.layerNorm(x, w(p + 'ln_2.weight'), w(p + 'ln_2.bias'), { eps });
-      const h = g.gelu(g.matmul(m, w(p + 'mlp.c_fc.weight'), { bias: w(p + 'mlp.c_fc.bias') })); // [T, 4C]
-      x = g.add(g.matmul(h, w(p + 'mlp.c_proj.weight'), { bias: w(p + 'mlp.c_proj.bias') }), x);
+      const h = g.gelu(linear(m, p + 'mlp.c_fc')); // [T, 4C]
+      x = g.add(linear(h, p + 'mlp.c_proj'), x);
     }
     x = g.layerNorm(x, w('ln_f.weight'), w('ln_f.bias'), { eps });
     const wte = w('wte.weight');
@@ -222,6 +244,7 @@ export class GPT2 {
   memoryBytes(): { weights: number; kvCache: number } {
     let weights = 0;
     for (const t of this.weights.values()) weights += t.byteLength;
+    for (const q of this.quantized.values()) weights += q.byteLength;
     return { weights, kvCache: this.caches.reduce((s, c) => s + c.k.byteLength + c.v.byteLength, 0) };
   }
 
@@ -230,6 +253,7 @@ export class GPT2 {
     this.disposed = true;
     for (const p of this.plans.values()) p.then((plan) => plan.dispose(), () => undefined);
     for (const t of this.weights.values()) t.dispose();
+    for (const q of this.quantized.values()) q.dispose();
     for (const c of this.caches) (c.k.dispose(), c.v.dispose());
   }
 }

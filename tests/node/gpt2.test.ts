@@ -71,6 +71,31 @@ describe('GPT-2', () => {
     gpt.dispose();
   });
 
+  it('int8 weights: top-1 next token agrees with f32 at ≥ 99% of the positions of a test text', async () => {
+    const f32 = await GPT2.fromSafetensors(engine, fileA, fixture.config);
+    const text = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % fixture.config.vocab_size);
+    const want = await f32.forward(text);
+    for (const scheme of ['q8_0', 'per-channel'] as const) {
+      const int8 = await GPT2.fromSafetensors(engine, fileA, fixture.config, { weights: 'int8', scheme });
+      const got = await int8.forward(text);
+      const V = fixture.config.vocab_size;
+      let agree = 0;
+      let maxDelta = 0;
+      for (let t = 0; t < text.length; t++) {
+        const row = (a: Float32Array) => a.subarray(t * V, (t + 1) * V);
+        const arg = (r: Float32Array) => r.reduce((best, v, i) => (v > r[best] ? i : best), 0);
+        if (arg(row(got)) === arg(row(want))) agree++;
+        for (let j = 0; j < V; j++) maxDelta = Math.max(maxDelta, Math.abs(got[t * V + j] - want[t * V + j]));
+      }
+      const mem = int8.memoryBytes().weights / f32.memoryBytes().weights;
+      console.log(`GPT-2 fixture, ${scheme}: top-1 agreement ${agree}/${text.length}, max |Δlogit| ${maxDelta.toFixed(4)}, weight bytes ${mem.toFixed(3)}× f32`);
+      expect(agree / text.length).toBeGreaterThanOrEqual(0.99);
+      expect(mem).toBeLessThan(0.6); // wte stays f32 in this tiny model, where it is a large share
+      int8.dispose();
+    }
+    f32.dispose();
+  });
+
   it('sampling is reproducible for a seed and varies across seeds', async () => {
     const gpt = await GPT2.fromSafetensors(engine, fileA, fixture.config);
     const opts = { maxNewTokens: 8, temperature: 1.5, topK: 40, topP: 0.95 };
