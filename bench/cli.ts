@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { Engine } from 'webgpu-nlp';
+import { autotune } from './autotune';
 import { startTfjs, type Tf } from './peers/tfjs';
 import { ratios, runSuites } from './run';
 import { suites } from './suites/index';
@@ -30,6 +31,26 @@ const engine = await Engine.create({ gpu, powerPreference: 'high-performance' })
 const a = engine.adapter;
 const adapterName = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') || 'unknown adapter';
 console.log(`adapter: ${adapterName} (backend ${process.env.WEBGPU_NLP_BACKEND ?? 'system'}); timestamp-query: ${engine.features.timestampQuery}`);
+
+const slug = [...new Set(adapterName.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))].join('-');
+mkdirSync('bench/results', { recursive: true });
+
+if (flag('--tune')) {
+  // Autotune instead of the suites: best tiles per shape class, written for Engine.create({ tuning }).
+  const { table, results: tuned } = await autotune(engine, {
+    quick: flag('--quick'),
+    onProgress: (label) => process.stderr.write(`\rtuning ${label.padEnd(60)}`),
+  });
+  process.stderr.write('\n');
+  for (const r of tuned) {
+    console.log(`${r.key.padEnd(15)} ${r.shape.padEnd(18)} default ${r.defaultMs.toFixed(3)} ms -> best ${r.bestMs.toFixed(3)} ms ${JSON.stringify(r.best)} (${r.speedup.toFixed(2)}x, ${r.tried} tried)`);
+  }
+  const tuningFile = `bench/results/${slug}.tuning.json`;
+  writeFileSync(tuningFile, JSON.stringify({ adapter: a, date: new Date().toISOString(), table, results: tuned }, null, 2) + '\n');
+  console.log(`wrote ${tuningFile}`);
+  engine.dispose();
+  process.exit(0);
+}
 
 let tf: Tf | null = null;
 if (!flag('--no-peers')) {
@@ -79,8 +100,6 @@ for (const r of results) {
 }
 for (const r of results) for (const s of r.skipped) console.log(`  skipped ${r.kernel} ${r.size} ${s.variant}: ${s.reason}`);
 
-const slug = [...new Set(adapterName.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))].join('-');
-mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/${slug}.json`;
 // Cases measured now replace the same (suite, kernel, size) from earlier runs; the rest are kept.
 const key = (c: CaseResult) => `${c.suite}|${c.kernel}|${c.size}`;

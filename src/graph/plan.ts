@@ -7,7 +7,7 @@ import { GPUOpError, LimitError, ShapeError, formatShape } from '../gpu/errors';
 import type { CompiledKernel } from '../gpu/pipeline-cache';
 import { packUniform } from '../ops/reflect';
 import { getOp } from '../ops/registry';
-import type { KernelCall, ScalarRef, TensorInfo } from '../ops/types';
+import type { KernelCall, ScalarRef, TuningTable } from '../ops/types';
 import { Tensor, arrayFor, dtypeOf, numel, paddedBytes, type AnyTypedArray } from '../tensor';
 import type { Graph, SymbolicTensor } from './graph';
 import type { IRNode } from './ir';
@@ -17,6 +17,8 @@ export interface CompileOptions {
   /** Fold element-wise epilogues (bias, GELU, residual) into the producing op. Default true. */
   fuse?: boolean;
   label?: string;
+  /** Tile configurations for this plan only, over the engine's table (the autotuner uses this). */
+  tuning?: TuningTable;
   /**
    * Most bytes the plan's planned buffers may take together (default: the engine's memoryBudget, if
    * set). Exceeding it fails at compile time, before anything is allocated.
@@ -143,7 +145,7 @@ export class Plan<K extends string = string> {
     for (const n of graph.nodes) if (n.kind === 'input') plan.inputs.set(n.name!, n);
     for (const k of names) plan.outputs.set(k, sched.nodes.get(outputs[k].id)!);
     plan.checkLimits(options.maxBytes ?? engine.memoryBudget);
-    await plan.build();
+    await plan.build(options.tuning);
     return plan;
   }
 
@@ -166,9 +168,9 @@ export class Plan<K extends string = string> {
     }
   }
 
-  private async build(): Promise<void> {
+  private async build(tuning: TuningTable | undefined): Promise<void> {
     const { engine, sched } = this;
-    const ctx = { limits: engine.limits, features: engine.features, tuning: engine.tuning };
+    const ctx = { limits: engine.limits, features: engine.features, tuning: { ...engine.tuning, ...tuning } };
     const calls = sched.order.map((id) => {
       const node = sched.nodes.get(id)!;
       const desc = getOp(node.op!);

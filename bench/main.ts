@@ -1,0 +1,178 @@
+// The benchmark page: the same suites as the Node CLI, on this browser's GPU, with TF.js on the same
+// device, charts per kernel, the fraction of the GPU's peak, JSON export, loading exported files to
+// compare GPUs, and autotuning kept per adapter in localStorage.
+// URL parameters (used by the e2e test): ?quick=1 &suites=matmul,attention &reps=3 &autorun=1
+import GUI from 'lil-gui';
+import { Engine, type TuningTable } from 'webgpu-nlp';
+import { autotune } from './autotune';
+import { drawCharts, throughput, type Series } from './page/charts';
+import { lookupPeak } from './page/peaks';
+import { startTfjs, type Tf } from './peers/tfjs';
+import { ratios, runSuites } from './run';
+import { suites } from './suites/index';
+import type { CaseResult } from './suites/types';
+
+interface Exported {
+  adapter: Engine['adapter'];
+  runtime: string;
+  date: string;
+  features: Engine['features'];
+  cases: CaseResult[];
+  file?: string;
+}
+
+const $ = (id: string) => document.getElementById(id)!;
+const params = new URLSearchParams(location.search);
+const status = (text: string, error = false) => {
+  $('status').textContent = text;
+  $('status').className = error ? 'error' : '';
+};
+
+const tuningKey = (a: Engine['adapter']) => `webgpu-nlp:tuning:${a.vendor}|${a.architecture}|${a.device}|${a.description}`;
+
+async function makeEngine(tuning?: TuningTable): Promise<Engine> {
+  return Engine.create({ powerPreference: 'high-performance', tuning });
+}
+
+let engine: Engine;
+try {
+  const probe = await makeEngine();
+  const saved = localStorage.getItem(tuningKey(probe.adapter));
+  engine = saved ? (probe.dispose(), await makeEngine(JSON.parse(saved) as TuningTable)) : probe;
+} catch (e) {
+  status(`${(e as Error).message}`, true);
+  document.body.dataset.state = 'error';
+  throw e;
+}
+const a = engine.adapter;
+$('adapter').textContent = `${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' · ') || 'unknown adapter'} — timestamp queries: ${engine.features.timestampQuery ? 'yes (GPU time)' : 'no (wall time)'}`;
+
+const peak = lookupPeak(a);
+const state = {
+  quick: params.get('quick') === '1',
+  reps: Number(params.get('reps') ?? 5),
+  tfjs: true,
+  peakGflops: peak?.gflops ?? 0,
+  peakGbps: peak?.gbps ?? 0,
+  run: () => void runAll(),
+  autotune: () => void tune(),
+  exportJson: () => exportJson(),
+  loadJson: () => pickFiles(),
+};
+const chosen: Record<string, boolean> = Object.fromEntries(suites.map((s) => [s.name, params.has('suites') ? params.get('suites')!.split(',').includes(s.name) : s.name !== 'gpt2']));
+
+const gui = new GUI({ title: 'Benchmarks' });
+const fs = gui.addFolder('Suites');
+for (const s of suites) fs.add(chosen, s.name).name(s.name);
+gui.add(state, 'quick').name('small sizes only');
+gui.add(state, 'reps', 1, 20, 1).name('repetitions');
+gui.add(state, 'tfjs').name('TF.js peer');
+const pf = gui.addFolder(`GPU peak${peak ? ` (${peak.name})` : ' (unknown: enter yours)'}`);
+pf.add(state, 'peakGflops').name('FP32 GFLOP/s').onChange(render);
+pf.add(state, 'peakGbps').name('bandwidth GB/s').onChange(render);
+gui.add(state, 'run').name('▶ run');
+gui.add(state, 'autotune').name('autotune this GPU');
+gui.add(state, 'exportJson').name('export JSON');
+gui.add(state, 'loadJson').name('load JSON to compare…');
+
+let current: Exported | null = null;
+const loaded: Exported[] = [];
+let tf: Tf | null = null;
+
+function render(): void {
+  const series: Series[] = [];
+  const add = (e: Exported, prefix: string) => {
+    const variants = [...new Set(e.cases.flatMap((c) => c.results.map((r) => r.variant)))];
+    for (const v of variants) series.push({ label: `${prefix}${v}`, cases: e.cases, variant: v });
+  };
+  if (current) add(current, '');
+  for (const f of loaded) add(f, `${f.file}: `);
+  drawCharts($('charts'), series);
+  const table = $('results') as HTMLTableElement;
+  table.replaceChildren();
+  if (!current) return;
+  const head = table.createTHead().insertRow();
+  for (const h of ['kernel', 'size', 'variant', 'median ms', 'min–max ms', 'GFLOP/s', 'GB/s', '% of peak', 'ours ×']) head.insertCell().outerHTML = `<th>${h}</th>`;
+  const body = table.createTBody();
+  for (const c of current.cases) {
+    const q = ratios(c);
+    for (const r of c.results) {
+      const row = body.insertRow();
+      const pct = c.dispatches ? '' : c.flops && state.peakGflops ? (100 * r.gflops) / state.peakGflops : state.peakGbps ? (100 * r.gbps) / state.peakGbps : '';
+      const cells = [c.kernel, c.size, r.variant, r.medianMs.toFixed(3), `${r.minMs.toFixed(3)}–${r.maxMs.toFixed(3)}`, r.gflops.toFixed(2), r.gbps.toFixed(2), pct === '' ? '–' : `${pct.toFixed(1)}%`, q[r.variant] ? `${q[r.variant].toFixed(2)}×` : ''];
+      for (const v of cells) row.insertCell().textContent = v;
+      row.dataset.throughput = String(throughput(c, r));
+    }
+  }
+}
+
+async function runAll(): Promise<void> {
+  document.body.dataset.state = 'running';
+  try {
+    if (state.tfjs && !tf) tf = await startTfjs(engine).catch(() => null);
+    const picked = suites.filter((s) => chosen[s.name]);
+    const progress = $('progress') as HTMLProgressElement;
+    const cases = await runSuites({ engine, tf: state.tfjs ? tf : null, quick: state.quick }, picked, {
+      warmup: 1,
+      reps: state.reps,
+      onProgress: (done, total, label) => {
+        progress.max = total;
+        progress.value = done;
+        status(`${done}/${total} ${label}`);
+      },
+    });
+    current = { adapter: engine.adapter, runtime: navigator.userAgent, date: new Date().toISOString(), features: engine.features, cases };
+    (window as unknown as { benchResults: Exported }).benchResults = current;
+    render();
+    const skipped = cases.flatMap((c) => c.skipped.map((s) => `${c.kernel} ${c.size} ${s.variant}: ${s.reason}`));
+    status(`Done: ${cases.length} cases.${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`);
+    document.body.dataset.state = 'done';
+  } catch (e) {
+    status(`Failed: ${(e as Error).message}`, true);
+    document.body.dataset.state = 'error';
+  }
+}
+
+async function tune(): Promise<void> {
+  document.body.dataset.state = 'tuning';
+  const { table, results } = await autotune(engine, { quick: state.quick, onProgress: (l) => status(`tuning ${l}`) });
+  localStorage.setItem(tuningKey(engine.adapter), JSON.stringify(table));
+  engine.dispose();
+  engine = await makeEngine(table);
+  tf = null;
+  status(`Tuned and saved for this adapter: ${results.map((r) => `${r.key} ${r.speedup.toFixed(2)}× (${JSON.stringify(r.best)})`).join('; ')}`);
+  document.body.dataset.state = 'tuned';
+}
+
+function exportJson(): void {
+  if (!current) return status('Run the suites first.', true);
+  const blob = new Blob([JSON.stringify(current, null, 2)], { type: 'application/json' });
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  const name = [a.vendor, a.architecture, a.device].filter(Boolean).join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'gpu';
+  link.download = `${name}.json`;
+  link.id = 'export';
+  link.click();
+}
+
+function pickFiles(): void {
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.accept = 'application/json,.json';
+  input.multiple = true;
+  input.onchange = async () => {
+    for (const f of input.files ?? []) {
+      try {
+        const data = JSON.parse(await f.text()) as Exported;
+        if (!Array.isArray(data.cases)) throw new Error('no "cases" array');
+        loaded.push({ ...data, file: f.name });
+      } catch (e) {
+        status(`${f.name} is not an exported result: ${(e as Error).message}`, true);
+      }
+    }
+    render();
+  };
+  input.click();
+}
+
+if (params.get('autorun') === '1') void runAll();

@@ -1,0 +1,45 @@
+// The built site in headless Chromium, driven as a person would: the landing page shows the adapter,
+// and the bench page runs its suites, draws charts and exports JSON. Screenshots go to test-results/.
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { open, startSite, type Site } from './server';
+
+let site: Site;
+beforeAll(async () => {
+  mkdirSync('test-results', { recursive: true });
+  site = await startSite();
+}, 180_000);
+afterAll(async () => site?.close());
+
+describe('site', () => {
+  it('landing page shows the adapter, its features and limits, and links the pages', async () => {
+    const { page, errors } = await open(site, '/');
+    await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
+    expect(await page.getAttribute('body', 'data-ready')).toBe('true');
+    const info = await page.textContent('#info');
+    expect(info).toMatch(/Vendor/);
+    expect(await page.textContent('#limits')).toMatch(/maxStorageBufferBindingSize/);
+    expect(await page.locator('a[href="bench/"]').count()).toBe(1);
+    await page.screenshot({ path: 'test-results/landing.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('bench page runs suites, charts them beside TF.js, and exports JSON', async () => {
+    const { page, errors } = await open(site, '/bench/?quick=1&reps=2&autorun=1&suites=matmul,scheduler,attention,int8');
+    await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 600_000 });
+    expect(await page.textContent('#status')).toMatch(/^Done/);
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    expect(await page.locator('#charts canvas').count()).toBeGreaterThanOrEqual(4);
+    const results = await page.evaluate(() => (window as unknown as { benchResults: { cases: { kernel: string; results: { variant: string }[] }[] } }).benchResults);
+    const variants = new Set(results.cases.flatMap((c) => c.results.map((r) => r.variant)));
+    for (const v of ['ours', 'naive', 'tfjs', 'unfused', 'f32', 'op-by-op']) expect(variants.has(v)).toBe(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('export JSON').click()]);
+    const path = await download.path();
+    const { readFileSync } = await import('node:fs');
+    const exported = JSON.parse(readFileSync(path!, 'utf8'));
+    expect(exported.cases.length).toBe(results.cases.length);
+    expect(exported.adapter).toBeTruthy();
+    await page.screenshot({ path: 'test-results/bench.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
