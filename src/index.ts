@@ -19,3 +19,7 @@ export { SafetensorsFile, SafetensorsError, f16ToF32 } from './io/safetensors';
 export type { SafetensorsEntry, SafetensorsDType } from './io/safetensors';
 export { QuantizedTensor, quantizeCPU, dequantize, quantLayout } from './ops/quantize';
 export type { QuantScheme, QuantizeOptions, QuantizedData, QuantLayout } from './ops/quantize';
+export { Word2Vec, UnknownWordError } from './models/word2vec';
+export type { Neighbour } from './models/word2vec';
+export { parseWord2VecBinary, parseWord2VecText, parseGloVe, WordVectorFormatError } from './io/word2vec';
+export type { WordVectors } from './io/word2vec';

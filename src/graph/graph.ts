@@ -205,6 +205,19 @@ export class Graph {
     return this.op('sample', [logits], options);
   }
 
+  /** Rows scaled to unit L2 norm. */
+  normalize(x: SymbolicTensor): SymbolicTensor {
+    return this.op('normalize', [x]);
+  }
+
+  /**
+   * The k largest scores, skipping the first `exclude` indices listed in `excludeList` (u32): u32 [2k],
+   * indices then the scores' f32 bits.
+   */
+  topk(scores: SymbolicTensor, excludeList: SymbolicTensor, k: number, options: { exclude?: number | ScalarRef } = {}): SymbolicTensor {
+    return this.op('topk', [scores, excludeList], { k, exclude: options.exclude ?? 0 });
+  }
+
   /** Rows [start, start + count) along the first dimension. */
   slice(x: SymbolicTensor, start: number, count: number): SymbolicTensor {
     return this.op('slice', [x], { start, count });

@@ -12,8 +12,10 @@ import { mergeHeads, splitHeads } from './heads';
 import { layerNorm } from './layernorm';
 import { causalMask } from './mask';
 import { quantizePack, quantizeScales } from './quantize';
+import { normalize } from './normalize';
 import { sample } from './sample';
 import { softmax } from './softmax';
+import { topk } from './topk';
 import type { OpDescriptor } from './types';
 
 const registry = new Map<string, OpDescriptor>();
@@ -33,5 +35,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul];
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize];
 for (const op of builtIn) registerOp(op);

@@ -1,7 +1,7 @@
 // Row kernels against the float64 reference: layer norm (with and without residual, scalar and vec4
 // rows, eps as given), softmax (including a vocabulary-wide row), embedding, head split/merge, slice
 // and strided assign.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, randn } from '../helpers/numeric';
@@ -63,6 +63,24 @@ describe('embedding, heads, slice, assign', () => {
     }
     const m = await runOp(engine, { op: 'merge_heads', inputs: [{ shape: [H, T, D], data: randn(H * T * D, 2) }] });
     expectClose(m.gpu, m.ref, { atol: 0, rtol: 0 }, 'merge');
+  });
+
+  it('normalize makes rows unit length (zero rows stay zero)', async () => {
+    const x = randn(5 * 37, 3);
+    x.fill(0, 37, 74);
+    const { gpu, ref } = await runOp(engine, { op: 'normalize', inputs: [{ shape: [5, 37], data: x }] });
+    expectClose(gpu, ref, { atol: 1e-7, rtol: 1e-6 }, 'normalize');
+  });
+
+  it('topk returns the k largest with indices, skipping excluded ones', async () => {
+    const scores = randn(1001, 4);
+    scores[500] = scores[501] = 9; // a tie: lower index first
+    const exclude = new Uint32Array([7, 501, 0, 0]);
+    const { gpu, ref } = await runOp(engine, { op: 'topk', inputs: [{ shape: [1001], data: scores }, { shape: [4], data: exclude }], attrs: { k: 6, exclude: 2 } });
+    const idx = Array.from(gpu.subarray(0, 6));
+    expect(idx).toEqual(Array.from(ref.subarray(0, 6)));
+    expect(idx[0]).toBe(500);
+    expect(Array.from(new Float32Array(gpu.buffer, 24, 6))).toEqual(Array.from(ref.subarray(6), (v) => Math.fround(v)));
   });
 
   it('causal_mask scales and masks scores above the diagonal', async () => {
