@@ -23,3 +23,5 @@ export { Word2Vec, UnknownWordError } from './models/word2vec';
 export type { Neighbour } from './models/word2vec';
 export { parseWord2VecBinary, parseWord2VecText, parseGloVe, WordVectorFormatError } from './io/word2vec';
 export type { WordVectors } from './io/word2vec';
+export { LSTM } from './models/lstm';
+export type { LSTMConfig } from './models/lstm';

@@ -148,11 +148,25 @@ export class Graph {
    * the read is ordered after the write. Other readers of the old state run before the write.
    */
   assign(state: SymbolicTensor, value: SymbolicTensor, options: Omit<AssignAttrs, 'offset'> & { offset?: number | ScalarRef } = {}): SymbolicTensor {
-    const node = this.nodes[state.id];
-    if (node?.kind !== 'state') throw new ShapeError(`assign: the target ${formatShape(state.shape)} is not a state of this graph`);
-    const t = this.op('assign', [state, value], { ...options, offset: options.offset ?? 0 });
-    this.nodes[t.id].writes = state.id;
+    return this.writeOp('assign', state, [state, value], { ...options, offset: options.offset ?? 0 });
+  }
+
+  /**
+   * Adds an op whose output is `target`'s state buffer, updated in place. `target` is a state or the
+   * result of an earlier in-place write; reading the returned tensor orders the read after the write.
+   */
+  writeOp(op: string, target: SymbolicTensor, inputs: readonly SymbolicTensor[], attrs: object): SymbolicTensor {
+    const node = this.nodes[target.id];
+    const state = node?.kind === 'state' ? node.id : node?.writes;
+    if (state === undefined || target.graph !== this) throw new ShapeError(`${op}: the target ${formatShape(target.shape)} is not a state of this graph (nor a write to one)`);
+    const t = this.op(op, inputs, attrs);
+    this.nodes[t.id].writes = state;
     return t;
+  }
+
+  /** One LSTM step for one layer, updating its work buffer [T + 3, H] (see shaders/lstm.wgsl). */
+  lstmCell(xproj: SymbolicTensor, whhT: SymbolicTensor, work: SymbolicTensor, t: number): SymbolicTensor {
+    return this.writeOp('lstm_cell', work, [xproj, whhT, work], { t });
   }
 
   /** Layer norm over the last dimension (PyTorch semantics); with `residual`, of x + residual. */

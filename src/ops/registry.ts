@@ -10,6 +10,7 @@ import { dequantMatmul } from './dequant_matmul';
 import { embedding } from './embedding';
 import { mergeHeads, splitHeads } from './heads';
 import { layerNorm } from './layernorm';
+import { lstmCell } from './lstm';
 import { causalMask } from './mask';
 import { quantizePack, quantizeScales } from './quantize';
 import { normalize } from './normalize';
@@ -35,5 +36,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize];
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell];
 for (const op of builtIn) registerOp(op);
