@@ -25,3 +25,5 @@ export { parseWord2VecBinary, parseWord2VecText, parseGloVe, WordVectorFormatErr
 export type { WordVectors } from './io/word2vec';
 export { LSTM } from './models/lstm';
 export type { LSTMConfig } from './models/lstm';
+export { pca } from './models/pca';
+export type { PCAResult } from './models/pca';

@@ -133,7 +133,7 @@ export class GPT2 {
    * The model's graph for T tokens. 'forward': logits for every position, no cache. 'prefill': writes
    * the prompt's K/V into the caches and samples the next token. 'decode': T = 1 at position `pos`.
    */
-  private build(kind: 'forward' | 'prefill' | 'decode', T: number): { g: Graph; out: SymbolicTensor } {
+  private build(kind: 'forward' | 'prefill' | 'decode' | 'attention', T: number, probeLayer = -1): { g: Graph; out: SymbolicTensor } {
     const { n_layer, n_head: H, n_embd: C, layer_norm_epsilon: eps } = this.config;
     const D = C / H;
     const g = this.engine.graph(`gpt2 ${kind} T=${T}`);
@@ -159,8 +159,12 @@ export class GPT2 {
       const q = g.splitHeads(qkv, H, 0, 3); // [H, T, D]
       const k = g.splitHeads(qkv, H, 1, 3);
       const v = g.splitHeads(qkv, H, 2, 3);
+      if (i === probeLayer) {
+        // The attention probabilities of this layer, unfused so they exist: softmax(mask(q kᵀ / √D)).
+        return { g, out: g.softmax(g.causalMask(g.matmul(q, k, { transposeB: true }), 1 / Math.sqrt(D))) }; // [H, T, T]
+      }
       let y: SymbolicTensor;
-      if (kind === 'forward') {
+      if (kind === 'forward' || kind === 'attention') {
         y = g.attention(q, k, v, { causal: true });
       } else {
         const cache = this.caches[i];
@@ -185,12 +189,12 @@ export class GPT2 {
     return { g, out: g.sample(logits, { temperature: s('temperature'), topK: s('topK'), topP: s('topP'), seed: s('seed'), step: s('step') }) };
   }
 
-  private plan(kind: 'forward' | 'prefill' | 'decode', T: number): Promise<Plan> {
+  private plan(kind: 'forward' | 'prefill' | 'decode' | 'attention', T: number, probeLayer = -1): Promise<Plan> {
     if (this.disposed) throw new Error('GPT2: the model was disposed');
-    const key = `${kind}:${T}`;
+    const key = `${kind}:${T}:${probeLayer}`;
     let p = this.plans.get(key);
     if (!p) {
-      const { g, out } = this.build(kind, T);
+      const { g, out } = this.build(kind, T, probeLayer);
       p = g.compile({ out });
       p.catch(() => this.plans.delete(key));
       this.plans.set(key, p);
@@ -216,6 +220,18 @@ export class GPT2 {
     const data = this.checkIds(ids);
     const plan = await this.plan('forward', data.length);
     return (await plan.run({ ids: data })).out as Float32Array;
+  }
+
+  /** Attention probabilities of one layer and head over the tokens, [T × T] (row: query, column: key). */
+  async attentionWeights(ids: ArrayLike<number>, layer: number, head: number): Promise<Float32Array> {
+    const { n_layer, n_head } = this.config;
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < n_layer)) throw new ShapeError(`GPT2: layer ${layer} outside 0..${n_layer - 1}`);
+    if (!(Number.isInteger(head) && head >= 0 && head < n_head)) throw new ShapeError(`GPT2: head ${head} outside 0..${n_head - 1}`);
+    const data = this.checkIds(ids);
+    const T = data.length;
+    const plan = await this.plan('attention', T, layer);
+    const all = (await plan.run({ ids: data })).out as Float32Array;
+    return all.slice(head * T * T, (head + 1) * T * T);
   }
 
   /** Token ids as they are produced: the prompt is prefilled once, then one decode replay per token. */

@@ -1,0 +1,133 @@
+// GPT demo page: controls (lil-gui), streaming output with tokens/s and ms per token, GPT-2 (124M)
+// from a URL with a download bar or from a local file, and an attention heatmap. The model lives in
+// ./worker.ts.
+import GUI from 'lil-gui';
+import { $, formatBytes, pickFile, say } from '../common/page';
+import type { FromWorker, ToWorker } from './protocol';
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
+
+const settings = {
+  maxNewTokens: 120,
+  temperature: 0.8,
+  topK: 40,
+  topP: 0.95,
+  seed: 1,
+  layer: 0,
+  head: 0,
+  url: 'https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors',
+  loadUrl: () => {
+    ($('download') as HTMLProgressElement).hidden = false;
+    say('Downloading GPT-2 (124M, about 550 MB)…');
+    send({ type: 'load-url', url: settings.url });
+  },
+  loadFile: async () => {
+    const f = await pickFile('.safetensors');
+    if (f) {
+      say(`Loading ${f.name}…`);
+      send({ type: 'load-bytes', bytes: f.bytes, name: f.name, gpt2: !/char/i.test(f.name) }, [f.bytes.buffer]);
+    }
+  },
+};
+const gui = new GUI({ title: 'GPT' });
+const gen = gui.addFolder('Generation');
+gen.add(settings, 'maxNewTokens', 1, 500, 1).name('max tokens');
+gen.add(settings, 'temperature', 0, 2, 0.05);
+gen.add(settings, 'topK', 0, 200, 1).name('top-k (0: off)');
+gen.add(settings, 'topP', 0.05, 1, 0.01).name('top-p');
+gen.add(settings, 'seed', 0, 10000, 1);
+const att = gui.addFolder('Attention map');
+const layerCtl = att.add(settings, 'layer', 0, 3, 1).onFinishChange(() => requestAttention());
+const headCtl = att.add(settings, 'head', 0, 3, 1).onFinishChange(() => requestAttention());
+const load = gui.addFolder('Load GPT-2 (124M)');
+load.add(settings, 'url').name('URL');
+load.add(settings, 'loadUrl').name('download from URL');
+load.add(settings, 'loadFile').name('open a local .safetensors…');
+
+let text = '';
+const out = $('output');
+const stream = document.createTextNode('');
+
+function requestAttention(): void {
+  const t = ($('prompt') as HTMLInputElement).value + stream.data;
+  if (t) send({ type: 'attention', text: t, layer: settings.layer, head: settings.head });
+}
+
+function drawAttention(tokens: string[], w: Float32Array): void {
+  const canvas = $('attention') as HTMLCanvasElement;
+  const T = tokens.length;
+  const W = canvas.clientWidth;
+  const label = 70;
+  const cell = Math.max(3, Math.floor((Math.min(W, 900) - label) / T));
+  canvas.width = W;
+  canvas.height = label + cell * T + 4;
+  const ctx = canvas.getContext('2d')!;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.font = '10px ui-monospace, monospace';
+  for (let q = 0; q < T; q++) {
+    for (let k = 0; k <= q; k++) {
+      ctx.fillStyle = `rgba(42, 119, 170, ${Math.sqrt(w[q * T + k])})`;
+      ctx.fillRect(label + k * cell, label + q * cell, cell - 1, cell - 1);
+    }
+    ctx.fillStyle = '#888';
+    const name = JSON.stringify(tokens[q]).slice(1, -1).slice(0, 10);
+    ctx.fillText(name, 2, label + q * cell + cell - 1);
+    ctx.save();
+    ctx.translate(label + q * cell + cell - 2, label - 4);
+    ctx.rotate(-Math.PI / 2);
+    ctx.fillText(name, 0, 0);
+    ctx.restore();
+  }
+  canvas.dataset.tokens = String(T);
+}
+
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
+  const m = e.data;
+  if (m.type === 'loaded') {
+    say(`${m.info.name}: ${m.info.layers} layers × ${m.info.heads} heads, vocabulary ${m.info.vocab}, weights ${formatBytes(m.info.weightBytes)}, on ${m.info.adapter}.`);
+    $('memory').textContent = `GPU memory in use: ${formatBytes(m.info.gpuBytes)}`;
+    $('memory').dataset.bytes = String(m.info.gpuBytes);
+    layerCtl.max(m.info.layers - 1);
+    headCtl.max(m.info.heads - 1);
+    ($('download') as HTMLProgressElement).hidden = true;
+    ($('generate') as HTMLButtonElement).disabled = false;
+    document.body.dataset.ready = 'true';
+  } else if (m.type === 'progress') {
+    const bar = $('download') as HTMLProgressElement;
+    bar.max = m.total || m.loaded;
+    bar.value = m.loaded;
+    say(`Downloading: ${formatBytes(m.loaded)}${m.total ? ` of ${formatBytes(m.total)}` : ''}`);
+  } else if (m.type === 'token') {
+    stream.data += m.text;
+    text += m.text;
+    $('stats').textContent = `${m.count} tokens · ${m.msPerToken.toFixed(1)} ms/token · ${m.tokensPerSecond.toFixed(1)} tokens/s`;
+    out.dataset.tokens = String(m.count);
+  } else if (m.type === 'done') {
+    $('stats').textContent += ` · prefill ${m.prefillMs.toFixed(0)} ms`;
+    ($('generate') as HTMLButtonElement).disabled = false;
+    document.body.dataset.state = 'done';
+    requestAttention();
+  } else if (m.type === 'attention') {
+    drawAttention(m.tokens, m.weights);
+    document.body.dataset.attention = 'drawn';
+  } else if (m.type === 'error') {
+    ($('download') as HTMLProgressElement).hidden = true;
+    ($('generate') as HTMLButtonElement).disabled = false;
+    say(m.during.startsWith('load') && document.body.dataset.ready === 'true' ? `Could not load that model (${m.message}); still using the previous one.` : m.message, 'error');
+    if (m.during === 'generate') document.body.dataset.state = 'error';
+  }
+};
+
+$('form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  ($('generate') as HTMLButtonElement).disabled = true;
+  document.body.dataset.state = 'generating';
+  stream.data = '';
+  text = '';
+  out.replaceChildren(Object.assign(document.createElement('span'), { className: 'prompt', textContent: ($('prompt') as HTMLInputElement).value }), stream);
+  const { maxNewTokens, temperature, topK, topP, seed } = settings;
+  send({ type: 'generate', prompt: ($('prompt') as HTMLInputElement).value, sampling: { maxNewTokens, temperature, topK, topP, seed } });
+});
+
+send({ type: 'load-default' });

@@ -1,0 +1,122 @@
+// The GPT demo's worker: owns the engine and the model so the page stays responsive while it loads
+// and generates. Default model: a small GPT-2-layout model trained on the King James Bible with a
+// character vocabulary (tools/train_gpt.py); or GPT-2 124M from a URL or a local file with the BPE
+// tokenizer. Loading a model disposes the previous one.
+import { Engine, GPT2, GPT2Tokenizer, GPT2_SMALL, SafetensorsFile, type GPT2Config } from 'webgpu-nlp';
+import type { FromWorker, ToWorker } from './protocol';
+
+interface Tokenizer {
+  encode(text: string): number[];
+  decode(ids: number[]): string;
+}
+
+const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
+
+let engine: Engine | null = null;
+let model: { gpt: GPT2; tok: Tokenizer; name: string } | null = null;
+
+function charTokenizer(vocab: string[]): Tokenizer {
+  const index = new Map(vocab.map((ch, i) => [ch, i]));
+  return {
+    encode: (text) => [...text].map((ch) => index.get(ch)).filter((i): i is number => i !== undefined),
+    decode: (ids) => ids.map((i) => vocab[i] ?? '').join(''),
+  };
+}
+
+async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promise<void> {
+  engine ??= await Engine.create({ powerPreference: 'high-performance' });
+  const meta = SafetensorsFile.parse(bytes).metadata;
+  let config: GPT2Config;
+  let tok: Tokenizer;
+  if (!forceGpt2 && meta.config && meta.vocab) {
+    config = JSON.parse(meta.config) as GPT2Config;
+    tok = charTokenizer(JSON.parse(meta.vocab) as string[]);
+  } else {
+    config = GPT2_SMALL;
+    tok = await GPT2Tokenizer.load();
+  }
+  const gpt = await GPT2.fromSafetensors(engine, bytes, config);
+  model?.gpt.dispose();
+  model = { gpt, tok, name };
+  const a = engine.adapter;
+  post({
+    type: 'loaded',
+    info: {
+      name,
+      layers: config.n_layer,
+      heads: config.n_head,
+      vocab: config.vocab_size,
+      weightBytes: gpt.memoryBytes().weights,
+      gpuBytes: engine.memory().liveBytes,
+      adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'your GPU',
+    },
+  });
+}
+
+async function fetchWithProgress(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} for ${url}`);
+  const total = Number(res.headers.get('content-length') ?? 0);
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    post({ type: 'progress', loaded, total });
+  }
+  const out = new Uint8Array(loaded);
+  let p = 0;
+  for (const c of chunks) (out.set(c, p), (p += c.length));
+  return out;
+}
+
+async function generate(prompt: string, s: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number }): Promise<void> {
+  if (!model) throw new Error('no model loaded');
+  const { gpt, tok } = model;
+  const ids = tok.encode(prompt);
+  if (!ids.length) throw new Error('the prompt has no tokens this model knows');
+  const room = gpt.maxLength - ids.length;
+  const maxNewTokens = Math.max(0, Math.min(s.maxNewTokens, room));
+  const out: number[] = [];
+  let shown = '';
+  let last = performance.now();
+  let total = 0;
+  for await (const id of gpt.generate(ids, { ...s, maxNewTokens })) {
+    out.push(id);
+    const now = performance.now();
+    if (out.length > 1) total += now - last;
+    last = now;
+    const text = tok.decode(out);
+    const ms = out.length > 1 ? total / (out.length - 1) : 0;
+    post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0 });
+    shown = text;
+  }
+  post({ type: 'done', count: out.length, prefillMs: gpt.lastGeneration.prefillMs });
+}
+
+async function attention(text: string, layer: number, head: number): Promise<void> {
+  if (!model) throw new Error('no model loaded');
+  const ids = model.tok.encode(text).slice(-64);
+  if (!ids.length) throw new Error('no tokens to show');
+  const weights = await model.gpt.attentionWeights(ids, layer, head);
+  post({ type: 'attention', tokens: ids.map((i) => model!.tok.decode([i])), weights, layer, head }, [weights.buffer]);
+}
+
+self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  try {
+    if (m.type === 'load-default') {
+      const res = await fetch(`${import.meta.env.BASE_URL}models/kjv-char-gpt.safetensors`);
+      if (!res.ok) throw new Error(`could not fetch the default model: HTTP ${res.status}`);
+      await load(new Uint8Array(await res.arrayBuffer()), 'KJV character GPT (default)', false);
+    } else if (m.type === 'load-bytes') await load(m.bytes, m.name, m.gpt2);
+    else if (m.type === 'load-url') await load(await fetchWithProgress(m.url), 'GPT-2 (124M)', true);
+    else if (m.type === 'generate') await generate(m.prompt, m.sampling);
+    else if (m.type === 'attention') await attention(m.text, m.layer, m.head);
+  } catch (err) {
+    post({ type: 'error', message: (err as Error).message, during: m.type });
+  }
+};

@@ -1,0 +1,98 @@
+// word2vec demo: nearest neighbours with bars, analogies, and a PCA map of chosen words, all computed
+// with the engine. Default vectors: tools/train_word2vec.py on the King James Bible. Other vectors
+// (word2vec binary or text, GloVe) load from a file; the previous model is disposed.
+import GUI from 'lil-gui';
+import { Word2Vec, pca } from 'webgpu-nlp';
+import { $, fetchAsset, pickFile, say, showMemory, startEngine } from '../common/page';
+import { drawScatter, type Point } from './scatter';
+
+const engine = await startEngine();
+let model: Word2Vec;
+try {
+  model = await Word2Vec.fromBinary(engine, await fetchAsset('models/kjv-word2vec.bin'));
+} catch (e) {
+  say(`Could not load the default vectors: ${(e as Error).message}`, 'error');
+  throw e;
+}
+const settings = { k: 10, loadFile: () => void loadFile() };
+const gui = new GUI({ title: 'word2vec' });
+gui.add(settings, 'k', 1, 50, 1).name('neighbours').onFinishChange(() => void search());
+gui.add(settings, 'loadFile').name('load vectors (.bin / .txt / GloVe)…');
+
+function describe(): void {
+  say(`${model.size.toLocaleString()} words of dimension ${model.dim}, on ${engine.adapter.description || engine.adapter.vendor || 'your GPU'}.`);
+  showMemory(engine);
+}
+
+async function loadFile(): Promise<void> {
+  const file = await pickFile('.bin,.txt,.vec');
+  if (!file) return;
+  try {
+    const isText = /\.(txt|vec)$/i.test(file.name);
+    const head = new TextDecoder().decode(file.bytes.subarray(0, 200)).split('\n')[0];
+    const next = !isText
+      ? await Word2Vec.fromBinary(engine, file.bytes)
+      : /^\s*\d+\s+\d+\s*$/.test(head)
+        ? await Word2Vec.fromText(engine, file.bytes)
+        : await Word2Vec.fromGloVe(engine, file.bytes);
+    model.dispose();
+    model = next;
+    describe();
+    await search();
+  } catch (e) {
+    say(`${file.name} could not be loaded (${(e as Error).message}); still using the previous vectors.`, 'error');
+  }
+}
+
+async function search(): Promise<void> {
+  const word = ($('query') as HTMLInputElement).value.trim().toLowerCase();
+  const list = $('neighbours');
+  list.replaceChildren();
+  if (!model.has(word)) return say(`'${word}' is not in the vocabulary; try another word.`, 'error');
+  const found = await model.mostSimilar(word, settings.k);
+  describe();
+  for (const n of found) {
+    const li = document.createElement('li');
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    bar.style.width = `${Math.max(0, n.score) * 100}%`;
+    li.append(Object.assign(document.createElement('span'), { textContent: n.word, className: 'word' }), bar, Object.assign(document.createElement('span'), { textContent: n.score.toFixed(3), className: 'score' }));
+    list.append(li);
+  }
+  document.body.dataset.neighbours = found.map((n) => n.word).join(' ');
+}
+
+async function analogy(): Promise<void> {
+  const [a, b, c] = ['a', 'b', 'c'].map((id) => ($(id) as HTMLInputElement).value.trim().toLowerCase());
+  const unknown = [a, b, c].filter((w) => !model.has(w));
+  if (unknown.length) {
+    $('analogy-result').textContent = '';
+    return say(`Not in the vocabulary: ${unknown.join(', ')}.`, 'error');
+  }
+  const top = await model.analogy(a, b, c, 3);
+  $('analogy-result').textContent = top.map((n) => `${n.word} (${n.score.toFixed(2)})`).join(', ');
+  describe();
+}
+
+let points: Point[] = [];
+async function project(): Promise<void> {
+  const words = [...new Set(($('words') as HTMLTextAreaElement).value.toLowerCase().split(/[\s,]+/).filter(Boolean))];
+  const known = words.filter((w) => model.has(w));
+  const missing = words.filter((w) => !model.has(w));
+  if (known.length < 3) return say('Give at least three words the vocabulary knows.', 'error');
+  const data = new Float32Array(known.length * model.dim);
+  known.forEach((w, i) => data.set(model.vector(w), i * model.dim));
+  const { coords, explained } = await pca(engine, data, known.length, model.dim, 2);
+  points = known.map((w, i) => ({ label: w, x: coords[2 * i], y: coords[2 * i + 1] }));
+  drawScatter($('scatter') as HTMLCanvasElement, $('tooltip'), points);
+  say(`PCA of ${known.length} words: the two axes hold ${(100 * (explained[0] + explained[1])).toFixed(0)}% of their variance.${missing.length ? ` Not in the vocabulary: ${missing.join(', ')}.` : ''}`);
+}
+
+$('search-form').addEventListener('submit', (e) => (e.preventDefault(), void search()));
+$('analogy-form').addEventListener('submit', (e) => (e.preventDefault(), void analogy()));
+$('project').addEventListener('click', () => void project());
+describe();
+await search();
+await project();
+describe();
+document.body.dataset.ready = 'true';
