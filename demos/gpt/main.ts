@@ -8,8 +8,9 @@ import type { FromWorker, ToWorker } from './protocol';
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
 
+const params = new URLSearchParams(location.search);
 const settings = {
-  maxNewTokens: 120,
+  maxNewTokens: Number(params.get('tokens') ?? 120),
   temperature: 0.8,
   topK: 40,
   topP: 0.95,

@@ -13,7 +13,8 @@ try {
   say(`Could not load the default model: ${(e as Error).message}`, 'error');
   throw e;
 }
-const settings = { temperature: 0.7, characters: 200, seed: 1, units: '0-23', loadFile: () => void loadFile() };
+const params = new URLSearchParams(location.search);
+const settings = { temperature: 0.7, characters: Number(params.get('chars') ?? 200), seed: 1, units: '0-23', loadFile: () => void loadFile() };
 const gui = new GUI({ title: 'LSTM' });
 gui.add(settings, 'temperature', 0, 2, 0.05);
 gui.add(settings, 'characters', 10, 1000, 10);

@@ -1,0 +1,67 @@
+// The demo pages in headless Chromium, driven as a person would, each from its bundled model:
+// word2vec neighbours and analogies, bad files and unknown words, model replacement freeing memory;
+// the LSTM writing N characters; the GPT streaming N tokens and drawing attention. Screenshots go
+// to test-results/.
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { open, startSite, type Site } from './server';
+
+let site: Site;
+beforeAll(async () => {
+  mkdirSync('test-results', { recursive: true });
+  site = await startSite();
+}, 180_000);
+afterAll(async () => site?.close());
+
+describe('demos', () => {
+  it('word2vec: neighbours, analogies, unknown words, bad files, and a reload that frees the old model', async () => {
+    const { page, errors } = await open(site, '/demos/word2vec/');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    expect((await page.getAttribute('body', 'data-neighbours'))!.split(' ')).toContain('lord');
+    // GPU memory with one model and its top-10 plan; a reloaded model must come back to exactly this.
+    const before = Number(await page.getAttribute('#memory', 'data-bytes'));
+    await page.fill('#query', 'sheep');
+    await page.click('#search-form button');
+    await page.waitForFunction(() => document.body.dataset.neighbours?.includes('flock'), undefined, { timeout: 30_000 });
+    await page.click('#analogy-form button');
+    await page.waitForFunction(() => (document.getElementById('analogy-result')?.textContent ?? '').length > 0, undefined, { timeout: 30_000 });
+    await page.fill('#query', 'xyzzy');
+    await page.click('#search-form button');
+    await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes("'xyzzy' is not in the vocabulary"));
+
+    await page.fill('#query', 'god');
+    const load = async (path: string) => {
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByText('load vectors').click()]);
+      await chooser.setFiles(path);
+    };
+    await load('package.json');
+    await page.waitForFunction(() => document.getElementById('message')?.className === 'error' && document.getElementById('message')!.textContent!.includes('still using the previous vectors'));
+    await load('public/models/kjv-word2vec.bin');
+    await page.waitForFunction(() => document.getElementById('message')?.className === 'info' && document.body.dataset.neighbours?.includes('lord'), undefined, { timeout: 60_000 });
+    expect(Number(await page.getAttribute('#memory', 'data-bytes'))).toBe(before);
+    await page.screenshot({ path: 'test-results/word2vec.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('LSTM: writes N characters after the prompt and draws the hidden-unit heatmap', async () => {
+    const { page, errors } = await open(site, '/demos/lstm/?chars=40');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    await page.click('#generate');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
+    expect(await page.getAttribute('#output', 'data-generated')).toBe('40');
+    await page.screenshot({ path: 'test-results/lstm.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('GPT: streams N tokens from the worker, reports speed, and draws an attention map', async () => {
+    const { page, errors } = await open(site, '/demos/gpt/?tokens=24');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    await page.click('#generate');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
+    expect(await page.getAttribute('#output', 'data-tokens')).toBe('24');
+    expect(await page.textContent('#stats')).toMatch(/tokens\/s/);
+    await page.waitForSelector('body[data-attention="drawn"]', { timeout: 120_000 });
+    await page.screenshot({ path: 'test-results/gpt.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
