@@ -28,20 +28,18 @@ class GPT(torch.nn.Module):
         self.cfg = cfg
         C, L = cfg['n_embd'], cfg['n_layer']
         p = lambda *s, std=0.02: torch.nn.Parameter(torch.randn(*s) * std)
-        self.w = torch.nn.ParameterDict({'wte.weight': p(cfg['vocab_size'], C), 'wpe.weight': p(cfg['n_positions'], C, std=0.01),
-                                         'ln_f.weight': torch.nn.Parameter(torch.ones(C)), 'ln_f.bias': torch.nn.Parameter(torch.zeros(C))})
+        w = {'wte.weight': p(cfg['vocab_size'], C), 'wpe.weight': p(cfg['n_positions'], C, std=0.01),
+             'ln_f.weight': torch.nn.Parameter(torch.ones(C)), 'ln_f.bias': torch.nn.Parameter(torch.zeros(C))}
         for i in range(L):
             q = f'h.{i}.'
-            for n, shape in [('ln_1', None), ('ln_2', None)]:
-                self.w[(q + n + '.weight').replace('.', '__')] = torch.nn.Parameter(torch.ones(C))
-                self.w[(q + n + '.bias').replace('.', '__')] = torch.nn.Parameter(torch.zeros(C))
+            for n in ['ln_1', 'ln_2']:
+                w[q + n + '.weight'] = torch.nn.Parameter(torch.ones(C))
+                w[q + n + '.bias'] = torch.nn.Parameter(torch.zeros(C))
             for n, (k, m) in {'attn.c_attn': (C, 3 * C), 'attn.c_proj': (C, C), 'mlp.c_fc': (C, 4 * C), 'mlp.c_proj': (4 * C, C)}.items():
-                std = 0.02 / math.sqrt(2 * L) if n.endswith('c_proj') else 0.02
-                self.w[(q + n + '.weight').replace('.', '__')] = p(k, m, std=std)
-                self.w[(q + n + '.bias').replace('.', '__')] = torch.nn.Parameter(torch.zeros(m))
-        for k in list(self.w.keys()):
-            if '.' in k:
-                self.w[k.replace('.', '__')] = self.w.pop(k)
+                w[q + n + '.weight'] = p(k, m, std=0.02 / math.sqrt(2 * L) if n.endswith('c_proj') else 0.02)
+                w[q + n + '.bias'] = torch.nn.Parameter(torch.zeros(m))
+        # ParameterDict keys cannot contain '.', so GPT-2's names are stored with '__'.
+        self.w = torch.nn.ParameterDict({k.replace('.', '__'): v for k, v in w.items()})
 
     def get(self, name):
         return self.w[name.replace('.', '__')]
@@ -56,7 +54,9 @@ class GPT(torch.nn.Module):
             a = F.layer_norm(x, (C,), g(q + 'ln_1.weight'), g(q + 'ln_1.bias'), 1e-5)
             qkv = a @ g(q + 'attn.c_attn.weight') + g(q + 'attn.c_attn.bias')
             qq, kk, vv = (t.view(B, T, H, C // H).transpose(1, 2) for t in qkv.split(C, dim=2))
-            y = F.scaled_dot_product_attention(qq, kk, vv, is_causal=True).transpose(1, 2).reshape(B, T, C)
+            att = (qq @ kk.transpose(-1, -2)) / math.sqrt(C // H)
+            att = att.masked_fill(~torch.tril(torch.ones(T, T, dtype=torch.bool)), float('-inf')).softmax(-1)
+            y = (att @ vv).transpose(1, 2).reshape(B, T, C)
             x = x + y @ g(q + 'attn.c_proj.weight') + g(q + 'attn.c_proj.bias')
             m = F.layer_norm(x, (C,), g(q + 'ln_2.weight'), g(q + 'ln_2.bias'), 1e-5)
             h = F.gelu(m @ g(q + 'mlp.c_fc.weight') + g(q + 'mlp.c_fc.bias'), approximate='tanh')
