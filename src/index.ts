@@ -27,3 +27,5 @@ export { LSTM } from './models/lstm';
 export type { LSTMConfig } from './models/lstm';
 export { pca } from './models/pca';
 export type { PCAResult } from './models/pca';
+export { slidingLayout, stridedLayout, globalLayout, randomLayout, maskLayout, unionLayout, layoutFrom, checkLayout } from './ops/sparse_layout';
+export type { BlockLayout, BlockSize, LayoutOptions } from './ops/sparse_layout';

@@ -7,6 +7,7 @@ import { getOp } from '../ops/registry';
 import type { MatmulAttrs } from '../ops/matmul';
 import type { AssignAttrs } from '../ops/copy';
 import type { SampleAttrs } from '../ops/sample';
+import type { BlockLayout } from '../ops/sparse_layout';
 import type { QuantizedTensor } from '../ops/quantize';
 import type { ScalarRef } from '../ops/types';
 import type { IRNode } from './ir';
@@ -212,6 +213,33 @@ export class Graph {
   decodeAttention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, options: { length: number | ScalarRef; chunk?: number }): SymbolicTensor {
     const partial = this.op('attention_decode', [q, k, v], { length: options.length, chunk: options.chunk });
     return this.op('attention_combine', [partial]);
+  }
+
+  /**
+   * Block-sparse attention: each query block attends only to the key blocks `layout` lists (see
+   * sparse_layout.ts for the builders), with exact masking inside blocks. q, k, v [H, T, D].
+   */
+  sparseAttention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, layout: BlockLayout): SymbolicTensor {
+    const [rowPtr, colIdx] = this.layoutInputs(layout);
+    return this.op('sparse_attention', [q, k, v, rowPtr, colIdx], { layout });
+  }
+
+  /** One query per head at position `length - 1` against KV caches [H, S, D] under a layout for S. */
+  sparseDecodeAttention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, layout: BlockLayout, options: { length: number | ScalarRef }): SymbolicTensor {
+    const [rowPtr, colIdx] = this.layoutInputs(layout);
+    return this.op('sparse_attention_decode', [q, k, v, rowPtr, colIdx], { layout, length: options.length });
+  }
+
+  private layouts = new Map<BlockLayout, SymbolicTensor[]>();
+  private layoutInputs(layout: BlockLayout): SymbolicTensor[] {
+    let t = this.layouts.get(layout);
+    if (!t) {
+      const id = this.layouts.size;
+      if (!layout.colIdx?.length) throw new ShapeError('sparse attention: the layout is empty (no block pairs)');
+      t = [this.constant(`layout${id}.row_ptr`, layout.rowPtr), this.constant(`layout${id}.col_idx`, layout.colIdx)];
+      this.layouts.set(layout, t);
+    }
+    return t;
   }
 
   /** The next token id, u32 [1], from the last row of logits; greedy unless temperature > 0. */

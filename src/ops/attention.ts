@@ -1,7 +1,8 @@
 // attention: fused softmax(q kᵀ / sqrt(D)) v with an optional causal mask, for q [H, T, D] and
 // k, v [H, S, D]; D a multiple of 4 up to 128 (GPT-2's 64, and 32, 80, 128). Causal query t sees keys
 // ≤ t + qOffset (default S - T: the queries are the last T positions). Kernel: shaders/attention.wgsl.
-import code from '../../shaders/attention.wgsl?raw';
+import kernel from '../../shaders/attention.wgsl?raw';
+import flash from '../../shaders/lib/flash.wgsl?raw';
 import { LimitError, ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { ceilDiv, tuned } from './grid';
@@ -57,7 +58,7 @@ export function attentionReference(
 
 export const attention: OpDescriptor<AttentionAttrs> = {
   name: 'attention',
-  shader: { name: 'attention', code },
+  shader: { name: 'attention', code: flash + kernel },
   infer(inputs, attrs) {
     const [q, k, v] = inputs;
     if (inputs.length !== 3) throw new ShapeError(`attention: needs exactly q, k, v; got ${inputs.length} inputs`);

@@ -16,6 +16,7 @@ import { quantizePack, quantizeScales } from './quantize';
 import { normalize } from './normalize';
 import { sample } from './sample';
 import { softmax } from './softmax';
+import { sparseAttention, sparseAttentionDecode } from './sparse_attention';
 import { topk } from './topk';
 import type { OpDescriptor } from './types';
 
@@ -36,5 +37,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell];
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode];
 for (const op of builtIn) registerOp(op);

@@ -1,0 +1,85 @@
+// The online-softmax core shared by the dense and the block-sparse attention kernels
+// (attention.wgsl, sparse_attention.wgsl): one thread per query row; K and V staged BK rows at a time
+// in workgroup memory; a running max and sum per row, the accumulator rescaled once per tile and
+// normalised once at the end. Needs `override HEAD_DIM` and `override BQ` (threads per workgroup), and
+// q, k, v bound at 1, 2, 3 as array<vec4<f32>> of [H, rows, HEAD_DIM].
+
+const BK = 16u;       // keys per staged tile
+const MAX_D4 = 32u;   // HEAD_DIM / 4 at most
+const NEG = -3.402823e38;
+
+@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> v: array<vec4<f32>>;
+
+var<workgroup> Ks: array<vec4<f32>, BK * HEAD_DIM / 4u>;
+var<workgroup> Vs: array<vec4<f32>, BK * HEAD_DIM / 4u>;
+
+struct Flash {
+  q: array<vec4<f32>, MAX_D4>,
+  acc: array<vec4<f32>, MAX_D4>,
+  m: f32,
+  l: f32,
+}
+
+fn flash_start(row: u32, scale: f32, in_range: bool) -> Flash {
+  var f: Flash;
+  f.m = NEG;
+  f.l = 0.0;
+  if (in_range) {
+    for (var d = 0u; d < HEAD_DIM / 4u; d++) { f.q[d] = q[row * (HEAD_DIM / 4u) + d] * scale; }
+  }
+  return f;
+}
+
+/** All threads: stage keys k0..k0+BK of head h (rows past S are zero) into workgroup memory. */
+fn stage_tile(h: u32, S: u32, k0: u32, lid: u32) {
+  let D4 = HEAD_DIM / 4u;
+  for (var i = lid; i < BK * D4; i += BQ) {
+    let r = k0 + i / D4;
+    var kv = vec4(0.0);
+    var vv = vec4(0.0);
+    if (r < S) {
+      kv = k[(h * S + r) * D4 + i % D4];
+      vv = v[(h * S + r) * D4 + i % D4];
+    }
+    Ks[i] = kv;
+    Vs[i] = vv;
+  }
+}
+
+/** One thread: folds the staged tile's keys k0 + j, j < BK, that are < S and ≤ last_key into f. */
+fn attend_tile(f: ptr<function, Flash>, k0: u32, S: u32, last_key: u32) {
+  let D4 = HEAD_DIM / 4u;
+  var s: array<f32, BK>;
+  var tile_max = NEG;
+  for (var j = 0u; j < BK; j++) {
+    let key = k0 + j;
+    var score = NEG;
+    if (key < S && key <= last_key) {
+      var dp = vec4(0.0);
+      for (var d = 0u; d < D4; d++) { dp = fma((*f).q[d], Ks[j * D4 + d], dp); }
+      score = dp.x + dp.y + dp.z + dp.w;
+    }
+    s[j] = score;
+    tile_max = max(tile_max, score);
+  }
+  if (tile_max <= NEG) { return; }
+  let m_new = max((*f).m, tile_max);
+  let corr = exp((*f).m - m_new);
+  (*f).l *= corr;
+  for (var d = 0u; d < D4; d++) { (*f).acc[d] *= corr; }
+  for (var j = 0u; j < BK; j++) {
+    if (s[j] > NEG) {
+      let p = exp(s[j] - m_new);
+      (*f).l += p;
+      for (var d = 0u; d < D4; d++) { (*f).acc[d] = fma(vec4(p), Vs[j * D4 + d], (*f).acc[d]); }
+    }
+  }
+  (*f).m = m_new;
+}
+
+/** The normalised row; a row that saw no key is zero. */
+fn flash_result(f: ptr<function, Flash>, d: u32) -> vec4<f32> {
+  return select(vec4(0.0), (*f).acc[d] / (*f).l, (*f).l > 0.0);
+}

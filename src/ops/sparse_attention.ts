@@ -1,0 +1,106 @@
+// sparse_attention: fused attention over the key blocks a BlockLayout lists (prefill, q/k/v [H, T, D])
+// and sparse_attention_decode (one query per head at position length - 1 against [H, S, D] caches).
+// The layout's CSR arrays are inputs (u32). Kernel: shaders/sparse_attention.wgsl.
+import kernel from '../../shaders/sparse_attention.wgsl?raw';
+import flash from '../../shaders/lib/flash.wgsl?raw';
+import reduce from '../../shaders/lib/reduce.wgsl?raw';
+import { ShapeError, formatShape } from '../gpu/errors';
+import { numel } from '../tensor';
+import { attentionReference, checkHeads } from './attention';
+import { allowedPair, checkLayout, type BlockLayout } from './sparse_layout';
+import type { OpDescriptor, TensorInfo, UniformValue } from './types';
+
+const shader = { name: 'sparse_attention', code: reduce + flash + kernel };
+
+export interface SparseAttrs {
+  layout: BlockLayout;
+  /** Decode: keys that count (the query's position + 1), a number or a plan scalar. */
+  length?: UniformValue;
+}
+
+function checkCsr(op: string, rowPtr: TensorInfo, colIdx: TensorInfo, l: BlockLayout) {
+  if (rowPtr.dtype !== 'u32' || numel(rowPtr.shape) !== l.nBlocks + 1 || colIdx.dtype !== 'u32' || numel(colIdx.shape) !== l.colIdx.length) {
+    throw new ShapeError(`${op}: row_ptr ${formatShape(rowPtr.shape)} / col_idx ${formatShape(colIdx.shape)} do not match the layout (${l.nBlocks} blocks, ${l.colIdx.length} pairs)`);
+  }
+}
+
+/** Dense float64 attention under the layout's element mask; masked-out rows are zero. */
+export function sparseReference(q: Float64Array, k: Float64Array, v: Float64Array, H: number, T: number, S: number, D: number, l: BlockLayout, queryPos: (t: number) => number, length = S): Float64Array {
+  const out = new Float64Array(H * T * D);
+  for (let t = 0; t < T; t++) {
+    const qp = queryPos(t);
+    // Rows with no allowed key stay zero; attentionReference handles one query at a time here.
+    const keys = Array.from({ length }, (_, j) => j).filter((j) => allowedPair(l, qp, j));
+    for (let h = 0; h < H; h++) {
+      const qs = q.subarray((h * T + t) * D, (h * T + t + 1) * D);
+      const ks = new Float64Array(keys.length * D);
+      const vs = new Float64Array(keys.length * D);
+      keys.forEach((j, i) => {
+        ks.set(k.subarray((h * S + j) * D, (h * S + j + 1) * D), i * D);
+        vs.set(v.subarray((h * S + j) * D, (h * S + j + 1) * D), i * D);
+      });
+      if (keys.length) out.set(attentionReference(qs, ks, vs, 1, 1, keys.length, D, false, 0), (h * T + t) * D);
+    }
+  }
+  return out;
+}
+
+export const sparseAttention: OpDescriptor<SparseAttrs> = {
+  name: 'sparse_attention',
+  shader,
+  infer(inputs, a) {
+    const [q, k, v, rowPtr, colIdx] = inputs;
+    checkHeads('sparse_attention', q, k, v);
+    if (q.shape[1] !== k.shape[1]) throw new ShapeError(`sparse_attention: prefill needs as many queries as keys, got q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
+    checkLayout(a.layout, k.shape[1], 'sparse_attention');
+    checkCsr('sparse_attention', rowPtr, colIdx, a.layout);
+    return { shape: q.shape, dtype: 'f32' };
+  },
+  kernel([q], _o, a) {
+    const [H, T, D] = q.shape;
+    return {
+      entry: 'main',
+      constants: { BQ: a.layout.blockSize, HEAD_DIM: D, CAUSAL: a.layout.causal ? 1 : 0 },
+      uniforms: { T, L: T, scale: 1 / Math.sqrt(D) },
+      grid: [a.layout.nBlocks, H, 1],
+    };
+  },
+  reference([q, k, v], infos, a) {
+    const [H, T, D] = infos[0].shape;
+    return sparseReference(q, k, v, H, T, T, D, a.layout, (t) => t);
+  },
+  flops(inputs, _o, a) {
+    const [H, , D] = inputs[0].shape;
+    return 4 * H * D * a.layout.colIdx.length * a.layout.blockSize * a.layout.blockSize;
+  },
+  bytes: (inputs, output) => (inputs.slice(0, 3).reduce((s, t) => s + numel(t.shape), 0) + numel(output.shape)) * 4,
+};
+
+export const sparseAttentionDecode: OpDescriptor<SparseAttrs> = {
+  name: 'sparse_attention_decode',
+  shader,
+  infer(inputs, a) {
+    const [q, k, v, rowPtr, colIdx] = inputs;
+    checkHeads('sparse_attention_decode', q, k, v);
+    if (q.shape[1] !== 1) throw new ShapeError(`sparse_attention_decode: q must be [H, 1, D], got ${formatShape(q.shape)}`);
+    checkLayout(a.layout, k.shape[1], 'sparse_attention_decode');
+    checkCsr('sparse_attention_decode', rowPtr, colIdx, a.layout);
+    if (typeof a.length === 'number' && !(a.length >= 1 && a.length <= k.shape[1])) throw new ShapeError(`sparse_attention_decode: length ${a.length} outside 1..${k.shape[1]}`);
+    return { shape: q.shape, dtype: 'f32' };
+  },
+  kernel([q, k], _o, a) {
+    const [H, , D] = q.shape;
+    return {
+      entry: 'decode',
+      constants: { BQ: a.layout.blockSize, HEAD_DIM: D, CAUSAL: 1 },
+      uniforms: { T: k.shape[1], L: a.length ?? k.shape[1], scale: 1 / Math.sqrt(D) },
+      grid: [H, 1, 1],
+    };
+  },
+  reference([q, k, v], infos, a) {
+    const [H, , D] = infos[0].shape;
+    const S = infos[1].shape[1];
+    const L = typeof a.length === 'number' ? a.length : S;
+    return sparseReference(q, k, v, H, 1, S, D, a.layout, () => L - 1, L);
+  },
+};
