@@ -4,6 +4,7 @@ import { gpt2Suite } from './gpt2';
 import { int8Suite } from './int8';
 import { matmulSuite } from './matmul';
 import { schedulerSuite } from './scheduler';
+import { sparseSuite } from './sparse';
 import type { Suite } from './types';
 
-export const suites: Suite[] = [matmulSuite, schedulerSuite, attentionSuite, gpt2Suite, int8Suite];
+export const suites: Suite[] = [matmulSuite, schedulerSuite, attentionSuite, gpt2Suite, int8Suite, sparseSuite];

@@ -11,6 +11,7 @@ import type { Plan } from '../graph/plan';
 import { SafetensorsFile } from '../io/safetensors';
 import type { Tensor } from '../tensor';
 import type { QuantScheme, QuantizedTensor } from '../ops/quantize';
+import { slidingLayout, type BlockLayout, type BlockSize } from '../ops/sparse_layout';
 
 /** Field names as in Hugging Face's config.json. */
 export interface GPT2Config {
@@ -32,7 +33,12 @@ export interface GPT2Options {
   weights?: 'f32' | 'int8';
   /** Int8 scheme (default 'q8_0'). */
   scheme?: QuantScheme;
+  /** Attention pattern (default dense); forward() and generate() can override it per call. */
+  attention?: AttentionSpec;
 }
+
+/** Dense causal attention, or a causal sliding window (block-sparse; Longformer-style local attention). */
+export type AttentionSpec = { kind: 'dense' } | { kind: 'sliding'; window: number; blockSize?: BlockSize };
 
 /** The four linear layers of a block, as [in, out] Conv1D weights. */
 const LINEAR = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
@@ -46,6 +52,7 @@ export interface GenerateOptions {
   seed?: number;
   /** Stop early after this token (e.g. 50256, <|endoftext|>). */
   stopToken?: number;
+  attention?: AttentionSpec;
 }
 
 const PER_LAYER = [
@@ -71,6 +78,8 @@ export class GPT2 {
   private caches: { k: Tensor; v: Tensor }[] = [];
   private disposed = false;
   readonly maxLength: number;
+  readonly attention: AttentionSpec;
+  private layouts = new Map<string, BlockLayout>();
 
   private constructor(
     readonly engine: Engine,
@@ -80,6 +89,7 @@ export class GPT2 {
     options: GPT2Options,
   ) {
     this.maxLength = Math.min(options.maxLength ?? config.n_positions, config.n_positions);
+    this.attention = options.attention ?? { kind: 'dense' };
     const { n_head: H, n_embd: C } = config;
     for (let i = 0; i < config.n_layer; i++) {
       this.caches.push({
@@ -133,7 +143,16 @@ export class GPT2 {
    * The model's graph for T tokens. 'forward': logits for every position, no cache. 'prefill': writes
    * the prompt's K/V into the caches and samples the next token. 'decode': T = 1 at position `pos`.
    */
-  private build(kind: 'forward' | 'prefill' | 'decode' | 'attention', T: number, probeLayer = -1): { g: Graph; out: SymbolicTensor } {
+  /** The causal sliding-window layout for `length` keys (cached), or null for dense attention. */
+  private layout(spec: AttentionSpec, length: number): BlockLayout | null {
+    if (spec.kind === 'dense') return null;
+    const key = `${spec.window}:${spec.blockSize ?? 32}:${length}`;
+    let l = this.layouts.get(key);
+    if (!l) this.layouts.set(key, (l = slidingLayout(length, { window: spec.window, blockSize: spec.blockSize ?? 32, causal: true })));
+    return l;
+  }
+
+  private build(kind: 'forward' | 'prefill' | 'decode' | 'attention', T: number, probeLayer = -1, spec: AttentionSpec = this.attention): { g: Graph; out: SymbolicTensor } {
     const { n_layer, n_head: H, n_embd: C, layer_norm_epsilon: eps } = this.config;
     const D = C / H;
     const g = this.engine.graph(`gpt2 ${kind} T=${T}`);
@@ -163,16 +182,20 @@ export class GPT2 {
         // The attention probabilities of this layer, unfused so they exist: softmax(mask(q kᵀ / √D)).
         return { g, out: g.softmax(g.causalMask(g.matmul(q, k, { transposeB: true }), 1 / Math.sqrt(D))) }; // [H, T, T]
       }
+      const prefillLayout = pos ? null : this.layout(spec, T);
+      const attend = () => (prefillLayout ? g.sparseAttention(q, k, v, prefillLayout) : g.attention(q, k, v, { causal: true }));
       let y: SymbolicTensor;
       if (kind === 'forward' || kind === 'attention') {
-        y = g.attention(q, k, v, { causal: true });
+        y = attend();
       } else {
         const cache = this.caches[i];
         const strided = { outer: H, rows: T, rowLen: D, dstRow: D, dstOuter: this.maxLength * D };
         const offset = pos ? { ...pos, scale: D } : 0;
         const kc = g.assign(g.state(`k${i}`, cache.k), k, { offset, strided });
         const vc = g.assign(g.state(`v${i}`, cache.v), v, { offset, strided });
-        y = pos ? g.decodeAttention(q, kc, vc, { length: { ...pos, add: 1 } }) : g.attention(q, k, v, { causal: true });
+        const decodeLayout = pos ? this.layout(spec, this.maxLength) : null;
+        const length = pos ? { ...pos, add: 1 } : 0;
+        y = !pos ? attend() : decodeLayout ? g.sparseDecodeAttention(q, kc, vc, decodeLayout, { length }) : g.decodeAttention(q, kc, vc, { length });
       }
       const attn = linear(g.mergeHeads(y), p + 'attn.c_proj');
       x = g.add(attn, x); // folded into the projection's epilogue
@@ -189,12 +212,13 @@ export class GPT2 {
     return { g, out: g.sample(logits, { temperature: s('temperature'), topK: s('topK'), topP: s('topP'), seed: s('seed'), step: s('step') }) };
   }
 
-  private plan(kind: 'forward' | 'prefill' | 'decode' | 'attention', T: number, probeLayer = -1): Promise<Plan> {
+  private plan(kind: 'forward' | 'prefill' | 'decode' | 'attention', T: number, probeLayer = -1, spec: AttentionSpec = this.attention): Promise<Plan> {
     if (this.disposed) throw new Error('GPT2: the model was disposed');
-    const key = `${kind}:${T}:${probeLayer}`;
+    if (spec.kind === 'sliding' && !(spec.window >= 1)) throw new ShapeError(`GPT2: a sliding window of ${spec.window} tokens is not positive`);
+    const key = `${kind}:${T}:${probeLayer}:${JSON.stringify(spec)}`;
     let p = this.plans.get(key);
     if (!p) {
-      const { g, out } = this.build(kind, T, probeLayer);
+      const { g, out } = this.build(kind, T, probeLayer, spec);
       p = g.compile({ out });
       p.catch(() => this.plans.delete(key));
       this.plans.set(key, p);
@@ -216,9 +240,9 @@ export class GPT2 {
   }
 
   /** Logits for every position, [T × vocab_size]. */
-  async forward(ids: ArrayLike<number>): Promise<Float32Array> {
+  async forward(ids: ArrayLike<number>, options: { attention?: AttentionSpec } = {}): Promise<Float32Array> {
     const data = this.checkIds(ids);
-    const plan = await this.plan('forward', data.length);
+    const plan = await this.plan('forward', data.length, -1, options.attention);
     return (await plan.run({ ids: data })).out as Float32Array;
   }
 
@@ -243,8 +267,8 @@ export class GPT2 {
     const stats = this.lastGeneration;
     stats.promptTokens = ids.length;
     stats.steps = [];
-    const prefill = await this.plan('prefill', ids.length);
-    const decode = n > 1 ? await this.plan('decode', 1) : null;
+    const prefill = await this.plan('prefill', ids.length, -1, options.attention);
+    const decode = n > 1 ? await this.plan('decode', 1, -1, options.attention) : null;
     let next = ((await prefill.run({ ids, ...sampling, step: 0 })).out as Uint32Array)[0];
     stats.prefillMs = prefill.lastRun.totalMs;
     for (let i = 0; ; i++) {

@@ -96,6 +96,32 @@ describe('GPT-2', () => {
     f32.dispose();
   });
 
+  it('sliding-window attention: equals dense when the window covers the context, and KV-cache decoding agrees with recomputation', async () => {
+    const gpt = await GPT2.fromSafetensors(engine, fileA, fixture.config);
+    const wide = { kind: 'sliding' as const, window: 64, blockSize: 16 as const };
+    expectLogits(await gpt.forward(fixture.ids, { attention: wide }), fixture.logits_a);
+    const narrow = { kind: 'sliding' as const, window: 8, blockSize: 16 as const };
+    const text = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % fixture.config.vocab_size);
+    const dense = await gpt.forward(text);
+    const sparse = await gpt.forward(text, { attention: narrow });
+    let drift = 0;
+    for (let i = 0; i < dense.length; i++) drift = Math.max(drift, Math.abs(dense[i] - sparse[i]));
+    expect(drift).toBeGreaterThan(1e-3); // positions past the window really see fewer keys
+    const n = 6;
+    const prompt = text.slice(0, 20);
+    const cached: number[] = [];
+    for await (const id of gpt.generate(prompt, { maxNewTokens: n, attention: narrow })) cached.push(id);
+    const ids = [...prompt];
+    const V = fixture.config.vocab_size;
+    for (let i = 0; i < n; i++) {
+      const logits = await gpt.forward(ids, { attention: narrow });
+      const last = logits.subarray(logits.length - V);
+      ids.push(last.reduce((best, v, j) => (v > last[best] ? j : best), 0));
+    }
+    expect(cached).toEqual(ids.slice(prompt.length));
+    gpt.dispose();
+  });
+
   it('sampling is reproducible for a seed and varies across seeds', async () => {
     const gpt = await GPT2.fromSafetensors(engine, fileA, fixture.config);
     const opts = { maxNewTokens: 8, temperature: 1.5, topK: 40, topP: 0.95 };
