@@ -17,6 +17,10 @@ const settings = {
   seed: 1,
   layer: 0,
   head: 0,
+  weights: 'f32' as 'f32' | 'int8',
+  sparse: false,
+  window: 64,
+  compare: () => send({ type: 'compare', text: ($('prompt') as HTMLInputElement).value + stream.data, attention: { sparse: true, window: settings.window } }),
   url: 'https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors',
   loadUrl: () => {
     ($('download') as HTMLProgressElement).hidden = false;
@@ -38,6 +42,15 @@ gen.add(settings, 'temperature', 0, 2, 0.05);
 gen.add(settings, 'topK', 0, 200, 1).name('top-k (0: off)');
 gen.add(settings, 'topP', 0.05, 1, 0.01).name('top-p');
 gen.add(settings, 'seed', 0, 10000, 1);
+const model = gui.addFolder('Model');
+model.add(settings, 'weights', ['f32', 'int8']).name('weights').onChange((w: 'f32' | 'int8') => {
+  say(`Reloading with ${w} weights…`);
+  ($('generate') as HTMLButtonElement).disabled = true;
+  send({ type: 'set-weights', weights: w });
+});
+model.add(settings, 'sparse').name('sliding-window attention');
+model.add(settings, 'window', 8, 512, 8).name('window (tokens)');
+model.add(settings, 'compare').name('drift from dense (KL)');
 const att = gui.addFolder('Attention map');
 const layerCtl = att.add(settings, 'layer', 0, 3, 1).onFinishChange(() => requestAttention());
 const headCtl = att.add(settings, 'head', 0, 3, 1).onFinishChange(() => requestAttention());
@@ -86,7 +99,7 @@ function drawAttention(tokens: string[], w: Float32Array): void {
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
   if (m.type === 'loaded') {
-    say(`${m.info.name}: ${m.info.layers} layers × ${m.info.heads} heads, vocabulary ${m.info.vocab}, weights ${formatBytes(m.info.weightBytes)}, on ${m.info.adapter}.`);
+    say(`${m.info.name}: ${m.info.layers} layers × ${m.info.heads} heads, vocabulary ${m.info.vocab}, ${m.info.weights} weights ${formatBytes(m.info.weightBytes)}, on ${m.info.adapter}.`);
     $('memory').textContent = `GPU memory in use: ${formatBytes(m.info.gpuBytes)}`;
     $('memory').dataset.bytes = String(m.info.gpuBytes);
     layerCtl.max(m.info.layers - 1);
@@ -109,6 +122,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     ($('generate') as HTMLButtonElement).disabled = false;
     document.body.dataset.state = 'done';
     requestAttention();
+  } else if (m.type === 'compare') {
+    $('stats').textContent = `Sliding window of ${settings.window} tokens vs dense over ${m.tokens} tokens: mean KL(dense ‖ sparse) ${m.kl.toExponential(2)} nats (last position ${m.klLast.toExponential(2)}); forward ${m.sparseMs.toFixed(1)} ms sparse vs ${m.denseMs.toFixed(1)} ms dense.`;
+    document.body.dataset.compare = 'done';
   } else if (m.type === 'attention') {
     drawAttention(m.tokens, m.weights);
     document.body.dataset.attention = 'drawn';
@@ -128,7 +144,7 @@ $('form').addEventListener('submit', (e) => {
   text = '';
   out.replaceChildren(Object.assign(document.createElement('span'), { className: 'prompt', textContent: ($('prompt') as HTMLInputElement).value }), stream);
   const { maxNewTokens, temperature, topK, topP, seed } = settings;
-  send({ type: 'generate', prompt: ($('prompt') as HTMLInputElement).value, sampling: { maxNewTokens, temperature, topK, topP, seed } });
+  send({ type: 'generate', prompt: ($('prompt') as HTMLInputElement).value, sampling: { maxNewTokens, temperature, topK, topP, seed }, attention: { sparse: settings.sparse, window: settings.window } });
 });
 
 send({ type: 'load-default' });

@@ -8,11 +8,18 @@ export interface Sampling {
   seed: number;
 }
 
+export interface Attention {
+  sparse: boolean;
+  window: number;
+}
+
 export type ToWorker =
   | { type: 'load-default' }
+  | { type: 'set-weights'; weights: 'f32' | 'int8' }
+  | { type: 'compare'; text: string; attention: Attention }
   | { type: 'load-bytes'; bytes: Uint8Array; name: string; gpt2: boolean }
   | { type: 'load-url'; url: string }
-  | { type: 'generate'; prompt: string; sampling: Sampling }
+  | { type: 'generate'; prompt: string; sampling: Sampling; attention: Attention }
   | { type: 'attention'; text: string; layer: number; head: number };
 
 export interface ModelInfo {
@@ -22,6 +29,7 @@ export interface ModelInfo {
   vocab: number;
   weightBytes: number;
   gpuBytes: number;
+  weights: 'f32' | 'int8';
   adapter: string;
 }
 
@@ -31,4 +39,5 @@ export type FromWorker =
   | { type: 'token'; text: string; count: number; msPerToken: number; tokensPerSecond: number }
   | { type: 'done'; count: number; prefillMs: number }
   | { type: 'attention'; tokens: string[]; weights: Float32Array; layer: number; head: number }
+  | { type: 'compare'; kl: number; klLast: number; denseMs: number; sparseMs: number; tokens: number }
   | { type: 'error'; message: string; during: string };

@@ -2,8 +2,8 @@
 // and generates. Default model: a small GPT-2-layout model trained on the King James Bible with a
 // character vocabulary (tools/train_gpt.py); or GPT-2 124M from a URL or a local file with the BPE
 // tokenizer. Loading a model disposes the previous one.
-import { Engine, GPT2, GPT2Tokenizer, GPT2_SMALL, SafetensorsFile, type GPT2Config } from 'webgpu-nlp';
-import type { FromWorker, ToWorker } from './protocol';
+import { Engine, GPT2, GPT2Tokenizer, GPT2_SMALL, SafetensorsFile, type AttentionSpec, type GPT2Config } from 'webgpu-nlp';
+import type { Attention, FromWorker, ToWorker } from './protocol';
 
 interface Tokenizer {
   encode(text: string): number[];
@@ -14,6 +14,13 @@ const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown 
 
 let engine: Engine | null = null;
 let model: { gpt: GPT2; tok: Tokenizer; name: string } | null = null;
+/** The last loaded file, kept to reload it with other weights. */
+let source: { bytes: Uint8Array; name: string; gpt2: boolean } | null = null;
+let weights: 'f32' | 'int8' = 'f32';
+
+function spec(a: Attention): AttentionSpec {
+  return a.sparse ? { kind: 'sliding', window: a.window, blockSize: 32 } : { kind: 'dense' };
+}
 
 function charTokenizer(vocab: string[]): Tokenizer {
   const index = new Map(vocab.map((ch, i) => [ch, i]));
@@ -35,9 +42,10 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
     config = GPT2_SMALL;
     tok = await GPT2Tokenizer.load();
   }
-  const gpt = await GPT2.fromSafetensors(engine, bytes, config);
+  const gpt = await GPT2.fromSafetensors(engine, bytes, config, { weights });
   model?.gpt.dispose();
   model = { gpt, tok, name };
+  source = { bytes, name, gpt2: forceGpt2 };
   const a = engine.adapter;
   post({
     type: 'loaded',
@@ -48,6 +56,7 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
       vocab: config.vocab_size,
       weightBytes: gpt.memoryBytes().weights,
       gpuBytes: engine.memory().liveBytes,
+      weights,
       adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'your GPU',
     },
   });
@@ -73,7 +82,7 @@ async function fetchWithProgress(url: string): Promise<Uint8Array> {
   return out;
 }
 
-async function generate(prompt: string, s: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number }): Promise<void> {
+async function generate(prompt: string, s: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number }, attention: Attention): Promise<void> {
   if (!model) throw new Error('no model loaded');
   const { gpt, tok } = model;
   const ids = tok.encode(prompt);
@@ -84,7 +93,7 @@ async function generate(prompt: string, s: { maxNewTokens: number; temperature: 
   let shown = '';
   let last = performance.now();
   let total = 0;
-  for await (const id of gpt.generate(ids, { ...s, maxNewTokens })) {
+  for await (const id of gpt.generate(ids, { ...s, maxNewTokens, attention: spec(attention) })) {
     out.push(id);
     const now = performance.now();
     if (out.length > 1) total += now - last;
@@ -95,6 +104,36 @@ async function generate(prompt: string, s: { maxNewTokens: number; temperature: 
     shown = text;
   }
   post({ type: 'done', count: out.length, prefillMs: gpt.lastGeneration.prefillMs });
+}
+
+/** How far sliding-window attention drifts from dense: KL(dense ‖ sparse) of next-token distributions. */
+async function compare(text: string, attention: Attention): Promise<void> {
+  if (!model) throw new Error('no model loaded');
+  const ids = model.tok.encode(text).slice(-model.gpt.maxLength);
+  if (!ids.length) throw new Error('no tokens to compare');
+  const V = model.gpt.config.vocab_size;
+  const sparseSpec = spec({ ...attention, sparse: true });
+  await model.gpt.forward(ids, { attention: sparseSpec }); // compile both plans before timing
+  let t0 = performance.now();
+  const dense = await model.gpt.forward(ids);
+  const denseMs = performance.now() - t0;
+  t0 = performance.now();
+  const sparse = await model.gpt.forward(ids, { attention: sparseSpec });
+  const sparseMs = performance.now() - t0;
+  const kls: number[] = [];
+  for (let t = 0; t < ids.length; t++) {
+    const logp = (row: Float32Array) => {
+      let m = -Infinity;
+      for (const v of row) m = Math.max(m, v);
+      let z = 0;
+      for (const v of row) z += Math.exp(v - m);
+      return Array.from(row, (v) => v - m - Math.log(z));
+    };
+    const p = logp(dense.subarray(t * V, (t + 1) * V));
+    const q = logp(sparse.subarray(t * V, (t + 1) * V));
+    kls.push(p.reduce((s, lp, j) => s + Math.exp(lp) * (lp - q[j]), 0));
+  }
+  post({ type: 'compare', kl: kls.reduce((a, b) => a + b, 0) / kls.length, klLast: kls[kls.length - 1], denseMs, sparseMs, tokens: ids.length });
 }
 
 async function attention(text: string, layer: number, head: number): Promise<void> {
@@ -114,7 +153,12 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       await load(new Uint8Array(await res.arrayBuffer()), 'KJV character GPT (default)', false);
     } else if (m.type === 'load-bytes') await load(m.bytes, m.name, m.gpt2);
     else if (m.type === 'load-url') await load(await fetchWithProgress(m.url), 'GPT-2 (124M)', true);
-    else if (m.type === 'generate') await generate(m.prompt, m.sampling);
+    else if (m.type === 'generate') await generate(m.prompt, m.sampling, m.attention);
+    else if (m.type === 'compare') await compare(m.text, m.attention);
+    else if (m.type === 'set-weights') {
+      weights = m.weights;
+      if (source) await load(source.bytes, source.name, source.gpt2);
+    }
     else if (m.type === 'attention') await attention(m.text, m.layer, m.head);
   } catch (err) {
     post({ type: 'error', message: (err as Error).message, during: m.type });

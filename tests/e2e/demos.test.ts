@@ -62,6 +62,17 @@ describe('demos', () => {
     expect(await page.textContent('#stats')).toMatch(/tokens\/s/);
     await page.waitForSelector('body[data-attention="drawn"]', { timeout: 120_000 });
     await page.screenshot({ path: 'test-results/gpt.png', fullPage: true });
+
+    // Sliding-window attention: the drift from dense is measured and shown.
+    await page.getByText('drift from dense (KL)').click();
+    await page.waitForSelector('body[data-compare="done"]', { timeout: 120_000 });
+    expect(await page.textContent('#stats')).toMatch(/KL\(dense ‖ sparse\)/);
+
+    // int8 weights: the model reloads and its weights take less GPU memory.
+    const f32Bytes = Number(await page.getAttribute('#memory', 'data-bytes'));
+    await page.locator('select').first().selectOption('int8');
+    await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes('int8 weights'), undefined, { timeout: 120_000 });
+    expect(Number(await page.getAttribute('#memory', 'data-bytes'))).toBeLessThan(f32Bytes);
     expect(errors).toEqual([]);
   });
 });
