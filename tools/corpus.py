@@ -19,3 +19,18 @@ def kjv_verses():
 
 def kjv_text():
     return '\n'.join(kjv_verses()) + '\n'
+
+
+def char_data(text):
+    """The text as a tensor of character ids, and the sorted character vocabulary."""
+    import torch
+    chars = sorted(set(text))
+    stoi = {ch: i for i, ch in enumerate(chars)}
+    return torch.tensor([stoi[ch] for ch in text], dtype=torch.long), chars
+
+
+def batch(data, seq, size):
+    """`size` random windows of `seq` characters and the same windows shifted by one (the targets)."""
+    import torch
+    ix = torch.randint(0, len(data) - seq - 1, (size,))
+    return torch.stack([data[i:i + seq] for i in ix]), torch.stack([data[i + 1:i + seq + 1] for i in ix])

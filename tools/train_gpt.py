@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from corpus import kjv_text  # noqa: E402
+from corpus import batch, char_data, kjv_text  # noqa: E402
 from train_lstm import save_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), '..')
@@ -68,22 +68,17 @@ class GPT(torch.nn.Module):
 def main(steps):
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    text = kjv_text()
-    chars = sorted(set(text))
-    stoi = {ch: i for i, ch in enumerate(chars)}
-    data = torch.tensor([stoi[ch] for ch in text], dtype=torch.long)
+    data, chars = char_data(kjv_text())
     cfg = {'n_layer': 4, 'n_head': 4, 'n_embd': 128, 'vocab_size': len(chars), 'n_positions': 256, 'layer_norm_epsilon': 1e-5}
     model = GPT(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
-    seq, batch = 128, 24
+    seq, size = 128, 24
     t0 = time.time()
     for step in range(steps):
         lr = 2e-3 * min(1, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for gr in opt.param_groups:
             gr['lr'] = lr
-        ix = torch.randint(0, len(data) - seq - 1, (batch,))
-        x = torch.stack([data[i:i + seq] for i in ix])
-        y = torch.stack([data[i + 1:i + seq + 1] for i in ix])
+        x, y = batch(data, seq, size)
         loss = F.cross_entropy(model(x).reshape(-1, len(chars)), y.reshape(-1))
         opt.zero_grad()
         loss.backward()

@@ -18,7 +18,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from corpus import kjv_text  # noqa: E402
+from corpus import batch, char_data, kjv_text  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), '..')
 
@@ -67,18 +67,13 @@ class CharLSTM(torch.nn.Module):
 def train(steps):
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    text = kjv_text()
-    chars = sorted(set(text))
-    stoi = {ch: i for i, ch in enumerate(chars)}
-    data = torch.tensor([stoi[ch] for ch in text], dtype=torch.long)
+    data, chars = char_data(kjv_text())
     model = CharLSTM(len(chars))
     opt = torch.optim.Adam(model.parameters(), lr=4e-3)
-    seq, batch = 64, 32
+    seq, size = 64, 32
     t0 = time.time()
     for step in range(steps):
-        ix = torch.randint(0, len(data) - seq - 1, (batch,))
-        x = torch.stack([data[i:i + seq] for i in ix])
-        y = torch.stack([data[i + 1:i + seq + 1] for i in ix])
+        x, y = batch(data, seq, size)
         loss = torch.nn.functional.cross_entropy(model(x).reshape(-1, len(chars)), y.reshape(-1))
         opt.zero_grad()
         loss.backward()

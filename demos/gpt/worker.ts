@@ -44,6 +44,7 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
   }
   const gpt = await GPT2.fromSafetensors(engine, bytes, config, { weights });
   model?.gpt.dispose();
+  await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
   model = { gpt, tok, name };
   source = { bytes, name, gpt2: forceGpt2 };
   const a = engine.adapter;

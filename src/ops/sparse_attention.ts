@@ -18,10 +18,15 @@ export interface SparseAttrs {
   length?: UniformValue;
 }
 
-function checkCsr(op: string, rowPtr: TensorInfo, colIdx: TensorInfo, l: BlockLayout) {
+/** q, k, v heads, the layout against the keys, and the CSR inputs against the layout. */
+function checkInputs(op: string, inputs: readonly TensorInfo[], l: BlockLayout) {
+  const [q, k, v, rowPtr, colIdx] = inputs;
+  checkHeads(op, q, k, v);
+  checkLayout(l, k.shape[1], op);
   if (rowPtr.dtype !== 'u32' || numel(rowPtr.shape) !== l.nBlocks + 1 || colIdx.dtype !== 'u32' || numel(colIdx.shape) !== l.colIdx.length) {
     throw new ShapeError(`${op}: row_ptr ${formatShape(rowPtr.shape)} / col_idx ${formatShape(colIdx.shape)} do not match the layout (${l.nBlocks} blocks, ${l.colIdx.length} pairs)`);
   }
+  return { q, k };
 }
 
 /** Dense float64 attention under the layout's element mask; masked-out rows are zero. */
@@ -49,11 +54,8 @@ export const sparseAttention: OpDescriptor<SparseAttrs> = {
   name: 'sparse_attention',
   shader,
   infer(inputs, a) {
-    const [q, k, v, rowPtr, colIdx] = inputs;
-    checkHeads('sparse_attention', q, k, v);
+    const { q, k } = checkInputs('sparse_attention', inputs, a.layout);
     if (q.shape[1] !== k.shape[1]) throw new ShapeError(`sparse_attention: prefill needs as many queries as keys, got q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
-    checkLayout(a.layout, k.shape[1], 'sparse_attention');
-    checkCsr('sparse_attention', rowPtr, colIdx, a.layout);
     return { shape: q.shape, dtype: 'f32' };
   },
   kernel([q], _o, a) {
@@ -80,11 +82,8 @@ export const sparseAttentionDecode: OpDescriptor<SparseAttrs> = {
   name: 'sparse_attention_decode',
   shader,
   infer(inputs, a) {
-    const [q, k, v, rowPtr, colIdx] = inputs;
-    checkHeads('sparse_attention_decode', q, k, v);
+    const { q, k } = checkInputs('sparse_attention_decode', inputs, a.layout);
     if (q.shape[1] !== 1) throw new ShapeError(`sparse_attention_decode: q must be [H, 1, D], got ${formatShape(q.shape)}`);
-    checkLayout(a.layout, k.shape[1], 'sparse_attention_decode');
-    checkCsr('sparse_attention_decode', rowPtr, colIdx, a.layout);
     if (typeof a.length === 'number' && !(a.length >= 1 && a.length <= k.shape[1])) throw new ShapeError(`sparse_attention_decode: length ${a.length} outside 1..${k.shape[1]}`);
     return { shape: q.shape, dtype: 'f32' };
   },

@@ -2,20 +2,14 @@
 // word2vec neighbours and analogies, bad files and unknown words, model replacement freeing memory;
 // the LSTM writing N characters; the GPT streaming N tokens and drawing attention. Screenshots go
 // to test-results/.
-import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { open, startSite, type Site } from './server';
+import { describe, expect, it } from 'vitest';
+import { open, useSite } from './server';
 
-let site: Site;
-beforeAll(async () => {
-  mkdirSync('test-results', { recursive: true });
-  site = await startSite();
-}, 180_000);
-afterAll(async () => site?.close());
+const site = useSite();
 
 describe('demos', () => {
   it('word2vec: neighbours, analogies, unknown words, bad files, and a reload that frees the old model', async () => {
-    const { page, errors } = await open(site, '/demos/word2vec/');
+    const { page, errors } = await open(site(), '/demos/word2vec/');
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
     expect((await page.getAttribute('body', 'data-neighbours'))!.split(' ')).toContain('lord');
     // GPU memory with one model and its top-10 plan; a reloaded model must come back to exactly this.
@@ -44,7 +38,7 @@ describe('demos', () => {
   });
 
   it('LSTM: writes N characters after the prompt and draws the hidden-unit heatmap', async () => {
-    const { page, errors } = await open(site, '/demos/lstm/?chars=40');
+    const { page, errors } = await open(site(), '/demos/lstm/?chars=40');
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
     await page.click('#generate');
     await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
@@ -54,7 +48,7 @@ describe('demos', () => {
   });
 
   it('GPT: streams N tokens from the worker, reports speed, and draws an attention map', async () => {
-    const { page, errors } = await open(site, '/demos/gpt/?tokens=24');
+    const { page, errors } = await open(site(), '/demos/gpt/?tokens=24');
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
     await page.click('#generate');
     await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });

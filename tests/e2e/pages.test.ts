@@ -1,19 +1,13 @@
 // The built site in headless Chromium, driven as a person would: the landing page shows the adapter,
 // and the bench page runs its suites, draws charts and exports JSON. Screenshots go to test-results/.
-import { mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { open, startSite, type Site } from './server';
+import { describe, expect, it } from 'vitest';
+import { open, useSite } from './server';
 
-let site: Site;
-beforeAll(async () => {
-  mkdirSync('test-results', { recursive: true });
-  site = await startSite();
-}, 180_000);
-afterAll(async () => site?.close());
+const site = useSite();
 
 describe('site', () => {
   it('landing page shows the adapter, its features and limits, and links the pages', async () => {
-    const { page, errors } = await open(site, '/');
+    const { page, errors } = await open(site(), '/');
     await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
     expect(await page.getAttribute('body', 'data-ready')).toBe('true');
     const info = await page.textContent('#info');
@@ -25,7 +19,7 @@ describe('site', () => {
   });
 
   it('bench page runs suites, charts them beside TF.js, and exports JSON', async () => {
-    const { page, errors } = await open(site, '/bench/?quick=1&reps=2&autorun=1&suites=matmul,scheduler,attention,int8');
+    const { page, errors } = await open(site(), '/bench/?quick=1&reps=2&autorun=1&suites=matmul,scheduler,attention,int8');
     await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 600_000 });
     expect(await page.textContent('#status')).toMatch(/^Done/);
     expect(await page.getAttribute('body', 'data-state')).toBe('done');

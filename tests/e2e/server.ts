@@ -1,6 +1,8 @@
 // e2e fixture: builds the site (vite build) once, serves it with vite preview on 127.0.0.1, and opens
 // pages in Debian's headless Chromium (playwright-core) with WebGPU on SwiftShader.
+import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_BIN } from '../../tools/gpu-env.mjs';
 
@@ -36,4 +38,15 @@ export async function open(site: Site, path: string): Promise<{ page: Page; erro
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${site.url}${path}`);
   return { page, errors };
+}
+
+/** Builds and serves the site for the calling test file; returns a getter for it. */
+export function useSite(): () => Site {
+  let site: Site;
+  beforeAll(async () => {
+    mkdirSync('test-results', { recursive: true });
+    site = await startSite();
+  }, 180_000);
+  afterAll(async () => site?.close());
+  return () => site;
 }
