@@ -13,6 +13,7 @@ import { layerNorm } from './layernorm';
 import { lstmCell } from './lstm';
 import { causalMask } from './mask';
 import { quantizePack, quantizeScales } from './quantize';
+import { noop } from './noop';
 import { normalize } from './normalize';
 import { sample } from './sample';
 import { softmax } from './softmax';
@@ -37,5 +38,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode];
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode, noop];
 for (const op of builtIn) registerOp(op);

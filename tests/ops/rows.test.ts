@@ -83,6 +83,11 @@ describe('embedding, heads, slice, assign', () => {
     expect(Array.from(new Float32Array(gpu.buffer, 24, 6))).toEqual(Array.from(ref.subarray(6), (v) => Math.fround(v)));
   });
 
+  it('noop writes its value', async () => {
+    const { gpu } = await runOp(engine, { op: 'noop', inputs: [], attrs: { value: 42 } });
+    expect(Array.from(gpu)).toEqual([42]);
+  });
+
   it('causal_mask scales and masks scores above the diagonal', async () => {
     const { gpu, ref } = await runOp(engine, { op: 'causal_mask', inputs: [{ shape: [2, 5, 7], data: randn(70, 9) }], attrs: { scale: 0.125 } });
     expectClose(gpu, ref, { atol: 0, rtol: 1.2e-7 }, 'causal_mask');
