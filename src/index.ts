@@ -8,7 +8,7 @@ export { Graph, SymbolicTensor } from './graph/graph';
 export { Plan } from './graph/plan';
 export type { CompileOptions, Feeds, PlanMemory, PlanProfile, DispatchTiming } from './graph/plan';
 export { GraphError } from './graph/schedule';
-export { registerOp, getOp, listOps } from './ops/registry';
+export { registerOp, getOp, listOps, shaderFor } from './ops/registry';
 export type { OpDescriptor, KernelCall, KernelContext, TensorInfo, TuningTable, ScalarRef } from './ops/types';
 export { reflectShader, packUniform } from './ops/reflect';
 export type { ReflectedShader, ReflectedEntry, UniformLayout } from './ops/reflect';

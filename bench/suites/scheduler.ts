@@ -1,7 +1,7 @@
 // Scheduler overhead: CPU time to encode and submit one run of a 100-dispatch plan, against the same
 // chain run op by op with a fresh uniform buffer and bind group per dispatch (as op-by-op engines do).
 // Only the CPU side is timed; the GPU drains between samples, outside the timed section.
-import { getOp, packUniform, type Engine, type SymbolicTensor } from 'webgpu-nlp';
+import { getOp, packUniform, shaderFor, type Engine, type SymbolicTensor } from 'webgpu-nlp';
 import type { BenchCase, Runner, Suite } from './types';
 
 const N = 1024;
@@ -40,7 +40,7 @@ async function opByOpRunner(engine: Engine): Promise<Runner> {
       const desc = getOp(name);
       const inputs = name === 'gelu' ? [info] : [info, info];
       const call = desc.kernel(inputs, info, {}, ctx);
-      return { call, kernel: await engine.pipelines.get(desc.shader, call.entry, call.constants ?? {}) };
+      return { call, kernel: await engine.pipelines.get(shaderFor(desc, ctx), call.entry, call.constants ?? {}) };
     }),
   );
   const usage = 0x80 | 0x04 | 0x08;

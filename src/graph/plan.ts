@@ -6,7 +6,7 @@ import { TENSOR_USAGE } from '../gpu/engine';
 import { GPUOpError, LimitError, ShapeError, formatShape } from '../gpu/errors';
 import type { CompiledKernel } from '../gpu/pipeline-cache';
 import { packUniform } from '../ops/reflect';
-import { getOp } from '../ops/registry';
+import { getOp, shaderFor } from '../ops/registry';
 import type { KernelCall, ScalarRef, TuningTable } from '../ops/types';
 import { Tensor, arrayFor, dtypeOf, numel, paddedBytes, type AnyTypedArray } from '../tensor';
 import type { Graph, SymbolicTensor } from './graph';
@@ -178,7 +178,7 @@ export class Plan<K extends string = string> {
       desc.infer(ins, node.attrs); // re-check fused nodes
       return { node, desc, call: desc.kernel(ins, info(node), node.attrs, ctx) };
     });
-    const kernels = await Promise.all(calls.map(({ desc, call }) => engine.pipelines.get(desc.shader, call.entry, call.constants ?? {})));
+    const kernels = await Promise.all(calls.map(({ desc, call }) => engine.pipelines.get(shaderFor(desc, ctx), call.entry, call.constants ?? {})));
     await engine.scoped(`compile ${this.label}`, () => {
       this.allocate();
       const stride = Math.max(256, engine.limits.minUniformBufferOffsetAlignment);

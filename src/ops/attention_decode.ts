@@ -3,13 +3,13 @@
 // writes partial results [H, splits, D + 2]; attention_combine merges them into [H, 1, D].
 // Kernel: shaders/attention_decode.wgsl.
 import kernel from '../../shaders/attention_decode.wgsl?raw';
-import reduce from '../../shaders/lib/reduce.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { attentionReference, checkHeads } from './attention';
 import { ceilDiv } from './grid';
+import { withReduce } from './reduce';
 import type { OpDescriptor, UniformValue } from './types';
 
-const shader = { name: 'attention_decode', code: reduce + kernel };
+const shader = withReduce('attention_decode', kernel);
 const WG = 64;
 
 export interface DecodeAttrs {

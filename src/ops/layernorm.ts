@@ -1,10 +1,10 @@
 // layerNorm over the last dimension with gamma/beta [C] and eps (PyTorch semantics, biased variance),
 // optionally of x + residual. Kernel: shaders/layernorm.wgsl (+ lib/reduce.wgsl).
 import kernel from '../../shaders/layernorm.wgsl?raw';
-import reduce from '../../shaders/lib/reduce.wgsl?raw';
 import { LimitError, ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { grid1D } from './grid';
+import { withReduce } from './reduce';
 import type { OpDescriptor, TensorInfo } from './types';
 
 export interface LayerNormAttrs {
@@ -26,7 +26,7 @@ function same(a: TensorInfo, b: TensorInfo) {
 
 export const layerNorm: OpDescriptor<LayerNormAttrs> = {
   name: 'layernorm',
-  shader: { name: 'layernorm', code: reduce + kernel },
+  shader: withReduce('layernorm', kernel),
   infer(inputs, attrs) {
     const [x, gamma, beta, residual] = inputs;
     if (!x || !gamma || !beta || inputs.length !== (attrs.residual ? 4 : 3)) {

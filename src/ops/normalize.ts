@@ -1,14 +1,14 @@
 // normalize: each row of [..., D] scaled to unit L2 norm. Kernel: shaders/normalize.wgsl.
 import kernel from '../../shaders/normalize.wgsl?raw';
-import reduce from '../../shaders/lib/reduce.wgsl?raw';
 import { ShapeError } from '../gpu/errors';
 import { numel } from '../tensor';
 import { grid1D } from './grid';
+import { withReduce } from './reduce';
 import type { OpDescriptor } from './types';
 
 export const normalize: OpDescriptor<Record<string, never>> = {
   name: 'normalize',
-  shader: { name: 'normalize', code: reduce + kernel },
+  shader: withReduce('normalize', kernel),
   infer([x]) {
     if (!x || x.dtype !== 'f32') throw new ShapeError('normalize: needs one f32 input');
     return x;

@@ -19,7 +19,8 @@ import { sample } from './sample';
 import { softmax } from './softmax';
 import { sparseAttention, sparseAttentionDecode } from './sparse_attention';
 import { topk } from './topk';
-import type { OpDescriptor } from './types';
+import type { ShaderSource } from '../gpu/pipeline-cache';
+import type { KernelContext, OpDescriptor } from './types';
 
 const registry = new Map<string, OpDescriptor>();
 
@@ -32,6 +33,11 @@ export function getOp(name: string): OpDescriptor {
   const op = registry.get(name);
   if (!op) throw new Error(`unknown op '${name}'; registered ops: ${[...registry.keys()].join(', ')}`);
   return op;
+}
+
+/** The op's WGSL for this device. */
+export function shaderFor(op: OpDescriptor, ctx: KernelContext): ShaderSource {
+  return typeof op.shader === 'function' ? op.shader(ctx) : op.shader;
 }
 
 export function listOps(): string[] {

@@ -2,9 +2,9 @@
 // temperature ≤ 0, else temperature, top-k and top-p (as Hugging Face applies them) and a seeded
 // draw. Every parameter may be a per-run scalar. Kernel: shaders/sample.wgsl.
 import kernel from '../../shaders/sample.wgsl?raw';
-import reduce from '../../shaders/lib/reduce.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
+import { withReduce } from './reduce';
 import type { OpDescriptor, UniformValue } from './types';
 
 export interface SampleAttrs {
@@ -63,7 +63,7 @@ export function sampleReference(row: ArrayLike<number>, p: { temperature: number
 
 export const sample: OpDescriptor<SampleAttrs> = {
   name: 'sample',
-  shader: { name: 'sample', code: reduce + kernel },
+  shader: withReduce('sample', kernel),
   infer([x]) {
     if (!x || x.dtype !== 'f32' || x.shape.length < 1) throw new ShapeError(`sample: logits must be f32 [..., V], got ${x ? `${x.dtype} ${formatShape(x.shape)}` : 'nothing'}`);
     return { shape: [1], dtype: 'u32' };

@@ -1,15 +1,15 @@
 // softmax over the last dimension, numerically stable (max subtracted). Kernel: shaders/softmax.wgsl.
 import kernel from '../../shaders/softmax.wgsl?raw';
-import reduce from '../../shaders/lib/reduce.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { grid1D } from './grid';
+import { withReduce } from './reduce';
 import { rowWorkgroup } from './layernorm';
 import type { OpDescriptor } from './types';
 
 export const softmax: OpDescriptor<Record<string, never>> = {
   name: 'softmax',
-  shader: { name: 'softmax', code: reduce + kernel },
+  shader: withReduce('softmax', kernel),
   infer(inputs) {
     const [x] = inputs;
     if (!x || inputs.length !== 1) throw new ShapeError('softmax: needs one input');

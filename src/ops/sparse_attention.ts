@@ -3,14 +3,14 @@
 // The layout's CSR arrays are inputs (u32). Kernel: shaders/sparse_attention.wgsl.
 import kernel from '../../shaders/sparse_attention.wgsl?raw';
 import flash from '../../shaders/lib/flash.wgsl?raw';
-import reduce from '../../shaders/lib/reduce.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { attentionReference, checkHeads } from './attention';
+import { withReduce } from './reduce';
 import { allowedPair, checkLayout, type BlockLayout } from './sparse_layout';
 import type { OpDescriptor, TensorInfo, UniformValue } from './types';
 
-const shader = { name: 'sparse_attention', code: reduce + flash + kernel };
+const shader = withReduce('sparse_attention', flash + kernel);
 
 export interface SparseAttrs {
   layout: BlockLayout;

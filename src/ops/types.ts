@@ -42,7 +42,8 @@ export interface KernelCall {
 
 export interface OpDescriptor<A = any> extends FusibleOp<A> {
   name: string;
-  shader: ShaderSource;
+  /** The WGSL, or a choice of it per device (e.g. with or without subgroup operations). */
+  shader: ShaderSource | ((ctx: KernelContext) => ShaderSource);
   /** Output shape and dtype; throws ShapeError naming the op and the shapes. */
   infer(inputs: readonly TensorInfo[], attrs: A): TensorInfo;
   /** Picks the kernel for these shapes: entry point, override constants, uniforms and grid. */

@@ -1,11 +1,11 @@
 // The test fixture: an Engine on whatever WebGPU this environment has (Dawn in Node, navigator.gpu in
 // Chromium). No adapter is a failure with the fix in the message, never a skip.
-import { Engine } from '../../src/index';
+import { Engine, type EngineOptions } from '../../src/index';
 
-export async function createTestEngine(): Promise<Engine> {
+export async function createTestEngine(options: EngineOptions = {}): Promise<Engine> {
   const gpu = (globalThis as { __webgpuNlpGPU?: GPU }).__webgpuNlpGPU ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   try {
-    return await Engine.create({ gpu, label: 'test' });
+    return await Engine.create({ gpu, label: 'test', ...options });
   } catch (e) {
     throw new Error(
       `${(e as Error).message}\nFix: run the tests with \`npm test\`, which installs Debian's chromium (SwiftShader) when run as root ` +

@@ -106,3 +106,20 @@ describe('embedding, heads, slice, assign', () => {
     expectClose(Float32Array.from(written, (i) => a.gpu[i]), Float64Array.from(written, (i) => a.ref[i]), { atol: 0, rtol: 0 }, 'assign');
   });
 });
+
+describe('reductions without subgroups', () => {
+  // The default engine above uses subgroup reductions where the adapter has them; these run the
+  // workgroup-memory versions of the same kernels.
+  it('layer norm, softmax and normalize agree with the reference on the shared-memory path', async () => {
+    const plain = await createTestEngine({ disableFeatures: ['subgroups'] });
+    expect(plain.features.subgroups).toBe(false);
+    const x = randn(3 * 1001, 1, 3);
+    const ln = await runOp(plain, { op: 'layernorm', inputs: [{ shape: [3, 1001], data: x }, { shape: [1001], data: randn(1001, 2) }, { shape: [1001], data: randn(1001, 3) }], attrs: { eps: 1e-5 } });
+    expectClose(ln.gpu, ln.ref, { atol: 5e-5, rtol: 1e-5 }, 'layernorm (shared)');
+    const sm = await runOp(plain, { op: 'softmax', inputs: [{ shape: [3, 1001], data: x }] });
+    expectClose(sm.gpu, sm.ref, { atol: 1e-7, rtol: 1e-5 }, 'softmax (shared)');
+    const nm = await runOp(plain, { op: 'normalize', inputs: [{ shape: [3, 1001], data: x }] });
+    expectClose(nm.gpu, nm.ref, { atol: 1e-7, rtol: 1e-6 }, 'normalize (shared)');
+    plain.dispose();
+  });
+});
