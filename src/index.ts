@@ -13,6 +13,7 @@ export type { OpDescriptor, KernelCall, KernelContext, TensorInfo, TuningTable, 
 export { reflectShader, packUniform } from './ops/reflect';
 export type { ReflectedShader, ReflectedEntry, UniformLayout } from './ops/reflect';
 export { GPT2, GPT2_SMALL } from './models/gpt2';
+export { randomGPT2Checkpoint } from './models/gpt2_random';
 export type { GPT2Config, GPT2Options, GenerateOptions, GenerationStats, AttentionSpec } from './models/gpt2';
 export { GPT2Tokenizer } from './models/tokenizer';
 export { SafetensorsFile, SafetensorsError, f16ToF32 } from './io/safetensors';

@@ -19,6 +19,11 @@ export interface EngineOptions {
   tuning?: TuningTable;
   /** Most bytes one plan's buffers may take; compile() refuses plans above it before allocating. */
   memoryBudget?: number;
+  /**
+   * Bind at most this many bytes per buffer, below the device's maxStorageBufferBindingSize (models split
+   * larger weights, as they must on adapters whose limit is small; tests use it to exercise that path).
+   */
+  maxBindingSize?: number;
   /** Turn features off even where the adapter has them (e.g. to test the non-subgroup kernels). */
   disableFeatures?: (keyof EngineFeatures)[];
   label?: string;
@@ -81,6 +86,7 @@ export class Engine {
   readonly features: EngineFeatures;
   readonly tuning: TuningTable;
   readonly memoryBudget: number | undefined;
+  private readonly bindingCap: number;
   private lostInfo: DeviceLostInfo | null = null;
   private disposed = false;
   private liveBuffers = new Map<GPUBuffer, number>();
@@ -107,6 +113,7 @@ export class Engine {
     };
     this.tuning = options.tuning ?? {};
     this.memoryBudget = options.memoryBudget;
+    this.bindingCap = options.maxBindingSize ?? Infinity;
     this.pool = new BufferPool({ create: (d) => this.createBuffer(d) });
     this.pipelines = new PipelineCache(this);
     this.constants = new ConstantStore(this);
@@ -173,9 +180,14 @@ export class Engine {
     }
   }
 
+  /** The most bytes one storage binding may hold: the device limit, or a lower cap the app set. */
+  get maxBindingSize(): number {
+    return Math.min(this.limits.maxStorageBufferBindingSize, this.bindingCap);
+  }
+
   /** Throws LimitError if a buffer of `bytes` cannot be bound as storage on this device. */
   checkBindingSize(use: string, shape: readonly number[], bytes: number): void {
-    const limit = this.limits.maxStorageBufferBindingSize;
+    const limit = this.maxBindingSize;
     if (bytes > limit) {
       throw new LimitError(
         `${use}: tensor ${formatShape(shape)} needs ${bytes} bytes, above this device's maxStorageBufferBindingSize of ${limit} bytes`,

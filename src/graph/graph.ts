@@ -187,8 +187,13 @@ export class Graph {
   }
 
   /** Token + position embedding: wte[ids[t]] + wpe[pos + t]; `pos` a number or a g.scalar(). */
-  embedding(ids: SymbolicTensor, wte: SymbolicTensor, wpe: SymbolicTensor, options: { pos?: number | ScalarRef } = {}): SymbolicTensor {
-    return this.op('embedding', [ids, wte, wpe], { pos: options.pos ?? 0 });
+  embedding(ids: SymbolicTensor, wte: SymbolicTensor, wpe: SymbolicTensor, options: { pos?: number | ScalarRef; firstId?: number; addPosition?: boolean } = {}): SymbolicTensor {
+    return this.op('embedding', [ids, wte, wpe], { ...options, pos: options.pos ?? 0 });
+  }
+
+  /** a and b joined along the last dimension. */
+  concat(a: SymbolicTensor, b: SymbolicTensor): SymbolicTensor {
+    return this.op('concat', [a, b]);
   }
 
   /** [T, parts * C] -> [heads, T, C / heads], taking block `part` (q, k, v of a fused QKV projection). */

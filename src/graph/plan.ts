@@ -151,8 +151,7 @@ export class Plan<K extends string = string> {
 
   /** Every planned buffer must fit the device before anything is allocated. */
   private checkLimits(maxBytes: number | undefined): void {
-    const { maxStorageBufferBindingSize, maxBufferSize } = this.engine.limits;
-    const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize);
+    const limit = Math.min(this.engine.maxBindingSize, this.engine.limits.maxBufferSize);
     const slots = this.sched.slots;
     if (slots.length === 0) return;
     const largest = slots.reduce((best, s) => (s.bytes > best.bytes ? s : best), slots[0]);

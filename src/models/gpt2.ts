@@ -124,7 +124,14 @@ export class GPT2 {
     try {
       for (const [name, shape] of wanted) {
         const data = file.float32(prefix + name, shape);
-        if (int8 && LINEAR.some((l) => name.endsWith(`${l}.weight`))) {
+        if (name === 'wte.weight') {
+          // Split into row blocks where the table is larger than one binding may be.
+          const rowsPer = Math.max(1, Math.floor(engine.maxBindingSize / (4 * C)));
+          for (let lo = 0, i = 0; lo < shape[0]; lo += rowsPer, i++) {
+            const rows = Math.min(rowsPer, shape[0] - lo);
+            weights.set(`wte.weight#${i}`, engine.tensor(data.subarray(lo * C, (lo + rows) * C), [rows, C], `wte.weight rows ${lo}..${lo + rows - 1}`));
+          }
+        } else if (int8 && LINEAR.some((l) => name.endsWith(`${l}.weight`))) {
           quantized.set(name, await engine.quantize(data, { K: shape[0], N: shape[1], layout: 'KN', scheme: options.scheme ?? 'q8_0', label: name }));
         } else {
           weights.set(name, engine.tensor(data, shape, name));
@@ -170,7 +177,17 @@ export class GPT2 {
     };
     const pos = kind === 'decode' ? g.scalar('pos') : null;
     const ids = g.input('ids', [T], 'u32');
-    let x = g.embedding(ids, w('wte.weight'), w('wpe.weight'), { pos: pos ?? 0 }); // [T, C]
+    // The token table, in one or more row blocks (see fromSafetensors).
+    const wte: { t: SymbolicTensor; firstId: number }[] = [];
+    for (let i = 0, firstId = 0; this.weights.has(`wte.weight#${i}`); i++) {
+      const t = w(`wte.weight#${i}`);
+      wte.push({ t, firstId });
+      firstId += t.shape[0];
+    }
+    let x = wte
+      .map((b, i) => g.embedding(ids, b.t, w('wpe.weight'), { pos: pos ?? 0, firstId: b.firstId, addPosition: i === 0 }))
+      .reduce((a, b) => g.add(a, b)); // [T, C]
+    const lmHead = (h: SymbolicTensor) => wte.map((b) => g.matmul(h, b.t, { transposeB: true })).reduce((a, b) => g.concat(a, b));
     for (let i = 0; i < n_layer; i++) {
       const p = `h.${i}.`;
       const a = g.layerNorm(x, w(p + 'ln_1.weight'), w(p + 'ln_1.bias'), { eps });
@@ -204,10 +221,9 @@ export class GPT2 {
       x = g.add(linear(h, p + 'mlp.c_proj'), x);
     }
     x = g.layerNorm(x, w('ln_f.weight'), w('ln_f.bias'), { eps });
-    const wte = w('wte.weight');
-    if (kind === 'forward') return { g, out: g.matmul(x, wte, { transposeB: true }) }; // [T, V]
+    if (kind === 'forward') return { g, out: lmHead(x) }; // [T, V]
     const last = T > 1 ? g.slice(x, T - 1, 1) : x;
-    const logits = g.matmul(last, wte, { transposeB: true }); // [1, V]
+    const logits = lmHead(last); // [1, V]
     const s = (name: string) => g.scalar(name);
     return { g, out: g.sample(logits, { temperature: s('temperature'), topK: s('topK'), topP: s('topP'), seed: s('seed'), step: s('step') }) };
   }

@@ -8,6 +8,10 @@ import type { OpDescriptor, UniformValue } from './types';
 export interface EmbeddingAttrs {
   /** Position of the first token: a number or a plan scalar. */
   pos?: UniformValue;
+  /** wte holds token rows [firstId, firstId + rows) of a larger table (default 0: the whole table). */
+  firstId?: number;
+  /** Add the position embedding (default true; false for all but one block of a split table). */
+  addPosition?: boolean;
 }
 
 const WG = 256;
@@ -33,15 +37,22 @@ export const embedding: OpDescriptor<EmbeddingAttrs> = {
     return {
       entry: 'main',
       constants: { WG },
-      uniforms: { T: ids.shape[0], C: wte.shape[1], V: wte.shape[0], P: wpe.shape[0], pos: attrs.pos ?? 0 },
+      uniforms: { T: ids.shape[0], C: wte.shape[1], V: wte.shape[0], P: wpe.shape[0], pos: attrs.pos ?? 0, id_lo: attrs.firstId ?? 0, add_pos: attrs.addPosition === false ? 0 : 1 },
       grid: grid1D(output.shape[0] * output.shape[1], WG, ctx.limits),
     };
   },
   reference([ids, wte, wpe], infos, attrs) {
     const C = infos[1].shape[1];
     const pos = typeof attrs.pos === 'number' ? attrs.pos : 0;
+    const lo = attrs.firstId ?? 0;
+    const V = infos[1].shape[0];
     const out = new Float64Array(ids.length * C);
-    for (let t = 0; t < ids.length; t++) for (let c = 0; c < C; c++) out[t * C + c] = wte[ids[t] * C + c] + wpe[(pos + t) * C + c];
+    for (let t = 0; t < ids.length; t++) {
+      for (let c = 0; c < C; c++) {
+        const inBlock = ids[t] >= lo && ids[t] < lo + V;
+        out[t * C + c] = (inBlock ? wte[(ids[t] - lo) * C + c] : 0) + (attrs.addPosition === false ? 0 : wpe[(pos + t) * C + c]);
+      }
+    }
     return out;
   },
   bytes: (inputs, output) => (inputs[0].shape[0] + 3 * output.shape[0] * output.shape[1]) * 4,

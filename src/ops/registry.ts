@@ -1,5 +1,6 @@
 // Every op the engine has, in one list. The graph scheduler looks ops up here by name; a new op
 // plugs in with registerOp() without touching the scheduler.
+import { concat } from './concat';
 import { assign, slice } from './copy';
 import { add, gelu, mul } from './elementwise';
 import { matmul } from './matmul';
@@ -44,5 +45,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode, noop];
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode, noop, concat];
 for (const op of builtIn) registerOp(op);

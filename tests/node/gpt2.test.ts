@@ -2,7 +2,7 @@
 // layouts, KV-cache greedy decoding equal to full recomputation, sampling, and bad input.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GPT2, GPT2Tokenizer, SafetensorsError, type Engine } from '../../src/index';
+import { GPT2, GPT2Tokenizer, SafetensorsError, randomGPT2Checkpoint, type Engine } from '../../src/index';
 import { createTestEngine } from '../helpers/engine';
 import { maxAbs } from '../helpers/numeric';
 
@@ -120,6 +120,31 @@ describe('GPT-2', () => {
     }
     expect(cached).toEqual(ids.slice(prompt.length));
     gpt.dispose();
+  });
+
+  it('a token table larger than one binding is split into row blocks with identical results', async () => {
+    const cfg = { n_layer: 1, n_head: 2, n_embd: 16, vocab_size: 600, n_positions: 16 };
+    const bytes = randomGPT2Checkpoint(cfg, 3, 0.3);
+    const whole = await GPT2.fromSafetensors(engine, bytes, cfg);
+    // wte is 600 × 16 × 4 = 38,400 bytes; a 20,480-byte cap leaves every other tensor whole.
+    const capped = await createTestEngine({ maxBindingSize: 20480 });
+    const split = await GPT2.fromSafetensors(capped, bytes, cfg);
+    expect(split.memoryBytes().weights).toBe(whole.memoryBytes().weights);
+    const ids = [5, 599, 320, 319, 1, 77, 450];
+    expect(await split.forward(ids)).toEqual(await whole.forward(ids));
+    const gen = async (m: GPT2) => {
+      const out: number[] = [];
+      for await (const id of m.generate(ids, { maxNewTokens: 5, temperature: 0.9, seed: 4 })) out.push(id);
+      return out;
+    };
+    expect(await gen(split)).toEqual(await gen(whole));
+    // Other weights are not split: a cap below them is a clear error naming the tensor and the limit.
+    const tiny = await createTestEngine({ maxBindingSize: 2048 });
+    await expect(GPT2.fromSafetensors(tiny, bytes, cfg)).rejects.toThrow(/tensor 'h.0.attn.c_attn.weight': tensor \[16, 48\] needs 3072 bytes, above this device's maxStorageBufferBindingSize of 2048/);
+    tiny.dispose();
+    split.dispose();
+    whole.dispose();
+    capped.dispose();
   });
 
   it('sampling is reproducible for a seed and varies across seeds', async () => {

@@ -54,6 +54,24 @@ describe('embedding, heads, slice, assign', () => {
     }
   });
 
+  it('embedding from one row block of a split table, with and without the position', async () => {
+    const [P, C] = [19, 12];
+    const ids = new Uint32Array([0, 52, 30, 31, 17]);
+    for (const [firstId, addPosition] of [[30, true], [30, false], [0, false]] as const) {
+      const { gpu, ref } = await runOp(engine, {
+        op: 'embedding',
+        inputs: [{ shape: [5], data: ids }, { shape: [23, C], data: randn(23 * C, 5) }, { shape: [P, C], data: randn(P * C, 6) }],
+        attrs: { pos: 2, firstId, addPosition },
+      });
+      expectClose(gpu, ref, { atol: 0, rtol: 1.2e-7 }, `embedding block from ${firstId}`);
+    }
+  });
+
+  it('concat joins along the last dimension', async () => {
+    const { gpu, ref } = await runOp(engine, { op: 'concat', inputs: [{ shape: [3, 5], data: randn(15, 1) }, { shape: [3, 7], data: randn(21, 2) }] });
+    expectClose(gpu, ref, { atol: 0, rtol: 0 }, 'concat');
+  });
+
   it('split_heads takes q, k, v out of a fused projection; merge_heads undoes it', async () => {
     const [T, H, D] = [5, 3, 4];
     const qkv = randn(T * 3 * H * D, 1);
