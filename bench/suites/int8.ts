@@ -13,10 +13,11 @@ async function f32Gemv(engine: Engine, N: number): Promise<Runner> {
   return gpuTimeRunner(engine, await g.compile({ y }));
 }
 
-async function int8Gemv(engine: Engine, N: number): Promise<Runner> {
+async function int8Gemv(engine: Engine, N: number, dot4 = false): Promise<Runner | null> {
+  if (dot4 && !engine.features.packedDot4) return null;
   const w = await engine.quantize(noise(N * K, 2), { K, N, layout: 'NK', scheme: 'q8_0', label: `w${N}` });
   const g = engine.graph(`gemv int8 N=${N}`);
-  const y = g.dequantMatmul(g.constant('x', noise(K, 1), [1, K]), w);
+  const y = g.dequantMatmul(g.constant('x', noise(K, 1), [1, K]), w, { dot4 });
   const r = gpuTimeRunner(engine, await g.compile({ y }));
   return { ...r, dispose: () => (r.dispose(), w.dispose()), info: { weightBytes: w.byteLength } };
 }
@@ -37,6 +38,7 @@ export const int8Suite: Suite = {
         variants: [
           { name: 'ours', setup: ({ engine }) => int8Gemv(engine, N) },
           { name: 'f32', setup: ({ engine }) => f32Gemv(engine, N) },
+          { name: 'int8 dp4a', setup: ({ engine }) => int8Gemv(engine, N, true) },
         ],
       };
     });

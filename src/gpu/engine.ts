@@ -40,6 +40,8 @@ export interface EngineFeatures {
   subgroups: boolean;
   shaderF16: boolean;
   timestampQuery: boolean;
+  /** The packed_4x8_integer_dot_product WGSL language feature (dot4I8Packed). */
+  packedDot4: boolean;
 }
 
 export interface DeviceLostInfo {
@@ -103,6 +105,7 @@ export class Engine {
     private readonly ownsDevice: boolean,
     readonly label: string,
     options: EngineOptions,
+    languageFeatures: ReadonlySet<string> | undefined,
   ) {
     const f = device.features;
     const off = new Set(options.disableFeatures ?? []);
@@ -110,6 +113,7 @@ export class Engine {
       subgroups: f.has('subgroups') && !off.has('subgroups'),
       shaderF16: f.has('shader-f16') && !off.has('shaderF16'),
       timestampQuery: f.has('timestamp-query') && !off.has('timestampQuery'),
+      packedDot4: !!languageFeatures?.has('packed_4x8_integer_dot_product') && !off.has('packedDot4'),
     };
     this.tuning = options.tuning ?? {};
     this.memoryBudget = options.memoryBudget;
@@ -132,7 +136,8 @@ export class Engine {
     if (options.device) {
       const d = options.device;
       const info = (d as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-      return new Engine(d, summarize(info), false, label, options);
+      const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
+      return new Engine(d, summarize(info), false, label, options, gpu?.wgslLanguageFeatures);
     }
     const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
     if (!gpu) {
@@ -157,7 +162,7 @@ export class Engine {
     }
     const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ label: `${label} device`, requiredLimits, requiredFeatures });
-    const engine = new Engine(device, summarize(adapter.info), true, label, options);
+    const engine = new Engine(device, summarize(adapter.info), true, label, options, gpu.wgslLanguageFeatures);
     engine.keepAlive = [gpu, adapter];
     return engine;
   }

@@ -118,12 +118,12 @@ export class Graph {
    * x [..., K] times int8 weights (from engine.quantize() or QuantizedTensor.upload()), dequantised in
    * registers; bias, GELU and residual consumers fold into it like into matmul.
    */
-  dequantMatmul(x: SymbolicTensor, w: QuantizedTensor, options: { bias?: SymbolicTensor; name?: string } = {}): SymbolicTensor {
+  dequantMatmul(x: SymbolicTensor, w: QuantizedTensor, options: { bias?: SymbolicTensor; name?: string; dot4?: boolean } = {}): SymbolicTensor {
     const name = options.name ?? w.qweight.label;
     const q = this.constant(`${name}#q`, w.qweight);
     const s = this.constant(`${name}#scales`, w.scales);
     const { scheme, K, N } = w.layout;
-    return this.op('dequant_matmul', options.bias ? [x, q, s, options.bias] : [x, q, s], { scheme, K, N, bias: !!options.bias });
+    return this.op('dequant_matmul', options.bias ? [x, q, s, options.bias] : [x, q, s], { scheme, K, N, bias: !!options.bias, dot4: !!options.dot4 });
   }
 
   /** The untiled baseline kernel, for benchmarks. */

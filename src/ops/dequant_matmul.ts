@@ -2,6 +2,7 @@
 // dequantised in registers, plus the matmul epilogue (bias, GELU, residual) that the scheduler fuses
 // the same way. Kernel: shaders/dequant_matmul.wgsl (+ lib/tile.wgsl).
 import kernel from '../../shaders/dequant_matmul.wgsl?raw';
+import dp4a from '../../shaders/lib/dequant_dp4a.wgsl?raw';
 import tile from '../../shaders/lib/tile.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
@@ -14,11 +15,51 @@ export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
   scheme: QuantScheme;
   K: number;
   N: number;
+  /**
+   * Quantize the activations too and use dot4I8Packed, where the adapter has the
+   * packed_4x8_integer_dot_product language feature (q8_0, M == 1, K ≤ 4096; else the exact path).
+   */
+  dot4?: boolean;
+}
+
+const plain = { name: 'dequant_matmul', code: tile + kernel };
+const withDot4 = { name: 'dequant_matmul+dp4a', code: tile + kernel + dp4a };
+
+/** Whether this call takes the dot4I8Packed path. */
+export function usesDot4(a: DequantMatmulAttrs, M: number, packedDot4: boolean): boolean {
+  return !!a.dot4 && packedDot4 && a.scheme === 'q8_0' && M === 1 && a.K <= 4096;
+}
+
+/** Float64 reference of the dot4I8Packed path: activations quantized per 32 like the kernel does. */
+export function dot4Reference(x: Float64Array | Float32Array, w: Float64Array, qwScales: { blocks: number; scales: ArrayLike<number> }, K: number, N: number): Float64Array {
+  const out = new Float64Array(N);
+  const xq = new Float64Array(K);
+  const xsc: number[] = [];
+  for (let b = 0; b * 32 < K; b++) {
+    let amax = 0;
+    for (let k = b * 32; k < Math.min(K, b * 32 + 32); k++) amax = Math.max(amax, Math.abs(x[k]));
+    const s = Math.fround(amax / 127);
+    xsc.push(s);
+    for (let k = b * 32; k < Math.min(K, b * 32 + 32); k++) {
+      const v = s > 0 ? Math.fround(x[k] / s) : 0;
+      xq[k] = Math.max(-127, Math.min(127, Math.sign(v) * Math.floor(Math.abs(v) + 0.5)));
+    }
+  }
+  for (let n = 0; n < N; n++) {
+    let acc = 0;
+    for (let k = 0; k < K; k++) {
+      const b = Math.floor(k / 32);
+      const wq = Math.round(w[n * K + k] / qwScales.scales[n * qwScales.blocks + b]); // the stored int8
+      acc += xq[k] * wq * xsc[b] * qwScales.scales[n * qwScales.blocks + b];
+    }
+    out[n] = acc;
+  }
+  return out;
 }
 
 export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
   name: 'dequant_matmul',
-  shader: { name: 'dequant_matmul', code: tile + kernel },
+  shader: (ctx) => (ctx.features.packedDot4 ? withDot4 : plain),
   infer(inputs, a) {
     const [x, qw, scales] = inputs;
     if (!x || !qw || !scales) throw new ShapeError('dequant_matmul: needs x, packed weights and scales');
@@ -47,7 +88,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     if (M === 1 && a.K % 4 === 0) {
       const groups = ceilDiv(a.N, 8);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
-      return { entry: 'gemv', constants: common, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1], inputs: [0, 1, 2, bias, residual] };
+      return { entry: usesDot4(a, M, ctx.features.packedDot4) ? 'gemv_dp4a' : 'gemv', constants: common, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1], inputs: [0, 1, 2, bias, residual] };
     }
     const tiles = matmulTiles(M, ctx);
     checkMatmulTiles(tiles, ctx.limits);

@@ -2,6 +2,7 @@
 // (GEMV and tiled GEMM, both schemes, fused epilogues) against float64 on the dequantised weights.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QuantizedTensor, dequantize, quantizeCPU, type Engine, type QuantScheme } from '../../src/index';
+import { dot4Reference } from '../../src/ops/dequant_matmul';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs, randn } from '../helpers/numeric';
 
@@ -106,4 +107,35 @@ describe('dequant_matmul', () => {
       });
     }
   }
+});
+
+describe('dequant_matmul, dot4I8Packed path', () => {
+  it('quantized activations: equals its own float64 model, and its accuracy against exact int8 weights is reported', async () => {
+    const [K, N] = [768, 301];
+    const qt = await engine.quantize(randn(K * N, 9), { K, N, scheme: 'q8_0', label: 'w' });
+    const q = await qt.read();
+    const x = randn(K, 10);
+    const g = engine.graph('dp4a');
+    const xi = g.input('x', [1, K]);
+    const plan = await g.compile({ fast: g.dequantMatmul(xi, qt, { dot4: true, name: 'a' }), exact: g.dequantMatmul(xi, qt, { name: 'b' }) });
+    plan.poison();
+    const out = await plan.run({ x });
+    const w = dequantize(q);
+    const exact = new Float64Array(N);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) exact[n] += x[k] * w[n * K + k];
+    expectClose(out.exact, exact, { atol: 1e-5 * maxAbs(exact), rtol: 0 }, 'exact path');
+    if (engine.features.packedDot4) {
+      const model = dot4Reference(x, w, q, K, N);
+      expectClose(out.fast, model, { atol: 1e-5 * maxAbs(model), rtol: 0 }, 'dp4a path against its float64 model');
+      let worst = 0;
+      for (let n = 0; n < N; n++) worst = Math.max(worst, Math.abs(out.fast[n] - exact[n]));
+      console.log(`dot4I8Packed GEMV (K=${K}, N=${N}): max |error| ${(worst / maxAbs(exact)).toExponential(2)} of max |y| against exact int8 weights`);
+      expect(worst / maxAbs(exact)).toBeLessThan(0.02);
+    } else {
+      // Without the language feature the request falls back to the exact kernel.
+      expectClose(out.fast, exact, { atol: 1e-5 * maxAbs(exact), rtol: 0 }, 'fallback');
+    }
+    plan.dispose();
+    qt.dispose();
+  });
 });

@@ -1,0 +1,51 @@
+// The dot4I8Packed path of dequant_matmul.wgsl (appended to it only where the adapter has the
+// packed_4x8_integer_dot_product language feature): q8_0 weights, M == 1, K ≤ 4096. The activations
+// are quantized per block of 32 (absmax / 127, round half away from zero) into workgroup memory once
+// per workgroup; each weight block then costs eight 4-way int8 dot products and one scale multiply.
+// Less exact than `gemv`: the activations lose precision too (the tests report by how much).
+
+var<workgroup> xq: array<u32, 1024>;
+var<workgroup> xs: array<f32, 128>;
+
+@compute @workgroup_size(32, 8, 1)
+fn gemv_dp4a(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+             @builtin(local_invocation_index) tid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let K = params.K;
+  let nb = params.n_blocks;
+  for (var b = tid; b < nb; b += 256u) {
+    var amax = 0.0;
+    for (var k = b * 32u; k < min(K, b * 32u + 32u); k++) { amax = max(amax, abs(x[k])); }
+    let s = amax / 127.0;
+    xs[b] = s;
+    for (var w = 0u; w < 8u; w++) {
+      var word = 0u;
+      for (var j = 0u; j < 4u; j++) {
+        let k = b * 32u + w * 4u + j;
+        var q = 0.0;
+        if (k < K && s > 0.0) {
+          let v = x[k] / s;
+          q = clamp(sign(v) * floor(abs(v) + 0.5), -127.0, 127.0);
+        }
+        word |= (u32(i32(q)) & 0xffu) << (8u * j);
+      }
+      xq[b * 8u + w] = word;
+    }
+  }
+  workgroupBarrier();
+  let n = (wid.y * nwg.x + wid.x) * 8u + lid.y;
+  var acc = 0.0;
+  if (n < params.N) {
+    for (var b = lid.x; b < nb; b += 32u) {
+      var d = 0;
+      for (var w = 0u; w < 8u; w++) { d += dot4I8Packed(xq[b * 8u + w], qw[n * params.row_words + b * 8u + w]); }
+      acc = fma(f32(d), xs[b] * scales[n * nb + b], acc);
+    }
+  }
+  red4[tid] = acc;
+  workgroupBarrier();
+  for (var s = 16u; s > 0u; s >>= 1u) {
+    if (lid.x < s) { red4[tid] += red4[tid + s]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u && n < params.N) { out[n] = finish(n, 0u, red4[tid]); }
+}
