@@ -1,5 +1,5 @@
 // Matmul against int8 weights, dequantised in registers (never to an f32 copy in memory):
-//   out = act(x · dequant(W)ᵀ + bias) + residual,  x [M, K], W stored as [N, Kp] int8
+//   out = act(a · dequant(W)ᵀ + bias) + residual,  a [M, K], W stored as [N, Kp] int8
 // Weights are packed four to a u32 along K (rows zero-padded to Kp), with one f32 scale per 32
 // weights along K (SCHEME 0, llama.cpp's Q8_0) or one per output channel (SCHEME 1):
 //   W[n, k] = int8(qw[n, k / 4] >> 8 * (k % 4)) * scale
@@ -7,7 +7,7 @@
 //   gemv  M == 1, K % 4 == 0: 8 outputs per workgroup, 32 threads per dot product, each loading a
 //         vec4<u32> (16 weights) at a time
 //   gemm  any M, K: the tiled kernel of lib/tile.wgsl, dequantising B's slice as it is staged
-// Bindings: 0 params, 1 x, 2 qw, 3 scales, 4 bias, 5 residual, 6 out. Needs lib/tile.wgsl.
+// Bindings: 0 params, 1 a (the activations), 2 qw, 3 scales, 4 bias, 5 residual, 6 out. Needs lib/tile.wgsl.
 
 override SCHEME: u32 = 0;
 override HAS_BIAS: bool = false;
@@ -23,14 +23,14 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> qw: array<u32>;
 @group(0) @binding(3) var<storage, read> scales: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> residual: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 
-@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> qw4: array<vec4<u32>>;
 
 var<workgroup> red4: array<f32, 256>;
@@ -66,7 +66,7 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let k4 = c * 4u;
       var part = 0.0;
       for (var j = 0u; j < 4u; j++) {
-        if (k4 + j < K4) { part += dot(unpack_i8(w[j]), x4[k4 + j]); }
+        if (k4 + j < K4) { part += dot(unpack_i8(w[j]), a4[k4 + j]); }
       }
       acc = fma(part, scale_at(n, c * 16u), acc);
     }
@@ -91,13 +91,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc: array<vec4<f32>, 4>;
   let threads = WG_X * WG_Y;
   for (var k0 = 0u; k0 < K; k0 += TILE_K) {
-    for (var i = tid; i < TILE_M * TILE_K; i += threads) {
-      let m = i / TILE_K;
-      let k = i % TILE_K;
-      var v = 0.0;
-      if (row0 + m < M && k0 + k < K) { v = x[(row0 + m) * K + k0 + k]; }
-      store_a(m, k, v);
-    }
+    stage_a(0u, row0, k0, M, K, tid);
     // B slice: one packed word (4 weights along K) per step, dequantised into workgroup memory.
     for (var i = tid; i < TILE_N * TILE_K / 4u; i += threads) {
       let n = i / (TILE_K / 4u);

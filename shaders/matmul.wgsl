@@ -54,13 +54,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc: array<vec4<f32>, 4>;
   let threads = WG_X * WG_Y;
   for (var k0 = 0u; k0 < K; k0 += TILE_K) {
-    for (var i = tid; i < TILE_M * TILE_K; i += threads) {
-      let m = i / TILE_K;
-      let k = i % TILE_K;
-      var v = 0.0;
-      if (row0 + m < M && k0 + k < K) { v = a[a_off + (row0 + m) * K + k0 + k]; }
-      store_a(m, k, v);
-    }
+    stage_a(a_off, row0, k0, M, K, tid);
     for (var i = tid; i < TILE_N * TILE_K; i += threads) {
       var n: u32;
       var k: u32;

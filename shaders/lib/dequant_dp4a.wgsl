@@ -14,7 +14,7 @@ fn gemv_dp4a(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   let nb = params.n_blocks;
   for (var b = tid; b < nb; b += 256u) {
     var amax = 0.0;
-    for (var k = b * 32u; k < min(K, b * 32u + 32u); k++) { amax = max(amax, abs(x[k])); }
+    for (var k = b * 32u; k < min(K, b * 32u + 32u); k++) { amax = max(amax, abs(a[k])); }
     let s = amax / 127.0;
     xs[b] = s;
     for (var w = 0u; w < 8u; w++) {
@@ -23,7 +23,7 @@ fn gemv_dp4a(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
         let k = b * 32u + w * 4u + j;
         var q = 0.0;
         if (k < K && s > 0.0) {
-          let v = x[k] / s;
+          let v = a[k] / s;
           q = clamp(sign(v) * floor(abs(v) + 0.5), -127.0, 127.0);
         }
         word |= (u32(i32(q)) & 0xffu) << (8u * j);
