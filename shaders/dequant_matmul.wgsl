@@ -4,8 +4,8 @@
 // weights along K (SCHEME 0, llama.cpp's Q8_0) or one per output channel (SCHEME 1):
 //   W[n, k] = int8(qw[n, k / 4] >> 8 * (k % 4)) * scale
 // Entry points:
-//   gemv  M == 1, K % 4 == 0: 8 outputs per workgroup, 32 threads per dot product, each loading a
-//         vec4<u32> (16 weights) at a time
+//   gemv  M == 1, K % 4 == 0: 256 / TPR outputs per workgroup, TPR threads per dot product, each
+//         loading a vec4<u32> (16 weights) at a time
 //   gemm  any M, K: the tiled kernel of lib/tile.wgsl, dequantising B's slice as it is staged
 // Bindings: 0 params, 1 a (the activations), 2 qw, 3 scales, 4 bias, 5 residual, 6 out. Needs lib/tile.wgsl.
 
@@ -53,15 +53,18 @@ fn finish(n: u32, row: u32, v: f32) -> f32 {
   return r;
 }
 
-@compute @workgroup_size(32, 8, 1)
+override TPR: u32 = 8;              // gemv: threads per output (a power of two ≤ 32)
+override ROWS: u32 = 256u / TPR;     // gemv: outputs per workgroup (derived; not meant to be set)
+
+@compute @workgroup_size(TPR, ROWS, 1)
 fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) tid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let n = (wid.y * nwg.x + wid.x) * 8u + lid.y;
+  let n = (wid.y * nwg.x + wid.x) * ROWS + lid.y;
   let K4 = params.K / 4u;
   var acc = 0.0;
   if (n < params.N) {
     let row4 = n * params.row_words / 4u;
-    for (var c = lid.x; c * 4u < K4; c += 32u) {   // c: a chunk of 16 weights
+    for (var c = lid.x; c * 4u < K4; c += TPR) {   // c: a chunk of 16 weights
       let w = qw4[row4 + c];
       let k4 = c * 4u;
       var part = 0.0;
@@ -73,7 +76,7 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   red4[tid] = acc;
   workgroupBarrier();
-  for (var s = 16u; s > 0u; s >>= 1u) {
+  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
     if (lid.x < s) { red4[tid] += red4[tid + s]; }
     workgroupBarrier();
   }

@@ -8,7 +8,7 @@
 //   main_vec4 K % 4 == 0 and N % 4 == 0: vec4 loads and stores
 //   gemv      M == 1 (decode), N % 4 == 0, B [K, N]: 16 × vec4 columns per workgroup, K split over
 //             16 thread rows and summed in workgroup memory
-//   gemv_t    M == 1, K % 4 == 0, B [N, K]: 8 outputs per workgroup, 32 threads per dot product
+//   gemv_t    M == 1, K % 4 == 0, B [N, K]: 256 / TPR outputs per workgroup, TPR threads per dot product
 // Bindings (same numbers in both entries): 0 params, 1 A, 2 B, 3 bias [N], 4 residual (shape of out),
 // 5 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
 // Needs lib/tile.wgsl (tile sizes, staged slices, the 4×4 register-block multiply, GELU).
@@ -180,18 +180,21 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (lid.y == 0u && c4 < N4) { out4[c4] = epilogue4(gred[lid.x], c4 * 4u); }
 }
 
-@compute @workgroup_size(32, 8, 1)
+override TPR: u32 = 8;              // gemv_t: threads per output (a power of two ≤ 32)
+override ROWS: u32 = 256u / TPR;     // gemv_t: outputs per workgroup (derived; not meant to be set)
+
+@compute @workgroup_size(TPR, ROWS, 1)
 fn gemv_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
           @builtin(local_invocation_index) tid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
   let K4 = params.K / 4u;
-  let n = (wid.y * nwg.x + wid.x) * 8u + lid.y;
+  let n = (wid.y * nwg.x + wid.x) * ROWS + lid.y;
   var acc = vec4(0.0);
   if (n < params.N) {
-    for (var k = lid.x; k < K4; k += 32u) { acc = fma(a4[k], b4[n * K4 + k], acc); }
+    for (var k = lid.x; k < K4; k += TPR) { acc = fma(a4[k], b4[n * K4 + k], acc); }
   }
   gred[tid] = acc;
   workgroupBarrier();
-  for (var s = 16u; s > 0u; s >>= 1u) {
+  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
     if (lid.x < s) { gred[tid] += gred[tid + s]; }
     workgroupBarrier();
   }

@@ -6,7 +6,7 @@ import dp4a from '../../shaders/lib/dequant_dp4a.wgsl?raw';
 import tile from '../../shaders/lib/tile.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
-import { ceilDiv } from './grid';
+import { ceilDiv, tuned } from './grid';
 import { checkMatmulTiles, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
 import { quantLayout, type QuantScheme } from './quantize';
 import type { OpDescriptor } from './types';
@@ -86,9 +86,12 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     const common = { SCHEME: a.scheme === 'q8_0' ? 0 : 1, HAS_BIAS: a.bias ? 1 : 0, ACT: a.act === 'gelu' ? 1 : 0, HAS_RESIDUAL: a.residual ? 1 : 0 };
     const uniforms = { M, N: a.N, K: a.K, row_words: l.rowWords, n_blocks: l.blocks };
     if (M === 1 && a.K % 4 === 0) {
-      const groups = ceilDiv(a.N, 8);
+      const dot4 = usesDot4(a, M, ctx.features.packedDot4);
+      // Threads per output: fewer for short rows, so each does several 16-weight chunks before the reduction.
+      const TPR = dot4 ? 32 : tuned(ctx.tuning, 'dequant_gemv', { TPR: a.K <= 1024 ? 8 : 16 }).TPR;
+      const groups = ceilDiv(a.N, 256 / TPR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
-      return { entry: usesDot4(a, M, ctx.features.packedDot4) ? 'gemv_dp4a' : 'gemv', constants: common, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1], inputs: [0, 1, 2, bias, residual] };
+      return { entry: dot4 ? 'gemv_dp4a' : 'gemv', constants: dot4 ? common : { ...common, TPR }, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1], inputs: [0, 1, 2, bias, residual] };
     }
     const tiles = matmulTiles(M, ctx);
     checkMatmulTiles(tiles, ctx.limits);

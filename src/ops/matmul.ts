@@ -126,12 +126,14 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
     const uniforms = { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB };
     if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : d.N % 4 === 0)) {
       // Decode-shaped: a GEMV reading every weight once, with the reduction split over threads.
-      const groups = attrs.transposeB ? ceilDiv(d.N, 8) : ceilDiv(d.N, 64);
+      // gemv_t: TPR threads per output, fewer for short rows so each does several vec4 steps.
+      const TPR = tuned(ctx.tuning, 'matmul:gemv_t', { TPR: d.K <= 1024 ? 8 : 16 }).TPR;
+      const groups = attrs.transposeB ? ceilDiv(d.N, 256 / TPR) : ceilDiv(d.N, 64);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
       if (!attrs.transposeB && groups > maxX) throw new LimitError(`matmul: N = ${d.N} needs ${groups} workgroups, above ${maxX}`);
       return {
         entry: attrs.transposeB ? 'gemv_t' : 'gemv',
-        constants: { TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue },
+        constants: { TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue, ...(attrs.transposeB ? { TPR } : {}) },
         uniforms,
         grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
         inputs: [0, 1, bias, residual],

@@ -20,7 +20,8 @@ export const softmax: OpDescriptor<Record<string, never>> = {
     const N = inputs[0].shape[inputs[0].shape.length - 1];
     return {
       entry: 'main',
-      constants: { WG: rowWorkgroup(N) },
+      // Up to 16 elements per thread per pass: short rows use one small workgroup each (fewer barriers).
+      constants: { WG: rowWorkgroup(N / 4) },
       uniforms: { N },
       grid: grid1D(numel(inputs[0].shape) / N, 1, ctx.limits),
     };
