@@ -13,8 +13,6 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.dispose());
 
-const TOL = { atol: 1e-5, rtol: 1e-5 };
-
 describe('layernorm', () => {
   for (const [rows, C] of [[1, 1], [3, 7], [5, 768], [2, 1001], [4, 4096], [3, 12]]) {
     it(`[${rows}, ${C}]`, async () => {
