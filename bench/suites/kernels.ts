@@ -30,7 +30,7 @@ function tfSoftmax(rows: number, n: number) {
 
 export const kernelsSuite: Suite = {
   name: 'kernels',
-  description: 'No-op floor, layer norm, softmax, GELU, LSTM cell step, word2vec query',
+  description: 'No-op floor, layer norm, softmax, GELU, data movement and small ops, LSTM cell step, word2vec query',
   cases({ quick }) {
     const cases: BenchCase[] = [
       {
@@ -86,6 +86,42 @@ export const kernelsSuite: Suite = {
         }],
       });
     }
+    // Data movement and small ops, GPT-2 124M shapes at T tokens: each a single dispatch, in GB/s.
+    const T = quick ? 32 : 128;
+    const C = 768;
+    const V = quick ? 4096 : 50257;
+    const moves: [string, number, (g: ReturnType<Engine['graph']>) => SymbolicTensor][] = [
+      ['add (bias broadcast)', 4 * (2 * T * C + C), (g) => g.add(g.constant('x', noise(T * C, 1), [T, C]), g.constant('b', noise(C, 2)))],
+      ['embedding (token + position)', 4 * (T + 3 * T * C), (g) => g.embedding(g.constant('ids', Uint32Array.from({ length: T }, (_, i) => (i * 97) % V)), g.constant('wte', noise(V * C, 1), [V, C]), g.constant('wpe', noise(1024 * C, 2), [1024, C]))],
+      ['split heads (q of QKV)', 4 * 2 * T * C, (g) => g.splitHeads(g.constant('qkv', noise(T * 3 * C, 1), [T, 3 * C]), 12, 0, 3)],
+      ['merge heads', 4 * 2 * T * C, (g) => g.mergeHeads(g.constant('y', noise(T * C, 1), [12, T, 64]))],
+      ['concat (two halves of the vocabulary)', 4 * 2 * V, (g) => g.concat(g.constant('a', noise(V / 2, 1), [1, V / 2]), g.constant('b', noise(V / 2, 2), [1, V / 2]))],
+      ['slice (last row)', 4 * 2 * C, (g) => g.slice(g.constant('x', noise(T * C, 1), [T, C]), T - 1, 1)],
+      ['normalize rows', 4 * 2 * T * C, (g) => g.normalize(g.constant('x', noise(T * C, 1), [T, C]))],
+      ['sample (top-k 40, top-p 0.9)', 4 * V, (g) => g.sample(g.constant('logits', noise(V, 1, 5), [1, V]), { temperature: 0.8, topK: 40, topP: 0.9, seed: 1 })],
+      ['quantize weights q8_0', 4 * C * 4 * C + C * 4 * C, (g) => {
+        const w = g.constant('w', noise(C * 4 * C, 1), [C, 4 * C]);
+        const attrs = { scheme: 'q8_0', K: C, N: 4 * C, kn: true };
+        return g.op('quantize_pack', [w, g.op('quantize_scales', [w], attrs)], attrs);
+      }],
+    ];
+    for (const [kernel, bytes, build] of moves) {
+      cases.push({ kernel, size: `T=${T}`, flops: 0, bytes, variants: [{ name: 'ours', setup: ({ engine }) => plan(engine, kernel, build) }] });
+    }
+    cases.push({
+      kernel: 'assign (KV-cache row, 12 heads)',
+      size: 'cache 1024',
+      flops: 0,
+      bytes: 4 * 2 * C,
+      variants: [{
+        name: 'ours',
+        setup: async ({ engine }) => {
+          const cache = engine.empty([12, 1024, 64], 'f32', 'cache');
+          const r = await plan(engine, 'assign', (g) => g.assign(g.state('cache', cache), g.constant('k', noise(C, 1), [12, 1, 64]), { offset: 5 * 64, strided: { outer: 12, rows: 1, rowLen: 64, dstRow: 64, dstOuter: 1024 * 64 } }));
+          return { ...r, dispose: () => (r.dispose(), cache.dispose()) };
+        },
+      }],
+    });
     for (const [V, D] of quick ? [[4098, 64]] : [[4098, 64], [100000, 300]]) {
       cases.push({
         kernel: 'word2vec query (similarity + top-10)',
