@@ -95,7 +95,10 @@ export const kernelsSuite: Suite = {
       ['embedding (token + position)', 4 * (T + 3 * T * C), (g) => g.embedding(g.constant('ids', Uint32Array.from({ length: T }, (_, i) => (i * 97) % V)), g.constant('wte', noise(V * C, 1), [V, C]), g.constant('wpe', noise(1024 * C, 2), [1024, C]))],
       ['split heads (q of QKV)', 4 * 2 * T * C, (g) => g.splitHeads(g.constant('qkv', noise(T * 3 * C, 1), [T, 3 * C]), 12, 0, 3)],
       ['merge heads', 4 * 2 * T * C, (g) => g.mergeHeads(g.constant('y', noise(T * C, 1), [12, T, 64]))],
-      ['concat (two halves of the vocabulary)', 4 * 2 * V, (g) => g.concat(g.constant('a', noise(V / 2, 1), [1, V / 2]), g.constant('b', noise(V / 2, 2), [1, V / 2]))],
+      ['concat (two halves of the vocabulary)', 4 * 2 * V, (g) => {
+        const h = Math.floor(V / 2);
+        return g.concat(g.constant('a', noise(h, 1), [1, h]), g.constant('b', noise(V - h, 2), [1, V - h]));
+      }],
       ['slice (last row)', 4 * 2 * C, (g) => g.slice(g.constant('x', noise(T * C, 1), [T, C]), T - 1, 1)],
       ['normalize rows', 4 * 2 * T * C, (g) => g.normalize(g.constant('x', noise(T * C, 1), [T, C]))],
       ['sample (top-k 40, top-p 0.9)', 4 * V, (g) => g.sample(g.constant('logits', noise(V, 1, 5), [1, V]), { temperature: 0.8, topK: 40, topP: 0.9, seed: 1 })],
