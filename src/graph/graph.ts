@@ -8,6 +8,7 @@ import type { MatmulAttrs } from '../ops/matmul';
 import type { AssignAttrs } from '../ops/copy';
 import type { SampleAttrs } from '../ops/sample';
 import type { BlockLayout } from '../ops/sparse_layout';
+import { TOPK_CHUNK } from '../ops/topk';
 import type { QuantizedTensor } from '../ops/quantize';
 import type { ScalarRef } from '../ops/types';
 import type { IRNode } from './ir';
@@ -262,7 +263,9 @@ export class Graph {
    * indices then the scores' f32 bits.
    */
   topk(scores: SymbolicTensor, excludeList: SymbolicTensor, k: number, options: { exclude?: number | ScalarRef } = {}): SymbolicTensor {
-    return this.op('topk', [scores, excludeList], { k, exclude: options.exclude ?? 0 });
+    const attrs = { k, exclude: options.exclude ?? 0 };
+    if (numel(scores.shape) <= TOPK_CHUNK) return this.op('topk', [scores, excludeList], attrs);
+    return this.op('topk_merge', [this.op('topk_partial', [scores, excludeList], attrs)], { k }); // many workgroups, then one
   }
 
   /** Rows [start, start + count) along the first dimension. */

@@ -19,7 +19,7 @@ import { normalize } from './normalize';
 import { sample } from './sample';
 import { softmax } from './softmax';
 import { sparseAttention, sparseAttentionDecode } from './sparse_attention';
-import { topk } from './topk';
+import { topk, topkMerge, topkPartial } from './topk';
 import type { ShaderSource } from '../gpu/pipeline-cache';
 import type { KernelContext, OpDescriptor } from './types';
 
@@ -45,5 +45,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode, noop, concat];
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode, noop, concat, topkPartial, topkMerge];
 for (const op of builtIn) registerOp(op);

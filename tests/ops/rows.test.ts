@@ -2,9 +2,9 @@
 // rows, eps as given), softmax (including a vocabulary-wide row), embedding, head split/merge, slice
 // and strided assign.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/index';
+import { getOp, type Engine } from '../../src/index';
 import { createTestEngine } from '../helpers/engine';
-import { expectClose, randn } from '../helpers/numeric';
+import { expectClose, f64, randn } from '../helpers/numeric';
 import { runOp } from '../helpers/ops';
 
 let engine: Engine;
@@ -102,6 +102,24 @@ describe('embedding, heads, slice, assign', () => {
   it('noop writes its value', async () => {
     const { gpu } = await runOp(engine, { op: 'noop', inputs: [], attrs: { value: 42 } });
     expect(Array.from(gpu)).toEqual([42]);
+  });
+
+  it('topk over a long row goes in two stages (chunks, then a merge) with the same answer', async () => {
+    const N = 50_001;
+    const scores = randn(N, 8);
+    scores[40_000] = scores[17] = 7; // a tie across chunks: lower index first
+    const exclude = new Uint32Array([3, 40_000, 0, 0]);
+    const g = engine.graph('topk 2-stage');
+    const top = g.topk(g.input('s', [N]), g.input('e', [4], 'u32'), 12, { exclude: 2 });
+    const plan = await g.compile({ top });
+    expect(plan.dispatches).toBe(2);
+    plan.poison();
+    const gpu = (await plan.run({ s: scores, e: exclude })).top as Uint32Array;
+    const ref = getOp('topk').reference([f64(scores), f64(exclude)], [{ shape: [N], dtype: 'f32' }, { shape: [4], dtype: 'u32' }], { k: 12, exclude: 2 });
+    expect(Array.from(gpu.subarray(0, 12))).toEqual(Array.from(ref.subarray(0, 12)));
+    expect(gpu[0]).toBe(17);
+    expect(Array.from(new Float32Array(gpu.buffer, 48, 12))).toEqual(Array.from(ref.subarray(12), (v) => Math.fround(v)));
+    plan.dispose();
   });
 
   it('causal_mask scales and masks scores above the diagonal', async () => {
