@@ -37,7 +37,7 @@ var<workgroup> red4: array<f32, 256>;
 
 /** Four signed bytes of a word, as floats (arithmetic shifts sign-extend). */
 fn unpack_i8(w: u32) -> vec4<f32> {
-  return vec4<f32>(vec4<i32>(i32(w << 24u), i32(w << 16u), i32(w << 8u), i32(w)) >> vec4<u32>(24u));
+  return vec4<f32>(unpack_bytes(w));
 }
 
 fn scale_at(n: u32, k: u32) -> f32 {

@@ -4,6 +4,8 @@
 import kernel from '../../shaders/dequant_matmul.wgsl?raw';
 import dp4a from '../../shaders/lib/dequant_dp4a.wgsl?raw';
 import tile from '../../shaders/lib/tile.wgsl?raw';
+import unpackBuiltin from '../../shaders/lib/unpack_builtin.wgsl?raw';
+import unpackShift from '../../shaders/lib/unpack_shift.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { ceilDiv, tuned } from './grid';
@@ -22,8 +24,10 @@ export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
   dot4?: boolean;
 }
 
-const plain = { name: 'dequant_matmul', code: tile + kernel };
-const withDot4 = { name: 'dequant_matmul+dp4a', code: tile + kernel + dp4a };
+// Without the packed 4×8 language feature, bytes unpack by shifts; with it, by unpack4xI8, and the
+// dot4I8Packed entry is added.
+const plain = { name: 'dequant_matmul', code: tile + unpackShift + kernel };
+const withDot4 = { name: 'dequant_matmul+dp4a', code: tile + unpackBuiltin + kernel + dp4a };
 
 /** Whether this call takes the dot4I8Packed path. */
 export function usesDot4(a: DequantMatmulAttrs, M: number, packedDot4: boolean): boolean {
