@@ -68,6 +68,7 @@ describe('dequant_matmul', () => {
     // M, K, N
     [1, 768, 45], // GEMV
     [1, 100, 17], // GEMV, K not a multiple of 32
+    [1, 1100, 29], // GEMV with 16 threads per output (K > 1024)
     [1, 13, 9], // K % 4 != 0: tiled path
     [5, 67, 33],
     [37, 96, 130],

@@ -62,6 +62,7 @@ describe('matmul', () => {
     { M: 64, K: 128, N: 96 }, // vec4 path, exact tiles
     { M: 1, K: 768, N: 300 }, // decode-shaped: gemv
     { M: 1, K: 68, N: 1001, transposeB: true }, // decode-shaped, weights [N, K]: gemv_t
+    { M: 1, K: 1100, N: 37, transposeB: true }, // gemv_t with 16 threads per output (K > 1024)
     { M: 1, K: 13, N: 9, transposeB: true }, // decode-shaped but K % 4 != 0: tiled scalar path
     { M: 3, K: 40, N: 24 }, // gemv-class tiles (M ≤ 4)
     { M: 20, K: 36, N: 52 }, // narrow tiles, vec4, partial tiles
