@@ -30,3 +30,5 @@ export { pca } from './models/pca';
 export type { PCAResult } from './models/pca';
 export { slidingLayout, stridedLayout, globalLayout, randomLayout, maskLayout, unionLayout, layoutFrom, checkLayout } from './ops/sparse_layout';
 export type { BlockLayout, BlockSize, LayoutOptions } from './ops/sparse_layout';
+export { GGUFFile, GGUFError } from './io/gguf';
+export type { GGUFTensor, GGUFValue } from './io/gguf';
