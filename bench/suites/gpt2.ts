@@ -2,6 +2,7 @@
 // tokens/s at T = 128 (prompt in, first token out), and decode ms per token with the CPU time spent
 // encoding and submitting each step.
 import { GPT2, GPT2_SMALL, randomGPT2Checkpoint, type Engine, type GPT2Config } from 'webgpu-nlp';
+import { median } from '../measure';
 import type { BenchCase, Runner, Suite } from './types';
 
 const TINY: GPT2Config = { n_layer: 2, n_head: 4, n_embd: 128, vocab_size: 1000, n_positions: 256, layer_norm_epsilon: 1e-5 };
@@ -39,9 +40,8 @@ async function decodeRunner(engine: Engine, config: GPT2Config, steps: number, w
     async run() {
       for await (const _ of gpt.generate(ids, { maxNewTokens: steps + 1 })) void _;
       const s = gpt.lastGeneration.steps;
-      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-      runner.info = { cpuMsPerStep: med(s.map((x) => x.cpuMs)), tokensPerSecond: 1000 / med(s.map((x) => x.totalMs)), weightBytes: gpt.memoryBytes().weights };
-      return med(s.map((x) => x.totalMs));
+      runner.info = { cpuMsPerStep: median(s.map((x) => x.cpuMs)), tokensPerSecond: 1000 / median(s.map((x) => x.totalMs)), weightBytes: gpt.memoryBytes().weights };
+      return median(s.map((x) => x.totalMs));
     },
     dispose() {},
   };

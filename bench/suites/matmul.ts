@@ -2,17 +2,11 @@
 // 128), plus the transposed-weight variant. Ours (tiled) against the naive kernel and TF.js matMul,
 // each timed from call to read-back of the product.
 import type { Engine } from 'webgpu-nlp';
+import { noise } from './plan-runner';
 import type { BenchCase, Runner, Suite, Variant } from './types';
 
-function data(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+/** Inputs in [-0.5, 0.5). */
+const data = (n: number, seed: number) => noise(n, seed, 0.5);
 
 async function planRunner(engine: Engine, M: number, K: number, N: number, op: 'matmul' | 'matmul_naive', transposeB: boolean): Promise<Runner> {
   const g = engine.graph(`bench ${op}`);

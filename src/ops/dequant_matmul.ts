@@ -10,7 +10,7 @@ import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { ceilDiv, tuned } from './grid';
 import { checkMatmulTiles, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
-import { quantLayout, type QuantScheme } from './quantize';
+import { dequantize, quantLayout, type QuantScheme } from './quantize';
 import type { OpDescriptor } from './types';
 
 export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
@@ -114,12 +114,9 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     const residual = a.residual ? rest[a.bias ? 1 : 0] : null;
     const M = x.length / a.K;
     const out = new Float64Array(M * a.N);
+    const W = dequantize({ ...l, qweight: Uint32Array.from(qw), scales: Float32Array.from(scales) }); // [N, K]
     for (let n = 0; n < a.N; n++) {
-      const w = new Float64Array(a.K);
-      for (let k = 0; k < a.K; k++) {
-        const byte = ((qw[n * l.rowWords + (k >> 2)] >>> (8 * (k & 3))) << 24) >> 24;
-        w[k] = byte * scales[n * l.blocks + (a.scheme === 'q8_0' ? Math.floor(k / 32) : 0)];
-      }
+      const w = W.subarray(n * a.K, (n + 1) * a.K);
       for (let m = 0; m < M; m++) {
         let s = 0;
         for (let k = 0; k < a.K; k++) s += x[m * a.K + k] * w[k];
