@@ -4,10 +4,11 @@
 // weights along K (SCHEME 0, llama.cpp's Q8_0) or one per output channel (SCHEME 1):
 //   W[n, k] = int8(qw[n, k / 4] >> 8 * (k % 4)) * scale
 // Entry points:
-//   gemv  M == 1, K % 4 == 0: 256 / TPR outputs per workgroup, TPR threads per dot product, each
-//         loading a vec4<u32> (16 weights) at a time
+//   gemv  M == 1, K % 4 == 0: groups of TPR threads (lib/lanes*.wgsl), NR outputs per group, each
+//         thread loading a vec4<u32> (16 weights) at a time
 //   gemm  any M, K: the tiled kernel of lib/tile.wgsl, dequantising B's slice as it is staged
-// Bindings: 0 params, 1 a (the activations), 2 qw, 3 scales, 4 bias, 5 residual, 6 out. Needs lib/tile.wgsl.
+// Bindings: 0 params, 1 a (the activations), 2 qw, 3 scales, 4 bias, 5 residual, 6 out. Needs
+// lib/tile.wgsl, lib/lanes.wgsl or lib/lanes_subgroup.wgsl, and lib/unpack_*.wgsl.
 
 override SCHEME: u32 = 0;
 override HAS_BIAS: bool = false;
@@ -33,8 +34,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> qw4: array<vec4<u32>>;
 
-var<workgroup> red4: array<f32, 256>;
-
 /** Four signed bytes of a word, as floats (arithmetic shifts sign-extend). */
 fn unpack_i8(w: u32) -> vec4<f32> {
   return vec4<f32>(unpack_bytes(w));
@@ -53,34 +52,45 @@ fn finish(n: u32, row: u32, v: f32) -> f32 {
   return r;
 }
 
-override TPR: u32 = 8;              // gemv: threads per output (a power of two ≤ 32)
-override ROWS: u32 = 256u / TPR;     // gemv: outputs per workgroup (derived; not meant to be set)
+override TPR: u32 = 8;   // gemv: threads per dot product (a power of two ≤ 32), see lib/lanes*.wgsl
+override NR: u32 = 2;    // gemv: outputs per group of TPR threads (1..4)
 
-@compute @workgroup_size(TPR, ROWS, 1)
-fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-        @builtin(local_invocation_index) tid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let n = (wid.y * nwg.x + wid.x) * ROWS + lid.y;
+/** Lane 0 of a GEMV group writes its NR outputs n0, n0 + 1, ... (those below N) with the epilogue. */
+fn store_rows(n0: u32, s: vec4<f32>) {
+  for (var r = 0u; r < NR; r++) {
+    let n = n0 + r;
+    if (n >= params.N) { break; }
+    out[n] = finish(n, 0u, s[r]);
+  }
+}
+
+/**
+ * A group of TPR threads computes NR outputs (component r of its accumulator is output n0 + r). Each
+ * lane takes every TPR-th chunk of 16 weights: four activation vec4s, loaded once for the NR rows, then
+ * one vec4<u32> of packed weights and one scale per row.
+ */
+@compute @workgroup_size(256, 1, 1)
+fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
   let K4 = params.K / 4u;
-  var acc = 0.0;
-  if (n < params.N) {
-    let row4 = n * params.row_words / 4u;
-    for (var c = lid.x; c * 4u < K4; c += TPR) {   // c: a chunk of 16 weights
-      let w = qw4[row4 + c];
-      let k4 = c * 4u;
-      var part = 0.0;
-      for (var j = 0u; j < 4u; j++) {
-        if (k4 + j < K4) { part += dot(unpack_i8(w[j]), a4[k4 + j]); }
-      }
-      acc = fma(part, scale_at(n, c * 16u), acc);
+  let g = lane_of(ids);
+  let n0 = ((wid.y * nwg.x + wid.x) * (256u / TPR) + g.x) * NR;
+  var acc = vec4(0.0);
+  for (var c = g.y; c * 4u < K4; c += TPR) {   // c: a chunk of 16 weights
+    let k4 = c * 4u;
+    var x: array<vec4<f32>, 4>;
+    for (var j = 0u; j < 4u; j++) {
+      // Past K (rows are zero-padded to Kp) the activation must be 0, not whatever lies beyond x.
+      x[j] = select(vec4(0.0), a4[min(k4 + j, K4 - 1u)], k4 + j < K4);
+    }
+    for (var r = 0u; r < NR; r++) {
+      let n = min(n0 + r, params.N - 1u);   // rows past N compute a copy of the last, never stored
+      let w = qw4[n * params.row_words / 4u + c];
+      let p = dot(unpack_i8(w.x), x[0]) + dot(unpack_i8(w.y), x[1]) + dot(unpack_i8(w.z), x[2]) + dot(unpack_i8(w.w), x[3]);
+      acc[r] = fma(p, scale_at(n, c * 16u), acc[r]);
     }
   }
-  red4[tid] = acc;
-  workgroupBarrier();
-  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { red4[tid] += red4[tid + s]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u && n < params.N) { out[n] = finish(n, 0u, red4[tid]); }
+  let s = lane_sum(acc, ids);
+  if (g.y == 0u) { store_rows(n0, s); }
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)

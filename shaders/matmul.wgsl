@@ -6,12 +6,13 @@
 // Entry points:
 //   main      any M, K, N: scalar loads with bounds checks on every edge
 //   main_vec4 K % 4 == 0 and N % 4 == 0: vec4 loads and stores
-//   gemv      M == 1 (decode), N % 4 == 0, B [K, N]: 16 × vec4 columns per workgroup, K split over
-//             16 thread rows and summed in workgroup memory
-//   gemv_t    M == 1, K % 4 == 0, B [N, K]: 256 / TPR outputs per workgroup, TPR threads per dot product
+//   gemv      M == 1 (decode), N % 4 == 0, B [K, N]: 256 / TPR vec4 columns per workgroup, K split
+//             over the TPR threads of a group
+//   gemv_t    M == 1, K % 4 == 0, B [N, K]: 256 / TPR × NR outputs per workgroup, TPR threads per group
 // Bindings (same numbers in both entries): 0 params, 1 A, 2 B, 3 bias [N], 4 residual (shape of out),
 // 5 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
-// Needs lib/tile.wgsl (tile sizes, staged slices, the 4×4 register-block multiply, GELU).
+// Needs lib/tile.wgsl (tile sizes, staged slices, the 4×4 register-block multiply, GELU) and
+// lib/lanes.wgsl or lib/lanes_subgroup.wgsl (the GEMVs' groups of threads).
 
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
@@ -151,8 +152,11 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
 }
 
 // ---- GEMV (M == 1) -------------------------------------------------------------------------------
+// Both GEMVs split each dot product over a group of TPR threads (lib/lanes*.wgsl: summed with
+// subgroup shuffles where the subgroups are wide enough, in workgroup memory otherwise).
 
-var<workgroup> gred: array<vec4<f32>, 256>;
+override TPR: u32 = 8;   // threads per dot product (a power of two ≤ 32)
+override NR: u32 = 2;    // gemv_t: outputs per group (1..4), so each activation load serves NR rows
 
 fn epilogue4(v0: vec4<f32>, col: u32) -> vec4<f32> {
   var v = v0;
@@ -162,47 +166,43 @@ fn epilogue4(v0: vec4<f32>, col: u32) -> vec4<f32> {
   return v;
 }
 
-@compute @workgroup_size(16, 16, 1)
-fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-        @builtin(local_invocation_index) tid: u32) {
+/** B [K, N]: a group computes one vec4 of outputs, its lanes taking every TPR-th row of B. */
+@compute @workgroup_size(256, 1, 1)
+fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
   let N4 = params.N / 4u;
-  let c4 = wid.x * 16u + lid.x;
+  let g = lane_of(ids);
+  let c4 = (wid.y * nwg.x + wid.x) * (256u / TPR) + g.x;
+  let c = min(c4, N4 - 1u);   // groups past the end compute a copy of the last column, never stored
   var acc = vec4(0.0);
-  if (c4 < N4) {
-    for (var k = lid.y; k < params.K; k += 16u) { acc = fma(vec4(a[k]), b4[k * N4 + c4], acc); }
-  }
-  gred[tid] = acc;
-  workgroupBarrier();
-  for (var s = 8u; s > 0u; s >>= 1u) {
-    if (lid.y < s) { gred[tid] += gred[tid + s * 16u]; }
-    workgroupBarrier();
-  }
-  if (lid.y == 0u && c4 < N4) { out4[c4] = epilogue4(gred[lid.x], c4 * 4u); }
+  for (var k = g.y; k < params.K; k += TPR) { acc = fma(vec4(a[k]), b4[k * N4 + c], acc); }
+  let s = lane_sum(acc, ids);
+  if (g.y == 0u && c4 < N4) { out4[c4] = epilogue4(s, c4 * 4u); }
 }
 
-override TPR: u32 = 8;              // gemv_t: threads per output (a power of two ≤ 32)
-override ROWS: u32 = 256u / TPR;     // gemv_t: outputs per workgroup (derived; not meant to be set)
-
-@compute @workgroup_size(TPR, ROWS, 1)
-fn gemv_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-          @builtin(local_invocation_index) tid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+/** B [N, K]: a group computes NR outputs (component r of its accumulator is output n0 + r). */
+@compute @workgroup_size(256, 1, 1)
+fn gemv_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
   let K4 = params.K / 4u;
-  let n = (wid.y * nwg.x + wid.x) * ROWS + lid.y;
+  let g = lane_of(ids);
+  let n0 = ((wid.y * nwg.x + wid.x) * (256u / TPR) + g.x) * NR;
   var acc = vec4(0.0);
-  if (n < params.N) {
-    for (var k = lid.x; k < K4; k += TPR) { acc = fma(a4[k], b4[n * K4 + k], acc); }
+  for (var k = g.y; k < K4; k += TPR) {
+    let x = a4[k];
+    for (var r = 0u; r < NR; r++) {
+      let n = min(n0 + r, params.N - 1u);   // rows past N compute a copy of the last, never stored
+      acc[r] += dot(b4[n * K4 + k], x);
+    }
   }
-  gred[tid] = acc;
-  workgroupBarrier();
-  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { gred[tid] += gred[tid + s]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u && n < params.N) {
-    var r = dot(gred[tid], vec4(1.0));
-    if (HAS_BIAS) { r += bias[n]; }
-    if (ACT == 1u) { r = gelu(vec4(r)).x; }
-    if (HAS_RESIDUAL) { r += residual[n]; }
-    out[n] = r;
+  let s = lane_sum(acc, ids);
+  if (g.y == 0u) {
+    for (var r = 0u; r < NR; r++) {
+      let n = n0 + r;
+      if (n >= params.N) { break; }
+      var v = s[r];
+      if (HAS_BIAS) { v += bias[n]; }
+      if (ACT == 1u) { v = gelu(vec4(v)).x; }
+      if (HAS_RESIDUAL) { v += residual[n]; }
+      out[n] = v;
+    }
   }
 }

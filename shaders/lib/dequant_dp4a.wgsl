@@ -7,12 +7,11 @@
 var<workgroup> xq: array<u32, 1024>;
 var<workgroup> xs: array<f32, 128>;
 
-@compute @workgroup_size(32, 8, 1)
-fn gemv_dp4a(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-             @builtin(local_invocation_index) tid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
+@compute @workgroup_size(256, 1, 1)
+fn gemv_dp4a(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
   let K = params.K;
   let nb = params.n_blocks;
-  for (var b = tid; b < nb; b += 256u) {
+  for (var b = ids.tid; b < nb; b += 256u) {
     var amax = 0.0;
     for (var k = b * 32u; k < min(K, b * 32u + 32u); k++) { amax = max(amax, abs(a[k])); }
     let s = amax / 127.0;
@@ -32,20 +31,18 @@ fn gemv_dp4a(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
     }
   }
   workgroupBarrier();
-  let n = (wid.y * nwg.x + wid.x) * 8u + lid.y;
-  var acc = 0.0;
-  if (n < params.N) {
-    for (var b = lid.x; b < nb; b += 32u) {
+  // Groups of TPR threads as in `gemv`, NR outputs each; a lane takes every TPR-th block of 32.
+  let g = lane_of(ids);
+  let n0 = ((wid.y * nwg.x + wid.x) * (256u / TPR) + g.x) * NR;
+  var acc = vec4(0.0);
+  for (var b = g.y; b < nb; b += TPR) {
+    for (var r = 0u; r < NR; r++) {
+      let n = min(n0 + r, params.N - 1u);
       var d = 0;
       for (var w = 0u; w < 8u; w++) { d += dot4I8Packed(xq[b * 8u + w], qw[n * params.row_words + b * 8u + w]); }
-      acc = fma(f32(d), xs[b] * scales[n * nb + b], acc);
+      acc[r] = fma(f32(d), xs[b] * scales[n * nb + b], acc[r]);
     }
   }
-  red4[tid] = acc;
-  workgroupBarrier();
-  for (var s = 16u; s > 0u; s >>= 1u) {
-    if (lid.x < s) { red4[tid] += red4[tid + s]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u && n < params.N) { out[n] = finish(n, 0u, red4[tid]); }
+  let s = lane_sum(acc, ids);
+  if (g.y == 0u) { store_rows(n0, s); }
 }

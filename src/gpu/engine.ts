@@ -42,6 +42,14 @@ export interface EngineFeatures {
   timestampQuery: boolean;
   /** The packed_4x8_integer_dot_product WGSL language feature (dot4I8Packed). */
   packedDot4: boolean;
+  /**
+   * The smallest subgroup the adapter may run (GPUAdapterInfo.subgroupMinSize): 32 on NVIDIA, 4 on
+   * SwiftShader. 0 when subgroups are off or the browser does not say; kernels that split one dot
+   * product over a group of subgroup lanes need at least that many lanes per subgroup.
+   */
+  subgroupMinSize: number;
+  /** The subgroup_id WGSL language feature (a subgroup's number within its workgroup). */
+  subgroupId: boolean;
 }
 
 export interface DeviceLostInfo {
@@ -106,6 +114,7 @@ export class Engine {
     readonly label: string,
     options: EngineOptions,
     languageFeatures: ReadonlySet<string> | undefined,
+    info: GPUAdapterInfo | undefined,
   ) {
     const f = device.features;
     const off = new Set(options.disableFeatures ?? []);
@@ -114,7 +123,11 @@ export class Engine {
       shaderF16: f.has('shader-f16') && !off.has('shaderF16'),
       timestampQuery: f.has('timestamp-query') && !off.has('timestampQuery'),
       packedDot4: !!languageFeatures?.has('packed_4x8_integer_dot_product') && !off.has('packedDot4'),
+      subgroupMinSize: 0,
+      subgroupId: f.has('subgroups') && !off.has('subgroups') && !!languageFeatures?.has('subgroup_id') && !off.has('subgroupId'),
     };
+    const minSize = (info as (GPUAdapterInfo & { subgroupMinSize?: number }) | undefined)?.subgroupMinSize;
+    if (this.features.subgroups && typeof minSize === 'number' && minSize > 0) this.features.subgroupMinSize = minSize;
     this.tuning = options.tuning ?? {};
     this.memoryBudget = options.memoryBudget;
     this.bindingCap = options.maxBindingSize ?? Infinity;
@@ -137,7 +150,7 @@ export class Engine {
       const d = options.device;
       const info = (d as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
       const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
-      return new Engine(d, summarize(info), false, label, options, gpu?.wgslLanguageFeatures);
+      return new Engine(d, summarize(info), false, label, options, gpu?.wgslLanguageFeatures, info);
     }
     const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
     if (!gpu) {
@@ -162,7 +175,7 @@ export class Engine {
     }
     const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ label: `${label} device`, requiredLimits, requiredFeatures });
-    const engine = new Engine(device, summarize(adapter.info), true, label, options, gpu.wgslLanguageFeatures);
+    const engine = new Engine(device, summarize(adapter.info), true, label, options, gpu.wgslLanguageFeatures, adapter.info);
     engine.keepAlive = [gpu, adapter];
     return engine;
   }

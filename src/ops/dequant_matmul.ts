@@ -8,7 +8,8 @@ import unpackBuiltin from '../../shaders/lib/unpack_builtin.wgsl?raw';
 import unpackShift from '../../shaders/lib/unpack_shift.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
-import { ceilDiv, tuned } from './grid';
+import { ceilDiv } from './grid';
+import { gemvConfig, withLanes } from './lanes';
 import { checkMatmulTiles, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
 import { dequantize, quantLayout, type QuantScheme } from './quantize';
 import type { OpDescriptor } from './types';
@@ -26,8 +27,9 @@ export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
 
 // Without the packed 4×8 language feature, bytes unpack by shifts; with it, by unpack4xI8, and the
 // dot4I8Packed entry is added.
-const plain = { name: 'dequant_matmul', code: tile + unpackShift + kernel };
-const withDot4 = { name: 'dequant_matmul+dp4a', code: tile + unpackBuiltin + kernel + dp4a };
+// The GEMVs' thread groups sum with subgroup shuffles or through workgroup memory (./lanes.ts).
+const plain = withLanes('dequant_matmul', tile + unpackShift + kernel);
+const withDot4 = withLanes('dequant_matmul+dp4a', tile + unpackBuiltin + kernel + dp4a);
 
 /** Whether this call takes the dot4I8Packed path. */
 export function usesDot4(a: DequantMatmulAttrs, M: number, packedDot4: boolean): boolean {
@@ -63,7 +65,7 @@ export function dot4Reference(x: Float64Array | Float32Array, w: Float64Array, q
 
 export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
   name: 'dequant_matmul',
-  shader: (ctx) => (ctx.features.packedDot4 ? withDot4 : plain),
+  shader: (ctx) => (ctx.features.packedDot4 ? withDot4(ctx) : plain(ctx)),
   infer(inputs, a) {
     const [x, qw, scales] = inputs;
     if (!x || !qw || !scales) throw new ShapeError('dequant_matmul: needs x, packed weights and scales');
@@ -91,11 +93,10 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     const uniforms = { M, N: a.N, K: a.K, row_words: l.rowWords, n_blocks: l.blocks };
     if (M === 1 && a.K % 4 === 0) {
       const dot4 = usesDot4(a, M, ctx.features.packedDot4);
-      // Threads per output: fewer for short rows, so each does several 16-weight chunks before the reduction.
-      const TPR = dot4 ? 32 : tuned(ctx.tuning, 'dequant_gemv', { TPR: a.K <= 1024 ? 8 : 16 }).TPR;
-      const groups = ceilDiv(a.N, 256 / TPR);
+      const { TPR, NR } = gemvConfig(ctx, 'dequant_gemv', a.K, a.N);
+      const groups = ceilDiv(a.N, (256 / TPR) * NR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
-      return { entry: dot4 ? 'gemv_dp4a' : 'gemv', constants: dot4 ? common : { ...common, TPR }, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1], inputs: [0, 1, 2, bias, residual] };
+      return { entry: dot4 ? 'gemv_dp4a' : 'gemv', constants: { ...common, TPR, NR }, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1], inputs: [0, 1, 2, bias, residual] };
     }
     const tiles = matmulTiles(M, ctx);
     checkMatmulTiles(tiles, ctx.limits);

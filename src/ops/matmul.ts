@@ -6,6 +6,7 @@ import tile from '../../shaders/lib/tile.wgsl?raw';
 import { ShapeError, LimitError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { ceilDiv, tuned } from './grid';
+import { gemvConfig, withLanes } from './lanes';
 import type { KernelContext, OpDescriptor, TensorInfo } from './types';
 
 export interface MatmulAttrs {
@@ -116,7 +117,7 @@ export function matmulTiles(M: number, ctx: KernelContext): Record<string, numbe
 
 export const matmul: OpDescriptor<MatmulAttrs> = {
   name: 'matmul',
-  shader: { name: 'matmul', code: tile + kernel },
+  shader: withLanes('matmul', tile + kernel),
   infer: inferMatmul('matmul'),
   kernel(inputs, _output, attrs, ctx) {
     const d = matmulDims('matmul', inputs, attrs);
@@ -125,15 +126,13 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
     const epilogue = { HAS_BIAS: attrs.bias ? 1 : 0, ACT: attrs.act === 'gelu' ? 1 : 0, HAS_RESIDUAL: attrs.residual ? 1 : 0 };
     const uniforms = { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB };
     if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : d.N % 4 === 0)) {
-      // Decode-shaped: a GEMV reading every weight once, with the reduction split over threads.
-      // gemv_t: TPR threads per output, fewer for short rows so each does several vec4 steps.
-      const TPR = tuned(ctx.tuning, 'matmul:gemv_t', { TPR: d.K <= 1024 ? 8 : 16 }).TPR;
-      const groups = attrs.transposeB ? ceilDiv(d.N, 256 / TPR) : ceilDiv(d.N, 64);
+      // Decode-shaped: a GEMV reading every weight once, each dot product split over TPR threads.
+      const { TPR, NR } = gemvConfig(ctx, 'gemv', d.K, d.N);
+      const groups = attrs.transposeB ? ceilDiv(d.N, (256 / TPR) * NR) : ceilDiv(d.N / 4, 256 / TPR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
-      if (!attrs.transposeB && groups > maxX) throw new LimitError(`matmul: N = ${d.N} needs ${groups} workgroups, above ${maxX}`);
       return {
         entry: attrs.transposeB ? 'gemv_t' : 'gemv',
-        constants: { TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue, ...(attrs.transposeB ? { TPR } : {}) },
+        constants: { TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue, TPR, ...(attrs.transposeB ? { NR } : {}) },
         uniforms,
         grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
         inputs: [0, 1, bias, residual],
