@@ -1,4 +1,4 @@
-// Autotuning: for matmul (per shape class) and fused attention, time every tile / workgroup
+// Autotuning: for matmul (per shape class), the decode GEMVs and fused attention, time every tile / workgroup
 // configuration the adapter's limits allow, keep the fastest, and report its speed-up over the
 // default. The result is a TuningTable for Engine.create({ tuning }); the bench page keeps one per
 // adapter in localStorage, the CLI writes bench/results/<adapter>.tuning.json.
@@ -51,56 +51,83 @@ function matmulCandidates(engine: Engine, quick: boolean): Record<string, number
   return out;
 }
 
-/** Tunes matmul for the narrow and wide shape classes and attention's queries per workgroup. */
+function gemvCandidates(engine: Engine, quick: boolean): Record<string, number>[] {
+  // With subgroup shuffles the engine clamps TPR to the smallest subgroup: larger values would repeat.
+  const f = engine.features;
+  const cap = f.subgroups && f.subgroupMinSize ? f.subgroupMinSize : 32;
+  const out: Record<string, number>[] = [];
+  for (const TPR of (quick ? [4, 8] : [2, 4, 8, 16, 32]).filter((t) => t <= cap))
+    for (const NR of quick ? [1, 4] : [1, 2, 4]) out.push({ TPR, NR });
+  return out;
+}
+
+type Build = (tuning: TuningTable) => Promise<{ run(): Promise<number>; dispose(): void }>;
+
+/**
+ * Times the default, then every candidate under `key`, then the default again (a candidate must beat
+ * both timings, not the noise of one), and records the winner in `table` when it is not the default.
+ */
+async function tuneKey(engine: Engine, key: string, shape: string, build: Build, candidates: Record<string, number>[], reps: number, table: TuningTable, onProgress?: (label: string) => void): Promise<TuneResult> {
+  const defaultMs = await timePlan(engine, build, {}, reps);
+  let best = { cfg: {} as Record<string, number>, ms: defaultMs };
+  for (const cfg of candidates) {
+    onProgress?.(`${key} ${JSON.stringify(cfg)}`);
+    const ms = await timePlan(engine, build, { [key]: cfg }, reps);
+    if (ms < best.ms) best = { cfg, ms };
+  }
+  const defaultAgain = await timePlan(engine, build, {}, reps);
+  if (defaultAgain < best.ms) best = { cfg: {}, ms: defaultAgain };
+  if (Object.keys(best.cfg).length) table[key] = best.cfg;
+  const def = Math.min(defaultMs, defaultAgain);
+  return { key, shape, best: best.cfg, bestMs: best.ms, defaultMs: def, speedup: def / best.ms, tried: candidates.length };
+}
+
+/** Tunes matmul (narrow and wide shape classes), the f32 and int8 GEMVs, and attention's queries per workgroup. */
 export async function autotune(engine: Engine, options: { quick?: boolean; reps?: number; onProgress?(label: string): void } = {}): Promise<{ table: TuningTable; results: TuneResult[] }> {
   const quick = !!options.quick;
   const reps = options.reps ?? 3;
   const timer = planTimer(engine);
   const table: TuningTable = {};
   const results: TuneResult[] = [];
+  const tune = async (key: string, shape: string, build: Build, candidates: Record<string, number>[]) =>
+    results.push(await tuneKey(engine, key, shape, build, candidates, reps, table, options.onProgress));
+
   const matmulShapes: [string, number, number, number][] = quick
     ? [['matmul:narrow', 16, 256, 256], ['matmul:wide', 128, 256, 256]]
     : [['matmul:narrow', 16, 768, 3072], ['matmul:wide', 256, 768, 768]];
   for (const [key, M, K, N] of matmulShapes) {
-    const build = async (tuning: TuningTable) => {
+    await tune(key, `${M}x${K}x${N}`, async (tuning) => {
       const g = engine.graph(`tune ${key}`);
       const y = g.matmul(g.constant('a', noise(M * K, 1), [M, K]), g.constant('b', noise(K * N, 2), [K, N]));
       return timer(await g.compile({ y }, { tuning }));
-    };
-    const defaultMs = await timePlan(engine, build, {}, reps);
-    let best = { cfg: {} as Record<string, number>, ms: defaultMs };
-    const candidates = matmulCandidates(engine, quick);
-    for (const cfg of candidates) {
-      options.onProgress?.(`${key} ${JSON.stringify(cfg)}`);
-      const ms = await timePlan(engine, build, { [key]: cfg }, reps);
-      if (ms < best.ms) best = { cfg, ms };
-    }
-    // The default is timed again at the end: a candidate must beat both timings, not the noise of one.
-    const defaultAgain = await timePlan(engine, build, {}, reps);
-    if (defaultAgain < best.ms) best = { cfg: {}, ms: defaultAgain };
-    if (Object.keys(best.cfg).length) table[key] = best.cfg;
-    const def = Math.min(defaultMs, defaultAgain);
-    results.push({ key, shape: `${M}x${K}x${N}`, best: best.cfg, bestMs: best.ms, defaultMs: def, speedup: def / best.ms, tried: candidates.length });
+    }, matmulCandidates(engine, quick));
   }
+
+  // Decode GEMVs: weights [N, K] (f32) and q8_0 int8, at GPT-2's MLP width.
+  const [K, N] = [768, quick ? 768 : 3072];
+  const x = noise(K, 1);
+  const w = noise(N * K, 2);
+  await tune('gemv', `1x${K}x${N} [N,K]`, async (tuning) => {
+    const g = engine.graph('tune gemv');
+    const y = g.matmul(g.constant('x', x, [1, K]), g.constant('w', w, [N, K]), { transposeB: true });
+    return timer(await g.compile({ y }, { tuning }));
+  }, gemvCandidates(engine, quick));
+  const wq = await engine.quantize(w, { K, N, layout: 'NK', scheme: 'q8_0', label: 'tune w8' });
+  try {
+    await tune('dequant_gemv', `1x${K}x${N} q8_0`, async (tuning) => {
+      const g = engine.graph('tune dequant_gemv');
+      return timer(await g.compile({ y: g.dequantMatmul(g.constant('x', x, [1, K]), wq) }, { tuning }));
+    }, gemvCandidates(engine, quick));
+  } finally {
+    wq.dispose();
+  }
+
   const T = quick ? 128 : 512;
-  const buildAttention = async (tuning: TuningTable) => {
+  await tune('attention', `12x${T}x64 causal`, async (tuning) => {
     const g = engine.graph('tune attention');
     const shape = [12, T, 64];
     const c = (name: string, seed: number) => g.constant(name, noise(12 * T * 64, seed), shape);
     return timer(await g.compile({ y: g.attention(c('q', 1), c('k', 2), c('v', 3), { causal: true }) }, { tuning }));
-  };
-  const defaultMs = await timePlan(engine, buildAttention, {}, reps);
-  let best = { cfg: {} as Record<string, number>, ms: defaultMs };
-  const bqs = [16, 32, 64, 128].filter((b) => b <= engine.limits.maxComputeInvocationsPerWorkgroup);
-  for (const BQ of bqs) {
-    options.onProgress?.(`attention BQ=${BQ}`);
-    const ms = await timePlan(engine, buildAttention, { attention: { BQ } }, reps);
-    if (ms < best.ms) best = { cfg: { BQ }, ms };
-  }
-  const defaultAgain = await timePlan(engine, buildAttention, {}, reps);
-  if (defaultAgain < best.ms) best = { cfg: {}, ms: defaultAgain };
-  if (Object.keys(best.cfg).length) table.attention = best.cfg;
-  const def = Math.min(defaultMs, defaultAgain);
-  results.push({ key: 'attention', shape: `12x${T}x64 causal`, best: best.cfg, bestMs: best.ms, defaultMs: def, speedup: def / best.ms, tried: bqs.length });
+  }, [16, 32, 64, 128].filter((b) => b <= engine.limits.maxComputeInvocationsPerWorkgroup).map((BQ) => ({ BQ })));
   return { table, results };
 }
