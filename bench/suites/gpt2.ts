@@ -7,12 +7,16 @@ import type { BenchCase, Runner, Suite } from './types';
 
 const TINY: GPT2Config = { n_layer: 2, n_head: 4, n_embd: 128, vocab_size: 1000, n_positions: 256, layer_norm_epsilon: 1e-5 };
 
+/** f32; int8 linear layers; int8 linear layers and token table (embedding + lm_head). */
+type Weights = 'f32' | 'int8' | 'int8+wte';
+
 const models = new Map<string, Promise<GPT2>>();
-function model(engine: Engine, config: GPT2Config, weights: 'f32' | 'int8' = 'f32'): Promise<GPT2> {
+function model(engine: Engine, config: GPT2Config, weights: Weights = 'f32'): Promise<GPT2> {
   const key = JSON.stringify(config) + weights;
   const cached = models.get(key);
   if (cached) return cached;
-  const m = GPT2.fromSafetensors(engine, randomGPT2Checkpoint(config), config, { weights });
+  const options = { weights: weights === 'f32' ? 'f32' : 'int8', quantizeEmbedding: weights === 'int8+wte' } as const;
+  const m = GPT2.fromSafetensors(engine, randomGPT2Checkpoint(config), config, options);
   models.set(key, m);
   return m;
 }
@@ -33,7 +37,7 @@ async function prefillRunner(engine: Engine, config: GPT2Config, T: number): Pro
   };
 }
 
-async function decodeRunner(engine: Engine, config: GPT2Config, steps: number, weights: 'f32' | 'int8' = 'f32'): Promise<Runner> {
+async function decodeRunner(engine: Engine, config: GPT2Config, steps: number, weights: Weights = 'f32'): Promise<Runner> {
   const gpt = await model(engine, config, weights);
   const ids = prompt(16, config.vocab_size);
   const runner: Runner = {
@@ -76,6 +80,7 @@ export const gpt2Suite: Suite = {
         variants: [
           { name: 'ours', setup: ({ engine }) => decodeRunner(engine, config, quick ? 4 : 6) },
           { name: 'int8', setup: ({ engine }) => decodeRunner(engine, config, quick ? 4 : 6, 'int8') },
+          { name: 'int8+wte', setup: ({ engine }) => decodeRunner(engine, config, quick ? 4 : 6, 'int8+wte') },
         ],
       },
     ];

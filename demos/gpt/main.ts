@@ -3,7 +3,7 @@
 // ./worker.ts.
 import GUI from 'lil-gui';
 import { $, formatBytes, pickFile, say } from '../common/page';
-import type { FromWorker, ToWorker } from './protocol';
+import type { FromWorker, ToWorker, WeightChoice } from './protocol';
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
@@ -17,7 +17,7 @@ const settings = {
   seed: 1,
   layer: 0,
   head: 0,
-  weights: 'f32' as 'f32' | 'int8',
+  weights: 'f32' as WeightChoice,
   sparse: false,
   window: 64,
   compare: () => send({ type: 'compare', text: ($('prompt') as HTMLInputElement).value + stream.data, attention: { sparse: true, window: settings.window } }),
@@ -43,7 +43,7 @@ gen.add(settings, 'topK', 0, 200, 1).name('top-k (0: off)');
 gen.add(settings, 'topP', 0.05, 1, 0.01).name('top-p');
 gen.add(settings, 'seed', 0, 10000, 1);
 const model = gui.addFolder('Model');
-model.add(settings, 'weights', ['f32', 'int8']).name('weights').onChange((w: 'f32' | 'int8') => {
+model.add(settings, 'weights', ['f32', 'int8', 'int8 + wte']).name('weights').onChange((w: WeightChoice) => {
   say(`Reloading with ${w} weights…`);
   ($('generate') as HTMLButtonElement).disabled = true;
   send({ type: 'set-weights', weights: w });

@@ -13,9 +13,12 @@ export interface Attention {
   window: number;
 }
 
+/** f32, int8 linear layers, or int8 linear layers and token table (embedding + lm_head). */
+export type WeightChoice = 'f32' | 'int8' | 'int8 + wte';
+
 export type ToWorker =
   | { type: 'load-default' }
-  | { type: 'set-weights'; weights: 'f32' | 'int8' }
+  | { type: 'set-weights'; weights: WeightChoice }
   | { type: 'compare'; text: string; attention: Attention }
   | { type: 'load-bytes'; bytes: Uint8Array; name: string; gpt2: boolean }
   | { type: 'load-url'; url: string }
@@ -29,7 +32,7 @@ export interface ModelInfo {
   vocab: number;
   weightBytes: number;
   gpuBytes: number;
-  weights: 'f32' | 'int8';
+  weights: WeightChoice;
   adapter: string;
 }
 

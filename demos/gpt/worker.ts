@@ -3,7 +3,7 @@
 // character vocabulary (tools/train_gpt.py); or GPT-2 124M from a URL or a local file with the BPE
 // tokenizer. Loading a model disposes the previous one.
 import { Engine, GPT2, GPT2Tokenizer, GPT2_SMALL, SafetensorsFile, type AttentionSpec, type GPT2Config } from 'webgpu-nlp';
-import type { Attention, FromWorker, ToWorker } from './protocol';
+import type { Attention, FromWorker, ToWorker, WeightChoice } from './protocol';
 
 interface Tokenizer {
   encode(text: string): number[];
@@ -16,7 +16,7 @@ let engine: Engine | null = null;
 let model: { gpt: GPT2; tok: Tokenizer; name: string } | null = null;
 /** The last loaded file, kept to reload it with other weights. */
 let source: { bytes: Uint8Array; name: string; gpt2: boolean } | null = null;
-let weights: 'f32' | 'int8' = 'f32';
+let weights: WeightChoice = 'f32';
 
 function spec(a: Attention): AttentionSpec {
   return a.sparse ? { kind: 'sliding', window: a.window, blockSize: 32 } : { kind: 'dense' };
@@ -42,7 +42,7 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
     config = GPT2_SMALL;
     tok = await GPT2Tokenizer.load();
   }
-  const gpt = await GPT2.fromSafetensors(engine, bytes, config, { weights });
+  const gpt = await GPT2.fromSafetensors(engine, bytes, config, { weights: weights === 'f32' ? 'f32' : 'int8', quantizeEmbedding: weights === 'int8 + wte' });
   model?.gpt.dispose();
   await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
   model = { gpt, tok, name };

@@ -40,6 +40,8 @@ export class Graph {
     readonly label: string,
   ) {}
 
+  private readonly quantized = new Map<QuantizedTensor, [SymbolicTensor, SymbolicTensor]>();
+
   private claim(kind: string, name: string): void {
     if (typeof name !== 'string' || !name) throw new ShapeError(`${kind}: a name is required`);
     if (this.names.has(name)) throw new ShapeError(`${kind} '${name}': the name is already used in this graph`);
@@ -115,14 +117,19 @@ export class Graph {
     return this.op('matmul', options.bias ? [a, b, options.bias] : [a, b], attrs);
   }
 
+  /** The packed words and scales of `w` as constants, once per graph however many ops read them. */
+  private quantConstants(w: QuantizedTensor, name = w.qweight.label): [SymbolicTensor, SymbolicTensor] {
+    let c = this.quantized.get(w);
+    if (!c) this.quantized.set(w, (c = [this.constant(`${name}#q`, w.qweight), this.constant(`${name}#scales`, w.scales)]));
+    return c;
+  }
+
   /**
    * x [..., K] times int8 weights (from engine.quantize() or QuantizedTensor.upload()), dequantised in
    * registers; bias, GELU and residual consumers fold into it like into matmul.
    */
   dequantMatmul(x: SymbolicTensor, w: QuantizedTensor, options: { bias?: SymbolicTensor; name?: string; dot4?: boolean } = {}): SymbolicTensor {
-    const name = options.name ?? w.qweight.label;
-    const q = this.constant(`${name}#q`, w.qweight);
-    const s = this.constant(`${name}#scales`, w.scales);
+    const [q, s] = this.quantConstants(w, options.name);
     const { scheme, K, N } = w.layout;
     return this.op('dequant_matmul', options.bias ? [x, q, s, options.bias] : [x, q, s], { scheme, K, N, bias: !!options.bias, dot4: !!options.dot4 });
   }
@@ -190,6 +197,14 @@ export class Graph {
   /** Token + position embedding: wte[ids[t]] + wpe[pos + t]; `pos` a number or a g.scalar(). */
   embedding(ids: SymbolicTensor, wte: SymbolicTensor, wpe: SymbolicTensor, options: { pos?: number | ScalarRef; firstId?: number; addPosition?: boolean } = {}): SymbolicTensor {
     return this.op('embedding', [ids, wte, wpe], { ...options, pos: options.pos ?? 0 });
+  }
+
+  /** The same embedding with the token table in int8 (rows are tokens: quantized with K = C, N = V). */
+  dequantEmbedding(ids: SymbolicTensor, wte: QuantizedTensor, wpe: SymbolicTensor, options: { pos?: number | ScalarRef; firstId?: number; addPosition?: boolean; name?: string } = {}): SymbolicTensor {
+    const { name, ...rest } = options;
+    const [q, s] = this.quantConstants(wte, name);
+    const { scheme, K: C, N: V } = wte.layout;
+    return this.op('dequant_embedding', [ids, q, s, wpe], { ...rest, pos: rest.pos ?? 0, scheme, V, C });
   }
 
   /** a and b joined along the last dimension. */

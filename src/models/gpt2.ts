@@ -10,7 +10,7 @@ import type { Graph, SymbolicTensor } from '../graph/graph';
 import type { Plan } from '../graph/plan';
 import { SafetensorsFile } from '../io/safetensors';
 import type { Tensor } from '../tensor';
-import type { QuantScheme, QuantizedTensor } from '../ops/quantize';
+import { quantLayout, type QuantScheme, type QuantizedTensor } from '../ops/quantize';
 import { slidingLayout, type BlockLayout, type BlockSize } from '../ops/sparse_layout';
 
 /** Field names as in Hugging Face's config.json. */
@@ -29,8 +29,13 @@ export const GPT2_SMALL: GPT2Config = { n_layer: 12, n_head: 12, n_embd: 768, vo
 export interface GPT2Options {
   /** KV-cache rows per layer (default n_positions). */
   maxLength?: number;
-  /** 'int8' quantizes every linear layer's weights at load (wte stays f32: it is also the embedding). */
+  /** 'int8' quantizes every linear layer's weights at load. */
   weights?: 'f32' | 'int8';
+  /**
+   * With weights 'int8', quantize the token table too (GPT-2's largest matrix, 38.6M of 124M
+   * parameters): one int8 copy serves the embedding lookup and the tied lm_head. Default false.
+   */
+  quantizeEmbedding?: boolean;
   /** Int8 scheme (default 'q8_0'). */
   scheme?: QuantScheme;
   /** Attention pattern (default dense); forward() and generate() can override it per call. */
@@ -121,18 +126,24 @@ export class GPT2 {
     const weights = new Map<string, Tensor>();
     const quantized = new Map<string, QuantizedTensor>();
     const int8 = options.weights === 'int8';
+    const scheme = options.scheme ?? 'q8_0';
     try {
       for (const [name, shape] of wanted) {
         const data = file.float32(prefix + name, shape);
         if (name === 'wte.weight') {
           // Split into row blocks where the table is larger than one binding may be.
-          const rowsPer = Math.max(1, Math.floor(engine.maxBindingSize / (4 * C)));
+          const qwte = int8 && !!options.quantizeEmbedding;
+          const rowBytes = qwte ? 4 * quantLayout(scheme, C, 1).rowWords : 4 * C;
+          const rowsPer = Math.max(1, Math.floor(engine.maxBindingSize / rowBytes));
           for (let lo = 0, i = 0; lo < shape[0]; lo += rowsPer, i++) {
             const rows = Math.min(rowsPer, shape[0] - lo);
-            weights.set(`wte.weight#${i}`, engine.tensor(data.subarray(lo * C, (lo + rows) * C), [rows, C], `wte.weight rows ${lo}..${lo + rows - 1}`));
+            const block = data.subarray(lo * C, (lo + rows) * C);
+            const label = `wte.weight rows ${lo}..${lo + rows - 1}`;
+            if (qwte) quantized.set(`wte.weight#${i}`, await engine.quantize(block, { K: C, N: rows, layout: 'NK', scheme, label }));
+            else weights.set(`wte.weight#${i}`, engine.tensor(block, [rows, C], label));
           }
         } else if (int8 && LINEAR.some((l) => name.endsWith(`${l}.weight`))) {
-          quantized.set(name, await engine.quantize(data, { K: shape[0], N: shape[1], layout: 'KN', scheme: options.scheme ?? 'q8_0', label: name }));
+          quantized.set(name, await engine.quantize(data, { K: shape[0], N: shape[1], layout: 'KN', scheme, label: name }));
         } else {
           weights.set(name, engine.tensor(data, shape, name));
         }
@@ -177,17 +188,23 @@ export class GPT2 {
     };
     const pos = kind === 'decode' ? g.scalar('pos') : null;
     const ids = g.input('ids', [T], 'u32');
-    // The token table, in one or more row blocks (see fromSafetensors).
-    const wte: { t: SymbolicTensor; firstId: number }[] = [];
-    for (let i = 0, firstId = 0; this.weights.has(`wte.weight#${i}`); i++) {
-      const t = w(`wte.weight#${i}`);
-      wte.push({ t, firstId });
-      firstId += t.shape[0];
+    // The token table, in one or more row blocks (see fromSafetensors), f32 or int8.
+    const wte: { t?: SymbolicTensor; q?: QuantizedTensor; firstId: number }[] = [];
+    for (let i = 0, firstId = 0; ; i++) {
+      const q = this.quantized.get(`wte.weight#${i}`);
+      if (!q && !this.weights.has(`wte.weight#${i}`)) break;
+      const t = q ? undefined : w(`wte.weight#${i}`);
+      wte.push({ t, q, firstId });
+      firstId += q ? q.layout.N : t!.shape[0];
     }
     let x = wte
-      .map((b, i) => g.embedding(ids, b.t, w('wpe.weight'), { pos: pos ?? 0, firstId: b.firstId, addPosition: i === 0 }))
+      .map((b, i) => {
+        const opts = { pos: pos ?? 0, firstId: b.firstId, addPosition: i === 0 };
+        return b.q ? g.dequantEmbedding(ids, b.q, w('wpe.weight'), opts) : g.embedding(ids, b.t!, w('wpe.weight'), opts);
+      })
       .reduce((a, b) => g.add(a, b)); // [T, C]
-    const lmHead = (h: SymbolicTensor) => wte.map((b) => g.matmul(h, b.t, { transposeB: true })).reduce((a, b) => g.concat(a, b));
+    const lmHead = (h: SymbolicTensor) =>
+      wte.map((b) => (b.q ? g.dequantMatmul(h, b.q) : g.matmul(h, b.t!, { transposeB: true }))).reduce((a, b) => g.concat(a, b));
     for (let i = 0; i < n_layer; i++) {
       const p = `h.${i}.`;
       const a = g.layerNorm(x, w(p + 'ln_1.weight'), w(p + 'ln_1.bias'), { eps });

@@ -176,7 +176,10 @@ export interface QuantizeOptions {
   scheme?: QuantScheme;
   /** How `weights` is laid out: 'KN' ([K, N], Conv1D, the default) or 'NK' ([N, K], nn.Linear). */
   layout?: 'KN' | 'NK';
-  /** Where to quantize (default 'gpu'). */
+  /**
+   * Where to quantize. Default: the GPU, or the CPU (same rules) when the f32 weights would not fit one
+   * storage binding — the packed result is 4× smaller and may well fit.
+   */
   on?: 'gpu' | 'cpu';
   label?: string;
 }
@@ -186,7 +189,8 @@ export async function quantize(engine: Engine, weights: Float32Array, o: Quantiz
   const scheme = o.scheme ?? 'q8_0';
   const layout = o.layout ?? 'KN';
   if (weights.length !== o.K * o.N) throw new ShapeError(`quantize: ${weights.length} weights do not fill K ${o.K} × N ${o.N}`);
-  if ((o.on ?? 'gpu') === 'cpu') return QuantizedTensor.upload(engine, quantizeCPU(weights, o.K, o.N, scheme, layout), o.label);
+  const on = o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu');
+  if (on === 'cpu') return QuantizedTensor.upload(engine, quantizeCPU(weights, o.K, o.N, scheme, layout), o.label);
   const attrs: QuantAttrs = { scheme, K: o.K, N: o.N, kn: layout === 'KN' };
   const g = engine.graph(`quantize ${o.label ?? ''}`);
   const w = g.input('w', layout === 'KN' ? [o.K, o.N] : [o.N, o.K]);

@@ -7,6 +7,7 @@ import { matmul } from './matmul';
 import { matmulNaive } from './matmul_naive';
 import { attention } from './attention';
 import { attentionCombine, attentionDecode } from './attention_decode';
+import { dequantEmbedding } from './dequant_embedding';
 import { dequantMatmul } from './dequant_matmul';
 import { embedding } from './embedding';
 import { mergeHeads, splitHeads } from './heads';
@@ -45,5 +46,5 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode, noop, concat, topkPartial, topkMerge];
+const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, dequantEmbedding, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode, noop, concat, topkPartial, topkMerge];
 for (const op of builtIn) registerOp(op);

@@ -66,7 +66,12 @@ describe('demos', () => {
     const f32Bytes = Number(await page.getAttribute('#memory', 'data-bytes'));
     await page.locator('select').first().selectOption('int8');
     await page.waitForFunction(() => /, int8 weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 120_000 });
-    expect(Number(await page.getAttribute('#memory', 'data-bytes'))).toBeLessThan(f32Bytes);
+    const int8Bytes = Number(await page.getAttribute('#memory', 'data-bytes'));
+    expect(int8Bytes).toBeLessThan(f32Bytes);
+    // The token table in int8 too (embedding and lm_head): less again.
+    await page.locator('select').first().selectOption('int8 + wte');
+    await page.waitForFunction(() => /, int8 \+ wte weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    expect(Number(await page.getAttribute('#memory', 'data-bytes'))).toBeLessThan(int8Bytes);
     expect(errors).toEqual([]);
   });
 });

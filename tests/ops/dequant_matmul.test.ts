@@ -1,10 +1,12 @@
 // Int8 weights: the quantizer's error bound, GPU and CPU quantizers agreeing, and dequant-matmul
-// (GEMV and tiled GEMM, both schemes, fused epilogues) against float64 on the dequantised weights.
+// (GEMV and tiled GEMM, both schemes, fused epilogues) and the int8 embedding lookup against float64
+// on the dequantised weights.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QuantizedTensor, dequantize, quantizeCPU, type Engine, type QuantScheme } from '../../src/index';
 import { dot4Reference } from '../../src/ops/dequant_matmul';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs, randn } from '../helpers/numeric';
+import { runOp } from '../helpers/ops';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -139,4 +141,28 @@ describe('dequant_matmul, dot4I8Packed path', () => {
     plan.dispose();
     qt.dispose();
   });
+});
+
+describe('dequant_embedding', () => {
+  for (const scheme of SCHEMES) {
+    it(`${scheme}: int8 token rows + positions equal the float64 lookup on the dequantised table, row blocks included`, async () => {
+      const [V, C, P] = [53, 44, 9]; // C not a multiple of 32 (q8_0 rows are padded)
+      const table = randn(V * C, 21);
+      const wpe = { shape: [P, C], data: randn(P * C, 22) };
+      const qt = await engine.quantize(table, { K: C, N: V, layout: 'NK', scheme, label: 'wte' });
+      const q = await qt.read();
+      const ids = { shape: [6], data: new Uint32Array([0, 52, 7, 7, 30, 99]) }; // 99: past the table, adds 0
+      for (const [firstId, addPosition] of [[0, true], [20, false]] as const) {
+        const { gpu, ref } = await runOp(engine, {
+          op: 'dequant_embedding',
+          inputs: [ids, { shape: [q.qweight.length], data: q.qweight }, { shape: [q.scales.length], data: q.scales }, wpe],
+          attrs: { scheme, V, C, pos: 2, firstId, addPosition },
+        });
+        expectClose(gpu, ref, { atol: 1e-6, rtol: 1e-6 }, `dequant_embedding firstId ${firstId}`);
+      }
+      const g = engine.graph('bad');
+      expect(() => g.dequantEmbedding(g.input('ids', [3], 'u32'), qt, g.input('wpe', [P, C + 1]))).toThrow(/dequant_embedding: wpe \[9, 45\] must be \[P, 44\]/);
+      qt.dispose();
+    });
+  }
 });
