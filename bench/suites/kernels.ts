@@ -90,9 +90,10 @@ export const kernelsSuite: Suite = {
     const T = quick ? 32 : 128;
     const C = 768;
     const V = quick ? 4096 : 50257;
+    const embedIds = Uint32Array.from({ length: T }, (_, i) => (i * 97) % V);
     const moves: [string, number, (g: ReturnType<Engine['graph']>) => SymbolicTensor][] = [
       ['add (bias broadcast)', 4 * (2 * T * C + C), (g) => g.add(g.constant('x', noise(T * C, 1), [T, C]), g.constant('b', noise(C, 2)))],
-      ['embedding (token + position)', 4 * (T + 3 * T * C), (g) => g.embedding(g.constant('ids', Uint32Array.from({ length: T }, (_, i) => (i * 97) % V)), g.constant('wte', noise(V * C, 1), [V, C]), g.constant('wpe', noise(1024 * C, 2), [1024, C]))],
+      ['embedding (token + position)', 4 * (T + 3 * T * C), (g) => g.embedding(g.constant('ids', embedIds), g.constant('wte', noise(V * C, 1), [V, C]), g.constant('wpe', noise(1024 * C, 2), [1024, C]))],
       ['split heads (q of QKV)', 4 * 2 * T * C, (g) => g.splitHeads(g.constant('qkv', noise(T * 3 * C, 1), [T, 3 * C]), 12, 0, 3)],
       ['merge heads', 4 * 2 * T * C, (g) => g.mergeHeads(g.constant('y', noise(T * C, 1), [12, T, 64]))],
       ['concat (two halves of the vocabulary)', 4 * 2 * V, (g) => {
@@ -111,6 +112,21 @@ export const kernelsSuite: Suite = {
     for (const [kernel, bytes, build] of moves) {
       cases.push({ kernel, size: `T=${T}`, flops: 0, bytes, variants: [{ name: 'ours', setup: ({ engine }) => plan(engine, kernel, build) }] });
     }
+    // The same lookup from an int8 (q8_0) token table: one byte per weight read instead of four.
+    cases.push({
+      kernel: 'embedding, int8 token table (q8_0)',
+      size: `T=${T}`,
+      flops: 0,
+      bytes: 4 * T + T * C + (4 * T * C) / 32 + 4 * 2 * T * C,
+      variants: [{
+        name: 'ours',
+        setup: async ({ engine }) => {
+          const wq = await engine.quantize(noise(V * C, 1), { K: C, N: V, layout: 'NK', scheme: 'q8_0', label: 'wte int8' });
+          const r = await plan(engine, 'dequant_embedding', (g) => g.dequantEmbedding(g.constant('ids', embedIds), wq, g.constant('wpe', noise(1024 * C, 2), [1024, C])));
+          return { ...r, dispose: () => (r.dispose(), wq.dispose()) };
+        },
+      }],
+    });
     cases.push({
       kernel: 'assign (KV-cache row, 12 heads)',
       size: 'cache 1024',

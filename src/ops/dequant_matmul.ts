@@ -11,7 +11,7 @@ import { numel } from '../tensor';
 import { ceilDiv } from './grid';
 import { gemvConfig, withLanes } from './lanes';
 import { checkMatmulTiles, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
-import { dequantize, quantLayout, type QuantScheme } from './quantize';
+import { checkPackedInputs, dequantize, quantLayout, type QuantScheme } from './quantize';
 import type { OpDescriptor } from './types';
 
 export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
@@ -71,12 +71,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     if (!x || !qw || !scales) throw new ShapeError('dequant_matmul: needs x, packed weights and scales');
     const l = quantLayout(a.scheme, a.K, a.N);
     if (x.dtype !== 'f32' || x.shape[x.shape.length - 1] !== a.K) throw new ShapeError(`dequant_matmul: x ${formatShape(x.shape)} must be f32 [..., ${a.K}]`);
-    if (qw.dtype !== 'u32' || numel(qw.shape) !== l.N * l.rowWords) {
-      throw new ShapeError(`dequant_matmul: packed weights ${qw.dtype} ${formatShape(qw.shape)} must be u32 [${l.N}, ${l.rowWords}] for ${a.scheme} K ${a.K} N ${a.N}`);
-    }
-    if (scales.dtype !== 'f32' || numel(scales.shape) !== l.N * l.blocks) {
-      throw new ShapeError(`dequant_matmul: ${numel(scales.shape)} scales given, ${a.scheme} K ${a.K} N ${a.N} needs ${l.N * l.blocks}`);
-    }
+    checkPackedInputs('dequant_matmul', qw, scales, l, `K ${a.K} N ${a.N}`);
     const shape = [...x.shape.slice(0, -1), a.N];
     let next = 3;
     if (a.bias && (inputs[next++]?.shape.join() !== String(a.N))) throw new ShapeError(`dequant_matmul: bias must be [${a.N}]`);

@@ -7,9 +7,9 @@
 import code from '../../shaders/quantize.wgsl?raw';
 import type { Engine } from '../gpu/engine';
 import { ShapeError, formatShape } from '../gpu/errors';
-import { Tensor } from '../tensor';
+import { Tensor, numel } from '../tensor';
 import { grid1D } from './grid';
-import type { OpDescriptor } from './types';
+import type { OpDescriptor, TensorInfo } from './types';
 
 export type QuantScheme = 'q8_0' | 'per-channel';
 
@@ -28,6 +28,19 @@ export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLay
   if (!(Number.isInteger(K) && Number.isInteger(N) && K > 0 && N > 0)) throw new ShapeError(`quantize: K = ${K} and N = ${N} must be positive integers`);
   const Kp = scheme === 'q8_0' ? Math.ceil(K / 32) * 32 : Math.ceil(K / 16) * 16;
   return { scheme, K, N, rowWords: Kp / 4, blocks: scheme === 'q8_0' ? Kp / 32 : 1 };
+}
+
+/**
+ * Throws ShapeError unless graph inputs `qw` and `scales` hold layout `l` (u32 words, f32 scales), for
+ * the ops that read packed weights; `dims` names the sizes in the message (e.g. "K 768 N 3072").
+ */
+export function checkPackedInputs(op: string, qw: TensorInfo, scales: TensorInfo, l: QuantLayout, dims: string): void {
+  if (qw.dtype !== 'u32' || numel(qw.shape) !== l.N * l.rowWords) {
+    throw new ShapeError(`${op}: packed weights ${qw.dtype} ${formatShape(qw.shape)} must be u32 [${l.N}, ${l.rowWords}] for ${l.scheme} ${dims}`);
+  }
+  if (scales.dtype !== 'f32' || numel(scales.shape) !== l.N * l.blocks) {
+    throw new ShapeError(`${op}: ${numel(scales.shape)} scales given, ${l.scheme} ${dims} needs ${l.N * l.blocks}`);
+  }
 }
 
 /** Packed int8 weights on the CPU. */
