@@ -8,8 +8,17 @@ import { CHROMIUM_ARGS, CHROMIUM_BIN, swiftshaderEnv } from './tools/gpu-env.mjs
 // keeps the machine's own Vulkan driver (a real GPU) instead.
 if (!process.env.WEBGPU_NLP_SYSTEM_VULKAN) Object.assign(process.env, swiftshaderEnv());
 
+const browser = {
+  enabled: true,
+  headless: true,
+  screenshotFailures: false,
+  provider: playwright({ launchOptions: { executablePath: CHROMIUM_BIN, args: CHROMIUM_ARGS } }),
+  instances: [{ browser: 'chromium' as const }],
+};
+
 export default defineConfig({
   test: {
+    provide: { plainDevice: false },
     projects: [
       {
         test: {
@@ -20,6 +29,30 @@ export default defineConfig({
           setupFiles: ['tests/setup-node.ts'],
           testTimeout: 180_000,
           hookTimeout: 60_000,
+        },
+      },
+      // Every kernel again on a device from a plain adapter.requestDevice(): WebGPU's default limits
+      // (16 KiB workgroup storage, 256 invocations, 128 MiB bindings), no subgroups, no timestamps.
+      {
+        test: {
+          name: 'node (default limits)',
+          include: ['tests/ops/**/*.test.ts', 'tests/node/gpt2.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          setupFiles: ['tests/setup-node.ts'],
+          provide: { plainDevice: true },
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser (default limits)',
+          include: ['tests/ops/**/*.test.ts'],
+          provide: { plainDevice: true },
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+          browser,
         },
       },
       {
@@ -38,13 +71,7 @@ export default defineConfig({
           include: ['tests/ops/**/*.test.ts', 'tests/browser/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 60_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            screenshotFailures: false,
-            provider: playwright({ launchOptions: { executablePath: CHROMIUM_BIN, args: CHROMIUM_ARGS } }),
-            instances: [{ browser: 'chromium' }],
-          },
+          browser,
         },
       },
     ],

@@ -1,13 +1,15 @@
 // webgpu-nlp: the public API.
 export { Engine } from './gpu/engine';
 export type { EngineOptions, AdapterSummary, EngineFeatures, DeviceLostInfo, EngineStats } from './gpu/engine';
-export { ShapeError, LimitError, GPUOpError, DeviceLostError } from './gpu/errors';
+export {
+  WebGPUNLPError, ShapeError, ArgumentError, LimitError, UnsupportedError, DisposedError, BusyError, GraphError, FormatError, NumericError,
+  GPUOpError, DeviceLostError,
+} from './gpu/errors';
 export { Tensor, numel } from './tensor';
 export type { DType, AnyTypedArray } from './tensor';
 export { Graph, SymbolicTensor } from './graph/graph';
 export { Plan } from './graph/plan';
 export type { CompileOptions, Feeds, PlanMemory, PlanProfile, DispatchTiming } from './graph/plan';
-export { GraphError } from './graph/schedule';
 export { registerOp, getOp, listOps, shaderFor } from './ops/registry';
 export type { OpDescriptor, KernelCall, KernelContext, TensorInfo, TuningTable, ScalarRef } from './ops/types';
 export { reflectShader, packUniform } from './ops/reflect';

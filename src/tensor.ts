@@ -1,6 +1,6 @@
 // A tensor is a shape, a dtype and a GPU buffer. f32 for activations and weights, u32/i32 for token ids.
 import type { Engine } from './gpu/engine';
-import { ShapeError, formatShape } from './gpu/errors';
+import { DisposedError, ShapeError, formatShape } from './gpu/errors';
 
 export type DType = 'f32' | 'u32' | 'i32';
 export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'u32' ? Uint32Array : Int32Array;
@@ -61,7 +61,7 @@ export class Tensor {
 
   /** Throws if the tensor was disposed; `use` names the operation that wanted it. */
   assertAlive(use: string): void {
-    if (this.disposed) throw new Error(`${use}: tensor '${this.label}' ${formatShape(this.shape)} was used after dispose()`);
+    if (this.disposed) throw new DisposedError(`${use}: tensor '${this.label}' ${formatShape(this.shape)} was used after dispose()`);
   }
 
   /** Copies `data` into the tensor's buffer (the length must match). */
@@ -70,14 +70,28 @@ export class Tensor {
     if (data.length !== this.size) {
       throw new ShapeError(`Tensor.write '${this.label}': got ${data.length} elements, shape ${formatShape(this.shape)} holds ${this.size}`);
     }
-    this.engine.device.queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    const queue = this.engine.device.queue;
+    if (!this.engine.busy) {
+      queue.writeBuffer(this.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      return;
+    }
+    // Runs enqueued before this call have not been submitted yet: write after them, from a copy taken
+    // now, so they see the old contents and later runs the new ones (call order, as for plan.run).
+    const copy = data.slice();
+    void this.engine.enqueue(async () => {
+      if (!this.disposed) queue.writeBuffer(this.buffer, 0, copy.buffer, 0, copy.byteLength);
+    }).catch(() => undefined); // a lost device surfaces at the next run or read
   }
 
   /** Reads the tensor back through a staging buffer. */
   async read(): Promise<AnyTypedArray> {
     this.assertAlive('Tensor.read');
     const out = arrayFor(this.dtype, this.size);
-    await this.engine.readBuffers([{ buffer: this.buffer, bytes: this.byteLength, into: out }], `read ${this.label}`);
+    // In call order with plan runs: the read sees every run enqueued before it.
+    await this.engine.enqueue(() => {
+      this.assertAlive('Tensor.read');
+      return this.engine.readBuffers([{ buffer: this.buffer, bytes: this.byteLength, into: out }], `read ${this.label}`);
+    });
     return out;
   }
 

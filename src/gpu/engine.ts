@@ -2,7 +2,7 @@
 // device-lost detection, the buffer pool, the pipeline cache and GPU memory accounting.
 import { BufferPool } from './buffer-pool';
 import { ConstantStore } from './constants';
-import { DeviceLostError, GPUOpError, LimitError, ShapeError, formatShape } from './errors';
+import { DeviceLostError, DisposedError, GPUOpError, LimitError, ShapeError, UnsupportedError, WebGPUNLPError, formatShape } from './errors';
 import { PipelineCache } from './pipeline-cache';
 import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../tensor';
 import { Graph } from '../graph/graph';
@@ -15,6 +15,12 @@ export interface EngineOptions {
   /** A device the host app already owns. The engine never destroys it. */
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;
+  /**
+   * 'max' (the default) asks the adapter for its largest storage-binding, buffer and workgroup limits;
+   * 'default' keeps WebGPU's defaults (16 KiB workgroup storage, 256 invocations, 128 MiB bindings, 8
+   * storage buffers per stage), as a phone or an app's plain requestDevice() would. Every op runs on both.
+   */
+  limits?: 'max' | 'default';
   /** Tile configurations measured by the autotuner for this adapter. */
   tuning?: TuningTable;
   /** Most bytes one plan's buffers may take; compile() refuses plans above it before allocating. */
@@ -150,11 +156,15 @@ export class Engine {
       const d = options.device;
       const info = (d as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
       const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
-      return new Engine(d, summarize(info), false, label, options, gpu?.wgslLanguageFeatures, info);
+      const engine = new Engine(d, summarize(info), false, label, options, gpu?.wgslLanguageFeatures, info);
+      // Dawn in Node destroys the device (and may crash the process) when the GPU object it came from
+      // is garbage-collected; an app that keeps only the engine must not lose it.
+      engine.keepAlive = [gpu, d];
+      return engine;
     }
     const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
     if (!gpu) {
-      throw new Error(
+      throw new UnsupportedError(
         'WebGPU is not available: navigator.gpu is undefined. In Chrome, use version 113 or later (on Linux start it with ' +
           '--enable-unsafe-webgpu --enable-features=Vulkan); in Node, pass Dawn\'s GPU object: ' +
           "Engine.create({ gpu: create(['backend=vulkan']) }) from the 'webgpu' npm package.",
@@ -162,14 +172,14 @@ export class Engine {
     }
     const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
     if (!adapter) {
-      throw new Error(
+      throw new UnsupportedError(
         'WebGPU: no adapter found. On a machine without a GPU, install a Vulkan software driver: as root run ' +
           '`apt-get install -y chromium` (it ships SwiftShader) and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json ' +
           'LD_LIBRARY_PATH=/usr/lib/chromium (the test and bench scripts do this for you).',
       );
     }
     const requiredLimits: Record<string, number> = {};
-    for (const name of WANTED_LIMITS) {
+    for (const name of options.limits === 'default' ? [] : WANTED_LIMITS) {
       const v = (adapter.limits as unknown as Record<string, number>)[name];
       if (typeof v === 'number') requiredLimits[name] = v;
     }
@@ -188,9 +198,50 @@ export class Engine {
     return this.lostInfo !== null;
   }
 
+  private queue: Promise<unknown> = Promise.resolve();
+  private pendingWork = 0;
+
+  /**
+   * Runs `fn` after every piece of work enqueued before it has finished (plan runs, tensor reads and
+   * deferred writes): work on one engine executes in call order, whichever plan or tensor it touches.
+   * A failure does not stop the queue.
+   */
+  enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    this.pendingWork++;
+    const next = this.queue.then(fn, fn);
+    this.queue = next.then(
+      () => void this.pendingWork--,
+      () => void this.pendingWork--,
+    );
+    return next;
+  }
+
+  /** True while enqueued work has not finished. */
+  get busy(): boolean {
+    return this.pendingWork > 0;
+  }
+
+  /**
+   * What a failed GPU call should raise: a DeviceLostError when the device was lost under it (an
+   * in-flight mapAsync or onSubmittedWorkDone rejects with a bare AbortError, and device.lost settles
+   * a moment later), the library's own error as it is, anything else as a GPUOpError naming `use`.
+   */
+  async explainFailure(e: unknown, use: string): Promise<unknown> {
+    if (e instanceof WebGPUNLPError && !(e instanceof GPUOpError)) return e;
+    if (!this.lostInfo) await Promise.race([this.lost, new Promise((r) => setTimeout(r, 250))]);
+    if (this.lostInfo) {
+      return new DeviceLostError(
+        `${use}: the GPU device was lost while this ran (${this.lostInfo.reason}: ${this.lostInfo.message}). Create a new Engine with Engine.create().`,
+      );
+    }
+    if (e instanceof WebGPUNLPError) return e;
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return new GPUOpError(use, 'internal', message);
+  }
+
   /** Throws DeviceLostError (or a disposed error) naming `use`. Called before any GPU work. */
   assertAlive(use: string): void {
-    if (this.disposed) throw new Error(`${use}: the engine was disposed`);
+    if (this.disposed) throw new DisposedError(`${use}: the engine was disposed`);
     if (this.lostInfo) {
       throw new DeviceLostError(
         `${use}: the GPU device was lost (${this.lostInfo.reason}: ${this.lostInfo.message}). Create a new Engine with Engine.create().`,
@@ -308,6 +359,14 @@ export class Engine {
   /** Copies buffers to staging buffers, waits, and fills the given arrays. One submit for all. */
   async readBuffers(reads: { buffer: GPUBuffer; bytes: number; into: AnyTypedArray }[], label: string): Promise<void> {
     this.assertAlive(label);
+    try {
+      await this.readStaged(reads, label);
+    } catch (e) {
+      throw await this.explainFailure(e, label);
+    }
+  }
+
+  private async readStaged(reads: { buffer: GPUBuffer; bytes: number; into: AnyTypedArray }[], label: string): Promise<void> {
     const staging = reads.map((r) => this.pool.acquire(r.bytes, MAP_READ | COPY_DST, `${label} staging`));
     try {
       await this.scoped(label, () => {

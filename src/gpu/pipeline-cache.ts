@@ -1,7 +1,7 @@
 // Compute pipelines cached by (shader, entry point, override constants): never by exact shape, so a
 // new sequence length reuses the pipeline. Bind group layouts are explicit, built from reflection.
 import type { Engine } from './engine';
-import { GPUOpError } from './errors';
+import { GPUOpError, UnsupportedError } from './errors';
 import { reflectShader, type ReflectedEntry } from '../ops/reflect';
 
 export interface ShaderSource {
@@ -53,9 +53,9 @@ export class PipelineCache {
     engine.assertAlive(key);
     const reflected = reflectShader(shader.code);
     const entry = reflected.entries.get(entryName);
-    if (!entry) throw new Error(`${key}: shader ${shader.name}.wgsl has no compute entry point '${entryName}'`);
+    if (!entry) throw new UnsupportedError(`${key}: shader ${shader.name}.wgsl has no compute entry point '${entryName}'`);
     for (const name of Object.keys(constants)) {
-      if (!reflected.overrides.has(name)) throw new Error(`${key}: shader ${shader.name}.wgsl declares no override '${name}'`);
+      if (!reflected.overrides.has(name)) throw new UnsupportedError(`${key}: shader ${shader.name}.wgsl declares no override '${name}'`);
     }
     const device = engine.device;
     let module = this.modules.get(shader.name);

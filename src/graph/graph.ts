@@ -1,7 +1,7 @@
 // The graph builder: inputs, constants, states and ops with static shape and dtype inference.
 // A wrong shape fails here, at build time, naming the op and the shapes.
 import type { Engine } from '../gpu/engine';
-import { ShapeError, formatShape } from '../gpu/errors';
+import { ArgumentError, ShapeError, formatShape } from '../gpu/errors';
 import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../tensor';
 import { getOp } from '../ops/registry';
 import type { MatmulAttrs } from '../ops/matmul';
@@ -77,7 +77,7 @@ export class Graph {
     if (numel(s) !== length) {
       throw new ShapeError(`constant '${name}': ${length} elements do not fill shape ${formatShape(s)} (${numel(s)} elements)`);
     }
-    if (data instanceof Tensor) data.assertAlive(`constant '${name}'`);
+    if (data instanceof Tensor) this.checkTensor(data, `constant '${name}'`);
     const t = this.push({ kind: 'constant', name, inputs: [], attrs: {}, shape: [...s], dtype });
     this.bound.set(t.id, data);
     return t;
@@ -86,10 +86,19 @@ export class Graph {
   /** A tensor that persists across runs (a KV cache, LSTM h/c). Several plans may share it. */
   state(name: string, tensor: Tensor): SymbolicTensor {
     this.claim('state', name);
-    tensor.assertAlive(`state '${name}'`);
+    if (!(tensor instanceof Tensor)) throw new ShapeError(`state '${name}': a Tensor (engine.empty() or engine.tensor()) is required`);
+    this.checkTensor(tensor, `state '${name}'`);
     const t = this.push({ kind: 'state', name, inputs: [], attrs: {}, shape: tensor.shape, dtype: tensor.dtype });
     this.bound.set(t.id, tensor);
     return t;
+  }
+
+  /** A tensor bound to this graph must be alive and live on this graph's engine (its device). */
+  private checkTensor(t: Tensor, use: string): void {
+    t.assertAlive(use);
+    if (t.engine !== this.engine) {
+      throw new ArgumentError(`${use}: tensor '${t.label}' ${formatShape(t.shape)} belongs to another engine (engine '${t.engine.label}'); upload it with this engine`);
+    }
   }
 
   /** A number that changes per run (position, current length), read by kernels from a uniform. */

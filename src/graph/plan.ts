@@ -3,7 +3,7 @@
 // dispatch into one command encoder, submits once and reads back only the requested outputs.
 import type { Engine } from '../gpu/engine';
 import { TENSOR_USAGE } from '../gpu/engine';
-import { GPUOpError, LimitError, ShapeError, formatShape } from '../gpu/errors';
+import { ArgumentError, DisposedError, GPUOpError, LimitError, ShapeError, formatShape } from '../gpu/errors';
 import type { CompiledKernel } from '../gpu/pipeline-cache';
 import { packUniform } from '../ops/reflect';
 import { getOp, shaderFor } from '../ops/registry';
@@ -68,6 +68,8 @@ interface UniformPatch {
   offset: number;
   type: 'u32' | 'i32' | 'f32';
   ref: ScalarRef;
+  /** The values the kernel can take here (from KernelCall.ranges), checked at run() on the CPU. */
+  range?: { min: number; max: number; what: string; label: string };
 }
 
 const UNIFORM = 0x0040;
@@ -82,7 +84,6 @@ function align(n: number, a: number): number {
 
 export class Plan<K extends string = string> {
   private disposed = false;
-  private chain: Promise<unknown> = Promise.resolve();
   private steps: Step[] = [];
   private slotBuffers: GPUBuffer[] = [];
   private uniformBuffer: GPUBuffer | null = null;
@@ -144,8 +145,13 @@ export class Plan<K extends string = string> {
     const plan = new Plan<K>(engine, label, sched, graph);
     for (const n of graph.nodes) if (n.kind === 'input') plan.inputs.set(n.name!, n);
     for (const k of names) plan.outputs.set(k, sched.nodes.get(outputs[k].id)!);
-    plan.checkLimits(options.maxBytes ?? engine.memoryBudget);
-    await plan.build(options.tuning);
+    try {
+      plan.checkLimits(options.maxBytes ?? engine.memoryBudget);
+      await plan.build(options.tuning);
+    } catch (e) {
+      plan.dispose(); // nothing a failed compile allocated survives it
+      throw await engine.explainFailure(e, `compile ${label}`);
+    }
     return plan;
   }
 
@@ -203,9 +209,10 @@ export class Plan<K extends string = string> {
             if (typeof v === 'number') statics[name] = v;
             else {
               const f = layout.fields.get(name);
-              if (!f) throw new Error(`${label}: uniform ${layout.name} has no field '${name}'`);
-              if (!this.graph.scalars.has(v.scalar)) throw new ShapeError(`${label}: scalar '${v.scalar}' was not declared with g.scalar()`);
-              this.patches.push({ offset: offset + f.offset, type: f.type, ref: v });
+              if (!f) throw new ShapeError(`${label}: uniform ${layout.name} has no field '${name}'`);
+              if (!this.graph.scalars.has(v.scalar)) throw new ArgumentError(`${label}: scalar '${v.scalar}' was not declared with g.scalar()`);
+              const range = call.ranges?.[name];
+              this.patches.push({ offset: offset + f.offset, type: f.type, ref: v, range: range && { ...range, label } });
               statics[name] = 0;
             }
           }
@@ -255,9 +262,13 @@ export class Plan<K extends string = string> {
     return slot !== undefined ? this.slotBuffers[slot] : this.buffers.get(n.id)!;
   }
 
-  /** Runs the plan and reads back every output. */
+  /**
+   * Runs the plan and reads back every output. Runs on one engine execute in call order (across plans
+   * sharing a state too), and the feeds are checked and copied when run() is called, so an array
+   * refilled before the run starts does not change it. Tensor feeds are read when the run executes.
+   */
   run(feeds: Feeds): Promise<Record<K, AnyTypedArray>> {
-    return this.enqueue(() => this.execute(feeds, 'read')) as Promise<Record<K, AnyTypedArray>>;
+    return this.enqueue(feeds, 'read') as Promise<Record<K, AnyTypedArray>>;
   }
 
   /**
@@ -265,23 +276,35 @@ export class Plan<K extends string = string> {
    * buffers, valid until its next run; feed them to another plan to chain without a read-back.
    */
   runToGPU(feeds: Feeds): Promise<Record<K, Tensor>> {
-    return this.enqueue(() => this.execute(feeds, 'gpu')) as Promise<Record<K, Tensor>>;
+    return this.enqueue(feeds, 'gpu') as Promise<Record<K, Tensor>>;
   }
 
   /** Runs once with per-dispatch timestamps (where the adapter has them) and reports the memory plan. */
   profile(feeds: Feeds): Promise<PlanProfile> {
-    return this.enqueue(() => this.execute(feeds, 'profile')) as Promise<PlanProfile>;
+    return this.enqueue(feeds, 'profile') as Promise<PlanProfile>;
   }
 
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(fn, fn);
-    this.chain = next.catch(() => undefined);
-    return next;
+  private enqueue(feeds: Feeds, mode: 'read' | 'gpu' | 'profile'): Promise<unknown> {
+    let copy: Feeds;
+    try {
+      this.checkFeeds(feeds);
+      copy = {};
+      for (const [k, v] of Object.entries(feeds)) copy[k] = v instanceof Tensor || typeof v === 'number' ? v : v.slice();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.engine.enqueue(async () => {
+      try {
+        return await this.execute(copy, mode);
+      } catch (e) {
+        throw await this.engine.explainFailure(e, `run ${this.label}`);
+      }
+    });
   }
 
   private checkFeeds(feeds: Feeds): void {
     const where = `run ${this.label}`;
-    if (this.disposed) throw new Error(`${where}: the plan was disposed`);
+    if (this.disposed) throw new DisposedError(`${where}: the plan was disposed`);
     this.engine.assertAlive(where);
     if (typeof feeds !== 'object' || feeds === null) throw new ShapeError(`${where}: feeds must be an object of named inputs`);
     for (const name of Object.keys(feeds)) {
@@ -303,8 +326,27 @@ export class Plan<K extends string = string> {
     }
     for (const s of this.graph.scalars) {
       const v = feeds[s];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShapeError(`${where}: scalar '${s}' needs a finite number, got ${v === undefined ? 'nothing' : typeof v}`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${where}: scalar '${s}' needs a finite number, got ${v === undefined ? 'nothing' : typeof v === 'number' ? v : typeof v}`);
     }
+    for (const p of this.patches) {
+      const v = this.scalarValue(p, feeds);
+      if (p.type === 'u32' && !(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+        throw new ArgumentError(`${where}: scalar '${p.ref.scalar}' = ${feeds[p.ref.scalar]} gives ${v}, not a u32`);
+      }
+      if (p.type === 'i32' && !(Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31)) {
+        throw new ArgumentError(`${where}: scalar '${p.ref.scalar}' = ${feeds[p.ref.scalar]} gives ${v}, not an i32`);
+      }
+      const r = p.range;
+      if (r && !(v >= r.min && v <= r.max)) {
+        throw new ArgumentError(
+          `${where}: scalar '${p.ref.scalar}' = ${feeds[p.ref.scalar]} gives ${r.label} ${r.what} ${v}, outside ${r.min}..${r.max}`,
+        );
+      }
+    }
+  }
+
+  private scalarValue(p: UniformPatch, feeds: Feeds): number {
+    return (feeds[p.ref.scalar] as number) * (p.ref.scale ?? 1) + (p.ref.add ?? 0);
   }
 
   private async execute(feeds: Feeds, mode: 'read' | 'gpu' | 'profile'): Promise<unknown> {
@@ -405,13 +447,10 @@ export class Plan<K extends string = string> {
     let lo = Infinity;
     let hi = 0;
     for (const p of this.patches) {
-      const v = (feeds[p.ref.scalar] as number) * (p.ref.scale ?? 1) + (p.ref.add ?? 0);
+      const v = this.scalarValue(p, feeds); // checked by checkFeeds
       if (p.type === 'f32') view.setFloat32(p.offset, v, true);
       else if (p.type === 'i32') view.setInt32(p.offset, v, true);
-      else {
-        if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new ShapeError(`run ${this.label}: scalar '${p.ref.scalar}' gives ${v}, not a u32`);
-        view.setUint32(p.offset, v, true);
-      }
+      else view.setUint32(p.offset, v, true);
       lo = Math.min(lo, p.offset);
       hi = Math.max(hi, p.offset + 4);
     }

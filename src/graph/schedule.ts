@@ -37,9 +37,9 @@ export interface Schedule {
   noReuseBytes: number;
 }
 
-export class GraphError extends Error {
-  override name = 'GraphError';
-}
+import { GraphError } from '../gpu/errors';
+
+export { GraphError };
 
 export function info(n: IRNode): TensorInfo {
   return { shape: n.shape, dtype: n.dtype };

@@ -5,7 +5,7 @@
 // Generation prefills the prompt once, then replays one decode plan per token: K/V rows are appended
 // to per-layer caches in place at the position scalar, and the next token is sampled on the GPU.
 import type { Engine } from '../gpu/engine';
-import { ShapeError } from '../gpu/errors';
+import { ArgumentError, BusyError, DisposedError, NumericError, ShapeError } from '../gpu/errors';
 import type { Graph, SymbolicTensor } from '../graph/graph';
 import type { Plan } from '../graph/plan';
 import { SafetensorsFile } from '../io/safetensors';
@@ -246,7 +246,7 @@ export class GPT2 {
   }
 
   private plan(kind: 'forward' | 'prefill' | 'decode' | 'attention', T: number, probeLayer = -1, spec: AttentionSpec = this.attention): Promise<Plan> {
-    if (this.disposed) throw new Error('GPT2: the model was disposed');
+    if (this.disposed) throw new DisposedError('GPT2: the model was disposed');
     if (spec.kind === 'sliding' && !(spec.window >= 1)) throw new ShapeError(`GPT2: a sliding window of ${spec.window} tokens is not positive`);
     const key = `${kind}:${T}:${probeLayer}:${JSON.stringify(spec)}`;
     let p = this.plans.get(key);
@@ -291,26 +291,71 @@ export class GPT2 {
     return all.slice(head * T * T, (head + 1) * T * T);
   }
 
-  /** Token ids as they are produced: the prompt is prefilled once, then one decode replay per token. */
+  /**
+   * Token ids as they are produced: the prompt is prefilled once, then one decode replay per token.
+   * One generation at a time per model (they share its KV caches): a second generate() whose first
+   * next() comes while another is unfinished throws BusyError. Finish the first, or call return() on it.
+   */
   async *generate(prompt: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<number> {
-    const n = options.maxNewTokens ?? 20;
+    const { n, sampling } = this.checkGenerateOptions(options);
     const ids = this.checkIds(prompt, Math.max(0, n - 1));
-    const sampling = { temperature: options.temperature ?? 0, topK: options.topK ?? 0, topP: options.topP ?? 1, seed: options.seed ?? 0 };
-    if (n <= 0) return;
-    const stats = this.lastGeneration;
-    stats.promptTokens = ids.length;
-    stats.steps = [];
-    const prefill = await this.plan('prefill', ids.length, -1, options.attention);
-    const decode = n > 1 ? await this.plan('decode', 1, -1, options.attention) : null;
-    let next = ((await prefill.run({ ids, ...sampling, step: 0 })).out as Uint32Array)[0];
-    stats.prefillMs = prefill.lastRun.totalMs;
-    for (let i = 0; ; i++) {
-      yield next;
-      if (i + 1 >= n || next === options.stopToken) return;
-      const id = new Uint32Array([next]);
-      next = ((await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 })).out as Uint32Array)[0];
-      stats.steps.push({ cpuMs: decode!.lastRun.encodeMs, totalMs: decode!.lastRun.totalMs });
+    if (this.generating) {
+      throw new BusyError('GPT2.generate: another generate() on this model has not finished; its KV caches are in use. Await it, or call return() on its iterator');
     }
+    if (n === 0) return;
+    this.generating = true;
+    try {
+      const stats = this.lastGeneration;
+      stats.promptTokens = ids.length;
+      stats.steps = [];
+      const prefill = await this.plan('prefill', ids.length, -1, options.attention);
+      const decode = n > 1 ? await this.plan('decode', 1, -1, options.attention) : null;
+      let next = this.checkSampled(((await prefill.run({ ids, ...sampling, step: 0 })).out as Uint32Array)[0], 0);
+      stats.prefillMs = prefill.lastRun.totalMs;
+      for (let i = 0; ; i++) {
+        yield next;
+        if (i + 1 >= n || next === options.stopToken) return;
+        const id = new Uint32Array([next]);
+        next = this.checkSampled(((await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 })).out as Uint32Array)[0], i + 1);
+        stats.steps.push({ cpuMs: decode!.lastRun.encodeMs, totalMs: decode!.lastRun.totalMs });
+      }
+    } finally {
+      this.generating = false;
+    }
+  }
+
+  private generating = false;
+
+  /** The sampler returns 0xffffffff when no logit is a number: NaN or infinite values in the model. */
+  private checkSampled(id: number, step: number): number {
+    if (id >= this.config.vocab_size) {
+      throw new NumericError(`GPT2.generate: step ${step}: no logit is finite (NaN or infinite values in the model's output), so no token can be sampled`);
+    }
+    return id;
+  }
+
+  /**
+   * Every generation option checked before any GPU work. A temperature of 0 is greedy (argmax); a
+   * negative one is refused rather than read as greedy.
+   */
+  private checkGenerateOptions(o: GenerateOptions): { n: number; sampling: { temperature: number; topK: number; topP: number; seed: number } } {
+    const where = 'GPT2.generate';
+    if (typeof o !== 'object' || o === null) throw new ArgumentError(`${where}: options must be an object`);
+    const n = o.maxNewTokens ?? 20;
+    if (!(Number.isInteger(n) && n >= 0)) throw new ArgumentError(`${where}: maxNewTokens must be a non-negative integer, got ${n}`);
+    const temperature = o.temperature ?? 0;
+    if (!(Number.isFinite(temperature) && temperature >= 0)) throw new ArgumentError(`${where}: temperature must be a finite number ≥ 0 (0 is greedy), got ${temperature}`);
+    const topK = o.topK ?? 0;
+    if (!(Number.isInteger(topK) && topK >= 0)) throw new ArgumentError(`${where}: topK must be a non-negative integer (0 keeps every token), got ${topK}`);
+    const topP = o.topP ?? 1;
+    if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`${where}: topP must be in (0, 1] (1 keeps every token), got ${topP}`);
+    const seed = o.seed ?? 0;
+    if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new ArgumentError(`${where}: seed must be an integer in 0..4294967295, got ${seed}`);
+    const stop = o.stopToken;
+    if (stop !== undefined && !(Number.isInteger(stop) && stop >= 0 && stop < this.config.vocab_size)) {
+      throw new ArgumentError(`${where}: stopToken ${stop} is outside the vocabulary (vocab_size ${this.config.vocab_size})`);
+    }
+    return { n, sampling: { temperature, topK, topP, seed } };
   }
 
   /** GPU bytes held by the weights and the KV caches. */

@@ -3,7 +3,7 @@
 // then one fused cell dispatch per step. Each layer's final (h, c) is kept in a state tensor, so a run
 // continues where the last one stopped (stateful generation); forward() starts from zeros like PyTorch.
 import type { Engine } from '../gpu/engine';
-import { ShapeError } from '../gpu/errors';
+import { ArgumentError, DisposedError, ShapeError } from '../gpu/errors';
 import type { Graph, SymbolicTensor } from '../graph/graph';
 import type { Plan } from '../graph/plan';
 import { SafetensorsFile } from '../io/safetensors';
@@ -96,7 +96,7 @@ export class LSTM {
   }
 
   private plan(T: number): Promise<Plan> {
-    if (this.disposed) throw new Error('LSTM: disposed');
+    if (this.disposed) throw new DisposedError('LSTM: the model was disposed');
     let p = this.plans.get(T);
     if (!p) {
       const g = this.engine.graph(`lstm T=${T}`);
@@ -109,22 +109,69 @@ export class LSTM {
     return p;
   }
 
-  /** Sets every layer's (h, c) to zeros, or to the given [numLayers, H] values. */
-  resetState(h0?: Float32Array, c0?: Float32Array): void {
-    const H = this.config.hiddenSize;
-    this.layers.forEach((L, l) => {
+  /**
+   * Calls that touch the stored state (run, forward, resetState) execute one after another in call
+   * order, each from the state the previous one left: 20 un-awaited forward() calls give the 20
+   * results of sequential calls.
+   */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    this.pending++;
+    const next = this.chain.then(fn, fn);
+    this.chain = next.then(
+      () => void this.pending--,
+      () => void this.pending--,
+    );
+    return next;
+  }
+
+  private chain: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+
+  /** [numLayers × 2H] of h then c per layer; zeros where h0 / c0 are not given. */
+  private initialState(h0: Float32Array | undefined, c0: Float32Array | undefined, where: string): Float32Array[] {
+    const { hiddenSize: H, numLayers } = this.config;
+    for (const [name, v] of [['h0', h0], ['c0', c0]] as const) {
+      if (v === undefined) continue;
+      if (!(v instanceof Float32Array)) throw new ArgumentError(`${where}: ${name} must be a Float32Array [numLayers, hiddenSize]`);
+      if (v.length !== numLayers * H) {
+        throw new ArgumentError(`${where}: ${name} has ${v.length} values; [numLayers ${numLayers}, hiddenSize ${H}] needs ${numLayers * H}`);
+      }
+    }
+    return this.layers.map((_, l) => {
       const v = new Float32Array(2 * H);
       if (h0) v.set(h0.subarray(l * H, (l + 1) * H));
       if (c0) v.set(c0.subarray(l * H, (l + 1) * H), H);
-      L.hc.write(v);
+      return v;
     });
+  }
+
+  /** Sets every layer's (h, c) to zeros, or to the given [numLayers, H] values, after earlier calls. */
+  resetState(h0?: Float32Array, c0?: Float32Array): Promise<void> {
+    const states = this.initialState(h0, c0, 'LSTM.resetState');
+    const write = () => this.layers.forEach((L, l) => L.hc.write(states[l]));
+    if (this.pending === 0) {
+      write(); // now, so plans an app built with build() and runs next see it (writes keep engine order)
+      return Promise.resolve();
+    }
+    return this.serial(async () => write());
+  }
+
+  private checkInput(x: Float32Array, seqLen: number, where: string): Float32Array {
+    const { inputSize } = this.config;
+    if (!Number.isInteger(seqLen) || seqLen < 1) throw new ShapeError(`${where}: seqLen must be a positive integer, got ${seqLen}`);
+    if (!(x instanceof Float32Array)) throw new ShapeError(`${where}: x must be a Float32Array [seqLen, inputSize]`);
+    if (x.length !== seqLen * inputSize) throw new ShapeError(`${where}: x has ${x.length} values, [${seqLen}, ${inputSize}] needs ${seqLen * inputSize}`);
+    return x.slice(); // the values at call time, whatever the caller does with x before the run starts
   }
 
   /** Runs x [seqLen, inputSize] from the stored state; returns outputs and the final h, c. */
   async run(x: Float32Array, seqLen: number): Promise<{ output: Float32Array; h: Float32Array; c: Float32Array }> {
-    const { inputSize, hiddenSize: H, numLayers } = this.config;
-    if (!Number.isInteger(seqLen) || seqLen < 1) throw new ShapeError(`LSTM: seqLen must be a positive integer, got ${seqLen}`);
-    if (x.length !== seqLen * inputSize) throw new ShapeError(`LSTM: x has ${x.length} values, [${seqLen}, ${inputSize}] needs ${seqLen * inputSize}`);
+    const input = this.checkInput(x, seqLen, 'LSTM.run');
+    return this.serial(() => this.execute(input, seqLen));
+  }
+
+  private async execute(x: Float32Array, seqLen: number): Promise<{ output: Float32Array; h: Float32Array; c: Float32Array }> {
+    const { hiddenSize: H, numLayers } = this.config;
     const out = await (await this.plan(seqLen)).run({ x });
     const h = new Float32Array(numLayers * H);
     const c = new Float32Array(numLayers * H);
@@ -137,9 +184,13 @@ export class LSTM {
   }
 
   /** PyTorch's nn.LSTM forward on unbatched input: zero (or given) initial state. */
-  forward(x: Float32Array, seqLen: number, initial: { h0?: Float32Array; c0?: Float32Array } = {}) {
-    this.resetState(initial.h0, initial.c0);
-    return this.run(x, seqLen);
+  async forward(x: Float32Array, seqLen: number, initial: { h0?: Float32Array; c0?: Float32Array } = {}): Promise<{ output: Float32Array; h: Float32Array; c: Float32Array }> {
+    const input = this.checkInput(x, seqLen, 'LSTM.forward');
+    const states = this.initialState(initial.h0, initial.c0, 'LSTM.forward');
+    return this.serial(async () => {
+      this.layers.forEach((L, l) => L.hc.write(states[l]));
+      return this.execute(input, seqLen);
+    });
   }
 
   memoryBytes(): number {

@@ -3,7 +3,7 @@
 // back. mostSimilar and analogy follow gensim's KeyedVectors.most_similar: the query is the unit mean
 // of the unit vectors (+1 for positive words, -1 for negative ones) and the query words are excluded.
 import type { Engine } from '../gpu/engine';
-import { ShapeError } from '../gpu/errors';
+import { ArgumentError, DisposedError, ShapeError } from '../gpu/errors';
 import type { Plan } from '../graph/plan';
 import { checkWordVectors, parseGloVe, parseWord2VecBinary, parseWord2VecText, type WordVectors } from '../io/word2vec';
 import type { Tensor } from '../tensor';
@@ -15,7 +15,7 @@ export interface Neighbour {
 
 const MAX_EXCLUDE = 16;
 
-export class UnknownWordError extends Error {
+export class UnknownWordError extends ArgumentError {
   override name = 'UnknownWordError';
 }
 
@@ -93,7 +93,7 @@ export class Word2Vec {
   }
 
   private plan(k: number): Promise<Plan> {
-    if (this.disposed) throw new Error('Word2Vec: disposed');
+    if (this.disposed) throw new DisposedError('Word2Vec: the model was disposed');
     let p = this.plans.get(k);
     if (!p) {
       const g = this.engine.graph(`word2vec top-${k}`);

@@ -7,7 +7,7 @@ import { ShapeError, formatShape } from '../gpu/errors';
 import { attentionReference, checkHeads } from './attention';
 import { ceilDiv } from './grid';
 import { withReduce } from './reduce';
-import type { OpDescriptor, UniformValue } from './types';
+import { checkUniformValue, type OpDescriptor, type UniformValue } from './types';
 
 const shader = withReduce('attention_decode', kernel);
 const WG = 64;
@@ -31,6 +31,7 @@ export const attentionDecode: OpDescriptor<DecodeAttrs> = {
     const [q, k, v] = inputs;
     const { H, D, S } = checkHeads('attention_decode', q, k, v);
     if (q.shape[1] !== 1) throw new ShapeError(`attention_decode: q must be [H, 1, D], got ${formatShape(q.shape)}`);
+    checkUniformValue('attention_decode', 'length', attrs.length);
     if (typeof attrs.length === 'number' && !(attrs.length >= 1 && attrs.length <= S)) {
       throw new ShapeError(`attention_decode: length ${attrs.length} outside the cache's 1..${S}`);
     }
@@ -44,6 +45,7 @@ export const attentionDecode: OpDescriptor<DecodeAttrs> = {
       constants: { WG, HEAD_DIM: D, CHUNK: chunkOf(attrs, S) },
       uniforms: { L: attrs.length, max_len: S, scale: 1 / Math.sqrt(D), n_split: output.shape[1] },
       grid: [output.shape[1], H, 1],
+      ranges: { L: { min: 1, max: S, what: `cache length` } },
     };
   },
   /** The combined result's building blocks, in float64 (per split: Σ e^(s-m) v, m, Σ e^(s-m)). */

@@ -5,7 +5,7 @@ import code from '../../shaders/copy.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { grid1D } from './grid';
-import type { OpDescriptor, UniformValue } from './types';
+import { checkUniformValue, type OpDescriptor, type UniformValue } from './types';
 
 const WG = 256;
 const shader = { name: 'copy', code };
@@ -21,6 +21,11 @@ function layout(valueLen: number, a: AssignAttrs) {
   return a.strided ?? { outer: 1, rows: 1, rowLen: valueLen, dstRow: valueLen, dstOuter: valueLen };
 }
 
+/** Elements from the offset to the end of the last row written. */
+function extent(l: ReturnType<typeof layout>): number {
+  return (l.outer - 1) * l.dstOuter + (l.rows - 1) * l.dstRow + l.rowLen;
+}
+
 export const assign: OpDescriptor<AssignAttrs> = {
   name: 'assign',
   shader,
@@ -33,8 +38,9 @@ export const assign: OpDescriptor<AssignAttrs> = {
     if (l.outer * l.rows * l.rowLen !== n) {
       throw new ShapeError(`assign: value ${formatShape(value.shape)} is not [${l.outer}, ${l.rows}, ${l.rowLen}]`);
     }
+    checkUniformValue('assign', 'offset', attrs.offset);
     const offset = typeof attrs.offset === 'number' ? attrs.offset : 0;
-    const last = offset + (l.outer - 1) * l.dstOuter + (l.rows - 1) * l.dstRow + l.rowLen;
+    const last = offset + extent(l);
     if (last > numel(state.shape)) {
       throw new ShapeError(`assign: value ${formatShape(value.shape)} at offset ${offset} does not fit in state ${formatShape(state.shape)}`);
     }
@@ -49,6 +55,7 @@ export const assign: OpDescriptor<AssignAttrs> = {
       uniforms: { len, row_len: l.rowLen, rows: l.rows, offset: attrs.offset ?? 0, dst_row: l.dstRow, dst_outer: l.dstOuter, capacity: numel(inputs[0].shape) },
       grid: grid1D(len, WG, ctx.limits),
       inputs: [1],
+      ranges: { offset: { min: 0, max: numel(inputs[0].shape) - extent(l), what: `write offset into state ${formatShape(inputs[0].shape)}` } },
     };
   },
   /** The state after the write (a scalar offset is taken as 0 here; tests pass numbers). */

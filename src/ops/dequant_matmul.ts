@@ -10,7 +10,7 @@ import { ShapeError, formatShape } from '../gpu/errors';
 import { numel } from '../tensor';
 import { ceilDiv } from './grid';
 import { gemvConfig, withLanes } from './lanes';
-import { checkMatmulTiles, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
+import { geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
 import { checkPackedInputs, dequantize, quantLayout, type QuantScheme } from './quantize';
 import type { OpDescriptor } from './types';
 
@@ -94,7 +94,6 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
       return { entry: dot4 ? 'gemv_dp4a' : 'gemv', constants: { ...common, TPR, NR }, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1], inputs: [0, 1, 2, bias, residual] };
     }
     const tiles = matmulTiles(M, ctx);
-    checkMatmulTiles(tiles, ctx.limits);
     return {
       entry: 'gemm',
       constants: { ...tiles, ...common },

@@ -5,7 +5,7 @@ import core from '../../shaders/lib/embedding.wgsl?raw';
 import code from '../../shaders/embedding.wgsl?raw';
 import { ShapeError, formatShape } from '../gpu/errors';
 import { grid1D } from './grid';
-import type { KernelCall, KernelContext, OpDescriptor, TensorInfo, UniformValue } from './types';
+import { checkUniformValue, type KernelCall, type KernelContext, type OpDescriptor, type TensorInfo, type UniformValue } from './types';
 
 export interface EmbeddingAttrs {
   /** Position of the first token: a number or a plan scalar. */
@@ -22,6 +22,7 @@ const WG = 256;
 export function checkEmbedding(op: string, ids: TensorInfo, wpe: TensorInfo, C: number, attrs: EmbeddingAttrs): void {
   if (ids.dtype !== 'u32' || ids.shape.length !== 1) throw new ShapeError(`${op}: ids must be u32 [T], got ${ids.dtype} ${formatShape(ids.shape)}`);
   if (wpe.shape.length !== 2 || wpe.shape[1] !== C) throw new ShapeError(`${op}: wpe ${formatShape(wpe.shape)} must be [P, ${C}]`);
+  checkUniformValue(op, 'pos', attrs.pos);
   const pos = typeof attrs.pos === 'number' ? attrs.pos : 0;
   if (pos + ids.shape[0] > wpe.shape[0]) {
     throw new ShapeError(`${op}: positions ${pos}..${pos + ids.shape[0] - 1} exceed the ${wpe.shape[0]} rows of wpe`);
@@ -35,6 +36,7 @@ export function embeddingCall(T: number, V: number, C: number, P: number, attrs:
     constants: { WG, ...constants },
     uniforms: { T, C, V, P, pos: attrs.pos ?? 0, id_lo: attrs.firstId ?? 0, add_pos: attrs.addPosition === false ? 0 : 1 },
     grid: grid1D(T * C, WG, ctx.limits),
+    ranges: { pos: { min: 0, max: P - T, what: `first position (${T} tokens, ${P} rows of wpe)` } },
   };
 }
 

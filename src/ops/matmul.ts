@@ -97,22 +97,47 @@ const DEFAULT_TILES: Record<string, Record<string, number>> = {
   wide: { WG_X: 16, WG_Y: 16, TILE_K: 16 },
 };
 
+/** Workgroup storage the tiled kernels need: an A and a B tile of TILE_K × 4·WG rows of f32. */
+export function matmulTileBytes(t: Record<string, number>): number {
+  return t.TILE_K * 4 * (t.WG_X + t.WG_Y) * 4;
+}
+
 /** Checks a tile configuration against the device's limits; throws LimitError naming the limit. */
 export function checkMatmulTiles(t: Record<string, number>, limits: GPUSupportedLimits): void {
   const threads = t.WG_X * t.WG_Y;
   if (threads > limits.maxComputeInvocationsPerWorkgroup) {
     throw new LimitError(`matmul: ${t.WG_X}×${t.WG_Y} = ${threads} threads exceeds maxComputeInvocationsPerWorkgroup ${limits.maxComputeInvocationsPerWorkgroup}`);
   }
-  const bytes = t.TILE_K * 4 * (t.WG_X + t.WG_Y) * 4;
+  const bytes = matmulTileBytes(t);
   if (bytes > limits.maxComputeWorkgroupStorageSize) {
     throw new LimitError(`matmul: tiles need ${bytes} bytes of workgroup storage, above maxComputeWorkgroupStorageSize ${limits.maxComputeWorkgroupStorageSize}`);
   }
   if (t.TILE_K % 4 !== 0) throw new LimitError(`matmul: TILE_K = ${t.TILE_K} must be a multiple of 4`);
 }
 
+/**
+ * Shrinks a tile configuration until it fits the device: TILE_K halves first (down to 4; more barriers,
+ * same parallelism), then the larger workgroup side. WebGPU's default limits (16 KiB of workgroup
+ * storage, 256 invocations) are what phones, compatibility mode and an app's plain requestDevice() give;
+ * a table tuned on a bigger adapter must still run there.
+ */
+export function fitMatmulTiles(t: Record<string, number>, limits: GPUSupportedLimits): Record<string, number> {
+  const fit = { ...t };
+  const fits = () => matmulTileBytes(fit) <= limits.maxComputeWorkgroupStorageSize && fit.WG_X * fit.WG_Y <= limits.maxComputeInvocationsPerWorkgroup;
+  while (!fits()) {
+    if (fit.TILE_K > 4 && matmulTileBytes(fit) > limits.maxComputeWorkgroupStorageSize) fit.TILE_K /= 2;
+    else if (fit.WG_X >= fit.WG_Y && fit.WG_X > 1) fit.WG_X /= 2;
+    else if (fit.WG_Y > 1) fit.WG_Y /= 2;
+    else break; // 1×1 threads and TILE_K 4 do not fit: checkMatmulTiles names the limit
+  }
+  return fit;
+}
+
 export function matmulTiles(M: number, ctx: KernelContext): Record<string, number> {
   const cls = matmulShapeClass(M);
-  return tuned(ctx.tuning, `matmul:${cls}`, DEFAULT_TILES[cls]);
+  const tiles = fitMatmulTiles(tuned(ctx.tuning, `matmul:${cls}`, DEFAULT_TILES[cls]), ctx.limits);
+  checkMatmulTiles(tiles, ctx.limits);
+  return tiles;
 }
 
 export const matmul: OpDescriptor<MatmulAttrs> = {
@@ -139,7 +164,6 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
       };
     }
     const tiles = matmulTiles(d.M, ctx);
-    checkMatmulTiles(tiles, ctx.limits);
     const vec4 = d.K % 4 === 0 && d.N % 4 === 0;
     return {
       entry: vec4 ? 'main_vec4' : 'main',

@@ -3,6 +3,7 @@
 // The package's "main" is CommonJS inside a "type": "module" package, which Node refuses; its ESM build
 // is imported directly.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { ArgumentError, UnsupportedError } from '../gpu/errors';
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 
@@ -46,11 +47,11 @@ export function reflectShader(code: string): ReflectedShader {
   for (const u of r.uniforms) {
     const fields = new Map<string, UniformField>();
     const members = (u.type as { members?: { name: string; offset: number; type: { name: string } }[] }).members;
-    if (!members) throw new Error(`uniform ${u.name} must be a struct of u32/i32/f32 fields`);
+    if (!members) throw new UnsupportedError(`uniform ${u.name} must be a struct of u32/i32/f32 fields`);
     for (const m of members) {
       const t = m.type.name;
       if (t !== 'u32' && t !== 'i32' && t !== 'f32') {
-        throw new Error(`uniform ${u.name}.${m.name} has type ${t}; only u32, i32 and f32 fields are packed`);
+        throw new UnsupportedError(`uniform ${u.name}.${m.name} has type ${t}; only u32, i32 and f32 fields are packed`);
       }
       fields.set(m.name, { offset: m.offset, type: t });
     }
@@ -65,16 +66,16 @@ export function reflectShader(code: string): ReflectedShader {
         kind = 'uniform';
         uniform = uniforms.get(res.name);
       } else if (res.resourceType === 1) kind = res.access === 'read' ? 'read-only-storage' : 'storage';
-      else throw new Error(`binding ${res.name} in entry ${e.name}: only uniform and storage buffers are supported`);
+      else throw new UnsupportedError(`binding ${res.name} in entry ${e.name}: only uniform and storage buffers are supported`);
       return { name: res.name, group: res.group, binding: res.binding, kind };
     });
     // Variables sharing a binding number (array<f32> and array<vec4<f32>> views of one buffer) are
     // one layout entry; the reflection may list several of them for an entry point.
     const byNumber = new Map<number, ReflectedBinding>();
     for (const b of bindings) {
-      if (b.group !== 0) throw new Error(`binding ${b.name} in entry ${e.name}: only @group(0) is supported`);
+      if (b.group !== 0) throw new UnsupportedError(`binding ${b.name} in entry ${e.name}: only @group(0) is supported`);
       const prev = byNumber.get(b.binding);
-      if (prev && prev.kind !== b.kind) throw new Error(`entry ${e.name}: binding ${b.binding} is both ${prev.name} (${prev.kind}) and ${b.name} (${b.kind})`);
+      if (prev && prev.kind !== b.kind) throw new UnsupportedError(`entry ${e.name}: binding ${b.binding} is both ${prev.name} (${prev.kind}) and ${b.name} (${b.kind})`);
       if (!prev) byNumber.set(b.binding, b);
     }
     const unique = [...byNumber.values()].sort((a, b) => a.binding - b.binding);
@@ -94,17 +95,17 @@ export function packUniform(
   context: string,
 ): void {
   for (const key of Object.keys(values)) {
-    if (!layout.fields.has(key)) throw new Error(`${context}: uniform ${layout.name} has no field '${key}'`);
+    if (!layout.fields.has(key)) throw new UnsupportedError(`${context}: uniform ${layout.name} has no field '${key}'`);
   }
   for (const [name, f] of layout.fields) {
     const v = values[name];
-    if (v === undefined) throw new Error(`${context}: uniform field ${layout.name}.${name} was not given a value`);
+    if (v === undefined) throw new UnsupportedError(`${context}: uniform field ${layout.name}.${name} was not given a value`);
     const at = byteOffset + f.offset;
     if (f.type === 'f32') target.setFloat32(at, v, true);
     else if (f.type === 'i32') target.setInt32(at, v, true);
     else {
       if (!(v >= 0 && v <= 0xffffffff && Number.isInteger(v))) {
-        throw new Error(`${context}: uniform field ${layout.name}.${name} = ${v} does not fit in a u32`);
+        throw new ArgumentError(`${context}: uniform field ${layout.name}.${name} = ${v} does not fit in a u32`);
       }
       target.setUint32(at, v, true);
     }

@@ -1,5 +1,6 @@
 // Every op the engine has, in one list. The graph scheduler looks ops up here by name; a new op
 // plugs in with registerOp() without touching the scheduler.
+import { ArgumentError } from '../gpu/errors';
 import { concat } from './concat';
 import { assign, slice } from './copy';
 import { add, gelu, mul } from './elementwise';
@@ -27,13 +28,13 @@ import type { KernelContext, OpDescriptor } from './types';
 const registry = new Map<string, OpDescriptor>();
 
 export function registerOp(op: OpDescriptor): void {
-  if (registry.has(op.name)) throw new Error(`registerOp: an op named '${op.name}' is already registered`);
+  if (registry.has(op.name)) throw new ArgumentError(`registerOp: an op named '${op.name}' is already registered`);
   registry.set(op.name, op);
 }
 
 export function getOp(name: string): OpDescriptor {
   const op = registry.get(name);
-  if (!op) throw new Error(`unknown op '${name}'; registered ops: ${[...registry.keys()].join(', ')}`);
+  if (!op) throw new ArgumentError(`unknown op '${name}'; registered ops: ${[...registry.keys()].join(', ')}`);
   return op;
 }
 

@@ -8,7 +8,7 @@ import { numel } from '../tensor';
 import { attentionReference, checkHeads } from './attention';
 import { withReduce } from './reduce';
 import { allowedPair, checkLayout, type BlockLayout } from './sparse_layout';
-import type { OpDescriptor, TensorInfo, UniformValue } from './types';
+import { checkUniformValue, type OpDescriptor, type TensorInfo, type UniformValue } from './types';
 
 const shader = withReduce('sparse_attention', flash + kernel);
 
@@ -84,6 +84,7 @@ export const sparseAttentionDecode: OpDescriptor<SparseAttrs> = {
   infer(inputs, a) {
     const { q, k } = checkInputs('sparse_attention_decode', inputs, a.layout);
     if (q.shape[1] !== 1) throw new ShapeError(`sparse_attention_decode: q must be [H, 1, D], got ${formatShape(q.shape)}`);
+    checkUniformValue('sparse_attention_decode', 'length', a.length);
     if (typeof a.length === 'number' && !(a.length >= 1 && a.length <= k.shape[1])) throw new ShapeError(`sparse_attention_decode: length ${a.length} outside 1..${k.shape[1]}`);
     return { shape: q.shape, dtype: 'f32' };
   },
@@ -94,6 +95,7 @@ export const sparseAttentionDecode: OpDescriptor<SparseAttrs> = {
       constants: { BQ: a.layout.blockSize, HEAD_DIM: D, CAUSAL: 1 },
       uniforms: { T: k.shape[1], L: a.length ?? k.shape[1], scale: 1 / Math.sqrt(D) },
       grid: [H, 1, 1],
+      ranges: { L: { min: 1, max: k.shape[1], what: 'cache length' } },
     };
   },
   reference([q, k, v], infos, a) {

@@ -1,6 +1,7 @@
 // The op descriptor: everything the scheduler needs to know about one op, and its CPU reference.
 import type { ShaderSource } from '../gpu/pipeline-cache';
 import type { EngineFeatures } from '../gpu/engine';
+import { ArgumentError } from '../gpu/errors';
 import type { DType } from '../tensor';
 
 export interface TensorInfo {
@@ -16,6 +17,19 @@ export interface ScalarRef {
 }
 
 export type UniformValue = number | ScalarRef;
+
+/** Throws ArgumentError unless `v` is a non-negative integer or a scalar reference (from g.scalar()). */
+export function checkUniformValue(op: string, name: string, v: UniformValue | undefined): void {
+  if (v === undefined) return;
+  if (typeof v === 'number') {
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new ArgumentError(`${op}: ${name} ${v} must be a non-negative integer`);
+    return;
+  }
+  const ref = v as Partial<ScalarRef> | null;
+  const ok = typeof ref === 'object' && ref !== null && typeof ref.scalar === 'string' &&
+    (ref.scale === undefined || Number.isFinite(ref.scale)) && (ref.add === undefined || Number.isFinite(ref.add));
+  if (!ok) throw new ArgumentError(`${op}: ${name} must be a number or a g.scalar() reference, got ${JSON.stringify(v)}`);
+}
 
 /** Best override constants per (adapter, op, shape class), as measured by the autotuner. */
 export type TuningTable = Record<string, Record<string, number>>;
@@ -38,6 +52,12 @@ export interface KernelCall {
    * buffer). Default: the node's inputs in order.
    */
   inputs?: readonly (number | null)[];
+  /**
+   * Valid values of uniform fields that a per-run scalar may feed (an offset, a position, a length),
+   * e.g. `{ offset: { min: 0, max: 12, what: 'write offset' } }`. The plan checks the scalar's value
+   * against them at run(), on the CPU, before anything is encoded; a constant value is checked by infer.
+   */
+  ranges?: Record<string, { min: number; max: number; what: string }>;
 }
 
 export interface OpDescriptor<A = any> extends FusibleOp<A> {

@@ -1,10 +1,26 @@
 // The test fixture: an Engine on whatever WebGPU this environment has (Dawn in Node, navigator.gpu in
 // Chromium). No adapter is a failure with the fix in the message, never a skip.
+// The `plainDevice` projects (vitest.config.ts) run the same tests on a device from a plain
+// `adapter.requestDevice()`: WebGPU's default limits and no optional features, as an app's own device.
+import { inject } from 'vitest';
 import { Engine, type EngineOptions } from '../../src/index';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    plainDevice: boolean;
+  }
+}
+
+/** True in the projects that run every test on a device with WebGPU's default limits. */
+export const plainDevice = !!inject('plainDevice');
 
 export async function createTestEngine(options: EngineOptions = {}): Promise<Engine> {
   const gpu = (globalThis as { __webgpuNlpGPU?: GPU }).__webgpuNlpGPU ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   try {
+    if (plainDevice && !options.device && gpu) {
+      const adapter = await gpu.requestAdapter();
+      if (adapter) return await Engine.create({ gpu, device: await adapter.requestDevice(), label: 'test (default limits)', ...options });
+    }
     return await Engine.create({ gpu, label: 'test', ...options });
   } catch (e) {
     throw new Error(
