@@ -25,7 +25,7 @@ export type { QuantScheme, QuantizeOptions, QuantizedData, QuantLayout } from '.
 export { Word2Vec, UnknownWordError } from './models/word2vec';
 export type { Neighbour } from './models/word2vec';
 export { parseWord2VecBinary, parseWord2VecText, parseGloVe, WordVectorFormatError } from './io/word2vec';
-export type { WordVectors } from './io/word2vec';
+export type { WordVectors, WordVectorOptions } from './io/word2vec';
 export { LSTM } from './models/lstm';
 export type { LSTMConfig } from './models/lstm';
 export { pca } from './models/pca';

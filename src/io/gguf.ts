@@ -3,7 +3,7 @@
 // f16 scale; GGUF's ne[0] is K, ne[1] is N). Every read is checked against the file; errors name the
 // tensor, the offset or the type.
 import { FormatError } from '../gpu/errors';
-import { f16ToF32 } from './safetensors';
+import { checkFinite, f16ToF32 } from './safetensors';
 import { quantLayout, type QuantizedData } from '../ops/quantize';
 
 export class GGUFError extends FormatError {
@@ -20,7 +20,27 @@ export interface GGUFTensor {
   offset: number;
 }
 
-const TYPE_NAMES: Record<number, string> = { 0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 8: 'Q8_0', 9: 'Q8_1', 30: 'BF16' };
+/**
+ * ggml types by number, with [weights per block, bytes per block] where the layout is known (ggml.c's
+ * type_traits: a Q4_K super-block is d and dmin as f16, 12 bytes of 6-bit scales and mins, 128 bytes of
+ * nibbles). Used to check every tensor's extent against the file; IQ types have no size here.
+ */
+const TYPES: Record<number, [string, number, number] | [string]> = {
+  0: ['F32', 1, 4], 1: ['F16', 1, 2], 2: ['Q4_0', 32, 18], 3: ['Q4_1', 32, 20], 6: ['Q5_0', 32, 22], 7: ['Q5_1', 32, 24],
+  8: ['Q8_0', 32, 34], 9: ['Q8_1', 32, 36], 10: ['Q2_K', 256, 84], 11: ['Q3_K', 256, 110], 12: ['Q4_K', 256, 144],
+  13: ['Q5_K', 256, 176], 14: ['Q6_K', 256, 210], 15: ['Q8_K', 256, 292], 16: ['IQ2_XXS'], 17: ['IQ2_XS'], 18: ['IQ3_XXS'],
+  19: ['IQ1_S'], 20: ['IQ4_NL'], 21: ['IQ3_S'], 22: ['IQ2_S'], 23: ['IQ4_XS'], 24: ['I8', 1, 1], 25: ['I16', 1, 2],
+  26: ['I32', 1, 4], 27: ['I64', 1, 8], 28: ['F64', 1, 8], 29: ['IQ1_M'], 30: ['BF16', 1, 2],
+};
+
+function typeName(type: number): string {
+  return TYPES[type]?.[0] ?? `type ${type}`;
+}
+
+/** Nested arrays deeper than this are refused (llama.cpp reads none; this bounds the recursion). */
+const MAX_ARRAY_DEPTH = 4;
+/** Bytes each metadata value type takes at least (arrays: item type and count; strings: their length). */
+const MIN_VALUE_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 8: 8, 9: 12, 10: 8, 11: 8, 12: 8 };
 export type GGUFValue = number | bigint | boolean | string | GGUFValue[];
 
 class Reader {
@@ -48,21 +68,30 @@ class Reader {
   string(what: string): string {
     const n = this.u64(`${what} length`);
     this.need(n, what);
-    const s = new TextDecoder('utf-8', { fatal: true }).decode(this.bytes.subarray(this.p, this.p + n));
+    const at = this.p;
+    let s: string;
+    try {
+      s = new TextDecoder('utf-8', { fatal: true }).decode(this.bytes.subarray(at, at + n));
+    } catch {
+      throw new GGUFError(`gguf: ${what} (${n} bytes at byte ${at}) is not valid UTF-8`);
+    }
     this.p += n;
     return s;
   }
-  value(type: number, what: string): GGUFValue {
-    const sizes: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+  value(type: number, what: string, depth = 0): GGUFValue {
     if (type === 8) return this.string(what);
     if (type === 9) {
+      if (depth >= MAX_ARRAY_DEPTH) throw new GGUFError(`gguf: ${what} nests arrays more than ${MAX_ARRAY_DEPTH} deep`);
       const itemType = this.u32(`${what} item type`);
       const n = this.u64(`${what} count`);
+      const min = MIN_VALUE_BYTES[itemType];
+      if (min === undefined) throw new GGUFError(`gguf: ${what} has items of unknown value type ${itemType}`);
+      this.need(n * min, `${what} (${n} items)`); // before any item is read
       const out: GGUFValue[] = [];
-      for (let i = 0; i < n; i++) out.push(this.value(itemType, `${what}[${i}]`));
+      for (let i = 0; i < n; i++) out.push(this.value(itemType, `${what}[${i}]`, depth + 1));
       return out;
     }
-    const size = sizes[type];
+    const size = MIN_VALUE_BYTES[type];
     if (size === undefined) throw new GGUFError(`gguf: ${what} has unknown value type ${type}`);
     this.need(size, what);
     const v = this.view;
@@ -103,38 +132,58 @@ export class GGUFFile {
     const metadata = new Map<string, GGUFValue>();
     for (let i = 0; i < nKv; i++) {
       const key = r.string(`metadata key ${i}`);
+      if (metadata.has(key)) throw new GGUFError(`gguf: metadata key '${key}' appears twice (entry ${i})`);
       metadata.set(key, r.value(r.u32(`type of '${key}'`), `'${key}'`));
     }
+    const alignment = GGUFFile.alignment(metadata);
     const infos: Omit<GGUFTensor, 'offset'>[] = [];
     const rel: number[] = [];
+    const names = new Set<string>();
     for (let i = 0; i < nTensors; i++) {
       const name = r.string(`tensor name ${i}`);
+      if (names.has(name)) throw new GGUFError(`gguf: tensor '${name}' appears twice (entry ${i})`);
+      names.add(name);
       const nd = r.u32(`dimension count of '${name}'`);
-      if (nd < 1 || nd > 4) throw new GGUFError(`gguf: tensor '${name}' has ${nd} dimensions`);
+      if (nd < 1 || nd > 4) throw new GGUFError(`gguf: tensor '${name}' has ${nd} dimensions (1 to 4 allowed)`);
       const dims = Array.from({ length: nd }, (_, d) => r.u64(`dimension ${d} of '${name}'`));
       infos.push({ name, dims, type: r.u32(`type of '${name}'`) });
-      rel.push(r.u64(`offset of '${name}'`));
+      const offset = r.u64(`offset of '${name}'`);
+      if (offset % alignment !== 0) throw new GGUFError(`gguf: tensor '${name}' starts at data offset ${offset}, not a multiple of the alignment ${alignment}`);
+      rel.push(offset);
     }
-    const alignment = Number(metadata.get('general.alignment') ?? 32);
     const dataStart = Math.ceil(r.p / alignment) * alignment;
     const tensors = new Map<string, GGUFTensor>();
     infos.forEach((t, i) => {
       const offset = dataStart + rel[i];
       const size = GGUFFile.byteSize(t);
       if (size !== null && offset + size > bytes.length) {
-        throw new GGUFError(`gguf: tensor '${t.name}' (${size} bytes at offset ${rel[i]}) runs past the end of the file (truncated?)`);
+        throw new GGUFError(`gguf: tensor '${t.name}' (${size} bytes at data offset ${rel[i]}) runs past the end of the file (${bytes.length} bytes; truncated?)`);
       }
       tensors.set(t.name, { ...t, offset });
     });
     return new GGUFFile(bytes, version, metadata, tensors);
   }
 
+  /** general.alignment: a power of two as llama.cpp requires (default 32). */
+  private static alignment(metadata: Map<string, GGUFValue>): number {
+    const a = metadata.get('general.alignment');
+    if (a === undefined) return 32;
+    if (typeof a !== 'number' || !Number.isInteger(a) || a < 1 || a > 2 ** 30 || (a & (a - 1)) !== 0) {
+      throw new GGUFError(`gguf: general.alignment must be a power of two, got ${typeof a === 'bigint' ? `${a}n` : JSON.stringify(a)}`);
+    }
+    return a;
+  }
+
+  /** Bytes of a tensor's data, or null for a type whose block size is not known here. */
   private static byteSize(t: Omit<GGUFTensor, 'offset'>): number | null {
     const n = t.dims.reduce((a, b) => a * b, 1);
-    if (t.type === 0) return 4 * n;
-    if (t.type === 1) return 2 * n;
-    if (t.type === 8) return (n / 32) * 34;
-    return null;
+    const ty = TYPES[t.type];
+    if (!ty || ty.length === 1) return null;
+    const [name, perBlock, blockBytes] = ty;
+    if (t.dims[0] % perBlock !== 0) {
+      throw new GGUFError(`gguf: tensor '${t.name}' is ${name} with ne[0] = ${t.dims[0]}, not a multiple of its block of ${perBlock}`);
+    }
+    return (n / perBlock) * blockBytes;
   }
 
   get(name: string): GGUFTensor {
@@ -148,15 +197,18 @@ export class GGUFFile {
     const t = this.get(name);
     const n = t.dims.reduce((a, b) => a * b, 1);
     const view = new DataView(this.bytes.buffer, this.bytes.byteOffset + t.offset);
-    if (t.type === 0) return Float32Array.from({ length: n }, (_, i) => view.getFloat32(4 * i, true));
-    if (t.type === 1) return Float32Array.from({ length: n }, (_, i) => f16ToF32(view.getUint16(2 * i, true)));
-    throw new GGUFError(`gguf: tensor '${name}' is ${TYPE_NAMES[t.type] ?? `type ${t.type}`}; only F32 and F16 read as floats`);
+    let out: Float32Array;
+    if (t.type === 0) out = Float32Array.from({ length: n }, (_, i) => view.getFloat32(4 * i, true));
+    else if (t.type === 1) out = Float32Array.from({ length: n }, (_, i) => f16ToF32(view.getUint16(2 * i, true)));
+    else throw new GGUFError(`gguf: tensor '${name}' is ${typeName(t.type)}; only F32 and F16 read as floats`);
+    checkFinite(out, `gguf: tensor '${name}'`);
+    return out;
   }
 
   /** A 2-D Q8_0 tensor (ne[0] = K, ne[1] = N) in the engine's 'q8_0' layout, ready for QuantizedTensor.upload. */
   q8_0(name: string): QuantizedData {
     const t = this.get(name);
-    if (t.type !== 8) throw new GGUFError(`gguf: tensor '${name}' is ${TYPE_NAMES[t.type] ?? `type ${t.type}`}, not Q8_0`);
+    if (t.type !== 8) throw new GGUFError(`gguf: tensor '${name}' is ${typeName(t.type)}, not Q8_0`);
     if (t.dims.length !== 2 || t.dims[0] % 32 !== 0) throw new GGUFError(`gguf: Q8_0 tensor '${name}' has dims [${t.dims}]; a matrix with ne[0] a multiple of 32 is expected`);
     const [K, N] = t.dims;
     const l = quantLayout('q8_0', K, N);
@@ -167,6 +219,7 @@ export class GGUFFile {
       scales[b] = f16ToF32(view.getUint16(34 * b, true));
       for (let w = 0; w < 8; w++) qweight[b * 8 + w] = view.getUint32(34 * b + 2 + 4 * w, true);
     }
+    checkFinite(scales, `gguf: the scales of Q8_0 tensor '${name}'`);
     return { ...l, qweight, scales };
   }
 }

@@ -20,6 +20,50 @@ export class SafetensorsError extends FormatError {
   override name = 'SafetensorsError';
 }
 
+/**
+ * Throws FormatError naming the first NaN or infinite value: a checkpoint holding one loads, but every
+ * result computed from it is garbage (GPT-2 then samples nothing), so loaders refuse it by name.
+ */
+export function checkFinite(data: Float32Array, what: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new FormatError(`${what} holds ${data[i]} at element ${i}; a checkpoint's weights must be finite`);
+  }
+}
+
+/**
+ * The first key repeated inside one JSON object, or null. JSON.parse keeps the last silently; the
+ * safetensors reference implementation refuses such a header, and so does this reader.
+ */
+export function duplicateJSONKey(json: string): string | null {
+  const stack: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < json.length && json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top && expectKey) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        if (top.has(key)) return key;
+        top.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push(null);
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      expectKey = stack[stack.length - 1] !== null;
+    }
+  }
+  return null;
+}
+
 /** IEEE half to float. */
 export function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
@@ -43,7 +87,9 @@ export class SafetensorsFile {
       const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       if (typeof t !== 'object' || t === null) throw new SafetensorsError(`safetensors: entry '${name}' is not an object`);
       const dtype = t.dtype as SafetensorsDType;
-      if (typeof dtype !== 'string' || !(dtype in ITEM_SIZE)) throw new SafetensorsError(`safetensors: tensor '${name}' has unknown dtype '${String(t.dtype)}'`);
+      if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
+        throw new SafetensorsError(`safetensors: tensor '${name}' has unknown dtype ${typeof t.dtype === 'string' ? `'${t.dtype}'` : JSON.stringify(t.dtype) ?? String(t.dtype)}; known: ${Object.keys(ITEM_SIZE).join(', ')}`);
+      }
       const shape = t.shape;
       if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
         throw new SafetensorsError(`safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
@@ -80,11 +126,15 @@ export class SafetensorsFile {
     const n = hi * 2 ** 32 + lo;
     if (n > bytes.length - 8) throw new SafetensorsError(`safetensors: header length ${n} runs past the end of the ${bytes.length}-byte file`);
     let header: unknown;
+    let text: string;
     try {
-      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+      header = JSON.parse(text);
     } catch (e) {
-      throw new SafetensorsError(`safetensors: the header is not valid UTF-8 JSON (${(e as Error).message})`);
+      throw new SafetensorsError(`safetensors: the ${n}-byte header is not valid UTF-8 JSON (${(e as Error).message})`);
     }
+    const dup = duplicateJSONKey(text);
+    if (dup !== null) throw new SafetensorsError(`safetensors: the header names '${dup}' twice`);
     if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('safetensors: the header is not a JSON object');
     return new SafetensorsFile(bytes, header as Record<string, unknown>, 8 + n);
   }
@@ -118,6 +168,7 @@ export class SafetensorsFile {
         out[i] = f[0];
       }
     } else throw new SafetensorsError(`safetensors: tensor '${name}' is ${e.dtype}; float weights (F32, F16, BF16) are expected`);
+    checkFinite(out, `safetensors: tensor '${name}'`);
     return out;
   }
 }

@@ -5,7 +5,7 @@
 import type { Engine } from '../gpu/engine';
 import { ArgumentError, DisposedError, ShapeError } from '../gpu/errors';
 import type { Plan } from '../graph/plan';
-import { checkWordVectors, parseGloVe, parseWord2VecBinary, parseWord2VecText, type WordVectors } from '../io/word2vec';
+import { checkWordVectors, parseGloVe, parseWord2VecBinary, parseWord2VecText, type WordVectorOptions, type WordVectors } from '../io/word2vec';
 import type { Tensor } from '../tensor';
 
 export interface Neighbour {
@@ -58,18 +58,18 @@ export class Word2Vec {
   }
 
   /** The word2vec C binary format (GoogleNews-vectors-negative300.bin and friends). */
-  static fromBinary(engine: Engine, bytes: Uint8Array | ArrayBuffer): Promise<Word2Vec> {
-    return Word2Vec.fromVectors(engine, parseWord2VecBinary(bytes));
+  static async fromBinary(engine: Engine, bytes: Uint8Array | ArrayBuffer, options: WordVectorOptions = {}): Promise<Word2Vec> {
+    return Word2Vec.fromVectors(engine, parseWord2VecBinary(bytes, options));
   }
 
   /** The word2vec text format ("V D" header). */
-  static fromText(engine: Engine, text: Uint8Array | ArrayBuffer | string): Promise<Word2Vec> {
-    return Word2Vec.fromVectors(engine, parseWord2VecText(text));
+  static async fromText(engine: Engine, text: Uint8Array | ArrayBuffer | string, options: WordVectorOptions = {}): Promise<Word2Vec> {
+    return Word2Vec.fromVectors(engine, parseWord2VecText(text, options));
   }
 
   /** GloVe text (glove.6B.100d.txt and friends). */
-  static fromGloVe(engine: Engine, text: Uint8Array | ArrayBuffer | string): Promise<Word2Vec> {
-    return Word2Vec.fromVectors(engine, parseGloVe(text));
+  static async fromGloVe(engine: Engine, text: Uint8Array | ArrayBuffer | string, options: WordVectorOptions = {}): Promise<Word2Vec> {
+    return Word2Vec.fromVectors(engine, parseGloVe(text, options));
   }
 
   get size(): number {

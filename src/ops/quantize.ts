@@ -6,7 +6,7 @@
 // Kernel: shaders/quantize.wgsl.
 import code from '../../shaders/quantize.wgsl?raw';
 import type { Engine } from '../gpu/engine';
-import { ShapeError, formatShape } from '../gpu/errors';
+import { ArgumentError, ShapeError, formatShape } from '../gpu/errors';
 import { Tensor, numel } from '../tensor';
 import { grid1D } from './grid';
 import type { OpDescriptor, TensorInfo } from './types';
@@ -199,8 +199,13 @@ export interface QuantizeOptions {
 
 /** Quantizes f32 weights to int8 with absmax scales, on the GPU (one plan) or the CPU. */
 export async function quantize(engine: Engine, weights: Float32Array, o: QuantizeOptions): Promise<QuantizedTensor> {
+  if (typeof o !== 'object' || o === null) throw new ArgumentError('quantize: options { K, N } are required');
   const scheme = o.scheme ?? 'q8_0';
   const layout = o.layout ?? 'KN';
+  quantLayout(scheme, o.K, o.N); // names quantize, K and N when they are not positive integers
+  if (layout !== 'KN' && layout !== 'NK') throw new ArgumentError(`quantize: layout must be 'KN' or 'NK', got ${JSON.stringify(layout)}`);
+  if (o.on !== undefined && o.on !== 'gpu' && o.on !== 'cpu') throw new ArgumentError(`quantize: on must be 'gpu' or 'cpu', got ${JSON.stringify(o.on)}`);
+  if (!(weights instanceof Float32Array)) throw new ShapeError('quantize: weights must be a Float32Array');
   if (weights.length !== o.K * o.N) throw new ShapeError(`quantize: ${weights.length} weights do not fill K ${o.K} × N ${o.N}`);
   const on = o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu');
   if (on === 'cpu') return QuantizedTensor.upload(engine, quantizeCPU(weights, o.K, o.N, scheme, layout), o.label);
@@ -216,12 +221,17 @@ export async function quantize(engine: Engine, weights: Float32Array, o: Quantiz
     const l = quantLayout(scheme, o.K, o.N);
     const label = o.label ?? 'int8 weights';
     const result = new QuantizedTensor(l, engine.empty([l.N, l.rowWords], 'u32', `${label}.q`), engine.empty([l.N, l.blocks], 'f32', `${label}.scales`));
-    await engine.scoped(`quantize ${label}`, () => {
-      const enc = engine.device.createCommandEncoder({ label: `quantize ${label}` });
-      enc.copyBufferToBuffer(out.q.buffer, 0, result.qweight.buffer, 0, result.qweight.buffer.size);
-      enc.copyBufferToBuffer(out.scales.buffer, 0, result.scales.buffer, 0, result.scales.buffer.size);
-      engine.device.queue.submit([enc.finish()]);
-    });
+    try {
+      await engine.scoped(`quantize ${label}`, () => {
+        const enc = engine.device.createCommandEncoder({ label: `quantize ${label}` });
+        enc.copyBufferToBuffer(out.q.buffer, 0, result.qweight.buffer, 0, result.qweight.buffer.size);
+        enc.copyBufferToBuffer(out.scales.buffer, 0, result.scales.buffer, 0, result.scales.buffer.size);
+        engine.device.queue.submit([enc.finish()]);
+      });
+    } catch (e) {
+      result.dispose();
+      throw e;
+    }
     return result;
   } finally {
     plan.dispose();
