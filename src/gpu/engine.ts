@@ -1,6 +1,7 @@
 // The engine owns (or borrows) a GPUDevice: adapter acquisition, limits and features, error scopes,
 // device-lost detection, the buffer pool, the pipeline cache and GPU memory accounting.
 import { BufferPool } from './buffer-pool';
+import { CallQueue } from './call-queue';
 import { ConstantStore } from './constants';
 import { DeviceLostError, DisposedError, GPUOpError, LimitError, ShapeError, UnsupportedError, WebGPUNLPError, formatShape } from './errors';
 import { PipelineCache } from './pipeline-cache';
@@ -198,8 +199,7 @@ export class Engine {
     return this.lostInfo !== null;
   }
 
-  private queue: Promise<unknown> = Promise.resolve();
-  private pendingWork = 0;
+  private readonly queue = new CallQueue();
 
   /**
    * Runs `fn` after every piece of work enqueued before it has finished (plan runs, tensor reads and
@@ -207,18 +207,12 @@ export class Engine {
    * A failure does not stop the queue.
    */
   enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    this.pendingWork++;
-    const next = this.queue.then(fn, fn);
-    this.queue = next.then(
-      () => void this.pendingWork--,
-      () => void this.pendingWork--,
-    );
-    return next;
+    return this.queue.run(fn);
   }
 
   /** True while enqueued work has not finished. */
   get busy(): boolean {
-    return this.pendingWork > 0;
+    return this.queue.busy;
   }
 
   /**

@@ -156,7 +156,7 @@ export class GGUFFile {
     infos.forEach((t, i) => {
       const offset = dataStart + rel[i];
       const size = GGUFFile.byteSize(t);
-      if (size !== null && offset + size > bytes.length) {
+      if (offset + (size ?? 0) > bytes.length) {
         throw new GGUFError(`gguf: tensor '${t.name}' (${size} bytes at data offset ${rel[i]}) runs past the end of the file (${bytes.length} bytes; truncated?)`);
       }
       tensors.set(t.name, { ...t, offset });
@@ -196,6 +196,7 @@ export class GGUFFile {
   float32(name: string): Float32Array {
     const t = this.get(name);
     const n = t.dims.reduce((a, b) => a * b, 1);
+    if (t.type !== 0 && t.type !== 1) throw new GGUFError(`gguf: tensor '${name}' is ${typeName(t.type)}; only F32 and F16 read as floats`);
     const view = new DataView(this.bytes.buffer, this.bytes.byteOffset + t.offset);
     let out: Float32Array;
     if (t.type === 0) out = Float32Array.from({ length: n }, (_, i) => view.getFloat32(4 * i, true));

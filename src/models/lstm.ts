@@ -3,6 +3,7 @@
 // then one fused cell dispatch per step. Each layer's final (h, c) is kept in a state tensor, so a run
 // continues where the last one stopped (stateful generation); forward() starts from zeros like PyTorch.
 import type { Engine } from '../gpu/engine';
+import { CallQueue } from '../gpu/call-queue';
 import { ArgumentError, DisposedError, ShapeError } from '../gpu/errors';
 import type { Graph, SymbolicTensor } from '../graph/graph';
 import type { Plan } from '../graph/plan';
@@ -115,17 +116,10 @@ export class LSTM {
    * results of sequential calls.
    */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    this.pending++;
-    const next = this.chain.then(fn, fn);
-    this.chain = next.then(
-      () => void this.pending--,
-      () => void this.pending--,
-    );
-    return next;
+    return this.calls.run(fn);
   }
 
-  private chain: Promise<unknown> = Promise.resolve();
-  private pending = 0;
+  private readonly calls = new CallQueue();
 
   /** [numLayers × 2H] of h then c per layer; zeros where h0 / c0 are not given. */
   private initialState(h0: Float32Array | undefined, c0: Float32Array | undefined, where: string): Float32Array[] {
@@ -149,7 +143,7 @@ export class LSTM {
   resetState(h0?: Float32Array, c0?: Float32Array): Promise<void> {
     const states = this.initialState(h0, c0, 'LSTM.resetState');
     const write = () => this.layers.forEach((L, l) => L.hc.write(states[l]));
-    if (this.pending === 0) {
+    if (!this.calls.busy) {
       write(); // now, so plans an app built with build() and runs next see it (writes keep engine order)
       return Promise.resolve();
     }
