@@ -8,13 +8,14 @@ import { CHROMIUM_ARGS, CHROMIUM_BIN, swiftshaderEnv } from './tools/gpu-env.mjs
 // keeps the machine's own Vulkan driver (a real GPU) instead.
 if (!process.env.WEBGPU_NLP_SYSTEM_VULKAN) Object.assign(process.env, swiftshaderEnv());
 
-const browser = {
+// A fresh object per project: Vitest records its instances on it.
+const browser = () => ({
   enabled: true,
   headless: true,
   screenshotFailures: false,
   provider: playwright({ launchOptions: { executablePath: CHROMIUM_BIN, args: CHROMIUM_ARGS } }),
   instances: [{ browser: 'chromium' as const }],
-};
+});
 
 export default defineConfig({
   test: {
@@ -52,7 +53,7 @@ export default defineConfig({
           provide: { plainDevice: true },
           testTimeout: 180_000,
           hookTimeout: 60_000,
-          browser,
+          browser: browser(),
         },
       },
       {
@@ -71,7 +72,7 @@ export default defineConfig({
           include: ['tests/ops/**/*.test.ts', 'tests/browser/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 60_000,
-          browser,
+          browser: browser(),
         },
       },
     ],

@@ -23,6 +23,7 @@ const settings = {
   compare: () => send({ type: 'compare', text: ($('prompt') as HTMLInputElement).value + stream.data, attention: { sparse: true, window: settings.window } }),
   url: 'https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors',
   loadUrl: () => {
+    setBusy('loading');
     ($('download') as HTMLProgressElement).hidden = false;
     say('Downloading GPT-2 (124M, about 550 MB)…');
     send({ type: 'load-url', url: settings.url });
@@ -30,6 +31,7 @@ const settings = {
   loadFile: async () => {
     const f = await pickFile('.safetensors');
     if (f) {
+      setBusy('loading');
       say(`Loading ${f.name}…`);
       send({ type: 'load-bytes', bytes: f.bytes, name: f.name, gpt2: !/char/i.test(f.name) }, [f.bytes.buffer]);
     }
@@ -43,21 +45,35 @@ gen.add(settings, 'topK', 0, 200, 1).name('top-k (0: off)');
 gen.add(settings, 'topP', 0.05, 1, 0.01).name('top-p');
 gen.add(settings, 'seed', 0, 10000, 1);
 const model = gui.addFolder('Model');
-model.add(settings, 'weights', ['f32', 'int8', 'int8 + wte']).name('weights').onChange((w: WeightChoice) => {
+const weightsCtl = model.add(settings, 'weights', ['f32', 'int8', 'int8 + wte']).name('weights').onChange((w: WeightChoice) => {
   say(`Reloading with ${w} weights…`);
-  ($('generate') as HTMLButtonElement).disabled = true;
+  setBusy('loading');
   send({ type: 'set-weights', weights: w });
 });
-model.add(settings, 'sparse').name('sliding-window attention');
-model.add(settings, 'window', 8, 512, 8).name('window (tokens)');
-model.add(settings, 'compare').name('drift from dense (KL)');
+const sparseCtl = model.add(settings, 'sparse').name('sliding-window attention');
+const windowCtl = model.add(settings, 'window', 8, 512, 8).name('window (tokens)');
+const compareCtl = model.add(settings, 'compare').name('drift from dense (KL)');
 const att = gui.addFolder('Attention map');
 const layerCtl = att.add(settings, 'layer', 0, 3, 1).onFinishChange(() => requestAttention());
 const headCtl = att.add(settings, 'head', 0, 3, 1).onFinishChange(() => requestAttention());
 const load = gui.addFolder('Load GPT-2 (124M)');
 load.add(settings, 'url').name('URL');
-load.add(settings, 'loadUrl').name('download from URL');
-load.add(settings, 'loadFile').name('open a local .safetensors…');
+const loadCtls = [load.add(settings, 'loadUrl').name('download from URL'), load.add(settings, 'loadFile').name('open a local .safetensors…')];
+
+/**
+ * While a generation or a reload runs, the controls that would change the model under it are off
+ * (the worker would also queue them); Stop ends a generation after its current token.
+ */
+function setBusy(state: 'idle' | 'generating' | 'loading'): void {
+  const busy = state !== 'idle';
+  for (const c of [weightsCtl, sparseCtl, windowCtl, compareCtl, ...loadCtls]) c.enable(!busy);
+  ($('generate') as HTMLButtonElement).disabled = busy;
+  ($('stop') as HTMLButtonElement).disabled = state !== 'generating';
+}
+$('stop').addEventListener('click', () => {
+  ($('stop') as HTMLButtonElement).disabled = true;
+  send({ type: 'stop' });
+});
 
 let text = '';
 const out = $('output');
@@ -105,7 +121,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     layerCtl.max(m.info.layers - 1);
     headCtl.max(m.info.heads - 1);
     ($('download') as HTMLProgressElement).hidden = true;
-    ($('generate') as HTMLButtonElement).disabled = false;
+    setBusy('idle');
     document.body.dataset.ready = 'true';
   } else if (m.type === 'progress') {
     const bar = $('download') as HTMLProgressElement;
@@ -118,9 +134,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     $('stats').textContent = `${m.count} tokens · ${m.msPerToken.toFixed(1)} ms/token · ${m.tokensPerSecond.toFixed(1)} tokens/s`;
     out.dataset.tokens = String(m.count);
   } else if (m.type === 'done') {
-    $('stats').textContent += ` · prefill ${m.prefillMs.toFixed(0)} ms`;
-    ($('generate') as HTMLButtonElement).disabled = false;
-    document.body.dataset.state = 'done';
+    $('stats').textContent += ` · prefill ${m.prefillMs.toFixed(0)} ms${m.stopped ? ' · stopped' : ''}`;
+    if ($('message').className === 'error') say('Ready.'); // a stale error goes with the next success
+    setBusy('idle');
+    document.body.dataset.state = m.stopped ? 'stopped' : 'done';
     requestAttention();
   } else if (m.type === 'compare') {
     $('stats').textContent = `Sliding window of ${settings.window} tokens vs dense over ${m.tokens} tokens: mean KL(dense ‖ sparse) ${m.kl.toExponential(2)} nats (last position ${m.klLast.toExponential(2)}); forward ${m.sparseMs.toFixed(1)} ms sparse vs ${m.denseMs.toFixed(1)} ms dense.`;
@@ -130,7 +147,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     document.body.dataset.attention = 'drawn';
   } else if (m.type === 'error') {
     ($('download') as HTMLProgressElement).hidden = true;
-    ($('generate') as HTMLButtonElement).disabled = false;
+    if (m.during !== 'attention' && m.during !== 'compare') setBusy('idle');
     say(m.during.startsWith('load') && document.body.dataset.ready === 'true' ? `Could not load that model (${m.message}); still using the previous one.` : m.message, 'error');
     if (m.during === 'generate') document.body.dataset.state = 'error';
   }
@@ -138,7 +155,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
 
 $('form').addEventListener('submit', (e) => {
   e.preventDefault();
-  ($('generate') as HTMLButtonElement).disabled = true;
+  setBusy('generating');
   document.body.dataset.state = 'generating';
   stream.data = '';
   text = '';

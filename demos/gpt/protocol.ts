@@ -23,7 +23,9 @@ export type ToWorker =
   | { type: 'load-bytes'; bytes: Uint8Array; name: string; gpt2: boolean }
   | { type: 'load-url'; url: string }
   | { type: 'generate'; prompt: string; sampling: Sampling; attention: Attention }
-  | { type: 'attention'; text: string; layer: number; head: number };
+  | { type: 'attention'; text: string; layer: number; head: number }
+  /** Ends a running generation after the current token; nothing else is cancelled. */
+  | { type: 'stop' };
 
 export interface ModelInfo {
   name: string;
@@ -40,7 +42,7 @@ export type FromWorker =
   | { type: 'loaded'; info: ModelInfo }
   | { type: 'progress'; loaded: number; total: number }
   | { type: 'token'; text: string; count: number; msPerToken: number; tokensPerSecond: number }
-  | { type: 'done'; count: number; prefillMs: number }
+  | { type: 'done'; count: number; prefillMs: number; stopped: boolean }
   | { type: 'attention'; tokens: string[]; weights: Float32Array; layer: number; head: number }
   | { type: 'compare'; kl: number; klLast: number; denseMs: number; sparseMs: number; tokens: number }
   | { type: 'error'; message: string; during: string };

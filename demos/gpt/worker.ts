@@ -95,6 +95,7 @@ async function generate(prompt: string, s: { maxNewTokens: number; temperature: 
   let last = performance.now();
   let total = 0;
   for await (const id of gpt.generate(ids, { ...s, maxNewTokens, attention: spec(attention) })) {
+    if (stopRequested) break; // return() on the iterator: the model is free for the next request
     out.push(id);
     const now = performance.now();
     if (out.length > 1) total += now - last;
@@ -104,7 +105,18 @@ async function generate(prompt: string, s: { maxNewTokens: number; temperature: 
     post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0 });
     shown = text;
   }
-  post({ type: 'done', count: out.length, prefillMs: gpt.lastGeneration.prefillMs });
+  post({ type: 'done', count: out.length, prefillMs: gpt.lastGeneration.prefillMs, stopped: stopRequested });
+}
+
+// Requests that use the model run one at a time, in arrival order: a weights change or a new file
+// arriving mid-generation stops that generation after its current token, then reloads, instead of
+// disposing the model under it.
+let stopRequested = false;
+let queue: Promise<unknown> = Promise.resolve();
+function exclusive(fn: () => Promise<void>): Promise<void> {
+  const next = queue.then(fn, fn);
+  queue = next.catch(() => undefined);
+  return next;
 }
 
 /** How far sliding-window attention drifts from dense: KL(dense ‖ sparse) of next-token distributions. */
@@ -147,6 +159,17 @@ async function attention(text: string, layer: number, head: number): Promise<voi
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
+  if (m.type === 'stop') {
+    stopRequested = true;
+    return;
+  }
+  // Anything that replaces the model ends a running generation first.
+  if (m.type.startsWith('load') || m.type === 'set-weights') stopRequested = true;
+  await exclusive(() => handle(m));
+};
+
+async function handle(m: ToWorker): Promise<void> {
+  if (m.type === 'generate') stopRequested = false;
   try {
     if (m.type === 'load-default') {
       const res = await fetch(`${import.meta.env.BASE_URL}models/kjv-char-gpt.safetensors`);
@@ -164,4 +187,4 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
   } catch (err) {
     post({ type: 'error', message: (err as Error).message, during: m.type });
   }
-};
+}

@@ -74,4 +74,26 @@ describe('demos', () => {
     expect(Number(await page.getAttribute('#memory', 'data-bytes'))).toBeLessThan(int8Bytes);
     expect(errors).toEqual([]);
   });
+
+  it('GPT: while tokens stream the model controls are off, Stop ends the run cleanly, and the next run works', async () => {
+    const { page, errors } = await open(site(), '/demos/gpt/?tokens=200');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    await page.click('#generate');
+    await page.waitForFunction(() => Number(document.getElementById('output')?.dataset.tokens ?? 0) >= 3, undefined, { timeout: 120_000 });
+    expect(await page.locator('select').first().isDisabled()).toBe(true); // the weights menu
+    expect(await page.locator('#generate').isDisabled()).toBe(true);
+    await page.click('#stop');
+    await page.waitForSelector('body[data-state="stopped"]', { timeout: 120_000 });
+    const stoppedAt = Number(await page.getAttribute('#output', 'data-tokens'));
+    expect(stoppedAt).toBeLessThan(200);
+    expect(await page.locator('select').first().isDisabled()).toBe(false);
+    expect(await page.getAttribute('#message', 'class')).not.toBe('error');
+    // Weights changed after the stop, then a full run on the reloaded model.
+    await page.locator('select').first().selectOption('int8');
+    await page.waitForFunction(() => /, int8 weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.click('#generate');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
+    expect(await page.getAttribute('#output', 'data-tokens')).toBe('200');
+    expect(errors).toEqual([]);
+  });
 });
