@@ -112,6 +112,12 @@ export class GPT2 {
       if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new ShapeError(`GPT2 config: ${k} must be a positive integer, got ${cfg[k]}`);
     }
     if (C % H !== 0) throw new ShapeError(`GPT2 config: n_embd ${C} is not divisible by n_head ${H}`);
+    if (options.weights !== undefined && options.weights !== 'f32' && options.weights !== 'int8') {
+      throw new ArgumentError(`GPT2: weights must be 'f32' or 'int8', got ${JSON.stringify(options.weights)}`);
+    }
+    if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 1)) {
+      throw new ArgumentError(`GPT2: maxLength must be a positive integer, got ${options.maxLength}`);
+    }
     const file = SafetensorsFile.parse(bytes);
     const prefix = file.has('wte.weight') ? '' : file.has('transformer.wte.weight') ? 'transformer.' : null;
     if (prefix === null) file.get('wte.weight'); // throws "missing tensor 'wte.weight'"

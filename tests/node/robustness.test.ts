@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ArgumentError, BusyError, DeviceLostError, DisposedError, Engine, FormatError, GGUFError, GGUFFile, GPT2, LSTM, NumericError,
   SafetensorsError, SafetensorsFile, ShapeError, WebGPUNLPError, WordVectorFormatError, parseGloVe, parseWord2VecBinary,
-  parseWord2VecText, randomGPT2Checkpoint, getOp, type GPT2Config, type Tensor,
+  parseWord2VecText, randomGPT2Checkpoint, getOp, Word2Vec, type GPT2Config, type Tensor,
 } from '../../src/index';
 import { createTestEngine } from '../helpers/engine';
 import { f32Bytes, writeGGUF, writeSafetensors, writeWord2VecBinary, writeWord2VecText } from '../helpers/files';
@@ -245,6 +245,15 @@ describe('misuse is refused clearly', () => {
     const ids = g.input('ids', [2], 'u32');
     expect(() => g.embedding(ids, g.input('wte', [5, 4]), g.input('wpe', [8, 4]), { pos: -1 })).toThrow(ArgumentError);
     expect(() => g.embedding(ids, g.input('wte2', [5, 4]), g.input('wpe2', [8, 4]), { pos: -1 })).toThrow(/embedding: pos -1 must be a non-negative integer/);
+  });
+
+  it('load options and word2vec k are checked', async () => {
+    await expect(GPT2.fromSafetensors(engine, gptFile, gptConfig, { weights: 'int4' as 'int8' })).rejects.toThrow(/weights must be 'f32' or 'int8', got "int4"/);
+    await expect(GPT2.fromSafetensors(engine, gptFile, gptConfig, { maxLength: 0 })).rejects.toBeInstanceOf(ArgumentError);
+    const w2v = await Word2Vec.fromText(engine, writeWord2VecText(['a', 'b', 'c'], [[1, 0], [0, 1], [1, 1]]));
+    for (const k of [0, 2.5, NaN]) await expect(w2v.mostSimilar('a', k), String(k)).rejects.toThrow(/k must be a positive integer/);
+    expect((await w2v.mostSimilar('a', 1))[0].word).toBe('c');
+    w2v.dispose();
   });
 
   it('every error the library throws extends WebGPUNLPError', async () => {
