@@ -1,19 +1,20 @@
 // webgpu-nlp: the public API.
-export { Engine } from './gpu/engine';
+export { Engine } from './engine';
+export { GPUContext } from './gpu/engine';
 export type { EngineOptions, AdapterSummary, EngineFeatures, DeviceLostInfo, EngineStats } from './gpu/engine';
 export {
   WebGPUNLPError, ShapeError, ArgumentError, LimitError, UnsupportedError, DisposedError, BusyError, GraphError, FormatError, NumericError,
   GPUOpError, DeviceLostError,
-} from './gpu/errors';
-export { Tensor, numel } from './tensor';
-export type { DType, AnyTypedArray } from './tensor';
+} from './errors';
+export { Tensor, numel } from './gpu/tensor';
+export type { DType, AnyTypedArray } from './gpu/tensor';
 export { Graph, SymbolicTensor } from './graph/graph';
 export { Plan } from './graph/plan';
 export type { CompileOptions, Feeds, PlanMemory, PlanProfile, DispatchTiming } from './graph/plan';
 export { registerOp, getOp, listOps, shaderFor } from './ops/registry';
 export type { OpDescriptor, KernelCall, KernelContext, TensorInfo, TuningTable, ScalarRef } from './ops/types';
-export { reflectShader, packUniform } from './ops/reflect';
-export type { ReflectedShader, ReflectedEntry, UniformLayout } from './ops/reflect';
+export { reflectShader, packUniform } from './wgsl/reflect';
+export type { ReflectedShader, ReflectedEntry, UniformLayout } from './wgsl/reflect';
 export { GPT2, GPT2_SMALL } from './models/gpt2';
 export { randomGPT2Checkpoint } from './models/gpt2_random';
 export type { GPT2Config, GPT2Options, GenerateOptions, GenerationStats, AttentionSpec } from './models/gpt2';
@@ -21,7 +22,8 @@ export { GPT2Tokenizer } from './models/tokenizer';
 export { SafetensorsFile, SafetensorsError, f16ToF32 } from './io/safetensors';
 export type { SafetensorsEntry, SafetensorsDType } from './io/safetensors';
 export { QuantizedTensor, quantizeCPU, dequantize, quantLayout } from './ops/quantize';
-export type { QuantScheme, QuantizeOptions, QuantizedData, QuantLayout } from './ops/quantize';
+export type { QuantizeOptions } from './graph/quantize';
+export type { QuantScheme, QuantizedData, QuantLayout } from './ops/quantize';
 export { Word2Vec, UnknownWordError } from './models/word2vec';
 export type { Neighbour } from './models/word2vec';
 export { parseWord2VecBinary, parseWord2VecText, parseGloVe, WordVectorFormatError } from './io/word2vec';

@@ -1,7 +1,7 @@
 // Weights uploaded once per engine and shared: two plans built from the same Float32Array (a prefill
 // and a decode plan of one model) bind the same GPU buffer. Reference-counted; freed with the last plan.
-import type { Engine } from './engine';
-import type { AnyTypedArray, Tensor } from '../tensor';
+import type { GPUContext } from './engine';
+import type { AnyTypedArray, Tensor } from './tensor';
 
 interface Entry {
   tensor: Tensor;
@@ -11,7 +11,7 @@ interface Entry {
 export class ConstantStore {
   private entries = new WeakMap<AnyTypedArray, Entry>();
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly engine: GPUContext) {}
 
   /** The uploaded tensor for `data` (uploading on first use); pair every call with release(). */
   acquire(data: AnyTypedArray, shape: readonly number[], label: string): Tensor {

@@ -1,14 +1,16 @@
-// The engine owns (or borrows) a GPUDevice: adapter acquisition, limits and features, error scopes,
-// device-lost detection, the buffer pool, the pipeline cache and GPU memory accounting.
+// The GPU context: a GPUDevice owned or borrowed, adapter acquisition, limits and features, error
+// scopes, device-lost detection, the buffer pool, the pipeline cache, the call queue and GPU memory
+// accounting. The public Engine (src/engine.ts) extends it with graphs and quantization; everything
+// below the graph layer works on a GPUContext, so gpu/ imports nothing from the layers above it.
 import { BufferPool } from './buffer-pool';
 import { CallQueue } from './call-queue';
 import { ConstantStore } from './constants';
-import { DeviceLostError, DisposedError, GPUOpError, LimitError, ShapeError, UnsupportedError, WebGPUNLPError, formatShape } from './errors';
+import { DeviceLostError, DisposedError, GPUOpError, LimitError, ShapeError, UnsupportedError, WebGPUNLPError, formatShape } from '../errors';
 import { PipelineCache } from './pipeline-cache';
-import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../tensor';
-import { Graph } from '../graph/graph';
-import type { TuningTable } from '../ops/types';
-import { quantize, type QuantizeOptions, type QuantizedTensor } from '../ops/quantize';
+import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from './tensor';
+
+/** Best override constants per (adapter, op, shape class), as measured by the autotuner. */
+export type TuningTable = Record<string, Record<string, number>>;
 
 export interface EngineOptions {
   /** A GPU object: `navigator.gpu` (the default in browsers and workers) or Dawn's `create([...])` in Node. */
@@ -93,7 +95,28 @@ const STORAGE = 0x0080;
 const MAP_MODE_READ = 0x0001;
 export const TENSOR_USAGE = STORAGE | COPY_SRC | COPY_DST;
 
-export class Engine {
+/** What a GPUContext is made from: see GPUContext.open(). */
+export interface ContextParts {
+  device: GPUDevice;
+  adapter: AdapterSummary;
+  ownsDevice: boolean;
+  label: string;
+  options: EngineOptions;
+  languageFeatures: ReadonlySet<string> | undefined;
+  info: GPUAdapterInfo | undefined;
+  /**
+   * The GPU object and adapter the device came from, held as long as the context lives: Dawn in Node
+   * tears the device down (and may abort the process) if its GPU object is garbage-collected, also
+   * when an app passed its own device and kept only the engine.
+   */
+  keepAlive: unknown[];
+}
+
+export class GPUContext {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterSummary;
+  readonly label: string;
+  private readonly ownsDevice: boolean;
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly constants: ConstantStore;
@@ -108,21 +131,15 @@ export class Engine {
   private disposed = false;
   private liveBuffers = new Map<GPUBuffer, number>();
   private allocatedBytes = 0;
-  /**
-   * The GPU object and adapter the device came from. Held so they live as long as the engine: Dawn in
-   * Node tears the device down (and aborts the process) if its GPU object is garbage-collected.
-   */
-  private keepAlive: unknown[] = [];
+  private readonly keepAlive: unknown[];
 
-  private constructor(
-    readonly device: GPUDevice,
-    readonly adapter: AdapterSummary,
-    private readonly ownsDevice: boolean,
-    readonly label: string,
-    options: EngineOptions,
-    languageFeatures: ReadonlySet<string> | undefined,
-    info: GPUAdapterInfo | undefined,
-  ) {
+  protected constructor(parts: ContextParts) {
+    const { device, options, languageFeatures, info } = parts;
+    this.device = device;
+    this.adapter = parts.adapter;
+    this.label = parts.label;
+    this.ownsDevice = parts.ownsDevice;
+    this.keepAlive = parts.keepAlive;
     const f = device.features;
     const off = new Set(options.disableFeatures ?? []);
     this.features = {
@@ -151,17 +168,13 @@ export class Engine {
    * Acquires a device: the one given, or a new one from `gpu` (default `navigator.gpu`), asking the
    * adapter for its largest storage-binding, buffer and workgroup limits.
    */
-  static async create(options: EngineOptions = {}): Promise<Engine> {
+  protected static async open(options: EngineOptions): Promise<ContextParts> {
     const label = options.label ?? 'webgpu-nlp';
     if (options.device) {
       const d = options.device;
       const info = (d as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
       const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
-      const engine = new Engine(d, summarize(info), false, label, options, gpu?.wgslLanguageFeatures, info);
-      // Dawn in Node destroys the device (and may crash the process) when the GPU object it came from
-      // is garbage-collected; an app that keeps only the engine must not lose it.
-      engine.keepAlive = [gpu, d];
-      return engine;
+      return { device: d, adapter: summarize(info), ownsDevice: false, label, options, languageFeatures: gpu?.wgslLanguageFeatures, info, keepAlive: [gpu, d] };
     }
     const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
     if (!gpu) {
@@ -186,9 +199,7 @@ export class Engine {
     }
     const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ label: `${label} device`, requiredLimits, requiredFeatures });
-    const engine = new Engine(device, summarize(adapter.info), true, label, options, gpu.wgslLanguageFeatures, adapter.info);
-    engine.keepAlive = [gpu, adapter];
-    return engine;
+    return { device, adapter: summarize(adapter.info), ownsDevice: true, label, options, languageFeatures: gpu.wgslLanguageFeatures, info: adapter.info, keepAlive: [gpu, adapter] };
   }
 
   get limits(): GPUSupportedLimits {
@@ -313,18 +324,6 @@ export class Engine {
     this.checkBindingSize(`tensor '${label}'`, shape, bytes);
     const buffer = this.createBuffer({ label, size: bytes, usage: TENSOR_USAGE });
     return new Tensor(this, buffer, shape, dtype, label, (b) => this.destroyBuffer(b));
-  }
-
-  /** Quantizes f32 weights to int8 (q8_0 by default) on the GPU or the CPU. */
-  quantize(weights: Float32Array, options: QuantizeOptions): Promise<QuantizedTensor> {
-    this.assertAlive('engine.quantize');
-    return quantize(this, weights, options);
-  }
-
-  /** A builder for a computation graph; compile it once, run it many times. */
-  graph(label = 'graph'): Graph {
-    this.assertAlive('engine.graph');
-    return new Graph(this, label);
   }
 
   /**

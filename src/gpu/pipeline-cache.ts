@@ -1,8 +1,8 @@
 // Compute pipelines cached by (shader, entry point, override constants): never by exact shape, so a
 // new sequence length reuses the pipeline. Bind group layouts are explicit, built from reflection.
-import type { Engine } from './engine';
-import { GPUOpError, UnsupportedError } from './errors';
-import { reflectShader, type ReflectedEntry } from '../ops/reflect';
+import type { GPUContext } from './engine';
+import { GPUOpError, UnsupportedError } from '../errors';
+import { reflectShader, type ReflectedEntry } from '../wgsl/reflect';
 
 export interface ShaderSource {
   /** The file stem under shaders/, e.g. 'matmul'. */
@@ -30,7 +30,7 @@ export class PipelineCache {
   private layouts = new Map<string, GPUBindGroupLayout>();
   private pipelines = new Map<string, Promise<CompiledKernel>>();
 
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly engine: GPUContext) {}
 
   get size(): number {
     return this.pipelines.size;

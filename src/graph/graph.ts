@@ -1,8 +1,8 @@
 // The graph builder: inputs, constants, states and ops with static shape and dtype inference.
 // A wrong shape fails here, at build time, naming the op and the shapes.
-import type { Engine } from '../gpu/engine';
-import { ArgumentError, ShapeError, formatShape } from '../gpu/errors';
-import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../tensor';
+import type { GPUContext } from '../gpu/engine';
+import { ArgumentError, ShapeError, formatShape } from '../errors';
+import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../gpu/tensor';
 import { getOp } from '../ops/registry';
 import type { MatmulAttrs } from '../ops/matmul';
 import type { AssignAttrs } from '../ops/copy';
@@ -36,9 +36,11 @@ export class Graph {
 
   /** @internal Use engine.graph(). */
   constructor(
-    readonly engine: Engine,
+    readonly engine: GPUContext,
     readonly label: string,
-  ) {}
+  ) {
+    engine.assertAlive(`graph '${label}'`);
+  }
 
   private readonly quantized = new Map<QuantizedTensor, [SymbolicTensor, SymbolicTensor]>();
 

@@ -1,5 +1,5 @@
 // The graph as plain data. The scheduler works on this alone, so it is testable without a device.
-import type { DType } from '../tensor';
+import type { DType } from '../gpu/tensor';
 
 export type NodeKind = 'input' | 'constant' | 'state' | 'op';
 

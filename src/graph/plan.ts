@@ -1,14 +1,14 @@
 // A compiled plan: ordered dispatches over planned buffers, with pipelines, bind groups, the uniform
 // arena and staging buffers all created at compile time. run() writes the feeds, encodes every
 // dispatch into one command encoder, submits once and reads back only the requested outputs.
-import type { Engine } from '../gpu/engine';
+import type { GPUContext } from '../gpu/engine';
 import { TENSOR_USAGE } from '../gpu/engine';
-import { ArgumentError, DisposedError, GPUOpError, LimitError, ShapeError, formatShape } from '../gpu/errors';
+import { ArgumentError, DisposedError, GPUOpError, LimitError, ShapeError, formatShape } from '../errors';
 import type { CompiledKernel } from '../gpu/pipeline-cache';
-import { packUniform } from '../ops/reflect';
+import { packUniform } from '../wgsl/reflect';
 import { getOp, shaderFor } from '../ops/registry';
 import type { KernelCall, ScalarRef, TuningTable } from '../ops/types';
-import { Tensor, arrayFor, dtypeOf, numel, paddedBytes, type AnyTypedArray } from '../tensor';
+import { Tensor, arrayFor, dtypeOf, numel, paddedBytes, type AnyTypedArray } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from './graph';
 import type { IRNode } from './ir';
 import { info, schedule, type Schedule } from './schedule';
@@ -100,7 +100,7 @@ export class Plan<K extends string = string> {
   readonly lastRun = { encodeMs: 0, totalMs: 0 };
 
   private constructor(
-    readonly engine: Engine,
+    readonly engine: GPUContext,
     readonly label: string,
     private readonly sched: Schedule,
     private readonly graph: Graph,

@@ -37,7 +37,7 @@ export interface Schedule {
   noReuseBytes: number;
 }
 
-import { GraphError } from '../gpu/errors';
+import { GraphError } from '../errors';
 
 export { GraphError };
 

@@ -2,7 +2,7 @@
 // Q8_0 matrices, which map one to one onto the engine's 'q8_0' int8 layout (32 int8 per block with an
 // f16 scale; GGUF's ne[0] is K, ne[1] is N). Every read is checked against the file; errors name the
 // tensor, the offset or the type.
-import { FormatError } from '../gpu/errors';
+import { FormatError } from '../errors';
 import { checkFinite, f16ToF32 } from './safetensors';
 import { quantLayout, type QuantizedData } from '../ops/quantize';
 

@@ -1,7 +1,7 @@
 // A bounds-checked safetensors reader: an 8-byte little-endian header length, a JSON header naming
 // each tensor's dtype, shape and [begin, end) byte offsets into the data that follows. Every offset is
 // checked against the file before anything is read; errors name the tensor and the offsets.
-import { FormatError, ShapeError, formatShape } from '../gpu/errors';
+import { FormatError, ShapeError, formatShape } from '../errors';
 
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
 

@@ -3,7 +3,7 @@
 //   word2vec text: "V D\n", then "word x1 ... xD" per line
 //   GloVe text: "word x1 ... xD" per line, no header
 // A header count or dimension that does not match the data is an error naming both.
-import { FormatError, ShapeError } from '../gpu/errors';
+import { FormatError, ShapeError } from '../errors';
 
 export interface WordVectors {
   words: string[];

@@ -4,12 +4,13 @@
 // buffers, or the 'transformer.' prefix), F32, F16 or BF16; Conv1D weights are [in, out].
 // Generation prefills the prompt once, then replays one decode plan per token: K/V rows are appended
 // to per-layer caches in place at the position scalar, and the next token is sampled on the GPU.
-import type { Engine } from '../gpu/engine';
-import { ArgumentError, BusyError, DisposedError, NumericError, ShapeError } from '../gpu/errors';
-import type { Graph, SymbolicTensor } from '../graph/graph';
+import type { GPUContext } from '../gpu/engine';
+import { ArgumentError, BusyError, DisposedError, NumericError, ShapeError } from '../errors';
+import { Graph, type SymbolicTensor } from '../graph/graph';
+import { quantize } from '../graph/quantize';
 import type { Plan } from '../graph/plan';
 import { SafetensorsFile } from '../io/safetensors';
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../gpu/tensor';
 import { quantLayout, type QuantScheme, type QuantizedTensor } from '../ops/quantize';
 import { slidingLayout, type BlockLayout, type BlockSize } from '../ops/sparse_layout';
 
@@ -87,7 +88,7 @@ export class GPT2 {
   private layouts = new Map<string, BlockLayout>();
 
   private constructor(
-    readonly engine: Engine,
+    readonly engine: GPUContext,
     readonly config: Required<GPT2Config>,
     private readonly weights: Map<string, Tensor>,
     private readonly quantized: Map<string, QuantizedTensor>,
@@ -105,7 +106,7 @@ export class GPT2 {
   }
 
   /** Loads a GPT-2 checkpoint; every tensor's shape is checked against the config. */
-  static async fromSafetensors(engine: Engine, bytes: Uint8Array | ArrayBuffer, config: GPT2Config, options: GPT2Options = {}): Promise<GPT2> {
+  static async fromSafetensors(engine: GPUContext, bytes: Uint8Array | ArrayBuffer, config: GPT2Config, options: GPT2Options = {}): Promise<GPT2> {
     const cfg: Required<GPT2Config> = { layer_norm_epsilon: 1e-5, ...config };
     const { n_embd: C, n_head: H } = cfg;
     for (const k of ['n_layer', 'n_head', 'n_embd', 'vocab_size', 'n_positions'] as const) {
@@ -145,11 +146,11 @@ export class GPT2 {
             const rows = Math.min(rowsPer, shape[0] - lo);
             const block = data.subarray(lo * C, (lo + rows) * C);
             const label = `wte.weight rows ${lo}..${lo + rows - 1}`;
-            if (qwte) quantized.set(`wte.weight#${i}`, await engine.quantize(block, { K: C, N: rows, layout: 'NK', scheme, label }));
+            if (qwte) quantized.set(`wte.weight#${i}`, await quantize(engine, block, { K: C, N: rows, layout: 'NK', scheme, label }));
             else weights.set(`wte.weight#${i}`, engine.tensor(block, [rows, C], label));
           }
         } else if (int8 && LINEAR.some((l) => name.endsWith(`${l}.weight`))) {
-          quantized.set(name, await engine.quantize(data, { K: shape[0], N: shape[1], layout: 'KN', scheme, label: name }));
+          quantized.set(name, await quantize(engine, data, { K: shape[0], N: shape[1], layout: 'KN', scheme, label: name }));
         } else {
           weights.set(name, engine.tensor(data, shape, name));
         }
@@ -179,7 +180,7 @@ export class GPT2 {
   private build(kind: 'forward' | 'prefill' | 'decode' | 'attention', T: number, probeLayer = -1, spec: AttentionSpec = this.attention): { g: Graph; out: SymbolicTensor } {
     const { n_layer, n_head: H, n_embd: C, layer_norm_epsilon: eps } = this.config;
     const D = C / H;
-    const g = this.engine.graph(`gpt2 ${kind} T=${T}`);
+    const g = new Graph(this.engine, `gpt2 ${kind} T=${T}`);
     const constants = new Map<string, SymbolicTensor>();
     const w = (name: string) => {
       let c = constants.get(name);

@@ -2,13 +2,13 @@
 // bias_ih_l0, bias_hh_l0, ...). Per layer, the input projection of every time step is one matmul;
 // then one fused cell dispatch per step. Each layer's final (h, c) is kept in a state tensor, so a run
 // continues where the last one stopped (stateful generation); forward() starts from zeros like PyTorch.
-import type { Engine } from '../gpu/engine';
+import type { GPUContext } from '../gpu/engine';
 import { CallQueue } from '../gpu/call-queue';
-import { ArgumentError, DisposedError, ShapeError } from '../gpu/errors';
-import type { Graph, SymbolicTensor } from '../graph/graph';
+import { ArgumentError, DisposedError, ShapeError } from '../errors';
+import { Graph, type SymbolicTensor } from '../graph/graph';
 import type { Plan } from '../graph/plan';
 import { SafetensorsFile } from '../io/safetensors';
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../gpu/tensor';
 
 export interface LSTMConfig {
   inputSize: number;
@@ -31,12 +31,12 @@ export class LSTM {
   private disposed = false;
 
   private constructor(
-    readonly engine: Engine,
+    readonly engine: GPUContext,
     readonly config: Required<LSTMConfig>,
     private readonly layers: Layer[],
   ) {}
 
-  static async fromSafetensors(engine: Engine, bytes: Uint8Array | ArrayBuffer, config: LSTMConfig): Promise<LSTM> {
+  static async fromSafetensors(engine: GPUContext, bytes: Uint8Array | ArrayBuffer, config: LSTMConfig): Promise<LSTM> {
     const cfg: Required<LSTMConfig> = { prefix: '', ...config };
     const { inputSize, hiddenSize: H, numLayers } = cfg;
     for (const k of ['inputSize', 'hiddenSize', 'numLayers'] as const) {
@@ -100,7 +100,7 @@ export class LSTM {
     if (this.disposed) throw new DisposedError('LSTM: the model was disposed');
     let p = this.plans.get(T);
     if (!p) {
-      const g = this.engine.graph(`lstm T=${T}`);
+      const g = new Graph(this.engine, `lstm T=${T}`);
       const { output, hc } = this.build(g, g.input('x', [T, this.config.inputSize]), T);
       const outs: Record<string, SymbolicTensor> = { output };
       hc.forEach((t, l) => (outs[`hc${l}`] = t));

@@ -1,7 +1,8 @@
 // PCA with the engine: the covariance XᵀX and the projection run as GPU matmuls; the top components
 // of the small [d, d] covariance come from power iteration with deflation on the CPU.
-import type { Engine } from '../gpu/engine';
-import { ShapeError } from '../gpu/errors';
+import type { GPUContext } from '../gpu/engine';
+import { Graph } from '../graph/graph';
+import { ShapeError } from '../errors';
 
 export interface PCAResult {
   /** [n, k] row-major. */
@@ -12,7 +13,7 @@ export interface PCAResult {
   explained: number[];
 }
 
-export async function pca(engine: Engine, data: Float32Array, n: number, d: number, k = 2): Promise<PCAResult> {
+export async function pca(engine: GPUContext, data: Float32Array, n: number, d: number, k = 2): Promise<PCAResult> {
   if (data.length !== n * d) throw new ShapeError(`pca: ${data.length} values do not fill [${n}, ${d}]`);
   if (n < 2 || k < 1 || k > d) throw new ShapeError(`pca: needs at least 2 rows and 1 ≤ k ≤ ${d}`);
   const mean = new Float64Array(d);
@@ -21,7 +22,7 @@ export async function pca(engine: Engine, data: Float32Array, n: number, d: numb
   const xt = new Float32Array(d * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xt[j * n + i] = xc[i * d + j];
 
-  const g = engine.graph('pca covariance');
+  const g = new Graph(engine, 'pca covariance');
   const covPlan = await g.compile({ cov: g.matmul(g.input('xt', [d, n]), g.input('x', [n, d])) });
   const cov = Float64Array.from((await covPlan.run({ xt, x: xc })).cov as Float32Array, (v) => v / (n - 1));
   covPlan.dispose();
@@ -47,7 +48,7 @@ export async function pca(engine: Engine, data: Float32Array, n: number, d: numb
   }
   const vt = new Float32Array(d * k);
   for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) vt[j * k + c] = components[c * d + j];
-  const p = engine.graph('pca projection');
+  const p = new Graph(engine, 'pca projection');
   const projPlan = await p.compile({ coords: p.matmul(p.input('x', [n, d]), p.input('v', [d, k])) });
   const coords = (await projPlan.run({ x: xc, v: vt })).coords as Float32Array;
   projPlan.dispose();

@@ -2,11 +2,12 @@
 // matrix-vector product against the whole vocabulary followed by GPU top-k, so only k results come
 // back. mostSimilar and analogy follow gensim's KeyedVectors.most_similar: the query is the unit mean
 // of the unit vectors (+1 for positive words, -1 for negative ones) and the query words are excluded.
-import type { Engine } from '../gpu/engine';
-import { ArgumentError, DisposedError, ShapeError } from '../gpu/errors';
+import type { GPUContext } from '../gpu/engine';
+import { Graph } from '../graph/graph';
+import { ArgumentError, DisposedError, ShapeError } from '../errors';
 import type { Plan } from '../graph/plan';
 import { checkWordVectors, parseGloVe, parseWord2VecBinary, parseWord2VecText, type WordVectorOptions, type WordVectors } from '../io/word2vec';
-import type { Tensor } from '../tensor';
+import type { Tensor } from '../gpu/tensor';
 
 export interface Neighbour {
   word: string;
@@ -25,7 +26,7 @@ export class Word2Vec {
   private disposed = false;
 
   private constructor(
-    readonly engine: Engine,
+    readonly engine: GPUContext,
     readonly words: readonly string[],
     readonly dim: number,
     /** The vectors as loaded (CPU), for building queries and for projections. */
@@ -39,9 +40,9 @@ export class Word2Vec {
   }
 
   /** Uploads vectors and normalises every row on the GPU. */
-  static async fromVectors(engine: Engine, v: WordVectors): Promise<Word2Vec> {
+  static async fromVectors(engine: GPUContext, v: WordVectors): Promise<Word2Vec> {
     checkWordVectors(v);
-    const g = engine.graph('word2vec normalise');
+    const g = new Graph(engine, 'word2vec normalise');
     const plan = await g.compile({ unit: g.normalize(g.input('raw', [v.words.length, v.dim])) });
     try {
       const { unit } = await plan.runToGPU({ raw: v.vectors });
@@ -58,17 +59,17 @@ export class Word2Vec {
   }
 
   /** The word2vec C binary format (GoogleNews-vectors-negative300.bin and friends). */
-  static async fromBinary(engine: Engine, bytes: Uint8Array | ArrayBuffer, options: WordVectorOptions = {}): Promise<Word2Vec> {
+  static async fromBinary(engine: GPUContext, bytes: Uint8Array | ArrayBuffer, options: WordVectorOptions = {}): Promise<Word2Vec> {
     return Word2Vec.fromVectors(engine, parseWord2VecBinary(bytes, options));
   }
 
   /** The word2vec text format ("V D" header). */
-  static async fromText(engine: Engine, text: Uint8Array | ArrayBuffer | string, options: WordVectorOptions = {}): Promise<Word2Vec> {
+  static async fromText(engine: GPUContext, text: Uint8Array | ArrayBuffer | string, options: WordVectorOptions = {}): Promise<Word2Vec> {
     return Word2Vec.fromVectors(engine, parseWord2VecText(text, options));
   }
 
   /** GloVe text (glove.6B.100d.txt and friends). */
-  static async fromGloVe(engine: Engine, text: Uint8Array | ArrayBuffer | string, options: WordVectorOptions = {}): Promise<Word2Vec> {
+  static async fromGloVe(engine: GPUContext, text: Uint8Array | ArrayBuffer | string, options: WordVectorOptions = {}): Promise<Word2Vec> {
     return Word2Vec.fromVectors(engine, parseGloVe(text, options));
   }
 
@@ -96,7 +97,7 @@ export class Word2Vec {
     if (this.disposed) throw new DisposedError('Word2Vec: the model was disposed');
     let p = this.plans.get(k);
     if (!p) {
-      const g = this.engine.graph(`word2vec top-${k}`);
+      const g = new Graph(this.engine, `word2vec top-${k}`);
       const E = g.constant('unit', this.unit); // [V, D]
       const scores = g.matmul(g.input('query', [1, this.dim]), E, { transposeB: true }); // [1, V]
       p = g.compile({ top: g.topk(scores, g.input('exclude', [MAX_EXCLUDE], 'u32'), k, { exclude: g.scalar('excluded') }) });

@@ -3,8 +3,8 @@
 // ≤ t + qOffset (default S - T: the queries are the last T positions). Kernel: shaders/attention.wgsl.
 import kernel from '../../shaders/attention.wgsl?raw';
 import flash from '../../shaders/lib/flash.wgsl?raw';
-import { LimitError, ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { LimitError, ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { ceilDiv, tuned } from './grid';
 import type { OpDescriptor, TensorInfo } from './types';
 

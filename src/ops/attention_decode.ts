@@ -3,7 +3,7 @@
 // writes partial results [H, splits, D + 2]; attention_combine merges them into [H, 1, D].
 // Kernel: shaders/attention_decode.wgsl.
 import kernel from '../../shaders/attention_decode.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
+import { ShapeError, formatShape } from '../errors';
 import { attentionReference, checkHeads } from './attention';
 import { ceilDiv } from './grid';
 import { withReduce } from './reduce';

@@ -1,7 +1,7 @@
 // concat: two tensors joined along the last dimension (leading dimensions equal). Kernel: shaders/concat.wgsl.
 import code from '../../shaders/concat.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import type { OpDescriptor } from './types';
 

@@ -2,8 +2,8 @@
 // at a static or per-run (scalar) offset; `slice` takes a contiguous range of rows.
 // Kernel: shaders/copy.wgsl.
 import code from '../../shaders/copy.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import { checkUniformValue, type OpDescriptor, type UniformValue } from './types';
 

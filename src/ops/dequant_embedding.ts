@@ -5,7 +5,7 @@
 import core from '../../shaders/lib/embedding.wgsl?raw';
 import code from '../../shaders/dequant_embedding.wgsl?raw';
 import unpackShift from '../../shaders/lib/unpack_shift.wgsl?raw';
-import { ShapeError } from '../gpu/errors';
+import { ShapeError } from '../errors';
 import { checkEmbedding, embeddingCall, embeddingReference, type EmbeddingAttrs } from './embedding';
 import { checkPackedInputs, dequantize, quantLayout, type QuantScheme } from './quantize';
 import type { OpDescriptor } from './types';

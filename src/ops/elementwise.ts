@@ -1,8 +1,8 @@
 // Element-wise ops: add and mul (b equal to a, or a trailing part of a's shape broadcast over the
 // leading dims, e.g. a bias [N] over [T, N]) and GELU (tanh form). Kernel: shaders/elementwise.wgsl.
 import code from '../../shaders/elementwise.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import { geluReference } from './matmul';
 import type { OpDescriptor, TensorInfo } from './types';

@@ -3,7 +3,7 @@
 // The checks, kernel call and reference below also serve dequant_embedding (an int8 token table).
 import core from '../../shaders/lib/embedding.wgsl?raw';
 import code from '../../shaders/embedding.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
+import { ShapeError, formatShape } from '../errors';
 import { grid1D } from './grid';
 import { checkUniformValue, type KernelCall, type KernelContext, type OpDescriptor, type TensorInfo, type UniformValue } from './types';
 

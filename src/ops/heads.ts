@@ -1,8 +1,8 @@
 // splitHeads: [T, parts * C] -> [H, T, D] (part 0/1/2 of a fused QKV projection); mergeHeads:
 // [H, T, D] -> [T, H * D]. Kernel: shaders/heads.wgsl.
 import code from '../../shaders/heads.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import type { OpDescriptor } from './types';
 

@@ -1,8 +1,8 @@
 // layerNorm over the last dimension with gamma/beta [C] and eps (PyTorch semantics, biased variance),
 // optionally of x + residual. Kernel: shaders/layernorm.wgsl (+ lib/reduce.wgsl).
 import kernel from '../../shaders/layernorm.wgsl?raw';
-import { LimitError, ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { LimitError, ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import { withReduce } from './reduce';
 import type { OpDescriptor, TensorInfo } from './types';

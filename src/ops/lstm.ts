@@ -1,7 +1,7 @@
 // lstm_cell: one time step of one LSTM layer (PyTorch gate order i, f, g, o), updating the layer's
 // work buffer [T + 3, H] in place. Kernel: shaders/lstm.wgsl.
 import code from '../../shaders/lstm.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
+import { ShapeError, formatShape } from '../errors';
 import type { OpDescriptor } from './types';
 
 export interface LstmCellAttrs {

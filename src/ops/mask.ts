@@ -1,8 +1,8 @@
 // causal_mask: scores [H, T, S] scaled, with keys after each query's position masked to -inf-like.
 // Only the unfused attention baseline uses it. Kernel: shaders/mask.wgsl.
 import code from '../../shaders/mask.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import type { OpDescriptor } from './types';
 

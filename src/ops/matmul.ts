@@ -3,8 +3,8 @@
 // residual (shape of the output). Kernel: shaders/matmul.wgsl.
 import kernel from '../../shaders/matmul.wgsl?raw';
 import tile from '../../shaders/lib/tile.wgsl?raw';
-import { ShapeError, LimitError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, LimitError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { ceilDiv, tuned } from './grid';
 import { gemvConfig, withLanes } from './lanes';
 import type { KernelContext, OpDescriptor, TensorInfo } from './types';

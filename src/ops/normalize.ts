@@ -1,7 +1,7 @@
 // normalize: each row of [..., D] scaled to unit L2 norm. Kernel: shaders/normalize.wgsl.
 import kernel from '../../shaders/normalize.wgsl?raw';
-import { ShapeError } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError } from '../errors';
+import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import { withReduce } from './reduce';
 import type { OpDescriptor } from './types';

@@ -5,9 +5,9 @@
 // zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 32 (q8_0) or 16.
 // Kernel: shaders/quantize.wgsl.
 import code from '../../shaders/quantize.wgsl?raw';
-import type { Engine } from '../gpu/engine';
-import { ArgumentError, ShapeError, formatShape } from '../gpu/errors';
-import { Tensor, numel } from '../tensor';
+import type { GPUContext } from '../gpu/engine';
+import { ArgumentError, ShapeError, formatShape } from '../errors';
+import { Tensor, numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import type { OpDescriptor, TensorInfo } from './types';
 
@@ -114,7 +114,7 @@ export class QuantizedTensor {
   ) {}
 
   /** Uploads packed data after checking it against its layout. */
-  static upload(engine: Engine, q: QuantizedData, label = 'int8 weights'): QuantizedTensor {
+  static upload(engine: GPUContext, q: QuantizedData, label = 'int8 weights'): QuantizedTensor {
     checkQuantized(q);
     const l = quantLayout(q.scheme, q.K, q.N);
     return new QuantizedTensor(l, engine.tensor(q.qweight, [l.N, l.rowWords], `${label}.q`), engine.tensor(q.scales, [l.N, l.blocks], `${label}.scales`));
@@ -136,7 +136,7 @@ export class QuantizedTensor {
   }
 }
 
-interface QuantAttrs {
+export interface QuantAttrs {
   scheme: QuantScheme;
   K: number;
   N: number;
@@ -181,59 +181,3 @@ export const quantizePack: OpDescriptor<QuantAttrs> = {
     return Float64Array.from(quantizeCPU(Float32Array.from(w), a.K, a.N, a.scheme, a.kn ? 'KN' : 'NK').qweight);
   },
 };
-
-export interface QuantizeOptions {
-  /** [K, N] of the matmul the weights serve (x [M, K] · W → [M, N]). */
-  K: number;
-  N: number;
-  scheme?: QuantScheme;
-  /** How `weights` is laid out: 'KN' ([K, N], Conv1D, the default) or 'NK' ([N, K], nn.Linear). */
-  layout?: 'KN' | 'NK';
-  /**
-   * Where to quantize. Default: the GPU, or the CPU (same rules) when the f32 weights would not fit one
-   * storage binding — the packed result is 4× smaller and may well fit.
-   */
-  on?: 'gpu' | 'cpu';
-  label?: string;
-}
-
-/** Quantizes f32 weights to int8 with absmax scales, on the GPU (one plan) or the CPU. */
-export async function quantize(engine: Engine, weights: Float32Array, o: QuantizeOptions): Promise<QuantizedTensor> {
-  if (typeof o !== 'object' || o === null) throw new ArgumentError('quantize: options { K, N } are required');
-  const scheme = o.scheme ?? 'q8_0';
-  const layout = o.layout ?? 'KN';
-  quantLayout(scheme, o.K, o.N); // names quantize, K and N when they are not positive integers
-  if (layout !== 'KN' && layout !== 'NK') throw new ArgumentError(`quantize: layout must be 'KN' or 'NK', got ${JSON.stringify(layout)}`);
-  if (o.on !== undefined && o.on !== 'gpu' && o.on !== 'cpu') throw new ArgumentError(`quantize: on must be 'gpu' or 'cpu', got ${JSON.stringify(o.on)}`);
-  if (!(weights instanceof Float32Array)) throw new ShapeError('quantize: weights must be a Float32Array');
-  if (weights.length !== o.K * o.N) throw new ShapeError(`quantize: ${weights.length} weights do not fill K ${o.K} × N ${o.N}`);
-  const on = o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu');
-  if (on === 'cpu') return QuantizedTensor.upload(engine, quantizeCPU(weights, o.K, o.N, scheme, layout), o.label);
-  const attrs: QuantAttrs = { scheme, K: o.K, N: o.N, kn: layout === 'KN' };
-  const g = engine.graph(`quantize ${o.label ?? ''}`);
-  const w = g.input('w', layout === 'KN' ? [o.K, o.N] : [o.N, o.K]);
-  const scales = g.op('quantize_scales', [w], attrs);
-  const q = g.op('quantize_pack', [w, scales], attrs);
-  const plan = await g.compile({ q, scales });
-  try {
-    const out = await plan.runToGPU({ w: weights });
-    // Copied on the GPU into tensors the caller owns; the plan's buffers go back to the pool.
-    const l = quantLayout(scheme, o.K, o.N);
-    const label = o.label ?? 'int8 weights';
-    const result = new QuantizedTensor(l, engine.empty([l.N, l.rowWords], 'u32', `${label}.q`), engine.empty([l.N, l.blocks], 'f32', `${label}.scales`));
-    try {
-      await engine.scoped(`quantize ${label}`, () => {
-        const enc = engine.device.createCommandEncoder({ label: `quantize ${label}` });
-        enc.copyBufferToBuffer(out.q.buffer, 0, result.qweight.buffer, 0, result.qweight.buffer.size);
-        enc.copyBufferToBuffer(out.scales.buffer, 0, result.scales.buffer, 0, result.scales.buffer.size);
-        engine.device.queue.submit([enc.finish()]);
-      });
-    } catch (e) {
-      result.dispose();
-      throw e;
-    }
-    return result;
-  } finally {
-    plan.dispose();
-  }
-}

@@ -1,6 +1,6 @@
 // Every op the engine has, in one list. The graph scheduler looks ops up here by name; a new op
 // plugs in with registerOp() without touching the scheduler.
-import { ArgumentError } from '../gpu/errors';
+import { ArgumentError } from '../errors';
 import { concat } from './concat';
 import { assign, slice } from './copy';
 import { add, gelu, mul } from './elementwise';

@@ -2,8 +2,8 @@
 // temperature ≤ 0, else temperature, top-k and top-p (as Hugging Face applies them) and a seeded
 // draw. Every parameter may be a per-run scalar. Kernel: shaders/sample.wgsl.
 import kernel from '../../shaders/sample.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { withReduce } from './reduce';
 import type { OpDescriptor, UniformValue } from './types';
 

@@ -1,7 +1,7 @@
 // softmax over the last dimension, numerically stable (max subtracted). Kernel: shaders/softmax.wgsl.
 import kernel from '../../shaders/softmax.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import { withReduce } from './reduce';
 import { rowWorkgroup } from './layernorm';

@@ -3,8 +3,8 @@
 // The layout's CSR arrays are inputs (u32). Kernel: shaders/sparse_attention.wgsl.
 import kernel from '../../shaders/sparse_attention.wgsl?raw';
 import flash from '../../shaders/lib/flash.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import { attentionReference, checkHeads } from './attention';
 import { withReduce } from './reduce';
 import { allowedPair, checkLayout, type BlockLayout } from './sparse_layout';

@@ -2,7 +2,7 @@
 // (rowPtr[qb]..rowPtr[qb + 1] index colIdx, sorted). Builders for the classic patterns, each
 // optionally combined with the causal mask: sliding window (Longformer), strided (Sparse Transformers,
 // Child et al. 2019), global tokens, seeded random blocks (BigBird), their union, and a user mask.
-import { ShapeError } from '../gpu/errors';
+import { ShapeError } from '../errors';
 
 export type BlockSize = 16 | 32 | 64;
 

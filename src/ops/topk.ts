@@ -2,8 +2,8 @@
 // indices then the scores' f32 bits. Long rows go in two stages: topk_partial (each workgroup a chunk,
 // output [chunks, 2k]) then topk_merge. Kernel: shaders/topk.wgsl.
 import code from '../../shaders/topk.wgsl?raw';
-import { ShapeError, formatShape } from '../gpu/errors';
-import { numel } from '../tensor';
+import { ShapeError, formatShape } from '../errors';
+import { numel } from '../gpu/tensor';
 import type { OpDescriptor, UniformValue } from './types';
 
 export interface TopKAttrs {

@@ -1,8 +1,8 @@
 // The op descriptor: everything the scheduler needs to know about one op, and its CPU reference.
 import type { ShaderSource } from '../gpu/pipeline-cache';
 import type { EngineFeatures } from '../gpu/engine';
-import { ArgumentError } from '../gpu/errors';
-import type { DType } from '../tensor';
+import { ArgumentError } from '../errors';
+import type { DType } from '../gpu/tensor';
 
 export interface TensorInfo {
   shape: readonly number[];
@@ -32,7 +32,8 @@ export function checkUniformValue(op: string, name: string, v: UniformValue | un
 }
 
 /** Best override constants per (adapter, op, shape class), as measured by the autotuner. */
-export type TuningTable = Record<string, Record<string, number>>;
+export type { TuningTable } from '../gpu/engine';
+import type { TuningTable } from '../gpu/engine';
 
 export interface KernelContext {
   limits: GPUSupportedLimits;

@@ -3,7 +3,7 @@
 // The package's "main" is CommonJS inside a "type": "module" package, which Node refuses; its ESM build
 // is imported directly.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
-import { ArgumentError, UnsupportedError } from '../gpu/errors';
+import { ArgumentError, UnsupportedError } from '../errors';
 
 export type BindingKind = 'uniform' | 'read-only-storage' | 'storage';
 

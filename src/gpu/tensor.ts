@@ -1,6 +1,6 @@
 // A tensor is a shape, a dtype and a GPU buffer. f32 for activations and weights, u32/i32 for token ids.
-import type { Engine } from './gpu/engine';
-import { DisposedError, ShapeError, formatShape } from './gpu/errors';
+import type { GPUContext } from './engine';
+import { DisposedError, ShapeError, formatShape } from '../errors';
 
 export type DType = 'f32' | 'u32' | 'i32';
 export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'u32' ? Uint32Array : Int32Array;
@@ -39,7 +39,7 @@ export class Tensor {
 
   /** @internal Tensors are made by `engine.tensor()`, `engine.empty()` or plans. */
   constructor(
-    readonly engine: Engine,
+    readonly engine: GPUContext,
     readonly buffer: GPUBuffer,
     readonly shape: readonly number[],
     readonly dtype: DType,
