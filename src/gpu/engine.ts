@@ -33,6 +33,8 @@ export interface EngineOptions {
    * larger weights, as they must on adapters whose limit is small; tests use it to exercise that path).
    */
   maxBindingSize?: number;
+  /** Most idle bytes the buffer pool keeps for reuse (default 256 MiB); older idle buffers are destroyed. */
+  poolBytes?: number;
   /** Turn features off even where the adapter has them (e.g. to test the non-subgroup kernels). */
   disableFeatures?: (keyof EngineFeatures)[];
   label?: string;
@@ -155,7 +157,7 @@ export class GPUContext {
     this.tuning = options.tuning ?? {};
     this.memoryBudget = options.memoryBudget;
     this.bindingCap = options.maxBindingSize ?? Infinity;
-    this.pool = new BufferPool({ create: (d) => this.createBuffer(d) });
+    this.pool = new BufferPool({ create: (d) => this.createBuffer(d), destroy: (b) => this.destroyBuffer(b) }, options.poolBytes);
     this.pipelines = new PipelineCache(this);
     this.constants = new ConstantStore(this);
     this.lost = device.lost.then((info) => {

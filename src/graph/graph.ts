@@ -70,6 +70,9 @@ export class Graph {
    * plans is uploaded once and shared.
    */
   constant(name: string, data: AnyTypedArray | Tensor, shape?: readonly number[]): SymbolicTensor {
+    // The same data bound twice in one graph (a tied lm_head, a weight read by two ops) is one node.
+    const seen = this.constantOf.get(data);
+    if (seen && (!shape || (shape.length === seen.shape.length && shape.every((d, i) => d === seen.shape[i])))) return seen;
     this.claim('constant', name);
     const dtype = data instanceof Tensor ? data.dtype : dtypeOf(data);
     if (!dtype) throw new ShapeError(`constant '${name}': data must be a Float32Array, Uint32Array, Int32Array or Tensor`);
@@ -82,7 +85,15 @@ export class Graph {
     if (data instanceof Tensor) this.checkTensor(data, `constant '${name}'`);
     const t = this.push({ kind: 'constant', name, inputs: [], attrs: {}, shape: [...s], dtype });
     this.bound.set(t.id, data);
+    if (!seen) this.constantOf.set(data, t);
     return t;
+  }
+
+  private readonly constantOf = new Map<AnyTypedArray | Tensor, SymbolicTensor>();
+
+  /** A weight tensor as a constant of this graph, named by its label (once per graph however often used). */
+  weight(t: Tensor): SymbolicTensor {
+    return this.constantOf.get(t) ?? this.constant(this.names.has(t.label) ? `${t.label}#${this.nodes.length}` : t.label, t);
   }
 
   /** A tensor that persists across runs (a KV cache, LSTM h/c). Several plans may share it. */

@@ -7,6 +7,7 @@ import { CallQueue } from '../gpu/call-queue';
 import { ArgumentError, DisposedError, ShapeError } from '../errors';
 import { Graph, type SymbolicTensor } from '../graph/graph';
 import type { Plan } from '../graph/plan';
+import { PlanCache } from '../graph/plan-cache';
 import { SafetensorsFile } from '../io/safetensors';
 import type { Tensor } from '../gpu/tensor';
 
@@ -26,7 +27,9 @@ interface Layer {
 }
 
 export class LSTM {
-  private plans = new Map<number, Promise<Plan>>();
+  /** Compiled plans per sequence length, at most 8 (least recently used out). */
+  private plans = new PlanCache(8);
+  /** Work buffers of graphs an app built with build(), per length; the model's own plans own theirs. */
   private work = new Map<number, Tensor[]>();
   private disposed = false;
 
@@ -72,19 +75,27 @@ export class LSTM {
    * final state. Returns the last layer's outputs [T, H] and each layer's (h, c) [2, H] after the run.
    */
   build(g: Graph, x: SymbolicTensor, T: number): { output: SymbolicTensor; hc: SymbolicTensor[] } {
+    let work = this.work.get(T);
+    if (!work) this.work.set(T, (work = this.workTensors(T)));
+    return this.buildWith(g, x, T, work);
+  }
+
+  private workTensors(T: number): Tensor[] {
+    return this.layers.map((_, l) => this.engine.empty([T + 3, this.config.hiddenSize], 'f32', `lstm work l${l} T=${T}`));
+  }
+
+  private buildWith(g: Graph, x: SymbolicTensor, T: number, work: Tensor[]): { output: SymbolicTensor; hc: SymbolicTensor[] } {
     const H = this.config.hiddenSize;
     if (x.shape.length !== 2 || x.shape[0] !== T || x.shape[1] !== this.config.inputSize) {
       throw new ShapeError(`LSTM: input ${JSON.stringify(x.shape)} must be [${T}, ${this.config.inputSize}]`);
     }
-    let work = this.work.get(T);
-    if (!work) this.work.set(T, (work = this.layers.map((_, l) => this.engine.empty([T + 3, H], 'f32', `lstm work l${l} T=${T}`))));
     let input = x;
     const hc: SymbolicTensor[] = [];
     this.layers.forEach((L, l) => {
       const xproj = g.matmul(input, g.constant(`wih${l}`, L.wih), { transposeB: true, bias: g.constant(`b${l}`, L.bias) }); // [T, 4H]
       const whhT = g.constant(`whhT${l}`, L.whhT);
       const saved = g.state(`hc${l}`, L.hc);
-      let cur = g.state(`work${l}`, work![l]);
+      let cur = g.state(`work${l}`, work[l]);
       cur = g.assign(cur, g.slice(saved, 0, 1)); // h_0 -> row 0
       cur = g.assign(cur, g.slice(saved, 1, 1), { offset: (T + 1) * H }); // c_0 -> row T+1
       for (let t = 0; t < T; t++) cur = g.lstmCell(xproj, whhT, cur, t);
@@ -96,18 +107,19 @@ export class LSTM {
     return { output: input, hc };
   }
 
-  private plan(T: number): Promise<Plan> {
+  /** Runs `fn` with the plan for sequence length T (compiled on first use, with its own work buffers). */
+  private withPlan<R>(T: number, fn: (plan: Plan) => Promise<R>): Promise<R> {
     if (this.disposed) throw new DisposedError('LSTM: the model was disposed');
-    let p = this.plans.get(T);
-    if (!p) {
+    let work: Tensor[] = [];
+    const build = () => {
       const g = new Graph(this.engine, `lstm T=${T}`);
-      const { output, hc } = this.build(g, g.input('x', [T, this.config.inputSize]), T);
+      work = this.workTensors(T);
+      const { output, hc } = this.buildWith(g, g.input('x', [T, this.config.inputSize]), T, work);
       const outs: Record<string, SymbolicTensor> = { output };
       hc.forEach((t, l) => (outs[`hc${l}`] = t));
-      p = g.compile(outs);
-      this.plans.set(T, p);
-    }
-    return p;
+      return g.compile(outs);
+    };
+    return this.plans.use(String(T), build, fn, () => work.forEach((t) => t.dispose()));
   }
 
   /**
@@ -166,7 +178,7 @@ export class LSTM {
 
   private async execute(x: Float32Array, seqLen: number): Promise<{ output: Float32Array; h: Float32Array; c: Float32Array }> {
     const { hiddenSize: H, numLayers } = this.config;
-    const out = await (await this.plan(seqLen)).run({ x });
+    const out = await this.withPlan(seqLen, (plan) => plan.run({ x }));
     const h = new Float32Array(numLayers * H);
     const c = new Float32Array(numLayers * H);
     for (let l = 0; l < numLayers; l++) {
@@ -194,7 +206,7 @@ export class LSTM {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const p of this.plans.values()) p.then((plan) => plan.dispose(), () => undefined);
+    this.plans.dispose();
     for (const L of this.layers) for (const t of Object.values(L)) t.dispose();
     for (const w of this.work.values()) for (const t of w) t.dispose();
   }

@@ -6,6 +6,7 @@ import type { GPUContext } from '../gpu/engine';
 import { Graph } from '../graph/graph';
 import { ArgumentError, DisposedError, ShapeError } from '../errors';
 import type { Plan } from '../graph/plan';
+import { PlanCache } from '../graph/plan-cache';
 import { checkWordVectors, parseGloVe, parseWord2VecBinary, parseWord2VecText, type WordVectorOptions, type WordVectors } from '../io/word2vec';
 import type { Tensor } from '../gpu/tensor';
 
@@ -22,7 +23,8 @@ export class UnknownWordError extends ArgumentError {
 
 export class Word2Vec {
   private index = new Map<string, number>();
-  private plans = new Map<number, Promise<Plan>>();
+  /** Compiled query plans per k, at most 4 (least recently used out). */
+  private plans = new PlanCache(4);
   private disposed = false;
 
   private constructor(
@@ -93,17 +95,15 @@ export class Word2Vec {
     return this.raw.slice(i * this.dim, (i + 1) * this.dim);
   }
 
-  private plan(k: number): Promise<Plan> {
+  private withPlan<R>(k: number, fn: (plan: Plan) => Promise<R>): Promise<R> {
     if (this.disposed) throw new DisposedError('Word2Vec: the model was disposed');
-    let p = this.plans.get(k);
-    if (!p) {
+    const build = () => {
       const g = new Graph(this.engine, `word2vec top-${k}`);
       const E = g.constant('unit', this.unit); // [V, D]
       const scores = g.matmul(g.input('query', [1, this.dim]), E, { transposeB: true }); // [1, V]
-      p = g.compile({ top: g.topk(scores, g.input('exclude', [MAX_EXCLUDE], 'u32'), k, { exclude: g.scalar('excluded') }) });
-      this.plans.set(k, p);
-    }
-    return p;
+      return g.compile({ top: g.topk(scores, g.input('exclude', [MAX_EXCLUDE], 'u32'), k, { exclude: g.scalar('excluded') }) });
+    };
+    return this.plans.use(String(k), build, fn);
   }
 
   /** gensim's most_similar(positive, negative, topn). */
@@ -130,8 +130,7 @@ export class Word2Vec {
     for (let d = 0; d < D; d++) mean[d] *= inv;
     const exclude = new Uint32Array(MAX_EXCLUDE);
     exclude.set(ids);
-    const plan = await this.plan(n);
-    const top = (await plan.run({ query: mean, exclude, excluded: ids.length })).top as Uint32Array;
+    const top = (await this.withPlan(n, (plan) => plan.run({ query: mean, exclude, excluded: ids.length }))).top as Uint32Array;
     const scores = new Float32Array(top.buffer, top.byteOffset + 4 * n, n);
     return Array.from({ length: n }, (_, r) => ({ word: this.words[top[r]], score: scores[r] }));
   }
@@ -154,7 +153,7 @@ export class Word2Vec {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const p of this.plans.values()) p.then((plan) => plan.dispose(), () => undefined);
+    this.plans.dispose();
     this.unit.dispose();
   }
 }

@@ -225,7 +225,7 @@ describe('misuse is refused clearly', () => {
     expect(err.message).toMatch(/tensor 'ln_f.weight' holds NaN at element 2/);
     // Weights changed after loading (as a bad kernel or overflow would): the sampler finds no token.
     const model = await GPT2.fromSafetensors(engine, gptFile, gptConfig);
-    const lnf = (model as unknown as { weights: Map<string, Tensor> }).weights.get('ln_f.weight')!;
+    const lnf = (model as unknown as { w: { lnF: Tensor[] } }).w.lnF[0];
     lnf.write(new Float32Array(lnf.size).fill(NaN));
     const nan = await collect(model.generate([1, 2], { maxNewTokens: 4 })).catch((x) => x);
     expect(nan).toBeInstanceOf(NumericError);
@@ -295,6 +295,34 @@ describe('failures free what they allocated', () => {
     expect(() => engine.graph().constant('w', w)).toThrow(/belongs to another engine/);
     expect(engine.memory().liveBytes).toBe(before);
     other.dispose();
+  });
+});
+
+describe('bounded caches', () => {
+  it('100 distinct prompt lengths keep GPU memory bounded (plans and pooled buffers)', async () => {
+    const e = await createTestEngine({ poolBytes: 16 * 2 ** 20 });
+    const cfg = { n_layer: 1, n_head: 4, n_embd: 64, vocab_size: 4096, n_positions: 128 };
+    const model = await GPT2.fromSafetensors(e, randomGPT2Checkpoint(cfg), cfg);
+    const total = () => e.memory().liveBytes + e.memory().pooledBytes;
+    const prompt = (T: number) => Array.from({ length: T }, (_, i) => (i * 31) % cfg.vocab_size);
+    const base = total(); // weights and KV caches
+    await model.forward(prompt(100));
+    const largest = total() - base; // one plan at the longest length, with its staging buffer
+    let peak = 0;
+    for (let T = 1; T < 100; T++) {
+      await model.forward(prompt(T));
+      peak = Math.max(peak, total() - base);
+      expect(model.cachedPlans).toBeLessThanOrEqual(8);
+    }
+    // At most 8 cached plans, none larger than the T = 100 one, plus what the pool may keep idle. One plan
+    // per length (the old behaviour) would hold about 50 times the largest plan.
+    console.log(`100 prompt lengths: peak ${(peak / 2 ** 20).toFixed(1)} MiB of plans and pooled buffers; one T=100 plan ${(largest / 2 ** 20).toFixed(2)} MiB`);
+    expect(peak).toBeLessThanOrEqual(8 * largest + 16 * 2 ** 20);
+    model.dispose();
+    await new Promise((r) => setTimeout(r, 10)); // plans are disposed once their compile promises settle
+    // Weights, caches and plans freed: only the engine's 16-byte placeholder for unused bindings is live.
+    expect(e.memory().liveBytes).toBeLessThanOrEqual(16);
+    e.dispose();
   });
 });
 

@@ -1,0 +1,297 @@
+// The decoder core shared by every autoregressive model: KV caches, the prefill / decode / forward /
+// attention-probe plans (a bounded cache), the generate loop with its option checks, sampling on the
+// GPU, stop conditions and timings. A model is only its definition (see GPT2): embed the ids, one
+// block per layer (calling `attend` for its attention), and the head that gives logits.
+import { ArgumentError, BusyError, DisposedError, NumericError, ShapeError } from '../errors';
+import type { GPUContext } from '../gpu/engine';
+import type { Tensor } from '../gpu/tensor';
+import { Graph, type SymbolicTensor } from '../graph/graph';
+import type { Plan } from '../graph/plan';
+import { PlanCache } from '../graph/plan-cache';
+import type { ScalarRef } from '../ops/types';
+import { slidingLayout, type BlockLayout, type BlockSize } from '../ops/sparse_layout';
+
+/** Dense causal attention, or a causal sliding window (block-sparse; Longformer-style local attention). */
+export type AttentionSpec = { kind: 'dense' } | { kind: 'sliding'; window: number; blockSize?: BlockSize };
+
+export interface GenerateOptions {
+  /** Default 20. 0 yields nothing. */
+  maxNewTokens?: number;
+  /** 0 (the default) is greedy; a negative value is an error. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  /** Stop early after this token (e.g. 50256, <|endoftext|>). */
+  stopToken?: number;
+  attention?: AttentionSpec;
+}
+
+/** Timings of the last generate(): prefill, and per decode step the CPU (encode + submit) and total ms. */
+export interface GenerationStats {
+  promptTokens: number;
+  prefillMs: number;
+  steps: { cpuMs: number; totalMs: number }[];
+}
+
+/** The sizes the core needs: caches are [kvHeads, maxLength, headDim] per layer. */
+export interface DecoderShape {
+  /** Names the model in messages and plan labels, e.g. 'GPT2'. */
+  name: string;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocab: number;
+  /** KV-cache rows per layer: the longest prompt + generation. */
+  maxLength: number;
+}
+
+type Kind = 'forward' | 'prefill' | 'decode' | 'attention';
+
+/** Attention of one layer: q [H, T, D], k and v [KVH, T, D] → [H, T, D]; the core handles caches and patterns. */
+export type Attend = (q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor) => SymbolicTensor;
+
+/** Plans kept per model: a chat app's distinct prompt lengths must not hold GPU memory without bound. */
+const PLAN_CACHE_SIZE = 8;
+
+export abstract class Decoder {
+  /** Filled in by generate(). */
+  readonly lastGeneration: GenerationStats = { promptTokens: 0, prefillMs: 0, steps: [] };
+  readonly maxLength: number;
+  readonly attention: AttentionSpec;
+  protected disposed = false;
+  private readonly caches: { k: Tensor; v: Tensor }[] = [];
+  private readonly plans = new PlanCache(PLAN_CACHE_SIZE);
+  private readonly layouts = new Map<string, BlockLayout>();
+  private generating = false;
+
+  protected constructor(
+    readonly engine: GPUContext,
+    private readonly shape: DecoderShape,
+    attention: AttentionSpec = { kind: 'dense' },
+  ) {
+    this.maxLength = shape.maxLength;
+    this.attention = attention;
+    const { kvHeads, headDim } = shape;
+    try {
+      for (let i = 0; i < shape.layers; i++) {
+        this.caches.push({
+          k: engine.empty([kvHeads, this.maxLength, headDim], 'f32', `layer ${i} k_cache`),
+          v: engine.empty([kvHeads, this.maxLength, headDim], 'f32', `layer ${i} v_cache`),
+        });
+      }
+    } catch (e) {
+      for (const c of this.caches) (c.k.dispose(), c.v.dispose());
+      throw e;
+    }
+  }
+
+  /** ids [T] (u32) at positions pos, pos + 1, … → hidden states [T, C]. */
+  protected abstract embed(g: Graph, ids: SymbolicTensor, pos: number | ScalarRef): SymbolicTensor;
+  /** One layer: x [T, C] → [T, C], calling `attend` once. */
+  protected abstract block(g: Graph, layer: number, x: SymbolicTensor, attend: Attend): SymbolicTensor;
+  /** Final hidden states [T, C] → logits [T, vocab]. */
+  protected abstract head(g: Graph, x: SymbolicTensor): SymbolicTensor;
+  /** Frees the model's own weights (the core frees caches and plans). */
+  protected abstract disposeWeights(): void;
+
+  /** The causal sliding-window layout for `length` keys (cached), or null for dense attention. */
+  private layout(spec: AttentionSpec, length: number): BlockLayout | null {
+    if (spec.kind === 'dense') return null;
+    const key = `${spec.window}:${spec.blockSize ?? 32}:${length}`;
+    let l = this.layouts.get(key);
+    if (!l) {
+      if (this.layouts.size >= 16) this.layouts.delete(this.layouts.keys().next().value!); // bounded
+      this.layouts.set(key, (l = slidingLayout(length, { window: spec.window, blockSize: spec.blockSize ?? 32, causal: true })));
+    }
+    return l;
+  }
+
+  /**
+   * The graph for T tokens. 'forward': logits for every position, no cache. 'prefill': writes the
+   * prompt's K/V into the caches and samples the next token. 'decode': T = 1 at the position scalar.
+   * 'attention': the probabilities of layer `probe`, [H, T, T].
+   */
+  private build(kind: Kind, T: number, probe: number, spec: AttentionSpec): { g: Graph; out: SymbolicTensor } {
+    const g = new Graph(this.engine, `${this.shape.name.toLowerCase()} ${kind} T=${T}`);
+    const pos = kind === 'decode' ? g.scalar('pos') : null;
+    let x = this.embed(g, g.input('ids', [T], 'u32'), pos ?? 0); // [T, C]
+    let probed: SymbolicTensor | null = null;
+    for (let i = 0; i < this.shape.layers; i++) {
+      x = this.block(g, i, x, (q, k, v) => {
+        if (i === probe) probed = this.probabilities(g, q, k);
+        return this.attend(g, i, kind, T, q, k, v, pos, spec);
+      });
+      if (probed) return { g, out: probed };
+    }
+    if (kind === 'forward') return { g, out: this.head(g, x) }; // [T, V]
+    const logits = this.head(g, T > 1 ? g.slice(x, T - 1, 1) : x); // [1, V]
+    const s = (name: string) => g.scalar(name);
+    return { g, out: g.sample(logits, { temperature: s('temperature'), topK: s('topK'), topP: s('topP'), seed: s('seed'), step: s('step') }) };
+  }
+
+  /** softmax(mask(q kᵀ / √D)), unfused so the probabilities exist as a tensor: [H, T, T]. */
+  private probabilities(g: Graph, q: SymbolicTensor, k: SymbolicTensor): SymbolicTensor {
+    return g.softmax(g.causalMask(g.matmul(q, k, { transposeB: true }), 1 / Math.sqrt(this.shape.headDim)));
+  }
+
+  private attend(g: Graph, layer: number, kind: Kind, T: number, q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, pos: ScalarRef | null, spec: AttentionSpec): SymbolicTensor {
+    const prefillLayout = pos ? null : this.layout(spec, T);
+    const full = () => (prefillLayout ? g.sparseAttention(q, k, v, prefillLayout) : g.attention(q, k, v, { causal: true }));
+    if (kind === 'forward' || kind === 'attention') return full();
+    // Append this step's K/V rows to the layer's caches in place, at the position scalar.
+    const { kvHeads, headDim: D } = this.shape;
+    const cache = this.caches[layer];
+    const strided = { outer: kvHeads, rows: T, rowLen: D, dstRow: D, dstOuter: this.maxLength * D };
+    const offset = pos ? { ...pos, scale: D } : 0;
+    const kc = g.assign(g.state(`k${layer}`, cache.k), k, { offset, strided });
+    const vc = g.assign(g.state(`v${layer}`, cache.v), v, { offset, strided });
+    if (!pos) return full();
+    const decodeLayout = this.layout(spec, this.maxLength);
+    const length = { ...pos, add: 1 };
+    return decodeLayout ? g.sparseDecodeAttention(q, kc, vc, decodeLayout, { length }) : g.decodeAttention(q, kc, vc, { length });
+  }
+
+  /** Runs `fn` with the plan for (kind, T, probe, spec) pinned; compiled on first use. */
+  private withPlan<R>(kind: Kind, T: number, probe: number, spec: AttentionSpec, fn: (plan: Plan) => Promise<R>): Promise<R> {
+    return this.plans.use(this.planKey(kind, T, probe, spec), this.planBuilder(kind, T, probe, spec), fn);
+  }
+
+  private planKey(kind: Kind, T: number, probe: number, spec: AttentionSpec): string {
+    if (this.disposed) throw new DisposedError(`${this.shape.name}: the model was disposed`);
+    if (spec.kind === 'sliding' && !(spec.window >= 1)) throw new ShapeError(`${this.shape.name}: a sliding window of ${spec.window} tokens is not positive`);
+    return `${kind}:${T}:${probe}:${JSON.stringify(spec)}`;
+  }
+
+  private planBuilder(kind: Kind, T: number, probe: number, spec: AttentionSpec): () => Promise<Plan> {
+    return () => {
+      const { g, out } = this.build(kind, T, probe, spec);
+      return g.compile({ out });
+    };
+  }
+
+  private checkIds(ids: ArrayLike<number>, extra = 0): Uint32Array {
+    const { name, vocab: V } = this.shape;
+    if (ids.length === 0) throw new ShapeError(`${name}: the prompt is empty`);
+    if (ids.length + extra > this.maxLength) {
+      throw new ShapeError(`${name}: ${ids.length} prompt tokens${extra ? ` + ${extra} new` : ''} exceed the context of ${this.maxLength} positions`);
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new ShapeError(`${name}: token id ${id} at position ${i} is outside the vocabulary (vocab_size ${V})`);
+    }
+    return Uint32Array.from(ids);
+  }
+
+  /** Logits for every position, [T × vocab]. */
+  async forward(ids: ArrayLike<number>, options: { attention?: AttentionSpec } = {}): Promise<Float32Array> {
+    const data = this.checkIds(ids);
+    const out = await this.withPlan('forward', data.length, -1, options.attention ?? this.attention, (p) => p.run({ ids: data }));
+    return out.out as Float32Array;
+  }
+
+  /** Attention probabilities of one layer and head over the tokens, [T × T] (row: query, column: key). */
+  async attentionWeights(ids: ArrayLike<number>, layer: number, head: number): Promise<Float32Array> {
+    const { name, layers, heads } = this.shape;
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < layers)) throw new ShapeError(`${name}: layer ${layer} outside 0..${layers - 1}`);
+    if (!(Number.isInteger(head) && head >= 0 && head < heads)) throw new ShapeError(`${name}: head ${head} outside 0..${heads - 1}`);
+    const data = this.checkIds(ids);
+    const T = data.length;
+    const all = (await this.withPlan('attention', T, layer, this.attention, (p) => p.run({ ids: data }))).out as Float32Array;
+    return all.slice(head * T * T, (head + 1) * T * T);
+  }
+
+  /**
+   * Token ids as they are produced: the prompt is prefilled once, then one decode replay per token.
+   * One generation at a time per model (they share its KV caches): a second generate() whose first
+   * next() comes while another is unfinished throws BusyError. Finish the first, or call return() on it.
+   */
+  async *generate(prompt: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<number> {
+    const { n, sampling } = this.checkGenerateOptions(options);
+    const ids = this.checkIds(prompt, Math.max(0, n - 1));
+    if (this.generating) {
+      throw new BusyError(`${this.shape.name}.generate: another generate() on this model has not finished; its KV caches are in use. Await it, or call return() on its iterator`);
+    }
+    if (n === 0) return;
+    const spec = options.attention ?? this.attention;
+    const prefillKey = this.planKey('prefill', ids.length, -1, spec);
+    const decodeKey = this.planKey('decode', 1, -1, spec);
+    this.generating = true;
+    const pinned: string[] = [];
+    try {
+      const stats = this.lastGeneration;
+      stats.promptTokens = ids.length;
+      stats.steps = [];
+      pinned.push(prefillKey);
+      const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', ids.length, -1, spec));
+      let decode: Plan | null = null;
+      if (n > 1) {
+        pinned.push(decodeKey);
+        decode = await this.plans.acquire(decodeKey, this.planBuilder('decode', 1, -1, spec));
+      }
+      let next = this.checkSampled(((await prefill.run({ ids, ...sampling, step: 0 })).out as Uint32Array)[0], 0);
+      stats.prefillMs = prefill.lastRun.totalMs;
+      for (let i = 0; ; i++) {
+        yield next;
+        if (i + 1 >= n || next === options.stopToken) return;
+        const id = new Uint32Array([next]);
+        next = this.checkSampled(((await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 })).out as Uint32Array)[0], i + 1);
+        stats.steps.push({ cpuMs: decode!.lastRun.encodeMs, totalMs: decode!.lastRun.totalMs });
+      }
+    } finally {
+      for (const key of pinned) this.plans.release(key);
+      this.generating = false;
+    }
+  }
+
+  /** The sampler returns 0xffffffff when no logit is a number: NaN or infinite values in the model. */
+  private checkSampled(id: number, step: number): number {
+    if (id >= this.shape.vocab) {
+      throw new NumericError(`${this.shape.name}.generate: step ${step}: no logit is finite (NaN or infinite values in the model's output), so no token can be sampled`);
+    }
+    return id;
+  }
+
+  /**
+   * Every generation option checked before any GPU work. A temperature of 0 is greedy (argmax); a
+   * negative one is refused rather than read as greedy.
+   */
+  private checkGenerateOptions(o: GenerateOptions): { n: number; sampling: { temperature: number; topK: number; topP: number; seed: number } } {
+    const where = `${this.shape.name}.generate`;
+    if (typeof o !== 'object' || o === null) throw new ArgumentError(`${where}: options must be an object`);
+    const n = o.maxNewTokens ?? 20;
+    if (!(Number.isInteger(n) && n >= 0)) throw new ArgumentError(`${where}: maxNewTokens must be a non-negative integer, got ${n}`);
+    const temperature = o.temperature ?? 0;
+    if (!(Number.isFinite(temperature) && temperature >= 0)) throw new ArgumentError(`${where}: temperature must be a finite number ≥ 0 (0 is greedy), got ${temperature}`);
+    const topK = o.topK ?? 0;
+    if (!(Number.isInteger(topK) && topK >= 0)) throw new ArgumentError(`${where}: topK must be a non-negative integer (0 keeps every token), got ${topK}`);
+    const topP = o.topP ?? 1;
+    if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`${where}: topP must be in (0, 1] (1 keeps every token), got ${topP}`);
+    const seed = o.seed ?? 0;
+    if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new ArgumentError(`${where}: seed must be an integer in 0..4294967295, got ${seed}`);
+    const stop = o.stopToken;
+    if (stop !== undefined && !(Number.isInteger(stop) && stop >= 0 && stop < this.shape.vocab)) {
+      throw new ArgumentError(`${where}: stopToken ${stop} is outside the vocabulary (vocab_size ${this.shape.vocab})`);
+    }
+    return { n, sampling: { temperature, topK, topP, seed } };
+  }
+
+  /** GPU bytes of the KV caches. */
+  protected kvCacheBytes(): number {
+    return this.caches.reduce((s, c) => s + c.k.byteLength + c.v.byteLength, 0);
+  }
+
+  /** Compiled plans currently cached (at most 8). */
+  get cachedPlans(): number {
+    return this.plans.size;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.plans.dispose();
+    this.disposeWeights();
+    for (const c of this.caches) (c.k.dispose(), c.v.dispose());
+  }
+}
