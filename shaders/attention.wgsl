@@ -4,7 +4,8 @@
 // T × S score matrix never exists. Causal: query t sees keys ≤ t + q_offset (q_offset = S - T when
 // the queries are the last T positions); tiles wholly above the diagonal are never loaded, and only
 // tiles that cross it test keys one by one.
-// Bindings: 0 params, 1 q, 2 k, 3 v, 4 out. Needs lib/flash.wgsl.
+// Bindings: 0 params, 1 q, 2 k, 3 v, 4 out.
+//#import lib/flash
 
 override BQ: u32 = 64;
 override HEAD_DIM: u32 = 64;

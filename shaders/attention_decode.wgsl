@@ -5,7 +5,9 @@
 //   combine: out[h, d] = Σ_s e^(m_s - M) acc_s[d] / Σ_s e^(m_s - M) l_s,  M = max_s m_s
 // q [H, 1, D]; caches [H, max_len, D]; out [H, 1, D]. Splits past L write m = -inf, l = 0.
 // Bindings (split): 0 params, 1 q, 2 k cache, 3 v cache, 4 partial.
-// Bindings (combine): 0 params, 1 partial, 2 out. Needs lib/reduce.wgsl.
+// Bindings (combine): 0 params, 1 partial, 2 out.
+//#import lib/consts
+//#import lib/reduce
 
 override WG: u32 = 64;
 override HEAD_DIM: u32 = 64;
@@ -30,7 +32,7 @@ struct Params {
 var<workgroup> qs: array<f32, HEAD_DIM>;
 var<workgroup> ps: array<f32, CHUNK>;
 
-const NEG = -3.402823e38;
+const NEG = -F32_MAX;
 
 @compute @workgroup_size(WG)
 fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

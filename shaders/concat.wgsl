@@ -1,6 +1,7 @@
 // Concatenation along the last dimension: out[r, 0..Na) = a[r, :], out[r, Na..Na+Nb) = b[r, :].
 // (GPT-2's logits when the token table is split across bindings.)
 // Bindings: 0 params, 1 a, 2 b, 3 out.
+//#import lib/index
 
 override WG: u32 = 256;
 
@@ -18,7 +19,7 @@ struct Params {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_group(wid, nwg) * WG + lid;
   let n = params.na + params.nb;
   if (i >= params.rows * n) { return; }
   let r = i / n;

@@ -5,6 +5,7 @@
 //           carries LSTM h/c over between runs.
 //   slice:  out[i] = src[offset + i], e.g. the last row of a [T, C] activation.
 // Bindings: 0 params, 1 value / src, 2 out. Writes past `capacity` are dropped, never out of bounds.
+//#import lib/index
 
 override WG: u32 = 256;
 
@@ -23,7 +24,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 fn flat(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
+  return flat_group(wid, nwg) * WG + lid;
 }
 
 @compute @workgroup_size(WG)

@@ -2,7 +2,10 @@
 // and K = C): out[t, c] = dequant(wq)[ids[t], c] + wpe[pos + t, c]. Lets GPT-2 keep one int8 copy of
 // wte for both the embedding and lm_head (dequant_matmul reads the same packed words).
 // The kernel is lib/embedding.wgsl; this file gives its bindings and how a token row is read.
-// Bindings: 0 params, 1 ids (u32), 2 qw, 3 scales, 4 wpe [P, C], 5 out [T, C]. Needs lib/unpack_*.wgsl.
+// Bindings: 0 params, 1 ids (u32), 2 qw, 3 scales, 4 wpe [P, C], 5 out [T, C]. lib/unpack gives the
+// int8 unpacking (shifts, or the pack4x8 builtins where the adapter has them).
+//#import lib/embedding
+//#import lib/unpack
 
 override SCHEME: u32 = 0;   // 0: q8_0 (a scale per 32 along C), 1: per-channel (one per token row)
 

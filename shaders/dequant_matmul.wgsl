@@ -7,13 +7,15 @@
 //   gemv  M == 1, K % 4 == 0: groups of TPR threads (lib/lanes*.wgsl), NR outputs per group, each
 //         thread loading a vec4<u32> (16 weights) at a time
 //   gemm  any M, K: the tiled kernel of lib/tile.wgsl, dequantising B's slice as it is staged
-// Bindings: 0 params, 1 a (the activations), 2 qw, 3 scales, 4 bias, 5 residual, 6 out. Needs
-// lib/tile.wgsl, lib/lanes.wgsl or lib/lanes_subgroup.wgsl, and lib/unpack_*.wgsl.
+// Bindings: 0 params, 1 a (the activations), 2 qw, 3 scales, 4 bias, 5 residual, 6 out.
+// lib/unpack gives the int8 unpacking (shifts, or the pack4x8 builtins where the adapter has them).
+//#import lib/index
+//#import lib/tile
+//#import lib/unpack
+//#import lib/lanes
+//#import lib/epilogue
 
 override SCHEME: u32 = 0;
-override HAS_BIAS: bool = false;
-override ACT: u32 = 0;
-override HAS_RESIDUAL: bool = false;
 
 struct Params {
   M: u32,
@@ -45,11 +47,7 @@ fn scale_at(n: u32, k: u32) -> f32 {
 }
 
 fn finish(n: u32, row: u32, v: f32) -> f32 {
-  var r = v;
-  if (HAS_BIAS) { r += bias[n]; }
-  if (ACT == 1u) { r = gelu(vec4(r)).x; }
-  if (HAS_RESIDUAL) { r += residual[row * params.N + n]; }
-  return r;
+  return epilogue(v, n, row * params.N + n);
 }
 
 override TPR: u32 = 8;   // gemv: threads per dot product (a power of two ≤ 32), see lib/lanes*.wgsl
@@ -73,7 +71,7 @@ fn store_rows(n0: u32, s: vec4<f32>) {
 fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
   let K4 = params.K / 4u;
   let g = lane_of(ids);
-  let n0 = ((wid.y * nwg.x + wid.x) * (256u / TPR) + g.x) * NR;
+  let n0 = (flat_group(wid, nwg) * (256u / TPR) + g.x) * NR;
   var acc = vec4(0.0);
   for (var c = g.y; c * 4u < K4; c += TPR) {   // c: a chunk of 16 weights
     let k4 = c * 4u;

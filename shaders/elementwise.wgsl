@@ -4,6 +4,8 @@
 // Both have a vec4 form (binary_vec4 / unary_vec4) for lengths that are multiples of 4.
 // The grid may be 2-D when one dimension is not enough: the flat index folds wid.y in.
 // Bindings: 0 params, 1 a, 2 b (binary only), then out.
+//#import lib/index
+//#import lib/gelu
 
 override WG: u32 = 256;
 override OP: u32 = 0;
@@ -25,12 +27,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> unary_out4: array<vec4<f32>>;
 
 fn flat_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
-fn gelu4(x: vec4<f32>) -> vec4<f32> {
-  let inner = clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), vec4(-15.0), vec4(15.0));
-  return 0.5 * x * (1.0 + tanh(inner));
+  return flat_group(wid, nwg) * WG + lid;
 }
 
 fn binary_op(x: vec4<f32>, y: vec4<f32>) -> vec4<f32> {
@@ -59,7 +56,7 @@ fn unary(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
          @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
   if (i >= params.len) { return; }
-  unary_out[i] = gelu4(vec4(a[i])).x;
+  unary_out[i] = gelu(vec4(a[i])).x;
 }
 
 @compute @workgroup_size(WG)
@@ -67,5 +64,5 @@ fn unary_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
               @builtin(local_invocation_index) lid: u32) {
   let i = flat_index(wid, nwg, lid);
   if (i >= params.len) { return; }
-  unary_out4[i] = gelu4(a4[i]);
+  unary_out4[i] = gelu(a4[i]);
 }

@@ -3,6 +3,7 @@
 //                [T, 3C] (part 0: q, 1: k, 2: v) or a plain [T, C] (part 0)
 //   merge_heads: out[t, h * D + d] = x[h, t, d]
 // Bindings: 0 params, 1 x, 2 out.
+//#import lib/index
 
 override WG: u32 = 256;
 
@@ -21,7 +22,7 @@ struct Params {
 @compute @workgroup_size(WG)
 fn split_heads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_group(wid, nwg) * WG + lid;
   let D = params.D;
   let T = params.T;
   if (i >= params.H * T * D) { return; }
@@ -34,7 +35,7 @@ fn split_heads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 @compute @workgroup_size(WG)
 fn merge_heads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_group(wid, nwg) * WG + lid;
   let D = params.D;
   let C = params.H * D;
   if (i >= params.T * C) { return; }

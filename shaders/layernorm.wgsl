@@ -4,7 +4,8 @@
 // row in registers; mean and variance are two passes over those registers (no cancellation from
 // E[x^2] - E[x]^2). Entries: main (any C ≤ 16 * WG), main_vec4 (C % 4 == 0, C ≤ 16 * WG).
 // Bindings: 0 params, 1 x, 2 gamma, 3 beta, 4 residual (dummy unless HAS_RESIDUAL), 5 out.
-// Needs lib/reduce.wgsl.
+//#import lib/index
+//#import lib/reduce
 
 override WG: u32 = 256;
 override HAS_RESIDUAL: bool = false;
@@ -31,7 +32,7 @@ struct Params {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let C = params.C;
-  let base = (wid.y * nwg.x + wid.x) * C;
+  let base = flat_group(wid, nwg) * C;
   var vals: array<f32, 16>;
   var s = 0.0;
   for (var i = 0u; i < 16u; i++) {
@@ -59,7 +60,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
   let C4 = params.C / 4u;
-  let base = (wid.y * nwg.x + wid.x) * C4;
+  let base = flat_group(wid, nwg) * C4;
   var vals: array<vec4<f32>, 4>;
   var s = vec4(0.0);
   for (var i = 0u; i < 4u; i++) {

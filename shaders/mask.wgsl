@@ -2,6 +2,8 @@
 // that the fused attention kernel is measured against.
 //   out[h, t, s] = x[h, t, s] * scale, or -inf-like where s > t + q_offset
 // Bindings: 0 params, 1 x, 2 out.
+//#import lib/index
+//#import lib/consts
 
 override WG: u32 = 256;
 
@@ -20,9 +22,9 @@ struct Params {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_group(wid, nwg) * WG + lid;
   if (i >= params.len) { return; }
   let s = i % params.S;
   let t = (i / params.S) % params.T;
-  out[i] = select(x[i] * params.scale, -3.402823e38, s > t + params.q_offset);
+  out[i] = select(x[i] * params.scale, -F32_MAX, s > t + params.q_offset);
 }

@@ -11,13 +11,14 @@
 //   gemv_t    M == 1, K % 4 == 0, B [N, K]: 256 / TPR × NR outputs per workgroup, TPR threads per group
 // Bindings (same numbers in both entries): 0 params, 1 A, 2 B, 3 bias [N], 4 residual (shape of out),
 // 5 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
-// Needs lib/tile.wgsl (tile sizes, staged slices, the 4×4 register-block multiply, GELU) and
-// lib/lanes.wgsl or lib/lanes_subgroup.wgsl (the GEMVs' groups of threads).
+// lib/tile: tile sizes, staged slices, the 4×4 register-block multiply; lib/lanes: the GEMVs' groups
+// of threads; lib/epilogue_vec4: bias, activation and residual.
+//#import lib/index
+//#import lib/tile
+//#import lib/lanes
+//#import lib/epilogue_vec4
 
 override TRANS_B: bool = false;
-override HAS_BIAS: bool = false;
-override ACT: u32 = 0;          // 0: identity, 1: GELU (tanh approximation, as GPT-2)
-override HAS_RESIDUAL: bool = false;
 
 struct Params {
   M: u32,
@@ -71,21 +72,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     workgroupBarrier();
   }
   let col = col0 + lid.x * 4u;
-  var bv = vec4(0.0);
-  if (HAS_BIAS) {
-    for (var j = 0u; j < 4u; j++) { if (col + j < N) { bv[j] = bias[col + j]; } }
-  }
   for (var i = 0u; i < 4u; i++) {
     let row = row0 + lid.y * 4u + i;
     if (row >= M) { break; }
-    var v = acc[i] + bv;
-    if (ACT == 1u) { v = gelu(v); }
     for (var j = 0u; j < 4u; j++) {
       if (col + j < N) {
         let o = c_off + row * N + col + j;
-        var r = v[j];
-        if (HAS_RESIDUAL) { r += residual[o]; }
-        out[o] = r;
+        out[o] = epilogue(acc[i][j], col + j, o);
       }
     }
   }
@@ -138,16 +131,11 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   }
   let col = col0 + lid.x * 4u;
   if (col >= N) { return; }
-  var bv = vec4(0.0);
-  if (HAS_BIAS) { bv = bias4[col / 4u]; }
   for (var i = 0u; i < 4u; i++) {
     let row = row0 + lid.y * 4u + i;
     if (row >= M) { break; }
-    var v = acc[i] + bv;
-    if (ACT == 1u) { v = gelu(v); }
     let o = c_off + (row * N + col) / 4u;
-    if (HAS_RESIDUAL) { v += residual4[o]; }
-    out4[o] = v;
+    out4[o] = epilogue4(acc[i], col / 4u, o);
   }
 }
 
@@ -158,25 +146,17 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
 override TPR: u32 = 8;   // threads per dot product (a power of two ≤ 32)
 override NR: u32 = 2;    // gemv_t: outputs per group (1..4), so each activation load serves NR rows
 
-fn epilogue4(v0: vec4<f32>, col: u32) -> vec4<f32> {
-  var v = v0;
-  if (HAS_BIAS) { v += bias4[col / 4u]; }
-  if (ACT == 1u) { v = gelu(v); }
-  if (HAS_RESIDUAL) { v += residual4[col / 4u]; }
-  return v;
-}
-
 /** B [K, N]: a group computes one vec4 of outputs, its lanes taking every TPR-th row of B. */
 @compute @workgroup_size(256, 1, 1)
 fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
   let N4 = params.N / 4u;
   let g = lane_of(ids);
-  let c4 = (wid.y * nwg.x + wid.x) * (256u / TPR) + g.x;
+  let c4 = flat_group(wid, nwg) * (256u / TPR) + g.x;
   let c = min(c4, N4 - 1u);   // groups past the end compute a copy of the last column, never stored
   var acc = vec4(0.0);
   for (var k = g.y; k < params.K; k += TPR) { acc = fma(vec4(a[k]), b4[k * N4 + c], acc); }
   let s = lane_sum(acc, ids);
-  if (g.y == 0u && c4 < N4) { out4[c4] = epilogue4(s, c4 * 4u); }
+  if (g.y == 0u && c4 < N4) { out4[c4] = epilogue4(s, c4, c4); }
 }
 
 /** B [N, K]: a group computes NR outputs (component r of its accumulator is output n0 + r). */
@@ -184,7 +164,7 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 fn gemv_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
   let K4 = params.K / 4u;
   let g = lane_of(ids);
-  let n0 = ((wid.y * nwg.x + wid.x) * (256u / TPR) + g.x) * NR;
+  let n0 = (flat_group(wid, nwg) * (256u / TPR) + g.x) * NR;
   var acc = vec4(0.0);
   for (var k = g.y; k < K4; k += TPR) {
     let x = a4[k];
@@ -198,11 +178,7 @@ fn gemv_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     for (var r = 0u; r < NR; r++) {
       let n = n0 + r;
       if (n >= params.N) { break; }
-      var v = s[r];
-      if (HAS_BIAS) { v += bias[n]; }
-      if (ACT == 1u) { v = gelu(vec4(v)).x; }
-      if (HAS_RESIDUAL) { v += residual[n]; }
-      out[n] = v;
+      out[n] = epilogue(s[r], n, n);
     }
   }
 }

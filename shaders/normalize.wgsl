@@ -1,5 +1,7 @@
 // Rows scaled to unit L2 norm (zero rows stay zero), one workgroup per row: y = x / ||x||.
-// Bindings: 0 params, 1 x, 2 out. Needs lib/reduce.wgsl.
+// Bindings: 0 params, 1 x, 2 out.
+//#import lib/index
+//#import lib/reduce
 
 override WG: u32 = 64;
 
@@ -14,7 +16,7 @@ struct Params {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let base = (wid.y * nwg.x + wid.x) * params.D;
+  let base = flat_group(wid, nwg) * params.D;
   var s = 0.0;
   for (var d = lid; d < params.D; d += WG) { let v = x[base + d]; s += v * v; }
   let norm = sqrt(wg_sum(s, lid));

@@ -6,6 +6,7 @@
 //           SCHEME 0, the whole row for SCHEME 1)
 //   pack:   one thread per output word: four weights divided by their scale, rounded, clamped to ±127
 // Bindings (scales): 0 params, 1 w, 2 scales out. Bindings (pack): 0 params, 1 w, 2 scales, 3 qw out.
+//#import lib/index
 
 override WG: u32 = 64;
 override SCHEME: u32 = 0;
@@ -31,7 +32,7 @@ fn weight(n: u32, k: u32) -> f32 {
 }
 
 fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
+  return flat_group(wid, nwg) * WG + lid;
 }
 
 @compute @workgroup_size(WG)

@@ -6,7 +6,9 @@
 //         draw u in [0, 1) from (seed, step) and return the token where the cumulative kept mass,
 //         in index order, passes u × (kept mass).
 // Thresholds are found by bisection on the value (32 halvings of [min z, max z]), so nothing is sorted.
-// Bindings: 0 params, 1 logits, 2 out (u32 [1]). Needs lib/reduce.wgsl.
+// Bindings: 0 params, 1 logits, 2 out (u32 [1]).
+//#import lib/consts
+//#import lib/reduce
 
 override WG: u32 = 256;
 
@@ -50,7 +52,7 @@ fn mass_above(t: f32, m: f32, lid: u32) -> f32 {
 fn main(@builtin(local_invocation_index) lid: u32) {
   let V = params.V;
   // Argmax with the lowest index on ties.
-  var bv = -3.402823e38;
+  var bv = -F32_MAX;
   var bi = 0xffffffffu;
   for (var c = lid; c < V; c += WG) {
     let x = logits[params.row_offset + c];
@@ -73,7 +75,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     return;
   }
   let m = best_v[0] / params.temperature;
-  var local_min = 3.402823e38;
+  var local_min = F32_MAX;
   for (var c = lid; c < V; c += WG) { local_min = min(local_min, z(c)); }
   var thr = -wg_max(-local_min, lid);
   if (params.top_k > 0u && params.top_k < V) {

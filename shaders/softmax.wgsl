@@ -1,7 +1,10 @@
 // Numerically stable softmax over the last dimension, one workgroup per row:
 //   m = max(x); y = exp(x - m) / sum(exp(x - m))
 // Three passes over the row (max, sum, write), so any row length works (a 50,257-wide vocabulary).
-// Bindings: 0 params, 1 x, 2 out. Needs lib/reduce.wgsl.
+// Bindings: 0 params, 1 x, 2 out.
+//#import lib/index
+//#import lib/consts
+//#import lib/reduce
 
 override WG: u32 = 256;
 
@@ -17,8 +20,8 @@ struct Params {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let N = params.N;
-  let base = (wid.y * nwg.x + wid.x) * N;
-  var m = -3.402823e38;
+  let base = flat_group(wid, nwg) * N;
+  var m = -F32_MAX;
   for (var c = lid; c < N; c += WG) { m = max(m, x[base + c]); }
   m = wg_max(m, lid);
   var s = 0.0;

@@ -6,7 +6,9 @@
 //           (query block, head), one thread per query row, 16 keys per staged tile (lib/flash.wgsl)
 //   decode  one query per head at position L - 1 against caches [H, S, D] (S = cache rows, the
 //           layout's length): the query's block row, one key per thread, online softmax per block
-// Bindings: 0 params, 1 q, 2 k, 3 v, 4 row_ptr, 5 col_idx, 6 out. Needs lib/flash.wgsl, lib/reduce.wgsl.
+// Bindings: 0 params, 1 q, 2 k, 3 v, 4 row_ptr, 5 col_idx, 6 out.
+//#import lib/flash
+//#import lib/reduce
 
 override BQ: u32 = 32;          // the layout's block size (threads per workgroup)
 override HEAD_DIM: u32 = 64;

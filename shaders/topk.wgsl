@@ -6,6 +6,7 @@
 //   merge  one workgroup over the chunks' candidates
 // out (u32): per workgroup, k indices then the k scores' f32 bits; missing entries are 0xffffffff.
 // Bindings: main: 0 params, 1 scores, 2 exclude (u32), 3 out; merge: 0 params, 1 candidates, 3 out.
+//#import lib/consts
 
 override WG: u32 = 256;
 
@@ -60,10 +61,10 @@ fn best_of(v: f32, i: u32, lid: u32) -> vec2<u32> {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let lo = wid.x * params.chunk;
   let hi = min(params.N, lo + params.chunk);
-  var prev_v = 3.402823e38;
+  var prev_v = F32_MAX;
   var prev_i = NONE;
   for (var r = 0u; r < params.k; r++) {
-    var best_v = -3.402823e38;
+    var best_v = -F32_MAX;
     var best_i = NONE;
     for (var i = lo + lid; i < hi; i += WG) {
       let v = scores[i];
@@ -83,10 +84,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 fn merge(@builtin(local_invocation_index) lid: u32) {
   let k = params.k;
   let n = params.N * k;
-  var prev_v = 3.402823e38;
+  var prev_v = F32_MAX;
   var prev_i = NONE;
   for (var r = 0u; r < k; r++) {
-    var best_v = -3.402823e38;
+    var best_v = -F32_MAX;
     var best_i = NONE;
     for (var j = lid; j < n; j += WG) {
       let base = (j / k) * 2u * k;

@@ -3,6 +3,7 @@
 // are quantized per block of 32 (absmax / 127, round half away from zero) into workgroup memory once
 // per workgroup; each weight block then costs eight 4-way int8 dot products and one scale multiply.
 // Less exact than `gemv`: the activations lose precision too (the tests report by how much).
+//#import lib/index
 
 var<workgroup> xq: array<u32, 1024>;
 var<workgroup> xs: array<f32, 128>;
@@ -33,7 +34,7 @@ fn gemv_dp4a(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   workgroupBarrier();
   // Groups of TPR threads as in `gemv`, NR outputs each; a lane takes every TPR-th block of 32.
   let g = lane_of(ids);
-  let n0 = ((wid.y * nwg.x + wid.x) * (256u / TPR) + g.x) * NR;
+  let n0 = (flat_group(wid, nwg) * (256u / TPR) + g.x) * NR;
   var acc = vec4(0.0);
   for (var b = g.y; b < nb; b += TPR) {
     for (var r = 0u; r < NR; r++) {

@@ -6,6 +6,7 @@
 // rows [id_lo, id_lo + V), ids outside it contribute zero, and only one block adds the position
 // (add_pos). Token ids are checked on the CPU before a run; nothing is read out of bounds whatever
 // they are.
+//#import lib/index
 
 override WG: u32 = 256;
 
@@ -24,7 +25,7 @@ struct Params {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = flat_group(wid, nwg) * WG + lid;
   let C = params.C;
   if (i >= params.T * C) { return; }
   let t = i / C;

@@ -3,10 +3,11 @@
 // in workgroup memory; a running max and sum per row, the accumulator rescaled once per tile and
 // normalised once at the end. Needs `override HEAD_DIM` and `override BQ` (threads per workgroup), and
 // q, k, v bound at 1, 2, 3 as array<vec4<f32>> of [H, rows, HEAD_DIM].
+//#import lib/consts
 
 const BK = 16u;       // keys per staged tile
 const MAX_D4 = 32u;   // HEAD_DIM / 4 at most
-const NEG = -3.402823e38;
+const NEG = -F32_MAX;
 
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;

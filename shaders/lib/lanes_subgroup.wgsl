@@ -1,8 +1,9 @@
+//#import lib/lanes_id
 enable subgroups;
 // Groups of TPR threads that share dot products (GEMV), summed in registers with subgroup shuffles:
 // no workgroup memory, no barrier. Needs TPR ≤ the adapter's smallest subgroup (the host checks
-// subgroupMinSize). Twin of lib/lanes.wgsl; followed by lib/lanes_id_builtin.wgsl or
-// lib/lanes_id_atomic.wgsl, which number the groups.
+// subgroupMinSize). Twin of lib/lanes.wgsl; imports lib/lanes_id (an atomic counter, or
+// lib/lanes_id_builtin.wgsl where the browser has subgroup_id), which numbers the groups.
 //
 // WGSL does not promise which invocations form a subgroup, so groups are numbered from the subgroup
 // itself: subgroup number × (subgroup size / TPR) + subgroup_invocation_id / TPR. A group's lanes are

@@ -15,12 +15,6 @@ var<workgroup> As: array<vec4<f32>, TILE_K * TILE_M / 4u>;
 // Bs[k][n / 4]: a vec4 is four consecutive columns at one k.
 var<workgroup> Bs: array<vec4<f32>, TILE_K * TILE_N / 4u>;
 
-fn gelu(x: vec4<f32>) -> vec4<f32> {
-  // Clamping the tanh argument keeps large |x| from overflowing exp inside tanh (tanh(15) == 1 in f32).
-  let inner = clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), vec4(-15.0), vec4(15.0));
-  return 0.5 * x * (1.0 + tanh(inner));
-}
-
 // Multiplies the staged slices into the thread's 4×4 accumulator block.
 fn accumulate(acc: ptr<function, array<vec4<f32>, 4>>, tx: u32, ty: u32) {
   for (var k = 0u; k < TILE_K; k++) {

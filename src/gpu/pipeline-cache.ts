@@ -2,13 +2,10 @@
 // new sequence length reuses the pipeline. Bind group layouts are explicit, built from reflection.
 import type { GPUContext } from './engine';
 import { GPUOpError, UnsupportedError } from '../errors';
+import { fnv1a, type ShaderSource } from '../wgsl/compose';
 import { reflectShader, type ReflectedEntry } from '../wgsl/reflect';
 
-export interface ShaderSource {
-  /** The file stem under shaders/, e.g. 'matmul'. */
-  name: string;
-  code: string;
-}
+export type { ShaderSource };
 
 export interface CompiledKernel {
   pipeline: GPUComputePipeline;
@@ -58,11 +55,14 @@ export class PipelineCache {
       if (!reflected.overrides.has(name)) throw new UnsupportedError(`${key}: shader ${shader.name}.wgsl declares no override '${name}'`);
     }
     const device = engine.device;
-    let module = this.modules.get(shader.name);
+    // Modules are cached by their code: two variants with equal code share one, and a changed file
+    // can never be served from a stale module of the same name.
+    const hash = shader.hash ?? fnv1a(shader.code);
+    let module = this.modules.get(hash);
     if (!module) {
       module = device.createShaderModule({ label: `${shader.name}.wgsl`, code: shader.code });
       engine.stats.shaderModulesCreated++;
-      this.modules.set(shader.name, module);
+      this.modules.set(hash, module);
     }
     const layoutKey = `${shader.name}:${entryName}`;
     let layout = this.layouts.get(layoutKey);
@@ -85,8 +85,8 @@ export class PipelineCache {
       const info = await module.getCompilationInfo();
       const errors = info.messages
         .filter((m) => m.type === 'error')
-        .map((m) => `${shader.name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
-      this.modules.delete(shader.name);
+        .map((m) => `${shader.locate ? shader.locate(m.lineNum) : `${shader.name}.wgsl:${m.lineNum}`}:${m.linePos}: ${m.message}`);
+      this.modules.delete(hash);
       throw new GPUOpError(key, 'compilation', errors.length ? errors.join('\n') : (e as Error).message);
     }
     engine.stats.pipelinesCreated++;

@@ -1,8 +1,7 @@
 // attention: fused softmax(q kᵀ / sqrt(D)) v with an optional causal mask, for q [H, T, D] and
 // k, v [H, S, D]; D a multiple of 4 up to 128 (GPT-2's 64, and 32, 80, 128). Causal query t sees keys
 // ≤ t + qOffset (default S - T: the queries are the last T positions). Kernel: shaders/attention.wgsl.
-import kernel from '../../shaders/attention.wgsl?raw';
-import flash from '../../shaders/lib/flash.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { LimitError, ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { ceilDiv, tuned } from './grid';
@@ -58,7 +57,7 @@ export function attentionReference(
 
 export const attention: OpDescriptor<AttentionAttrs> = {
   name: 'attention',
-  shader: { name: 'attention', code: flash + kernel },
+  shader: compose('attention'),
   infer(inputs, attrs) {
     const [q, k, v] = inputs;
     if (inputs.length !== 3) throw new ShapeError(`attention: needs exactly q, k, v; got ${inputs.length} inputs`);

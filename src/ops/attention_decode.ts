@@ -2,14 +2,13 @@
 // (a number or a per-run scalar), as two ops: attention_decode splits the keys across workgroups and
 // writes partial results [H, splits, D + 2]; attention_combine merges them into [H, 1, D].
 // Kernel: shaders/attention_decode.wgsl.
-import kernel from '../../shaders/attention_decode.wgsl?raw';
 import { ShapeError, formatShape } from '../errors';
 import { attentionReference, checkHeads } from './attention';
 import { ceilDiv } from './grid';
 import { withReduce } from './reduce';
 import { checkUniformValue, type OpDescriptor, type UniformValue } from './types';
 
-const shader = withReduce('attention_decode', kernel);
+const shader = withReduce('attention_decode');
 const WG = 64;
 
 export interface DecodeAttrs {

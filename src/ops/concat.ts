@@ -1,5 +1,5 @@
 // concat: two tensors joined along the last dimension (leading dimensions equal). Kernel: shaders/concat.wgsl.
-import code from '../../shaders/concat.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
@@ -7,7 +7,7 @@ import type { OpDescriptor } from './types';
 
 export const concat: OpDescriptor<Record<string, never>> = {
   name: 'concat',
-  shader: { name: 'concat', code },
+  shader: compose('concat'),
   infer([a, b]) {
     const same = a && b && a.shape.length === b.shape.length && a.shape.slice(0, -1).every((d, i) => d === b.shape[i]);
     if (!same || a.dtype !== 'f32' || b.dtype !== 'f32') throw new ShapeError(`concat: ${a ? formatShape(a.shape) : '?'} and ${b ? formatShape(b.shape) : '?'} must be f32 with equal leading dimensions`);

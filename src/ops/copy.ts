@@ -1,14 +1,14 @@
 // Copies: `assign` writes a value into a state tensor in place (flat, or row-strided for a KV cache),
 // at a static or per-run (scalar) offset; `slice` takes a contiguous range of rows.
 // Kernel: shaders/copy.wgsl.
-import code from '../../shaders/copy.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import { checkUniformValue, type OpDescriptor, type UniformValue } from './types';
 
 const WG = 256;
-const shader = { name: 'copy', code };
+const shader = compose('copy');
 
 export interface AssignAttrs {
   /** Element offset into the state: a number, or a plan scalar (e.g. position × head dim). */

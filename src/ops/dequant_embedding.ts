@@ -2,9 +2,7 @@
 // per-channel, rows are tokens), so one packed copy of wte serves the embedding and the int8 lm_head.
 // Same attributes, checks and kernel as `embedding`. Kernel: shaders/lib/embedding.wgsl with
 // shaders/dequant_embedding.wgsl.
-import core from '../../shaders/lib/embedding.wgsl?raw';
-import code from '../../shaders/dequant_embedding.wgsl?raw';
-import unpackShift from '../../shaders/lib/unpack_shift.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ShapeError } from '../errors';
 import { checkEmbedding, embeddingCall, embeddingReference, type EmbeddingAttrs } from './embedding';
 import { checkPackedInputs, dequantize, quantLayout, type QuantScheme } from './quantize';
@@ -19,7 +17,7 @@ export interface DequantEmbeddingAttrs extends EmbeddingAttrs {
 
 export const dequantEmbedding: OpDescriptor<DequantEmbeddingAttrs> = {
   name: 'dequant_embedding',
-  shader: { name: 'dequant_embedding', code: unpackShift + code + core },
+  shader: compose('dequant_embedding'),
   infer(inputs, a) {
     const [ids, qw, scales, wpe] = inputs;
     if (!ids || !qw || !scales || !wpe || inputs.length !== 4) throw new ShapeError('dequant_embedding: needs ids, packed table, scales and wpe');

@@ -1,11 +1,6 @@
 // dequant_matmul: x [..., K] · W → [..., N] with W int8 (q8_0 or per-channel, see quantize.ts),
 // dequantised in registers, plus the matmul epilogue (bias, GELU, residual) that the scheduler fuses
 // the same way. Kernel: shaders/dequant_matmul.wgsl (+ lib/tile.wgsl).
-import kernel from '../../shaders/dequant_matmul.wgsl?raw';
-import dp4a from '../../shaders/lib/dequant_dp4a.wgsl?raw';
-import tile from '../../shaders/lib/tile.wgsl?raw';
-import unpackBuiltin from '../../shaders/lib/unpack_builtin.wgsl?raw';
-import unpackShift from '../../shaders/lib/unpack_shift.wgsl?raw';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { ceilDiv } from './grid';
@@ -28,8 +23,8 @@ export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
 // Without the packed 4×8 language feature, bytes unpack by shifts; with it, by unpack4xI8, and the
 // dot4I8Packed entry is added.
 // The GEMVs' thread groups sum with subgroup shuffles or through workgroup memory (./lanes.ts).
-const plain = withLanes('dequant_matmul', tile + unpackShift + kernel);
-const withDot4 = withLanes('dequant_matmul+dp4a', tile + unpackBuiltin + kernel + dp4a);
+const plain = withLanes('dequant_matmul');
+const withDot4 = withLanes('dequant_matmul', { aliases: { 'lib/unpack': 'lib/unpack_builtin' }, extra: ['lib/dequant_dp4a'], name: 'dequant_matmul+dp4a' });
 
 /** Whether this call takes the dot4I8Packed path. */
 export function usesDot4(a: DequantMatmulAttrs, M: number, packedDot4: boolean): boolean {

@@ -1,6 +1,6 @@
 // Element-wise ops: add and mul (b equal to a, or a trailing part of a's shape broadcast over the
 // leading dims, e.g. a bias [N] over [T, N]) and GELU (tanh form). Kernel: shaders/elementwise.wgsl.
-import code from '../../shaders/elementwise.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
@@ -8,7 +8,7 @@ import { geluReference } from './matmul';
 import type { OpDescriptor, TensorInfo } from './types';
 
 const WG = 256;
-const shader = { name: 'elementwise', code };
+const shader = compose('elementwise');
 
 function requireF32(op: string, inputs: readonly TensorInfo[]): void {
   for (const t of inputs) {

@@ -1,8 +1,7 @@
 // embedding: out[t, c] = wte[ids[t], c] + wpe[pos + t, c] (GPT-2's token + position embedding), with
 // `pos` a number or a per-run scalar. Kernel: shaders/lib/embedding.wgsl with shaders/embedding.wgsl.
 // The checks, kernel call and reference below also serve dequant_embedding (an int8 token table).
-import core from '../../shaders/lib/embedding.wgsl?raw';
-import code from '../../shaders/embedding.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ShapeError, formatShape } from '../errors';
 import { grid1D } from './grid';
 import { checkUniformValue, type KernelCall, type KernelContext, type OpDescriptor, type TensorInfo, type UniformValue } from './types';
@@ -56,7 +55,7 @@ export function embeddingReference(ids: Float64Array, table: Float64Array, V: nu
 
 export const embedding: OpDescriptor<EmbeddingAttrs> = {
   name: 'embedding',
-  shader: { name: 'embedding', code: code + core },
+  shader: compose('embedding'),
   infer(inputs, attrs) {
     const [ids, wte, wpe] = inputs;
     if (!ids || !wte || !wpe || inputs.length !== 3) throw new ShapeError('embedding: needs ids, wte and wpe');

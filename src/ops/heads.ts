@@ -1,13 +1,13 @@
 // splitHeads: [T, parts * C] -> [H, T, D] (part 0/1/2 of a fused QKV projection); mergeHeads:
 // [H, T, D] -> [T, H * D]. Kernel: shaders/heads.wgsl.
-import code from '../../shaders/heads.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import type { OpDescriptor } from './types';
 
 const WG = 256;
-const shader = { name: 'heads', code };
+const shader = compose('heads');
 
 export interface SplitHeadsAttrs {
   heads: number;

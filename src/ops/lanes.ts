@@ -4,11 +4,7 @@
 // goes through workgroup memory with a barrier per step (shaders/lib/lanes.wgsl). The library is
 // chosen per device; TPR is clamped to the adapter's smallest subgroup so the shuffles stay inside
 // one subgroup.
-import shared from '../../shaders/lib/lanes.wgsl?raw';
-import idAtomic from '../../shaders/lib/lanes_id_atomic.wgsl?raw';
-import idBuiltin from '../../shaders/lib/lanes_id_builtin.wgsl?raw';
-import subgroup from '../../shaders/lib/lanes_subgroup.wgsl?raw';
-import type { ShaderSource } from '../gpu/pipeline-cache';
+import { compose, type ComposeOptions, type ShaderSource } from '../wgsl/compose';
 import { tuned } from './grid';
 import type { KernelContext } from './types';
 
@@ -16,12 +12,20 @@ function shuffles(ctx: KernelContext): boolean {
   return ctx.features.subgroups && ctx.features.subgroupMinSize >= 2;
 }
 
-/** The shader `kernel` (which declares `override TPR`) with the lane library this device runs best. */
-export function withLanes(name: string, kernel: string): (ctx: KernelContext) => ShaderSource {
-  const plain = { name, code: shared + kernel };
-  const atomic = { name: `${name}+subgroups`, code: subgroup + idAtomic + kernel };
-  const builtin = { name: `${name}+subgroup_id`, code: subgroup + idBuiltin + kernel };
-  return (ctx) => (!shuffles(ctx) ? plain : ctx.features.subgroupId ? builtin : atomic);
+/**
+ * The shader `name` (which imports lib/lanes and declares `override TPR`) with the lane library this
+ * device runs best; `options` adds a variant's own aliases and files.
+ */
+export function withLanes(name: string, options: ComposeOptions = {}): (ctx: KernelContext) => ShaderSource {
+  const base = options.name ?? name;
+  const variant = (lanes: Record<string, string>, suffix: string) =>
+    compose(name, { ...options, aliases: { ...options.aliases, ...lanes }, name: base + suffix });
+  return (ctx) =>
+    !shuffles(ctx)
+      ? variant({}, '')
+      : ctx.features.subgroupId
+        ? variant({ 'lib/lanes': 'lib/lanes_subgroup', 'lib/lanes_id': 'lib/lanes_id_builtin' }, '+subgroup_id')
+        : variant({ 'lib/lanes': 'lib/lanes_subgroup' }, '+subgroups');
 }
 
 /**

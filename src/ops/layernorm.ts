@@ -1,6 +1,5 @@
 // layerNorm over the last dimension with gamma/beta [C] and eps (PyTorch semantics, biased variance),
 // optionally of x + residual. Kernel: shaders/layernorm.wgsl (+ lib/reduce.wgsl).
-import kernel from '../../shaders/layernorm.wgsl?raw';
 import { LimitError, ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
@@ -26,7 +25,7 @@ function same(a: TensorInfo, b: TensorInfo) {
 
 export const layerNorm: OpDescriptor<LayerNormAttrs> = {
   name: 'layernorm',
-  shader: withReduce('layernorm', kernel),
+  shader: withReduce('layernorm'),
   infer(inputs, attrs) {
     const [x, gamma, beta, residual] = inputs;
     if (!x || !gamma || !beta || inputs.length !== (attrs.residual ? 4 : 3)) {

@@ -1,6 +1,6 @@
 // lstm_cell: one time step of one LSTM layer (PyTorch gate order i, f, g, o), updating the layer's
 // work buffer [T + 3, H] in place. Kernel: shaders/lstm.wgsl.
-import code from '../../shaders/lstm.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ShapeError, formatShape } from '../errors';
 import type { OpDescriptor } from './types';
 
@@ -12,7 +12,7 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 export const lstmCell: OpDescriptor<LstmCellAttrs> = {
   name: 'lstm_cell',
-  shader: { name: 'lstm', code },
+  shader: compose('lstm'),
   infer([xproj, whhT, work], a) {
     if (!xproj || !whhT || !work) throw new ShapeError('lstm_cell: needs xproj, W_hhᵀ and the work buffer');
     const [T, G] = xproj.shape;

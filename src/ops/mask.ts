@@ -1,6 +1,6 @@
 // causal_mask: scores [H, T, S] scaled, with keys after each query's position masked to -inf-like.
 // Only the unfused attention baseline uses it. Kernel: shaders/mask.wgsl.
-import code from '../../shaders/mask.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
@@ -13,7 +13,7 @@ export interface MaskAttrs {
 
 export const causalMask: OpDescriptor<MaskAttrs> = {
   name: 'causal_mask',
-  shader: { name: 'mask', code },
+  shader: compose('mask'),
   infer([x]) {
     if (!x || x.shape.length !== 3 || x.dtype !== 'f32') throw new ShapeError(`causal_mask: scores must be f32 [H, T, S], got ${x ? formatShape(x.shape) : 'nothing'}`);
     return x;

@@ -1,8 +1,6 @@
 // matmul: [..., M, K] × [K, N] (weights shared across leading dims) or [..., M, K] × [..., K, N]
 // (batched), with B optionally stored transposed ([N, K]) and a fused epilogue: bias [N], GELU,
 // residual (shape of the output). Kernel: shaders/matmul.wgsl.
-import kernel from '../../shaders/matmul.wgsl?raw';
-import tile from '../../shaders/lib/tile.wgsl?raw';
 import { ShapeError, LimitError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { ceilDiv, tuned } from './grid';
@@ -142,7 +140,7 @@ export function matmulTiles(M: number, ctx: KernelContext): Record<string, numbe
 
 export const matmul: OpDescriptor<MatmulAttrs> = {
   name: 'matmul',
-  shader: withLanes('matmul', tile + kernel),
+  shader: withLanes('matmul'),
   infer: inferMatmul('matmul'),
   kernel(inputs, _output, attrs, ctx) {
     const d = matmulDims('matmul', inputs, attrs);

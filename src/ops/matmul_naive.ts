@@ -1,6 +1,6 @@
 // matmul_naive: the benchmark baseline (one thread per output, no tiling). Same shapes as matmul
 // without transposed B or epilogue. Kernel: shaders/matmul_naive.wgsl.
-import code from '../../shaders/matmul_naive.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ceilDiv } from './grid';
 import { matmul, matmulDims, matmulReference } from './matmul';
 import type { OpDescriptor } from './types';
@@ -9,7 +9,7 @@ const WG = 16;
 
 export const matmulNaive: OpDescriptor<Record<string, never>> = {
   name: 'matmul_naive',
-  shader: { name: 'matmul_naive', code },
+  shader: compose('matmul_naive'),
   infer: (inputs) => matmul.infer(inputs, {}),
   kernel(inputs) {
     const d = matmulDims('matmul_naive', inputs, {});

@@ -1,11 +1,11 @@
 // noop: one thread writes one u32; the dispatch-overhead floor benchmarks compare against.
 // Kernel: shaders/noop.wgsl.
-import code from '../../shaders/noop.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import type { OpDescriptor } from './types';
 
 export const noop: OpDescriptor<{ value?: number }> = {
   name: 'noop',
-  shader: { name: 'noop', code },
+  shader: compose('noop'),
   infer: () => ({ shape: [1], dtype: 'u32' }),
   kernel: (_i, _o, a) => ({ entry: 'main', uniforms: { value: a.value ?? 0 }, grid: [1, 1, 1], inputs: [] }),
   reference: (_i, _infos, a) => new Float64Array([a.value ?? 0]),

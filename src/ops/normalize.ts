@@ -1,5 +1,4 @@
 // normalize: each row of [..., D] scaled to unit L2 norm. Kernel: shaders/normalize.wgsl.
-import kernel from '../../shaders/normalize.wgsl?raw';
 import { ShapeError } from '../errors';
 import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
@@ -8,7 +7,7 @@ import type { OpDescriptor } from './types';
 
 export const normalize: OpDescriptor<Record<string, never>> = {
   name: 'normalize',
-  shader: withReduce('normalize', kernel),
+  shader: withReduce('normalize'),
   infer([x]) {
     if (!x || x.dtype !== 'f32') throw new ShapeError('normalize: needs one f32 input');
     return x;

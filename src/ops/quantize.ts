@@ -4,7 +4,7 @@
 // Packed row-major by output channel: qweight u32 [N, Kp / 4] (four int8 per word, little end first,
 // zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 32 (q8_0) or 16.
 // Kernel: shaders/quantize.wgsl.
-import code from '../../shaders/quantize.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import type { GPUContext } from '../gpu/engine';
 import { ArgumentError, ShapeError, formatShape } from '../errors';
 import { Tensor, numel } from '../gpu/tensor';
@@ -143,7 +143,7 @@ export interface QuantAttrs {
   kn: boolean;
 }
 
-const shader = { name: 'quantize', code };
+const shader = compose('quantize');
 
 function uniforms(a: QuantAttrs) {
   const l = quantLayout(a.scheme, a.K, a.N);

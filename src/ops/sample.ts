@@ -1,7 +1,6 @@
 // sample: the next token id (u32 [1]) from the last row of logits [rows, V]: greedy when
 // temperature ≤ 0, else temperature, top-k and top-p (as Hugging Face applies them) and a seeded
 // draw. Every parameter may be a per-run scalar. Kernel: shaders/sample.wgsl.
-import kernel from '../../shaders/sample.wgsl?raw';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { withReduce } from './reduce';
@@ -63,7 +62,7 @@ export function sampleReference(row: ArrayLike<number>, p: { temperature: number
 
 export const sample: OpDescriptor<SampleAttrs> = {
   name: 'sample',
-  shader: withReduce('sample', kernel),
+  shader: withReduce('sample'),
   infer([x]) {
     if (!x || x.dtype !== 'f32' || x.shape.length < 1) throw new ShapeError(`sample: logits must be f32 [..., V], got ${x ? `${x.dtype} ${formatShape(x.shape)}` : 'nothing'}`);
     return { shape: [1], dtype: 'u32' };

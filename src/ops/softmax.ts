@@ -1,5 +1,4 @@
 // softmax over the last dimension, numerically stable (max subtracted). Kernel: shaders/softmax.wgsl.
-import kernel from '../../shaders/softmax.wgsl?raw';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
@@ -9,7 +8,7 @@ import type { OpDescriptor } from './types';
 
 export const softmax: OpDescriptor<Record<string, never>> = {
   name: 'softmax',
-  shader: withReduce('softmax', kernel),
+  shader: withReduce('softmax'),
   infer(inputs) {
     const [x] = inputs;
     if (!x || inputs.length !== 1) throw new ShapeError('softmax: needs one input');

@@ -1,8 +1,6 @@
 // sparse_attention: fused attention over the key blocks a BlockLayout lists (prefill, q/k/v [H, T, D])
 // and sparse_attention_decode (one query per head at position length - 1 against [H, S, D] caches).
 // The layout's CSR arrays are inputs (u32). Kernel: shaders/sparse_attention.wgsl.
-import kernel from '../../shaders/sparse_attention.wgsl?raw';
-import flash from '../../shaders/lib/flash.wgsl?raw';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { attentionReference, checkHeads } from './attention';
@@ -10,7 +8,7 @@ import { withReduce } from './reduce';
 import { allowedPair, checkLayout, type BlockLayout } from './sparse_layout';
 import { checkUniformValue, type OpDescriptor, type TensorInfo, type UniformValue } from './types';
 
-const shader = withReduce('sparse_attention', flash + kernel);
+const shader = withReduce('sparse_attention');
 
 export interface SparseAttrs {
   layout: BlockLayout;

@@ -1,7 +1,7 @@
 // topk: the k largest entries of scores [N] (or [1, N]), skipping listed indices, as u32 [2k]:
 // indices then the scores' f32 bits. Long rows go in two stages: topk_partial (each workgroup a chunk,
 // output [chunks, 2k]) then topk_merge. Kernel: shaders/topk.wgsl.
-import code from '../../shaders/topk.wgsl?raw';
+import { compose } from '../wgsl/compose';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import type { OpDescriptor, UniformValue } from './types';
@@ -15,7 +15,7 @@ export interface TopKAttrs {
 /** Scores per workgroup in the first stage; rows up to this length take one stage. */
 export const TOPK_CHUNK = 8192;
 
-const shader = { name: 'topk', code };
+const shader = compose('topk');
 
 function checkScores(op: string, [scores, exclude]: readonly { shape: readonly number[]; dtype: string }[], a: TopKAttrs) {
   if (!scores || scores.dtype !== 'f32') throw new ShapeError(`${op}: scores must be f32, got ${scores ? formatShape(scores.shape) : 'nothing'}`);

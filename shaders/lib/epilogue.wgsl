@@ -1,0 +1,23 @@
+// The fused epilogue of the matmul family, in this order: + bias[n] (HAS_BIAS), the activation (ACT),
+// + residual (HAS_RESIDUAL). The importing shader declares the bindings `bias` [N] and `residual`
+// (the output's shape) as array<f32>; unused ones are bound to a dummy buffer and never read, since
+// the override constants fold the branches away.
+//#import lib/gelu
+
+override HAS_BIAS: bool = false;
+override ACT: u32 = 0;          // 0: identity, 1: GELU (tanh approximation, as GPT-2)
+override HAS_RESIDUAL: bool = false;
+
+fn activate(v: vec4<f32>) -> vec4<f32> {
+  if (ACT == 1u) { return gelu(v); }
+  return v;
+}
+
+/** Output column n, whose residual element is residual[o]. */
+fn epilogue(v: f32, n: u32, o: u32) -> f32 {
+  var r = v;
+  if (HAS_BIAS) { r += bias[n]; }
+  r = activate(vec4(r)).x;
+  if (HAS_RESIDUAL) { r += residual[o]; }
+  return r;
+}
