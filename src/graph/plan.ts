@@ -3,11 +3,12 @@
 // dispatch into one command encoder, submits once and reads back only the requested outputs.
 import type { GPUContext } from '../gpu/engine';
 import { TENSOR_USAGE } from '../gpu/engine';
-import { ArgumentError, DisposedError, GPUOpError, LimitError, ShapeError, formatShape } from '../errors';
+import { ArgumentError, DisposedError, GraphError, LimitError, ShapeError, formatShape } from '../errors';
 import type { CompiledKernel } from '../gpu/pipeline-cache';
 import { packUniform } from '../wgsl/reflect';
 import { getOp, shaderFor } from '../ops/registry';
-import type { KernelCall, ScalarRef, TuningTable } from '../ops/types';
+import type { KernelCall, OpDescriptor, ScalarRef, TuningTable } from '../ops/types';
+import type { ReflectedBinding } from '../wgsl/reflect';
 import { Tensor, arrayFor, dtypeOf, numel, paddedBytes, type AnyTypedArray } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from './graph';
 import type { IRNode } from './ir';
@@ -80,6 +81,24 @@ const COPY_SRC = 0x0004;
 
 function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;
+}
+
+/** The node's inputs by name: the op's declared names, optional ones kept when their attribute is set. */
+function presentInputs(desc: OpDescriptor, node: IRNode, label: string): Map<string, number> {
+  const names = desc.inputs.filter((n) => !n.endsWith('?') || (node.attrs as Record<string, unknown>)[n.slice(0, -1)]).map((n) => n.replace(/\?$/, ''));
+  if (names.length !== node.inputs.length) {
+    throw new GraphError(`${label}: the op declares inputs ${desc.inputs.join(', ')}; with its attributes that is ${names.length}, the node has ${node.inputs.length}`);
+  }
+  return new Map(names.map((n, i) => [n, node.inputs[i]]));
+}
+
+/** The input a storage binding reads, by its WGSL name (`bias`, or a view `bias4` / `bias1` / `bias_in`); null: an absent optional input. */
+function bindingInput(b: ReflectedBinding, present: Map<string, number>, desc: OpDescriptor, label: string, entry: string, nodes: Map<number, IRNode>): IRNode | null {
+  const name = b.name.replace(/(4|1|_in)$/, '');
+  const id = present.get(name);
+  if (id !== undefined) return nodes.get(id)!;
+  if (desc.inputs.includes(`${name}?`)) return null;
+  throw new GraphError(`${label}: binding '${b.name}' of entry ${entry} names no input of ${desc.name} (inputs: ${desc.inputs.join(', ')})`);
 }
 
 export class Plan<K extends string = string> {
@@ -192,16 +211,13 @@ export class Plan<K extends string = string> {
       const view = new DataView(this.uniformBytes);
       let slot = 0;
       this.uniformBuffer = engine.pool.acquire(this.uniformBytes.byteLength, UNIFORM | COPY_DST, `${this.label} uniforms`);
-      calls.forEach(({ node, call }, i) => {
+      calls.forEach(({ node, call, desc }, i) => {
         const kernel = kernels[i];
         const label = `${node.op}#${node.id}`;
         const layout = kernel.entry.uniform;
         const entries: GPUBindGroupEntry[] = [];
         const storage = kernel.entry.bindings.filter((b) => b.kind !== 'uniform');
-        const slotsIn = call.inputs ?? node.inputs.map((_, j) => j);
-        if (storage.length !== slotsIn.length + 1) {
-          throw new GPUOpError(label, 'validation', `entry ${call.entry} has ${storage.length} storage bindings, the op supplies ${slotsIn.length} inputs + 1 output`);
-        }
+        const present = presentInputs(desc, node, label);
         if (layout) {
           const offset = slot++ * stride;
           const statics: Record<string, number> = {};
@@ -222,7 +238,10 @@ export class Plan<K extends string = string> {
         }
         storage.forEach((b, j) => {
           const isOut = j === storage.length - 1;
-          const src = isOut ? node : slotsIn[j] === null ? null : sched.nodes.get(node.inputs[slotsIn[j]!])!;
+          const src = isOut ? node : bindingInput(b, present, desc, label, call.entry, sched.nodes);
+          if (src && b.element && b.element !== src.dtype) {
+            throw new ShapeError(`${label}: binding '${b.name}' of entry ${call.entry} holds ${b.element}, its tensor ${formatShape(src.shape)} is ${src.dtype}`);
+          }
           const buffer = src ? this.bufferOf(src) : engine.dummyBuffer();
           const size = src ? paddedBytes(numel(src.shape)) : 16;
           entries.push({ binding: b.binding, resource: { buffer, offset: 0, size } });

@@ -57,6 +57,7 @@ export function attentionReference(
 
 export const attention: OpDescriptor<AttentionAttrs> = {
   name: 'attention',
+  inputs: ['q', 'k', 'v'],
   shader: compose('attention'),
   infer(inputs, attrs) {
     const [q, k, v] = inputs;

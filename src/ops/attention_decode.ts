@@ -25,6 +25,7 @@ function chunkOf(attrs: DecodeAttrs, maxLen: number): number {
 
 export const attentionDecode: OpDescriptor<DecodeAttrs> = {
   name: 'attention_decode',
+  inputs: ['q', 'k', 'v'],
   shader,
   infer(inputs, attrs) {
     const [q, k, v] = inputs;
@@ -80,6 +81,7 @@ export const attentionDecode: OpDescriptor<DecodeAttrs> = {
 
 export const attentionCombine: OpDescriptor<Record<string, never>> = {
   name: 'attention_combine',
+  inputs: ['partial'],
   shader,
   infer([p]) {
     if (!p || p.shape.length !== 3 || p.shape[2] < 3) throw new ShapeError(`attention_combine: partials must be [H, splits, D + 2], got ${p ? formatShape(p.shape) : 'nothing'}`);
@@ -90,7 +92,7 @@ export const attentionCombine: OpDescriptor<Record<string, never>> = {
     return {
       entry: 'combine',
       constants: { WG, HEAD_DIM: D2 - 2, CHUNK: 1 },
-      uniforms: { L: 0, max_len: 0, scale: 0, n_split: n },
+      uniforms: { n_split: n },
       grid: [H, 1, 1],
     };
   },

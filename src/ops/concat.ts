@@ -7,6 +7,7 @@ import type { OpDescriptor } from './types';
 
 export const concat: OpDescriptor<Record<string, never>> = {
   name: 'concat',
+  inputs: ['a', 'b'],
   shader: compose('concat'),
   infer([a, b]) {
     const same = a && b && a.shape.length === b.shape.length && a.shape.slice(0, -1).every((d, i) => d === b.shape[i]);

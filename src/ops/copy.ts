@@ -28,6 +28,7 @@ function extent(l: ReturnType<typeof layout>): number {
 
 export const assign: OpDescriptor<AssignAttrs> = {
   name: 'assign',
+  inputs: ['state', 'value'],
   shader,
   infer(inputs, attrs) {
     const [state, value] = inputs;
@@ -54,7 +55,6 @@ export const assign: OpDescriptor<AssignAttrs> = {
       constants: { WG },
       uniforms: { len, row_len: l.rowLen, rows: l.rows, offset: attrs.offset ?? 0, dst_row: l.dstRow, dst_outer: l.dstOuter, capacity: numel(inputs[0].shape) },
       grid: grid1D(len, WG, ctx.limits),
-      inputs: [1],
       ranges: { offset: { min: 0, max: numel(inputs[0].shape) - extent(l), what: `write offset into state ${formatShape(inputs[0].shape)}` } },
     };
   },
@@ -83,6 +83,7 @@ export interface SliceAttrs {
 
 export const slice: OpDescriptor<SliceAttrs> = {
   name: 'slice',
+  inputs: ['value'],
   shader,
   infer(inputs, attrs) {
     const [x] = inputs;
@@ -99,7 +100,7 @@ export const slice: OpDescriptor<SliceAttrs> = {
     return {
       entry: 'slice',
       constants: { WG },
-      uniforms: { len, row_len: rowLen, rows: 1, offset: attrs.start * rowLen, dst_row: 0, dst_outer: 0, capacity: numel(inputs[0].shape) },
+      uniforms: { len, row_len: rowLen, rows: 1, offset: attrs.start * rowLen, capacity: numel(inputs[0].shape) },
       grid: grid1D(len, WG, ctx.limits),
     };
   },

@@ -17,6 +17,7 @@ export interface DequantEmbeddingAttrs extends EmbeddingAttrs {
 
 export const dequantEmbedding: OpDescriptor<DequantEmbeddingAttrs> = {
   name: 'dequant_embedding',
+  inputs: ['ids', 'qw', 'scales', 'wpe'],
   shader: compose('dequant_embedding'),
   infer(inputs, a) {
     const [ids, qw, scales, wpe] = inputs;

@@ -5,9 +5,9 @@ import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { ceilDiv } from './grid';
 import { gemvConfig, withLanes } from './lanes';
-import { geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
+import { EPILOGUE_INPUTS, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
 import { checkPackedInputs, dequantize, quantLayout, type QuantScheme } from './quantize';
-import type { OpDescriptor } from './types';
+import { inputsByName, type OpDescriptor } from './types';
 
 export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
   scheme: QuantScheme;
@@ -60,6 +60,7 @@ export function dot4Reference(x: Float64Array | Float32Array, w: Float64Array, q
 
 export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
   name: 'dequant_matmul',
+  inputs: ['a', 'qw', 'scales', ...EPILOGUE_INPUTS],
   shader: (ctx) => (ctx.features.packedDot4 ? withDot4(ctx) : plain(ctx)),
   infer(inputs, a) {
     const [x, qw, scales] = inputs;
@@ -68,17 +69,16 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     if (x.dtype !== 'f32' || x.shape[x.shape.length - 1] !== a.K) throw new ShapeError(`dequant_matmul: x ${formatShape(x.shape)} must be f32 [..., ${a.K}]`);
     checkPackedInputs('dequant_matmul', qw, scales, l, `K ${a.K} N ${a.N}`);
     const shape = [...x.shape.slice(0, -1), a.N];
-    let next = 3;
-    if (a.bias && (inputs[next++]?.shape.join() !== String(a.N))) throw new ShapeError(`dequant_matmul: bias must be [${a.N}]`);
-    if (a.residual && numel(inputs[next++]?.shape ?? []) !== numel(shape)) throw new ShapeError(`dequant_matmul: residual must be ${formatShape(shape)}`);
-    if (inputs.length !== next) throw new ShapeError(`dequant_matmul: expected ${next} inputs, got ${inputs.length}`);
+    const expected = 3 + (a.bias ? 1 : 0) + (a.residual ? 1 : 0);
+    if (inputs.length !== expected) throw new ShapeError(`dequant_matmul: expected ${expected} inputs, got ${inputs.length}`);
+    const { bias, residual } = inputsByName(EPILOGUE_INPUTS, a, inputs.slice(3));
+    if (a.bias && bias?.shape.join() !== String(a.N)) throw new ShapeError(`dequant_matmul: bias must be [${a.N}]`);
+    if (a.residual && numel(residual?.shape ?? []) !== numel(shape)) throw new ShapeError(`dequant_matmul: residual must be ${formatShape(shape)}`);
     return { shape, dtype: 'f32' };
   },
   kernel(inputs, _o, a, ctx) {
     const l = quantLayout(a.scheme, a.K, a.N);
     const M = numel(inputs[0].shape) / a.K;
-    const bias = a.bias ? 3 : null;
-    const residual = a.residual ? (a.bias ? 4 : 3) : null;
     const common = { SCHEME: a.scheme === 'q8_0' ? 0 : 1, HAS_BIAS: a.bias ? 1 : 0, ACT: a.act === 'gelu' ? 1 : 0, HAS_RESIDUAL: a.residual ? 1 : 0 };
     const uniforms = { M, N: a.N, K: a.K, row_words: l.rowWords, n_blocks: l.blocks };
     if (M === 1 && a.K % 4 === 0) {
@@ -86,22 +86,20 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
       const { TPR, NR } = gemvConfig(ctx, 'dequant_gemv', a.K, a.N);
       const groups = ceilDiv(a.N, (256 / TPR) * NR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
-      return { entry: dot4 ? 'gemv_dp4a' : 'gemv', constants: { ...common, TPR, NR }, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1], inputs: [0, 1, 2, bias, residual] };
+      return { entry: dot4 ? 'gemv_dp4a' : 'gemv', constants: { ...common, TPR, NR }, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1] };
     }
     const tiles = matmulTiles(M, ctx);
     return {
       entry: 'gemm',
       constants: { ...tiles, ...common },
       uniforms,
-      grid: [ceilDiv(a.N, 4 * tiles.WG_X), ceilDiv(M, 4 * tiles.WG_Y), 1],
-      inputs: [0, 1, 2, bias, residual],
+      grid: [ceilDiv(a.N, 4 * tiles.WG_X), ceilDiv(M, 4 * tiles.WG_Y), 1]
     };
   },
   /** Float64 on the dequantised weights. */
   reference([x, qw, scales, ...rest], _infos, a) {
     const l = quantLayout(a.scheme, a.K, a.N);
-    const bias = a.bias ? rest[0] : null;
-    const residual = a.residual ? rest[a.bias ? 1 : 0] : null;
+    const { bias, residual } = inputsByName(EPILOGUE_INPUTS, a, rest);
     const M = x.length / a.K;
     const out = new Float64Array(M * a.N);
     const W = dequantize({ ...l, qweight: Uint32Array.from(qw), scales: Float32Array.from(scales) }); // [N, K]

@@ -28,6 +28,7 @@ function broadcastsOver(a: readonly number[], b: readonly number[]): boolean {
 function binaryOp(name: 'add' | 'mul', opCode: number, apply: (x: number, y: number) => number): OpDescriptor<Record<string, never>> {
   return {
     name,
+    inputs: ['a', 'b'],
     shader,
     infer(inputs) {
       requireF32(name, inputs);
@@ -67,6 +68,7 @@ export const mul = binaryOp('mul', 1, (x, y) => x * y);
 
 export const gelu: OpDescriptor<Record<string, never>> = {
   name: 'gelu',
+  inputs: ['a'],
   shader,
   infer(inputs) {
     requireF32('gelu', inputs);

@@ -55,6 +55,7 @@ export function embeddingReference(ids: Float64Array, table: Float64Array, V: nu
 
 export const embedding: OpDescriptor<EmbeddingAttrs> = {
   name: 'embedding',
+  inputs: ['ids', 'wte', 'wpe'],
   shader: compose('embedding'),
   infer(inputs, attrs) {
     const [ids, wte, wpe] = inputs;

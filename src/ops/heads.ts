@@ -18,6 +18,7 @@ export interface SplitHeadsAttrs {
 
 export const splitHeads: OpDescriptor<SplitHeadsAttrs> = {
   name: 'split_heads',
+  inputs: ['x'],
   shader,
   infer([x], a) {
     if (!x || x.shape.length !== 2) throw new ShapeError(`split_heads: input must be [T, C], got ${x ? formatShape(x.shape) : 'nothing'}`);
@@ -45,6 +46,7 @@ export const splitHeads: OpDescriptor<SplitHeadsAttrs> = {
 
 export const mergeHeads: OpDescriptor<Record<string, never>> = {
   name: 'merge_heads',
+  inputs: ['x'],
   shader,
   infer([x]) {
     if (!x || x.shape.length !== 3) throw new ShapeError(`merge_heads: input must be [H, T, D], got ${x ? formatShape(x.shape) : 'nothing'}`);

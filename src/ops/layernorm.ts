@@ -25,6 +25,7 @@ function same(a: TensorInfo, b: TensorInfo) {
 
 export const layerNorm: OpDescriptor<LayerNormAttrs> = {
   name: 'layernorm',
+  inputs: ['x', 'gamma', 'beta', 'residual?'],
   shader: withReduce('layernorm'),
   infer(inputs, attrs) {
     const [x, gamma, beta, residual] = inputs;
@@ -49,8 +50,7 @@ export const layerNorm: OpDescriptor<LayerNormAttrs> = {
       entry: vec4 ? 'main_vec4' : 'main',
       constants: { WG: rowWorkgroup(C / 4), HAS_RESIDUAL: attrs.residual ? 1 : 0 },
       uniforms: { C, eps: attrs.eps },
-      grid: grid1D(rows, 1, ctx.limits),
-      inputs: [0, 1, 2, attrs.residual ? 3 : null],
+      grid: grid1D(rows, 1, ctx.limits)
     };
   },
   reference([x, gamma, beta, residual], infos, attrs) {

@@ -12,6 +12,7 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 export const lstmCell: OpDescriptor<LstmCellAttrs> = {
   name: 'lstm_cell',
+  inputs: ['xproj', 'whh_t', 'work'],
   shader: compose('lstm'),
   infer([xproj, whhT, work], a) {
     if (!xproj || !whhT || !work) throw new ShapeError('lstm_cell: needs xproj, W_hhᵀ and the work buffer');
@@ -27,7 +28,7 @@ export const lstmCell: OpDescriptor<LstmCellAttrs> = {
   kernel([xproj], _o, a) {
     const [T, G] = xproj.shape;
     const H = G / 4;
-    return { entry: 'main', constants: { WG: 64 }, uniforms: { T, H, t: a.t }, grid: [Math.ceil(H / 64), 1, 1], inputs: [0, 1] };
+    return { entry: 'main', constants: { WG: 64 }, uniforms: { T, H, t: a.t }, grid: [Math.ceil(H / 64), 1, 1] };
   },
   /** The work buffer after step t. */
   reference([xproj, whhT, work], infos, a) {

@@ -13,6 +13,7 @@ export interface MaskAttrs {
 
 export const causalMask: OpDescriptor<MaskAttrs> = {
   name: 'causal_mask',
+  inputs: ['x'],
   shader: compose('mask'),
   infer([x]) {
     if (!x || x.shape.length !== 3 || x.dtype !== 'f32') throw new ShapeError(`causal_mask: scores must be f32 [H, T, S], got ${x ? formatShape(x.shape) : 'nothing'}`);

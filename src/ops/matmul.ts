@@ -5,7 +5,7 @@ import { ShapeError, LimitError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { ceilDiv, tuned } from './grid';
 import { gemvConfig, withLanes } from './lanes';
-import type { KernelContext, OpDescriptor, TensorInfo } from './types';
+import { inputsByName, type KernelContext, type OpDescriptor, type TensorInfo } from './types';
 
 export interface MatmulAttrs {
   /** B is stored [N, K] (as nn.Linear weights) instead of [K, N]. */
@@ -58,6 +58,9 @@ export function matmulDims(op: string, inputs: readonly TensorInfo[], attrs: Mat
   return { batch: numel(lead), M, K, N, strideA: M * K, strideB: K * N };
 }
 
+/** The matmul family's optional epilogue operands, after its two matrix inputs. */
+export const EPILOGUE_INPUTS = ['bias?', 'residual?'] as const;
+
 function inferMatmul(name: string) {
   return (inputs: readonly TensorInfo[], attrs: MatmulAttrs): TensorInfo => {
     for (const t of inputs) {
@@ -66,20 +69,15 @@ function inferMatmul(name: string) {
     const d = matmulDims(name, inputs, attrs);
     const a = inputs[0];
     const shape = [...a.shape.slice(0, -1), d.N];
-    let next = 2;
-    if (attrs.bias) {
-      const bias = inputs[next++];
-      if (!bias || bias.shape.length !== 1 || bias.shape[0] !== d.N) {
-        throw new ShapeError(`${name}: bias must be [${d.N}], got ${bias ? formatShape(bias.shape) : 'nothing'}`);
-      }
+    const expected = 2 + (attrs.bias ? 1 : 0) + (attrs.residual ? 1 : 0);
+    if (inputs.length !== expected) throw new ShapeError(`${name}: expected ${expected} inputs, got ${inputs.length}`);
+    const { bias, residual: r } = inputsByName(EPILOGUE_INPUTS, attrs, inputs.slice(2));
+    if (attrs.bias && (!bias || bias.shape.length !== 1 || bias.shape[0] !== d.N)) {
+      throw new ShapeError(`${name}: bias must be [${d.N}], got ${bias ? formatShape(bias.shape) : 'nothing'}`);
     }
-    if (attrs.residual) {
-      const r = inputs[next++];
-      if (!r || numel(r.shape) !== numel(shape) || r.shape[r.shape.length - 1] !== d.N) {
-        throw new ShapeError(`${name}: residual must be ${formatShape(shape)}, got ${r ? formatShape(r.shape) : 'nothing'}`);
-      }
+    if (attrs.residual && (!r || numel(r.shape) !== numel(shape) || r.shape[r.shape.length - 1] !== d.N)) {
+      throw new ShapeError(`${name}: residual must be ${formatShape(shape)}, got ${r ? formatShape(r.shape) : 'nothing'}`);
     }
-    if (inputs.length !== next) throw new ShapeError(`${name}: expected ${next} inputs, got ${inputs.length}`);
     return { shape, dtype: 'f32' };
   };
 }
@@ -140,12 +138,11 @@ export function matmulTiles(M: number, ctx: KernelContext): Record<string, numbe
 
 export const matmul: OpDescriptor<MatmulAttrs> = {
   name: 'matmul',
+  inputs: ['a', 'b', ...EPILOGUE_INPUTS],
   shader: withLanes('matmul'),
   infer: inferMatmul('matmul'),
   kernel(inputs, _output, attrs, ctx) {
     const d = matmulDims('matmul', inputs, attrs);
-    const bias = attrs.bias ? 2 : null;
-    const residual = attrs.residual ? (attrs.bias ? 3 : 2) : null;
     const epilogue = { HAS_BIAS: attrs.bias ? 1 : 0, ACT: attrs.act === 'gelu' ? 1 : 0, HAS_RESIDUAL: attrs.residual ? 1 : 0 };
     const uniforms = { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB };
     if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : d.N % 4 === 0)) {
@@ -157,8 +154,7 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
         entry: attrs.transposeB ? 'gemv_t' : 'gemv',
         constants: { TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue, TPR, ...(attrs.transposeB ? { NR } : {}) },
         uniforms,
-        grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
-        inputs: [0, 1, bias, residual],
+        grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1]
       };
     }
     const tiles = matmulTiles(d.M, ctx);
@@ -167,8 +163,7 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
       entry: vec4 ? 'main_vec4' : 'main',
       constants: { ...tiles, TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue },
       uniforms,
-      grid: [ceilDiv(d.N, 4 * tiles.WG_X), ceilDiv(d.M, 4 * tiles.WG_Y), d.batch],
-      inputs: [0, 1, bias, residual],
+      grid: [ceilDiv(d.N, 4 * tiles.WG_X), ceilDiv(d.M, 4 * tiles.WG_Y), d.batch]
     };
   },
   reference: matmulReference,
@@ -184,8 +179,7 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
 export function matmulReference(inputs: readonly Float64Array[], infos: readonly TensorInfo[], attrs: MatmulAttrs): Float64Array {
   const d = matmulDims('matmul', infos, attrs);
   const [A, B] = inputs;
-  const bias = attrs.bias ? inputs[2] : null;
-  const residual = attrs.residual ? inputs[attrs.bias ? 3 : 2] : null;
+  const { bias, residual } = inputsByName(EPILOGUE_INPUTS, attrs, inputs.slice(2));
   const { M, N, K } = d;
   const out = new Float64Array(d.batch * M * N);
   for (let z = 0; z < d.batch; z++) {

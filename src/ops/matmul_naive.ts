@@ -9,6 +9,7 @@ const WG = 16;
 
 export const matmulNaive: OpDescriptor<Record<string, never>> = {
   name: 'matmul_naive',
+  inputs: ['a', 'b'],
   shader: compose('matmul_naive'),
   infer: (inputs) => matmul.infer(inputs, {}),
   kernel(inputs) {

@@ -7,6 +7,7 @@ import type { OpDescriptor } from './types';
 
 export const normalize: OpDescriptor<Record<string, never>> = {
   name: 'normalize',
+  inputs: ['x'],
   shader: withReduce('normalize'),
   infer([x]) {
     if (!x || x.dtype !== 'f32') throw new ShapeError('normalize: needs one f32 input');

@@ -152,6 +152,7 @@ function uniforms(a: QuantAttrs) {
 
 export const quantizeScales: OpDescriptor<QuantAttrs> = {
   name: 'quantize_scales',
+  inputs: ['w'],
   shader,
   infer([w], a) {
     if (!w || w.dtype !== 'f32' || w.shape.reduce((x, y) => x * y, 1) !== a.K * a.N) throw new ShapeError(`quantize: weights ${w ? formatShape(w.shape) : 'nothing'} are not K ${a.K} × N ${a.N} f32`);
@@ -168,6 +169,7 @@ export const quantizeScales: OpDescriptor<QuantAttrs> = {
 
 export const quantizePack: OpDescriptor<QuantAttrs> = {
   name: 'quantize_pack',
+  inputs: ['w', 'scales'],
   shader,
   infer(_inputs, a) {
     const l = quantLayout(a.scheme, a.K, a.N);

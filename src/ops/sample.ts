@@ -62,6 +62,7 @@ export function sampleReference(row: ArrayLike<number>, p: { temperature: number
 
 export const sample: OpDescriptor<SampleAttrs> = {
   name: 'sample',
+  inputs: ['logits'],
   shader: withReduce('sample'),
   infer([x]) {
     if (!x || x.dtype !== 'f32' || x.shape.length < 1) throw new ShapeError(`sample: logits must be f32 [..., V], got ${x ? `${x.dtype} ${formatShape(x.shape)}` : 'nothing'}`);

@@ -8,6 +8,7 @@ import type { OpDescriptor } from './types';
 
 export const softmax: OpDescriptor<Record<string, never>> = {
   name: 'softmax',
+  inputs: ['x'],
   shader: withReduce('softmax'),
   infer(inputs) {
     const [x] = inputs;

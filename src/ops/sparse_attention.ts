@@ -50,6 +50,7 @@ export function sparseReference(q: Float64Array, k: Float64Array, v: Float64Arra
 
 export const sparseAttention: OpDescriptor<SparseAttrs> = {
   name: 'sparse_attention',
+  inputs: ['q', 'k', 'v', 'row_ptr', 'col_idx'],
   shader,
   infer(inputs, a) {
     const { q, k } = checkInputs('sparse_attention', inputs, a.layout);
@@ -78,6 +79,7 @@ export const sparseAttention: OpDescriptor<SparseAttrs> = {
 
 export const sparseAttentionDecode: OpDescriptor<SparseAttrs> = {
   name: 'sparse_attention_decode',
+  inputs: ['q', 'k', 'v', 'row_ptr', 'col_idx'],
   shader,
   infer(inputs, a) {
     const { q, k } = checkInputs('sparse_attention_decode', inputs, a.layout);

@@ -27,6 +27,7 @@ function checkScores(op: string, [scores, exclude]: readonly { shape: readonly n
 
 export const topk: OpDescriptor<TopKAttrs> = {
   name: 'topk',
+  inputs: ['scores', 'exclude'],
   shader,
   infer(inputs, a) {
     checkScores('topk', inputs, a);
@@ -51,6 +52,7 @@ export const topk: OpDescriptor<TopKAttrs> = {
 /** First stage: each workgroup's top-k of its chunk, [chunks, 2k]. */
 export const topkPartial: OpDescriptor<TopKAttrs> = {
   name: 'topk_partial',
+  inputs: ['scores', 'exclude'],
   shader,
   infer(inputs, a) {
     const N = checkScores('topk_partial', inputs, a);
@@ -72,6 +74,7 @@ export const topkPartial: OpDescriptor<TopKAttrs> = {
 /** Second stage: the top-k of the chunks' candidates, u32 [2k]. */
 export const topkMerge: OpDescriptor<{ k: number }> = {
   name: 'topk_merge',
+  inputs: ['candidates'],
   shader,
   infer([partial], a) {
     if (!partial || partial.dtype !== 'u32' || partial.shape.length !== 2 || partial.shape[1] !== 2 * a.k) {
@@ -80,7 +83,7 @@ export const topkMerge: OpDescriptor<{ k: number }> = {
     return { shape: [2 * a.k], dtype: 'u32' };
   },
   kernel([partial], _o, a) {
-    return { entry: 'merge', constants: { WG: 256 }, uniforms: { N: partial.shape[0], k: a.k, n_exclude: 0, chunk: 0 }, grid: [1, 1, 1] };
+    return { entry: 'merge', constants: { WG: 256 }, uniforms: { N: partial.shape[0], k: a.k }, grid: [1, 1, 1] };
   },
   reference([partial], [info], a) {
     const k = a.k;

@@ -18,6 +18,15 @@ export interface ScalarRef {
 
 export type UniformValue = number | ScalarRef;
 
+/**
+ * The values of an op's inputs by name (see OpDescriptor.inputs): `values` are the present inputs in
+ * declared order, optional ones present when their attribute is set.
+ */
+export function inputsByName<T>(names: readonly string[], attrs: object, values: readonly T[]): Record<string, T | undefined> {
+  const present = names.filter((n) => !n.endsWith('?') || (attrs as Record<string, unknown>)[n.slice(0, -1)]).map((n) => n.replace(/\?$/, ''));
+  return Object.fromEntries(present.map((n, i) => [n, values[i]]));
+}
+
 /** Throws ArgumentError unless `v` is a non-negative integer or a scalar reference (from g.scalar()). */
 export function checkUniformValue(op: string, name: string, v: UniformValue | undefined): void {
   if (v === undefined) return;
@@ -48,12 +57,6 @@ export interface KernelCall {
   uniforms?: Record<string, UniformValue>;
   grid: readonly [number, number, number];
   /**
-   * Storage bindings 1..n in order (binding 0 is the uniform, the last binding is the output): the node
-   * input each one reads, or null for an optional binding the node does not use (bound to a dummy
-   * buffer). Default: the node's inputs in order.
-   */
-  inputs?: readonly (number | null)[];
-  /**
    * Valid values of uniform fields that a per-run scalar may feed (an offset, a position, a length),
    * e.g. `{ offset: { min: 0, max: 12, what: 'write offset' } }`. The plan checks the scalar's value
    * against them at run(), on the CPU, before anything is encoded; a constant value is checked by infer.
@@ -63,6 +66,15 @@ export interface KernelCall {
 
 export interface OpDescriptor<A = any> extends FusibleOp<A> {
   name: string;
+  /**
+   * The op's inputs by name, in the order the graph passes them. An optional input ends in '?' and is
+   * present when the attribute of the same name is true (matmul's 'bias?' with attrs.bias). The plan
+   * binds each storage binding of the entry point by its WGSL variable name: `bias`, or a view of it
+   * (`bias4`, `bias1`, `bias_in`), reads input 'bias'; an absent optional input gets a 16-byte dummy
+   * buffer; the entry's last binding is the output. An input with no binding of its own (the state an
+   * in-place op writes) is fine.
+   */
+  inputs: readonly string[];
   /** The WGSL, or a choice of it per device (e.g. with or without subgroup operations). */
   shader: ShaderSource | ((ctx: KernelContext) => ShaderSource);
   /** Output shape and dtype; throws ShapeError naming the op and the shapes. */

@@ -12,6 +12,18 @@ export interface ReflectedBinding {
   group: number;
   binding: number;
   kind: BindingKind;
+  /** The scalar type of a storage array's elements (array<vec4<f32>> → 'f32'), or null. */
+  element: 'f32' | 'u32' | 'i32' | null;
+}
+
+/** The scalar inside array<T>, array<vec4<T>>, array<atomic<T>>. */
+function elementOf(type: { name?: string; format?: unknown } | undefined): ReflectedBinding['element'] {
+  let t = type;
+  while (t) {
+    if (t.name === 'f32' || t.name === 'u32' || t.name === 'i32') return t.name;
+    t = t.format as typeof t;
+  }
+  return null;
 }
 
 export interface UniformField {
@@ -67,7 +79,8 @@ export function reflectShader(code: string): ReflectedShader {
         uniform = uniforms.get(res.name);
       } else if (res.resourceType === 1) kind = res.access === 'read' ? 'read-only-storage' : 'storage';
       else throw new UnsupportedError(`binding ${res.name} in entry ${e.name}: only uniform and storage buffers are supported`);
-      return { name: res.name, group: res.group, binding: res.binding, kind };
+      const element = res.resourceType === 1 ? elementOf(res.type as { name?: string; format?: unknown }) : null;
+      return { name: res.name, group: res.group, binding: res.binding, kind, element };
     });
     // Variables sharing a binding number (array<f32> and array<vec4<f32>> views of one buffer) are
     // one layout entry; the reflection may list several of them for an entry point.
@@ -98,8 +111,7 @@ export function packUniform(
     if (!layout.fields.has(key)) throw new UnsupportedError(`${context}: uniform ${layout.name} has no field '${key}'`);
   }
   for (const [name, f] of layout.fields) {
-    const v = values[name];
-    if (v === undefined) throw new UnsupportedError(`${context}: uniform field ${layout.name}.${name} was not given a value`);
+    const v = values[name] ?? 0; // a field this call does not use (another entry point's) is zero
     const at = byteOffset + f.offset;
     if (f.type === 'f32') target.setFloat32(at, v, true);
     else if (f.type === 'i32') target.setInt32(at, v, true);

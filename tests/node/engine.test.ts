@@ -62,9 +62,10 @@ describe('engine', () => {
   it('a WGSL compile error is raised naming the shader file, line and pipeline', async () => {
     registerOp({
       name: 'test_broken',
+      inputs: ['x'],
       shader: { name: 'test_broken', code: '@compute @workgroup_size(1) fn main() { let x: u32 = 1.5; }' },
       infer: (inputs) => inputs[0],
-      kernel: () => ({ entry: 'main', grid: [1, 1, 1], inputs: [] }),
+      kernel: () => ({ entry: 'main', grid: [1, 1, 1] }),
       reference: ([a]) => a,
     });
     const g = engine.graph();
@@ -78,6 +79,35 @@ describe('engine', () => {
     const p = await ok.compile({ y: ok.gelu(ok.input('x', [4])) });
     expect((await p.run({ x: new Float32Array(4) })).y.length).toBe(4);
     p.dispose();
+  });
+
+  it('bindings are matched to inputs by name and element type, optional ones by attribute', async () => {
+    const code = `struct P { n: u32 }
+@group(0) @binding(0) var<uniform> params: P;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read> extra: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(1) fn main() { out[0] = f32(x[0]) + extra[0] + f32(params.n); }`;
+    registerOp({
+      name: 'test_named',
+      inputs: ['x', 'extra?'],
+      shader: { name: 'test_named', code },
+      infer: (inputs) => ({ shape: inputs[0].shape, dtype: 'f32' }),
+      kernel: () => ({ entry: 'main', grid: [1, 1, 1] }), // the uniform field n is not given: zero
+      reference: ([a]) => a,
+    });
+    const g = engine.graph();
+    const y = g.op('test_named', [g.input('x', [1], 'u32')]); // 'extra' absent: a dummy buffer
+    const plan = await g.compile({ y });
+    expect(Array.from((await plan.run({ x: new Uint32Array([7]) })).y)).toEqual([7]);
+    plan.dispose();
+    const bad = engine.graph();
+    const err = await bad.compile({ y: bad.op('test_named', [bad.input('x', [1])]) }).catch((e) => e);
+    expect(err).toBeInstanceOf(ShapeError);
+    expect(err.message).toMatch(/binding 'x' of entry main holds u32, its tensor \[1\] is f32/);
+    registerOp({ name: 'test_unnamed', inputs: ['y'], shader: { name: 'test_named', code }, infer: (i) => ({ shape: i[0].shape, dtype: 'f32' }), kernel: () => ({ entry: 'main', grid: [1, 1, 1] }), reference: ([a]) => a });
+    const g3 = engine.graph();
+    await expect(g3.compile({ y: g3.op('test_unnamed', [g3.input('y', [1], 'u32')]) })).rejects.toThrow(/binding 'x' of entry main names no input of test_unnamed \(inputs: y\)/);
   });
 
   it('a tensor used after dispose() is an error naming it', async () => {
