@@ -7,7 +7,7 @@ import { CallQueue } from './call-queue';
 import { ConstantStore } from './constants';
 import { DeviceLostError, DisposedError, GPUOpError, LimitError, ShapeError, UnsupportedError, WebGPUNLPError, formatShape } from '../errors';
 import { PipelineCache } from './pipeline-cache';
-import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from './tensor';
+import { Tensor, checkShape, dataMatches, dtypeOf, isPacked, numel, paddedBytes, storageLength, type AnyTypedArray, type DType } from './tensor';
 
 /** Best override constants per (adapter, op, shape class), as measured by the autotuner. */
 export type TuningTable = Record<string, Record<string, number>>;
@@ -305,16 +305,23 @@ export class GPUContext {
     return { liveBytes: this.allocatedBytes - this.pool.pooledBytes, pooledBytes: this.pool.pooledBytes, buffers: this.liveBuffers.size };
   }
 
-  /** Uploads data into a new tensor. `shape` defaults to `[data.length]`. */
-  tensor(data: AnyTypedArray, shape?: readonly number[], label = 'tensor'): Tensor {
-    const dtype = dtypeOf(data);
-    if (!dtype) throw new ShapeError(`engine.tensor '${label}': data must be a Float32Array, Uint32Array or Int32Array`);
+  /**
+   * Uploads data into a new tensor. `shape` defaults to `[data.length]`; `dtype` to the array's own. A
+   * packed dtype ('f16', 'i8', 'i4') takes its u32 words: a Uint32Array of ceil(elements · bits / 32).
+   */
+  tensor(data: AnyTypedArray, shape?: readonly number[], label = 'tensor', dtype?: DType): Tensor {
+    const own = dtypeOf(data);
+    if (!own) throw new ShapeError(`engine.tensor '${label}': data must be a Float32Array, Uint32Array or Int32Array`);
+    const type = dtype ?? own;
+    if (!dataMatches(data, type)) throw new ShapeError(`engine.tensor '${label}': ${own} data cannot hold ${type}${isPacked(type) ? ' (packed types take u32 words)' : ''}`);
     const s = shape ?? [data.length];
     checkShape(s, `engine.tensor '${label}'`);
-    if (numel(s) !== data.length) {
-      throw new ShapeError(`engine.tensor '${label}': ${data.length} elements do not fill shape ${formatShape(s)} (${numel(s)} elements)`);
+    if (storageLength(type, numel(s)) !== data.length) {
+      throw new ShapeError(
+        `engine.tensor '${label}': ${data.length} elements do not fill shape ${formatShape(s)} (${numel(s)} ${type}${isPacked(type) ? ` in ${storageLength(type, numel(s))} u32 words` : ' elements'})`,
+      );
     }
-    const t = this.empty(s, dtype, label);
+    const t = this.empty(s, type, label);
     t.write(data);
     return t;
   }
@@ -322,7 +329,7 @@ export class GPUContext {
   /** A new tensor of zeros at its exact size (not pooled). */
   empty(shape: readonly number[], dtype: DType = 'f32', label = 'tensor'): Tensor {
     checkShape(shape, `engine.empty '${label}'`);
-    const bytes = paddedBytes(numel(shape));
+    const bytes = paddedBytes(numel(shape), dtype);
     this.checkBindingSize(`tensor '${label}'`, shape, bytes);
     const buffer = this.createBuffer({ label, size: bytes, usage: TENSOR_USAGE });
     return new Tensor(this, buffer, shape, dtype, label, (b) => this.destroyBuffer(b));

@@ -1,10 +1,30 @@
-// A tensor is a shape, a dtype and a GPU buffer. f32 for activations and weights, u32/i32 for token ids.
+// A tensor is a shape, a dtype and a GPU buffer. f32 for activations and weights, u32/i32 for token ids,
+// and packed storage types for weights read by dequantising kernels: f16 (two per u32 word), i8 (four)
+// and i4 (eight), packed along the last dimension. Every byte count comes from the dtype.
 import type { GPUContext } from './engine';
 import { DisposedError, ShapeError, formatShape } from '../errors';
 
-export type DType = 'f32' | 'u32' | 'i32';
-export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'u32' ? Uint32Array : Int32Array;
+export type DType = 'f32' | 'u32' | 'i32' | 'f16' | 'i8' | 'i4';
+export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
 export type AnyTypedArray = Float32Array | Uint32Array | Int32Array;
+
+/** Bits one element takes in GPU memory. */
+export const DTYPE_BITS: Readonly<Record<DType, number>> = { f32: 32, u32: 32, i32: 32, f16: 16, i8: 8, i4: 4 };
+
+/** Packed types travel between the CPU and the GPU as their u32 words. */
+export function isPacked(dtype: DType): boolean {
+  return DTYPE_BITS[dtype] < 32;
+}
+
+/** Array elements that hold `n` elements of `dtype`: n for 32-bit types, u32 words for packed ones. */
+export function storageLength(dtype: DType, n: number): number {
+  return Math.ceil((n * DTYPE_BITS[dtype]) / 32);
+}
+
+/** Bytes that hold `n` elements of `dtype` (whole u32 words). */
+export function byteSize(n: number, dtype: DType = 'f32'): number {
+  return 4 * storageLength(dtype, n);
+}
 
 export function numel(shape: readonly number[]): number {
   let n = 1;
@@ -18,8 +38,11 @@ export function checkShape(shape: readonly number[], context: string): void {
   }
 }
 
+/** A CPU array for `n` elements of `dtype` (u32 words for packed types). */
 export function arrayFor(dtype: DType, n: number): AnyTypedArray {
-  return dtype === 'f32' ? new Float32Array(n) : dtype === 'u32' ? new Uint32Array(n) : new Int32Array(n);
+  if (dtype === 'f32') return new Float32Array(n);
+  if (dtype === 'i32') return new Int32Array(n);
+  return new Uint32Array(storageLength(dtype, n));
 }
 
 export function dtypeOf(data: ArrayBufferView): DType | undefined {
@@ -29,9 +52,14 @@ export function dtypeOf(data: ArrayBufferView): DType | undefined {
   return undefined;
 }
 
+/** Whether CPU data fits a tensor of `dtype`: its own typed array, or u32 words for a packed type. */
+export function dataMatches(data: AnyTypedArray, dtype: DType): boolean {
+  return dtypeOf(data) === (isPacked(dtype) ? 'u32' : dtype);
+}
+
 /** Buffer sizes are padded to 16 bytes so vec4 bindings always fit. */
-export function paddedBytes(elements: number): number {
-  return Math.ceil((elements * 4) / 16) * 16;
+export function paddedBytes(elements: number, dtype: DType = 'f32'): number {
+  return Math.ceil(byteSize(elements, dtype) / 16) * 16;
 }
 
 export class Tensor {
@@ -52,7 +80,7 @@ export class Tensor {
   }
 
   get byteLength(): number {
-    return this.size * 4;
+    return byteSize(this.size, this.dtype);
   }
 
   get isDisposed(): boolean {
@@ -67,8 +95,10 @@ export class Tensor {
   /** Copies `data` into the tensor's buffer (the length must match). */
   write(data: AnyTypedArray): void {
     this.assertAlive('Tensor.write');
-    if (data.length !== this.size) {
-      throw new ShapeError(`Tensor.write '${this.label}': got ${data.length} elements, shape ${formatShape(this.shape)} holds ${this.size}`);
+    const want = storageLength(this.dtype, this.size);
+    if (data.length !== want || !dataMatches(data, this.dtype)) {
+      const what = isPacked(this.dtype) ? `${want} u32 words (${this.size} ${this.dtype})` : `${want} ${this.dtype}`;
+      throw new ShapeError(`Tensor.write '${this.label}': got ${data.length} ${dtypeOf(data) ?? 'untyped'} elements, shape ${formatShape(this.shape)} holds ${what}`);
     }
     const queue = this.engine.device.queue;
     if (!this.engine.busy) {

@@ -52,7 +52,7 @@ export class Graph {
 
   private push(node: Omit<IRNode, 'id'>): SymbolicTensor {
     const use = node.kind === 'op' ? `${node.op}` : `${node.kind} '${node.name}'`;
-    this.engine.checkBindingSize(use, node.shape, paddedBytes(numel(node.shape)));
+    this.engine.checkBindingSize(use, node.shape, paddedBytes(numel(node.shape), node.dtype));
     const n: IRNode = { ...node, id: this.nodes.length };
     this.nodes.push(n);
     return new SymbolicTensor(this, n.id, n.shape, n.dtype);
@@ -79,7 +79,7 @@ export class Graph {
     const s = shape ?? (data instanceof Tensor ? data.shape : [data.length]);
     checkShape(s, `constant '${name}'`);
     const length = data instanceof Tensor ? data.size : data.length;
-    if (numel(s) !== length) {
+    if (numel(s) !== length) { // typed-array constants are 32-bit types; packed weights come as Tensors
       throw new ShapeError(`constant '${name}': ${length} elements do not fill shape ${formatShape(s)} (${numel(s)} elements)`);
     }
     if (data instanceof Tensor) this.checkTensor(data, `constant '${name}'`);

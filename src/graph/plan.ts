@@ -9,7 +9,7 @@ import { packUniform } from '../wgsl/reflect';
 import { getOp, shaderFor } from '../ops/registry';
 import type { KernelCall, OpDescriptor, ScalarRef, TuningTable } from '../ops/types';
 import type { ReflectedBinding } from '../wgsl/reflect';
-import { Tensor, arrayFor, dtypeOf, numel, paddedBytes, type AnyTypedArray } from '../gpu/tensor';
+import { Tensor, arrayFor, byteSize, dataMatches, dtypeOf, numel, paddedBytes, storageLength, type AnyTypedArray } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from './graph';
 import type { IRNode } from './ir';
 import { info, schedule, type Schedule } from './schedule';
@@ -156,7 +156,7 @@ export class Plan<K extends string = string> {
       graph.nodes,
       names.map((k) => outputs[k].id),
       {
-        bytesOf: (n) => paddedBytes(numel(n.shape)),
+        bytesOf: (n) => paddedBytes(numel(n.shape), n.dtype),
         fuse: options.fuse === false ? undefined : (p, c, other) =>
           getOp(p.op!).fuseEpilogue?.(p.attrs, info(p), { op: c.op!, other: other && info(other) }) ?? null,
       },
@@ -243,7 +243,7 @@ export class Plan<K extends string = string> {
             throw new ShapeError(`${label}: binding '${b.name}' of entry ${call.entry} holds ${b.element}, its tensor ${formatShape(src.shape)} is ${src.dtype}`);
           }
           const buffer = src ? this.bufferOf(src) : engine.dummyBuffer();
-          const size = src ? paddedBytes(numel(src.shape)) : 16;
+          const size = src ? paddedBytes(numel(src.shape), src.dtype) : 16;
           entries.push({ binding: b.binding, resource: { buffer, offset: 0, size } });
         });
         const bindGroup = engine.device.createBindGroup({ label: `${label} bind group`, layout: kernel.layout, entries });
@@ -252,7 +252,7 @@ export class Plan<K extends string = string> {
       });
       engine.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformBytes);
       for (const [k, n] of this.outputs) {
-        this.staging.set(k, engine.pool.acquire(paddedBytes(numel(n.shape)), MAP_READ | COPY_DST, `${this.label} read ${k}`));
+        this.staging.set(k, engine.pool.acquire(paddedBytes(numel(n.shape), n.dtype), MAP_READ | COPY_DST, `${this.label} read ${k}`));
       }
     });
   }
@@ -271,7 +271,7 @@ export class Plan<K extends string = string> {
         this.constants.push(data);
         this.buffers.set(n.id, t.buffer);
       }
-      if (n.kind === 'constant') this.memory.constantBytes += numel(n.shape) * 4;
+      if (n.kind === 'constant') this.memory.constantBytes += byteSize(numel(n.shape), n.dtype);
     }
   }
 
@@ -334,12 +334,14 @@ export class Plan<K extends string = string> {
     for (const [name, n] of this.inputs) {
       const v = feeds[name];
       if (v === undefined) throw new ShapeError(`${where}: missing feed for input '${name}' ${formatShape(n.shape)}`);
-      const length = v instanceof Tensor ? v.size : typeof v === 'number' ? -1 : v.length;
-      const dtype = v instanceof Tensor ? v.dtype : typeof v === 'number' ? undefined : dtypeOf(v);
-      if (length !== numel(n.shape) || dtype !== n.dtype) {
-        throw new ShapeError(
-          `${where}: feed '${name}' has ${length < 0 ? 'a number' : `${length} ${dtype ?? 'untyped'} elements`}; input ${formatShape(n.shape)} needs ${numel(n.shape)} ${n.dtype}`,
-        );
+      const ok =
+        v instanceof Tensor
+          ? v.size === numel(n.shape) && v.dtype === n.dtype
+          : typeof v === 'object' && v !== null && ArrayBuffer.isView(v) && dataMatches(v, n.dtype) && v.length === storageLength(n.dtype, numel(n.shape));
+      if (!ok) {
+        const got = v instanceof Tensor ? `a ${v.dtype} tensor of ${v.size} elements` : typeof v === 'number' ? 'a number' : `${(v as AnyTypedArray).length} ${dtypeOf(v as AnyTypedArray) ?? 'untyped'} elements`;
+        const want = storageLength(n.dtype, numel(n.shape));
+        throw new ShapeError(`${where}: feed '${name}' has ${got}; input ${formatShape(n.shape)} needs ${want} ${n.dtype === 'f32' || n.dtype === 'u32' || n.dtype === 'i32' ? n.dtype : `u32 words (${numel(n.shape)} ${n.dtype})`}`);
       }
       if (v instanceof Tensor) v.assertAlive(`${where}: feed '${name}'`);
     }
@@ -450,7 +452,7 @@ export class Plan<K extends string = string> {
       pass.end();
     }
     if (mode === 'read') {
-      for (const [k, n] of this.outputs) enc.copyBufferToBuffer(this.bufferOf(n), 0, this.staging.get(k)!, 0, paddedBytes(numel(n.shape)));
+      for (const [k, n] of this.outputs) enc.copyBufferToBuffer(this.bufferOf(n), 0, this.staging.get(k)!, 0, paddedBytes(numel(n.shape), n.dtype));
     }
     return enc.finish();
   }

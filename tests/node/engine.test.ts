@@ -27,6 +27,23 @@ describe('engine', () => {
     }
   });
 
+  it('sizes come from the dtype: f16, i8 and i4 tensors are packed in u32 words', async () => {
+    for (const [dtype, n, words] of [['f16', 15, 8], ['i8', 10, 3], ['i4', 7, 1], ['f32', 5, 5]] as const) {
+      const data = Uint32Array.from({ length: words }, (_, i) => (i * 2654435761) >>> 0);
+      const t = dtype === 'f32' ? engine.tensor(new Float32Array(data.buffer), [n]) : engine.tensor(data, [n], `packed ${dtype}`, dtype);
+      expect(t.byteLength, dtype).toBe(4 * words);
+      expect(new Uint32Array((await t.read()).buffer)).toEqual(data);
+      t.dispose();
+    }
+    expect(() => engine.tensor(new Uint32Array(2), [15], 'short', 'f16')).toThrow(/2 elements do not fill shape \[15\] \(15 f16 in 8 u32 words\)/);
+    expect(() => engine.tensor(new Float32Array(8), [15], 'float', 'f16')).toThrow(/f32 data cannot hold f16/);
+    // A packed graph input reaches only kernels whose binding holds its element type.
+    const g = engine.graph();
+    const x = g.input('x', [2, 10], 'i8');
+    expect(x.dtype).toBe('i8');
+    await expect(g.compile({ y: g.slice(x, 1, 1) })).rejects.toThrow(/binding 'value' of entry slice holds f32, its tensor \[2, 10\] is i8/);
+  });
+
   it('matmul with mismatched inner dimensions fails at build time naming the op and both shapes', () => {
     const g = engine.graph();
     const a = g.input('a', [2, 3]);
