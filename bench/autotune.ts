@@ -16,7 +16,12 @@ export interface TuneResult {
   tried: number;
 }
 
-async function timePlan(engine: Engine, build: (tuning: TuningTable) => Promise<{ run(): Promise<number>; dispose(): void }>, tuning: TuningTable, reps: number): Promise<number> {
+async function timePlan(
+  _engine: Engine,
+  build: (tuning: TuningTable) => Promise<{ run(): Promise<number>; dispose(): void }>,
+  tuning: TuningTable,
+  reps: number,
+): Promise<number> {
   const p = await build(tuning);
   try {
     await p.run();
@@ -28,7 +33,7 @@ async function timePlan(engine: Engine, build: (tuning: TuningTable) => Promise<
   }
 }
 
-function planTimer(engine: Engine) {
+function planTimer(_engine: Engine) {
   return async (plan: { profile(f: object): Promise<{ gpuMs: number | null; wallMs: number }>; dispose(): void }) => ({
     run: async () => {
       const r = await plan.profile({});
@@ -67,7 +72,16 @@ type Build = (tuning: TuningTable) => Promise<{ run(): Promise<number>; dispose(
  * Times the default, then every candidate under `key`, then the default again (a candidate must beat
  * both timings, not the noise of one), and records the winner in `table` when it is not the default.
  */
-async function tuneKey(engine: Engine, key: string, shape: string, build: Build, candidates: Record<string, number>[], reps: number, table: TuningTable, onProgress?: (label: string) => void): Promise<TuneResult> {
+async function tuneKey(
+  engine: Engine,
+  key: string,
+  shape: string,
+  build: Build,
+  candidates: Record<string, number>[],
+  reps: number,
+  table: TuningTable,
+  onProgress?: (label: string) => void,
+): Promise<TuneResult> {
   const defaultMs = await timePlan(engine, build, {}, reps);
   let best = { cfg: {} as Record<string, number>, ms: defaultMs };
   for (const cfg of candidates) {
@@ -83,7 +97,10 @@ async function tuneKey(engine: Engine, key: string, shape: string, build: Build,
 }
 
 /** Tunes matmul (narrow and wide shape classes), the f32 and int8 GEMVs, and attention's queries per workgroup. */
-export async function autotune(engine: Engine, options: { quick?: boolean; reps?: number; onProgress?(label: string): void } = {}): Promise<{ table: TuningTable; results: TuneResult[] }> {
+export async function autotune(
+  engine: Engine,
+  options: { quick?: boolean; reps?: number; onProgress?(label: string): void } = {},
+): Promise<{ table: TuningTable; results: TuneResult[] }> {
   const quick = !!options.quick;
   const reps = options.reps ?? 3;
   const timer = planTimer(engine);
@@ -93,41 +110,67 @@ export async function autotune(engine: Engine, options: { quick?: boolean; reps?
     results.push(await tuneKey(engine, key, shape, build, candidates, reps, table, options.onProgress));
 
   const matmulShapes: [string, number, number, number][] = quick
-    ? [['matmul:narrow', 16, 256, 256], ['matmul:wide', 128, 256, 256]]
-    : [['matmul:narrow', 16, 768, 3072], ['matmul:wide', 256, 768, 768]];
+    ? [
+        ['matmul:narrow', 16, 256, 256],
+        ['matmul:wide', 128, 256, 256],
+      ]
+    : [
+        ['matmul:narrow', 16, 768, 3072],
+        ['matmul:wide', 256, 768, 768],
+      ];
   for (const [key, M, K, N] of matmulShapes) {
-    await tune(key, `${M}x${K}x${N}`, async (tuning) => {
-      const g = engine.graph(`tune ${key}`);
-      const y = g.matmul(g.constant('a', noise(M * K, 1), [M, K]), g.constant('b', noise(K * N, 2), [K, N]));
-      return timer(await g.compile({ y }, { tuning }));
-    }, matmulCandidates(engine, quick));
+    await tune(
+      key,
+      `${M}x${K}x${N}`,
+      async (tuning) => {
+        const g = engine.graph(`tune ${key}`);
+        const y = g.matmul(g.constant('a', noise(M * K, 1), [M, K]), g.constant('b', noise(K * N, 2), [K, N]));
+        return timer(await g.compile({ y }, { tuning }));
+      },
+      matmulCandidates(engine, quick),
+    );
   }
 
   // Decode GEMVs: weights [N, K] (f32) and q8_0 int8, at GPT-2's MLP width.
   const [K, N] = [768, quick ? 768 : 3072];
   const x = noise(K, 1);
   const w = noise(N * K, 2);
-  await tune('gemv', `1x${K}x${N} [N,K]`, async (tuning) => {
-    const g = engine.graph('tune gemv');
-    const y = g.matmul(g.constant('x', x, [1, K]), g.constant('w', w, [N, K]), { transposeB: true });
-    return timer(await g.compile({ y }, { tuning }));
-  }, gemvCandidates(engine, quick));
+  await tune(
+    'gemv',
+    `1x${K}x${N} [N,K]`,
+    async (tuning) => {
+      const g = engine.graph('tune gemv');
+      const y = g.matmul(g.constant('x', x, [1, K]), g.constant('w', w, [N, K]), { transposeB: true });
+      return timer(await g.compile({ y }, { tuning }));
+    },
+    gemvCandidates(engine, quick),
+  );
   const wq = await engine.quantize(w, { K, N, layout: 'NK', scheme: 'q8_0', label: 'tune w8' });
   try {
-    await tune('dequant_gemv', `1x${K}x${N} q8_0`, async (tuning) => {
-      const g = engine.graph('tune dequant_gemv');
-      return timer(await g.compile({ y: g.dequantMatmul(g.constant('x', x, [1, K]), wq) }, { tuning }));
-    }, gemvCandidates(engine, quick));
+    await tune(
+      'dequant_gemv',
+      `1x${K}x${N} q8_0`,
+      async (tuning) => {
+        const g = engine.graph('tune dequant_gemv');
+        return timer(await g.compile({ y: g.dequantMatmul(g.constant('x', x, [1, K]), wq) }, { tuning }));
+      },
+      gemvCandidates(engine, quick),
+    );
   } finally {
     wq.dispose();
   }
 
   const T = quick ? 128 : 512;
-  await tune('attention', `12x${T}x64 causal`, async (tuning) => {
-    const g = engine.graph('tune attention');
-    const shape = [12, T, 64];
-    const c = (name: string, seed: number) => g.constant(name, noise(12 * T * 64, seed), shape);
-    return timer(await g.compile({ y: g.attention(c('q', 1), c('k', 2), c('v', 3), { causal: true }) }, { tuning }));
-  }, [16, 32, 64, 128].filter((b) => b <= engine.limits.maxComputeInvocationsPerWorkgroup).map((BQ) => ({ BQ })));
+  await tune(
+    'attention',
+    `12x${T}x64 causal`,
+    async (tuning) => {
+      const g = engine.graph('tune attention');
+      const shape = [12, T, 64];
+      const c = (name: string, seed: number) => g.constant(name, noise(12 * T * 64, seed), shape);
+      return timer(await g.compile({ y: g.attention(c('q', 1), c('k', 2), c('v', 3), { causal: true }) }, { tuning }));
+    },
+    [16, 32, 64, 128].filter((b) => b <= engine.limits.maxComputeInvocationsPerWorkgroup).map((BQ) => ({ BQ })),
+  );
   return { table, results };
 }

@@ -26,13 +26,23 @@ const chosen = wanted.length ? suites.filter((s) => wanted.includes(s.name)) : s
 
 const gpu = create(['backend=vulkan']);
 // TF.js's WebGPU backend refuses to start unless navigator.gpu exists, which Node does not define.
-if (!(globalThis as { navigator?: unknown }).navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+if (!(globalThis as { navigator?: unknown }).navigator)
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
 const engine = await Engine.create({ gpu, powerPreference: 'high-performance' });
 const a = engine.adapter;
 const adapterName = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') || 'unknown adapter';
-console.log(`adapter: ${adapterName} (backend ${process.env.WEBGPU_NLP_BACKEND ?? 'system'}); timestamp-query: ${engine.features.timestampQuery}`);
+console.log(
+  `adapter: ${adapterName} (backend ${process.env.WEBGPU_NLP_BACKEND ?? 'system'}); timestamp-query: ${engine.features.timestampQuery}`,
+);
 
-const slug = [...new Set(adapterName.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))].join('-');
+const slug = [
+  ...new Set(
+    adapterName
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean),
+  ),
+].join('-');
 mkdirSync('bench/results', { recursive: true });
 
 if (flag('--tune')) {
@@ -43,10 +53,12 @@ if (flag('--tune')) {
   });
   process.stderr.write('\n');
   for (const r of tuned) {
-    console.log(`${r.key.padEnd(15)} ${r.shape.padEnd(18)} default ${r.defaultMs.toFixed(3)} ms -> best ${r.bestMs.toFixed(3)} ms ${JSON.stringify(r.best)} (${r.speedup.toFixed(2)}x, ${r.tried} tried)`);
+    console.log(
+      `${r.key.padEnd(15)} ${r.shape.padEnd(18)} default ${r.defaultMs.toFixed(3)} ms -> best ${r.bestMs.toFixed(3)} ms ${JSON.stringify(r.best)} (${r.speedup.toFixed(2)}x, ${r.tried} tried)`,
+    );
   }
   const tuningFile = `bench/results/${slug}.tuning.json`;
-  writeFileSync(tuningFile, JSON.stringify({ adapter: a, date: new Date().toISOString(), table, results: tuned }, null, 2) + '\n');
+  writeFileSync(tuningFile, `${JSON.stringify({ adapter: a, date: new Date().toISOString(), table, results: tuned }, null, 2)}\n`);
   console.log(`wrote ${tuningFile}`);
   engine.dispose();
   process.exit(0);
@@ -75,12 +87,22 @@ function table(rows: CaseResult[]): string {
   const peers = [...new Set(rows.flatMap((r) => r.results.map((x) => x.variant)).filter((v) => v !== 'ours'))];
   // Throughput per variant: GFLOP/s for compute, GB/s for pure data movement, µs/dispatch for overhead.
   const metric = (r: CaseResult, x: { medianMs: number; gflops: number; gbps: number }) =>
-    r.dispatches ? `${((1000 * x.medianMs) / r.dispatches).toFixed(2)} us/disp` : r.flops ? `${x.gflops.toFixed(2)} GFLOP/s` : `${x.gbps.toFixed(2)} GB/s`;
+    r.dispatches
+      ? `${((1000 * x.medianMs) / r.dispatches).toFixed(2)} us/disp`
+      : r.flops
+        ? `${x.gflops.toFixed(2)} GFLOP/s`
+        : `${x.gbps.toFixed(2)} GB/s`;
   const head = ['kernel', 'size', 'ours ms', 'ours', 'GB/s', ...peers.flatMap((p) => [p, `ours/${p}`])];
   const body = rows.map((r) => {
     const ours = r.results.find((x) => x.variant === 'ours');
     const q = ratios(r);
-    const cells = [r.kernel, r.size, ours ? ours.medianMs.toFixed(3) : '-', ours ? metric(r, ours) : '-', ours ? ours.gbps.toFixed(2) : '-'];
+    const cells = [
+      r.kernel,
+      r.size,
+      ours ? ours.medianMs.toFixed(3) : '-',
+      ours ? metric(r, ours) : '-',
+      ours ? ours.gbps.toFixed(2) : '-',
+    ];
     for (const p of peers) {
       const x = r.results.find((y) => y.variant === p);
       cells.push(x ? metric(r, x) : '-', q[p] ? `${q[p].toFixed(2)}x` : '-');
@@ -95,7 +117,12 @@ function table(rows: CaseResult[]): string {
 console.log(table(results));
 for (const r of results) {
   for (const x of r.results) {
-    if (x.info) console.log(`  ${r.kernel} ${r.size} ${x.variant}: ${Object.entries(x.info).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`).join(', ')}`);
+    if (x.info)
+      console.log(
+        `  ${r.kernel} ${r.size} ${x.variant}: ${Object.entries(x.info)
+          .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`)
+          .join(', ')}`,
+      );
   }
 }
 for (const r of results) for (const s of r.skipped) console.log(`  skipped ${r.kernel} ${r.size} ${s.variant}: ${s.reason}`);
@@ -114,7 +141,7 @@ const json = {
   options: { reps, quick: flag('--quick'), suites: chosen.map((s) => s.name) },
   cases: [...earlier.filter((c) => !fresh.has(key(c))), ...results],
 };
-writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
+writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
 console.log(`wrote ${file}`);
 tf?.disposeVariables();
 engine.dispose();

@@ -38,14 +38,16 @@ let engine: Engine;
 try {
   const probe = await makeEngine();
   const saved = localStorage.getItem(tuningKey(probe.adapter));
-  engine = saved ? (probe.dispose(), await makeEngine(JSON.parse(saved) as TuningTable)) : probe;
+  if (saved) probe.dispose();
+  engine = saved ? await makeEngine(JSON.parse(saved) as TuningTable) : probe;
 } catch (e) {
   status(`${(e as Error).message}`, true);
   document.body.dataset.state = 'error';
   throw e;
 }
 const a = engine.adapter;
-$('adapter').textContent = `${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' · ') || 'unknown adapter'} — timestamp queries: ${engine.features.timestampQuery ? 'yes (GPU time)' : 'no (wall time)'}`;
+$('adapter').textContent =
+  `${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' · ') || 'unknown adapter'} — timestamp queries: ${engine.features.timestampQuery ? 'yes (GPU time)' : 'no (wall time)'}`;
 
 const peak = lookupPeak(a);
 const state = {
@@ -59,7 +61,9 @@ const state = {
   exportJson: () => exportJson(),
   loadJson: () => pickFiles(),
 };
-const chosen: Record<string, boolean> = Object.fromEntries(suites.map((s) => [s.name, params.has('suites') ? params.get('suites')!.split(',').includes(s.name) : s.name !== 'gpt2']));
+const chosen: Record<string, boolean> = Object.fromEntries(
+  suites.map((s) => [s.name, params.has('suites') ? params.get('suites')!.split(',').includes(s.name) : s.name !== 'gpt2']),
+);
 
 const gui = new GUI({ title: 'Benchmarks' });
 const fs = gui.addFolder('Suites');
@@ -92,14 +96,31 @@ function render(): void {
   table.replaceChildren();
   if (!current) return;
   const head = table.createTHead().insertRow();
-  for (const h of ['kernel', 'size', 'variant', 'median ms', 'min–max ms', 'GFLOP/s', 'GB/s', '% of peak', 'ours ×']) head.insertCell().outerHTML = `<th>${h}</th>`;
+  for (const h of ['kernel', 'size', 'variant', 'median ms', 'min–max ms', 'GFLOP/s', 'GB/s', '% of peak', 'ours ×'])
+    head.insertCell().outerHTML = `<th>${h}</th>`;
   const body = table.createTBody();
   for (const c of current.cases) {
     const q = ratios(c);
     for (const r of c.results) {
       const row = body.insertRow();
-      const pct = c.dispatches ? '' : c.flops && state.peakGflops ? (100 * r.gflops) / state.peakGflops : state.peakGbps ? (100 * r.gbps) / state.peakGbps : '';
-      const cells = [c.kernel, c.size, r.variant, r.medianMs.toFixed(3), `${r.minMs.toFixed(3)}–${r.maxMs.toFixed(3)}`, r.gflops.toFixed(2), r.gbps.toFixed(2), pct === '' ? '–' : `${pct.toFixed(1)}%`, q[r.variant] ? `${q[r.variant].toFixed(2)}×` : ''];
+      const pct = c.dispatches
+        ? ''
+        : c.flops && state.peakGflops
+          ? (100 * r.gflops) / state.peakGflops
+          : state.peakGbps
+            ? (100 * r.gbps) / state.peakGbps
+            : '';
+      const cells = [
+        c.kernel,
+        c.size,
+        r.variant,
+        r.medianMs.toFixed(3),
+        `${r.minMs.toFixed(3)}–${r.maxMs.toFixed(3)}`,
+        r.gflops.toFixed(2),
+        r.gbps.toFixed(2),
+        pct === '' ? '–' : `${pct.toFixed(1)}%`,
+        q[r.variant] ? `${q[r.variant].toFixed(2)}×` : '',
+      ];
       for (const v of cells) row.insertCell().textContent = v;
       row.dataset.throughput = String(throughput(c, r));
     }
@@ -140,16 +161,26 @@ async function tune(): Promise<void> {
   engine.dispose();
   engine = await makeEngine(table);
   tf = null;
-  status(`Tuned and saved for this adapter: ${results.map((r) => `${r.key} ${r.speedup.toFixed(2)}× (${JSON.stringify(r.best)})`).join('; ')}`);
+  status(
+    `Tuned and saved for this adapter: ${results.map((r) => `${r.key} ${r.speedup.toFixed(2)}× (${JSON.stringify(r.best)})`).join('; ')}`,
+  );
   document.body.dataset.state = 'tuned';
 }
 
 function exportJson(): void {
-  if (!current) return status('Run the suites first.', true);
+  if (!current) {
+    status('Run the suites first.', true);
+    return;
+  }
   const blob = new Blob([JSON.stringify(current, null, 2)], { type: 'application/json' });
   const link = document.createElement('a');
   link.href = URL.createObjectURL(blob);
-  const name = [a.vendor, a.architecture, a.device].filter(Boolean).join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'gpu';
+  const name =
+    [a.vendor, a.architecture, a.device]
+      .filter(Boolean)
+      .join('-')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-') || 'gpu';
   link.download = `${name}.json`;
   link.id = 'export';
   link.click();

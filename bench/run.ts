@@ -10,13 +10,25 @@ export interface RunOptions extends MeasureOptions {
 
 export async function runSuites(ctx: BenchContext, suites: Suite[], options: RunOptions = {}): Promise<CaseResult[]> {
   const plan = suites.flatMap((s) =>
-    s.cases(ctx).filter((c) => !options.sizes?.length || options.sizes.includes(c.size)).map((c) => ({ suite: s.name, c })),
+    s
+      .cases(ctx)
+      .filter((c) => !options.sizes?.length || options.sizes.includes(c.size))
+      .map((c) => ({ suite: s.name, c })),
   );
   const total = plan.reduce((n, p) => n + p.c.variants.length, 0);
   const out: CaseResult[] = [];
   let done = 0;
   for (const { suite, c } of plan) {
-    const result: CaseResult = { suite, kernel: c.kernel, size: c.size, flops: c.flops, bytes: c.bytes, dispatches: c.dispatches, results: [], skipped: [] };
+    const result: CaseResult = {
+      suite,
+      kernel: c.kernel,
+      size: c.size,
+      flops: c.flops,
+      bytes: c.bytes,
+      dispatches: c.dispatches,
+      results: [],
+      skipped: [],
+    };
     for (const v of c.variants) {
       options.onProgress?.(done, total, `${c.kernel} ${c.size} ${v.name}`);
       try {
@@ -26,7 +38,13 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
         } else {
           try {
             const t = await measure(() => runner.run(), options);
-            result.results.push({ variant: v.name, ...t, gflops: gflops(c.flops, t.medianMs), gbps: gbps(c.bytes, t.medianMs), info: runner.info });
+            result.results.push({
+              variant: v.name,
+              ...t,
+              gflops: gflops(c.flops, t.medianMs),
+              gbps: gbps(c.bytes, t.medianMs),
+              info: runner.info,
+            });
           } finally {
             runner.dispose();
           }

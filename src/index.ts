@@ -3,8 +3,18 @@ export { Engine } from './engine';
 export { GPUContext } from './gpu/engine';
 export type { EngineOptions, AdapterSummary, EngineFeatures, DeviceLostInfo, EngineStats } from './gpu/engine';
 export {
-  WebGPUNLPError, ShapeError, ArgumentError, LimitError, UnsupportedError, DisposedError, BusyError, GraphError, FormatError, NumericError,
-  GPUOpError, DeviceLostError,
+  WebGPUNLPError,
+  ShapeError,
+  ArgumentError,
+  LimitError,
+  UnsupportedError,
+  DisposedError,
+  BusyError,
+  GraphError,
+  FormatError,
+  NumericError,
+  GPUOpError,
+  DeviceLostError,
 } from './errors';
 export { Tensor, numel } from './gpu/tensor';
 export type { DType, AnyTypedArray } from './gpu/tensor';
@@ -32,7 +42,16 @@ export { LSTM } from './models/lstm';
 export type { LSTMConfig } from './models/lstm';
 export { pca } from './models/pca';
 export type { PCAResult } from './models/pca';
-export { slidingLayout, stridedLayout, globalLayout, randomLayout, maskLayout, unionLayout, layoutFrom, checkLayout } from './ops/sparse_layout';
+export {
+  slidingLayout,
+  stridedLayout,
+  globalLayout,
+  randomLayout,
+  maskLayout,
+  unionLayout,
+  layoutFrom,
+  checkLayout,
+} from './ops/sparse_layout';
 export type { BlockLayout, BlockSize, LayoutOptions } from './ops/sparse_layout';
 export { GGUFFile, GGUFError } from './io/gguf';
 export type { GGUFTensor, GGUFValue } from './io/gguf';

@@ -32,5 +32,5 @@ export function swiftshaderEnv() {
 }
 
 export const INSTALL_HINT =
-  'WebGPU needs a Vulkan driver. On a machine without a GPU install Debian\'s chromium, which ships SwiftShader: ' +
+  "WebGPU needs a Vulkan driver. On a machine without a GPU install Debian's chromium, which ships SwiftShader: " +
   'as root run `apt-get update && apt-get install -y chromium` (npm test does this itself when run as root).';

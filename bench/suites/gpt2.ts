@@ -44,7 +44,11 @@ async function decodeRunner(engine: Engine, config: GPT2Config, steps: number, w
     async run() {
       for await (const _ of gpt.generate(ids, { maxNewTokens: steps + 1 })) void _;
       const s = gpt.lastGeneration.steps;
-      runner.info = { cpuMsPerStep: median(s.map((x) => x.cpuMs)), tokensPerSecond: 1000 / median(s.map((x) => x.totalMs)), weightBytes: gpt.memoryBytes().weights };
+      runner.info = {
+        cpuMsPerStep: median(s.map((x) => x.cpuMs)),
+        tokensPerSecond: 1000 / median(s.map((x) => x.totalMs)),
+        weightBytes: gpt.memoryBytes().weights,
+      };
       return median(s.map((x) => x.totalMs));
     },
     dispose() {},

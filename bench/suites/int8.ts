@@ -19,7 +19,14 @@ async function int8Gemv(engine: Engine, N: number, dot4 = false): Promise<Runner
   const g = engine.graph(`gemv int8 N=${N}`);
   const y = g.dequantMatmul(g.constant('x', noise(K, 1), [1, K]), w, { dot4 });
   const r = gpuTimeRunner(engine, await g.compile({ y }));
-  return { ...r, dispose: () => (r.dispose(), w.dispose()), info: { weightBytes: w.byteLength } };
+  return {
+    ...r,
+    dispose: () => {
+      r.dispose();
+      w.dispose();
+    },
+    info: { weightBytes: w.byteLength },
+  };
 }
 
 export const int8Suite: Suite = {
@@ -48,7 +55,12 @@ export const int8Suite: Suite = {
 /** Bytes of GPT-2 124M's linear-layer weights: f32 against int8 (packed + scales). */
 export function gpt2LinearBytes(scheme: 'q8_0' | 'per-channel'): { f32: number; int8: number } {
   const C = 768;
-  const shapes = [[C, 3 * C], [C, C], [C, 4 * C], [4 * C, C]];
+  const shapes = [
+    [C, 3 * C],
+    [C, C],
+    [C, 4 * C],
+    [4 * C, C],
+  ];
   let f32 = 0;
   let int8 = 0;
   for (const [k, n] of shapes) {

@@ -8,7 +8,14 @@ import type { BenchCase, Runner, Suite, Variant } from './types';
 /** Inputs in [-0.5, 0.5). */
 const data = (n: number, seed: number) => noise(n, seed, 0.5);
 
-async function planRunner(engine: Engine, M: number, K: number, N: number, op: 'matmul' | 'matmul_naive', transposeB: boolean): Promise<Runner> {
+async function planRunner(
+  engine: Engine,
+  M: number,
+  K: number,
+  N: number,
+  op: 'matmul' | 'matmul_naive',
+  transposeB: boolean,
+): Promise<Runner> {
   const g = engine.graph(`bench ${op}`);
   const a = g.constant('a', data(M * K, 1), [M, K]);
   const b = g.constant('b', data(K * N, 2), transposeB ? [N, K] : [K, N]);

@@ -25,17 +25,19 @@ export const sparseSuite: Suite = {
   name: 'sparse',
   description: 'Block-sparse attention (5/10/25% density) against dense fused attention',
   cases({ quick }) {
-    return (quick ? [256, 512] : [256, 512, 1024, 2048, 4096]).map((T): BenchCase => ({
-      kernel: 'sparse attention (12x64, 10% = ours)',
-      size: `T=${T}`,
-      flops: 4 * H * T * T * D * 0.1,
-      bytes: 4 * 4 * H * T * D,
-      variants: [
-        { name: 'ours', setup: ({ engine }) => runner(engine, T, 0.1) },
-        { name: 'sparse 5%', setup: ({ engine }) => runner(engine, T, 0.05) },
-        { name: 'sparse 25%', setup: ({ engine }) => runner(engine, T, 0.25) },
-        { name: 'dense', setup: ({ engine }) => runner(engine, T, null) },
-      ],
-    }));
+    return (quick ? [256, 512] : [256, 512, 1024, 2048, 4096]).map(
+      (T): BenchCase => ({
+        kernel: 'sparse attention (12x64, 10% = ours)',
+        size: `T=${T}`,
+        flops: 4 * H * T * T * D * 0.1,
+        bytes: 4 * 4 * H * T * D,
+        variants: [
+          { name: 'ours', setup: ({ engine }) => runner(engine, T, 0.1) },
+          { name: 'sparse 5%', setup: ({ engine }) => runner(engine, T, 0.05) },
+          { name: 'sparse 25%', setup: ({ engine }) => runner(engine, T, 0.25) },
+          { name: 'dense', setup: ({ engine }) => runner(engine, T, null) },
+        ],
+      }),
+    );
   },
 };

@@ -20,7 +20,12 @@ const settings = {
   weights: 'f32' as WeightChoice,
   sparse: false,
   window: 64,
-  compare: () => send({ type: 'compare', text: ($('prompt') as HTMLInputElement).value + stream.data, attention: { sparse: true, window: settings.window } }),
+  compare: () =>
+    send({
+      type: 'compare',
+      text: ($('prompt') as HTMLInputElement).value + stream.data,
+      attention: { sparse: true, window: settings.window },
+    }),
   url: 'https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors',
   loadUrl: () => {
     setBusy('loading');
@@ -45,11 +50,14 @@ gen.add(settings, 'topK', 0, 200, 1).name('top-k (0: off)');
 gen.add(settings, 'topP', 0.05, 1, 0.01).name('top-p');
 gen.add(settings, 'seed', 0, 10000, 1);
 const model = gui.addFolder('Model');
-const weightsCtl = model.add(settings, 'weights', ['f32', 'int8', 'int8 + wte']).name('weights').onChange((w: WeightChoice) => {
-  say(`Reloading with ${w} weights…`);
-  setBusy('loading');
-  send({ type: 'set-weights', weights: w });
-});
+const weightsCtl = model
+  .add(settings, 'weights', ['f32', 'int8', 'int8 + wte'])
+  .name('weights')
+  .onChange((w: WeightChoice) => {
+    say(`Reloading with ${w} weights…`);
+    setBusy('loading');
+    send({ type: 'set-weights', weights: w });
+  });
 const sparseCtl = model.add(settings, 'sparse').name('sliding-window attention');
 const windowCtl = model.add(settings, 'window', 8, 512, 8).name('window (tokens)');
 const compareCtl = model.add(settings, 'compare').name('drift from dense (KL)');
@@ -58,7 +66,10 @@ const layerCtl = att.add(settings, 'layer', 0, 3, 1).onFinishChange(() => reques
 const headCtl = att.add(settings, 'head', 0, 3, 1).onFinishChange(() => requestAttention());
 const load = gui.addFolder('Load GPT-2 (124M)');
 load.add(settings, 'url').name('URL');
-const loadCtls = [load.add(settings, 'loadUrl').name('download from URL'), load.add(settings, 'loadFile').name('open a local .safetensors…')];
+const loadCtls = [
+  load.add(settings, 'loadUrl').name('download from URL'),
+  load.add(settings, 'loadFile').name('open a local .safetensors…'),
+];
 
 /**
  * While a generation or a reload runs, the controls that would change the model under it are off
@@ -75,7 +86,6 @@ $('stop').addEventListener('click', () => {
   send({ type: 'stop' });
 });
 
-let text = '';
 const out = $('output');
 const stream = document.createTextNode('');
 
@@ -115,7 +125,9 @@ function drawAttention(tokens: string[], w: Float32Array): void {
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
   if (m.type === 'loaded') {
-    say(`${m.info.name}: ${m.info.layers} layers × ${m.info.heads} heads, vocabulary ${m.info.vocab}, ${m.info.weights} weights ${formatBytes(m.info.weightBytes)}, on ${m.info.adapter}.`);
+    say(
+      `${m.info.name}: ${m.info.layers} layers × ${m.info.heads} heads, vocabulary ${m.info.vocab}, ${m.info.weights} weights ${formatBytes(m.info.weightBytes)}, on ${m.info.adapter}.`,
+    );
     $('memory').textContent = `GPU memory in use: ${formatBytes(m.info.gpuBytes)}`;
     $('memory').dataset.bytes = String(m.info.gpuBytes);
     layerCtl.max(m.info.layers - 1);
@@ -130,7 +142,6 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     say(`Downloading: ${formatBytes(m.loaded)}${m.total ? ` of ${formatBytes(m.total)}` : ''}`);
   } else if (m.type === 'token') {
     stream.data += m.text;
-    text += m.text;
     $('stats').textContent = `${m.count} tokens · ${m.msPerToken.toFixed(1)} ms/token · ${m.tokensPerSecond.toFixed(1)} tokens/s`;
     out.dataset.tokens = String(m.count);
   } else if (m.type === 'done') {
@@ -140,7 +151,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     document.body.dataset.state = m.stopped ? 'stopped' : 'done';
     requestAttention();
   } else if (m.type === 'compare') {
-    $('stats').textContent = `Sliding window of ${settings.window} tokens vs dense over ${m.tokens} tokens: mean KL(dense ‖ sparse) ${m.kl.toExponential(2)} nats (last position ${m.klLast.toExponential(2)}); forward ${m.sparseMs.toFixed(1)} ms sparse vs ${m.denseMs.toFixed(1)} ms dense.`;
+    $('stats').textContent =
+      `Sliding window of ${settings.window} tokens vs dense over ${m.tokens} tokens: mean KL(dense ‖ sparse) ${m.kl.toExponential(2)} nats (last position ${m.klLast.toExponential(2)}); forward ${m.sparseMs.toFixed(1)} ms sparse vs ${m.denseMs.toFixed(1)} ms dense.`;
     document.body.dataset.compare = 'done';
   } else if (m.type === 'attention') {
     drawAttention(m.tokens, m.weights);
@@ -148,7 +160,12 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   } else if (m.type === 'error') {
     ($('download') as HTMLProgressElement).hidden = true;
     if (m.during !== 'attention' && m.during !== 'compare') setBusy('idle');
-    say(m.during.startsWith('load') && document.body.dataset.ready === 'true' ? `Could not load that model (${m.message}); still using the previous one.` : m.message, 'error');
+    say(
+      m.during.startsWith('load') && document.body.dataset.ready === 'true'
+        ? `Could not load that model (${m.message}); still using the previous one.`
+        : m.message,
+      'error',
+    );
     if (m.during === 'generate') document.body.dataset.state = 'error';
   }
 };
@@ -158,10 +175,17 @@ $('form').addEventListener('submit', (e) => {
   setBusy('generating');
   document.body.dataset.state = 'generating';
   stream.data = '';
-  text = '';
-  out.replaceChildren(Object.assign(document.createElement('span'), { className: 'prompt', textContent: ($('prompt') as HTMLInputElement).value }), stream);
+  out.replaceChildren(
+    Object.assign(document.createElement('span'), { className: 'prompt', textContent: ($('prompt') as HTMLInputElement).value }),
+    stream,
+  );
   const { maxNewTokens, temperature, topK, topP, seed } = settings;
-  send({ type: 'generate', prompt: ($('prompt') as HTMLInputElement).value, sampling: { maxNewTokens, temperature, topK, topP, seed }, attention: { sparse: settings.sparse, window: settings.window } });
+  send({
+    type: 'generate',
+    prompt: ($('prompt') as HTMLInputElement).value,
+    sampling: { maxNewTokens, temperature, topK, topP, seed },
+    attention: { sparse: settings.sparse, window: settings.window },
+  });
 });
 
 send({ type: 'load-default' });

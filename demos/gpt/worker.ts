@@ -42,7 +42,10 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
     config = GPT2_SMALL;
     tok = await GPT2Tokenizer.load();
   }
-  const gpt = await GPT2.fromSafetensors(engine, bytes, config, { weights: weights === 'f32' ? 'f32' : 'int8', quantizeEmbedding: weights === 'int8 + wte' });
+  const gpt = await GPT2.fromSafetensors(engine, bytes, config, {
+    weights: weights === 'f32' ? 'f32' : 'int8',
+    quantizeEmbedding: weights === 'int8 + wte',
+  });
   model?.gpt.dispose();
   await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
   model = { gpt, tok, name };
@@ -79,11 +82,18 @@ async function fetchWithProgress(url: string): Promise<Uint8Array> {
   }
   const out = new Uint8Array(loaded);
   let p = 0;
-  for (const c of chunks) (out.set(c, p), (p += c.length));
+  for (const c of chunks) {
+    out.set(c, p);
+    p += c.length;
+  }
   return out;
 }
 
-async function generate(prompt: string, s: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number }, attention: Attention): Promise<void> {
+async function generate(
+  prompt: string,
+  s: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number },
+  attention: Attention,
+): Promise<void> {
   if (!model) throw new Error('no model loaded');
   const { gpt, tok } = model;
   const ids = tok.encode(prompt);
@@ -146,7 +156,14 @@ async function compare(text: string, attention: Attention): Promise<void> {
     const q = logp(sparse.subarray(t * V, (t + 1) * V));
     kls.push(p.reduce((s, lp, j) => s + Math.exp(lp) * (lp - q[j]), 0));
   }
-  post({ type: 'compare', kl: kls.reduce((a, b) => a + b, 0) / kls.length, klLast: kls[kls.length - 1], denseMs, sparseMs, tokens: ids.length });
+  post({
+    type: 'compare',
+    kl: kls.reduce((a, b) => a + b, 0) / kls.length,
+    klLast: kls[kls.length - 1],
+    denseMs,
+    sparseMs,
+    tokens: ids.length,
+  });
 }
 
 async function attention(text: string, layer: number, head: number): Promise<void> {
@@ -182,8 +199,7 @@ async function handle(m: ToWorker): Promise<void> {
     else if (m.type === 'set-weights') {
       weights = m.weights;
       if (source) await load(source.bytes, source.name, source.gpt2);
-    }
-    else if (m.type === 'attention') await attention(m.text, m.layer, m.head);
+    } else if (m.type === 'attention') await attention(m.text, m.layer, m.head);
   } catch (err) {
     post({ type: 'error', message: (err as Error).message, during: m.type });
   }

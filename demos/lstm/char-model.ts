@@ -17,7 +17,8 @@ export class CharLSTM {
   static async load(engine: Engine, bytes: Uint8Array): Promise<CharLSTM> {
     const file = SafetensorsFile.parse(bytes);
     const meta = file.metadata;
-    if (!meta.vocab || !meta.hiddenSize) throw new Error('this safetensors file has no vocab / hiddenSize metadata, so it is not a character LSTM model');
+    if (!meta.vocab || !meta.hiddenSize)
+      throw new Error('this safetensors file has no vocab / hiddenSize metadata, so it is not a character LSTM model');
     const vocab = JSON.parse(meta.vocab) as string[];
     const cfg = { inputSize: Number(meta.inputSize), hiddenSize: Number(meta.hiddenSize), numLayers: Number(meta.numLayers) };
     const V = vocab.length;

@@ -14,12 +14,21 @@ try {
   throw e;
 }
 const params = new URLSearchParams(location.search);
-const settings = { temperature: 0.7, characters: Number(params.get('chars') ?? 200), seed: 1, units: '0-23', loadFile: () => void loadFile() };
+const settings = {
+  temperature: 0.7,
+  characters: Number(params.get('chars') ?? 200),
+  seed: 1,
+  units: '0-23',
+  loadFile: () => void loadFile(),
+};
 const gui = new GUI({ title: 'LSTM' });
 gui.add(settings, 'temperature', 0, 2, 0.05);
 gui.add(settings, 'characters', 10, 1000, 10);
 gui.add(settings, 'seed', 0, 1000, 1);
-gui.add(settings, 'units').name('hidden units (e.g. 0-23, 40)').onFinishChange(() => drawHeatmap());
+gui
+  .add(settings, 'units')
+  .name('hidden units (e.g. 0-23, 40)')
+  .onFinishChange(() => drawHeatmap());
 gui.add(settings, 'loadFile').name('load a PyTorch LSTM (.safetensors)…');
 
 function describe(): void {
@@ -110,6 +119,9 @@ async function generate(): Promise<void> {
   document.body.dataset.state = 'done';
 }
 
-$('form').addEventListener('submit', (e) => (e.preventDefault(), void generate()));
+$('form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void generate();
+});
 describe();
 document.body.dataset.ready = 'true';

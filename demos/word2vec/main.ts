@@ -16,11 +16,16 @@ try {
 }
 const settings = { k: 10, loadFile: () => void loadFile() };
 const gui = new GUI({ title: 'word2vec' });
-gui.add(settings, 'k', 1, 50, 1).name('neighbours').onFinishChange(() => void search());
+gui
+  .add(settings, 'k', 1, 50, 1)
+  .name('neighbours')
+  .onFinishChange(() => void search());
 gui.add(settings, 'loadFile').name('load vectors (.bin / .txt / GloVe)…');
 
 function describe(): void {
-  say(`${model.size.toLocaleString()} words of dimension ${model.dim}, on ${engine.adapter.description || engine.adapter.vendor || 'your GPU'}.`);
+  say(
+    `${model.size.toLocaleString()} words of dimension ${model.dim}, on ${engine.adapter.description || engine.adapter.vendor || 'your GPU'}.`,
+  );
   showMemory(engine);
 }
 
@@ -56,7 +61,11 @@ async function search(): Promise<void> {
     const bar = document.createElement('div');
     bar.className = 'bar';
     bar.style.width = `${Math.max(0, n.score) * 100}%`;
-    li.append(Object.assign(document.createElement('span'), { textContent: n.word, className: 'word' }), bar, Object.assign(document.createElement('span'), { textContent: n.score.toFixed(3), className: 'score' }));
+    li.append(
+      Object.assign(document.createElement('span'), { textContent: n.word, className: 'word' }),
+      bar,
+      Object.assign(document.createElement('span'), { textContent: n.score.toFixed(3), className: 'score' }),
+    );
     list.append(li);
   }
   document.body.dataset.neighbours = found.map((n) => n.word).join(' ');
@@ -76,20 +85,35 @@ async function analogy(): Promise<void> {
 
 let points: Point[] = [];
 async function project(): Promise<void> {
-  const words = [...new Set(($('words') as HTMLTextAreaElement).value.toLowerCase().split(/[\s,]+/).filter(Boolean))];
+  const words = [
+    ...new Set(
+      ($('words') as HTMLTextAreaElement).value
+        .toLowerCase()
+        .split(/[\s,]+/)
+        .filter(Boolean),
+    ),
+  ];
   const known = words.filter((w) => model.has(w));
   const missing = words.filter((w) => !model.has(w));
   if (known.length < 3) return say('Give at least three words the vocabulary knows.', 'error');
   const data = new Float32Array(known.length * model.dim);
-  known.forEach((w, i) => data.set(model.vector(w), i * model.dim));
+  for (const [i, w] of known.entries()) data.set(model.vector(w), i * model.dim);
   const { coords, explained } = await pca(engine, data, known.length, model.dim, 2);
   points = known.map((w, i) => ({ label: w, x: coords[2 * i], y: coords[2 * i + 1] }));
   drawScatter($('scatter') as HTMLCanvasElement, $('tooltip'), points);
-  say(`PCA of ${known.length} words: the two axes hold ${(100 * (explained[0] + explained[1])).toFixed(0)}% of their variance.${missing.length ? ` Not in the vocabulary: ${missing.join(', ')}.` : ''}`);
+  say(
+    `PCA of ${known.length} words: the two axes hold ${(100 * (explained[0] + explained[1])).toFixed(0)}% of their variance.${missing.length ? ` Not in the vocabulary: ${missing.join(', ')}.` : ''}`,
+  );
 }
 
-$('search-form').addEventListener('submit', (e) => (e.preventDefault(), void search()));
-$('analogy-form').addEventListener('submit', (e) => (e.preventDefault(), void analogy()));
+$('search-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void search();
+});
+$('analogy-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void analogy();
+});
 $('project').addEventListener('click', () => void project());
 describe();
 await search();

@@ -50,7 +50,10 @@ export class BufferPool {
   release(buffer: GPUBuffer): void {
     const key = `${buffer.usage}:${buffer.size}`;
     let list = this.free.get(key);
-    if (!list) this.free.set(key, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(key, list);
+    }
     buffer.label = `pooled(${buffer.size})`;
     list.push(buffer);
     this.idle.add(buffer);

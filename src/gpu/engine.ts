@@ -5,9 +5,29 @@
 import { BufferPool } from './buffer-pool';
 import { CallQueue } from './call-queue';
 import { ConstantStore } from './constants';
-import { DeviceLostError, DisposedError, GPUOpError, LimitError, ShapeError, UnsupportedError, WebGPUNLPError, formatShape } from '../errors';
+import {
+  DeviceLostError,
+  DisposedError,
+  GPUOpError,
+  LimitError,
+  ShapeError,
+  UnsupportedError,
+  WebGPUNLPError,
+  formatShape,
+} from '../errors';
 import { PipelineCache } from './pipeline-cache';
-import { Tensor, checkShape, dataMatches, dtypeOf, isPacked, numel, paddedBytes, storageLength, type AnyTypedArray, type DType } from './tensor';
+import {
+  Tensor,
+  checkShape,
+  dataMatches,
+  dtypeOf,
+  isPacked,
+  numel,
+  paddedBytes,
+  storageLength,
+  type AnyTypedArray,
+  type DType,
+} from './tensor';
 
 /** Best override constants per (adapter, op, shape class), as measured by the autotuner. */
 export type TuningTable = Record<string, Record<string, number>>;
@@ -176,13 +196,22 @@ export class GPUContext {
       const d = options.device;
       const info = (d as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
       const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
-      return { device: d, adapter: summarize(info), ownsDevice: false, label, options, languageFeatures: gpu?.wgslLanguageFeatures, info, keepAlive: [gpu, d] };
+      return {
+        device: d,
+        adapter: summarize(info),
+        ownsDevice: false,
+        label,
+        options,
+        languageFeatures: gpu?.wgslLanguageFeatures,
+        info,
+        keepAlive: [gpu, d],
+      };
     }
     const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
     if (!gpu) {
       throw new UnsupportedError(
         'WebGPU is not available: navigator.gpu is undefined. In Chrome, use version 113 or later (on Linux start it with ' +
-          '--enable-unsafe-webgpu --enable-features=Vulkan); in Node, pass Dawn\'s GPU object: ' +
+          "--enable-unsafe-webgpu --enable-features=Vulkan); in Node, pass Dawn's GPU object: " +
           "Engine.create({ gpu: create(['backend=vulkan']) }) from the 'webgpu' npm package.",
       );
     }
@@ -201,7 +230,16 @@ export class GPUContext {
     }
     const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ label: `${label} device`, requiredLimits, requiredFeatures });
-    return { device, adapter: summarize(adapter.info), ownsDevice: true, label, options, languageFeatures: gpu.wgslLanguageFeatures, info: adapter.info, keepAlive: [gpu, adapter] };
+    return {
+      device,
+      adapter: summarize(adapter.info),
+      ownsDevice: true,
+      label,
+      options,
+      languageFeatures: gpu.wgslLanguageFeatures,
+      info: adapter.info,
+      keepAlive: [gpu, adapter],
+    };
   }
 
   get limits(): GPUSupportedLimits {
@@ -313,7 +351,10 @@ export class GPUContext {
     const own = dtypeOf(data);
     if (!own) throw new ShapeError(`engine.tensor '${label}': data must be a Float32Array, Uint32Array or Int32Array`);
     const type = dtype ?? own;
-    if (!dataMatches(data, type)) throw new ShapeError(`engine.tensor '${label}': ${own} data cannot hold ${type}${isPacked(type) ? ' (packed types take u32 words)' : ''}`);
+    if (!dataMatches(data, type))
+      throw new ShapeError(
+        `engine.tensor '${label}': ${own} data cannot hold ${type}${isPacked(type) ? ' (packed types take u32 words)' : ''}`,
+      );
     const s = shape ?? [data.length];
     checkShape(s, `engine.tensor '${label}'`);
     if (storageLength(type, numel(s)) !== data.length) {
@@ -373,7 +414,7 @@ export class GPUContext {
     try {
       await this.scoped(label, () => {
         const enc = this.device.createCommandEncoder({ label });
-        reads.forEach((r, i) => enc.copyBufferToBuffer(r.buffer, 0, staging[i], 0, Math.ceil(r.bytes / 4) * 4));
+        for (const [i, r] of reads.entries()) enc.copyBufferToBuffer(r.buffer, 0, staging[i], 0, Math.ceil(r.bytes / 4) * 4);
         this.device.queue.submit([enc.finish()]);
       });
       await Promise.all(staging.map((s) => s.mapAsync(MAP_MODE_READ)));
@@ -396,7 +437,6 @@ export class GPUContext {
     if (this.ownsDevice) this.device.destroy();
   }
 }
-
 
 function summarize(info: GPUAdapterInfo | undefined): AdapterSummary {
   return {

@@ -98,7 +98,9 @@ export class Tensor {
     const want = storageLength(this.dtype, this.size);
     if (data.length !== want || !dataMatches(data, this.dtype)) {
       const what = isPacked(this.dtype) ? `${want} u32 words (${this.size} ${this.dtype})` : `${want} ${this.dtype}`;
-      throw new ShapeError(`Tensor.write '${this.label}': got ${data.length} ${dtypeOf(data) ?? 'untyped'} elements, shape ${formatShape(this.shape)} holds ${what}`);
+      throw new ShapeError(
+        `Tensor.write '${this.label}': got ${data.length} ${dtypeOf(data) ?? 'untyped'} elements, shape ${formatShape(this.shape)} holds ${what}`,
+      );
     }
     const queue = this.engine.device.queue;
     if (!this.engine.busy) {
@@ -108,9 +110,11 @@ export class Tensor {
     // Runs enqueued before this call have not been submitted yet: write after them, from a copy taken
     // now, so they see the old contents and later runs the new ones (call order, as for plan.run).
     const copy = data.slice();
-    void this.engine.enqueue(async () => {
-      if (!this.disposed) queue.writeBuffer(this.buffer, 0, copy.buffer, 0, copy.byteLength);
-    }).catch(() => undefined); // a lost device surfaces at the next run or read
+    void this.engine
+      .enqueue(async () => {
+        if (!this.disposed) queue.writeBuffer(this.buffer, 0, copy.buffer, 0, copy.byteLength);
+      })
+      .catch(() => undefined); // a lost device surfaces at the next run or read
   }
 
   /** Reads the tensor back through a staging buffer. */

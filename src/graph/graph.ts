@@ -79,7 +79,8 @@ export class Graph {
     const s = shape ?? (data instanceof Tensor ? data.shape : [data.length]);
     checkShape(s, `constant '${name}'`);
     const length = data instanceof Tensor ? data.size : data.length;
-    if (numel(s) !== length) { // typed-array constants are 32-bit types; packed weights come as Tensors
+    if (numel(s) !== length) {
+      // typed-array constants are 32-bit types; packed weights come as Tensors
       throw new ShapeError(`constant '${name}': ${length} elements do not fill shape ${formatShape(s)} (${numel(s)} elements)`);
     }
     if (data instanceof Tensor) this.checkTensor(data, `constant '${name}'`);
@@ -110,7 +111,9 @@ export class Graph {
   private checkTensor(t: Tensor, use: string): void {
     t.assertAlive(use);
     if (t.engine !== this.engine) {
-      throw new ArgumentError(`${use}: tensor '${t.label}' ${formatShape(t.shape)} belongs to another engine (engine '${t.engine.label}'); upload it with this engine`);
+      throw new ArgumentError(
+        `${use}: tensor '${t.label}' ${formatShape(t.shape)} belongs to another engine (engine '${t.engine.label}'); upload it with this engine`,
+      );
     }
   }
 
@@ -128,7 +131,10 @@ export class Graph {
       if (t.graph !== this) throw new ShapeError(`${name}: input ${i} ${formatShape(t.shape)} belongs to another graph`);
     }
     const desc = getOp(name);
-    const out = desc.infer(inputs.map((t) => info(this.nodes[t.id])), attrs);
+    const out = desc.infer(
+      inputs.map((t) => info(this.nodes[t.id])),
+      attrs,
+    );
     checkShape(out.shape, name);
     return this.push({ kind: 'op', op: name, inputs: inputs.map((t) => t.id), attrs: { ...attrs }, shape: out.shape, dtype: out.dtype });
   }
@@ -142,7 +148,10 @@ export class Graph {
   /** The packed words and scales of `w` as constants, once per graph however many ops read them. */
   private quantConstants(w: QuantizedTensor, name = w.qweight.label): [SymbolicTensor, SymbolicTensor] {
     let c = this.quantized.get(w);
-    if (!c) this.quantized.set(w, (c = [this.constant(`${name}#q`, w.qweight), this.constant(`${name}#scales`, w.scales)]));
+    if (!c) {
+      c = [this.constant(`${name}#q`, w.qweight), this.constant(`${name}#scales`, w.scales)];
+      this.quantized.set(w, c);
+    }
     return c;
   }
 
@@ -150,10 +159,20 @@ export class Graph {
    * x [..., K] times int8 weights (from engine.quantize() or QuantizedTensor.upload()), dequantised in
    * registers; bias, GELU and residual consumers fold into it like into matmul.
    */
-  dequantMatmul(x: SymbolicTensor, w: QuantizedTensor, options: { bias?: SymbolicTensor; name?: string; dot4?: boolean } = {}): SymbolicTensor {
+  dequantMatmul(
+    x: SymbolicTensor,
+    w: QuantizedTensor,
+    options: { bias?: SymbolicTensor; name?: string; dot4?: boolean } = {},
+  ): SymbolicTensor {
     const [q, s] = this.quantConstants(w, options.name);
     const { scheme, K, N } = w.layout;
-    return this.op('dequant_matmul', options.bias ? [x, q, s, options.bias] : [x, q, s], { scheme, K, N, bias: !!options.bias, dot4: !!options.dot4 });
+    return this.op('dequant_matmul', options.bias ? [x, q, s, options.bias] : [x, q, s], {
+      scheme,
+      K,
+      N,
+      bias: !!options.bias,
+      dot4: !!options.dot4,
+    });
   }
 
   /** The untiled baseline kernel, for benchmarks. */
@@ -178,7 +197,11 @@ export class Graph {
    * `{ scalar: 'pos', scale: rowSize }`). Returns the updated state; read it through the result so
    * the read is ordered after the write. Other readers of the old state run before the write.
    */
-  assign(state: SymbolicTensor, value: SymbolicTensor, options: Omit<AssignAttrs, 'offset'> & { offset?: number | ScalarRef } = {}): SymbolicTensor {
+  assign(
+    state: SymbolicTensor,
+    value: SymbolicTensor,
+    options: Omit<AssignAttrs, 'offset'> & { offset?: number | ScalarRef } = {},
+  ): SymbolicTensor {
     return this.writeOp('assign', state, [state, value], { ...options, offset: options.offset ?? 0 });
   }
 
@@ -189,7 +212,8 @@ export class Graph {
   writeOp(op: string, target: SymbolicTensor, inputs: readonly SymbolicTensor[], attrs: object): SymbolicTensor {
     const node = this.nodes[target.id];
     const state = node?.kind === 'state' ? node.id : node?.writes;
-    if (state === undefined || target.graph !== this) throw new ShapeError(`${op}: the target ${formatShape(target.shape)} is not a state of this graph (nor a write to one)`);
+    if (state === undefined || target.graph !== this)
+      throw new ShapeError(`${op}: the target ${formatShape(target.shape)} is not a state of this graph (nor a write to one)`);
     const t = this.op(op, inputs, attrs);
     this.nodes[t.id].writes = state;
     return t;
@@ -201,7 +225,12 @@ export class Graph {
   }
 
   /** Layer norm over the last dimension (PyTorch semantics); with `residual`, of x + residual. */
-  layerNorm(x: SymbolicTensor, gamma: SymbolicTensor, beta: SymbolicTensor, options: { eps?: number; residual?: SymbolicTensor } = {}): SymbolicTensor {
+  layerNorm(
+    x: SymbolicTensor,
+    gamma: SymbolicTensor,
+    beta: SymbolicTensor,
+    options: { eps?: number; residual?: SymbolicTensor } = {},
+  ): SymbolicTensor {
     const inputs = options.residual ? [x, gamma, beta, options.residual] : [x, gamma, beta];
     return this.op('layernorm', inputs, { eps: options.eps ?? 1e-5, residual: !!options.residual });
   }
@@ -217,12 +246,22 @@ export class Graph {
   }
 
   /** Token + position embedding: wte[ids[t]] + wpe[pos + t]; `pos` a number or a g.scalar(). */
-  embedding(ids: SymbolicTensor, wte: SymbolicTensor, wpe: SymbolicTensor, options: { pos?: number | ScalarRef; firstId?: number; addPosition?: boolean } = {}): SymbolicTensor {
+  embedding(
+    ids: SymbolicTensor,
+    wte: SymbolicTensor,
+    wpe: SymbolicTensor,
+    options: { pos?: number | ScalarRef; firstId?: number; addPosition?: boolean } = {},
+  ): SymbolicTensor {
     return this.op('embedding', [ids, wte, wpe], { ...options, pos: options.pos ?? 0 });
   }
 
   /** The same embedding with the token table in int8 (rows are tokens: quantized with K = C, N = V). */
-  dequantEmbedding(ids: SymbolicTensor, wte: QuantizedTensor, wpe: SymbolicTensor, options: { pos?: number | ScalarRef; firstId?: number; addPosition?: boolean; name?: string } = {}): SymbolicTensor {
+  dequantEmbedding(
+    ids: SymbolicTensor,
+    wte: QuantizedTensor,
+    wpe: SymbolicTensor,
+    options: { pos?: number | ScalarRef; firstId?: number; addPosition?: boolean; name?: string } = {},
+  ): SymbolicTensor {
     const { name, ...rest } = options;
     const [q, s] = this.quantConstants(wte, name);
     const { scheme, K: C, N: V } = wte.layout;
@@ -253,7 +292,12 @@ export class Graph {
    * One query per head, q [H, 1, D], against the first `length` rows of KV caches [H, maxLen, D]
    * (`length` a number or a g.scalar(), e.g. `{ scalar: 'pos', add: 1 }`), split across workgroups.
    */
-  decodeAttention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, options: { length: number | ScalarRef; chunk?: number }): SymbolicTensor {
+  decodeAttention(
+    q: SymbolicTensor,
+    k: SymbolicTensor,
+    v: SymbolicTensor,
+    options: { length: number | ScalarRef; chunk?: number },
+  ): SymbolicTensor {
     const partial = this.op('attention_decode', [q, k, v], { length: options.length, chunk: options.chunk });
     return this.op('attention_combine', [partial]);
   }
@@ -268,7 +312,13 @@ export class Graph {
   }
 
   /** One query per head at position `length - 1` against KV caches [H, S, D] under a layout for S. */
-  sparseDecodeAttention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, layout: BlockLayout, options: { length: number | ScalarRef }): SymbolicTensor {
+  sparseDecodeAttention(
+    q: SymbolicTensor,
+    k: SymbolicTensor,
+    v: SymbolicTensor,
+    layout: BlockLayout,
+    options: { length: number | ScalarRef },
+  ): SymbolicTensor {
     const [rowPtr, colIdx] = this.layoutInputs(layout);
     return this.op('sparse_attention_decode', [q, k, v, rowPtr, colIdx], { layout, length: options.length });
   }

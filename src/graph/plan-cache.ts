@@ -28,7 +28,8 @@ export class PlanCache {
    */
   acquire(key: string, build: () => Promise<Plan>, cleanup?: () => void): Promise<Plan> {
     let e = this.entries.get(key);
-    if (e) this.entries.delete(key); // re-inserted below as the most recent
+    if (e)
+      this.entries.delete(key); // re-inserted below as the most recent
     else {
       let plan: Promise<Plan>;
       try {

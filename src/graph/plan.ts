@@ -85,20 +85,33 @@ function align(n: number, a: number): number {
 
 /** The node's inputs by name: the op's declared names, optional ones kept when their attribute is set. */
 function presentInputs(desc: OpDescriptor, node: IRNode, label: string): Map<string, number> {
-  const names = desc.inputs.filter((n) => !n.endsWith('?') || (node.attrs as Record<string, unknown>)[n.slice(0, -1)]).map((n) => n.replace(/\?$/, ''));
+  const names = desc.inputs
+    .filter((n) => !n.endsWith('?') || (node.attrs as Record<string, unknown>)[n.slice(0, -1)])
+    .map((n) => n.replace(/\?$/, ''));
   if (names.length !== node.inputs.length) {
-    throw new GraphError(`${label}: the op declares inputs ${desc.inputs.join(', ')}; with its attributes that is ${names.length}, the node has ${node.inputs.length}`);
+    throw new GraphError(
+      `${label}: the op declares inputs ${desc.inputs.join(', ')}; with its attributes that is ${names.length}, the node has ${node.inputs.length}`,
+    );
   }
   return new Map(names.map((n, i) => [n, node.inputs[i]]));
 }
 
 /** The input a storage binding reads, by its WGSL name (`bias`, or a view `bias4` / `bias1` / `bias_in`); null: an absent optional input. */
-function bindingInput(b: ReflectedBinding, present: Map<string, number>, desc: OpDescriptor, label: string, entry: string, nodes: Map<number, IRNode>): IRNode | null {
+function bindingInput(
+  b: ReflectedBinding,
+  present: Map<string, number>,
+  desc: OpDescriptor,
+  label: string,
+  entry: string,
+  nodes: Map<number, IRNode>,
+): IRNode | null {
   const name = b.name.replace(/(4|1|_in)$/, '');
   const id = present.get(name);
   if (id !== undefined) return nodes.get(id)!;
   if (desc.inputs.includes(`${name}?`)) return null;
-  throw new GraphError(`${label}: binding '${b.name}' of entry ${entry} names no input of ${desc.name} (inputs: ${desc.inputs.join(', ')})`);
+  throw new GraphError(
+    `${label}: binding '${b.name}' of entry ${entry} names no input of ${desc.name} (inputs: ${desc.inputs.join(', ')})`,
+  );
 }
 
 export class Plan<K extends string = string> {
@@ -157,8 +170,10 @@ export class Plan<K extends string = string> {
       names.map((k) => outputs[k].id),
       {
         bytesOf: (n) => paddedBytes(numel(n.shape), n.dtype),
-        fuse: options.fuse === false ? undefined : (p, c, other) =>
-          getOp(p.op!).fuseEpilogue?.(p.attrs, info(p), { op: c.op!, other: other && info(other) }) ?? null,
+        fuse:
+          options.fuse === false
+            ? undefined
+            : (p, c, other) => getOp(p.op!).fuseEpilogue?.(p.attrs, info(p), { op: c.op!, other: other && info(other) }) ?? null,
       },
     );
     const plan = new Plan<K>(engine, label, sched, graph);
@@ -202,7 +217,9 @@ export class Plan<K extends string = string> {
       desc.infer(ins, node.attrs); // re-check fused nodes
       return { node, desc, call: desc.kernel(ins, info(node), node.attrs, ctx) };
     });
-    const kernels = await Promise.all(calls.map(({ desc, call }) => engine.pipelines.get(shaderFor(desc, ctx), call.entry, call.constants ?? {})));
+    const kernels = await Promise.all(
+      calls.map(({ desc, call }) => engine.pipelines.get(shaderFor(desc, ctx), call.entry, call.constants ?? {})),
+    );
     await engine.scoped(`compile ${this.label}`, () => {
       this.allocate();
       const stride = Math.max(256, engine.limits.minUniformBufferOffsetAlignment);
@@ -226,7 +243,8 @@ export class Plan<K extends string = string> {
             else {
               const f = layout.fields.get(name);
               if (!f) throw new ShapeError(`${label}: uniform ${layout.name} has no field '${name}'`);
-              if (!this.graph.scalars.has(v.scalar)) throw new ArgumentError(`${label}: scalar '${v.scalar}' was not declared with g.scalar()`);
+              if (!this.graph.scalars.has(v.scalar))
+                throw new ArgumentError(`${label}: scalar '${v.scalar}' was not declared with g.scalar()`);
               const range = call.ranges?.[name];
               this.patches.push({ offset: offset + f.offset, type: f.type, ref: v, range: range && { ...range, label } });
               statics[name] = 0;
@@ -240,7 +258,9 @@ export class Plan<K extends string = string> {
           const isOut = j === storage.length - 1;
           const src = isOut ? node : bindingInput(b, present, desc, label, call.entry, sched.nodes);
           if (src && b.element && b.element !== src.dtype) {
-            throw new ShapeError(`${label}: binding '${b.name}' of entry ${call.entry} holds ${b.element}, its tensor ${formatShape(src.shape)} is ${src.dtype}`);
+            throw new ShapeError(
+              `${label}: binding '${b.name}' of entry ${call.entry} holds ${b.element}, its tensor ${formatShape(src.shape)} is ${src.dtype}`,
+            );
           }
           const buffer = src ? this.bufferOf(src) : engine.dummyBuffer();
           const size = src ? paddedBytes(numel(src.shape), src.dtype) : 16;
@@ -328,7 +348,9 @@ export class Plan<K extends string = string> {
     if (typeof feeds !== 'object' || feeds === null) throw new ShapeError(`${where}: feeds must be an object of named inputs`);
     for (const name of Object.keys(feeds)) {
       if (!this.inputs.has(name) && !this.graph.scalars.has(name)) {
-        throw new ShapeError(`${where}: unknown feed '${name}'; the graph's inputs are ${[...this.inputs.keys(), ...this.graph.scalars].join(', ') || 'none'}`);
+        throw new ShapeError(
+          `${where}: unknown feed '${name}'; the graph's inputs are ${[...this.inputs.keys(), ...this.graph.scalars].join(', ') || 'none'}`,
+        );
       }
     }
     for (const [name, n] of this.inputs) {
@@ -337,17 +359,31 @@ export class Plan<K extends string = string> {
       const ok =
         v instanceof Tensor
           ? v.size === numel(n.shape) && v.dtype === n.dtype
-          : typeof v === 'object' && v !== null && ArrayBuffer.isView(v) && dataMatches(v, n.dtype) && v.length === storageLength(n.dtype, numel(n.shape));
+          : typeof v === 'object' &&
+            v !== null &&
+            ArrayBuffer.isView(v) &&
+            dataMatches(v, n.dtype) &&
+            v.length === storageLength(n.dtype, numel(n.shape));
       if (!ok) {
-        const got = v instanceof Tensor ? `a ${v.dtype} tensor of ${v.size} elements` : typeof v === 'number' ? 'a number' : `${(v as AnyTypedArray).length} ${dtypeOf(v as AnyTypedArray) ?? 'untyped'} elements`;
+        const got =
+          v instanceof Tensor
+            ? `a ${v.dtype} tensor of ${v.size} elements`
+            : typeof v === 'number'
+              ? 'a number'
+              : `${(v as AnyTypedArray).length} ${dtypeOf(v as AnyTypedArray) ?? 'untyped'} elements`;
         const want = storageLength(n.dtype, numel(n.shape));
-        throw new ShapeError(`${where}: feed '${name}' has ${got}; input ${formatShape(n.shape)} needs ${want} ${n.dtype === 'f32' || n.dtype === 'u32' || n.dtype === 'i32' ? n.dtype : `u32 words (${numel(n.shape)} ${n.dtype})`}`);
+        throw new ShapeError(
+          `${where}: feed '${name}' has ${got}; input ${formatShape(n.shape)} needs ${want} ${n.dtype === 'f32' || n.dtype === 'u32' || n.dtype === 'i32' ? n.dtype : `u32 words (${numel(n.shape)} ${n.dtype})`}`,
+        );
       }
       if (v instanceof Tensor) v.assertAlive(`${where}: feed '${name}'`);
     }
     for (const s of this.graph.scalars) {
       const v = feeds[s];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${where}: scalar '${s}' needs a finite number, got ${v === undefined ? 'nothing' : typeof v === 'number' ? v : typeof v}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new ArgumentError(
+          `${where}: scalar '${s}' needs a finite number, got ${v === undefined ? 'nothing' : typeof v === 'number' ? v : typeof v}`,
+        );
     }
     for (const p of this.patches) {
       const v = this.scalarValue(p, feeds);
@@ -436,7 +472,10 @@ export class Plan<K extends string = string> {
     if (this.patches.length) this.writeScalars(feeds);
     if (ts) {
       this.steps.forEach((s, i) => {
-        const pass = enc.beginComputePass({ label: s.label, timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        const pass = enc.beginComputePass({
+          label: s.label,
+          timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+        });
         this.encodeStep(pass, s);
         pass.end();
       });
@@ -452,7 +491,8 @@ export class Plan<K extends string = string> {
       pass.end();
     }
     if (mode === 'read') {
-      for (const [k, n] of this.outputs) enc.copyBufferToBuffer(this.bufferOf(n), 0, this.staging.get(k)!, 0, paddedBytes(numel(n.shape), n.dtype));
+      for (const [k, n] of this.outputs)
+        enc.copyBufferToBuffer(this.bufferOf(n), 0, this.staging.get(k)!, 0, paddedBytes(numel(n.shape), n.dtype));
     }
     return enc.finish();
   }

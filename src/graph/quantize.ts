@@ -27,7 +27,8 @@ export async function quantize(engine: GPUContext, weights: Float32Array, o: Qua
   const layout = o.layout ?? 'KN';
   quantLayout(scheme, o.K, o.N); // names quantize, K and N when they are not positive integers
   if (layout !== 'KN' && layout !== 'NK') throw new ArgumentError(`quantize: layout must be 'KN' or 'NK', got ${JSON.stringify(layout)}`);
-  if (o.on !== undefined && o.on !== 'gpu' && o.on !== 'cpu') throw new ArgumentError(`quantize: on must be 'gpu' or 'cpu', got ${JSON.stringify(o.on)}`);
+  if (o.on !== undefined && o.on !== 'gpu' && o.on !== 'cpu')
+    throw new ArgumentError(`quantize: on must be 'gpu' or 'cpu', got ${JSON.stringify(o.on)}`);
   if (!(weights instanceof Float32Array)) throw new ShapeError('quantize: weights must be a Float32Array');
   if (weights.length !== o.K * o.N) throw new ShapeError(`quantize: ${weights.length} weights do not fill K ${o.K} × N ${o.N}`);
   const on = o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu');
@@ -43,7 +44,11 @@ export async function quantize(engine: GPUContext, weights: Float32Array, o: Qua
     // Copied on the GPU into tensors the caller owns; the plan's buffers go back to the pool.
     const l = quantLayout(scheme, o.K, o.N);
     const label = o.label ?? 'int8 weights';
-    const result = new QuantizedTensor(l, engine.empty([l.N, l.rowWords], 'u32', `${label}.q`), engine.empty([l.N, l.blocks], 'f32', `${label}.scales`));
+    const result = new QuantizedTensor(
+      l,
+      engine.empty([l.N, l.rowWords], 'u32', `${label}.q`),
+      engine.empty([l.N, l.blocks], 'f32', `${label}.scales`),
+    );
     try {
       await engine.scoped(`quantize ${label}`, () => {
         const enc = engine.device.createCommandEncoder({ label: `quantize ${label}` });

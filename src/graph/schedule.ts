@@ -3,10 +3,8 @@
 import type { IRNode } from './ir';
 import type { TensorInfo } from '../ops/types';
 
-export interface FusionRule {
-  /** Returns the producer's new attrs with `consumer` folded in, or null. */
-  (producer: IRNode, consumer: IRNode, other: IRNode | undefined): Record<string, unknown> | null;
-}
+/** Returns the producer's new attrs with `consumer` folded in, or null. */
+export type FusionRule = (producer: IRNode, consumer: IRNode, other: IRNode | undefined) => Record<string, unknown> | null;
 
 export interface ScheduleOptions {
   /** Bytes of a node's buffer. */
@@ -70,7 +68,10 @@ function consumersOf(nodes: Map<number, IRNode>): Map<number, number[]> {
   for (const n of nodes.values()) {
     for (const i of new Set(n.inputs)) {
       let list = users.get(i);
-      if (!list) users.set(i, (list = []));
+      if (!list) {
+        list = [];
+        users.set(i, list);
+      }
       list.push(n.id);
     }
   }
@@ -83,7 +84,7 @@ export function fuseEpilogues(nodes: Map<number, IRNode>, outputs: readonly numb
   let fused = 0;
   for (const id of [...nodes.keys()].sort((a, b) => a - b)) {
     let producer = nodes.get(id);
-    if (!producer || producer.kind !== 'op' || producer.writes !== undefined) continue;
+    if (producer?.kind !== 'op' || producer.writes !== undefined) continue;
     for (;;) {
       const users = consumersOf(nodes).get(producer.id) ?? [];
       if (users.length !== 1 || outs.has(producer.id)) break;
@@ -95,7 +96,13 @@ export function fuseEpilogues(nodes: Map<number, IRNode>, outputs: readonly numb
       const attrs = rule(producer, consumer, other);
       if (!attrs) break;
       // The fused node takes the consumer's id, so whoever read the consumer now reads it.
-      const merged: IRNode = { ...producer, id: consumer.id, attrs, inputs: other ? [...producer.inputs, other.id] : producer.inputs, shape: consumer.shape };
+      const merged: IRNode = {
+        ...producer,
+        id: consumer.id,
+        attrs,
+        inputs: other ? [...producer.inputs, other.id] : producer.inputs,
+        shape: consumer.shape,
+      };
       nodes.delete(producer.id);
       nodes.set(consumer.id, merged);
       producer = merged;
@@ -123,7 +130,7 @@ export function topoOrder(nodes: Map<number, IRNode>): number[] {
   }
   const order: number[] = [];
   const done = new Set<number>();
-  let ready = [...deps].filter(([, d]) => d.size === 0).map(([id]) => id);
+  const ready = [...deps].filter(([, d]) => d.size === 0).map(([id]) => id);
   while (ready.length) {
     ready.sort((a, b) => a - b);
     const id = ready.shift()!;
@@ -155,9 +162,10 @@ function dependsOn(nodes: Map<number, IRNode>, from: number, target: number): bo
 }
 
 /** Greedy by size: largest tensors first, each into the first buffer whose users are all dead by then. */
-export function assignBuffers(
-  items: { id: number; bytes: number; interval: [number, number] }[],
-): { slots: BufferSlot[]; slotOf: Map<number, number> } {
+export function assignBuffers(items: { id: number; bytes: number; interval: [number, number] }[]): {
+  slots: BufferSlot[];
+  slotOf: Map<number, number>;
+} {
   const sorted = [...items].sort((a, b) => b.bytes - a.bytes || a.interval[0] - b.interval[0] || a.id - b.id);
   const slots: (BufferSlot & { intervals: [number, number][] })[] = [];
   const slotOf = new Map<number, number>();

@@ -26,11 +26,35 @@ export interface GGUFTensor {
  * nibbles). Used to check every tensor's extent against the file; IQ types have no size here.
  */
 const TYPES: Record<number, [string, number, number] | [string]> = {
-  0: ['F32', 1, 4], 1: ['F16', 1, 2], 2: ['Q4_0', 32, 18], 3: ['Q4_1', 32, 20], 6: ['Q5_0', 32, 22], 7: ['Q5_1', 32, 24],
-  8: ['Q8_0', 32, 34], 9: ['Q8_1', 32, 36], 10: ['Q2_K', 256, 84], 11: ['Q3_K', 256, 110], 12: ['Q4_K', 256, 144],
-  13: ['Q5_K', 256, 176], 14: ['Q6_K', 256, 210], 15: ['Q8_K', 256, 292], 16: ['IQ2_XXS'], 17: ['IQ2_XS'], 18: ['IQ3_XXS'],
-  19: ['IQ1_S'], 20: ['IQ4_NL'], 21: ['IQ3_S'], 22: ['IQ2_S'], 23: ['IQ4_XS'], 24: ['I8', 1, 1], 25: ['I16', 1, 2],
-  26: ['I32', 1, 4], 27: ['I64', 1, 8], 28: ['F64', 1, 8], 29: ['IQ1_M'], 30: ['BF16', 1, 2],
+  0: ['F32', 1, 4],
+  1: ['F16', 1, 2],
+  2: ['Q4_0', 32, 18],
+  3: ['Q4_1', 32, 20],
+  6: ['Q5_0', 32, 22],
+  7: ['Q5_1', 32, 24],
+  8: ['Q8_0', 32, 34],
+  9: ['Q8_1', 32, 36],
+  10: ['Q2_K', 256, 84],
+  11: ['Q3_K', 256, 110],
+  12: ['Q4_K', 256, 144],
+  13: ['Q5_K', 256, 176],
+  14: ['Q6_K', 256, 210],
+  15: ['Q8_K', 256, 292],
+  16: ['IQ2_XXS'],
+  17: ['IQ2_XS'],
+  18: ['IQ3_XXS'],
+  19: ['IQ1_S'],
+  20: ['IQ4_NL'],
+  21: ['IQ3_S'],
+  22: ['IQ2_S'],
+  23: ['IQ4_XS'],
+  24: ['I8', 1, 1],
+  25: ['I16', 1, 2],
+  26: ['I32', 1, 4],
+  27: ['I64', 1, 8],
+  28: ['F64', 1, 8],
+  29: ['IQ1_M'],
+  30: ['BF16', 1, 2],
 };
 
 function typeName(type: number): string {
@@ -50,7 +74,8 @@ class Reader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   need(n: number, what: string): void {
-    if (this.p + n > this.bytes.length) throw new GGUFError(`gguf: ${what} at byte ${this.p} runs past the end of the ${this.bytes.length}-byte file`);
+    if (this.p + n > this.bytes.length)
+      throw new GGUFError(`gguf: ${what} at byte ${this.p} runs past the end of the ${this.bytes.length}-byte file`);
   }
   u32(what: string): number {
     this.need(4, what);
@@ -98,17 +123,28 @@ class Reader {
     const at = this.p;
     this.p += size;
     switch (type) {
-      case 0: return v.getUint8(at);
-      case 1: return v.getInt8(at);
-      case 2: return v.getUint16(at, true);
-      case 3: return v.getInt16(at, true);
-      case 4: return v.getUint32(at, true);
-      case 5: return v.getInt32(at, true);
-      case 6: return v.getFloat32(at, true);
-      case 7: return v.getUint8(at) !== 0;
-      case 10: return v.getBigUint64(at, true);
-      case 11: return v.getBigInt64(at, true);
-      default: return v.getFloat64(at, true);
+      case 0:
+        return v.getUint8(at);
+      case 1:
+        return v.getInt8(at);
+      case 2:
+        return v.getUint16(at, true);
+      case 3:
+        return v.getInt16(at, true);
+      case 4:
+        return v.getUint32(at, true);
+      case 5:
+        return v.getInt32(at, true);
+      case 6:
+        return v.getFloat32(at, true);
+      case 7:
+        return v.getUint8(at) !== 0;
+      case 10:
+        return v.getBigUint64(at, true);
+      case 11:
+        return v.getBigInt64(at, true);
+      default:
+        return v.getFloat64(at, true);
     }
   }
 }
@@ -148,7 +184,8 @@ export class GGUFFile {
       const dims = Array.from({ length: nd }, (_, d) => r.u64(`dimension ${d} of '${name}'`));
       infos.push({ name, dims, type: r.u32(`type of '${name}'`) });
       const offset = r.u64(`offset of '${name}'`);
-      if (offset % alignment !== 0) throw new GGUFError(`gguf: tensor '${name}' starts at data offset ${offset}, not a multiple of the alignment ${alignment}`);
+      if (offset % alignment !== 0)
+        throw new GGUFError(`gguf: tensor '${name}' starts at data offset ${offset}, not a multiple of the alignment ${alignment}`);
       rel.push(offset);
     }
     const dataStart = Math.ceil(r.p / alignment) * alignment;
@@ -157,7 +194,9 @@ export class GGUFFile {
       const offset = dataStart + rel[i];
       const size = GGUFFile.byteSize(t);
       if (offset + (size ?? 0) > bytes.length) {
-        throw new GGUFError(`gguf: tensor '${t.name}' (${size} bytes at data offset ${rel[i]}) runs past the end of the file (${bytes.length} bytes; truncated?)`);
+        throw new GGUFError(
+          `gguf: tensor '${t.name}' (${size} bytes at data offset ${rel[i]}) runs past the end of the file (${bytes.length} bytes; truncated?)`,
+        );
       }
       tensors.set(t.name, { ...t, offset });
     });
@@ -210,7 +249,8 @@ export class GGUFFile {
   q8_0(name: string): QuantizedData {
     const t = this.get(name);
     if (t.type !== 8) throw new GGUFError(`gguf: tensor '${name}' is ${typeName(t.type)}, not Q8_0`);
-    if (t.dims.length !== 2 || t.dims[0] % 32 !== 0) throw new GGUFError(`gguf: Q8_0 tensor '${name}' has dims [${t.dims}]; a matrix with ne[0] a multiple of 32 is expected`);
+    if (t.dims.length !== 2 || t.dims[0] % 32 !== 0)
+      throw new GGUFError(`gguf: Q8_0 tensor '${name}' has dims [${t.dims}]; a matrix with ne[0] a multiple of 32 is expected`);
     const [K, N] = t.dims;
     const l = quantLayout('q8_0', K, N);
     const qweight = new Uint32Array(N * l.rowWords);

@@ -5,7 +5,20 @@ import { FormatError, ShapeError, formatShape } from '../errors';
 
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
 
-const ITEM_SIZE: Record<SafetensorsDType, number> = { F64: 8, I64: 8, F32: 4, I32: 4, U32: 4, F16: 2, BF16: 2, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 };
+const ITEM_SIZE: Record<SafetensorsDType, number> = {
+  F64: 8,
+  I64: 8,
+  F32: 4,
+  I32: 4,
+  U32: 4,
+  F16: 2,
+  BF16: 2,
+  I16: 2,
+  U16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 export interface SafetensorsEntry {
   name: string;
@@ -78,7 +91,11 @@ export class SafetensorsFile {
   readonly entries = new Map<string, SafetensorsEntry>();
   readonly metadata: Record<string, string>;
 
-  private constructor(private readonly bytes: Uint8Array, header: Record<string, unknown>, dataStart: number) {
+  private constructor(
+    private readonly bytes: Uint8Array,
+    header: Record<string, unknown>,
+    dataStart: number,
+  ) {
     const meta = header.__metadata__;
     this.metadata = meta && typeof meta === 'object' ? (meta as Record<string, string>) : {};
     const dataLen = bytes.length - dataStart;
@@ -88,7 +105,9 @@ export class SafetensorsFile {
       if (typeof t !== 'object' || t === null) throw new SafetensorsError(`safetensors: entry '${name}' is not an object`);
       const dtype = t.dtype as SafetensorsDType;
       if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
-        throw new SafetensorsError(`safetensors: tensor '${name}' has unknown dtype ${typeof t.dtype === 'string' ? `'${t.dtype}'` : JSON.stringify(t.dtype) ?? String(t.dtype)}; known: ${Object.keys(ITEM_SIZE).join(', ')}`);
+        throw new SafetensorsError(
+          `safetensors: tensor '${name}' has unknown dtype ${typeof t.dtype === 'string' ? `'${t.dtype}'` : (JSON.stringify(t.dtype) ?? String(t.dtype))}; known: ${Object.keys(ITEM_SIZE).join(', ')}`,
+        );
       }
       const shape = t.shape;
       if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
@@ -100,18 +119,24 @@ export class SafetensorsFile {
       }
       const [b, e] = off as [number, number];
       if (e > dataLen) {
-        throw new SafetensorsError(`safetensors: tensor '${name}' data_offsets [${b}, ${e}] run past the ${dataLen} bytes of data (file truncated?)`);
+        throw new SafetensorsError(
+          `safetensors: tensor '${name}' data_offsets [${b}, ${e}] run past the ${dataLen} bytes of data (file truncated?)`,
+        );
       }
       const want = shape.reduce((a: number, d: number) => a * d, 1) * ITEM_SIZE[dtype];
       if (e - b !== want) {
-        throw new SafetensorsError(`safetensors: tensor '${name}' ${dtype} ${formatShape(shape)} needs ${want} bytes, data_offsets [${b}, ${e}] hold ${e - b}`);
+        throw new SafetensorsError(
+          `safetensors: tensor '${name}' ${dtype} ${formatShape(shape)} needs ${want} bytes, data_offsets [${b}, ${e}] hold ${e - b}`,
+        );
       }
       this.entries.set(name, { name, dtype, shape, begin: dataStart + b, end: dataStart + e });
     }
     const sorted = [...this.entries.values()].sort((x, y) => x.begin - y.begin);
     for (let i = 1; i < sorted.length; i++) {
       if (sorted[i].begin < sorted[i - 1].end) {
-        throw new SafetensorsError(`safetensors: tensors '${sorted[i - 1].name}' and '${sorted[i].name}' overlap at byte ${sorted[i].begin - dataStart}`);
+        throw new SafetensorsError(
+          `safetensors: tensors '${sorted[i - 1].name}' and '${sorted[i].name}' overlap at byte ${sorted[i].begin - dataStart}`,
+        );
       }
     }
   }
@@ -124,7 +149,8 @@ export class SafetensorsFile {
     const lo = view.getUint32(0, true);
     const hi = view.getUint32(4, true);
     const n = hi * 2 ** 32 + lo;
-    if (n > bytes.length - 8) throw new SafetensorsError(`safetensors: header length ${n} runs past the end of the ${bytes.length}-byte file`);
+    if (n > bytes.length - 8)
+      throw new SafetensorsError(`safetensors: header length ${n} runs past the end of the ${bytes.length}-byte file`);
     let header: unknown;
     let text: string;
     try {
@@ -135,7 +161,8 @@ export class SafetensorsFile {
     }
     const dup = duplicateJSONKey(text);
     if (dup !== null) throw new SafetensorsError(`safetensors: the header names '${dup}' twice`);
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('safetensors: the header is not a JSON object');
+    if (typeof header !== 'object' || header === null || Array.isArray(header))
+      throw new SafetensorsError('safetensors: the header is not a JSON object');
     return new SafetensorsFile(bytes, header as Record<string, unknown>, 8 + n);
   }
 

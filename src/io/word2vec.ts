@@ -57,7 +57,9 @@ class Dedup {
       return true;
     }
     if (this.mode === 'first') return false;
-    throw new WordVectorFormatError(`${this.format}: the word '${word}' appears twice (word ${first + 1} and ${entry}); pass { duplicates: 'first' } to keep the first`);
+    throw new WordVectorFormatError(
+      `${this.format}: the word '${word}' appears twice (word ${first + 1} and ${entry}); pass { duplicates: 'first' } to keep the first`,
+    );
   }
 }
 
@@ -88,24 +90,35 @@ export function parseWord2VecBinary(input: Uint8Array | ArrayBuffer, options: Wo
       throw new WordVectorFormatError(`${format}: word ${i + 1} (at byte ${p}) is not valid UTF-8`);
     }
     p = sp + 1;
-    if (p + 4 * dim > bytes.length) throw new WordVectorFormatError(`${format}: the vector of word ${i + 1} ('${word}') is cut off: the file is truncated`);
+    if (p + 4 * dim > bytes.length)
+      throw new WordVectorFormatError(`${format}: the vector of word ${i + 1} ('${word}') is cut off: the file is truncated`);
     const row = words.length * dim;
     for (let d = 0; d < dim; d++) {
       const v = view.getFloat32(p + 4 * d, true);
-      if (!Number.isFinite(v)) throw new WordVectorFormatError(`${format}: the vector of word ${i + 1} ('${word}') holds ${v} at component ${d}`);
+      if (!Number.isFinite(v))
+        throw new WordVectorFormatError(`${format}: the vector of word ${i + 1} ('${word}') holds ${v} at component ${d}`);
       vectors[row + d] = v;
     }
     p += 4 * dim;
     if (dedup.add(word, `word ${i + 1}`)) words.push(word);
   }
   while (p < bytes.length && (bytes[p] === 10 || bytes[p] === 13 || bytes[p] === 32)) p++;
-  if (p !== bytes.length) throw new WordVectorFormatError(`${format}: header says ${count} words but ${bytes.length - p} bytes follow the last one`);
+  if (p !== bytes.length)
+    throw new WordVectorFormatError(`${format}: header says ${count} words but ${bytes.length - p} bytes follow the last one`);
   return { words, dim, vectors: words.length === count ? vectors : vectors.slice(0, words.length * dim) };
 }
 
-function parseLines(text: string, lines: string[], format: string, count: number | null, dimIn: number | null, options: WordVectorOptions): WordVectors {
+function parseLines(
+  text: string,
+  lines: string[],
+  format: string,
+  count: number | null,
+  dimIn: number | null,
+  options: WordVectorOptions,
+): WordVectors {
   const rows = lines.filter((l) => l.trim().length > 0);
-  if (count !== null && rows.length !== count) throw new WordVectorFormatError(`${format}: header says ${count} words, the file has ${rows.length}`);
+  if (count !== null && rows.length !== count)
+    throw new WordVectorFormatError(`${format}: header says ${count} words, the file has ${rows.length}`);
   if (!rows.length) throw new WordVectorFormatError(`${format}: no vectors`);
   const dim = dimIn ?? rows[0].trim().split(/\s+/).length - 1;
   if (dim < 1) throw new WordVectorFormatError(`${format}: line 1 has no numbers`);
@@ -116,7 +129,10 @@ function parseLines(text: string, lines: string[], format: string, count: number
   const dedup = new Dedup(format, options.duplicates ?? 'error');
   rows.forEach((line, i) => {
     const parts = line.trim().split(/[ \t]+/);
-    if (parts.length !== dim + 1) throw new WordVectorFormatError(`${format}: line ${i + 1} ('${parts[0].slice(0, 40)}') has ${parts.length - 1} numbers, expected ${dim}`);
+    if (parts.length !== dim + 1)
+      throw new WordVectorFormatError(
+        `${format}: line ${i + 1} ('${parts[0].slice(0, 40)}') has ${parts.length - 1} numbers, expected ${dim}`,
+      );
     const row = words.length * dim;
     for (let d = 0; d < dim; d++) {
       const v = Number(parts[d + 1]);
@@ -154,5 +170,6 @@ export function parseGloVe(input: Uint8Array | ArrayBuffer | string, options: Wo
 }
 
 export function checkWordVectors(v: WordVectors): void {
-  if (v.vectors.length !== v.words.length * v.dim) throw new ShapeError(`word vectors: ${v.vectors.length} numbers for ${v.words.length} words of dimension ${v.dim}`);
+  if (v.vectors.length !== v.words.length * v.dim)
+    throw new ShapeError(`word vectors: ${v.vectors.length} numbers for ${v.words.length} words of dimension ${v.dim}`);
 }

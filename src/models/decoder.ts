@@ -82,7 +82,7 @@ export abstract class Decoder {
         });
       }
     } catch (e) {
-      for (const c of this.caches) (c.k.dispose(), c.v.dispose());
+      for (const c of this.caches) for (const t of [c.k, c.v]) t.dispose();
       throw e;
     }
   }
@@ -103,7 +103,8 @@ export abstract class Decoder {
     let l = this.layouts.get(key);
     if (!l) {
       if (this.layouts.size >= 16) this.layouts.delete(this.layouts.keys().next().value!); // bounded
-      this.layouts.set(key, (l = slidingLayout(length, { window: spec.window, blockSize: spec.blockSize ?? 32, causal: true })));
+      l = slidingLayout(length, { window: spec.window, blockSize: spec.blockSize ?? 32, causal: true });
+      this.layouts.set(key, l);
     }
     return l;
   }
@@ -128,7 +129,10 @@ export abstract class Decoder {
     if (kind === 'forward') return { g, out: this.head(g, x) }; // [T, V]
     const logits = this.head(g, T > 1 ? g.slice(x, T - 1, 1) : x); // [1, V]
     const s = (name: string) => g.scalar(name);
-    return { g, out: g.sample(logits, { temperature: s('temperature'), topK: s('topK'), topP: s('topP'), seed: s('seed'), step: s('step') }) };
+    return {
+      g,
+      out: g.sample(logits, { temperature: s('temperature'), topK: s('topK'), topP: s('topP'), seed: s('seed'), step: s('step') }),
+    };
   }
 
   /** softmax(mask(q kᵀ / √D)), unfused so the probabilities exist as a tensor: [H, T, T]. */
@@ -136,7 +140,17 @@ export abstract class Decoder {
     return g.softmax(g.causalMask(g.matmul(q, k, { transposeB: true }), 1 / Math.sqrt(this.shape.headDim)));
   }
 
-  private attend(g: Graph, layer: number, kind: Kind, T: number, q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, pos: ScalarRef | null, spec: AttentionSpec): SymbolicTensor {
+  private attend(
+    g: Graph,
+    layer: number,
+    kind: Kind,
+    T: number,
+    q: SymbolicTensor,
+    k: SymbolicTensor,
+    v: SymbolicTensor,
+    pos: ScalarRef | null,
+    spec: AttentionSpec,
+  ): SymbolicTensor {
     const prefillLayout = pos ? null : this.layout(spec, T);
     const full = () => (prefillLayout ? g.sparseAttention(q, k, v, prefillLayout) : g.attention(q, k, v, { causal: true }));
     if (kind === 'forward' || kind === 'attention') return full();
@@ -160,7 +174,8 @@ export abstract class Decoder {
 
   private planKey(kind: Kind, T: number, probe: number, spec: AttentionSpec): string {
     if (this.disposed) throw new DisposedError(`${this.shape.name}: the model was disposed`);
-    if (spec.kind === 'sliding' && !(spec.window >= 1)) throw new ShapeError(`${this.shape.name}: a sliding window of ${spec.window} tokens is not positive`);
+    if (spec.kind === 'sliding' && !(spec.window >= 1))
+      throw new ShapeError(`${this.shape.name}: a sliding window of ${spec.window} tokens is not positive`);
     return `${kind}:${T}:${probe}:${JSON.stringify(spec)}`;
   }
 
@@ -175,11 +190,14 @@ export abstract class Decoder {
     const { name, vocab: V } = this.shape;
     if (ids.length === 0) throw new ShapeError(`${name}: the prompt is empty`);
     if (ids.length + extra > this.maxLength) {
-      throw new ShapeError(`${name}: ${ids.length} prompt tokens${extra ? ` + ${extra} new` : ''} exceed the context of ${this.maxLength} positions`);
+      throw new ShapeError(
+        `${name}: ${ids.length} prompt tokens${extra ? ` + ${extra} new` : ''} exceed the context of ${this.maxLength} positions`,
+      );
     }
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new ShapeError(`${name}: token id ${id} at position ${i} is outside the vocabulary (vocab_size ${V})`);
+      if (!Number.isInteger(id) || id < 0 || id >= V)
+        throw new ShapeError(`${name}: token id ${id} at position ${i} is outside the vocabulary (vocab_size ${V})`);
     }
     return Uint32Array.from(ids);
   }
@@ -194,7 +212,8 @@ export abstract class Decoder {
   /** Attention probabilities of one layer and head over the tokens, [T × T] (row: query, column: key). */
   async attentionWeights(ids: ArrayLike<number>, layer: number, head: number): Promise<Float32Array> {
     const { name, layers, heads } = this.shape;
-    if (!(Number.isInteger(layer) && layer >= 0 && layer < layers)) throw new ShapeError(`${name}: layer ${layer} outside 0..${layers - 1}`);
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < layers))
+      throw new ShapeError(`${name}: layer ${layer} outside 0..${layers - 1}`);
     if (!(Number.isInteger(head) && head >= 0 && head < heads)) throw new ShapeError(`${name}: head ${head} outside 0..${heads - 1}`);
     const data = this.checkIds(ids);
     const T = data.length;
@@ -211,7 +230,9 @@ export abstract class Decoder {
     const { n, sampling } = this.checkGenerateOptions(options);
     const ids = this.checkIds(prompt, Math.max(0, n - 1));
     if (this.generating) {
-      throw new BusyError(`${this.shape.name}.generate: another generate() on this model has not finished; its KV caches are in use. Await it, or call return() on its iterator`);
+      throw new BusyError(
+        `${this.shape.name}.generate: another generate() on this model has not finished; its KV caches are in use. Await it, or call return() on its iterator`,
+      );
     }
     if (n === 0) return;
     const spec = options.attention ?? this.attention;
@@ -236,7 +257,10 @@ export abstract class Decoder {
         yield next;
         if (i + 1 >= n || next === options.stopToken) return;
         const id = new Uint32Array([next]);
-        next = this.checkSampled(((await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 })).out as Uint32Array)[0], i + 1);
+        next = this.checkSampled(
+          ((await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 })).out as Uint32Array)[0],
+          i + 1,
+        );
         stats.steps.push({ cpuMs: decode!.lastRun.encodeMs, totalMs: decode!.lastRun.totalMs });
       }
     } finally {
@@ -248,7 +272,9 @@ export abstract class Decoder {
   /** The sampler returns 0xffffffff when no logit is a number: NaN or infinite values in the model. */
   private checkSampled(id: number, step: number): number {
     if (id >= this.shape.vocab) {
-      throw new NumericError(`${this.shape.name}.generate: step ${step}: no logit is finite (NaN or infinite values in the model's output), so no token can be sampled`);
+      throw new NumericError(
+        `${this.shape.name}.generate: step ${step}: no logit is finite (NaN or infinite values in the model's output), so no token can be sampled`,
+      );
     }
     return id;
   }
@@ -257,19 +283,25 @@ export abstract class Decoder {
    * Every generation option checked before any GPU work. A temperature of 0 is greedy (argmax); a
    * negative one is refused rather than read as greedy.
    */
-  private checkGenerateOptions(o: GenerateOptions): { n: number; sampling: { temperature: number; topK: number; topP: number; seed: number } } {
+  private checkGenerateOptions(o: GenerateOptions): {
+    n: number;
+    sampling: { temperature: number; topK: number; topP: number; seed: number };
+  } {
     const where = `${this.shape.name}.generate`;
     if (typeof o !== 'object' || o === null) throw new ArgumentError(`${where}: options must be an object`);
     const n = o.maxNewTokens ?? 20;
     if (!(Number.isInteger(n) && n >= 0)) throw new ArgumentError(`${where}: maxNewTokens must be a non-negative integer, got ${n}`);
     const temperature = o.temperature ?? 0;
-    if (!(Number.isFinite(temperature) && temperature >= 0)) throw new ArgumentError(`${where}: temperature must be a finite number ≥ 0 (0 is greedy), got ${temperature}`);
+    if (!(Number.isFinite(temperature) && temperature >= 0))
+      throw new ArgumentError(`${where}: temperature must be a finite number ≥ 0 (0 is greedy), got ${temperature}`);
     const topK = o.topK ?? 0;
-    if (!(Number.isInteger(topK) && topK >= 0)) throw new ArgumentError(`${where}: topK must be a non-negative integer (0 keeps every token), got ${topK}`);
+    if (!(Number.isInteger(topK) && topK >= 0))
+      throw new ArgumentError(`${where}: topK must be a non-negative integer (0 keeps every token), got ${topK}`);
     const topP = o.topP ?? 1;
     if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`${where}: topP must be in (0, 1] (1 keeps every token), got ${topP}`);
     const seed = o.seed ?? 0;
-    if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new ArgumentError(`${where}: seed must be an integer in 0..4294967295, got ${seed}`);
+    if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff))
+      throw new ArgumentError(`${where}: seed must be an integer in 0..4294967295, got ${seed}`);
     const stop = o.stopToken;
     if (stop !== undefined && !(Number.isInteger(stop) && stop >= 0 && stop < this.shape.vocab)) {
       throw new ArgumentError(`${where}: stopToken ${stop} is outside the vocabulary (vocab_size ${this.shape.vocab})`);
@@ -292,6 +324,6 @@ export abstract class Decoder {
     this.disposed = true;
     this.plans.dispose();
     this.disposeWeights();
-    for (const c of this.caches) (c.k.dispose(), c.v.dispose());
+    for (const c of this.caches) for (const t of [c.k, c.v]) t.dispose();
   }
 }

@@ -27,7 +27,14 @@ export interface GPT2Config {
 }
 
 /** openai-community/gpt2 (124M). */
-export const GPT2_SMALL: GPT2Config = { n_layer: 12, n_head: 12, n_embd: 768, vocab_size: 50257, n_positions: 1024, layer_norm_epsilon: 1e-5 };
+export const GPT2_SMALL: GPT2Config = {
+  n_layer: 12,
+  n_head: 12,
+  n_embd: 768,
+  vocab_size: 50257,
+  n_positions: 1024,
+  layer_norm_epsilon: 1e-5,
+};
 
 export interface GPT2Options {
   /** KV-cache rows per layer (default n_positions). */
@@ -76,7 +83,12 @@ export class GPT2 extends Decoder {
   }
 
   /** Loads a GPT-2 checkpoint; every tensor's shape is checked against the config. */
-  static async fromSafetensors(engine: GPUContext, bytes: Uint8Array | ArrayBuffer, config: GPT2Config, options: GPT2Options = {}): Promise<GPT2> {
+  static async fromSafetensors(
+    engine: GPUContext,
+    bytes: Uint8Array | ArrayBuffer,
+    config: GPT2Config,
+    options: GPT2Options = {},
+  ): Promise<GPT2> {
     const cfg: Required<GPT2Config> = { layer_norm_epsilon: 1e-5, ...config };
     const { n_embd: C, n_head: H } = cfg;
     for (const k of ['n_layer', 'n_head', 'n_embd', 'vocab_size', 'n_positions'] as const) {
@@ -95,25 +107,40 @@ export class GPT2 extends Decoder {
     const read = (name: string, shape: number[]) => file.float32(prefix + name, shape);
     const quant = options.weights === 'int8' ? (options.scheme ?? 'q8_0') : undefined;
     const owned: { dispose(): void }[] = []; // everything uploaded so far, freed if a later tensor fails
-    const keep = <T extends { dispose(): void }>(x: T): T => (owned.push(x), x);
+    const keep = <T extends { dispose(): void }>(x: T): T => {
+      owned.push(x);
+      return x;
+    };
     const tensor = (name: string, shape: number[]) => keep(engine.tensor(read(name, shape), shape, name));
     const linear = async (name: string, K: number, N: number) =>
-      keep(await Linear.load(engine, read(`${name}.weight`, [K, N]), K, N, { layout: 'KN', bias: read(`${name}.bias`, [N]), quantize: quant, label: name }));
+      keep(
+        await Linear.load(engine, read(`${name}.weight`, [K, N]), K, N, {
+          layout: 'KN',
+          bias: read(`${name}.bias`, [N]),
+          quantize: quant,
+          label: name,
+        }),
+      );
     try {
       const V = cfg.vocab_size;
-      const wte = keep(await TokenTable.load(engine, read('wte.weight', [V, C]), V, C, { quantize: options.quantizeEmbedding ? quant : undefined, label: 'wte.weight' }));
+      const wte = keep(
+        await TokenTable.load(engine, read('wte.weight', [V, C]), V, C, {
+          quantize: options.quantizeEmbedding ? quant : undefined,
+          label: 'wte.weight',
+        }),
+      );
       const wpe = tensor('wpe.weight', [cfg.n_positions, C]);
       const lnF: Norm = [tensor('ln_f.weight', [C]), tensor('ln_f.bias', [C])];
       const blocks: Block[] = [];
       for (let i = 0; i < cfg.n_layer; i++) {
         const p = `h.${i}.`;
         blocks.push({
-          ln1: [tensor(p + 'ln_1.weight', [C]), tensor(p + 'ln_1.bias', [C])],
-          qkv: await linear(p + 'attn.c_attn', C, 3 * C),
-          proj: await linear(p + 'attn.c_proj', C, C),
-          ln2: [tensor(p + 'ln_2.weight', [C]), tensor(p + 'ln_2.bias', [C])],
-          fc: await linear(p + 'mlp.c_fc', C, 4 * C),
-          out: await linear(p + 'mlp.c_proj', 4 * C, C),
+          ln1: [tensor(`${p}ln_1.weight`, [C]), tensor(`${p}ln_1.bias`, [C])],
+          qkv: await linear(`${p}attn.c_attn`, C, 3 * C),
+          proj: await linear(`${p}attn.c_proj`, C, C),
+          ln2: [tensor(`${p}ln_2.weight`, [C]), tensor(`${p}ln_2.bias`, [C])],
+          fc: await linear(`${p}mlp.c_fc`, C, 4 * C),
+          out: await linear(`${p}mlp.c_proj`, 4 * C, C),
         });
       }
       return new GPT2(engine, cfg, { wte, wpe, blocks, lnF }, options);
@@ -149,7 +176,8 @@ export class GPT2 extends Decoder {
     const { wte, wpe, blocks, lnF } = this.w;
     const norm = (n: Norm) => n[0].byteLength + n[1].byteLength;
     let weights = wte.byteLength + wpe.byteLength + norm(lnF);
-    for (const b of blocks) weights += norm(b.ln1) + norm(b.ln2) + b.qkv.byteLength + b.proj.byteLength + b.fc.byteLength + b.out.byteLength;
+    for (const b of blocks)
+      weights += norm(b.ln1) + norm(b.ln2) + b.qkv.byteLength + b.proj.byteLength + b.fc.byteLength + b.out.byteLength;
     return { weights, kvCache: this.kvCacheBytes() };
   }
 

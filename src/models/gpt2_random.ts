@@ -5,13 +5,27 @@ import type { GPT2Config } from './gpt2';
 /** Safetensors bytes holding deterministic pseudo-random F32 weights (uniform in ±scale). */
 export function randomGPT2Checkpoint(c: GPT2Config, seed = 7, scale = 0.05): Uint8Array {
   const C = c.n_embd;
-  const shapes: [string, number[]][] = [['wte.weight', [c.vocab_size, C]], ['wpe.weight', [c.n_positions, C]], ['ln_f.weight', [C]], ['ln_f.bias', [C]]];
+  const shapes: [string, number[]][] = [
+    ['wte.weight', [c.vocab_size, C]],
+    ['wpe.weight', [c.n_positions, C]],
+    ['ln_f.weight', [C]],
+    ['ln_f.bias', [C]],
+  ];
   for (let i = 0; i < c.n_layer; i++) {
     const p = `h.${i}.`;
     shapes.push(
-      [p + 'ln_1.weight', [C]], [p + 'ln_1.bias', [C]], [p + 'attn.c_attn.weight', [C, 3 * C]], [p + 'attn.c_attn.bias', [3 * C]],
-      [p + 'attn.c_proj.weight', [C, C]], [p + 'attn.c_proj.bias', [C]], [p + 'ln_2.weight', [C]], [p + 'ln_2.bias', [C]],
-      [p + 'mlp.c_fc.weight', [C, 4 * C]], [p + 'mlp.c_fc.bias', [4 * C]], [p + 'mlp.c_proj.weight', [4 * C, C]], [p + 'mlp.c_proj.bias', [C]],
+      [`${p}ln_1.weight`, [C]],
+      [`${p}ln_1.bias`, [C]],
+      [`${p}attn.c_attn.weight`, [C, 3 * C]],
+      [`${p}attn.c_attn.bias`, [3 * C]],
+      [`${p}attn.c_proj.weight`, [C, C]],
+      [`${p}attn.c_proj.bias`, [C]],
+      [`${p}ln_2.weight`, [C]],
+      [`${p}ln_2.bias`, [C]],
+      [`${p}mlp.c_fc.weight`, [C, 4 * C]],
+      [`${p}mlp.c_fc.bias`, [4 * C]],
+      [`${p}mlp.c_proj.weight`, [4 * C, C]],
+      [`${p}mlp.c_proj.bias`, [C]],
     );
   }
   const header: Record<string, unknown> = {};

@@ -59,7 +59,11 @@ export class LSTM {
         layers.push({
           wih: engine.tensor(wih, [4 * H, inSize], `weight_ih_l${l}`),
           whhT: engine.tensor(whhT, [H, 4 * H], `weight_hh_l${l}ᵀ`),
-          bias: engine.tensor(bih.map((v, i) => v + bhh[i]), [4 * H], `bias_l${l}`),
+          bias: engine.tensor(
+            bih.map((v, i) => v + bhh[i]),
+            [4 * H],
+            `bias_l${l}`,
+          ),
           hc: engine.empty([2, H], 'f32', `h/c l${l}`),
         });
       }
@@ -76,7 +80,10 @@ export class LSTM {
    */
   build(g: Graph, x: SymbolicTensor, T: number): { output: SymbolicTensor; hc: SymbolicTensor[] } {
     let work = this.work.get(T);
-    if (!work) this.work.set(T, (work = this.workTensors(T)));
+    if (!work) {
+      work = this.workTensors(T);
+      this.work.set(T, work);
+    }
     return this.buildWith(g, x, T, work);
   }
 
@@ -116,10 +123,12 @@ export class LSTM {
       work = this.workTensors(T);
       const { output, hc } = this.buildWith(g, g.input('x', [T, this.config.inputSize]), T, work);
       const outs: Record<string, SymbolicTensor> = { output };
-      hc.forEach((t, l) => (outs[`hc${l}`] = t));
+      for (const [l, t] of hc.entries()) outs[`hc${l}`] = t;
       return g.compile(outs);
     };
-    return this.plans.use(String(T), build, fn, () => work.forEach((t) => t.dispose()));
+    return this.plans.use(String(T), build, fn, () => {
+      for (const t of work) t.dispose();
+    });
   }
 
   /**
@@ -136,11 +145,16 @@ export class LSTM {
   /** [numLayers × 2H] of h then c per layer; zeros where h0 / c0 are not given. */
   private initialState(h0: Float32Array | undefined, c0: Float32Array | undefined, where: string): Float32Array[] {
     const { hiddenSize: H, numLayers } = this.config;
-    for (const [name, v] of [['h0', h0], ['c0', c0]] as const) {
+    for (const [name, v] of [
+      ['h0', h0],
+      ['c0', c0],
+    ] as const) {
       if (v === undefined) continue;
       if (!(v instanceof Float32Array)) throw new ArgumentError(`${where}: ${name} must be a Float32Array [numLayers, hiddenSize]`);
       if (v.length !== numLayers * H) {
-        throw new ArgumentError(`${where}: ${name} has ${v.length} values; [numLayers ${numLayers}, hiddenSize ${H}] needs ${numLayers * H}`);
+        throw new ArgumentError(
+          `${where}: ${name} has ${v.length} values; [numLayers ${numLayers}, hiddenSize ${H}] needs ${numLayers * H}`,
+        );
       }
     }
     return this.layers.map((_, l) => {
@@ -154,7 +168,9 @@ export class LSTM {
   /** Sets every layer's (h, c) to zeros, or to the given [numLayers, H] values, after earlier calls. */
   resetState(h0?: Float32Array, c0?: Float32Array): Promise<void> {
     const states = this.initialState(h0, c0, 'LSTM.resetState');
-    const write = () => this.layers.forEach((L, l) => L.hc.write(states[l]));
+    const write = () => {
+      for (const [l, L] of this.layers.entries()) L.hc.write(states[l]);
+    };
     if (!this.calls.busy) {
       write(); // now, so plans an app built with build() and runs next see it (writes keep engine order)
       return Promise.resolve();
@@ -166,7 +182,8 @@ export class LSTM {
     const { inputSize } = this.config;
     if (!Number.isInteger(seqLen) || seqLen < 1) throw new ShapeError(`${where}: seqLen must be a positive integer, got ${seqLen}`);
     if (!(x instanceof Float32Array)) throw new ShapeError(`${where}: x must be a Float32Array [seqLen, inputSize]`);
-    if (x.length !== seqLen * inputSize) throw new ShapeError(`${where}: x has ${x.length} values, [${seqLen}, ${inputSize}] needs ${seqLen * inputSize}`);
+    if (x.length !== seqLen * inputSize)
+      throw new ShapeError(`${where}: x has ${x.length} values, [${seqLen}, ${inputSize}] needs ${seqLen * inputSize}`);
     return x.slice(); // the values at call time, whatever the caller does with x before the run starts
   }
 
@@ -190,11 +207,15 @@ export class LSTM {
   }
 
   /** PyTorch's nn.LSTM forward on unbatched input: zero (or given) initial state. */
-  async forward(x: Float32Array, seqLen: number, initial: { h0?: Float32Array; c0?: Float32Array } = {}): Promise<{ output: Float32Array; h: Float32Array; c: Float32Array }> {
+  async forward(
+    x: Float32Array,
+    seqLen: number,
+    initial: { h0?: Float32Array; c0?: Float32Array } = {},
+  ): Promise<{ output: Float32Array; h: Float32Array; c: Float32Array }> {
     const input = this.checkInput(x, seqLen, 'LSTM.forward');
     const states = this.initialState(initial.h0, initial.c0, 'LSTM.forward');
     return this.serial(async () => {
-      this.layers.forEach((L, l) => L.hc.write(states[l]));
+      for (const [l, L] of this.layers.entries()) L.hc.write(states[l]);
       return this.execute(input, seqLen);
     });
   }

@@ -24,7 +24,13 @@ export class TokenTable {
   ) {}
 
   /** Uploads `data` [V, C] (int8 with `scheme`), in as many row blocks as the binding limit needs. */
-  static async load(engine: GPUContext, data: Float32Array, V: number, C: number, o: { quantize?: QuantScheme; label: string }): Promise<TokenTable> {
+  static async load(
+    engine: GPUContext,
+    data: Float32Array,
+    V: number,
+    C: number,
+    o: { quantize?: QuantScheme; label: string },
+  ): Promise<TokenTable> {
     const rowBytes = o.quantize ? 4 * quantLayout(o.quantize, C, 1).rowWords : 4 * C;
     const rowsPer = Math.max(1, Math.floor(engine.maxBindingSize / rowBytes));
     const blocks: Block[] = [];

@@ -7,7 +7,14 @@ import { Graph } from '../graph/graph';
 import { ArgumentError, DisposedError, ShapeError } from '../errors';
 import type { Plan } from '../graph/plan';
 import { PlanCache } from '../graph/plan-cache';
-import { checkWordVectors, parseGloVe, parseWord2VecBinary, parseWord2VecText, type WordVectorOptions, type WordVectors } from '../io/word2vec';
+import {
+  checkWordVectors,
+  parseGloVe,
+  parseWord2VecBinary,
+  parseWord2VecText,
+  type WordVectorOptions,
+  type WordVectors,
+} from '../io/word2vec';
 import type { Tensor } from '../gpu/tensor';
 
 export interface Neighbour {
@@ -109,7 +116,8 @@ export class Word2Vec {
   /** gensim's most_similar(positive, negative, topn). */
   async query(positive: string[], negative: string[], k = 10): Promise<Neighbour[]> {
     if (!(Number.isInteger(k) && k >= 1)) throw new ArgumentError(`word2vec: k must be a positive integer, got ${k}`);
-    if (!Array.isArray(positive) || !Array.isArray(negative)) throw new ArgumentError('word2vec: positive and negative must be arrays of words');
+    if (!Array.isArray(positive) || !Array.isArray(negative))
+      throw new ArgumentError('word2vec: positive and negative must be arrays of words');
     const ids = [...positive, ...negative].map((w) => this.indexOf(w));
     if (!ids.length) throw new ShapeError('word2vec: give at least one word');
     if (ids.length > MAX_EXCLUDE) throw new ShapeError(`word2vec: at most ${MAX_EXCLUDE} query words`);

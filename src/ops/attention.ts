@@ -15,7 +15,8 @@ export interface AttentionAttrs {
 export function checkHeads(op: string, q: TensorInfo | undefined, k: TensorInfo | undefined, v: TensorInfo | undefined) {
   if (!q || !k || !v) throw new ShapeError(`${op}: needs q, k and v`);
   const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
-  if (q.shape.length !== 3 || k.shape.length !== 3 || v.shape.length !== 3) throw new ShapeError(`${op}: q, k, v must be [heads, seq, headDim]; got ${shapes}`);
+  if (q.shape.length !== 3 || k.shape.length !== 3 || v.shape.length !== 3)
+    throw new ShapeError(`${op}: q, k, v must be [heads, seq, headDim]; got ${shapes}`);
   const [H, , D] = q.shape;
   if (k.shape[0] !== H || v.shape[0] !== H || k.shape[2] !== D || v.shape[2] !== D || k.shape[1] !== v.shape[1]) {
     throw new ShapeError(`${op}: heads, key lengths and head dims must agree; got ${shapes}`);
@@ -27,8 +28,16 @@ export function checkHeads(op: string, q: TensorInfo | undefined, k: TensorInfo 
 
 /** Dense float64 attention with the same mask semantics; rows with no visible key are zero. */
 export function attentionReference(
-  q: Float64Array, k: Float64Array, v: Float64Array,
-  H: number, T: number, S: number, D: number, causal: boolean, qOffset: number, length = S,
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  H: number,
+  T: number,
+  S: number,
+  D: number,
+  causal: boolean,
+  qOffset: number,
+  length = S,
 ): Float64Array {
   const out = new Float64Array(H * T * D);
   const scale = 1 / Math.sqrt(D);
@@ -72,7 +81,8 @@ export const attention: OpDescriptor<AttentionAttrs> = {
     const { H, D, S } = checkHeads('attention', ...(inputs as [TensorInfo, TensorInfo, TensorInfo]));
     const T = q.shape[1];
     const t = tuned(ctx.tuning, 'attention', { BQ: 64 });
-    if (t.BQ > ctx.limits.maxComputeInvocationsPerWorkgroup) throw new LimitError(`attention: BQ ${t.BQ} exceeds maxComputeInvocationsPerWorkgroup`);
+    if (t.BQ > ctx.limits.maxComputeInvocationsPerWorkgroup)
+      throw new LimitError(`attention: BQ ${t.BQ} exceeds maxComputeInvocationsPerWorkgroup`);
     return {
       entry: 'main',
       constants: { BQ: t.BQ, HEAD_DIM: D, CAUSAL: attrs.causal ? 1 : 0 },

@@ -84,7 +84,8 @@ export const attentionCombine: OpDescriptor<Record<string, never>> = {
   inputs: ['partial'],
   shader,
   infer([p]) {
-    if (!p || p.shape.length !== 3 || p.shape[2] < 3) throw new ShapeError(`attention_combine: partials must be [H, splits, D + 2], got ${p ? formatShape(p.shape) : 'nothing'}`);
+    if (p?.shape.length !== 3 || p.shape[2] < 3)
+      throw new ShapeError(`attention_combine: partials must be [H, splits, D + 2], got ${p ? formatShape(p.shape) : 'nothing'}`);
     return { shape: [p.shape[0], 1, p.shape[2] - 2], dtype: 'f32' };
   },
   kernel([p]) {

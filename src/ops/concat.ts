@@ -11,13 +11,21 @@ export const concat: OpDescriptor<Record<string, never>> = {
   shader: compose('concat'),
   infer([a, b]) {
     const same = a && b && a.shape.length === b.shape.length && a.shape.slice(0, -1).every((d, i) => d === b.shape[i]);
-    if (!same || a.dtype !== 'f32' || b.dtype !== 'f32') throw new ShapeError(`concat: ${a ? formatShape(a.shape) : '?'} and ${b ? formatShape(b.shape) : '?'} must be f32 with equal leading dimensions`);
+    if (!same || a.dtype !== 'f32' || b.dtype !== 'f32')
+      throw new ShapeError(
+        `concat: ${a ? formatShape(a.shape) : '?'} and ${b ? formatShape(b.shape) : '?'} must be f32 with equal leading dimensions`,
+      );
     return { shape: [...a.shape.slice(0, -1), a.shape[a.shape.length - 1] + b.shape[b.shape.length - 1]], dtype: 'f32' };
   },
   kernel([a, b], out, _a, ctx) {
     const na = a.shape[a.shape.length - 1];
     const nb = b.shape[b.shape.length - 1];
-    return { entry: 'main', constants: { WG: 256 }, uniforms: { rows: numel(a.shape) / na, na, nb }, grid: grid1D(numel(out.shape), 256, ctx.limits) };
+    return {
+      entry: 'main',
+      constants: { WG: 256 },
+      uniforms: { rows: numel(a.shape) / na, na, nb },
+      grid: grid1D(numel(out.shape), 256, ctx.limits),
+    };
   },
   reference([a, b], [ia, ib]) {
     const na = ia.shape[ia.shape.length - 1];

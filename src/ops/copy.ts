@@ -43,7 +43,9 @@ export const assign: OpDescriptor<AssignAttrs> = {
     const offset = typeof attrs.offset === 'number' ? attrs.offset : 0;
     const last = offset + extent(l);
     if (last > numel(state.shape)) {
-      throw new ShapeError(`assign: value ${formatShape(value.shape)} at offset ${offset} does not fit in state ${formatShape(state.shape)}`);
+      throw new ShapeError(
+        `assign: value ${formatShape(value.shape)} at offset ${offset} does not fit in state ${formatShape(state.shape)}`,
+      );
     }
     return { shape: state.shape, dtype: state.dtype };
   },
@@ -53,9 +55,19 @@ export const assign: OpDescriptor<AssignAttrs> = {
     return {
       entry: 'assign',
       constants: { WG },
-      uniforms: { len, row_len: l.rowLen, rows: l.rows, offset: attrs.offset ?? 0, dst_row: l.dstRow, dst_outer: l.dstOuter, capacity: numel(inputs[0].shape) },
+      uniforms: {
+        len,
+        row_len: l.rowLen,
+        rows: l.rows,
+        offset: attrs.offset ?? 0,
+        dst_row: l.dstRow,
+        dst_outer: l.dstOuter,
+        capacity: numel(inputs[0].shape),
+      },
       grid: grid1D(len, WG, ctx.limits),
-      ranges: { offset: { min: 0, max: numel(inputs[0].shape) - extent(l), what: `write offset into state ${formatShape(inputs[0].shape)}` } },
+      ranges: {
+        offset: { min: 0, max: numel(inputs[0].shape) - extent(l), what: `write offset into state ${formatShape(inputs[0].shape)}` },
+      },
     };
   },
   /** The state after the write (a scalar offset is taken as 0 here; tests pass numbers). */
@@ -89,7 +101,15 @@ export const slice: OpDescriptor<SliceAttrs> = {
     const [x] = inputs;
     if (!x || inputs.length !== 1) throw new ShapeError('slice: needs one input');
     const rows = x.shape[0];
-    if (!(Number.isInteger(attrs.start) && Number.isInteger(attrs.count) && attrs.start >= 0 && attrs.count >= 1 && attrs.start + attrs.count <= rows)) {
+    if (
+      !(
+        Number.isInteger(attrs.start) &&
+        Number.isInteger(attrs.count) &&
+        attrs.start >= 0 &&
+        attrs.count >= 1 &&
+        attrs.start + attrs.count <= rows
+      )
+    ) {
       throw new ShapeError(`slice: rows [${attrs.start}, ${attrs.start + attrs.count}) are outside ${formatShape(x.shape)}`);
     }
     return { shape: [attrs.count, ...x.shape.slice(1)], dtype: x.dtype };

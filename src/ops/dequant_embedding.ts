@@ -21,7 +21,8 @@ export const dequantEmbedding: OpDescriptor<DequantEmbeddingAttrs> = {
   shader: compose('dequant_embedding'),
   infer(inputs, a) {
     const [ids, qw, scales, wpe] = inputs;
-    if (!ids || !qw || !scales || !wpe || inputs.length !== 4) throw new ShapeError('dequant_embedding: needs ids, packed table, scales and wpe');
+    if (!ids || !qw || !scales || !wpe || inputs.length !== 4)
+      throw new ShapeError('dequant_embedding: needs ids, packed table, scales and wpe');
     const l = quantLayout(a.scheme, a.C, a.V);
     checkPackedInputs('dequant_embedding', qw, scales, l, `V ${a.V} C ${a.C}`);
     checkEmbedding('dequant_embedding', ids, wpe, a.C, a);

@@ -24,7 +24,11 @@ export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
 // dot4I8Packed entry is added.
 // The GEMVs' thread groups sum with subgroup shuffles or through workgroup memory (./lanes.ts).
 const plain = withLanes('dequant_matmul');
-const withDot4 = withLanes('dequant_matmul', { aliases: { 'lib/unpack': 'lib/unpack_builtin' }, extra: ['lib/dequant_dp4a'], name: 'dequant_matmul+dp4a' });
+const withDot4 = withLanes('dequant_matmul', {
+  aliases: { 'lib/unpack': 'lib/unpack_builtin' },
+  extra: ['lib/dequant_dp4a'],
+  name: 'dequant_matmul+dp4a',
+});
 
 /** Whether this call takes the dot4I8Packed path. */
 export function usesDot4(a: DequantMatmulAttrs, M: number, packedDot4: boolean): boolean {
@@ -32,7 +36,13 @@ export function usesDot4(a: DequantMatmulAttrs, M: number, packedDot4: boolean):
 }
 
 /** Float64 reference of the dot4I8Packed path: activations quantized per 32 like the kernel does. */
-export function dot4Reference(x: Float64Array | Float32Array, w: Float64Array, qwScales: { blocks: number; scales: ArrayLike<number> }, K: number, N: number): Float64Array {
+export function dot4Reference(
+  x: Float64Array | Float32Array,
+  w: Float64Array,
+  qwScales: { blocks: number; scales: ArrayLike<number> },
+  K: number,
+  N: number,
+): Float64Array {
   const out = new Float64Array(N);
   const xq = new Float64Array(K);
   const xsc: number[] = [];
@@ -66,34 +76,46 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     const [x, qw, scales] = inputs;
     if (!x || !qw || !scales) throw new ShapeError('dequant_matmul: needs x, packed weights and scales');
     const l = quantLayout(a.scheme, a.K, a.N);
-    if (x.dtype !== 'f32' || x.shape[x.shape.length - 1] !== a.K) throw new ShapeError(`dequant_matmul: x ${formatShape(x.shape)} must be f32 [..., ${a.K}]`);
+    if (x.dtype !== 'f32' || x.shape[x.shape.length - 1] !== a.K)
+      throw new ShapeError(`dequant_matmul: x ${formatShape(x.shape)} must be f32 [..., ${a.K}]`);
     checkPackedInputs('dequant_matmul', qw, scales, l, `K ${a.K} N ${a.N}`);
     const shape = [...x.shape.slice(0, -1), a.N];
     const expected = 3 + (a.bias ? 1 : 0) + (a.residual ? 1 : 0);
     if (inputs.length !== expected) throw new ShapeError(`dequant_matmul: expected ${expected} inputs, got ${inputs.length}`);
     const { bias, residual } = inputsByName(EPILOGUE_INPUTS, a, inputs.slice(3));
     if (a.bias && bias?.shape.join() !== String(a.N)) throw new ShapeError(`dequant_matmul: bias must be [${a.N}]`);
-    if (a.residual && numel(residual?.shape ?? []) !== numel(shape)) throw new ShapeError(`dequant_matmul: residual must be ${formatShape(shape)}`);
+    if (a.residual && numel(residual?.shape ?? []) !== numel(shape))
+      throw new ShapeError(`dequant_matmul: residual must be ${formatShape(shape)}`);
     return { shape, dtype: 'f32' };
   },
   kernel(inputs, _o, a, ctx) {
     const l = quantLayout(a.scheme, a.K, a.N);
     const M = numel(inputs[0].shape) / a.K;
-    const common = { SCHEME: a.scheme === 'q8_0' ? 0 : 1, HAS_BIAS: a.bias ? 1 : 0, ACT: a.act === 'gelu' ? 1 : 0, HAS_RESIDUAL: a.residual ? 1 : 0 };
+    const common = {
+      SCHEME: a.scheme === 'q8_0' ? 0 : 1,
+      HAS_BIAS: a.bias ? 1 : 0,
+      ACT: a.act === 'gelu' ? 1 : 0,
+      HAS_RESIDUAL: a.residual ? 1 : 0,
+    };
     const uniforms = { M, N: a.N, K: a.K, row_words: l.rowWords, n_blocks: l.blocks };
     if (M === 1 && a.K % 4 === 0) {
       const dot4 = usesDot4(a, M, ctx.features.packedDot4);
       const { TPR, NR } = gemvConfig(ctx, 'dequant_gemv', a.K, a.N);
       const groups = ceilDiv(a.N, (256 / TPR) * NR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
-      return { entry: dot4 ? 'gemv_dp4a' : 'gemv', constants: { ...common, TPR, NR }, uniforms, grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1] };
+      return {
+        entry: dot4 ? 'gemv_dp4a' : 'gemv',
+        constants: { ...common, TPR, NR },
+        uniforms,
+        grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
+      };
     }
     const tiles = matmulTiles(M, ctx);
     return {
       entry: 'gemm',
       constants: { ...tiles, ...common },
       uniforms,
-      grid: [ceilDiv(a.N, 4 * tiles.WG_X), ceilDiv(M, 4 * tiles.WG_Y), 1]
+      grid: [ceilDiv(a.N, 4 * tiles.WG_X), ceilDiv(M, 4 * tiles.WG_Y), 1],
     };
   },
   /** Float64 on the dequantised weights. */
@@ -116,7 +138,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     }
     return out;
   },
-  flops: (inputs, _o, a) => (2 * numel(inputs[0].shape) * a.N),
+  flops: (inputs, _o, a) => 2 * numel(inputs[0].shape) * a.N,
   bytes: (inputs, output, a) => {
     const l = quantLayout(a.scheme, a.K, a.N);
     return 4 * (numel(inputs[0].shape) + numel(output.shape) + l.N * l.rowWords + l.N * l.blocks);

@@ -19,7 +19,8 @@ const WG = 256;
 
 /** Throws ShapeError unless ids are u32 [T] and positions pos .. pos + T - 1 are rows of wpe [P, C]. */
 export function checkEmbedding(op: string, ids: TensorInfo, wpe: TensorInfo, C: number, attrs: EmbeddingAttrs): void {
-  if (ids.dtype !== 'u32' || ids.shape.length !== 1) throw new ShapeError(`${op}: ids must be u32 [T], got ${ids.dtype} ${formatShape(ids.shape)}`);
+  if (ids.dtype !== 'u32' || ids.shape.length !== 1)
+    throw new ShapeError(`${op}: ids must be u32 [T], got ${ids.dtype} ${formatShape(ids.shape)}`);
   if (wpe.shape.length !== 2 || wpe.shape[1] !== C) throw new ShapeError(`${op}: wpe ${formatShape(wpe.shape)} must be [P, ${C}]`);
   checkUniformValue(op, 'pos', attrs.pos);
   const pos = typeof attrs.pos === 'number' ? attrs.pos : 0;
@@ -29,7 +30,15 @@ export function checkEmbedding(op: string, ids: TensorInfo, wpe: TensorInfo, C: 
 }
 
 /** The kernel call for T tokens from a table block of V rows of width C, positions from wpe [P, C]. */
-export function embeddingCall(T: number, V: number, C: number, P: number, attrs: EmbeddingAttrs, ctx: KernelContext, constants: Record<string, number> = {}): KernelCall {
+export function embeddingCall(
+  T: number,
+  V: number,
+  C: number,
+  P: number,
+  attrs: EmbeddingAttrs,
+  ctx: KernelContext,
+  constants: Record<string, number> = {},
+): KernelCall {
   return {
     entry: 'main',
     constants: { WG, ...constants },
@@ -40,7 +49,14 @@ export function embeddingCall(T: number, V: number, C: number, P: number, attrs:
 }
 
 /** Float64 reference: `table` holds the block's V rows of width C, row-major. */
-export function embeddingReference(ids: Float64Array, table: Float64Array, V: number, C: number, wpe: Float64Array, attrs: EmbeddingAttrs): Float64Array {
+export function embeddingReference(
+  ids: Float64Array,
+  table: Float64Array,
+  V: number,
+  C: number,
+  wpe: Float64Array,
+  attrs: EmbeddingAttrs,
+): Float64Array {
   const pos = typeof attrs.pos === 'number' ? attrs.pos : 0;
   const lo = attrs.firstId ?? 0;
   const out = new Float64Array(ids.length * C);

@@ -33,10 +33,15 @@ export const layerNorm: OpDescriptor<LayerNormAttrs> = {
       throw new ShapeError(`layernorm: needs x, gamma, beta${attrs.residual ? ', residual' : ''}; got ${inputs.length} inputs`);
     }
     const C = x.shape[x.shape.length - 1];
-    for (const [name, t] of [['gamma', gamma], ['beta', beta]] as const) {
-      if (t.shape.length !== 1 || t.shape[0] !== C) throw new ShapeError(`layernorm: ${name} ${formatShape(t.shape)} must be [${C}] for x ${formatShape(x.shape)}`);
+    for (const [name, t] of [
+      ['gamma', gamma],
+      ['beta', beta],
+    ] as const) {
+      if (t.shape.length !== 1 || t.shape[0] !== C)
+        throw new ShapeError(`layernorm: ${name} ${formatShape(t.shape)} must be [${C}] for x ${formatShape(x.shape)}`);
     }
-    if (residual && !same(x, residual)) throw new ShapeError(`layernorm: residual ${formatShape(residual.shape)} must match x ${formatShape(x.shape)}`);
+    if (residual && !same(x, residual))
+      throw new ShapeError(`layernorm: residual ${formatShape(residual.shape)} must match x ${formatShape(x.shape)}`);
     if (!(attrs.eps > 0)) throw new ShapeError(`layernorm: eps must be positive, got ${attrs.eps}`);
     if (C > 16 * 256) throw new LimitError(`layernorm: rows of ${C} elements exceed the kernel's limit of 4096`);
     for (const t of inputs) if (t.dtype !== 'f32') throw new ShapeError(`layernorm: inputs must be f32, got ${t.dtype}`);
@@ -50,7 +55,7 @@ export const layerNorm: OpDescriptor<LayerNormAttrs> = {
       entry: vec4 ? 'main_vec4' : 'main',
       constants: { WG: rowWorkgroup(C / 4), HAS_RESIDUAL: attrs.residual ? 1 : 0 },
       uniforms: { C, eps: attrs.eps },
-      grid: grid1D(rows, 1, ctx.limits)
+      grid: grid1D(rows, 1, ctx.limits),
     };
   },
   reference([x, gamma, beta, residual], infos, attrs) {

@@ -44,7 +44,9 @@ export function matmulDims(op: string, inputs: readonly TensorInfo[], attrs: Mat
     : [b.shape[b.shape.length - 2], b.shape[b.shape.length - 1]];
   if (K !== Kb) {
     const bDesc = attrs.transposeB ? 'B^T (B stored [N, K])' : 'B';
-    throw new ShapeError(`${op}: inner dimensions differ: A ${formatShape(a.shape)} has K = ${K}, ${bDesc} ${formatShape(b.shape)} has K = ${Kb}`);
+    throw new ShapeError(
+      `${op}: inner dimensions differ: A ${formatShape(a.shape)} has K = ${K}, ${bDesc} ${formatShape(b.shape)} has K = ${Kb}`,
+    );
   }
   const lead = a.shape.slice(0, -2);
   if (b.shape.length === 2) {
@@ -72,7 +74,7 @@ function inferMatmul(name: string) {
     const expected = 2 + (attrs.bias ? 1 : 0) + (attrs.residual ? 1 : 0);
     if (inputs.length !== expected) throw new ShapeError(`${name}: expected ${expected} inputs, got ${inputs.length}`);
     const { bias, residual: r } = inputsByName(EPILOGUE_INPUTS, attrs, inputs.slice(2));
-    if (attrs.bias && (!bias || bias.shape.length !== 1 || bias.shape[0] !== d.N)) {
+    if (attrs.bias && (bias?.shape.length !== 1 || bias.shape[0] !== d.N)) {
       throw new ShapeError(`${name}: bias must be [${d.N}], got ${bias ? formatShape(bias.shape) : 'nothing'}`);
     }
     if (attrs.residual && (!r || numel(r.shape) !== numel(shape) || r.shape[r.shape.length - 1] !== d.N)) {
@@ -102,11 +104,15 @@ export function matmulTileBytes(t: Record<string, number>): number {
 export function checkMatmulTiles(t: Record<string, number>, limits: GPUSupportedLimits): void {
   const threads = t.WG_X * t.WG_Y;
   if (threads > limits.maxComputeInvocationsPerWorkgroup) {
-    throw new LimitError(`matmul: ${t.WG_X}×${t.WG_Y} = ${threads} threads exceeds maxComputeInvocationsPerWorkgroup ${limits.maxComputeInvocationsPerWorkgroup}`);
+    throw new LimitError(
+      `matmul: ${t.WG_X}×${t.WG_Y} = ${threads} threads exceeds maxComputeInvocationsPerWorkgroup ${limits.maxComputeInvocationsPerWorkgroup}`,
+    );
   }
   const bytes = matmulTileBytes(t);
   if (bytes > limits.maxComputeWorkgroupStorageSize) {
-    throw new LimitError(`matmul: tiles need ${bytes} bytes of workgroup storage, above maxComputeWorkgroupStorageSize ${limits.maxComputeWorkgroupStorageSize}`);
+    throw new LimitError(
+      `matmul: tiles need ${bytes} bytes of workgroup storage, above maxComputeWorkgroupStorageSize ${limits.maxComputeWorkgroupStorageSize}`,
+    );
   }
   if (t.TILE_K % 4 !== 0) throw new LimitError(`matmul: TILE_K = ${t.TILE_K} must be a multiple of 4`);
 }
@@ -119,7 +125,8 @@ export function checkMatmulTiles(t: Record<string, number>, limits: GPUSupported
  */
 export function fitMatmulTiles(t: Record<string, number>, limits: GPUSupportedLimits): Record<string, number> {
   const fit = { ...t };
-  const fits = () => matmulTileBytes(fit) <= limits.maxComputeWorkgroupStorageSize && fit.WG_X * fit.WG_Y <= limits.maxComputeInvocationsPerWorkgroup;
+  const fits = () =>
+    matmulTileBytes(fit) <= limits.maxComputeWorkgroupStorageSize && fit.WG_X * fit.WG_Y <= limits.maxComputeInvocationsPerWorkgroup;
   while (!fits()) {
     if (fit.TILE_K > 4 && matmulTileBytes(fit) > limits.maxComputeWorkgroupStorageSize) fit.TILE_K /= 2;
     else if (fit.WG_X >= fit.WG_Y && fit.WG_X > 1) fit.WG_X /= 2;
@@ -154,7 +161,7 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
         entry: attrs.transposeB ? 'gemv_t' : 'gemv',
         constants: { TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue, TPR, ...(attrs.transposeB ? { NR } : {}) },
         uniforms,
-        grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1]
+        grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
       };
     }
     const tiles = matmulTiles(d.M, ctx);
@@ -163,7 +170,7 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
       entry: vec4 ? 'main_vec4' : 'main',
       constants: { ...tiles, TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue },
       uniforms,
-      grid: [ceilDiv(d.N, 4 * tiles.WG_X), ceilDiv(d.M, 4 * tiles.WG_Y), d.batch]
+      grid: [ceilDiv(d.N, 4 * tiles.WG_X), ceilDiv(d.M, 4 * tiles.WG_Y), d.batch],
     };
   },
   reference: matmulReference,

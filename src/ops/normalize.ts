@@ -10,7 +10,7 @@ export const normalize: OpDescriptor<Record<string, never>> = {
   inputs: ['x'],
   shader: withReduce('normalize'),
   infer([x]) {
-    if (!x || x.dtype !== 'f32') throw new ShapeError('normalize: needs one f32 input');
+    if (x?.dtype !== 'f32') throw new ShapeError('normalize: needs one f32 input');
     return x;
   },
   kernel([x], _o, _a, ctx) {

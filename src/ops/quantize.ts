@@ -6,8 +6,8 @@
 // Kernel: shaders/quantize.wgsl.
 import { compose } from '../wgsl/compose';
 import type { GPUContext } from '../gpu/engine';
-import { ArgumentError, ShapeError, formatShape } from '../errors';
-import { Tensor, numel } from '../gpu/tensor';
+import { ShapeError, formatShape } from '../errors';
+import { type Tensor, numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import type { OpDescriptor, TensorInfo } from './types';
 
@@ -24,8 +24,10 @@ export interface QuantLayout {
 }
 
 export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLayout {
-  if (scheme !== 'q8_0' && scheme !== 'per-channel') throw new ShapeError(`quantize: unknown scheme '${String(scheme)}' (q8_0 or per-channel)`);
-  if (!(Number.isInteger(K) && Number.isInteger(N) && K > 0 && N > 0)) throw new ShapeError(`quantize: K = ${K} and N = ${N} must be positive integers`);
+  if (scheme !== 'q8_0' && scheme !== 'per-channel')
+    throw new ShapeError(`quantize: unknown scheme '${String(scheme)}' (q8_0 or per-channel)`);
+  if (!(Number.isInteger(K) && Number.isInteger(N) && K > 0 && N > 0))
+    throw new ShapeError(`quantize: K = ${K} and N = ${N} must be positive integers`);
   const Kp = scheme === 'q8_0' ? Math.ceil(K / 32) * 32 : Math.ceil(K / 16) * 16;
   return { scheme, K, N, rowWords: Kp / 4, blocks: scheme === 'q8_0' ? Kp / 32 : 1 };
 }
@@ -36,7 +38,9 @@ export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLay
  */
 export function checkPackedInputs(op: string, qw: TensorInfo, scales: TensorInfo, l: QuantLayout, dims: string): void {
   if (qw.dtype !== 'u32' || numel(qw.shape) !== l.N * l.rowWords) {
-    throw new ShapeError(`${op}: packed weights ${qw.dtype} ${formatShape(qw.shape)} must be u32 [${l.N}, ${l.rowWords}] for ${l.scheme} ${dims}`);
+    throw new ShapeError(
+      `${op}: packed weights ${qw.dtype} ${formatShape(qw.shape)} must be u32 [${l.N}, ${l.rowWords}] for ${l.scheme} ${dims}`,
+    );
   }
   if (scales.dtype !== 'f32' || numel(scales.shape) !== l.N * l.blocks) {
     throw new ShapeError(`${op}: ${numel(scales.shape)} scales given, ${l.scheme} ${dims} needs ${l.N * l.blocks}`);
@@ -53,20 +57,26 @@ export interface QuantizedData extends QuantLayout {
 export function checkQuantized(q: QuantizedData): void {
   const l = quantLayout(q.scheme, q.K, q.N);
   if (!(q.qweight instanceof Uint32Array) || q.qweight.length !== l.N * l.rowWords) {
-    throw new ShapeError(`quantized weights (${q.scheme}, K ${q.K}, N ${q.N}): packed data has ${q.qweight?.length} words, the layout needs ${l.N * l.rowWords}`);
+    throw new ShapeError(
+      `quantized weights (${q.scheme}, K ${q.K}, N ${q.N}): packed data has ${q.qweight?.length} words, the layout needs ${l.N * l.rowWords}`,
+    );
   }
   if (!(q.scales instanceof Float32Array) || q.scales.length !== l.N * l.blocks) {
-    throw new ShapeError(`quantized weights (${q.scheme}, K ${q.K}, N ${q.N}): ${q.scales?.length} scales given, the layout needs ${l.N * l.blocks}`);
+    throw new ShapeError(
+      `quantized weights (${q.scheme}, K ${q.K}, N ${q.N}): ${q.scales?.length} scales given, the layout needs ${l.N * l.blocks}`,
+    );
   }
   for (let i = 0; i < q.scales.length; i++) {
-    if (!(q.scales[i] >= 0) || !Number.isFinite(q.scales[i])) throw new ShapeError(`quantized weights: scale ${i} is ${q.scales[i]}; scales must be finite and ≥ 0`);
+    if (!(q.scales[i] >= 0) || !Number.isFinite(q.scales[i]))
+      throw new ShapeError(`quantized weights: scale ${i} is ${q.scales[i]}; scales must be finite and ≥ 0`);
   }
 }
 
 /** Quantizes on the CPU. `w` is [K, N] (layout 'KN', as Conv1D) or [N, K] ('NK', as nn.Linear). */
 export function quantizeCPU(w: Float32Array, K: number, N: number, scheme: QuantScheme, layout: 'KN' | 'NK' = 'KN'): QuantizedData {
   const l = quantLayout(scheme, K, N);
-  if (w.length !== K * N) throw new ShapeError(`quantize: ${w.length} weights do not fill [${layout === 'KN' ? `${K}, ${N}` : `${N}, ${K}`}]`);
+  if (w.length !== K * N)
+    throw new ShapeError(`quantize: ${w.length} weights do not fill [${layout === 'KN' ? `${K}, ${N}` : `${N}, ${K}`}]`);
   const at = (n: number, k: number) => (k >= K ? 0 : layout === 'KN' ? w[k * N + n] : w[n * K + k]);
   const scales = new Float32Array(N * l.blocks);
   const qweight = new Uint32Array(N * l.rowWords);
@@ -117,7 +127,11 @@ export class QuantizedTensor {
   static upload(engine: GPUContext, q: QuantizedData, label = 'int8 weights'): QuantizedTensor {
     checkQuantized(q);
     const l = quantLayout(q.scheme, q.K, q.N);
-    return new QuantizedTensor(l, engine.tensor(q.qweight, [l.N, l.rowWords], `${label}.q`), engine.tensor(q.scales, [l.N, l.blocks], `${label}.scales`));
+    return new QuantizedTensor(
+      l,
+      engine.tensor(q.qweight, [l.N, l.rowWords], `${label}.q`),
+      engine.tensor(q.scales, [l.N, l.blocks], `${label}.scales`),
+    );
   }
 
   /** GPU bytes: packed weights plus scales. */
@@ -155,12 +169,18 @@ export const quantizeScales: OpDescriptor<QuantAttrs> = {
   inputs: ['w'],
   shader,
   infer([w], a) {
-    if (!w || w.dtype !== 'f32' || w.shape.reduce((x, y) => x * y, 1) !== a.K * a.N) throw new ShapeError(`quantize: weights ${w ? formatShape(w.shape) : 'nothing'} are not K ${a.K} × N ${a.N} f32`);
+    if (w?.dtype !== 'f32' || w.shape.reduce((x, y) => x * y, 1) !== a.K * a.N)
+      throw new ShapeError(`quantize: weights ${w ? formatShape(w.shape) : 'nothing'} are not K ${a.K} × N ${a.N} f32`);
     return { shape: [a.N, quantLayout(a.scheme, a.K, a.N).blocks], dtype: 'f32' };
   },
   kernel(_i, _o, a, ctx) {
     const { l, u } = uniforms(a);
-    return { entry: 'scales_main', constants: { WG: 64, SCHEME: a.scheme === 'q8_0' ? 0 : 1 }, uniforms: u, grid: grid1D(l.N * l.blocks, 64, ctx.limits) };
+    return {
+      entry: 'scales_main',
+      constants: { WG: 64, SCHEME: a.scheme === 'q8_0' ? 0 : 1 },
+      uniforms: u,
+      grid: grid1D(l.N * l.blocks, 64, ctx.limits),
+    };
   },
   reference([w], _infos, a) {
     return Float64Array.from(quantizeCPU(Float32Array.from(w), a.K, a.N, a.scheme, a.kn ? 'KN' : 'NK').scales);
@@ -177,7 +197,12 @@ export const quantizePack: OpDescriptor<QuantAttrs> = {
   },
   kernel(_i, _o, a, ctx) {
     const { l, u } = uniforms(a);
-    return { entry: 'pack', constants: { WG: 64, SCHEME: a.scheme === 'q8_0' ? 0 : 1 }, uniforms: u, grid: grid1D(l.N * l.rowWords, 64, ctx.limits) };
+    return {
+      entry: 'pack',
+      constants: { WG: 64, SCHEME: a.scheme === 'q8_0' ? 0 : 1 },
+      uniforms: u,
+      grid: grid1D(l.N * l.rowWords, 64, ctx.limits),
+    };
   },
   reference([w], _infos, a) {
     return Float64Array.from(quantizeCPU(Float32Array.from(w), a.K, a.N, a.scheme, a.kn ? 'KN' : 'NK').qweight);

@@ -47,5 +47,36 @@ export function listOps(): string[] {
   return [...registry.keys()];
 }
 
-const builtIn = [matmul, matmulNaive, add, mul, gelu, assign, slice, layerNorm, softmax, embedding, splitHeads, mergeHeads, attention, attentionDecode, attentionCombine, sample, causalMask, quantizeScales, quantizePack, dequantMatmul, dequantEmbedding, topk, normalize, lstmCell, sparseAttention, sparseAttentionDecode, noop, concat, topkPartial, topkMerge];
+const builtIn = [
+  matmul,
+  matmulNaive,
+  add,
+  mul,
+  gelu,
+  assign,
+  slice,
+  layerNorm,
+  softmax,
+  embedding,
+  splitHeads,
+  mergeHeads,
+  attention,
+  attentionDecode,
+  attentionCombine,
+  sample,
+  causalMask,
+  quantizeScales,
+  quantizePack,
+  dequantMatmul,
+  dequantEmbedding,
+  topk,
+  normalize,
+  lstmCell,
+  sparseAttention,
+  sparseAttentionDecode,
+  noop,
+  concat,
+  topkPartial,
+  topkMerge,
+];
 for (const op of builtIn) registerOp(op);

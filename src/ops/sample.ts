@@ -30,7 +30,10 @@ export function sampleUniform(seed: number, step: number): number {
 }
 
 /** Float64 reference: same selection rules and the same draw. */
-export function sampleReference(row: ArrayLike<number>, p: { temperature: number; topK: number; topP: number; seed: number; step: number }): number {
+export function sampleReference(
+  row: ArrayLike<number>,
+  p: { temperature: number; topK: number; topP: number; seed: number; step: number },
+): number {
   const V = row.length;
   let arg = 0;
   for (let i = 1; i < V; i++) if (row[i] > row[arg]) arg = i;
@@ -65,7 +68,8 @@ export const sample: OpDescriptor<SampleAttrs> = {
   inputs: ['logits'],
   shader: withReduce('sample'),
   infer([x]) {
-    if (!x || x.dtype !== 'f32' || x.shape.length < 1) throw new ShapeError(`sample: logits must be f32 [..., V], got ${x ? `${x.dtype} ${formatShape(x.shape)}` : 'nothing'}`);
+    if (x?.dtype !== 'f32' || x.shape.length < 1)
+      throw new ShapeError(`sample: logits must be f32 [..., V], got ${x ? `${x.dtype} ${formatShape(x.shape)}` : 'nothing'}`);
     return { shape: [1], dtype: 'u32' };
   },
   kernel([x], _o, a) {
@@ -89,7 +93,11 @@ export const sample: OpDescriptor<SampleAttrs> = {
     const V = info.shape[info.shape.length - 1];
     const num = (v: UniformValue | undefined, d: number) => (typeof v === 'number' ? v : d);
     const id = sampleReference(x.subarray(x.length - V), {
-      temperature: num(a.temperature, 0), topK: num(a.topK, 0), topP: num(a.topP, 1), seed: num(a.seed, 0), step: num(a.step, 0),
+      temperature: num(a.temperature, 0),
+      topK: num(a.topK, 0),
+      topP: num(a.topP, 1),
+      seed: num(a.seed, 0),
+      step: num(a.step, 0),
     });
     return new Float64Array([id]);
   },

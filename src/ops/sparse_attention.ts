@@ -21,14 +21,32 @@ function checkInputs(op: string, inputs: readonly TensorInfo[], l: BlockLayout) 
   const [q, k, v, rowPtr, colIdx] = inputs;
   checkHeads(op, q, k, v);
   checkLayout(l, k.shape[1], op);
-  if (rowPtr.dtype !== 'u32' || numel(rowPtr.shape) !== l.nBlocks + 1 || colIdx.dtype !== 'u32' || numel(colIdx.shape) !== l.colIdx.length) {
-    throw new ShapeError(`${op}: row_ptr ${formatShape(rowPtr.shape)} / col_idx ${formatShape(colIdx.shape)} do not match the layout (${l.nBlocks} blocks, ${l.colIdx.length} pairs)`);
+  if (
+    rowPtr.dtype !== 'u32' ||
+    numel(rowPtr.shape) !== l.nBlocks + 1 ||
+    colIdx.dtype !== 'u32' ||
+    numel(colIdx.shape) !== l.colIdx.length
+  ) {
+    throw new ShapeError(
+      `${op}: row_ptr ${formatShape(rowPtr.shape)} / col_idx ${formatShape(colIdx.shape)} do not match the layout (${l.nBlocks} blocks, ${l.colIdx.length} pairs)`,
+    );
   }
   return { q, k };
 }
 
 /** Dense float64 attention under the layout's element mask; masked-out rows are zero. */
-export function sparseReference(q: Float64Array, k: Float64Array, v: Float64Array, H: number, T: number, S: number, D: number, l: BlockLayout, queryPos: (t: number) => number, length = S): Float64Array {
+export function sparseReference(
+  q: Float64Array,
+  k: Float64Array,
+  v: Float64Array,
+  H: number,
+  T: number,
+  S: number,
+  D: number,
+  l: BlockLayout,
+  queryPos: (t: number) => number,
+  length = S,
+): Float64Array {
   const out = new Float64Array(H * T * D);
   for (let t = 0; t < T; t++) {
     const qp = queryPos(t);
@@ -54,7 +72,10 @@ export const sparseAttention: OpDescriptor<SparseAttrs> = {
   shader,
   infer(inputs, a) {
     const { q, k } = checkInputs('sparse_attention', inputs, a.layout);
-    if (q.shape[1] !== k.shape[1]) throw new ShapeError(`sparse_attention: prefill needs as many queries as keys, got q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`);
+    if (q.shape[1] !== k.shape[1])
+      throw new ShapeError(
+        `sparse_attention: prefill needs as many queries as keys, got q ${formatShape(q.shape)}, k ${formatShape(k.shape)}`,
+      );
     return { shape: q.shape, dtype: 'f32' };
   },
   kernel([q], _o, a) {
@@ -85,7 +106,8 @@ export const sparseAttentionDecode: OpDescriptor<SparseAttrs> = {
     const { q, k } = checkInputs('sparse_attention_decode', inputs, a.layout);
     if (q.shape[1] !== 1) throw new ShapeError(`sparse_attention_decode: q must be [H, 1, D], got ${formatShape(q.shape)}`);
     checkUniformValue('sparse_attention_decode', 'length', a.length);
-    if (typeof a.length === 'number' && !(a.length >= 1 && a.length <= k.shape[1])) throw new ShapeError(`sparse_attention_decode: length ${a.length} outside 1..${k.shape[1]}`);
+    if (typeof a.length === 'number' && !(a.length >= 1 && a.length <= k.shape[1]))
+      throw new ShapeError(`sparse_attention_decode: length ${a.length} outside 1..${k.shape[1]}`);
     return { shape: q.shape, dtype: 'f32' };
   },
   kernel([q, k], _o, a) {

@@ -28,7 +28,8 @@ export interface LayoutOptions {
 /** Builds a CSR layout from a predicate over (query block, key block). */
 export function layoutFrom(seqLen: number, options: LayoutOptions, allowed: (qb: number, kb: number) => boolean): BlockLayout {
   const blockSize = options.blockSize ?? 32;
-  if (blockSize !== 16 && blockSize !== 32 && blockSize !== 64) throw new ShapeError(`sparse layout: block size ${blockSize} must be 16, 32 or 64`);
+  if (blockSize !== 16 && blockSize !== 32 && blockSize !== 64)
+    throw new ShapeError(`sparse layout: block size ${blockSize} must be 16, 32 or 64`);
   if (!Number.isInteger(seqLen) || seqLen < 1) throw new ShapeError(`sparse layout: sequence length ${seqLen} must be a positive integer`);
   const nb = Math.ceil(seqLen / blockSize);
   const causal = !!options.causal;
@@ -38,7 +39,16 @@ export function layoutFrom(seqLen: number, options: LayoutOptions, allowed: (qb:
     for (let kb = 0; kb < nb; kb++) if ((!causal || kb <= qb) && allowed(qb, kb)) cols.push(kb);
     rowPtr[qb + 1] = cols.length;
   }
-  return { blockSize, seqLen, paddedLength: nb * blockSize, nBlocks: nb, causal, rowPtr, colIdx: Uint32Array.from(cols), density: cols.length / (nb * nb) };
+  return {
+    blockSize,
+    seqLen,
+    paddedLength: nb * blockSize,
+    nBlocks: nb,
+    causal,
+    rowPtr,
+    colIdx: Uint32Array.from(cols),
+    density: cols.length / (nb * nb),
+  };
 }
 
 /** Keys within `window` tokens of the query's block (both sides unless causal). */
@@ -49,7 +59,8 @@ export function slidingLayout(seqLen: number, o: LayoutOptions & { window: numbe
 
 /** The query's own block and every `stride`-th block behind (and ahead, unless causal) of it. */
 export function stridedLayout(seqLen: number, o: LayoutOptions & { stride: number }): BlockLayout {
-  if (!(Number.isInteger(o.stride) && o.stride >= 1)) throw new ShapeError(`sparse layout: stride ${o.stride} must be a positive integer (in blocks)`);
+  if (!(Number.isInteger(o.stride) && o.stride >= 1))
+    throw new ShapeError(`sparse layout: stride ${o.stride} must be a positive integer (in blocks)`);
   return layoutFrom(seqLen, o, (qb, kb) => Math.abs(qb - kb) % o.stride === 0);
 }
 
@@ -80,7 +91,8 @@ export function randomLayout(seqLen: number, o: LayoutOptions & { perRow: number
 /** A user mask over block pairs: mask[qb * nBlocks + kb] != 0, or a predicate. */
 export function maskLayout(seqLen: number, o: LayoutOptions, mask: Uint8Array | ((qb: number, kb: number) => boolean)): BlockLayout {
   const nb = Math.ceil(seqLen / (o.blockSize ?? 32));
-  if (mask instanceof Uint8Array && mask.length !== nb * nb) throw new ShapeError(`sparse layout: the mask has ${mask.length} entries, ${nb} × ${nb} blocks need ${nb * nb}`);
+  if (mask instanceof Uint8Array && mask.length !== nb * nb)
+    throw new ShapeError(`sparse layout: the mask has ${mask.length} entries, ${nb} × ${nb} blocks need ${nb * nb}`);
   return layoutFrom(seqLen, o, mask instanceof Uint8Array ? (qb, kb) => mask[qb * nb + kb] !== 0 : mask);
 }
 
@@ -90,7 +102,9 @@ export function unionLayout(...parts: BlockLayout[]): BlockLayout {
   if (!first) throw new ShapeError('sparse layout: union of nothing');
   for (const p of parts) {
     if (p.seqLen !== first.seqLen || p.blockSize !== first.blockSize || p.causal !== first.causal) {
-      throw new ShapeError(`sparse layout: union of layouts for different lengths, block sizes or causality (${p.seqLen}/${p.blockSize} vs ${first.seqLen}/${first.blockSize})`);
+      throw new ShapeError(
+        `sparse layout: union of layouts for different lengths, block sizes or causality (${p.seqLen}/${p.blockSize} vs ${first.seqLen}/${first.blockSize})`,
+      );
     }
   }
   const sets = parts.map((p) => Array.from({ length: p.nBlocks }, (_, qb) => new Set(p.colIdx.subarray(p.rowPtr[qb], p.rowPtr[qb + 1]))));
@@ -99,12 +113,14 @@ export function unionLayout(...parts: BlockLayout[]): BlockLayout {
 
 /** Checks a layout (possibly hand-made) against the sequence it is used for; throws naming the problem. */
 export function checkLayout(l: BlockLayout, seqLen: number, op: string): void {
-  if (l.blockSize !== 16 && l.blockSize !== 32 && l.blockSize !== 64) throw new ShapeError(`${op}: block size ${l.blockSize} must be 16, 32 or 64`);
+  if (l.blockSize !== 16 && l.blockSize !== 32 && l.blockSize !== 64)
+    throw new ShapeError(`${op}: block size ${l.blockSize} must be 16, 32 or 64`);
   if (l.paddedLength % l.blockSize !== 0 || l.paddedLength !== l.nBlocks * l.blockSize) {
     throw new ShapeError(`${op}: block size ${l.blockSize} does not divide the padded length ${l.paddedLength} into ${l.nBlocks} blocks`);
   }
   if (l.seqLen !== seqLen) throw new ShapeError(`${op}: the layout is for ${l.seqLen} tokens, the keys have ${seqLen}`);
-  if (l.paddedLength < seqLen || l.paddedLength - l.blockSize >= seqLen) throw new ShapeError(`${op}: padded length ${l.paddedLength} does not fit ${seqLen} tokens in blocks of ${l.blockSize}`);
+  if (l.paddedLength < seqLen || l.paddedLength - l.blockSize >= seqLen)
+    throw new ShapeError(`${op}: padded length ${l.paddedLength} does not fit ${seqLen} tokens in blocks of ${l.blockSize}`);
   if (l.rowPtr.length !== l.nBlocks + 1 || l.rowPtr[0] !== 0 || l.rowPtr[l.nBlocks] !== l.colIdx.length) {
     throw new ShapeError(`${op}: rowPtr must have ${l.nBlocks + 1} entries from 0 to ${l.colIdx.length}`);
   }
@@ -112,7 +128,8 @@ export function checkLayout(l: BlockLayout, seqLen: number, op: string): void {
   for (let qb = 0; qb < l.nBlocks; qb++) {
     if (l.rowPtr[qb + 1] < l.rowPtr[qb]) throw new ShapeError(`${op}: rowPtr decreases at block ${qb}`);
     for (let e = l.rowPtr[qb]; e < l.rowPtr[qb + 1]; e++) {
-      if (l.colIdx[e] >= l.nBlocks) throw new ShapeError(`${op}: key block ${l.colIdx[e]} in row ${qb} is out of range (${l.nBlocks} blocks)`);
+      if (l.colIdx[e] >= l.nBlocks)
+        throw new ShapeError(`${op}: key block ${l.colIdx[e]} in row ${qb} is out of range (${l.nBlocks} blocks)`);
     }
   }
 }

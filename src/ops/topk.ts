@@ -18,10 +18,11 @@ export const TOPK_CHUNK = 8192;
 const shader = compose('topk');
 
 function checkScores(op: string, [scores, exclude]: readonly { shape: readonly number[]; dtype: string }[], a: TopKAttrs) {
-  if (!scores || scores.dtype !== 'f32') throw new ShapeError(`${op}: scores must be f32, got ${scores ? formatShape(scores.shape) : 'nothing'}`);
-  if (!exclude || exclude.dtype !== 'u32') throw new ShapeError(`${op}: needs a u32 exclude list (may be all unused)`);
+  if (scores?.dtype !== 'f32') throw new ShapeError(`${op}: scores must be f32, got ${scores ? formatShape(scores.shape) : 'nothing'}`);
+  if (exclude?.dtype !== 'u32') throw new ShapeError(`${op}: needs a u32 exclude list (may be all unused)`);
   const N = numel(scores.shape);
-  if (!(Number.isInteger(a.k) && a.k >= 1 && a.k <= Math.min(N, 256))) throw new ShapeError(`${op}: k = ${a.k} must be between 1 and ${Math.min(N, 256)}`);
+  if (!(Number.isInteger(a.k) && a.k >= 1 && a.k <= Math.min(N, 256)))
+    throw new ShapeError(`${op}: k = ${a.k} must be between 1 and ${Math.min(N, 256)}`);
   return N;
 }
 
@@ -39,7 +40,10 @@ export const topk: OpDescriptor<TopKAttrs> = {
   },
   reference([scores, exclude], _i, a) {
     const skip = new Set(Array.from(exclude.subarray(0, typeof a.exclude === 'number' ? a.exclude : 0)));
-    const order = [...scores.keys()].filter((i) => !skip.has(i)).sort((x, y) => scores[y] - scores[x] || x - y).slice(0, a.k);
+    const order = [...scores.keys()]
+      .filter((i) => !skip.has(i))
+      .sort((x, y) => scores[y] - scores[x] || x - y)
+      .slice(0, a.k);
     const out = new Float64Array(2 * a.k);
     order.forEach((i, r) => {
       out[r] = i;
@@ -59,7 +63,12 @@ export const topkPartial: OpDescriptor<TopKAttrs> = {
     return { shape: [Math.ceil(N / TOPK_CHUNK), 2 * a.k], dtype: 'u32' };
   },
   kernel([scores], out, a) {
-    return { entry: 'main', constants: { WG: 256 }, uniforms: { N: numel(scores.shape), k: a.k, n_exclude: a.exclude ?? 0, chunk: TOPK_CHUNK }, grid: [out.shape[0], 1, 1] };
+    return {
+      entry: 'main',
+      constants: { WG: 256 },
+      uniforms: { N: numel(scores.shape), k: a.k, n_exclude: a.exclude ?? 0, chunk: TOPK_CHUNK },
+      grid: [out.shape[0], 1, 1],
+    };
   },
   /** The two stages together give topk's answer; the reference of the pair is topk's. */
   reference(inputs, infos, a) {
@@ -77,8 +86,10 @@ export const topkMerge: OpDescriptor<{ k: number }> = {
   inputs: ['candidates'],
   shader,
   infer([partial], a) {
-    if (!partial || partial.dtype !== 'u32' || partial.shape.length !== 2 || partial.shape[1] !== 2 * a.k) {
-      throw new ShapeError(`topk_merge: candidates must be u32 [chunks, ${2 * a.k}], got ${partial ? formatShape(partial.shape) : 'nothing'}`);
+    if (partial?.dtype !== 'u32' || partial.shape.length !== 2 || partial.shape[1] !== 2 * a.k) {
+      throw new ShapeError(
+        `topk_merge: candidates must be u32 [chunks, ${2 * a.k}], got ${partial ? formatShape(partial.shape) : 'nothing'}`,
+      );
     }
     return { shape: [2 * a.k], dtype: 'u32' };
   },

@@ -23,7 +23,9 @@ export type UniformValue = number | ScalarRef;
  * declared order, optional ones present when their attribute is set.
  */
 export function inputsByName<T>(names: readonly string[], attrs: object, values: readonly T[]): Record<string, T | undefined> {
-  const present = names.filter((n) => !n.endsWith('?') || (attrs as Record<string, unknown>)[n.slice(0, -1)]).map((n) => n.replace(/\?$/, ''));
+  const present = names
+    .filter((n) => !n.endsWith('?') || (attrs as Record<string, unknown>)[n.slice(0, -1)])
+    .map((n) => n.replace(/\?$/, ''));
   return Object.fromEntries(present.map((n, i) => [n, values[i]]));
 }
 
@@ -35,8 +37,12 @@ export function checkUniformValue(op: string, name: string, v: UniformValue | un
     return;
   }
   const ref = v as Partial<ScalarRef> | null;
-  const ok = typeof ref === 'object' && ref !== null && typeof ref.scalar === 'string' &&
-    (ref.scale === undefined || Number.isFinite(ref.scale)) && (ref.add === undefined || Number.isFinite(ref.add));
+  const ok =
+    typeof ref === 'object' &&
+    ref !== null &&
+    typeof ref.scalar === 'string' &&
+    (ref.scale === undefined || Number.isFinite(ref.scale)) &&
+    (ref.add === undefined || Number.isFinite(ref.add));
   if (!ok) throw new ArgumentError(`${op}: ${name} must be a number or a g.scalar() reference, got ${JSON.stringify(v)}`);
 }
 
@@ -64,6 +70,7 @@ export interface KernelCall {
   ranges?: Record<string, { min: number; max: number; what: string }>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds descriptors of every attribute type
 export interface OpDescriptor<A = any> extends FusibleOp<A> {
   name: string;
   /**

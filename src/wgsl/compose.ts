@@ -30,9 +30,9 @@ export interface ComposeOptions {
 }
 
 const files: Record<string, string> = Object.fromEntries(
-  Object.entries(import.meta.glob('../../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>).map(
-    ([path, code]) => [path.replace(/^.*\/shaders\//, '').replace(/\.wgsl$/, ''), code],
-  ),
+  Object.entries(
+    import.meta.glob('../../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>,
+  ).map(([path, code]) => [path.replace(/^.*\/shaders\//, '').replace(/\.wgsl$/, ''), code]),
 );
 
 const IMPORT = /^\/\/#import\s+(\S+)\s*$/;
@@ -41,7 +41,8 @@ const DIRECTIVE = /^\s*(enable|requires|diagnostic)\b[^;]*;\s*$/;
 /** The source of shaders/<path>.wgsl (path without the extension, e.g. 'lib/tile'). */
 export function wgslFile(path: string): string {
   const code = files[path];
-  if (code === undefined) throw new UnsupportedError(`wgsl: no shader file shaders/${path}.wgsl; known: ${Object.keys(files).sort().join(', ')}`);
+  if (code === undefined)
+    throw new UnsupportedError(`wgsl: no shader file shaders/${path}.wgsl; known: ${Object.keys(files).sort().join(', ')}`);
   return code;
 }
 
@@ -90,7 +91,7 @@ export function compose(path: string, options: ComposeOptions = {}): ShaderSourc
     body.push(...kept);
   }
   const head = [...directives];
-  const code = [...head, ...body].join('\n') + '\n';
+  const code = `${[...head, ...body].join('\n')}\n`;
   const source: ShaderSource = {
     name: options.name ?? path,
     code,

@@ -88,7 +88,8 @@ export function reflectShader(code: string): ReflectedShader {
     for (const b of bindings) {
       if (b.group !== 0) throw new UnsupportedError(`binding ${b.name} in entry ${e.name}: only @group(0) is supported`);
       const prev = byNumber.get(b.binding);
-      if (prev && prev.kind !== b.kind) throw new UnsupportedError(`entry ${e.name}: binding ${b.binding} is both ${prev.name} (${prev.kind}) and ${b.name} (${b.kind})`);
+      if (prev && prev.kind !== b.kind)
+        throw new UnsupportedError(`entry ${e.name}: binding ${b.binding} is both ${prev.name} (${prev.kind}) and ${b.name} (${b.kind})`);
       if (!prev) byNumber.set(b.binding, b);
     }
     const unique = [...byNumber.values()].sort((a, b) => a.binding - b.binding);

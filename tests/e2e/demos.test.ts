@@ -18,7 +18,9 @@ describe('demos', () => {
     await page.click('#search-form button');
     await page.waitForFunction(() => document.body.dataset.neighbours?.includes('flock'), undefined, { timeout: 30_000 });
     await page.click('#analogy-form button');
-    await page.waitForFunction(() => (document.getElementById('analogy-result')?.textContent ?? '').length > 0, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (document.getElementById('analogy-result')?.textContent ?? '').length > 0, undefined, {
+      timeout: 30_000,
+    });
     await page.fill('#query', 'xyzzy');
     await page.click('#search-form button');
     await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes("'xyzzy' is not in the vocabulary"));
@@ -29,9 +31,17 @@ describe('demos', () => {
       await chooser.setFiles(path);
     };
     await load('package.json');
-    await page.waitForFunction(() => document.getElementById('message')?.className === 'error' && document.getElementById('message')!.textContent!.includes('still using the previous vectors'));
+    await page.waitForFunction(
+      () =>
+        document.getElementById('message')?.className === 'error' &&
+        document.getElementById('message')!.textContent!.includes('still using the previous vectors'),
+    );
     await load('public/models/kjv-word2vec.bin');
-    await page.waitForFunction(() => document.getElementById('message')?.className === 'info' && document.body.dataset.neighbours?.includes('lord'), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.getElementById('message')?.className === 'info' && document.body.dataset.neighbours?.includes('lord'),
+      undefined,
+      { timeout: 60_000 },
+    );
     expect(Number(await page.getAttribute('#memory', 'data-bytes'))).toBe(before);
     await page.screenshot({ path: 'test-results/word2vec.png', fullPage: true });
     expect(errors).toEqual([]);
@@ -65,12 +75,16 @@ describe('demos', () => {
     // int8 weights: the model reloads and its weights take less GPU memory.
     const f32Bytes = Number(await page.getAttribute('#memory', 'data-bytes'));
     await page.locator('select').first().selectOption('int8');
-    await page.waitForFunction(() => /, int8 weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => /, int8 weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, {
+      timeout: 120_000,
+    });
     const int8Bytes = Number(await page.getAttribute('#memory', 'data-bytes'));
     expect(int8Bytes).toBeLessThan(f32Bytes);
     // The token table in int8 too (embedding and lm_head): less again.
     await page.locator('select').first().selectOption('int8 + wte');
-    await page.waitForFunction(() => /, int8 \+ wte weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => /, int8 \+ wte weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, {
+      timeout: 120_000,
+    });
     expect(Number(await page.getAttribute('#memory', 'data-bytes'))).toBeLessThan(int8Bytes);
     expect(errors).toEqual([]);
   });
@@ -90,7 +104,9 @@ describe('demos', () => {
     expect(await page.getAttribute('#message', 'class')).not.toBe('error');
     // Weights changed after the stop, then a full run on the reloaded model.
     await page.locator('select').first().selectOption('int8');
-    await page.waitForFunction(() => /, int8 weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => /, int8 weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, {
+      timeout: 120_000,
+    });
     await page.click('#generate');
     await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
     expect(await page.getAttribute('#output', 'data-tokens')).toBe('200');

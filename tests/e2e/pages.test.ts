@@ -19,12 +19,17 @@ describe('site', () => {
   });
 
   it('bench page runs suites, charts them beside TF.js, and exports JSON', async () => {
-    const { page, errors } = await open(site(), '/bench/?quick=1&reps=2&autorun=1&suites=matmul,scheduler,attention,gpt2,int8,sparse,kernels');
+    const { page, errors } = await open(
+      site(),
+      '/bench/?quick=1&reps=2&autorun=1&suites=matmul,scheduler,attention,gpt2,int8,sparse,kernels',
+    );
     await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 600_000 });
     expect(await page.textContent('#status')).toMatch(/^Done/);
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
     expect(await page.locator('#charts canvas').count()).toBeGreaterThanOrEqual(10);
-    const results = await page.evaluate(() => (window as unknown as { benchResults: { cases: { kernel: string; results: { variant: string }[] }[] } }).benchResults);
+    const results = await page.evaluate(
+      () => (window as unknown as { benchResults: { cases: { kernel: string; results: { variant: string }[] }[] } }).benchResults,
+    );
     const variants = new Set(results.cases.flatMap((c) => c.results.map((r) => r.variant)));
     for (const v of ['ours', 'naive', 'tfjs', 'unfused', 'f32', 'op-by-op']) expect(variants.has(v)).toBe(true);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('export JSON').click()]);

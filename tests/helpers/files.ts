@@ -28,10 +28,10 @@ class ByteWriter {
   }
   f32(v: number) {
     const b = new Uint8Array(new Float32Array([v]).buffer);
-    b.forEach((x) => this.u8(x));
+    for (const x of b) this.u8(x);
   }
   bytes(b: Uint8Array) {
-    b.forEach((x) => this.u8(x));
+    for (const x of b) this.u8(x);
   }
   string(s: string | Uint8Array) {
     const b = typeof s === 'string' ? new TextEncoder().encode(s) : s;
@@ -40,11 +40,19 @@ class ByteWriter {
   }
   value(type: number, v: unknown, itemType = 0) {
     switch (type) {
-      case 0: case 7: return this.u8(Number(v));
-      case 4: case 5: return this.u32(Number(v));
-      case 6: return this.f32(Number(v));
-      case 8: return this.string(v as string | Uint8Array);
-      case 10: case 11: return this.u64(v as number);
+      case 0:
+      case 7:
+        return this.u8(Number(v));
+      case 4:
+      case 5:
+        return this.u32(Number(v));
+      case 6:
+        return this.f32(Number(v));
+      case 8:
+        return this.string(v as string | Uint8Array);
+      case 10:
+      case 11:
+        return this.u64(v as number);
       case 9: {
         const items = v as unknown[];
         this.u32(itemType);
@@ -52,7 +60,8 @@ class ByteWriter {
         for (const it of items) this.value(itemType, it);
         return;
       }
-      default: throw new Error(`test writer: value type ${type}`);
+      default:
+        throw new Error(`test writer: value type ${type}`);
     }
   }
   pad(alignment: number) {
@@ -124,5 +133,5 @@ export function writeWord2VecBinary(words: string[], vectors: number[][], header
 
 export function writeWord2VecText(words: string[], vectors: number[][], header = true): string {
   const lines = words.map((word, i) => `${word} ${vectors[i].join(' ')}`);
-  return (header ? [`${words.length} ${vectors[0]?.length ?? 0}`, ...lines] : lines).join('\n') + '\n';
+  return `${(header ? [`${words.length} ${vectors[0]?.length ?? 0}`, ...lines] : lines).join('\n')}\n`;
 }

@@ -55,7 +55,10 @@ export function expectClose(actual: AnyTypedArray | Float64Array, ref: Float64Ar
     if (!(err <= bound)) {
       bad++;
       const excess = Number.isNaN(err) ? Infinity : err / bound;
-      if (worst < 0 || excess > worstExcess) (worst = i), (worstExcess = excess);
+      if (worst < 0 || excess > worstExcess) {
+        worst = i;
+        worstExcess = excess;
+      }
     }
   }
   if (bad > 0) {

@@ -11,7 +11,9 @@ export interface OpCase {
 
 export async function runOp(engine: Engine, c: OpCase): Promise<{ gpu: AnyTypedArray; ref: Float64Array; info: TensorInfo }> {
   const g = engine.graph(`test ${c.op}`);
-  const xs = c.inputs.map((t, i) => g.input(`x${i}`, t.shape, t.data instanceof Float32Array ? 'f32' : t.data instanceof Uint32Array ? 'u32' : 'i32'));
+  const xs = c.inputs.map((t, i) =>
+    g.input(`x${i}`, t.shape, t.data instanceof Float32Array ? 'f32' : t.data instanceof Uint32Array ? 'u32' : 'i32'),
+  );
   const y = g.op(c.op, xs, c.attrs ?? {});
   const plan = await g.compile({ y }, { fuse: false });
   try {
@@ -19,7 +21,11 @@ export async function runOp(engine: Engine, c: OpCase): Promise<{ gpu: AnyTypedA
     const feeds = Object.fromEntries(c.inputs.map((t, i) => [`x${i}`, t.data]));
     const { y: gpu } = await plan.run(feeds);
     const infos = c.inputs.map((t) => ({ shape: t.shape, dtype: 'f32' as const }));
-    const ref = getOp(c.op).reference(c.inputs.map((t) => f64(t.data)), infos, c.attrs ?? {});
+    const ref = getOp(c.op).reference(
+      c.inputs.map((t) => f64(t.data)),
+      infos,
+      c.attrs ?? {},
+    );
     if (ref.length !== numel(y.shape)) throw new Error(`reference returned ${ref.length} values for shape [${y.shape}]`);
     return { gpu, ref, info: { shape: y.shape, dtype: y.dtype } };
   } finally {

@@ -11,7 +11,7 @@ beforeAll(async () => {
 afterAll(() => engine?.dispose());
 
 describe('engine', () => {
-  it('records features and asks for the adapter\'s larger limits', () => {
+  it("records features and asks for the adapter's larger limits", () => {
     expect(typeof engine.features.subgroups).toBe('boolean');
     expect(typeof engine.features.timestampQuery).toBe('boolean');
     // WebGPU's default is 128 MiB; every adapter we run on offers more, and the engine asks for it.
@@ -28,20 +28,29 @@ describe('engine', () => {
   });
 
   it('sizes come from the dtype: f16, i8 and i4 tensors are packed in u32 words', async () => {
-    for (const [dtype, n, words] of [['f16', 15, 8], ['i8', 10, 3], ['i4', 7, 1], ['f32', 5, 5]] as const) {
+    for (const [dtype, n, words] of [
+      ['f16', 15, 8],
+      ['i8', 10, 3],
+      ['i4', 7, 1],
+      ['f32', 5, 5],
+    ] as const) {
       const data = Uint32Array.from({ length: words }, (_, i) => (i * 2654435761) >>> 0);
       const t = dtype === 'f32' ? engine.tensor(new Float32Array(data.buffer), [n]) : engine.tensor(data, [n], `packed ${dtype}`, dtype);
       expect(t.byteLength, dtype).toBe(4 * words);
       expect(new Uint32Array((await t.read()).buffer)).toEqual(data);
       t.dispose();
     }
-    expect(() => engine.tensor(new Uint32Array(2), [15], 'short', 'f16')).toThrow(/2 elements do not fill shape \[15\] \(15 f16 in 8 u32 words\)/);
+    expect(() => engine.tensor(new Uint32Array(2), [15], 'short', 'f16')).toThrow(
+      /2 elements do not fill shape \[15\] \(15 f16 in 8 u32 words\)/,
+    );
     expect(() => engine.tensor(new Float32Array(8), [15], 'float', 'f16')).toThrow(/f32 data cannot hold f16/);
     // A packed graph input reaches only kernels whose binding holds its element type.
     const g = engine.graph();
     const x = g.input('x', [2, 10], 'i8');
     expect(x.dtype).toBe('i8');
-    await expect(g.compile({ y: g.slice(x, 1, 1) })).rejects.toThrow(/binding 'value' of entry slice holds f32, its tensor \[2, 10\] is i8/);
+    await expect(g.compile({ y: g.slice(x, 1, 1) })).rejects.toThrow(
+      /binding 'value' of entry slice holds f32, its tensor \[2, 10\] is i8/,
+    );
   });
 
   it('matmul with mismatched inner dimensions fails at build time naming the op and both shapes', () => {
@@ -122,9 +131,18 @@ describe('engine', () => {
     const err = await bad.compile({ y: bad.op('test_named', [bad.input('x', [1])]) }).catch((e) => e);
     expect(err).toBeInstanceOf(ShapeError);
     expect(err.message).toMatch(/binding 'x' of entry main holds u32, its tensor \[1\] is f32/);
-    registerOp({ name: 'test_unnamed', inputs: ['y'], shader: { name: 'test_named', code }, infer: (i) => ({ shape: i[0].shape, dtype: 'f32' }), kernel: () => ({ entry: 'main', grid: [1, 1, 1] }), reference: ([a]) => a });
+    registerOp({
+      name: 'test_unnamed',
+      inputs: ['y'],
+      shader: { name: 'test_named', code },
+      infer: (i) => ({ shape: i[0].shape, dtype: 'f32' }),
+      kernel: () => ({ entry: 'main', grid: [1, 1, 1] }),
+      reference: ([a]) => a,
+    });
     const g3 = engine.graph();
-    await expect(g3.compile({ y: g3.op('test_unnamed', [g3.input('y', [1], 'u32')]) })).rejects.toThrow(/binding 'x' of entry main names no input of test_unnamed \(inputs: y\)/);
+    await expect(g3.compile({ y: g3.op('test_unnamed', [g3.input('y', [1], 'u32')]) })).rejects.toThrow(
+      /binding 'x' of entry main names no input of test_unnamed \(inputs: y\)/,
+    );
   });
 
   it('a tensor used after dispose() is an error naming it', async () => {

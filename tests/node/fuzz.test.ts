@@ -5,9 +5,7 @@
 // an allocation out of proportion to the file, never a hang. 10,000 cases in all per run.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  FormatError, GGUFFile, SafetensorsFile, ShapeError, parseGloVe, parseWord2VecBinary, parseWord2VecText,
-} from '../../src/index';
+import { FormatError, GGUFFile, SafetensorsFile, ShapeError, parseGloVe, parseWord2VecBinary, parseWord2VecText } from '../../src/index';
 import { writeGGUF, writeSafetensors, writeWord2VecBinary, writeWord2VecText, type GGUFMeta } from '../helpers/files';
 
 type Mutation =
@@ -20,12 +18,34 @@ type Mutation =
 // Positions are taken modulo the file length: fast-check biases numbers towards 0, which would put most
 // mutations on the magic number.
 const position = fc.integer({ min: 0, max: 0x7fffffff });
-const extreme = fc.constantFrom(0n, 1n, 2n, 3n, 31n, 33n, 0xffn, 0xffffn, 20000n, 0x7fffffffn, 0xffffffffn, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n, 10n ** 20n);
+const extreme = fc.constantFrom(
+  0n,
+  1n,
+  2n,
+  3n,
+  31n,
+  33n,
+  0xffn,
+  0xffffn,
+  20000n,
+  0x7fffffffn,
+  0xffffffffn,
+  2n ** 32n,
+  2n ** 53n,
+  2n ** 63n,
+  2n ** 64n - 1n,
+  10n ** 20n,
+);
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: position, value: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: position }),
   fc.record({ kind: fc.constant('insert' as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
-  fc.record({ kind: fc.constant('number' as const), at: position, value: fc.oneof(extreme, fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), width: fc.constantFrom(4 as const, 8 as const) }),
+  fc.record({
+    kind: fc.constant('number' as const),
+    at: position,
+    value: fc.oneof(extreme, fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+    width: fc.constantFrom(4 as const, 8 as const),
+  }),
   fc.record({ kind: fc.constant('decimal' as const), at: position, value: fc.oneof(extreme, fc.bigInt({ min: 0n, max: 10n ** 12n })) }),
 );
 
@@ -69,7 +89,11 @@ function mutateText(text: string, ms: Mutation[]): Uint8Array {
 let cases = 0;
 
 /** Parses `bytes` with `read`; asserts the outcome is a value or the format's own error, and bounded memory. */
-function expectClean(read: (bytes: Uint8Array) => unknown, bytes: Uint8Array, formatError: new (...a: never[]) => Error = FormatError): void {
+function expectClean(
+  read: (bytes: Uint8Array) => unknown,
+  bytes: Uint8Array,
+  formatError: new (...a: never[]) => Error = FormatError,
+): void {
   cases++;
   const before = process.memoryUsage().arrayBuffers;
   try {
@@ -87,7 +111,10 @@ function expectClean(read: (bytes: Uint8Array) => unknown, bytes: Uint8Array, fo
 
 const word = fc.stringMatching(/^[a-zé][a-z0-9é]{0,6}$/);
 const vectorsOf = (n: number, dim: number) =>
-  fc.array(fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), { minLength: dim, maxLength: dim }), { minLength: n, maxLength: n });
+  fc.array(fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), { minLength: dim, maxLength: dim }), {
+    minLength: n,
+    maxLength: n,
+  });
 const wordVectors = fc
   .record({ n: fc.integer({ min: 1, max: 6 }), dim: fc.integer({ min: 1, max: 5 }) })
   .chain(({ n, dim }) => fc.record({ words: fc.uniqueArray(word, { minLength: n, maxLength: n }), vectors: vectorsOf(n, dim) }));
@@ -118,7 +145,10 @@ const ggufFile = fc
   });
 
 const safetensorsFile = fc
-  .array(fc.record({ dtype: fc.constantFrom('F32', 'F16', 'BF16', 'I32'), n: fc.integer({ min: 1, max: 6 }) }), { minLength: 1, maxLength: 4 })
+  .array(fc.record({ dtype: fc.constantFrom('F32', 'F16', 'BF16', 'I32'), n: fc.integer({ min: 1, max: 6 }) }), {
+    minLength: 1,
+    maxLength: 4,
+  })
   .map((ts) => {
     const size = { F32: 4, F16: 2, BF16: 2, I32: 4 } as const;
     const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
@@ -137,16 +167,19 @@ describe('fuzzing the file readers', () => {
   it('safetensors: 2,500 mutated files', () => {
     fc.assert(
       fc.property(safetensorsFile, mutations, (base, ms) => {
-        expectClean((b) => {
-          const f = SafetensorsFile.parse(b);
-          for (const e of f.entries.values()) {
-            try {
-              f.float32(e.name);
-            } catch (err) {
-              if (!(err instanceof FormatError)) throw err;
+        expectClean(
+          (b) => {
+            const f = SafetensorsFile.parse(b);
+            for (const e of f.entries.values()) {
+              try {
+                f.float32(e.name);
+              } catch (err) {
+                if (!(err instanceof FormatError)) throw err;
+              }
             }
-          }
-        }, mutate(base, ms));
+          },
+          mutate(base, ms),
+        );
       }),
       { numRuns: 2500, seed: 1 },
     );
@@ -155,17 +188,20 @@ describe('fuzzing the file readers', () => {
   it('GGUF: 2,500 mutated files', () => {
     fc.assert(
       fc.property(ggufFile, mutations, (base, ms) => {
-        expectClean((b) => {
-          const f = GGUFFile.parse(b);
-          for (const t of f.tensors.values()) {
-            try {
-              if (t.type === 8) f.q8_0(t.name);
-              else f.float32(t.name);
-            } catch (err) {
-              if (!(err instanceof FormatError)) throw err;
+        expectClean(
+          (b) => {
+            const f = GGUFFile.parse(b);
+            for (const t of f.tensors.values()) {
+              try {
+                if (t.type === 8) f.q8_0(t.name);
+                else f.float32(t.name);
+              } catch (err) {
+                if (!(err instanceof FormatError)) throw err;
+              }
             }
-          }
-        }, mutate(base, ms));
+          },
+          mutate(base, ms),
+        );
       }),
       { numRuns: 2500, seed: 2 },
     );

@@ -7,7 +7,13 @@ import { createTestEngine } from '../helpers/engine';
 import { expectClose, maxAbs, randn } from '../helpers/numeric';
 
 const bytes = new Uint8Array(readFileSync('tests/fixtures/gguf/tiny.gguf'));
-const want = JSON.parse(readFileSync('tests/fixtures/gguf/tiny.json', 'utf8')) as { K: number; N: number; w: number[]; v: number[]; h: number[] };
+const want = JSON.parse(readFileSync('tests/fixtures/gguf/tiny.json', 'utf8')) as {
+  K: number;
+  N: number;
+  w: number[];
+  v: number[];
+  h: number[];
+};
 
 let engine: Engine;
 beforeAll(async () => {
@@ -39,7 +45,9 @@ describe('GGUF', () => {
     const g = engine.graph('gguf');
     const plan = await g.compile({ y: g.dequantMatmul(g.input('x', [1, want.K]), w) });
     const { y } = await plan.run({ x });
-    const ref = Float64Array.from({ length: want.N }, (_, n) => want.w.slice(n * want.K, (n + 1) * want.K).reduce((s, v, k) => s + v * x[k], 0));
+    const ref = Float64Array.from({ length: want.N }, (_, n) =>
+      want.w.slice(n * want.K, (n + 1) * want.K).reduce((s, v, k) => s + v * x[k], 0),
+    );
     expectClose(y, ref, { atol: 1e-5 * maxAbs(ref), rtol: 0 }, 'gguf q8_0 matmul');
     plan.dispose();
     w.dispose();

@@ -76,7 +76,11 @@ describe('GPT-2', () => {
     const text = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % fixture.config.vocab_size);
     const want = await f32.forward(text);
     let linearOnly = 0;
-    for (const [scheme, quantizeEmbedding] of [['q8_0', false], ['per-channel', false], ['q8_0', true]] as const) {
+    for (const [scheme, quantizeEmbedding] of [
+      ['q8_0', false],
+      ['per-channel', false],
+      ['q8_0', true],
+    ] as const) {
       const int8 = await GPT2.fromSafetensors(engine, fileA, fixture.config, { weights: 'int8', scheme, quantizeEmbedding });
       const got = await int8.forward(text);
       const V = fixture.config.vocab_size;
@@ -90,7 +94,9 @@ describe('GPT-2', () => {
       }
       const mem = int8.memoryBytes().weights / f32.memoryBytes().weights;
       const what = `${scheme}${quantizeEmbedding ? ' + int8 wte' : ''}`;
-      console.log(`GPT-2 fixture, ${what}: top-1 agreement ${agree}/${text.length}, max |Δlogit| ${maxDelta.toFixed(4)}, weight bytes ${mem.toFixed(3)}× f32`);
+      console.log(
+        `GPT-2 fixture, ${what}: top-1 agreement ${agree}/${text.length}, max |Δlogit| ${maxDelta.toFixed(4)}, weight bytes ${mem.toFixed(3)}× f32`,
+      );
       expect(agree / text.length).toBeGreaterThanOrEqual(0.99);
       if (!quantizeEmbedding) {
         expect(mem).toBeLessThan(0.6); // wte stays f32, a large share of this tiny model
@@ -159,7 +165,9 @@ describe('GPT-2', () => {
     for (const m of [qSplit, qWhole, small]) m.dispose();
     // Other weights are not split: a cap below them is a clear error naming the tensor and the limit.
     const tiny = await createTestEngine({ maxBindingSize: 2048 });
-    await expect(GPT2.fromSafetensors(tiny, bytes, cfg)).rejects.toThrow(/tensor 'h.0.attn.c_attn.weight': tensor \[16, 48\] needs 3072 bytes, above this device's maxStorageBufferBindingSize of 2048/);
+    await expect(GPT2.fromSafetensors(tiny, bytes, cfg)).rejects.toThrow(
+      /tensor 'h.0.attn.c_attn.weight': tensor \[16, 48\] needs 3072 bytes, above this device's maxStorageBufferBindingSize of 2048/,
+    );
     tiny.dispose();
     split.dispose();
     whole.dispose();
@@ -186,12 +194,18 @@ describe('GPT-2', () => {
     const huge = fileA.slice();
     new DataView(huge.buffer).setUint32(0, 0xfffffff, true);
     await expect(GPT2.fromSafetensors(engine, huge, cfg)).rejects.toThrow(/header length .* runs past the end/);
-    await expect(GPT2.fromSafetensors(engine, fileA, { ...cfg, n_embd: 64 })).rejects.toThrow(/'wte.weight' is \[101, 32\], the config needs \[101, 64\]/);
+    await expect(GPT2.fromSafetensors(engine, fileA, { ...cfg, n_embd: 64 })).rejects.toThrow(
+      /'wte.weight' is \[101, 32\], the config needs \[101, 64\]/,
+    );
     await expect(GPT2.fromSafetensors(engine, fileA, { ...cfg, n_layer: 3 })).rejects.toThrow(/missing tensor 'h.2.ln_1.weight'/);
     const before = engine.memory().liveBytes;
     const gpt = await GPT2.fromSafetensors(engine, fileA, cfg);
-    await expect(gpt.forward(new Array(cfg.n_positions + 1).fill(1))).rejects.toThrow(/49 prompt tokens exceed the context of 48 positions/);
-    await expect(gpt.forward([1, 2, cfg.vocab_size])).rejects.toThrow(/token id 101 at position 2 is outside the vocabulary \(vocab_size 101\)/);
+    await expect(gpt.forward(new Array(cfg.n_positions + 1).fill(1))).rejects.toThrow(
+      /49 prompt tokens exceed the context of 48 positions/,
+    );
+    await expect(gpt.forward([1, 2, cfg.vocab_size])).rejects.toThrow(
+      /token id 101 at position 2 is outside the vocabulary \(vocab_size 101\)/,
+    );
     await gpt.forward([1, 2, 3]);
     gpt.dispose();
     await new Promise((r) => setTimeout(r, 0));
@@ -207,9 +221,13 @@ describe('GPT-2', () => {
       return out;
     };
     const { SafetensorsFile } = await import('../../src/index');
-    expect(() => SafetensorsFile.parse(make({ a: { dtype: 'Q4', shape: [2], data_offsets: [0, 8] } }, 8))).toThrow(/tensor 'a' has unknown dtype 'Q4'/);
+    expect(() => SafetensorsFile.parse(make({ a: { dtype: 'Q4', shape: [2], data_offsets: [0, 8] } }, 8))).toThrow(
+      /tensor 'a' has unknown dtype 'Q4'/,
+    );
     expect(() =>
-      SafetensorsFile.parse(make({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12)),
+      SafetensorsFile.parse(
+        make({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12),
+      ),
     ).toThrow(/'a' and 'b' overlap/);
     expect(() => SafetensorsFile.parse(make({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8))).toThrow(/needs 12 bytes/);
   });

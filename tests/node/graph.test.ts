@@ -102,7 +102,12 @@ describe('plan', () => {
     const { y } = await p1.runToGPU({ x });
     const { z } = await p2.run({ y, one: new Float32Array(5).fill(1) });
     const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
-    expectClose(z, Float64Array.from(x, (v) => gelu(v) + 1), { atol: 1e-6, rtol: 1e-6 }, 'chained');
+    expectClose(
+      z,
+      Float64Array.from(x, (v) => gelu(v) + 1),
+      { atol: 1e-6, rtol: 1e-6 },
+      'chained',
+    );
     p1.dispose();
     p2.dispose();
   });
@@ -135,7 +140,7 @@ describe('plan', () => {
     const pos = g.scalar('pos');
     const updated = g.assign(state, g.input('row', [3]), { offset: { ...pos, scale: 3 } });
     const plan = await g.compile({ cache: updated });
-    let out;
+    let out: ArrayLike<number> | undefined;
     for (let p = 0; p < 4; p++) out = (await plan.run({ row: new Float32Array([p, p + 0.5, -p]), pos: p })).cache;
     expect(Array.from(out!)).toEqual([0, 0.5, -0, 1, 1.5, -1, 2, 2.5, -2, 3, 3.5, -3]);
     await expect(plan.run({ row: new Float32Array(3) })).rejects.toThrow(/scalar 'pos' needs a finite number/);
@@ -164,7 +169,9 @@ describe('plan', () => {
     const before = engine.memory();
     const err = await g.compile({ y }, { maxBytes: 1024 }).catch((e) => e);
     expect(err.name).toBe('LimitError');
-    expect(err.message).toMatch(/above the memory budget of 1024 bytes; the largest buffer \((matmul|input x)[^)]*\[7, (24|40)\], \d+ bytes\)/);
+    expect(err.message).toMatch(
+      /above the memory budget of 1024 bytes; the largest buffer \((matmul|input x)[^)]*\[7, (24|40)\], \d+ bytes\)/,
+    );
     expect(engine.memory()).toEqual(before);
   });
 

@@ -7,7 +7,13 @@ import { createTestEngine } from '../helpers/engine';
 import { expectClose } from '../helpers/numeric';
 
 const fx = JSON.parse(readFileSync('tests/fixtures/lstm/tiny.json', 'utf8')) as {
-  inputSize: number; hiddenSize: number; numLayers: number; x: number[]; output: number[]; h: number[]; c: number[];
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  x: number[];
+  output: number[];
+  h: number[];
+  c: number[];
 };
 const bytes = new Uint8Array(readFileSync('tests/fixtures/lstm/tiny.safetensors'));
 const TOL = { atol: 1e-6, rtol: 1e-5 };
@@ -32,7 +38,7 @@ describe('LSTM', () => {
   it('state carries over between runs: two halves equal one whole sequence', async () => {
     const lstm = await LSTM.fromSafetensors(engine, bytes, fx);
     const x = Float32Array.from(fx.x);
-    const half = (x.length / fx.inputSize) / 2;
+    const half = x.length / fx.inputSize / 2;
     lstm.resetState();
     const a = await lstm.run(x.subarray(0, half * fx.inputSize), half);
     const b = await lstm.run(x.subarray(half * fx.inputSize), half);
@@ -44,7 +50,9 @@ describe('LSTM', () => {
   });
 
   it('bad input: shapes that disagree with the config, wrong input length', async () => {
-    await expect(LSTM.fromSafetensors(engine, bytes, { ...fx, hiddenSize: 8 })).rejects.toThrow(/'weight_ih_l0' is \[28, 5\], the config needs \[32, 5\]/);
+    await expect(LSTM.fromSafetensors(engine, bytes, { ...fx, hiddenSize: 8 })).rejects.toThrow(
+      /'weight_ih_l0' is \[28, 5\], the config needs \[32, 5\]/,
+    );
     await expect(LSTM.fromSafetensors(engine, bytes, { ...fx, numLayers: 3 })).rejects.toThrow(/missing tensor 'weight_ih_l2'/);
     const lstm = await LSTM.fromSafetensors(engine, bytes, fx);
     await expect(lstm.forward(new Float32Array(7), 2)).rejects.toThrow(/x has 7 values, \[2, 5\] needs 10/);

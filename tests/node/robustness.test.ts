@@ -8,9 +8,30 @@ import { setFlagsFromString } from 'node:v8';
 import { create } from 'webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ArgumentError, BusyError, DeviceLostError, DisposedError, Engine, FormatError, GGUFError, GGUFFile, GPT2, LSTM, NumericError,
-  SafetensorsError, SafetensorsFile, ShapeError, WebGPUNLPError, WordVectorFormatError, parseGloVe, parseWord2VecBinary,
-  parseWord2VecText, randomGPT2Checkpoint, getOp, Word2Vec, type GPT2Config, type Tensor,
+  ArgumentError,
+  BusyError,
+  DeviceLostError,
+  DisposedError,
+  Engine,
+  FormatError,
+  GGUFError,
+  GGUFFile,
+  GPT2,
+  LSTM,
+  NumericError,
+  SafetensorsError,
+  SafetensorsFile,
+  ShapeError,
+  WebGPUNLPError,
+  WordVectorFormatError,
+  parseGloVe,
+  parseWord2VecBinary,
+  parseWord2VecText,
+  randomGPT2Checkpoint,
+  getOp,
+  Word2Vec,
+  type GPT2Config,
+  type Tensor,
 } from '../../src/index';
 import { createTestEngine } from '../helpers/engine';
 import { f32Bytes, writeGGUF, writeSafetensors, writeWord2VecBinary, writeWord2VecText } from '../helpers/files';
@@ -24,7 +45,11 @@ afterAll(() => engine?.dispose());
 
 const gptConfig = (JSON.parse(readFileSync('tests/fixtures/gpt2/tiny.json', 'utf8')) as { config: GPT2Config }).config;
 const gptFile = new Uint8Array(readFileSync('tests/fixtures/gpt2/tiny-a.safetensors'));
-const lstmFx = JSON.parse(readFileSync('tests/fixtures/lstm/tiny.json', 'utf8')) as { inputSize: number; hiddenSize: number; numLayers: number };
+const lstmFx = JSON.parse(readFileSync('tests/fixtures/lstm/tiny.json', 'utf8')) as {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+};
 const lstmFile = new Uint8Array(readFileSync('tests/fixtures/lstm/tiny.safetensors'));
 
 async function collect(it: AsyncIterable<number>): Promise<number[]> {
@@ -43,7 +68,14 @@ async function checkSmallMatmuls(e: Engine): Promise<void> {
     const plan = await g.compile({ y: g.matmul(g.input('a', [M, K]), g.input('b', [K, N])) });
     plan.poison();
     const { y } = await plan.run({ a, b });
-    const ref = getOp('matmul').reference([f64(a), f64(b)], [{ shape: [M, K], dtype: 'f32' }, { shape: [K, N], dtype: 'f32' }], {});
+    const ref = getOp('matmul').reference(
+      [f64(a), f64(b)],
+      [
+        { shape: [M, K], dtype: 'f32' },
+        { shape: [K, N], dtype: 'f32' },
+      ],
+      {},
+    );
     expectClose(y as Float32Array, ref, { atol: 1e-5, rtol: 1e-5 }, `matmul M=${M} on default limits`);
     plan.dispose();
   }
@@ -146,7 +178,7 @@ describe('call order and concurrency', () => {
       runs.push(plan.run({ x }));
     }
     const outs = await Promise.all(runs);
-    outs.forEach((o, i) => expect(Array.from(o.y)).toEqual([i, i, i, i]));
+    for (const [i, o] of outs.entries()) expect(Array.from(o.y)).toEqual([i, i, i, i]);
     plan.dispose();
   });
 
@@ -165,7 +197,7 @@ describe('call order and concurrency', () => {
       reads.push(read.run({}));
     }
     const all = await Promise.all(reads);
-    all.forEach((r, i) => expect(Array.from(r.y as Float32Array)).toEqual([1, 2, 3, 4].map((v) => v * (i + 1))));
+    for (const [i, r] of all.entries()) expect(Array.from(r.y as Float32Array)).toEqual([1, 2, 3, 4].map((v) => v * (i + 1)));
     await Promise.all(accs);
     // Tensor reads and writes keep that order too.
     state.write(new Float32Array(4));
@@ -208,7 +240,10 @@ describe('misuse is refused clearly', () => {
       [{ stopToken: 1e9 }, /stopToken/],
     ];
     for (const [opts, msg] of bad) {
-      const err = await model.generate([1, 2], opts).next().catch((e) => e);
+      const err = await model
+        .generate([1, 2], opts)
+        .next()
+        .catch((e) => e);
       expect(err, JSON.stringify(opts)).toBeInstanceOf(ArgumentError);
       expect(err.message).toMatch(msg);
     }
@@ -240,17 +275,33 @@ describe('misuse is refused clearly', () => {
     expect(err).toBeInstanceOf(ArgumentError);
     expect(err.message).toMatch(/h0 has 3 values; \[numLayers 2, hiddenSize 7\] needs 14/);
     lstm.dispose();
-    await expect(engine.quantize(new Float32Array(0), { K: 0, N: 4 })).rejects.toThrow(/quantize: K = 0 and N = 4 must be positive integers/);
+    await expect(engine.quantize(new Float32Array(0), { K: 0, N: 4 })).rejects.toThrow(
+      /quantize: K = 0 and N = 4 must be positive integers/,
+    );
     const g = engine.graph();
     const ids = g.input('ids', [2], 'u32');
     expect(() => g.embedding(ids, g.input('wte', [5, 4]), g.input('wpe', [8, 4]), { pos: -1 })).toThrow(ArgumentError);
-    expect(() => g.embedding(ids, g.input('wte2', [5, 4]), g.input('wpe2', [8, 4]), { pos: -1 })).toThrow(/embedding: pos -1 must be a non-negative integer/);
+    expect(() => g.embedding(ids, g.input('wte2', [5, 4]), g.input('wpe2', [8, 4]), { pos: -1 })).toThrow(
+      /embedding: pos -1 must be a non-negative integer/,
+    );
   });
 
   it('load options and word2vec k are checked', async () => {
-    await expect(GPT2.fromSafetensors(engine, gptFile, gptConfig, { weights: 'int4' as 'int8' })).rejects.toThrow(/weights must be 'f32' or 'int8', got "int4"/);
+    await expect(GPT2.fromSafetensors(engine, gptFile, gptConfig, { weights: 'int4' as 'int8' })).rejects.toThrow(
+      /weights must be 'f32' or 'int8', got "int4"/,
+    );
     await expect(GPT2.fromSafetensors(engine, gptFile, gptConfig, { maxLength: 0 })).rejects.toBeInstanceOf(ArgumentError);
-    const w2v = await Word2Vec.fromText(engine, writeWord2VecText(['a', 'b', 'c'], [[1, 0], [0, 1], [1, 1]]));
+    const w2v = await Word2Vec.fromText(
+      engine,
+      writeWord2VecText(
+        ['a', 'b', 'c'],
+        [
+          [1, 0],
+          [0, 1],
+          [1, 1],
+        ],
+      ),
+    );
     for (const k of [0, 2.5, NaN]) await expect(w2v.mostSimilar('a', k), String(k)).rejects.toThrow(/k must be a positive integer/);
     expect((await w2v.mostSimilar('a', 1))[0].word).toBe('c');
     w2v.dispose();
@@ -258,10 +309,18 @@ describe('misuse is refused clearly', () => {
 
   it('every error the library throws extends WebGPUNLPError', async () => {
     const errs = [
-      await Promise.resolve().then(() => GGUFFile.parse(new Uint8Array(4))).catch((e) => e),
-      await Promise.resolve().then(() => SafetensorsFile.parse(new Uint8Array(4))).catch((e) => e),
-      await Promise.resolve().then(() => parseGloVe('')).catch((e) => e),
-      await Promise.resolve().then(() => engine.graph().input('x', [0])).catch((e) => e),
+      await Promise.resolve()
+        .then(() => GGUFFile.parse(new Uint8Array(4)))
+        .catch((e) => e),
+      await Promise.resolve()
+        .then(() => SafetensorsFile.parse(new Uint8Array(4)))
+        .catch((e) => e),
+      await Promise.resolve()
+        .then(() => parseGloVe(''))
+        .catch((e) => e),
+      await Promise.resolve()
+        .then(() => engine.graph().input('x', [0]))
+        .catch((e) => e),
     ];
     const t = engine.tensor(new Float32Array(2));
     t.dispose();
@@ -316,7 +375,9 @@ describe('bounded caches', () => {
     }
     // At most 8 cached plans, none larger than the T = 100 one, plus what the pool may keep idle. One plan
     // per length (the old behaviour) would hold about 50 times the largest plan.
-    console.log(`100 prompt lengths: peak ${(peak / 2 ** 20).toFixed(1)} MiB of plans and pooled buffers; one T=100 plan ${(largest / 2 ** 20).toFixed(2)} MiB`);
+    console.log(
+      `100 prompt lengths: peak ${(peak / 2 ** 20).toFixed(1)} MiB of plans and pooled buffers; one T=100 plan ${(largest / 2 ** 20).toFixed(2)} MiB`,
+    );
     expect(peak).toBeLessThanOrEqual(8 * largest + 16 * 2 ** 20);
     model.dispose();
     await new Promise((r) => setTimeout(r, 10)); // plans are disposed once their compile promises settle
@@ -340,7 +401,14 @@ describe('files are refused before anything is allocated', () => {
 
   it('word-vector headers claiming more than the file holds', () => {
     for (const h of ['1000000 1000', '4294967295 1', '100000000 40', '1000000000 300']) {
-      const bytes = writeWord2VecBinary(['a', 'b'], [[1, 2], [3, 4]], h);
+      const bytes = writeWord2VecBinary(
+        ['a', 'b'],
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        h,
+      );
       const { err, grown } = grew(() => parseWord2VecBinary(bytes));
       expect(err, h).toBeInstanceOf(WordVectorFormatError);
       expect(err.message).toMatch(/header says .* which needs at least .* bytes/);
@@ -349,16 +417,46 @@ describe('files are refused before anything is allocated', () => {
     const text = grew(() => parseWord2VecText('1 1000000000\na 1 2\n'));
     expect(text.err).toBeInstanceOf(WordVectorFormatError);
     expect(text.grown).toBeLessThan(1 << 20);
-    const wide = `w ${Array(20000).fill('1').join(' ')}\n` + Array.from({ length: 20000 }, (_, i) => `x${i} 1`).join('\n');
+    const wide = `w ${Array(20000).fill('1').join(' ')}\n${Array.from({ length: 20000 }, (_, i) => `x${i} 1`).join('\n')}`;
     const glove = grew(() => parseGloVe(wide));
     expect(glove.err).toBeInstanceOf(WordVectorFormatError);
     expect(glove.grown).toBeLessThan(64 << 20);
   });
 
   it('NaN inside binary vectors, and duplicated words, are named', () => {
-    expect(() => parseWord2VecBinary(writeWord2VecBinary(['a', 'b'], [[1, NaN], [3, 4]]))).toThrow(/word 1 \('a'\) holds NaN at component 1/);
-    expect(() => parseWord2VecBinary(writeWord2VecBinary(['a', 'a'], [[1, 2], [3, 4]]))).toThrow(/'a' appears twice/);
-    const first = parseWord2VecText(writeWord2VecText(['a', 'b', 'a'], [[1, 2], [3, 4], [5, 6]]), { duplicates: 'first' });
+    expect(() =>
+      parseWord2VecBinary(
+        writeWord2VecBinary(
+          ['a', 'b'],
+          [
+            [1, NaN],
+            [3, 4],
+          ],
+        ),
+      ),
+    ).toThrow(/word 1 \('a'\) holds NaN at component 1/);
+    expect(() =>
+      parseWord2VecBinary(
+        writeWord2VecBinary(
+          ['a', 'a'],
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ),
+      ),
+    ).toThrow(/'a' appears twice/);
+    const first = parseWord2VecText(
+      writeWord2VecText(
+        ['a', 'b', 'a'],
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+      ),
+      { duplicates: 'first' },
+    );
     expect(first.words).toEqual(['a', 'b']);
     expect(Array.from(first.vectors)).toEqual([1, 2, 3, 4]);
   });
@@ -367,7 +465,9 @@ describe('files are refused before anything is allocated', () => {
     const t = { name: 'v', dims: [4], type: 0, data: f32Bytes([1, 2, 3, 4]) };
     const ok = writeGGUF([['general.alignment', 4, 32]], [t]);
     expect(Array.from(GGUFFile.parse(ok).float32('v'))).toEqual([1, 2, 3, 4]);
-    expect(() => GGUFFile.parse(writeGGUF([['k', 8, new Uint8Array([0xff, 0xfe])]], []))).toThrow(/'k' \(2 bytes at byte \d+\) is not valid UTF-8/);
+    expect(() => GGUFFile.parse(writeGGUF([['k', 8, new Uint8Array([0xff, 0xfe])]], []))).toThrow(
+      /'k' \(2 bytes at byte \d+\) is not valid UTF-8/,
+    );
     // An array of arrays of arrays …, 200,000 deep: refused without recursing that far.
     const nested = writeGGUF([['k', 4, 0]], []);
     const bytes = new Uint8Array(nested.length + 12 * 200_000);
@@ -383,11 +483,23 @@ describe('files are refused before anything is allocated', () => {
     }
     expect(() => GGUFFile.parse(bytes)).toThrow(/nests arrays more than 4 deep/);
     for (const a of [0, 3, 33, -32]) {
-      expect(() => GGUFFile.parse(writeGGUF([['general.alignment', 5, a]], [t])), String(a)).toThrow(/general.alignment must be a power of two/);
+      expect(() => GGUFFile.parse(writeGGUF([['general.alignment', 5, a]], [t])), String(a)).toThrow(
+        /general.alignment must be a power of two/,
+      );
     }
     expect(() => GGUFFile.parse(writeGGUF([['general.alignment', 6, NaN]], [t]))).toThrow(GGUFError);
     expect(() => GGUFFile.parse(writeGGUF([['general.alignment', 8, 'abc']], [t]))).toThrow(/power of two, got "abc"/);
-    expect(() => GGUFFile.parse(writeGGUF([['a', 4, 1], ['a', 4, 2]], []))).toThrow(/metadata key 'a' appears twice/);
+    expect(() =>
+      GGUFFile.parse(
+        writeGGUF(
+          [
+            ['a', 4, 1],
+            ['a', 4, 2],
+          ],
+          [],
+        ),
+      ),
+    ).toThrow(/metadata key 'a' appears twice/);
     expect(() => GGUFFile.parse(writeGGUF([], [t, { ...t, data: f32Bytes([5, 6, 7, 8]) }]))).toThrow(/tensor 'v' appears twice/);
     expect(() => GGUFFile.parse(writeGGUF([], [{ ...t, offset: 4 }]))).toThrow(/data offset 4, not a multiple of the alignment 32/);
   });
@@ -396,7 +508,9 @@ describe('files are refused before anything is allocated', () => {
     const data = f32Bytes([1, 2]);
     const entry = '{"dtype":"F32","shape":[2],"data_offsets":[0,8]}';
     expect(() => SafetensorsFile.parse(writeSafetensors(`{"w":${entry},"w":${entry}}`, data))).toThrow(/names 'w' twice/);
-    expect(() => SafetensorsFile.parse(writeSafetensors('{"w":{"dtype":"F32","dtype":"F16","shape":[2],"data_offsets":[0,8]}}', data))).toThrow(/'dtype' twice/);
+    expect(() =>
+      SafetensorsFile.parse(writeSafetensors('{"w":{"dtype":"F32","dtype":"F16","shape":[2],"data_offsets":[0,8]}}', data)),
+    ).toThrow(/'dtype' twice/);
     const err = (() => {
       try {
         SafetensorsFile.parse(writeSafetensors({ w: { dtype: { x: 1 }, shape: [2], data_offsets: [0, 8] } }, data));

@@ -22,7 +22,7 @@ afterAll(() => engine?.dispose());
 
 function expectSameAsGensim(got: { word: string; score: number }[], want: [string, number][]) {
   expect(got.map((n) => n.word)).toEqual(want.map(([w]) => w));
-  got.forEach((n, i) => expect(Math.abs(n.score - want[i][1])).toBeLessThan(1e-5));
+  for (const [i, n] of got.entries()) expect(Math.abs(n.score - want[i][1])).toBeLessThan(1e-5);
 }
 
 describe('word2vec', () => {

@@ -33,7 +33,11 @@ describe('attention (fused prefill)', () => {
       const n = H * T * D;
       const { gpu, ref } = await runOp(engine, {
         op: 'attention',
-        inputs: [{ shape: [H, T, D], data: randn(n, T) }, { shape: [H, T, D], data: randn(n, T + 1) }, { shape: [H, T, D], data: randn(n, T + 2) }],
+        inputs: [
+          { shape: [H, T, D], data: randn(n, T) },
+          { shape: [H, T, D], data: randn(n, T + 1) },
+          { shape: [H, T, D], data: randn(n, T + 2) },
+        ],
         attrs: { causal },
       });
       expectClose(gpu, ref, TOL, `attention H=${H} T=${T} D=${D}`);
@@ -44,7 +48,11 @@ describe('attention (fused prefill)', () => {
     const [H, T, S, D] = [2, 5, 37, 64];
     const { gpu, ref } = await runOp(engine, {
       op: 'attention',
-      inputs: [{ shape: [H, T, D], data: randn(H * T * D, 1) }, { shape: [H, S, D], data: randn(H * S * D, 2) }, { shape: [H, S, D], data: randn(H * S * D, 3) }],
+      inputs: [
+        { shape: [H, T, D], data: randn(H * T * D, 1) },
+        { shape: [H, S, D], data: randn(H * S * D, 2) },
+        { shape: [H, S, D], data: randn(H * S * D, 3) },
+      ],
       attrs: { causal: true },
     });
     expectClose(gpu, ref, TOL, 'attention with offset');

@@ -58,7 +58,9 @@ describe('quantize', () => {
 
   it('malformed packed data or a wrong scale count is refused', () => {
     const q = quantizeCPU(randn(64 * 3, 1), 64, 3, 'q8_0');
-    expect(() => QuantizedTensor.upload(engine, { ...q, qweight: q.qweight.subarray(1) })).toThrow(/packed data has 47 words, the layout needs 48/);
+    expect(() => QuantizedTensor.upload(engine, { ...q, qweight: q.qweight.subarray(1) })).toThrow(
+      /packed data has 47 words, the layout needs 48/,
+    );
     expect(() => QuantizedTensor.upload(engine, { ...q, scales: new Float32Array(5) })).toThrow(/5 scales given, the layout needs 6/);
     expect(() => QuantizedTensor.upload(engine, { ...q, scales: q.scales.map((v, i) => (i ? v : NaN)) })).toThrow(/scale 0 is NaN/);
     expect(() => quantizeCPU(randn(10, 1), 5, 3, 'q8_0')).toThrow(/10 weights do not fill/);
@@ -120,7 +122,10 @@ describe('dequant_matmul, dot4I8Packed path', () => {
     const x = randn(K, 10);
     const g = engine.graph('dp4a');
     const xi = g.input('x', [1, K]);
-    const plan = await g.compile({ fast: g.dequantMatmul(xi, qt, { dot4: true, name: 'a' }), exact: g.dequantMatmul(xi, qt, { name: 'b' }) });
+    const plan = await g.compile({
+      fast: g.dequantMatmul(xi, qt, { dot4: true, name: 'a' }),
+      exact: g.dequantMatmul(xi, qt, { name: 'b' }),
+    });
     plan.poison();
     const out = await plan.run({ x });
     const w = dequantize(q);
@@ -132,7 +137,9 @@ describe('dequant_matmul, dot4I8Packed path', () => {
       expectClose(out.fast, model, { atol: 1e-5 * maxAbs(model), rtol: 0 }, 'dp4a path against its float64 model');
       let worst = 0;
       for (let n = 0; n < N; n++) worst = Math.max(worst, Math.abs(out.fast[n] - exact[n]));
-      console.log(`dot4I8Packed GEMV (K=${K}, N=${N}): max |error| ${(worst / maxAbs(exact)).toExponential(2)} of max |y| against exact int8 weights`);
+      console.log(
+        `dot4I8Packed GEMV (K=${K}, N=${N}): max |error| ${(worst / maxAbs(exact)).toExponential(2)} of max |y| against exact int8 weights`,
+      );
       expect(worst / maxAbs(exact)).toBeLessThan(0.02);
     } else {
       // Without the language feature the request falls back to the exact kernel.
@@ -152,7 +159,10 @@ describe('dequant_embedding', () => {
       const qt = await engine.quantize(table, { K: C, N: V, layout: 'NK', scheme, label: 'wte' });
       const q = await qt.read();
       const ids = { shape: [6], data: new Uint32Array([0, 52, 7, 7, 30, 99]) }; // 99: past the table, adds 0
-      for (const [firstId, addPosition] of [[0, true], [20, false]] as const) {
+      for (const [firstId, addPosition] of [
+        [0, true],
+        [20, false],
+      ] as const) {
         const { gpu, ref } = await runOp(engine, {
           op: 'dequant_embedding',
           inputs: [ids, { shape: [q.qweight.length], data: q.qweight }, { shape: [q.scales.length], data: q.scales }, wpe],
@@ -161,7 +171,9 @@ describe('dequant_embedding', () => {
         expectClose(gpu, ref, { atol: 1e-6, rtol: 1e-6 }, `dequant_embedding firstId ${firstId}`);
       }
       const g = engine.graph('bad');
-      expect(() => g.dequantEmbedding(g.input('ids', [3], 'u32'), qt, g.input('wpe', [P, C + 1]))).toThrow(/dequant_embedding: wpe \[9, 45\] must be \[P, 44\]/);
+      expect(() => g.dequantEmbedding(g.input('ids', [3], 'u32'), qt, g.input('wpe', [P, C + 1]))).toThrow(
+        /dequant_embedding: wpe \[9, 45\] must be \[P, 44\]/,
+      );
       qt.dispose();
     });
   }

@@ -35,7 +35,13 @@ describe('elementwise', () => {
     it(`add / mul same shape ${JSON.stringify(shape)}`, async () => {
       const n = shape.reduce((a, b) => a * b, 1);
       for (const op of ['add', 'mul']) {
-        const { gpu, ref } = await runOp(engine, { op, inputs: [{ shape, data: randn(n, 1) }, { shape, data: randn(n, 2) }] });
+        const { gpu, ref } = await runOp(engine, {
+          op,
+          inputs: [
+            { shape, data: randn(n, 1) },
+            { shape, data: randn(n, 2) },
+          ],
+        });
         expectClose(gpu, ref, ONE_OP, op);
       }
     });
@@ -44,12 +50,24 @@ describe('elementwise', () => {
   it('broadcast a trailing shape over the leading dims', async () => {
     for (const [a, b] of [
       [[5, 7], [7]],
-      [[2, 3, 8], [3, 8]],
-      [[4, 12], [1, 12]],
+      [
+        [2, 3, 8],
+        [3, 8],
+      ],
+      [
+        [4, 12],
+        [1, 12],
+      ],
     ]) {
       const na = a.reduce((x, y) => x * y, 1);
       const nb = b.reduce((x, y) => x * y, 1);
-      const { gpu, ref } = await runOp(engine, { op: 'add', inputs: [{ shape: a, data: randn(na, 3) }, { shape: b, data: randn(nb, 4) }] });
+      const { gpu, ref } = await runOp(engine, {
+        op: 'add',
+        inputs: [
+          { shape: a, data: randn(na, 3) },
+          { shape: b, data: randn(nb, 4) },
+        ],
+      });
       expectClose(gpu, ref, ONE_OP, `add ${a} + ${b}`);
     }
   });

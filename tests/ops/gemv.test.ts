@@ -13,7 +13,9 @@ beforeAll(async () => {
   engines.atomic = await createTestEngine({ disableFeatures: ['subgroupId'] });
   engines.plain = await createTestEngine({ disableFeatures: ['subgroups'] });
 });
-afterAll(() => Object.values(engines).forEach((e) => e.dispose()));
+afterAll(() => {
+  for (const e of Object.values(engines)) e.dispose();
+});
 
 const CONFIGS = [
   { TPR: 1, NR: 1 },

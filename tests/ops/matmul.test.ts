@@ -34,7 +34,13 @@ async function check(c: Case, seed: number, op = 'matmul') {
   const bLead = c.batch && !c.sharedB ? [c.batch] : [];
   const a = { shape: [...lead, c.M, c.K], data: randn((c.batch ?? 1) * c.M * c.K, seed) };
   const bShape = c.transposeB ? [...bLead, c.N, c.K] : [...bLead, c.K, c.N];
-  const b = { shape: bShape, data: randn(bShape.reduce((x, y) => x * y, 1), seed + 1) };
+  const b = {
+    shape: bShape,
+    data: randn(
+      bShape.reduce((x, y) => x * y, 1),
+      seed + 1,
+    ),
+  };
   const inputs = [a, b];
   if (c.bias) inputs.push({ shape: [c.N], data: randn(c.N, seed + 2) });
   if (c.residual) inputs.push({ shape: [...lead, c.M, c.N], data: randn((c.batch ?? 1) * c.M * c.N, seed + 3) });

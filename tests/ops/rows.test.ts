@@ -14,21 +14,41 @@ beforeAll(async () => {
 afterAll(() => engine?.dispose());
 
 describe('layernorm', () => {
-  for (const [rows, C] of [[1, 1], [3, 7], [5, 768], [2, 1001], [4, 4096], [3, 12]]) {
+  for (const [rows, C] of [
+    [1, 1],
+    [3, 7],
+    [5, 768],
+    [2, 1001],
+    [4, 4096],
+    [3, 12],
+  ]) {
     it(`[${rows}, ${C}]`, async () => {
       const x = randn(rows * C, C, 3);
       for (let i = 0; i < x.length; i++) x[i] += 10; // an offset mean: naive E[x²] - E[x]² would lose digits
-      const inputs = [{ shape: [rows, C], data: x }, { shape: [C], data: randn(C, 2) }, { shape: [C], data: randn(C, 3) }];
+      const inputs = [
+        { shape: [rows, C], data: x },
+        { shape: [C], data: randn(C, 2) },
+        { shape: [C], data: randn(C, 3) },
+      ];
       const { gpu, ref } = await runOp(engine, { op: 'layernorm', inputs, attrs: { eps: 1e-5 } });
       expectClose(gpu, ref, { atol: 5e-5, rtol: 1e-5 }, 'layernorm');
-      const withRes = await runOp(engine, { op: 'layernorm', inputs: [...inputs, { shape: [rows, C], data: randn(rows * C, 4) }], attrs: { eps: 1e-3, residual: true } });
+      const withRes = await runOp(engine, {
+        op: 'layernorm',
+        inputs: [...inputs, { shape: [rows, C], data: randn(rows * C, 4) }],
+        attrs: { eps: 1e-3, residual: true },
+      });
       expectClose(withRes.gpu, withRes.ref, { atol: 5e-5, rtol: 1e-5 }, 'layernorm + residual');
     });
   }
 });
 
 describe('softmax', () => {
-  for (const [rows, N] of [[1, 1], [3, 17], [2, 50257], [7, 256]]) {
+  for (const [rows, N] of [
+    [1, 1],
+    [3, 17],
+    [2, 50257],
+    [7, 256],
+  ]) {
     it(`[${rows}, ${N}]`, async () => {
       const x = randn(rows * N, N, 4);
       x[0] = 80; // large values must not overflow
@@ -45,7 +65,11 @@ describe('embedding, heads, slice, assign', () => {
     for (const pos of [0, 5, 12]) {
       const { gpu, ref } = await runOp(engine, {
         op: 'embedding',
-        inputs: [{ shape: [T], data: ids }, { shape: [V, C], data: randn(V * C, 1) }, { shape: [P, C], data: randn(P * C, 2) }],
+        inputs: [
+          { shape: [T], data: ids },
+          { shape: [V, C], data: randn(V * C, 1) },
+          { shape: [P, C], data: randn(P * C, 2) },
+        ],
         attrs: { pos },
       });
       expectClose(gpu, ref, { atol: 0, rtol: 1.2e-7 }, `embedding pos=${pos}`);
@@ -55,10 +79,18 @@ describe('embedding, heads, slice, assign', () => {
   it('embedding from one row block of a split table, with and without the position', async () => {
     const [P, C] = [19, 12];
     const ids = new Uint32Array([0, 52, 30, 31, 17]);
-    for (const [firstId, addPosition] of [[30, true], [30, false], [0, false]] as const) {
+    for (const [firstId, addPosition] of [
+      [30, true],
+      [30, false],
+      [0, false],
+    ] as const) {
       const { gpu, ref } = await runOp(engine, {
         op: 'embedding',
-        inputs: [{ shape: [5], data: ids }, { shape: [23, C], data: randn(23 * C, 5) }, { shape: [P, C], data: randn(P * C, 6) }],
+        inputs: [
+          { shape: [5], data: ids },
+          { shape: [23, C], data: randn(23 * C, 5) },
+          { shape: [P, C], data: randn(P * C, 6) },
+        ],
         attrs: { pos: 2, firstId, addPosition },
       });
       expectClose(gpu, ref, { atol: 0, rtol: 1.2e-7 }, `embedding block from ${firstId}`);
@@ -66,7 +98,13 @@ describe('embedding, heads, slice, assign', () => {
   });
 
   it('concat joins along the last dimension', async () => {
-    const { gpu, ref } = await runOp(engine, { op: 'concat', inputs: [{ shape: [3, 5], data: randn(15, 1) }, { shape: [3, 7], data: randn(21, 2) }] });
+    const { gpu, ref } = await runOp(engine, {
+      op: 'concat',
+      inputs: [
+        { shape: [3, 5], data: randn(15, 1) },
+        { shape: [3, 7], data: randn(21, 2) },
+      ],
+    });
     expectClose(gpu, ref, { atol: 0, rtol: 0 }, 'concat');
   });
 
@@ -74,7 +112,11 @@ describe('embedding, heads, slice, assign', () => {
     const [T, H, D] = [5, 3, 4];
     const qkv = randn(T * 3 * H * D, 1);
     for (const part of [0, 1, 2]) {
-      const { gpu, ref } = await runOp(engine, { op: 'split_heads', inputs: [{ shape: [T, 3 * H * D], data: qkv }], attrs: { heads: H, part, parts: 3 } });
+      const { gpu, ref } = await runOp(engine, {
+        op: 'split_heads',
+        inputs: [{ shape: [T, 3 * H * D], data: qkv }],
+        attrs: { heads: H, part, parts: 3 },
+      });
       expectClose(gpu, ref, { atol: 0, rtol: 0 }, `split part ${part}`);
     }
     const m = await runOp(engine, { op: 'merge_heads', inputs: [{ shape: [H, T, D], data: randn(H * T * D, 2) }] });
@@ -92,7 +134,14 @@ describe('embedding, heads, slice, assign', () => {
     const scores = randn(1001, 4);
     scores[500] = scores[501] = 9; // a tie: lower index first
     const exclude = new Uint32Array([7, 501, 0, 0]);
-    const { gpu, ref } = await runOp(engine, { op: 'topk', inputs: [{ shape: [1001], data: scores }, { shape: [4], data: exclude }], attrs: { k: 6, exclude: 2 } });
+    const { gpu, ref } = await runOp(engine, {
+      op: 'topk',
+      inputs: [
+        { shape: [1001], data: scores },
+        { shape: [4], data: exclude },
+      ],
+      attrs: { k: 6, exclude: 2 },
+    });
     const idx = Array.from(gpu.subarray(0, 6));
     expect(idx).toEqual(Array.from(ref.subarray(0, 6)));
     expect(idx[0]).toBe(500);
@@ -115,7 +164,14 @@ describe('embedding, heads, slice, assign', () => {
     expect(plan.dispatches).toBe(2);
     plan.poison();
     const gpu = (await plan.run({ s: scores, e: exclude })).top as Uint32Array;
-    const ref = getOp('topk').reference([f64(scores), f64(exclude)], [{ shape: [N], dtype: 'f32' }, { shape: [4], dtype: 'u32' }], { k: 12, exclude: 2 });
+    const ref = getOp('topk').reference(
+      [f64(scores), f64(exclude)],
+      [
+        { shape: [N], dtype: 'f32' },
+        { shape: [4], dtype: 'u32' },
+      ],
+      { k: 12, exclude: 2 },
+    );
     expect(Array.from(gpu.subarray(0, 12))).toEqual(Array.from(ref.subarray(0, 12)));
     expect(gpu[0]).toBe(17);
     expect(Array.from(new Float32Array(gpu.buffer, 48, 12))).toEqual(Array.from(ref.subarray(12), (v) => Math.fround(v)));
@@ -123,7 +179,11 @@ describe('embedding, heads, slice, assign', () => {
   });
 
   it('causal_mask scales and masks scores above the diagonal', async () => {
-    const { gpu, ref } = await runOp(engine, { op: 'causal_mask', inputs: [{ shape: [2, 5, 7], data: randn(70, 9) }], attrs: { scale: 0.125 } });
+    const { gpu, ref } = await runOp(engine, {
+      op: 'causal_mask',
+      inputs: [{ shape: [2, 5, 7], data: randn(70, 9) }],
+      attrs: { scale: 0.125 },
+    });
     expectClose(gpu, ref, { atol: 0, rtol: 1.2e-7 }, 'causal_mask');
   });
 
@@ -132,12 +192,20 @@ describe('embedding, heads, slice, assign', () => {
     expectClose(s.gpu, s.ref, { atol: 0, rtol: 0 }, 'slice');
     const a = await runOp(engine, {
       op: 'assign',
-      inputs: [{ shape: [2, 6, 3], data: randn(36, 2) }, { shape: [2, 1, 3], data: randn(6, 3) }],
+      inputs: [
+        { shape: [2, 6, 3], data: randn(36, 2) },
+        { shape: [2, 1, 3], data: randn(6, 3) },
+      ],
       attrs: { offset: 4 * 3, strided: { outer: 2, rows: 1, rowLen: 3, dstRow: 3, dstOuter: 18 } },
     });
     // runOp feeds the state as a plain input; what matters is which elements the kernel wrote.
     const written = [12, 13, 14, 30, 31, 32];
-    expectClose(Float32Array.from(written, (i) => a.gpu[i]), Float64Array.from(written, (i) => a.ref[i]), { atol: 0, rtol: 0 }, 'assign');
+    expectClose(
+      Float32Array.from(written, (i) => a.gpu[i]),
+      Float64Array.from(written, (i) => a.ref[i]),
+      { atol: 0, rtol: 0 },
+      'assign',
+    );
   });
 });
 
@@ -148,7 +216,15 @@ describe('reductions without subgroups', () => {
     const plain = await createTestEngine({ disableFeatures: ['subgroups'] });
     expect(plain.features.subgroups).toBe(false);
     const x = randn(3 * 1001, 1, 3);
-    const ln = await runOp(plain, { op: 'layernorm', inputs: [{ shape: [3, 1001], data: x }, { shape: [1001], data: randn(1001, 2) }, { shape: [1001], data: randn(1001, 3) }], attrs: { eps: 1e-5 } });
+    const ln = await runOp(plain, {
+      op: 'layernorm',
+      inputs: [
+        { shape: [3, 1001], data: x },
+        { shape: [1001], data: randn(1001, 2) },
+        { shape: [1001], data: randn(1001, 3) },
+      ],
+      attrs: { eps: 1e-5 },
+    });
     expectClose(ln.gpu, ln.ref, { atol: 5e-5, rtol: 1e-5 }, 'layernorm (shared)');
     const sm = await runOp(plain, { op: 'softmax', inputs: [{ shape: [3, 1001], data: x }] });
     expectClose(sm.gpu, sm.ref, { atol: 1e-7, rtol: 1e-5 }, 'softmax (shared)');

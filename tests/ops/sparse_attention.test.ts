@@ -3,7 +3,14 @@
 // the dense kernel, the decode form, and bad layouts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  globalLayout, maskLayout, randomLayout, slidingLayout, stridedLayout, unionLayout, type BlockLayout, type Engine,
+  globalLayout,
+  maskLayout,
+  randomLayout,
+  slidingLayout,
+  stridedLayout,
+  unionLayout,
+  type BlockLayout,
+  type Engine,
 } from '../../src/index';
 import { sparseReference } from '../../src/ops/sparse_attention';
 import { createTestEngine } from '../helpers/engine';
@@ -43,7 +50,11 @@ describe('sparse attention', () => {
       await check(77, slidingLayout(77, { blockSize: 16, window: 20, causal }), 'sliding');
       await check(100, stridedLayout(100, { blockSize: 16, stride: 3, causal }), 'strided');
       await check(70, globalLayout(70, { blockSize: 32, blocks: 1, causal }), 'global');
-      await check(45, maskLayout(45, { blockSize: 16, causal }, (qb, kb) => (qb + kb) % 2 === 0), 'mask');
+      await check(
+        45,
+        maskLayout(45, { blockSize: 16, causal }, (qb, kb) => (qb + kb) % 2 === 0),
+        'mask',
+      );
       const T = 130;
       const u = unionLayout(slidingLayout(T, { blockSize: 64, window: 1, causal }), globalLayout(T, { blockSize: 64, blocks: 1, causal }));
       await check(T, u, 'union');
@@ -74,7 +85,10 @@ describe('sparse attention', () => {
 
   it('decode: one query at the current length against a cache, read from a scalar', async () => {
     const S = 100;
-    const layout = unionLayout(slidingLayout(S, { blockSize: 16, window: 16, causal: true }), globalLayout(S, { blockSize: 16, blocks: 1, causal: true }));
+    const layout = unionLayout(
+      slidingLayout(S, { blockSize: 16, window: 16, causal: true }),
+      globalLayout(S, { blockSize: 16, blocks: 1, causal: true }),
+    );
     const g = engine.graph('sparse decode');
     const q = g.input('q', [H, 1, D]);
     const k = g.input('k', [H, S, D]);
@@ -96,7 +110,9 @@ describe('sparse attention', () => {
     const good = slidingLayout(64, { blockSize: 16, window: 16 });
     expect(() => slidingLayout(64, { blockSize: 48 as 16, window: 16 })).toThrow(/block size 48 must be 16, 32 or 64/);
     expect(() => g.sparseAttention(q, k, v, { ...good, paddedLength: 72 })).toThrow(/does not divide the padded length 72/);
-    expect(() => g.sparseAttention(q, k, v, slidingLayout(65, { blockSize: 16, window: 16 }))).toThrow(/the layout is for 65 tokens, the keys have 64/);
+    expect(() => g.sparseAttention(q, k, v, slidingLayout(65, { blockSize: 16, window: 16 }))).toThrow(
+      /the layout is for 65 tokens, the keys have 64/,
+    );
     expect(() => g.sparseAttention(q, k, v, { ...good, colIdx: new Uint32Array(0), rowPtr: new Uint32Array(5) })).toThrow(/empty/);
     const bad = { ...good, colIdx: good.colIdx.map((c, i) => (i === 2 ? 9 : c)) };
     expect(() => g.sparseAttention(q, k, v, bad)).toThrow(/key block 9 in row 1 is out of range \(4 blocks\)/);

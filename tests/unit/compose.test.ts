@@ -14,10 +14,16 @@ describe('WGSL composition', () => {
     expect(s.code.indexOf('fn epilogue4(')).toBeLessThan(s.code.indexOf('fn gemv('));
     const lines = s.code.split('\n');
     const at = lines.findIndex((l) => l.startsWith('var<workgroup> As'));
-    const tileLine = wgslFile('lib/tile').split('\n').findIndex((l) => l.startsWith('var<workgroup> As')) + 1;
+    const tileLine =
+      wgslFile('lib/tile')
+        .split('\n')
+        .findIndex((l) => l.startsWith('var<workgroup> As')) + 1;
     expect(s.locate!(at + 1)).toBe(`lib/tile.wgsl:${tileLine}`);
     const main = lines.findIndex((l) => l.startsWith('fn main_vec4('));
-    const mainLine = wgslFile('matmul').split('\n').findIndex((l) => l.startsWith('fn main_vec4(')) + 1;
+    const mainLine =
+      wgslFile('matmul')
+        .split('\n')
+        .findIndex((l) => l.startsWith('fn main_vec4(')) + 1;
     expect(s.locate!(main + 1)).toBe(`matmul.wgsl:${mainLine}`);
   });
 

@@ -27,15 +27,21 @@ interface Import {
 }
 
 /** Relative imports and re-exports of a source file (shader text imports with ?raw left out). */
-export function importsOf(file: string, source = readFileSync(file, 'utf8')): Import[] {
+function importsOf(file: string, source = readFileSync(file, 'utf8')): Import[] {
   const out: Import[] = [];
   const re = /^(import|export)\s+(type\s+)?([\s\S]*?)\s+from\s+'(\.[^'?]*)'/gm;
   for (const m of source.matchAll(re)) {
     const names = m[3];
     const inner = names.trim();
-    const listed = /^\{[\s\S]*\}$/.test(inner) ? inner.slice(1, -1).split(',').map((n) => n.trim()).filter(Boolean) : [];
+    const listed = /^\{[\s\S]*\}$/.test(inner)
+      ? inner
+          .slice(1, -1)
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : [];
     const typeOnly = !!m[2] || (listed.length > 0 && listed.every((n) => n.startsWith('type ')));
-    out.push({ target: normalize(join(dirname(file), m[4])) + '.ts', typeOnly });
+    out.push({ target: `${normalize(join(dirname(file), m[4]))}.ts`, typeOnly });
   }
   return out;
 }
@@ -54,7 +60,14 @@ describe('layering', () => {
   });
 
   it('runtime imports form no cycle', () => {
-    const graph = new Map(all.map((f) => [f, importsOf(f).filter((i) => !i.typeOnly).map((i) => i.target)]));
+    const graph = new Map(
+      all.map((f) => [
+        f,
+        importsOf(f)
+          .filter((i) => !i.typeOnly)
+          .map((i) => i.target),
+      ]),
+    );
     const state = new Map<string, 'open' | 'done'>();
     const cycles: string[] = [];
     const visit = (f: string, path: string[]) => {
@@ -73,7 +86,10 @@ describe('layering', () => {
 
   it('the checks can fail: made-up upward and type-only imports are read as such', () => {
     const up = importsOf('src/gpu/x.ts', "import { Graph } from '../graph/graph';\nimport type { A } from './y';");
-    expect(up.map((i) => [i.target, i.typeOnly])).toEqual([['src/graph/graph.ts', false], ['src/gpu/y.ts', true]]);
+    expect(up.map((i) => [i.target, i.typeOnly])).toEqual([
+      ['src/graph/graph.ts', false],
+      ['src/gpu/y.ts', true],
+    ]);
     expect(layerOf(up[0].target)).toBeGreaterThan(layerOf('src/gpu/x.ts'));
     expect(importsOf('src/a.ts', "import { type A, type B } from './b';")[0].typeOnly).toBe(true);
     expect(importsOf('src/a.ts', "import { type A, B } from './b';")[0].typeOnly).toBe(false);

@@ -77,7 +77,13 @@ describe('schedule', () => {
   });
 
   it('does not fuse into a producer whose result is also an output or used twice', () => {
-    const nodes = [input(0, [2, 2]), input(1, [2, 2]), op(2, 'matmul', [0, 1], [2, 2]), op(3, 'gelu', [2], [2, 2]), op(4, 'add', [2, 3], [2, 2])];
+    const nodes = [
+      input(0, [2, 2]),
+      input(1, [2, 2]),
+      op(2, 'matmul', [0, 1], [2, 2]),
+      op(3, 'gelu', [2], [2, 2]),
+      op(4, 'add', [2, 3], [2, 2]),
+    ];
     expect(schedule(nodes, [4], { bytesOf, fuse }).fused).toBe(0);
     expect(schedule(nodes.slice(0, 4), [2, 3], { bytesOf, fuse }).fused).toBe(0);
   });
@@ -138,7 +144,9 @@ describe('schedule', () => {
     const s = schedule(nodes, [x], { bytesOf });
     expect(s.noReuseBytes).toBeGreaterThan(0);
     const ratio = s.peakBytes / s.noReuseBytes;
-    console.log(`12-block MLP: peak ${s.peakBytes} B of ${s.noReuseBytes} B without reuse (${(100 * ratio).toFixed(1)}%), ${s.slots.length} buffers`);
+    console.log(
+      `12-block MLP: peak ${s.peakBytes} B of ${s.noReuseBytes} B without reuse (${(100 * ratio).toFixed(1)}%), ${s.slots.length} buffers`,
+    );
     expect(ratio).toBeLessThan(0.4);
   });
 });
