@@ -3,15 +3,16 @@
 // dispatch into one command encoder, submits once and reads back only the requested outputs.
 import type { GPUContext } from '../gpu/engine';
 import { TENSOR_USAGE } from '../gpu/engine';
-import { ArgumentError, DisposedError, GraphError, LimitError, ShapeError, formatShape } from '../errors';
+import { ArgumentError, DisposedError, LimitError, ShapeError, formatShape } from '../errors';
 import type { CompiledKernel } from '../gpu/pipeline-cache';
 import { packUniform } from '../wgsl/reflect';
 import { getOp, shaderFor } from '../ops/registry';
-import type { KernelCall, OpDescriptor, ScalarRef, TuningTable } from '../ops/types';
-import type { ReflectedBinding } from '../wgsl/reflect';
-import { Tensor, arrayFor, byteSize, dataMatches, dtypeOf, numel, paddedBytes, storageLength, type AnyTypedArray } from '../gpu/tensor';
+import type { KernelCall, TuningTable } from '../ops/types';
+import { Tensor, arrayFor, byteSize, numel, paddedBytes, type AnyTypedArray } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from './graph';
 import type { IRNode } from './ir';
+import { bindingInput, presentInputs } from './bindings';
+import { checkFeeds, scalarValue, type Feeds, type UniformPatch } from './feeds';
 import { info, schedule, type Schedule } from './schedule';
 
 export interface CompileOptions {
@@ -54,8 +55,7 @@ export interface PlanProfile {
   memory: PlanMemory;
 }
 
-/** Feed values: data for inputs (or a Tensor to copy on the GPU), numbers for scalars. */
-export type Feeds = Record<string, AnyTypedArray | Tensor | number>;
+export type { Feeds } from './feeds';
 
 interface Step {
   node: IRNode;
@@ -63,14 +63,6 @@ interface Step {
   call: KernelCall;
   bindGroup: GPUBindGroup;
   label: string;
-}
-
-interface UniformPatch {
-  offset: number;
-  type: 'u32' | 'i32' | 'f32';
-  ref: ScalarRef;
-  /** The values the kernel can take here (from KernelCall.ranges), checked at run() on the CPU. */
-  range?: { min: number; max: number; what: string; label: string };
 }
 
 const UNIFORM = 0x0040;
@@ -81,37 +73,6 @@ const COPY_SRC = 0x0004;
 
 function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;
-}
-
-/** The node's inputs by name: the op's declared names, optional ones kept when their attribute is set. */
-function presentInputs(desc: OpDescriptor, node: IRNode, label: string): Map<string, number> {
-  const names = desc.inputs
-    .filter((n) => !n.endsWith('?') || (node.attrs as Record<string, unknown>)[n.slice(0, -1)])
-    .map((n) => n.replace(/\?$/, ''));
-  if (names.length !== node.inputs.length) {
-    throw new GraphError(
-      `${label}: the op declares inputs ${desc.inputs.join(', ')}; with its attributes that is ${names.length}, the node has ${node.inputs.length}`,
-    );
-  }
-  return new Map(names.map((n, i) => [n, node.inputs[i]]));
-}
-
-/** The input a storage binding reads, by its WGSL name (`bias`, or a view `bias4` / `bias1` / `bias_in`); null: an absent optional input. */
-function bindingInput(
-  b: ReflectedBinding,
-  present: Map<string, number>,
-  desc: OpDescriptor,
-  label: string,
-  entry: string,
-  nodes: Map<number, IRNode>,
-): IRNode | null {
-  const name = b.name.replace(/(4|1|_in)$/, '');
-  const id = present.get(name);
-  if (id !== undefined) return nodes.get(id)!;
-  if (desc.inputs.includes(`${name}?`)) return null;
-  throw new GraphError(
-    `${label}: binding '${b.name}' of entry ${entry} names no input of ${desc.name} (inputs: ${desc.inputs.join(', ')})`,
-  );
 }
 
 export class Plan<K extends string = string> {
@@ -345,65 +306,7 @@ export class Plan<K extends string = string> {
     const where = `run ${this.label}`;
     if (this.disposed) throw new DisposedError(`${where}: the plan was disposed`);
     this.engine.assertAlive(where);
-    if (typeof feeds !== 'object' || feeds === null) throw new ShapeError(`${where}: feeds must be an object of named inputs`);
-    for (const name of Object.keys(feeds)) {
-      if (!this.inputs.has(name) && !this.graph.scalars.has(name)) {
-        throw new ShapeError(
-          `${where}: unknown feed '${name}'; the graph's inputs are ${[...this.inputs.keys(), ...this.graph.scalars].join(', ') || 'none'}`,
-        );
-      }
-    }
-    for (const [name, n] of this.inputs) {
-      const v = feeds[name];
-      if (v === undefined) throw new ShapeError(`${where}: missing feed for input '${name}' ${formatShape(n.shape)}`);
-      const ok =
-        v instanceof Tensor
-          ? v.size === numel(n.shape) && v.dtype === n.dtype
-          : typeof v === 'object' &&
-            v !== null &&
-            ArrayBuffer.isView(v) &&
-            dataMatches(v, n.dtype) &&
-            v.length === storageLength(n.dtype, numel(n.shape));
-      if (!ok) {
-        const got =
-          v instanceof Tensor
-            ? `a ${v.dtype} tensor of ${v.size} elements`
-            : typeof v === 'number'
-              ? 'a number'
-              : `${(v as AnyTypedArray).length} ${dtypeOf(v as AnyTypedArray) ?? 'untyped'} elements`;
-        const want = storageLength(n.dtype, numel(n.shape));
-        throw new ShapeError(
-          `${where}: feed '${name}' has ${got}; input ${formatShape(n.shape)} needs ${want} ${n.dtype === 'f32' || n.dtype === 'u32' || n.dtype === 'i32' ? n.dtype : `u32 words (${numel(n.shape)} ${n.dtype})`}`,
-        );
-      }
-      if (v instanceof Tensor) v.assertAlive(`${where}: feed '${name}'`);
-    }
-    for (const s of this.graph.scalars) {
-      const v = feeds[s];
-      if (typeof v !== 'number' || !Number.isFinite(v))
-        throw new ArgumentError(
-          `${where}: scalar '${s}' needs a finite number, got ${v === undefined ? 'nothing' : typeof v === 'number' ? v : typeof v}`,
-        );
-    }
-    for (const p of this.patches) {
-      const v = this.scalarValue(p, feeds);
-      if (p.type === 'u32' && !(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
-        throw new ArgumentError(`${where}: scalar '${p.ref.scalar}' = ${feeds[p.ref.scalar]} gives ${v}, not a u32`);
-      }
-      if (p.type === 'i32' && !(Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31)) {
-        throw new ArgumentError(`${where}: scalar '${p.ref.scalar}' = ${feeds[p.ref.scalar]} gives ${v}, not an i32`);
-      }
-      const r = p.range;
-      if (r && !(v >= r.min && v <= r.max)) {
-        throw new ArgumentError(
-          `${where}: scalar '${p.ref.scalar}' = ${feeds[p.ref.scalar]} gives ${r.label} ${r.what} ${v}, outside ${r.min}..${r.max}`,
-        );
-      }
-    }
-  }
-
-  private scalarValue(p: UniformPatch, feeds: Feeds): number {
-    return (feeds[p.ref.scalar] as number) * (p.ref.scale ?? 1) + (p.ref.add ?? 0);
+    checkFeeds(where, feeds, this.inputs, this.graph.scalars, this.patches);
   }
 
   private async execute(feeds: Feeds, mode: 'read' | 'gpu' | 'profile'): Promise<unknown> {
@@ -508,7 +411,7 @@ export class Plan<K extends string = string> {
     let lo = Infinity;
     let hi = 0;
     for (const p of this.patches) {
-      const v = this.scalarValue(p, feeds); // checked by checkFeeds
+      const v = scalarValue(p, feeds); // checked by checkFeeds
       if (p.type === 'f32') view.setFloat32(p.offset, v, true);
       else if (p.type === 'i32') view.setInt32(p.offset, v, true);
       else view.setUint32(p.offset, v, true);
