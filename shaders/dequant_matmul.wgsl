@@ -15,7 +15,7 @@
 //#import lib/lanes
 //#import lib/epilogue
 
-override SCHEME: u32 = 0;
+override SCHEME: u32 = 0;   // 0: q8_0, 1: per-channel int8, 2: f16 (two halves per word, no scales)
 
 struct Params {
   M: u32,
@@ -42,8 +42,18 @@ fn unpack_i8(w: u32) -> vec4<f32> {
 }
 
 fn scale_at(n: u32, k: u32) -> f32 {
+  if (SCHEME == 2u) { return 1.0; }
   if (SCHEME == 0u) { return scales[n * params.n_blocks + k / 32u]; }
   return scales[n];
+}
+
+/** Weights k..k+3 (k a multiple of 4) of row n, unscaled: int8 bytes of one word or halves of two. */
+fn weights4(n: u32, k: u32) -> vec4<f32> {
+  if (SCHEME == 2u) {
+    let w = n * params.row_words + k / 2u;
+    return vec4(unpack2x16float(qw[w]), unpack2x16float(qw[w + 1u]));
+  }
+  return unpack_i8(qw[n * params.row_words + k / 4u]);
 }
 
 fn finish(n: u32, row: u32, v: f32) -> f32 {
@@ -91,6 +101,30 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (g.y == 0u) { store_rows(n0, s); }
 }
 
+/**
+ * f16 weights: as `gemv`, with a lane's chunk one vec4<u32> of eight halves (rows padded to 8) against
+ * two activation vec4s. unpack2x16float is core WGSL: no shader-f16 needed; the sums are f32.
+ */
+@compute @workgroup_size(256, 1, 1)
+fn gemv_f16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
+  let K4 = params.K / 4u;
+  let g = lane_of(ids);
+  let n0 = (flat_group(wid, nwg) * (256u / TPR) + g.x) * NR;
+  var acc = vec4(0.0);
+  for (var c = g.y; c * 2u < K4; c += TPR) {   // c: a chunk of 8 weights
+    let k4 = c * 2u;
+    let x0 = a4[k4];
+    let x1 = select(vec4(0.0), a4[min(k4 + 1u, K4 - 1u)], k4 + 1u < K4);
+    for (var r = 0u; r < NR; r++) {
+      let n = min(n0 + r, params.N - 1u);
+      let w = qw4[n * params.row_words / 4u + c];
+      acc[r] += dot(vec4(unpack2x16float(w.x), unpack2x16float(w.y)), x0) + dot(vec4(unpack2x16float(w.z), unpack2x16float(w.w)), x1);
+    }
+  }
+  let s = lane_sum(acc, ids);
+  if (g.y == 0u) { store_rows(n0, s); }
+}
+
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
@@ -108,8 +142,9 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let n = i / (TILE_K / 4u);
       let k = (i % (TILE_K / 4u)) * 4u;
       var v = vec4(0.0);
-      if (col0 + n < N && (k0 + k) / 4u < params.row_words) {
-        v = unpack_i8(qw[(col0 + n) * params.row_words + (k0 + k) / 4u]) * scale_at(col0 + n, k0 + k);
+      // Rows hold row_words words: 4 int8 or 2 halves each, zero past K.
+      if (col0 + n < N && k0 + k < params.row_words * select(4u, 2u, SCHEME == 2u)) {
+        v = weights4(col0 + n, k0 + k) * scale_at(col0 + n, k0 + k);
       }
       for (var j = 0u; j < 4u; j++) { store_b(k + j, n, v[j]); }
     }

@@ -13,10 +13,10 @@ async function f32Gemv(engine: Engine, N: number): Promise<Runner> {
   return gpuTimeRunner(engine, await g.compile({ y }));
 }
 
-async function int8Gemv(engine: Engine, N: number, dot4 = false): Promise<Runner | null> {
+async function int8Gemv(engine: Engine, N: number, dot4 = false, scheme: 'q8_0' | 'f16' = 'q8_0'): Promise<Runner | null> {
   if (dot4 && !engine.features.packedDot4) return null;
-  const w = await engine.quantize(noise(N * K, 2), { K, N, layout: 'NK', scheme: 'q8_0', label: `w${N}` });
-  const g = engine.graph(`gemv int8 N=${N}`);
+  const w = await engine.quantize(noise(N * K, 2), { K, N, layout: 'NK', scheme, label: `w${N}` });
+  const g = engine.graph(`gemv ${scheme} N=${N}`);
   const y = g.dequantMatmul(g.constant('x', noise(K, 1), [1, K]), w, { dot4 });
   const r = gpuTimeRunner(engine, await g.compile({ y }));
   return {
@@ -31,7 +31,7 @@ async function int8Gemv(engine: Engine, N: number, dot4 = false): Promise<Runner
 
 export const int8Suite: Suite = {
   name: 'int8',
-  description: 'Decode GEMV with q8_0 int8 weights against f32, K = 768',
+  description: 'Decode GEMV with q8_0 int8 and f16 (packed halves) weights against f32, K = 768',
   cases({ quick }) {
     return (quick ? [768, 3072] : [768, 2304, 3072, 50257]).map((N): BenchCase => {
       const l = quantLayout('q8_0', K, N);
@@ -46,6 +46,7 @@ export const int8Suite: Suite = {
           { name: 'ours', setup: ({ engine }) => int8Gemv(engine, N) },
           { name: 'f32', setup: ({ engine }) => f32Gemv(engine, N) },
           { name: 'int8 dp4a', setup: ({ engine }) => int8Gemv(engine, N, true) },
+          { name: 'f16', setup: ({ engine }) => int8Gemv(engine, N, false, 'f16') },
         ],
       };
     });

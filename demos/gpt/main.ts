@@ -51,7 +51,7 @@ gen.add(settings, 'topP', 0.05, 1, 0.01).name('top-p');
 gen.add(settings, 'seed', 0, 10000, 1);
 const model = gui.addFolder('Model');
 const weightsCtl = model
-  .add(settings, 'weights', ['f32', 'int8', 'int8 + wte'])
+  .add(settings, 'weights', ['f32', 'f16', 'f16 + wte', 'int8', 'int8 + wte'])
   .name('weights')
   .onChange((w: WeightChoice) => {
     say(`Reloading with ${w} weights…`);

@@ -13,8 +13,8 @@ export interface Attention {
   window: number;
 }
 
-/** f32, int8 linear layers, or int8 linear layers and token table (embedding + lm_head). */
-export type WeightChoice = 'f32' | 'int8' | 'int8 + wte';
+/** f32; f16 or int8 linear layers; or f16 / int8 linear layers and token table (embedding + lm_head). */
+export type WeightChoice = 'f32' | 'f16' | 'f16 + wte' | 'int8' | 'int8 + wte';
 
 export type ToWorker =
   | { type: 'load-default' }

@@ -43,8 +43,8 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
     tok = await GPT2Tokenizer.load();
   }
   const gpt = await GPT2.fromSafetensors(engine, bytes, config, {
-    weights: weights === 'f32' ? 'f32' : 'int8',
-    quantizeEmbedding: weights === 'int8 + wte',
+    weights: weights.startsWith('int8') ? 'int8' : weights.startsWith('f16') ? 'f16' : 'f32',
+    quantizeEmbedding: weights.endsWith('+ wte'),
   });
   model?.gpt.dispose();
   await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask

@@ -52,6 +52,45 @@ export function dtypeOf(data: ArrayBufferView): DType | undefined {
   return undefined;
 }
 
+/** IEEE half (its 16 bits) to float. */
+export function f16ToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? Number.NaN : s * Number.POSITIVE_INFINITY;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Float to IEEE half bits, rounding to nearest even (as WGSL's pack2x16float does); overflow gives ±∞. */
+export function f32ToF16(x: number): number {
+  f32[0] = x;
+  const b = u32[0];
+  const sign = (b >>> 16) & 0x8000;
+  const e = (b >>> 23) & 0xff;
+  const m = b & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0); // ∞ or NaN
+  const half = e - 127 + 15;
+  if (half >= 31) return sign | 0x7c00;
+  if (half <= 0) {
+    if (half < -10) return sign; // below half the smallest subnormal: ±0
+    const mm = m | 0x800000; // the implicit 1
+    const shift = 14 - half;
+    let v = mm >>> shift;
+    const rest = mm & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rest > mid || (rest === mid && v & 1)) v++;
+    return sign | v;
+  }
+  let v = (half << 10) | (m >>> 13);
+  const rest = m & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && v & 1)) v++; // may carry into the exponent, up to ∞: correct
+  return sign | v;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
 /** Whether CPU data fits a tensor of `dtype`: its own typed array, or u32 words for a packed type. */
 export function dataMatches(data: AnyTypedArray, dtype: DType): boolean {
   return dtypeOf(data) === (isPacked(dtype) ? 'u32' : dtype);

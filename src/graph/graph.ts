@@ -42,7 +42,7 @@ export class Graph {
     engine.assertAlive(`graph '${label}'`);
   }
 
-  private readonly quantized = new Map<QuantizedTensor, [SymbolicTensor, SymbolicTensor]>();
+  private readonly quantized = new Map<QuantizedTensor, SymbolicTensor[]>();
 
   private claim(kind: string, name: string): void {
     if (typeof name !== 'string' || !name) throw new ShapeError(`${kind}: a name is required`);
@@ -145,11 +145,14 @@ export class Graph {
     return this.op('matmul', options.bias ? [a, b, options.bias] : [a, b], attrs);
   }
 
-  /** The packed words and scales of `w` as constants, once per graph however many ops read them. */
-  private quantConstants(w: QuantizedTensor, name = w.qweight.label): [SymbolicTensor, SymbolicTensor] {
+  /**
+   * The packed words (and scales, for int8 schemes) of `w` as the leading inputs of an op that reads
+   * it, constants once per graph however many ops read them.
+   */
+  private quantConstants(w: QuantizedTensor, name = w.qweight.label): SymbolicTensor[] {
     let c = this.quantized.get(w);
     if (!c) {
-      c = [this.constant(`${name}#q`, w.qweight), this.constant(`${name}#scales`, w.scales)];
+      c = [this.constant(`${name}#q`, w.qweight), ...(w.scales ? [this.constant(`${name}#scales`, w.scales)] : [])];
       this.quantized.set(w, c);
     }
     return c;
@@ -164,12 +167,13 @@ export class Graph {
     w: QuantizedTensor,
     options: { bias?: SymbolicTensor; name?: string; dot4?: boolean } = {},
   ): SymbolicTensor {
-    const [q, s] = this.quantConstants(w, options.name);
+    const packed = this.quantConstants(w, options.name);
     const { scheme, K, N } = w.layout;
-    return this.op('dequant_matmul', options.bias ? [x, q, s, options.bias] : [x, q, s], {
+    return this.op('dequant_matmul', [x, ...packed, ...(options.bias ? [options.bias] : [])], {
       scheme,
       K,
       N,
+      scales: !!w.scales,
       bias: !!options.bias,
       dot4: !!options.dot4,
     });
@@ -263,9 +267,9 @@ export class Graph {
     options: { pos?: number | ScalarRef; firstId?: number; addPosition?: boolean; name?: string } = {},
   ): SymbolicTensor {
     const { name, ...rest } = options;
-    const [q, s] = this.quantConstants(wte, name);
+    const packed = this.quantConstants(wte, name);
     const { scheme, K: C, N: V } = wte.layout;
-    return this.op('dequant_embedding', [ids, q, s, wpe], { ...rest, pos: rest.pos ?? 0, scheme, V, C });
+    return this.op('dequant_embedding', [ids, ...packed, wpe], { ...rest, pos: rest.pos ?? 0, scheme, V, C, scales: !!wte.scales });
   }
 
   /** a and b joined along the last dimension. */

@@ -31,7 +31,8 @@ export async function quantize(engine: GPUContext, weights: Float32Array, o: Qua
     throw new ArgumentError(`quantize: on must be 'gpu' or 'cpu', got ${JSON.stringify(o.on)}`);
   if (!(weights instanceof Float32Array)) throw new ShapeError('quantize: weights must be a Float32Array');
   if (weights.length !== o.K * o.N) throw new ShapeError(`quantize: ${weights.length} weights do not fill K ${o.K} × N ${o.N}`);
-  const on = o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu');
+  // f16 packing is a rounding per weight, done on the CPU (the quantize kernels are int8's).
+  const on = scheme === 'f16' ? 'cpu' : (o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu'));
   if (on === 'cpu') return QuantizedTensor.upload(engine, quantizeCPU(weights, o.K, o.N, scheme, layout), o.label);
   const attrs: QuantAttrs = { scheme, K: o.K, N: o.N, kn: layout === 'KN' };
   const g = new Graph(engine, `quantize ${o.label ?? ''}`);
@@ -53,7 +54,7 @@ export async function quantize(engine: GPUContext, weights: Float32Array, o: Qua
       await engine.scoped(`quantize ${label}`, () => {
         const enc = engine.device.createCommandEncoder({ label: `quantize ${label}` });
         enc.copyBufferToBuffer(out.q.buffer, 0, result.qweight.buffer, 0, result.qweight.buffer.size);
-        enc.copyBufferToBuffer(out.scales.buffer, 0, result.scales.buffer, 0, result.scales.buffer.size);
+        enc.copyBufferToBuffer(out.scales.buffer, 0, result.scales!.buffer, 0, result.scales!.buffer.size);
         engine.device.queue.submit([enc.finish()]);
       });
     } catch (e) {

@@ -2,6 +2,9 @@
 // each tensor's dtype, shape and [begin, end) byte offsets into the data that follows. Every offset is
 // checked against the file before anything is read; errors name the tensor and the offsets.
 import { FormatError, ShapeError, formatShape } from '../errors';
+import { f16ToF32 } from '../gpu/tensor';
+
+export { f16ToF32 };
 
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'U32' | 'I16' | 'U16' | 'I8' | 'U8' | 'BOOL';
 
@@ -75,16 +78,6 @@ export function duplicateJSONKey(json: string): string | null {
     }
   }
   return null;
-}
-
-/** IEEE half to float. */
-export function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 export class SafetensorsFile {

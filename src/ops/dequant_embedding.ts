@@ -5,11 +5,13 @@
 import { compose } from '../wgsl/compose';
 import { ShapeError } from '../errors';
 import { checkEmbedding, embeddingCall, embeddingReference, type EmbeddingAttrs } from './embedding';
-import { checkPackedInputs, dequantize, quantLayout, type QuantScheme } from './quantize';
-import type { OpDescriptor } from './types';
+import { checkPackedInputs, dequantize, quantLayout, schemeId, type QuantScheme } from './quantize';
+import { inputsByName, type OpDescriptor } from './types';
 
 export interface DequantEmbeddingAttrs extends EmbeddingAttrs {
   scheme: QuantScheme;
+  /** The table has scales (int8 schemes; f16 has none). */
+  scales?: boolean;
   /** Token rows in this table (block) and the embedding width. */
   V: number;
   C: number;
@@ -17,25 +19,27 @@ export interface DequantEmbeddingAttrs extends EmbeddingAttrs {
 
 export const dequantEmbedding: OpDescriptor<DequantEmbeddingAttrs> = {
   name: 'dequant_embedding',
-  inputs: ['ids', 'qw', 'scales', 'wpe'],
+  inputs: ['ids', 'qw', 'scales?', 'wpe'],
   shader: compose('dequant_embedding'),
   infer(inputs, a) {
-    const [ids, qw, scales, wpe] = inputs;
-    if (!ids || !qw || !scales || !wpe || inputs.length !== 4)
-      throw new ShapeError('dequant_embedding: needs ids, packed table, scales and wpe');
+    const { ids, qw, scales, wpe } = inputsByName(dequantEmbedding.inputs, a, inputs);
+    if (!ids || !qw || !wpe || inputs.length !== (a.scales ? 4 : 3))
+      throw new ShapeError(`dequant_embedding: needs ids, the packed table, ${a.scales ? 'its scales, ' : ''}and wpe`);
     const l = quantLayout(a.scheme, a.C, a.V);
     checkPackedInputs('dequant_embedding', qw, scales, l, `V ${a.V} C ${a.C}`);
     checkEmbedding('dequant_embedding', ids, wpe, a.C, a);
     return { shape: [ids.shape[0], a.C], dtype: 'f32' };
   },
-  kernel([ids, , , wpe], _output, a, ctx) {
-    return embeddingCall(ids.shape[0], a.V, a.C, wpe.shape[0], a, ctx, { SCHEME: a.scheme === 'q8_0' ? 0 : 1 });
+  kernel(inputs, _output, a, ctx) {
+    const { ids, wpe } = inputsByName(dequantEmbedding.inputs, a, inputs);
+    return embeddingCall(ids!.shape[0], a.V, a.C, wpe!.shape[0], a, ctx, { SCHEME: schemeId(a.scheme) });
   },
   /** Float64 on the dequantised table. */
-  reference([ids, qw, scales, wpe], _infos, a) {
+  reference(inputs, _infos, a) {
+    const { ids, qw, scales, wpe } = inputsByName(dequantEmbedding.inputs, a, inputs);
     const l = quantLayout(a.scheme, a.C, a.V);
-    const table = dequantize({ ...l, qweight: Uint32Array.from(qw), scales: Float32Array.from(scales) }); // [V, C]
-    return embeddingReference(ids, table, a.V, a.C, wpe, a);
+    const table = dequantize({ ...l, qweight: Uint32Array.from(qw!), scales: Float32Array.from(scales ?? []) }); // [V, C]
+    return embeddingReference(ids!, table, a.V, a.C, wpe!, a);
   },
   bytes: (inputs, output) => (inputs[0].shape[0] + 2 * output.shape[0] * output.shape[1]) * 4 + output.shape[0] * output.shape[1],
 };

@@ -6,13 +6,15 @@ import { numel } from '../gpu/tensor';
 import { ceilDiv } from './grid';
 import { gemvConfig, withLanes } from './lanes';
 import { EPILOGUE_INPUTS, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
-import { checkPackedInputs, dequantize, quantLayout, type QuantScheme } from './quantize';
+import { checkPackedInputs, dequantize, quantLayout, schemeId, type QuantScheme } from './quantize';
 import { inputsByName, type OpDescriptor } from './types';
 
 export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
   scheme: QuantScheme;
   K: number;
   N: number;
+  /** The weights come with scales (int8 schemes; f16 has none): an input after the packed words. */
+  scales?: boolean;
   /**
    * Quantize the activations too and use dot4I8Packed, where the adapter has the
    * packed_4x8_integer_dot_product language feature (q8_0, M == 1, K ≤ 4096; else the exact path).
@@ -70,19 +72,18 @@ export function dot4Reference(
 
 export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
   name: 'dequant_matmul',
-  inputs: ['a', 'qw', 'scales', ...EPILOGUE_INPUTS],
+  inputs: ['a', 'qw', 'scales?', ...EPILOGUE_INPUTS],
   shader: (ctx) => (ctx.features.packedDot4 ? withDot4(ctx) : plain(ctx)),
   infer(inputs, a) {
-    const [x, qw, scales] = inputs;
-    if (!x || !qw || !scales) throw new ShapeError('dequant_matmul: needs x, packed weights and scales');
+    const { a: x, qw, scales, bias, residual } = inputsByName(dequantMatmul.inputs, a, inputs);
+    if (!x || !qw) throw new ShapeError('dequant_matmul: needs x and packed weights');
     const l = quantLayout(a.scheme, a.K, a.N);
     if (x.dtype !== 'f32' || x.shape[x.shape.length - 1] !== a.K)
       throw new ShapeError(`dequant_matmul: x ${formatShape(x.shape)} must be f32 [..., ${a.K}]`);
     checkPackedInputs('dequant_matmul', qw, scales, l, `K ${a.K} N ${a.N}`);
     const shape = [...x.shape.slice(0, -1), a.N];
-    const expected = 3 + (a.bias ? 1 : 0) + (a.residual ? 1 : 0);
+    const expected = 2 + (a.scales ? 1 : 0) + (a.bias ? 1 : 0) + (a.residual ? 1 : 0);
     if (inputs.length !== expected) throw new ShapeError(`dequant_matmul: expected ${expected} inputs, got ${inputs.length}`);
-    const { bias, residual } = inputsByName(EPILOGUE_INPUTS, a, inputs.slice(3));
     if (a.bias && bias?.shape.join() !== String(a.N)) throw new ShapeError(`dequant_matmul: bias must be [${a.N}]`);
     if (a.residual && numel(residual?.shape ?? []) !== numel(shape))
       throw new ShapeError(`dequant_matmul: residual must be ${formatShape(shape)}`);
@@ -92,7 +93,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     const l = quantLayout(a.scheme, a.K, a.N);
     const M = numel(inputs[0].shape) / a.K;
     const common = {
-      SCHEME: a.scheme === 'q8_0' ? 0 : 1,
+      SCHEME: schemeId(a.scheme),
       HAS_BIAS: a.bias ? 1 : 0,
       ACT: a.act === 'gelu' ? 1 : 0,
       HAS_RESIDUAL: a.residual ? 1 : 0,
@@ -104,7 +105,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
       const groups = ceilDiv(a.N, (256 / TPR) * NR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
       return {
-        entry: dot4 ? 'gemv_dp4a' : 'gemv',
+        entry: a.scheme === 'f16' ? 'gemv_f16' : dot4 ? 'gemv_dp4a' : 'gemv',
         constants: { ...common, TPR, NR },
         uniforms,
         grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
@@ -119,12 +120,12 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     };
   },
   /** Float64 on the dequantised weights. */
-  reference([x, qw, scales, ...rest], _infos, a) {
+  reference(inputs, _infos, a) {
+    const { a: x, qw, scales, bias, residual } = inputsByName(dequantMatmul.inputs, a, inputs) as Record<string, Float64Array>;
     const l = quantLayout(a.scheme, a.K, a.N);
-    const { bias, residual } = inputsByName(EPILOGUE_INPUTS, a, rest);
     const M = x.length / a.K;
     const out = new Float64Array(M * a.N);
-    const W = dequantize({ ...l, qweight: Uint32Array.from(qw), scales: Float32Array.from(scales) }); // [N, K]
+    const W = dequantize({ ...l, qweight: Uint32Array.from(qw), scales: Float32Array.from(scales ?? []) }); // [N, K]
     for (let n = 0; n < a.N; n++) {
       const w = W.subarray(n * a.K, (n + 1) * a.K);
       for (let m = 0; m < M; m++) {

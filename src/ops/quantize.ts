@@ -1,17 +1,27 @@
-// Int8 weight formats and the quantizer (GPU or CPU, identical rules).
-//   'q8_0':        one scale per 32 weights along K per output channel (llama.cpp's Q8_0)
-//   'per-channel': one scale per output channel
-// Packed row-major by output channel: qweight u32 [N, Kp / 4] (four int8 per word, little end first,
-// zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 32 (q8_0) or 16.
+// Packed weight formats and the quantizer (GPU or CPU, identical rules).
+//   'q8_0':        int8, one scale per 32 weights along K per output channel (llama.cpp's Q8_0)
+//   'per-channel': int8, one scale per output channel
+//   'f16':         IEEE halves, two per u32 word, no scales: half the bytes of f32 on any adapter (the
+//                  kernels unpack with unpack2x16float and accumulate in f32; shader-f16 not needed)
+// Packed row-major by output channel: qweight u32 [N, rowWords] (four int8 or two halves per word,
+// little end first, zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 32 (q8_0),
+// 16 (per-channel) or 8 (f16: a vec4<u32> of eight halves).
 // Kernel: shaders/quantize.wgsl.
 import { compose } from '../wgsl/compose';
 import type { GPUContext } from '../gpu/engine';
 import { ShapeError, formatShape } from '../errors';
-import { type Tensor, numel } from '../gpu/tensor';
+import { type Tensor, f16ToF32, f32ToF16, numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import type { OpDescriptor, TensorInfo } from './types';
 
-export type QuantScheme = 'q8_0' | 'per-channel';
+export type QuantScheme = 'q8_0' | 'per-channel' | 'f16';
+
+const SCHEMES: readonly QuantScheme[] = ['q8_0', 'per-channel', 'f16'];
+
+/** The scheme number the kernels' SCHEME override takes. */
+export function schemeId(s: QuantScheme): number {
+  return SCHEMES.indexOf(s);
+}
 
 export interface QuantLayout {
   scheme: QuantScheme;
@@ -24,10 +34,10 @@ export interface QuantLayout {
 }
 
 export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLayout {
-  if (scheme !== 'q8_0' && scheme !== 'per-channel')
-    throw new ShapeError(`quantize: unknown scheme '${String(scheme)}' (q8_0 or per-channel)`);
+  if (!SCHEMES.includes(scheme)) throw new ShapeError(`quantize: unknown scheme '${String(scheme)}' (${SCHEMES.join(', ')})`);
   if (!(Number.isInteger(K) && Number.isInteger(N) && K > 0 && N > 0))
     throw new ShapeError(`quantize: K = ${K} and N = ${N} must be positive integers`);
+  if (scheme === 'f16') return { scheme, K, N, rowWords: Math.ceil(K / 8) * 4, blocks: 0 };
   const Kp = scheme === 'q8_0' ? Math.ceil(K / 32) * 32 : Math.ceil(K / 16) * 16;
   return { scheme, K, N, rowWords: Kp / 4, blocks: scheme === 'q8_0' ? Kp / 32 : 1 };
 }
@@ -36,14 +46,15 @@ export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLay
  * Throws ShapeError unless graph inputs `qw` and `scales` hold layout `l` (u32 words, f32 scales), for
  * the ops that read packed weights; `dims` names the sizes in the message (e.g. "K 768 N 3072").
  */
-export function checkPackedInputs(op: string, qw: TensorInfo, scales: TensorInfo, l: QuantLayout, dims: string): void {
+export function checkPackedInputs(op: string, qw: TensorInfo, scales: TensorInfo | undefined, l: QuantLayout, dims: string): void {
   if (qw.dtype !== 'u32' || numel(qw.shape) !== l.N * l.rowWords) {
     throw new ShapeError(
       `${op}: packed weights ${qw.dtype} ${formatShape(qw.shape)} must be u32 [${l.N}, ${l.rowWords}] for ${l.scheme} ${dims}`,
     );
   }
-  if (scales.dtype !== 'f32' || numel(scales.shape) !== l.N * l.blocks) {
-    throw new ShapeError(`${op}: ${numel(scales.shape)} scales given, ${l.scheme} ${dims} needs ${l.N * l.blocks}`);
+  const given = scales ? numel(scales.shape) : 0;
+  if ((scales && scales.dtype !== 'f32') || given !== l.N * l.blocks) {
+    throw new ShapeError(`${op}: ${given} scales given, ${l.scheme} ${dims} needs ${l.N * l.blocks}`);
   }
 }
 
@@ -80,6 +91,14 @@ export function quantizeCPU(w: Float32Array, K: number, N: number, scheme: Quant
   const at = (n: number, k: number) => (k >= K ? 0 : layout === 'KN' ? w[k * N + n] : w[n * K + k]);
   const scales = new Float32Array(N * l.blocks);
   const qweight = new Uint32Array(N * l.rowWords);
+  if (scheme === 'f16') {
+    for (let n = 0; n < N; n++) {
+      for (let word = 0; word < l.rowWords; word++) {
+        qweight[n * l.rowWords + word] = (f32ToF16(at(n, 2 * word)) | (f32ToF16(at(n, 2 * word + 1)) << 16)) >>> 0;
+      }
+    }
+    return { ...l, qweight, scales };
+  }
   const span = scheme === 'q8_0' ? 32 : K;
   for (let n = 0; n < N; n++) {
     for (let b = 0; b < l.blocks; b++) {
@@ -105,6 +124,12 @@ export function quantizeCPU(w: Float32Array, K: number, N: number, scheme: Quant
 /** The weights the int8 data stands for, as [N, K] float64 (the reference kernels compare against). */
 export function dequantize(q: QuantizedData): Float64Array {
   const out = new Float64Array(q.N * q.K);
+  if (q.scheme === 'f16') {
+    for (let n = 0; n < q.N; n++) {
+      for (let k = 0; k < q.K; k++) out[n * q.K + k] = f16ToF32((q.qweight[n * q.rowWords + (k >> 1)] >>> (16 * (k & 1))) & 0xffff);
+    }
+    return out;
+  }
   for (let n = 0; n < q.N; n++) {
     for (let k = 0; k < q.K; k++) {
       const word = q.qweight[n * q.rowWords + (k >> 2)];
@@ -115,12 +140,13 @@ export function dequantize(q: QuantizedData): Float64Array {
   return out;
 }
 
-/** Int8 weights on the GPU: packed words and scales, for g.dequantMatmul(). */
+/** Packed weights on the GPU: the words and (int8 schemes) the scales, for g.dequantMatmul(). */
 export class QuantizedTensor {
   constructor(
     readonly layout: QuantLayout,
     readonly qweight: Tensor,
-    readonly scales: Tensor,
+    /** Null for schemes without scales (f16). */
+    readonly scales: Tensor | null,
   ) {}
 
   /** Uploads packed data after checking it against its layout. */
@@ -130,23 +156,24 @@ export class QuantizedTensor {
     return new QuantizedTensor(
       l,
       engine.tensor(q.qweight, [l.N, l.rowWords], `${label}.q`),
-      engine.tensor(q.scales, [l.N, l.blocks], `${label}.scales`),
+      l.blocks ? engine.tensor(q.scales, [l.N, l.blocks], `${label}.scales`) : null,
     );
   }
 
   /** GPU bytes: packed weights plus scales. */
   get byteLength(): number {
-    return this.qweight.byteLength + this.scales.byteLength;
+    return this.qweight.byteLength + (this.scales?.byteLength ?? 0);
   }
 
   /** Reads the packed data back (for tests and export). */
   async read(): Promise<QuantizedData> {
-    return { ...this.layout, qweight: (await this.qweight.read()) as Uint32Array, scales: (await this.scales.read()) as Float32Array };
+    const scales = this.scales ? ((await this.scales.read()) as Float32Array) : new Float32Array(0);
+    return { ...this.layout, qweight: (await this.qweight.read()) as Uint32Array, scales };
   }
 
   dispose(): void {
     this.qweight.dispose();
-    this.scales.dispose();
+    this.scales?.dispose();
   }
 }
 

@@ -15,6 +15,8 @@ beforeAll(async () => {
 afterAll(() => engine?.dispose());
 
 const SCHEMES: QuantScheme[] = ['q8_0', 'per-channel'];
+/** Every packed format the kernels read: the int8 schemes and f16 (two halves per word, no scales). */
+const FORMATS: QuantScheme[] = [...SCHEMES, 'f16'];
 
 describe('quantize', () => {
   for (const scheme of SCHEMES) {
@@ -67,6 +69,24 @@ describe('quantize', () => {
   });
 });
 
+describe('f16 packing', () => {
+  it('round trip: each weight to the nearest half (relative error ≤ 2^-11), subnormals and overflow as IEEE', () => {
+    const [K, N] = [37, 5]; // K not a multiple of 8: rows are padded
+    const w = randn(K * N, 31).map((v, i) => (i === 3 ? 1e-6 : i === 4 ? 7e4 : i === 5 ? -0 : v * 10));
+    const q = quantizeCPU(w, K, N, 'f16', 'KN');
+    expect(q.rowWords).toBe(20);
+    expect(q.scales.length).toBe(0);
+    const back = dequantize(q);
+    for (let n = 0; n < N; n++)
+      for (let k = 0; k < K; k++) {
+        const v = w[k * N + n];
+        const b = back[n * K + k];
+        if (Math.abs(v) > 65504) expect(b).toBe(Math.sign(v) * Number.POSITIVE_INFINITY);
+        else expect(Math.abs(b - v)).toBeLessThanOrEqual(Math.max(Math.abs(v) * 2 ** -11, 2 ** -25));
+      }
+  });
+});
+
 describe('dequant_matmul', () => {
   const cases: [number, number, number][] = [
     // M, K, N
@@ -77,7 +97,7 @@ describe('dequant_matmul', () => {
     [5, 67, 33],
     [37, 96, 130],
   ];
-  for (const scheme of SCHEMES) {
+  for (const scheme of FORMATS) {
     for (const [M, K, N] of cases) {
       it(`${scheme} M=${M} K=${K} N=${N}, with fused bias + GELU + residual`, async () => {
         const qt = await engine.quantize(randn(K * N, K + N), { K, N, scheme, label: 'w' });
@@ -151,8 +171,8 @@ describe('dequant_matmul, dot4I8Packed path', () => {
 });
 
 describe('dequant_embedding', () => {
-  for (const scheme of SCHEMES) {
-    it(`${scheme}: int8 token rows + positions equal the float64 lookup on the dequantised table, row blocks included`, async () => {
+  for (const scheme of FORMATS) {
+    it(`${scheme}: packed token rows + positions equal the float64 lookup on the dequantised table, row blocks included`, async () => {
       const [V, C, P] = [53, 44, 9]; // C not a multiple of 32 (q8_0 rows are padded)
       const table = randn(V * C, 21);
       const wpe = { shape: [P, C], data: randn(P * C, 22) };
@@ -165,8 +185,13 @@ describe('dequant_embedding', () => {
       ] as const) {
         const { gpu, ref } = await runOp(engine, {
           op: 'dequant_embedding',
-          inputs: [ids, { shape: [q.qweight.length], data: q.qweight }, { shape: [q.scales.length], data: q.scales }, wpe],
-          attrs: { scheme, V, C, pos: 2, firstId, addPosition },
+          inputs: [
+            ids,
+            { shape: [q.qweight.length], data: q.qweight },
+            ...(q.scales.length ? [{ shape: [q.scales.length], data: q.scales }] : []),
+            wpe,
+          ],
+          attrs: { scheme, V, C, pos: 2, firstId, addPosition, scales: q.scales.length > 0 },
         });
         expectClose(gpu, ref, { atol: 1e-6, rtol: 1e-6 }, `dequant_embedding firstId ${firstId}`);
       }
