@@ -22,6 +22,8 @@ function pages(): Record<string, string> {
 export default defineConfig(({ mode }) =>
   mode === 'lib'
     ? {
+        // The library ships no static files: public/ (the demo models) belongs to the site.
+        publicDir: false,
         build: {
           outDir: 'dist',
           emptyOutDir: false,
