@@ -4,6 +4,7 @@
 // URL parameters (used by the e2e test): ?quick=1 &suites=matmul,attention &reps=3 &autorun=1
 import GUI from 'lil-gui';
 import { Engine, type TuningTable } from 'webgpu-nlp';
+import { checkWebGPU } from '../demos/common/webgpu-check';
 import { autotune } from './autotune';
 import { drawCharts, throughput, type Series } from './page/charts';
 import { lookupPeak } from './page/peaks';
@@ -35,6 +36,10 @@ async function makeEngine(tuning?: TuningTable): Promise<Engine> {
 }
 
 let engine: Engine;
+if (!(await checkWebGPU())) {
+  $('adapter').textContent = 'No WebGPU adapter: nothing can be measured here (see above).';
+  await new Promise(() => undefined); // the page stays as it is, every control off
+}
 try {
   const probe = await makeEngine();
   const saved = localStorage.getItem(tuningKey(probe.adapter));

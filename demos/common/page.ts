@@ -1,6 +1,9 @@
 // Small helpers every demo page shares: engine start-up with a readable failure, a message line,
 // fetching a bundled model, reading a picked file, and a GPU-memory readout.
 import { Engine } from 'webgpu-nlp';
+import { checkWebGPU } from './webgpu-check';
+
+export { checkWebGPU };
 
 export const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -13,6 +16,10 @@ export function say(text: string, kind: 'info' | 'error' = 'info'): void {
 
 /** An engine on this browser's GPU, or a plain explanation of why there is none. */
 export async function startEngine(): Promise<Engine> {
+  if (!(await checkWebGPU())) {
+    // The page stays as it is, every control off; nothing else of it runs.
+    await new Promise(() => undefined);
+  }
   try {
     return await Engine.create({ powerPreference: 'high-performance' });
   } catch (e) {

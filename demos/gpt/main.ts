@@ -2,7 +2,7 @@
 // from a URL with a download bar or from a local file, and an attention heatmap. The model lives in
 // ./worker.ts.
 import GUI from 'lil-gui';
-import { $, formatBytes, pickFile, say } from '../common/page';
+import { $, checkWebGPU, formatBytes, pickFile, say } from '../common/page';
 import type { FromWorker, ToWorker, WeightChoice } from './protocol';
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
@@ -188,4 +188,4 @@ $('form').addEventListener('submit', (e) => {
   });
 });
 
-send({ type: 'load-default' });
+if (await checkWebGPU()) send({ type: 'load-default' });

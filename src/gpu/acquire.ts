@@ -131,7 +131,8 @@ export async function acquire(options: EngineOptions): Promise<ContextParts> {
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
   if (!adapter) {
     throw new UnsupportedError(
-      'WebGPU: no adapter found. On a machine without a GPU, install a Vulkan software driver: as root run ' +
+      'WebGPU: no adapter found. In a browser, WebGPU is turned off or the GPU is blocklisted (Chrome: see chrome://gpu). ' +
+        'In Node on a machine without a GPU, install a Vulkan software driver: as root run ' +
         '`apt-get install -y chromium` (it ships SwiftShader) and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json ' +
         'LD_LIBRARY_PATH=/usr/lib/chromium (the test and bench scripts do this for you).',
     );

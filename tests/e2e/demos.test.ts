@@ -2,7 +2,9 @@
 // word2vec neighbours and analogies, bad files and unknown words, model replacement freeing memory;
 // the LSTM writing N characters; the GPT streaming N tokens and drawing attention. Screenshots go
 // to test-results/.
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, CHROMIUM_BIN } from '../../tools/gpu-env.mjs';
 import { open, useSite } from './server';
 
 const site = useSite();
@@ -111,5 +113,32 @@ describe('demos', () => {
     await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
     expect(await page.getAttribute('#output', 'data-tokens')).toBe('200');
     expect(errors).toEqual([]);
+  });
+
+  it('without WebGPU every page explains what to do in this browser, turns its controls off and throws nothing', async () => {
+    // Chromium on Linux without --enable-unsafe-webgpu: navigator.gpu exists, no adapter comes.
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM_BIN,
+      args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
+      headless: true,
+    });
+    try {
+      for (const path of ['/', '/demos/word2vec/', '/demos/lstm/', '/demos/gpt/', '/bench/']) {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${site().url}${path}`);
+        await page.waitForSelector('body[data-ready="no-webgpu"]', { timeout: 30_000 });
+        const text = (await page.textContent('body')) ?? '';
+        expect(text, path).toMatch(/chrome:\/\/gpu/);
+        expect(text, path).not.toMatch(/apt-get|VK_ICD_FILENAMES/);
+        const enabled = await page.$$eval('button, input, select', (els) => els.filter((e) => !(e as HTMLInputElement).disabled).length);
+        expect(enabled, `${path}: controls left enabled`).toBe(0);
+        expect(errors, path).toEqual([]);
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+    }
   });
 });
