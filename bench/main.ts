@@ -62,6 +62,7 @@ const state = {
   peakGflops: peak?.gflops ?? 0,
   peakGbps: peak?.gbps ?? 0,
   run: () => void runAll(),
+  stop: () => running?.abort(),
   autotune: () => void tune(),
   exportJson: () => exportJson(),
   loadJson: () => pickFiles(),
@@ -79,8 +80,17 @@ gui.add(state, 'tfjs').name('TF.js peer');
 const pf = gui.addFolder(`GPU peak${peak ? ` (${peak.name})` : ' (unknown: enter yours)'}`);
 pf.add(state, 'peakGflops').name('FP32 GFLOP/s').onChange(render);
 pf.add(state, 'peakGbps').name('bandwidth GB/s').onChange(render);
-gui.add(state, 'run').name('▶ run');
-gui.add(state, 'autotune').name('autotune this GPU');
+const runCtl = gui.add(state, 'run').name('▶ run');
+const stopCtl = gui.add(state, 'stop').name('■ stop').disable();
+const tuneCtl = gui.add(state, 'autotune').name('autotune this GPU');
+
+/** While suites run, run and autotune are off (a second run would corrupt the timings) and stop is on. */
+let running: AbortController | null = null;
+function setRunning(on: boolean): void {
+  runCtl.enable(!on);
+  tuneCtl.enable(!on);
+  stopCtl.enable(on);
+}
 gui.add(state, 'exportJson').name('export JSON');
 gui.add(state, 'loadJson').name('load JSON to compare…');
 
@@ -133,6 +143,10 @@ function render(): void {
 }
 
 async function runAll(): Promise<void> {
+  if (running) return; // already running: a double click starts nothing
+  const controller = new AbortController();
+  running = controller;
+  setRunning(true);
   document.body.dataset.state = 'running';
   try {
     if (state.tfjs && !tf) tf = await startTfjs(engine).catch(() => null);
@@ -141,6 +155,7 @@ async function runAll(): Promise<void> {
     const cases = await runSuites({ engine, tf: state.tfjs ? tf : null, quick: state.quick }, picked, {
       warmup: 1,
       reps: state.reps,
+      signal: controller.signal,
       onProgress: (done, total, label) => {
         progress.max = total;
         progress.value = done;
@@ -151,11 +166,15 @@ async function runAll(): Promise<void> {
     (window as unknown as { benchResults: Exported }).benchResults = current;
     render();
     const skipped = cases.flatMap((c) => c.skipped.map((s) => `${c.kernel} ${c.size} ${s.variant}: ${s.reason}`));
-    status(`Done: ${cases.length} cases.${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`);
-    document.body.dataset.state = 'done';
+    const stopped = controller.signal.aborted;
+    status(`${stopped ? 'Stopped' : 'Done'}: ${cases.length} cases.${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`);
+    document.body.dataset.state = stopped ? 'stopped' : 'done';
   } catch (e) {
     status(`Failed: ${(e as Error).message}`, true);
     document.body.dataset.state = 'error';
+  } finally {
+    running = null;
+    setRunning(false);
   }
 }
 

@@ -6,6 +6,8 @@ export interface RunOptions extends MeasureOptions {
   onProgress?(done: number, total: number, label: string): void;
   /** Only cases whose size label is listed (all when empty). */
   sizes?: string[];
+  /** Stops the run between variants; the cases finished so far are returned. */
+  signal?: AbortSignal;
 }
 
 export async function runSuites(ctx: BenchContext, suites: Suite[], options: RunOptions = {}): Promise<CaseResult[]> {
@@ -19,6 +21,7 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
   const out: CaseResult[] = [];
   let done = 0;
   for (const { suite, c } of plan) {
+    if (options.signal?.aborted) break;
     const result: CaseResult = {
       suite,
       kernel: c.kernel,
@@ -30,6 +33,7 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
       skipped: [],
     };
     for (const v of c.variants) {
+      if (options.signal?.aborted) break;
       options.onProgress?.(done, total, `${c.kernel} ${c.size} ${v.name}`);
       try {
         const runner = await v.setup(ctx);
@@ -54,9 +58,9 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
       }
       done++;
     }
-    out.push(result);
+    if (result.results.length || result.skipped.length) out.push(result);
   }
-  options.onProgress?.(done, total, 'done');
+  options.onProgress?.(done, total, options.signal?.aborted ? 'stopped' : 'done');
   return out;
 }
 

@@ -41,4 +41,29 @@ describe('site', () => {
     await page.screenshot({ path: 'test-results/bench.png', fullPage: true });
     expect(errors).toEqual([]);
   });
+
+  it('bench page: a double-clicked run starts once, run is off while it runs, and stop ends it', async () => {
+    const { page, errors } = await open(site(), '/bench/?quick=1&reps=1&suites=kernels,matmul');
+    await page.waitForSelector('text=▶ run');
+    await page.getByText('▶ run').dblclick();
+    await page.waitForFunction(() => Number((document.getElementById('progress') as HTMLProgressElement).value) >= 1, undefined, {
+      timeout: 120_000,
+    });
+    // One run: the progress only moves forward (two interleaved runs made it jump back).
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      seen.push(await page.$eval('#progress', (p) => (p as HTMLProgressElement).value));
+      await page.waitForTimeout(200);
+    }
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    await page.getByText('■ stop').click();
+    await page.waitForSelector('body[data-state="stopped"]', { timeout: 120_000 });
+    expect(await page.textContent('#status')).toMatch(/^Stopped: \d+ cases/);
+    // Run is back on: a new run starts, and stops.
+    await page.getByText('▶ run').click();
+    await page.waitForSelector('body[data-state="running"]');
+    await page.getByText('■ stop').click();
+    await page.waitForSelector('body[data-state="stopped"]', { timeout: 120_000 });
+    expect(errors).toEqual([]);
+  });
 });
