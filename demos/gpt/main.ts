@@ -44,7 +44,7 @@ const settings = {
 };
 const gui = new GUI({ title: 'GPT' });
 const gen = gui.addFolder('Generation');
-gen.add(settings, 'maxNewTokens', 1, 500, 1).name('max tokens');
+const maxCtl = gen.add(settings, 'maxNewTokens', 1, 1024, 1).name('max tokens');
 gen.add(settings, 'temperature', 0, 2, 0.05);
 gen.add(settings, 'topK', 0, 200, 1).name('top-k (0: off)');
 gen.add(settings, 'topP', 0.05, 1, 0.01).name('top-p');
@@ -131,6 +131,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     $('memory').textContent = `GPU memory in use: ${formatBytes(m.info.gpuBytes)}`;
     $('memory').dataset.bytes = String(m.info.gpuBytes);
     layerCtl.max(m.info.layers - 1);
+    // No more new tokens than the model holds positions (the prompt takes some too: see the stats).
+    maxCtl.max(m.info.context - 1);
+    if (settings.maxNewTokens > m.info.context - 1) maxCtl.setValue(m.info.context - 1);
     headCtl.max(m.info.heads - 1);
     ($('download') as HTMLProgressElement).hidden = true;
     setBusy('idle');
@@ -145,7 +148,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     $('stats').textContent = `${m.count} tokens · ${m.msPerToken.toFixed(1)} ms/token · ${m.tokensPerSecond.toFixed(1)} tokens/s`;
     out.dataset.tokens = String(m.count);
   } else if (m.type === 'done') {
-    $('stats').textContent += ` · prefill ${m.prefillMs.toFixed(0)} ms${m.stopped ? ' · stopped' : ''}`;
+    const capped =
+      m.cappedAt !== undefined ? ` · capped at ${m.cappedAt} new tokens: the prompt and the output fill the model's context` : '';
+    $('stats').textContent += ` · prefill ${m.prefillMs.toFixed(0)} ms${m.stopped ? ' · stopped' : ''}${capped}`;
     if ($('message').className === 'error') say('Ready.'); // a stale error goes with the next success
     setBusy('idle');
     document.body.dataset.state = m.stopped ? 'stopped' : 'done';

@@ -36,13 +36,15 @@ export interface ModelInfo {
   gpuBytes: number;
   weights: WeightChoice;
   adapter: string;
+  /** Positions the model holds: prompt tokens + generated tokens at most. */
+  context: number;
 }
 
 export type FromWorker =
   | { type: 'loaded'; info: ModelInfo }
   | { type: 'progress'; loaded: number; total: number }
   | { type: 'token'; text: string; count: number; msPerToken: number; tokensPerSecond: number }
-  | { type: 'done'; count: number; prefillMs: number; stopped: boolean }
+  | { type: 'done'; count: number; prefillMs: number; stopped: boolean; cappedAt?: number }
   | { type: 'attention'; tokens: string[]; weights: Float32Array; layer: number; head: number }
   | { type: 'compare'; kl: number; klLast: number; denseMs: number; sparseMs: number; tokens: number }
   | { type: 'error'; message: string; during: string };

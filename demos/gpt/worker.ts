@@ -62,6 +62,7 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
       gpuBytes: engine.memory().liveBytes,
       weights,
       adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'your GPU',
+      context: gpt.maxLength,
     },
   });
 }
@@ -69,6 +70,10 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
 async function fetchWithProgress(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} for ${url}`);
+  // A login page, an error page or a 'blob' viewer instead of the file itself.
+  if (/text\/html/i.test(res.headers.get('content-type') ?? '')) {
+    throw new Error('this URL returned an HTML page, not a .safetensors file (on Hugging Face, use the "resolve/main/…" link)');
+  }
   const total = Number(res.headers.get('content-length') ?? 0);
   const chunks: Uint8Array[] = [];
   let loaded = 0;
@@ -99,7 +104,9 @@ async function generate(
   const ids = tok.encode(prompt);
   if (!ids.length) throw new Error('the prompt has no tokens this model knows');
   const room = gpt.maxLength - ids.length;
-  const maxNewTokens = Math.max(0, Math.min(s.maxNewTokens, room));
+  if (room < 1)
+    throw new Error(`the prompt has ${ids.length} tokens; this model holds ${gpt.maxLength} positions, so there is no room to generate`);
+  const maxNewTokens = Math.min(s.maxNewTokens, room); // said in the stats when it cuts the request
   const out: number[] = [];
   let shown = '';
   let last = performance.now();
@@ -115,7 +122,8 @@ async function generate(
     post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0 });
     shown = text;
   }
-  post({ type: 'done', count: out.length, prefillMs: gpt.lastGeneration.prefillMs, stopped: stopRequested });
+  const cappedAt = maxNewTokens < s.maxNewTokens ? maxNewTokens : undefined;
+  post({ type: 'done', count: out.length, prefillMs: gpt.lastGeneration.prefillMs, stopped: stopRequested, cappedAt });
 }
 
 // Requests that use the model run one at a time, in arrival order: a weights change or a new file
