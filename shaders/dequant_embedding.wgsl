@@ -7,7 +7,7 @@
 //#import lib/embedding
 //#import lib/unpack
 
-override SCHEME: u32 = 0;   // 0: q8_0 (a scale per 32 along C), 1: per-channel (one per row), 2: f16
+override SCHEME: u32 = 0;   // 0: q8_0 (a scale per 32 along C), 1: per-channel (one per row), 2: f16, 3: bf16
 
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
 @group(0) @binding(2) var<storage, read> qw: array<u32>;
@@ -16,9 +16,11 @@ override SCHEME: u32 = 0;   // 0: q8_0 (a scale per 32 along C), 1: per-channel 
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
 fn token_value(row: u32, c: u32) -> f32 {
-  if (SCHEME == 2u) {
-    // Two halves per word, rows padded to 8.
-    return unpack2x16float(qw[row * ((params.C + 7u) / 8u * 4u) + c / 2u])[c % 2u];
+  if (SCHEME >= 2u) {
+    // Two 16-bit weights per word (IEEE halves, or bfloat16: the top of an f32), rows padded to 8.
+    let w = qw[row * ((params.C + 7u) / 8u * 4u) + c / 2u];
+    if (SCHEME == 3u) { return bitcast<f32>(select(w << 16u, w & 0xffff0000u, c % 2u == 1u)); }
+    return unpack2x16float(w)[c % 2u];
   }
   // Rows are padded to 32 weights (q8_0) or 16 (per-channel): the words and scales per row follow from C.
   let row_words = select((params.C + 15u) / 16u * 4u, (params.C + 31u) / 32u * 8u, SCHEME == 0u);

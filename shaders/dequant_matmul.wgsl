@@ -15,7 +15,7 @@
 //#import lib/lanes
 //#import lib/epilogue
 
-override SCHEME: u32 = 0;   // 0: q8_0, 1: per-channel int8, 2: f16 (two halves per word, no scales)
+override SCHEME: u32 = 0;   // 0: q8_0, 1: per-channel int8, 2: f16, 3: bf16 (two per word, no scales)
 
 struct Params {
   M: u32,
@@ -41,17 +41,23 @@ fn unpack_i8(w: u32) -> vec4<f32> {
   return vec4<f32>(unpack_bytes(w));
 }
 
+/** The two 16-bit weights of a word, low half first: IEEE halves, or bfloat16 (the top of an f32). */
+fn unpack_pair(w: u32) -> vec2<f32> {
+  if (SCHEME == 3u) { return vec2(bitcast<f32>(w << 16u), bitcast<f32>(w & 0xffff0000u)); }
+  return unpack2x16float(w);
+}
+
 fn scale_at(n: u32, k: u32) -> f32 {
-  if (SCHEME == 2u) { return 1.0; }
+  if (SCHEME >= 2u) { return 1.0; }
   if (SCHEME == 0u) { return scales[n * params.n_blocks + k / 32u]; }
   return scales[n];
 }
 
 /** Weights k..k+3 (k a multiple of 4) of row n, unscaled: int8 bytes of one word or halves of two. */
 fn weights4(n: u32, k: u32) -> vec4<f32> {
-  if (SCHEME == 2u) {
+  if (SCHEME >= 2u) {
     let w = n * params.row_words + k / 2u;
-    return vec4(unpack2x16float(qw[w]), unpack2x16float(qw[w + 1u]));
+    return vec4(unpack_pair(qw[w]), unpack_pair(qw[w + 1u]));
   }
   return unpack_i8(qw[n * params.row_words + k / 4u]);
 }
@@ -102,11 +108,12 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 
 /**
- * f16 weights: as `gemv`, with a lane's chunk one vec4<u32> of eight halves (rows padded to 8) against
- * two activation vec4s. unpack2x16float is core WGSL: no shader-f16 needed; the sums are f32.
+ * f16 and bf16 weights: as `gemv`, with a lane's chunk one vec4<u32> of eight 16-bit weights (rows
+ * padded to 8) against two activation vec4s. unpack2x16float is core WGSL and bf16 is a shift: no
+ * shader-f16 needed; the sums are f32.
  */
 @compute @workgroup_size(256, 1, 1)
-fn gemv_f16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
+fn gemv_half(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
   let K4 = params.K / 4u;
   let g = lane_of(ids);
   let n0 = (flat_group(wid, nwg) * (256u / TPR) + g.x) * NR;
@@ -118,7 +125,7 @@ fn gemv_f16(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     for (var r = 0u; r < NR; r++) {
       let n = min(n0 + r, params.N - 1u);
       let w = qw4[n * params.row_words / 4u + c];
-      acc[r] += dot(vec4(unpack2x16float(w.x), unpack2x16float(w.y)), x0) + dot(vec4(unpack2x16float(w.z), unpack2x16float(w.w)), x1);
+      acc[r] += dot(vec4(unpack_pair(w.x), unpack_pair(w.y)), x0) + dot(vec4(unpack_pair(w.z), unpack_pair(w.w)), x1);
     }
   }
   let s = lane_sum(acc, ids);
@@ -143,7 +150,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let k = (i % (TILE_K / 4u)) * 4u;
       var v = vec4(0.0);
       // Rows hold row_words words: 4 int8 or 2 halves each, zero past K.
-      if (col0 + n < N && k0 + k < params.row_words * select(4u, 2u, SCHEME == 2u)) {
+      if (col0 + n < N && k0 + k < params.row_words * select(4u, 2u, SCHEME >= 2u)) {
         v = weights4(col0 + n, k0 + k) * scale_at(col0 + n, k0 + k);
       }
       for (var j = 0u; j < 4u; j++) { store_b(k + j, n, v[j]); }

@@ -88,6 +88,20 @@ export function f32ToF16(x: number): number {
   return sign | v;
 }
 
+/** Float to bfloat16 bits (the top half of the f32), rounding to nearest even; NaN stays NaN. */
+export function f32ToBf16(x: number): number {
+  f32[0] = x;
+  const b = u32[0];
+  if ((b & 0x7fffffff) > 0x7f800000) return ((b >>> 16) | 0x40) & 0xffff; // quiet NaN
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** bfloat16 bits to float (exact). */
+export function bf16ToF32(h: number): number {
+  u32[0] = (h & 0xffff) << 16;
+  return f32[0];
+}
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 

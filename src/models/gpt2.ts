@@ -41,9 +41,10 @@ export interface GPT2Options {
   maxLength?: number;
   /**
    * How the linear layers' weights are stored on the GPU: 'f32' (the default), 'f16' (halves, two per
-   * u32, half the bytes, on any adapter: no shader-f16 needed) or 'int8' (`scheme`, q8_0 by default).
+   * u32, half the bytes, on any adapter: no shader-f16 needed), 'bf16' (the same size; exact for BF16
+   * checkpoints, whose range f16 lacks) or 'int8' (`scheme`, q8_0 by default).
    */
-  weights?: 'f32' | 'f16' | 'int8';
+  weights?: 'f32' | 'f16' | 'bf16' | 'int8';
   /**
    * With weights 'f16' or 'int8', store the token table that way too (GPT-2's largest matrix, 38.6M of
    * 124M parameters): one copy serves the embedding lookup and the tied lm_head. Default false.
@@ -98,8 +99,8 @@ export class GPT2 extends Decoder {
       if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new ShapeError(`GPT2 config: ${k} must be a positive integer, got ${cfg[k]}`);
     }
     if (C % H !== 0) throw new ShapeError(`GPT2 config: n_embd ${C} is not divisible by n_head ${H}`);
-    if (options.weights !== undefined && !['f32', 'f16', 'int8'].includes(options.weights)) {
-      throw new ArgumentError(`GPT2: weights must be 'f32', 'f16' or 'int8', got ${JSON.stringify(options.weights)}`);
+    if (options.weights !== undefined && !['f32', 'f16', 'bf16', 'int8'].includes(options.weights)) {
+      throw new ArgumentError(`GPT2: weights must be 'f32', 'f16', 'bf16' or 'int8', got ${JSON.stringify(options.weights)}`);
     }
     if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 1)) {
       throw new ArgumentError(`GPT2: maxLength must be a positive integer, got ${options.maxLength}`);
@@ -108,7 +109,7 @@ export class GPT2 extends Decoder {
     const prefix = file.has('wte.weight') ? '' : file.has('transformer.wte.weight') ? 'transformer.' : null;
     if (prefix === null) file.get('wte.weight'); // throws "missing tensor 'wte.weight'"
     const read = (name: string, shape: number[]) => file.float32(prefix + name, shape);
-    const quant = options.weights === 'int8' ? (options.scheme ?? 'q8_0') : options.weights === 'f16' ? 'f16' : undefined;
+    const quant = options.weights === 'int8' ? (options.scheme ?? 'q8_0') : options.weights === 'f32' ? undefined : options.weights;
     const owned: { dispose(): void }[] = []; // everything uploaded so far, freed if a later tensor fails
     const keep = <T extends { dispose(): void }>(x: T): T => {
       owned.push(x);

@@ -6,7 +6,7 @@ import { numel } from '../gpu/tensor';
 import { ceilDiv } from './grid';
 import { gemvConfig, withLanes } from './lanes';
 import { EPILOGUE_INPUTS, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
-import { checkPackedInputs, dequantize, quantLayout, schemeId, type QuantScheme } from './quantize';
+import { checkPackedInputs, dequantize, isHalfScheme, quantLayout, schemeId, type QuantScheme } from './quantize';
 import { inputsByName, type OpDescriptor } from './types';
 
 export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
@@ -105,7 +105,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
       const groups = ceilDiv(a.N, (256 / TPR) * NR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
       return {
-        entry: a.scheme === 'f16' ? 'gemv_f16' : dot4 ? 'gemv_dp4a' : 'gemv',
+        entry: isHalfScheme(a.scheme) ? 'gemv_half' : dot4 ? 'gemv_dp4a' : 'gemv',
         constants: { ...common, TPR, NR },
         uniforms,
         grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],

@@ -3,6 +3,8 @@
 //   'per-channel': int8, one scale per output channel
 //   'f16':         IEEE halves, two per u32 word, no scales: half the bytes of f32 on any adapter (the
 //                  kernels unpack with unpack2x16float and accumulate in f32; shader-f16 not needed)
+//   'bf16':        bfloat16, two per word, no scales: BF16 checkpoints kept exactly at half size (their
+//                  range exceeds f16's, so converting them to f16 could overflow; unpacking is a shift)
 // Packed row-major by output channel: qweight u32 [N, rowWords] (four int8 or two halves per word,
 // little end first, zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 32 (q8_0),
 // 16 (per-channel) or 8 (f16: a vec4<u32> of eight halves).
@@ -10,13 +12,18 @@
 import { compose } from '../wgsl/compose';
 import type { GPUContext } from '../gpu/engine';
 import { ShapeError, formatShape } from '../errors';
-import { type Tensor, f16ToF32, f32ToF16, numel } from '../gpu/tensor';
+import { type Tensor, bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, numel } from '../gpu/tensor';
 import { grid1D } from './grid';
 import type { OpDescriptor, TensorInfo } from './types';
 
-export type QuantScheme = 'q8_0' | 'per-channel' | 'f16';
+export type QuantScheme = 'q8_0' | 'per-channel' | 'f16' | 'bf16';
 
-const SCHEMES: readonly QuantScheme[] = ['q8_0', 'per-channel', 'f16'];
+const SCHEMES: readonly QuantScheme[] = ['q8_0', 'per-channel', 'f16', 'bf16'];
+
+/** Two 16-bit weights per u32 word, no scales. */
+export function isHalfScheme(s: QuantScheme): boolean {
+  return s === 'f16' || s === 'bf16';
+}
 
 /** The scheme number the kernels' SCHEME override takes. */
 export function schemeId(s: QuantScheme): number {
@@ -37,7 +44,7 @@ export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLay
   if (!SCHEMES.includes(scheme)) throw new ShapeError(`quantize: unknown scheme '${String(scheme)}' (${SCHEMES.join(', ')})`);
   if (!(Number.isInteger(K) && Number.isInteger(N) && K > 0 && N > 0))
     throw new ShapeError(`quantize: K = ${K} and N = ${N} must be positive integers`);
-  if (scheme === 'f16') return { scheme, K, N, rowWords: Math.ceil(K / 8) * 4, blocks: 0 };
+  if (isHalfScheme(scheme)) return { scheme, K, N, rowWords: Math.ceil(K / 8) * 4, blocks: 0 };
   const Kp = scheme === 'q8_0' ? Math.ceil(K / 32) * 32 : Math.ceil(K / 16) * 16;
   return { scheme, K, N, rowWords: Kp / 4, blocks: scheme === 'q8_0' ? Kp / 32 : 1 };
 }
@@ -91,10 +98,11 @@ export function quantizeCPU(w: Float32Array, K: number, N: number, scheme: Quant
   const at = (n: number, k: number) => (k >= K ? 0 : layout === 'KN' ? w[k * N + n] : w[n * K + k]);
   const scales = new Float32Array(N * l.blocks);
   const qweight = new Uint32Array(N * l.rowWords);
-  if (scheme === 'f16') {
+  if (isHalfScheme(scheme)) {
+    const half = scheme === 'f16' ? f32ToF16 : f32ToBf16;
     for (let n = 0; n < N; n++) {
       for (let word = 0; word < l.rowWords; word++) {
-        qweight[n * l.rowWords + word] = (f32ToF16(at(n, 2 * word)) | (f32ToF16(at(n, 2 * word + 1)) << 16)) >>> 0;
+        qweight[n * l.rowWords + word] = (half(at(n, 2 * word)) | (half(at(n, 2 * word + 1)) << 16)) >>> 0;
       }
     }
     return { ...l, qweight, scales };
@@ -124,9 +132,10 @@ export function quantizeCPU(w: Float32Array, K: number, N: number, scheme: Quant
 /** The weights the int8 data stands for, as [N, K] float64 (the reference kernels compare against). */
 export function dequantize(q: QuantizedData): Float64Array {
   const out = new Float64Array(q.N * q.K);
-  if (q.scheme === 'f16') {
+  if (isHalfScheme(q.scheme)) {
+    const widen = q.scheme === 'f16' ? f16ToF32 : bf16ToF32;
     for (let n = 0; n < q.N; n++) {
-      for (let k = 0; k < q.K; k++) out[n * q.K + k] = f16ToF32((q.qweight[n * q.rowWords + (k >> 1)] >>> (16 * (k & 1))) & 0xffff);
+      for (let k = 0; k < q.K; k++) out[n * q.K + k] = widen((q.qweight[n * q.rowWords + (k >> 1)] >>> (16 * (k & 1))) & 0xffff);
     }
     return out;
   }

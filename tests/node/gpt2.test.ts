@@ -109,29 +109,32 @@ describe('GPT-2', () => {
     f32.dispose();
   });
 
-  it('f16 weights (linear layers and token table, no shader-f16): top-1 agreement ≥ 99% at half the bytes', async () => {
-    const f32 = await GPT2.fromSafetensors(engine, fileA, fixture.config);
-    const half = await GPT2.fromSafetensors(engine, fileA, fixture.config, { weights: 'f16', quantizeEmbedding: true });
-    const text = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % fixture.config.vocab_size);
-    const [want, got] = [await f32.forward(text), await half.forward(text)];
-    const V = fixture.config.vocab_size;
-    let agree = 0;
-    for (let t = 0; t < text.length; t++) {
-      const row = (a: Float32Array) => a.subarray(t * V, (t + 1) * V);
-      const arg = (r: Float32Array) => r.reduce((best, v, i) => (v > r[best] ? i : best), 0);
-      if (arg(row(got)) === arg(row(want))) agree++;
-    }
-    // Halves keep 11 significant bits: logits within 1e-2 of the largest.
-    expectClose(got, f64(want), { atol: 1e-2 * maxAbs(want), rtol: 0 }, 'f16 logits');
-    const mem = half.memoryBytes().weights / f32.memoryBytes().weights;
-    console.log(`GPT-2 fixture, f16 + f16 wte: top-1 agreement ${agree}/${text.length}, weight bytes ${mem.toFixed(3)}× f32`);
-    expect(agree / text.length).toBeGreaterThanOrEqual(0.99);
-    expect(mem).toBeLessThan(0.56); // all but biases, norms and wpe at 2 bytes
-    // Decoding with the KV cache runs the f16 GEMVs and the f16 embedding lookup.
-    expect((await collect(half.generate(fixture.ids, { maxNewTokens: 5 }))).length).toBe(5);
-    f32.dispose();
-    half.dispose();
-  });
+  for (const weights of ['f16', 'bf16'] as const)
+    it(`${weights} weights (linear layers and token table, no shader-f16): top-1 agreement ≥ 99% at half the bytes`, async () => {
+      const f32 = await GPT2.fromSafetensors(engine, fileA, fixture.config);
+      const half = await GPT2.fromSafetensors(engine, fileA, fixture.config, { weights, quantizeEmbedding: true });
+      const text = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % fixture.config.vocab_size);
+      const [want, got] = [await f32.forward(text), await half.forward(text)];
+      const V = fixture.config.vocab_size;
+      let agree = 0;
+      for (let t = 0; t < text.length; t++) {
+        const row = (a: Float32Array) => a.subarray(t * V, (t + 1) * V);
+        const arg = (r: Float32Array) => r.reduce((best, v, i) => (v > r[best] ? i : best), 0);
+        if (arg(row(got)) === arg(row(want))) agree++;
+      }
+      // Halves keep 11 significant bits, bfloat16 8: logits within 1e-2 (f16) or 5e-2 (bf16) of the largest.
+      expectClose(got, f64(want), { atol: (weights === 'f16' ? 1e-2 : 5e-2) * maxAbs(want), rtol: 0 }, `${weights} logits`);
+      const mem = half.memoryBytes().weights / f32.memoryBytes().weights;
+      console.log(
+        `GPT-2 fixture, ${weights} + ${weights} wte: top-1 agreement ${agree}/${text.length}, weight bytes ${mem.toFixed(3)}× f32`,
+      );
+      expect(agree / text.length).toBeGreaterThanOrEqual(0.99);
+      expect(mem).toBeLessThan(0.56); // all but biases, norms and wpe at 2 bytes
+      // Decoding with the KV cache runs the 16-bit GEMVs and the 16-bit embedding lookup.
+      expect((await collect(half.generate(fixture.ids, { maxNewTokens: 5 }))).length).toBe(5);
+      f32.dispose();
+      half.dispose();
+    });
 
   it('sliding-window attention: equals dense when the window covers the context, and KV-cache decoding agrees with recomputation', async () => {
     const gpt = await GPT2.fromSafetensors(engine, fileA, fixture.config);

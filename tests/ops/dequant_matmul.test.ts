@@ -16,7 +16,7 @@ afterAll(() => engine?.dispose());
 
 const SCHEMES: QuantScheme[] = ['q8_0', 'per-channel'];
 /** Every packed format the kernels read: the int8 schemes and f16 (two halves per word, no scales). */
-const FORMATS: QuantScheme[] = [...SCHEMES, 'f16'];
+const FORMATS: QuantScheme[] = [...SCHEMES, 'f16', 'bf16'];
 
 describe('quantize', () => {
   for (const scheme of SCHEMES) {
@@ -69,7 +69,18 @@ describe('quantize', () => {
   });
 });
 
-describe('f16 packing', () => {
+describe('16-bit packing', () => {
+  it('bf16 round trip: the nearest bfloat16 (relative error ≤ 2^-8), the f32 range kept', () => {
+    const [K, N] = [19, 3];
+    const w = randn(K * N, 32).map((v, i) => (i === 2 ? 3e38 : i === 3 ? 1e-30 : v));
+    const back = dequantize(quantizeCPU(w, K, N, 'bf16', 'KN'));
+    for (let n = 0; n < N; n++)
+      for (let k = 0; k < K; k++) {
+        const v = w[k * N + n];
+        expect(Math.abs(back[n * K + k] - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -8);
+      }
+  });
+
   it('round trip: each weight to the nearest half (relative error ≤ 2^-11), subnormals and overflow as IEEE', () => {
     const [K, N] = [37, 5]; // K not a multiple of 8: rows are padded
     const w = randn(K * N, 31).map((v, i) => (i === 3 ? 1e-6 : i === 4 ? 7e4 : i === 5 ? -0 : v * 10));
