@@ -263,4 +263,45 @@ export class GGUFFile {
     checkFinite(scales, `gguf: the scales of Q8_0 tensor '${name}'`);
     return { ...l, qweight, scales };
   }
+
+  /**
+   * A 2-D weight matrix (ne[0] = K along a row, ne[1] = N rows) as packed data for
+   * QuantizedTensor.upload and g.dequantMatmul, in the engine scheme that keeps its bytes: F16 → 'f16',
+   * BF16 → 'bf16' (two per word; rows copied as they are when K is a multiple of 8, else padded),
+   * Q8_0 → 'q8_0' (the f16 block scales widened to f32, the quants copied). F32 tensors are read with
+   * float32(). Any other type is an error naming the tensor, its type and what is supported.
+   */
+  quantized(name: string): QuantizedData {
+    const t = this.get(name);
+    const type = typeName(t.type);
+    if (t.type === 8) return this.q8_0(name);
+    if (t.type !== 1 && t.type !== 30) {
+      const hint = t.type === 0 ? ' (read F32 tensors with float32())' : '';
+      throw new GGUFError(`gguf: tensor '${name}' is ${type}; quantized() reads ${QUANTIZED_TYPES.join(', ')}${hint}`);
+    }
+    if (t.dims.length !== 2 && !(t.dims.length > 2 && t.dims.slice(2).every((d) => d === 1))) {
+      throw new GGUFError(`gguf: tensor '${name}' has dims [${t.dims}]; a matrix (ne[0] = K, ne[1] = N) is expected`);
+    }
+    const [K, N] = t.dims;
+    const l = quantLayout(t.type === 1 ? 'f16' : 'bf16', K, N);
+    const qweight = new Uint32Array(N * l.rowWords);
+    const src = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + t.offset, 2 * K * N);
+    const dst = new Uint8Array(qweight.buffer);
+    for (let n = 0; n < N; n++) dst.set(src.subarray(2 * K * n, 2 * K * (n + 1)), 4 * l.rowWords * n); // padding stays 0
+    // An all-ones exponent is ±∞ or NaN: named, as float32() does.
+    const inf = t.type === 1 ? 0x7c00 : 0x7f80;
+    const halves = new Uint16Array(qweight.buffer);
+    for (let i = 0; i < halves.length; i++) {
+      if ((halves[i] & inf) === inf) {
+        const k = i % (2 * l.rowWords);
+        throw new GGUFError(
+          `gguf: tensor '${name}' holds a non-finite ${type} value at row ${Math.floor(i / (2 * l.rowWords))}, column ${k}`,
+        );
+      }
+    }
+    return { ...l, qweight, scales: new Float32Array(0) };
+  }
 }
+
+/** The GGUF types quantized() maps onto an engine scheme. */
+const QUANTIZED_TYPES = ['F16', 'BF16', 'Q8_0'];

@@ -2,7 +2,8 @@
 // the Q8_0 matrix running through dequant-matmul unchanged, and bad files.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GGUFError, GGUFFile, QuantizedTensor, dequantize, type Engine } from '../../src/index';
+import { GGUFError, GGUFFile, QuantizedTensor, dequantize, quantizeCPU, type Engine } from '../../src/index';
+import { writeGGUF } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, maxAbs, randn } from '../helpers/numeric';
 
@@ -61,5 +62,48 @@ describe('GGUF', () => {
     const f = GGUFFile.parse(bytes);
     expect(() => f.q8_0('v')).toThrow(/tensor 'v' is F32, not Q8_0/);
     expect(() => f.float32('nope')).toThrow(/missing tensor 'nope'/);
+  });
+
+  it('quantized(): F16 and BF16 matrices keep their bytes (padded rows where K % 8 != 0), Q8_0 maps to q8_0, others are named', async () => {
+    for (const [K, N] of [
+      [16, 3],
+      [12, 5],
+    ]) {
+      const w = randn(K * N, K); // [N, K] row-major, as GGUF stores ne = [K, N]
+      for (const [scheme, type] of [
+        ['f16', 1],
+        ['bf16', 30],
+      ] as const) {
+        const ref = quantizeCPU(w, K, N, scheme, 'NK'); // the same halves, in the engine's padded rows
+        const halves = new Uint16Array(ref.qweight.buffer);
+        const raw = new Uint16Array(K * N);
+        for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) raw[n * K + k] = halves[n * 2 * ref.rowWords + k];
+        const file = GGUFFile.parse(writeGGUF([], [{ name: 'w', dims: [K, N], type, data: new Uint8Array(raw.buffer) }]));
+        const q = file.quantized('w');
+        expect([q.scheme, q.K, q.N, q.rowWords]).toEqual([scheme, K, N, ref.rowWords]);
+        expect(Array.from(q.qweight)).toEqual(Array.from(ref.qweight));
+        // Through the GPU: x · Wᵀ against float64 on the dequantised weights.
+        const qt = QuantizedTensor.upload(engine, q, `gguf ${scheme}`);
+        const x = randn(K, 5);
+        const g = engine.graph('gguf half');
+        const plan = await g.compile({ y: g.dequantMatmul(g.input('x', [1, K]), qt) });
+        plan.poison();
+        const { y } = await plan.run({ x });
+        const W = dequantize(q);
+        const want = Float64Array.from({ length: N }, (_, n) => W.slice(n * K, (n + 1) * K).reduce((s, v, k) => s + v * x[k], 0));
+        expectClose(y, want, { atol: 1e-5 * maxAbs(want), rtol: 0 }, `gguf ${scheme} matmul`);
+        plan.dispose();
+        qt.dispose();
+      }
+    }
+    const f = GGUFFile.parse(bytes);
+    expect(f.quantized('blk.0.ffn_up.weight').scheme).toBe('q8_0');
+    expect(() => f.quantized('v')).toThrow(/tensor 'v' is F32; quantized\(\) reads F16, BF16, Q8_0 \(read F32 tensors with float32\(\)\)/);
+    const q4k = GGUFFile.parse(writeGGUF([], [{ name: 'q', dims: [256, 1], type: 12, data: new Uint8Array(144) }]));
+    expect(() => q4k.quantized('q')).toThrow(/tensor 'q' is Q4_K; quantized\(\) reads F16, BF16, Q8_0/);
+    const inf = new Uint16Array(16).fill(0x3c00);
+    inf[9] = 0x7c00;
+    const bad = GGUFFile.parse(writeGGUF([], [{ name: 'h', dims: [8, 2], type: 1, data: new Uint8Array(inf.buffer) }]));
+    expect(() => bad.quantized('h')).toThrow(/tensor 'h' holds a non-finite F16 value at row 1, column 1/);
   });
 });
