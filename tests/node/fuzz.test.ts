@@ -198,6 +198,11 @@ describe('fuzzing the file readers', () => {
               } catch (err) {
                 if (!(err instanceof FormatError)) throw err;
               }
+              try {
+                f.quantized(t.name);
+              } catch (err) {
+                if (!(err instanceof FormatError)) throw err;
+              }
             }
           },
           mutate(base, ms),
