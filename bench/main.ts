@@ -71,7 +71,7 @@ const chosen: Record<string, boolean> = Object.fromEntries(
   suites.map((s) => [s.name, params.has('suites') ? params.get('suites')!.split(',').includes(s.name) : s.name !== 'gpt2']),
 );
 
-const gui = new GUI({ title: 'Benchmarks' });
+const gui = new GUI({ title: 'Benchmarks', container: $('controls') });
 const fs = gui.addFolder('Suites');
 for (const s of suites) fs.add(chosen, s.name).name(s.name);
 gui.add(state, 'quick').name('small sizes only');

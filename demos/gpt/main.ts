@@ -42,7 +42,7 @@ const settings = {
     }
   },
 };
-const gui = new GUI({ title: 'GPT' });
+const gui = new GUI({ title: 'GPT', container: $('controls') });
 const gen = gui.addFolder('Generation');
 const maxCtl = gen.add(settings, 'maxNewTokens', 1, 1024, 1).name('max tokens');
 gen.add(settings, 'temperature', 0, 2, 0.05);

@@ -21,7 +21,7 @@ const settings = {
   units: '0-23',
   loadFile: () => void loadFile(),
 };
-const gui = new GUI({ title: 'LSTM' });
+const gui = new GUI({ title: 'LSTM', container: $('controls') });
 gui.add(settings, 'temperature', 0, 2, 0.05);
 gui.add(settings, 'characters', 10, 1000, 10);
 gui.add(settings, 'seed', 0, 1000, 1);

@@ -15,7 +15,7 @@ try {
   throw e;
 }
 const settings = { k: 10, loadFile: () => void loadFile() };
-const gui = new GUI({ title: 'word2vec' });
+const gui = new GUI({ title: 'word2vec', container: $('controls') });
 gui
   .add(settings, 'k', 1, 50, 1)
   .name('neighbours')

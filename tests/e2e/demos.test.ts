@@ -141,4 +141,33 @@ describe('demos', () => {
       await browser.close();
     }
   });
+
+  it('at 390 and 1280 px wide no page scrolls sideways and the settings panel covers nothing', async () => {
+    for (const [width, height] of [
+      [390, 844],
+      [1280, 800],
+    ]) {
+      for (const path of ['/demos/word2vec/', '/demos/lstm/', '/demos/gpt/', '/bench/']) {
+        const page = await site().browser.newPage({ viewport: { width, height } });
+        await page.goto(`${site().url}${path}`);
+        await page.waitForSelector('.lil-gui.lil-root');
+        const layout = await page.evaluate(() => {
+          const box = (el: Element | null) => el?.getBoundingClientRect();
+          const panel = box(document.querySelector('.lil-gui.lil-root'))!;
+          const others = ['h1', '#message', '#status', '#form', '#output', '#charts']
+            .map((q) => [q, box(document.querySelector(q))] as const)
+            .filter(([, b]) => b && b.width > 0 && b.height > 0);
+          const overlaps = others
+            .filter(([, b]) => b!.left < panel.right && panel.left < b!.right && b!.top < panel.bottom && panel.top < b!.bottom)
+            .map(([q]) => q);
+          return { scroll: document.documentElement.scrollWidth, overlaps };
+        });
+        expect(layout.scroll, `${path} at ${width} px scrolls sideways`).toBeLessThanOrEqual(width);
+        expect(layout.overlaps, `${path} at ${width} px: the panel covers`).toEqual([]);
+        if (width === 390)
+          await page.screenshot({ path: `test-results/narrow-${path.split('/').filter(Boolean).pop()}.png`, fullPage: true });
+        await page.close();
+      }
+    }
+  });
 });
