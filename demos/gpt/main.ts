@@ -96,6 +96,7 @@ function requestAttention(): void {
 
 function drawAttention(tokens: string[], w: Float32Array): void {
   const canvas = $('attention') as HTMLCanvasElement;
+  canvas.dataset.drawn = 'true'; // shown from the first drawing on
   const T = tokens.length;
   const W = canvas.clientWidth;
   const label = 70;

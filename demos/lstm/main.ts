@@ -62,6 +62,7 @@ function units(): number[] {
 
 function drawHeatmap(): void {
   const canvas = $('heatmap') as HTMLCanvasElement;
+  canvas.dataset.drawn = 'true'; // shown from the first drawing on (an empty box before explains nothing)
   const rows = units();
   const cols = trace.slice(-120);
   const W = canvas.clientWidth;
