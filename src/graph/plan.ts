@@ -303,14 +303,20 @@ export class Plan<K extends string = string> {
   }
 
   private checkFeeds(feeds: Feeds): void {
+    this.checkRunnable();
+    checkFeeds(`run ${this.label}`, feeds, this.inputs, this.graph.scalars, this.patches);
+  }
+
+  /** What may have changed between run() and its turn in the queue: disposal, device loss, tensor feeds. */
+  private checkRunnable(feeds?: Feeds): void {
     const where = `run ${this.label}`;
     if (this.disposed) throw new DisposedError(`${where}: the plan was disposed`);
     this.engine.assertAlive(where);
-    checkFeeds(where, feeds, this.inputs, this.graph.scalars, this.patches);
+    for (const [name, v] of Object.entries(feeds ?? {})) if (v instanceof Tensor) v.assertAlive(`${where}: feed '${name}'`);
   }
 
   private async execute(feeds: Feeds, mode: 'read' | 'gpu' | 'profile'): Promise<unknown> {
-    this.checkFeeds(feeds);
+    this.checkRunnable(feeds); // the feeds themselves were checked (and copied) when run() was called
     const { engine } = this;
     const device = engine.device;
     const t0 = performance.now();
