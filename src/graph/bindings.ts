@@ -1,15 +1,13 @@
 // Binding by name: an op declares its inputs ('bias?' optional, present with attrs.bias) and each
 // storage binding of an entry point is matched to one by its WGSL variable name.
 import { GraphError } from '../errors';
-import type { OpDescriptor } from '../ops/types';
+import { presentNames, type OpDescriptor } from '../ops/types';
 import type { ReflectedBinding } from '../wgsl/reflect';
 import type { IRNode } from './ir';
 
 /** The node's inputs by name: the op's declared names, optional ones kept when their attribute is set. */
 export function presentInputs(desc: OpDescriptor, node: IRNode, label: string): Map<string, number> {
-  const names = desc.inputs
-    .filter((n) => !n.endsWith('?') || (node.attrs as Record<string, unknown>)[n.slice(0, -1)])
-    .map((n) => n.replace(/\?$/, ''));
+  const names = presentNames(desc.inputs, node.attrs);
   if (names.length !== node.inputs.length) {
     throw new GraphError(
       `${label}: the op declares inputs ${desc.inputs.join(', ')}; with its attributes that is ${names.length}, the node has ${node.inputs.length}`,

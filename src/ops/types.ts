@@ -23,10 +23,12 @@ export type UniformValue = number | ScalarRef;
  * declared order, optional ones present when their attribute is set.
  */
 export function inputsByName<T>(names: readonly string[], attrs: object, values: readonly T[]): Record<string, T | undefined> {
-  const present = names
-    .filter((n) => !n.endsWith('?') || (attrs as Record<string, unknown>)[n.slice(0, -1)])
-    .map((n) => n.replace(/\?$/, ''));
-  return Object.fromEntries(present.map((n, i) => [n, values[i]]));
+  return Object.fromEntries(presentNames(names, attrs).map((n, i) => [n, values[i]]));
+}
+
+/** The declared input names present with these attributes (an optional 'x?' when attrs.x is set), '?' dropped. */
+export function presentNames(names: readonly string[], attrs: object): string[] {
+  return names.filter((n) => !n.endsWith('?') || (attrs as Record<string, unknown>)[n.slice(0, -1)]).map((n) => n.replace(/\?$/, ''));
 }
 
 /** Throws ArgumentError unless `v` is a non-negative integer or a scalar reference (from g.scalar()). */
