@@ -6,8 +6,10 @@
 // int8 unpacking (shifts, or the pack4x8 builtins where the adapter has them).
 //#import lib/embedding
 //#import lib/unpack
+//#import lib/ggml_blocks
 
-override SCHEME: u32 = 0;   // 0: q8_0 (a scale per 32 along C), 1: per-channel (one per row), 2: f16, 3: bf16
+// 0: q8_0 (a scale per 32 along C), 1: per-channel (one per row), 2: f16, 3: bf16, 4..6: llama.cpp blocks
+override SCHEME: u32 = 0;
 
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
 @group(0) @binding(2) var<storage, read> qw: array<u32>;
@@ -16,6 +18,10 @@ override SCHEME: u32 = 0;   // 0: q8_0 (a scale per 32 along C), 1: per-channel 
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
 fn token_value(row: u32, c: u32) -> f32 {
+  if (SCHEME >= 4u) {
+    // Rows are whole blocks: ceil(C / block_len()) of them.
+    return block_weights4(row, (params.C + block_len() - 1u) / block_len(), c & ~3u)[c % 4u];
+  }
   if (SCHEME >= 2u) {
     // Two 16-bit weights per word (IEEE halves, or bfloat16: the top of an f32), rows padded to 8.
     let w = qw[row * ((params.C + 7u) / 8u * 4u) + c / 2u];

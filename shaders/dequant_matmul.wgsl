@@ -3,10 +3,15 @@
 // Weights are packed four to a u32 along K (rows zero-padded to Kp), with one f32 scale per 32
 // weights along K (SCHEME 0, llama.cpp's Q8_0) or one per output channel (SCHEME 1):
 //   W[n, k] = int8(qw[n, k / 4] >> 8 * (k % 4)) * scale
+// or two 16-bit floats per word (SCHEME 2 f16, 3 bf16), or llama.cpp's blocks as a GGUF file holds
+// them (SCHEME 4 q4_0, 5 q4_k, 6 q6_k; lib/ggml_blocks.wgsl).
 // Entry points:
-//   gemv  M == 1, K % 4 == 0: groups of TPR threads (lib/lanes*.wgsl), NR outputs per group, each
-//         thread loading a vec4<u32> (16 weights) at a time
-//   gemm  any M, K: the tiled kernel of lib/tile.wgsl, dequantising B's slice as it is staged
+//   gemv        M == 1, K % 4 == 0: groups of TPR threads (lib/lanes*.wgsl), NR outputs per group,
+//               each thread loading a vec4<u32> (16 weights) at a time
+//   gemv_half   the same for f16 / bf16: eight weights per vec4<u32>
+//   gemv_block  the same for the block schemes: a thread takes 32 weights (one q4_0 block, a q4_k
+//               sub-block, two q6_k sub-blocks), their scales decoded once
+//   gemm        any M, K: the tiled kernel of lib/tile.wgsl, dequantising B's slice as it is staged
 // Bindings: 0 params, 1 a (the activations), 2 qw, 3 scales, 4 bias, 5 residual, 6 out.
 // lib/unpack gives the int8 unpacking (shifts, or the pack4x8 builtins where the adapter has them).
 //#import lib/index
@@ -14,15 +19,16 @@
 //#import lib/unpack
 //#import lib/lanes
 //#import lib/epilogue
+//#import lib/ggml_blocks
 
-override SCHEME: u32 = 0;   // 0: q8_0, 1: per-channel int8, 2: f16, 3: bf16 (two per word, no scales)
+override SCHEME: u32 = 0;   // 0: q8_0, 1: per-channel int8, 2: f16, 3: bf16 (two per word, no scales), 4..6 blocks
 
 struct Params {
   M: u32,
   N: u32,
   K: u32,
-  row_words: u32,   // u32 words per weight row (Kp / 4)
-  n_blocks: u32,    // scales per weight row (Kp / 32 for SCHEME 0, 1 for SCHEME 1)
+  row_words: u32,   // u32 words per weight row (Kp / 4; Kp / 2 for 16-bit weights)
+  n_blocks: u32,    // scales per weight row (Kp / 32 for SCHEME 0, 1 for SCHEME 1); blocks per row for 4..6
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -48,18 +54,24 @@ fn unpack_pair(w: u32) -> vec2<f32> {
 }
 
 fn scale_at(n: u32, k: u32) -> f32 {
-  if (SCHEME >= 2u) { return 1.0; }
   if (SCHEME == 0u) { return scales[n * params.n_blocks + k / 32u]; }
   return scales[n];
 }
 
-/** Weights k..k+3 (k a multiple of 4) of row n, unscaled: int8 bytes of one word or halves of two. */
+/** Weights k..k+3 (k a multiple of 4) of row n, dequantised. */
 fn weights4(n: u32, k: u32) -> vec4<f32> {
+  if (SCHEME >= 4u) { return block_weights4(n, params.n_blocks, k); }
   if (SCHEME >= 2u) {
     let w = n * params.row_words + k / 2u;
     return vec4(unpack_pair(qw[w]), unpack_pair(qw[w + 1u]));
   }
-  return unpack_i8(qw[n * params.row_words + k / 4u]);
+  return unpack_i8(qw[n * params.row_words + k / 4u]) * scale_at(n, k);
+}
+
+/** Weights per packed row, K rounded up to the packing (zero weights past K). */
+fn row_len() -> u32 {
+  if (SCHEME >= 4u) { return block_row_len(params.n_blocks); }
+  return params.row_words * select(4u, 2u, SCHEME >= 2u);
 }
 
 fn finish(n: u32, row: u32, v: f32) -> f32 {
@@ -132,6 +144,41 @@ fn gemv_half(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   if (g.y == 0u) { store_rows(n0, s); }
 }
 
+/**
+ * The block schemes: a lane's chunk is 32 weights against eight activation vec4s (loaded once for the
+ * NR rows); each 16 of them share one affine map w = s.x · q − s.y, so a chunk costs two scale decodes
+ * and Σ w·x = s.x · Σ q·x − s.y · Σ x.
+ */
+@compute @workgroup_size(256, 1, 1)
+fn gemv_block(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
+  let K4 = params.K / 4u;
+  let g = lane_of(ids);
+  let n0 = (flat_group(wid, nwg) * (256u / TPR) + g.x) * NR;
+  var acc = vec4(0.0);
+  for (var c = g.y; c * 8u < K4; c += TPR) {   // c: a chunk of 32 weights
+    var x: array<vec4<f32>, 8>;
+    for (var j = 0u; j < 8u; j++) {
+      let k4 = c * 8u + j;
+      x[j] = select(vec4(0.0), a4[min(k4, K4 - 1u)], k4 < K4);
+    }
+    let xsum = vec2(dot(x[0] + x[1] + x[2] + x[3], vec4(1.0)), dot(x[4] + x[5] + x[6] + x[7], vec4(1.0)));
+    for (var r = 0u; r < NR; r++) {
+      let n = min(n0 + r, params.N - 1u);
+      var p = 0.0;
+      for (var half = 0u; half < 2u; half++) {
+        let k = c * 32u + 16u * half;
+        let s = block_scale(n, params.n_blocks, k);
+        var q = 0.0;
+        for (var j = 0u; j < 4u; j++) { q += dot(block_quants4(n, params.n_blocks, k + 4u * j), x[4u * half + j]); }
+        p += s.x * q - s.y * xsum[half];
+      }
+      acc[r] += p;
+    }
+  }
+  let s = lane_sum(acc, ids);
+  if (g.y == 0u) { store_rows(n0, s); }
+}
+
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
@@ -149,10 +196,8 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let n = i / (TILE_K / 4u);
       let k = (i % (TILE_K / 4u)) * 4u;
       var v = vec4(0.0);
-      // Rows hold row_words words: 4 int8 or 2 halves each, zero past K.
-      if (col0 + n < N && k0 + k < params.row_words * select(4u, 2u, SCHEME >= 2u)) {
-        v = weights4(col0 + n, k0 + k) * scale_at(col0 + n, k0 + k);
-      }
+      // Packed rows hold row_len() weights, zero (or multiplied by a zero activation) past K.
+      if (col0 + n < N && k0 + k < row_len()) { v = weights4(col0 + n, k0 + k); }
       for (var j = 0u; j < 4u; j++) { store_b(k + j, n, v[j]); }
     }
     workgroupBarrier();

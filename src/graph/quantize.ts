@@ -2,7 +2,7 @@
 // or on the CPU with the same rules. A graph-level helper: it builds and runs a plan.
 import { ArgumentError, ShapeError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
-import { QuantizedTensor, isHalfScheme, quantLayout, quantizeCPU, type QuantAttrs, type QuantScheme } from '../ops/quantize';
+import { QuantizedTensor, isBlockScheme, isHalfScheme, quantLayout, quantizeCPU, type QuantAttrs, type QuantScheme } from '../ops/quantize';
 import { Graph } from './graph';
 
 export interface QuantizeOptions {
@@ -31,8 +31,9 @@ export async function quantize(engine: GPUContext, weights: Float32Array, o: Qua
     throw new ArgumentError(`quantize: on must be 'gpu' or 'cpu', got ${JSON.stringify(o.on)}`);
   if (!(weights instanceof Float32Array)) throw new ShapeError('quantize: weights must be a Float32Array');
   if (weights.length !== o.K * o.N) throw new ShapeError(`quantize: ${weights.length} weights do not fill K ${o.K} × N ${o.N}`);
-  // f16 packing is a rounding per weight, done on the CPU (the quantize kernels are int8's).
-  const on = isHalfScheme(scheme) ? 'cpu' : (o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu'));
+  // f16 packing is a rounding per weight, and the 4/6-bit blocks are written on the CPU: the quantize
+  // kernels are int8's.
+  const on = isHalfScheme(scheme) || isBlockScheme(scheme) ? 'cpu' : (o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu'));
   if (on === 'cpu') return QuantizedTensor.upload(engine, quantizeCPU(weights, o.K, o.N, scheme, layout), o.label);
   const attrs: QuantAttrs = { scheme, K: o.K, N: o.N, kn: layout === 'KN' };
   const g = new Graph(engine, `quantize ${o.label ?? ''}`);

@@ -1,10 +1,11 @@
 // A bounds-checked GGUF (v2/v3) reader for what this engine can use: the metadata, F32/F16 tensors, and
-// Q8_0 matrices, which map one to one onto the engine's 'q8_0' int8 layout (32 int8 per block with an
-// f16 scale; GGUF's ne[0] is K, ne[1] is N). Every read is checked against the file; errors name the
-// tensor, the offset or the type.
+// weight matrices for the packed schemes (GGUF's ne[0] is K, ne[1] is N): Q4_0, Q4_K and Q6_K keep their
+// bytes as they are, F16/BF16 keep theirs two to a word, Q8_0 maps onto the engine's 'q8_0' int8
+// layout. Every read is checked against the file; errors name the tensor, the offset or the type.
 import { FormatError } from '../errors';
 import { checkFinite, f16ToF32 } from './safetensors';
-import { quantLayout, type QuantizedData } from '../ops/quantize';
+import { nonFiniteBlockScale, quantLayout, type QuantizedData } from '../ops/quantize';
+import type { BlockScheme } from '../ops/ggml-blocks';
 
 export class GGUFError extends FormatError {
   override name = 'GGUFError';
@@ -264,10 +265,30 @@ export class GGUFFile {
     return { ...l, qweight, scales };
   }
 
+  /** A Q4_0 / Q4_K / Q6_K matrix: its bytes copied as they are into words (the last one zero-padded). */
+  private blocks(t: GGUFTensor, scheme: BlockScheme): QuantizedData {
+    if (t.dims.length < 2 || !t.dims.slice(2).every((d) => d === 1)) {
+      throw new GGUFError(`gguf: tensor '${t.name}' has dims [${t.dims}]; a matrix (ne[0] = K, ne[1] = N) is expected`);
+    }
+    const [K, N] = t.dims;
+    const l = quantLayout(scheme, K, N); // ne[0] is a whole number of blocks: checked when the file was parsed
+    const qweight = new Uint32Array(l.words);
+    const bytes = new Uint8Array(qweight.buffer);
+    bytes.set(this.bytes.subarray(t.offset, t.offset + l.N * l.rowBytes));
+    const bad = nonFiniteBlockScale(scheme, bytes, l.N * l.rowBlocks);
+    if (bad >= 0) {
+      throw new GGUFError(
+        `gguf: ${typeName(t.type)} tensor '${t.name}' has a non-finite f16 scale in block ${bad % l.rowBlocks} of row ${Math.floor(bad / l.rowBlocks)}`,
+      );
+    }
+    return { ...l, qweight, scales: new Float32Array(0) };
+  }
+
   /**
    * A 2-D weight matrix (ne[0] = K along a row, ne[1] = N rows) as packed data for
    * QuantizedTensor.upload and g.dequantMatmul, in the engine scheme that keeps its bytes: F16 → 'f16',
    * BF16 → 'bf16' (two per word; rows copied as they are when K is a multiple of 8, else padded),
+   * Q4_0 / Q4_K / Q6_K → 'q4_0' / 'q4_k' / 'q6_k' (the bytes as they are: one copy, no repack),
    * Q8_0 → 'q8_0' (the f16 block scales widened to f32, the quants copied). F32 tensors are read with
    * float32(). Any other type is an error naming the tensor, its type and what is supported.
    */
@@ -275,6 +296,8 @@ export class GGUFFile {
     const t = this.get(name);
     const type = typeName(t.type);
     if (t.type === 8) return this.q8_0(name);
+    const block = BLOCK_TYPES[t.type];
+    if (block) return this.blocks(t, block);
     if (t.type !== 1 && t.type !== 30) {
       const hint = t.type === 0 ? ' (read F32 tensors with float32())' : '';
       throw new GGUFError(`gguf: tensor '${name}' is ${type}; quantized() reads ${QUANTIZED_TYPES.join(', ')}${hint}`);
@@ -304,4 +327,7 @@ export class GGUFFile {
 }
 
 /** The GGUF types quantized() maps onto an engine scheme. */
-const QUANTIZED_TYPES = ['F16', 'BF16', 'Q8_0'];
+const QUANTIZED_TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'];
+
+/** ggml types whose blocks the kernels read in place. */
+const BLOCK_TYPES: Record<number, BlockScheme> = { 2: 'q4_0', 12: 'q4_k', 14: 'q6_k' };

@@ -31,7 +31,7 @@ export class TokenTable {
     C: number,
     o: { quantize?: QuantScheme; label: string },
   ): Promise<TokenTable> {
-    const rowBytes = o.quantize ? 4 * quantLayout(o.quantize, C, 1).rowWords : 4 * C;
+    const rowBytes = o.quantize ? quantLayout(o.quantize, C, 1).rowBytes : 4 * C;
     const rowsPer = Math.max(1, Math.floor(engine.maxBindingSize / rowBytes));
     const blocks: Block[] = [];
     try {

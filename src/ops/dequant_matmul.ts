@@ -1,4 +1,4 @@
-// dequant_matmul: x [..., K] · W → [..., N] with W int8 (q8_0 or per-channel, see quantize.ts),
+// dequant_matmul: x [..., K] · W → [..., N] with W packed (int8, 16-bit or llama.cpp blocks, see quantize.ts),
 // dequantised in registers, plus the matmul epilogue (bias, GELU, residual) that the scheduler fuses
 // the same way. Kernel: shaders/dequant_matmul.wgsl (+ lib/tile.wgsl).
 import { ShapeError, formatShape } from '../errors';
@@ -6,7 +6,7 @@ import { numel } from '../gpu/tensor';
 import { ceilDiv } from './grid';
 import { gemvConfig, withLanes } from './lanes';
 import { EPILOGUE_INPUTS, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
-import { checkPackedInputs, dequantize, isHalfScheme, quantLayout, schemeId, type QuantScheme } from './quantize';
+import { checkPackedInputs, dequantize, isBlockScheme, isHalfScheme, quantLayout, schemeId, type QuantScheme } from './quantize';
 import { inputsByName, type OpDescriptor } from './types';
 
 export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
@@ -98,14 +98,14 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
       ACT: a.act === 'gelu' ? 1 : 0,
       HAS_RESIDUAL: a.residual ? 1 : 0,
     };
-    const uniforms = { M, N: a.N, K: a.K, row_words: l.rowWords, n_blocks: l.blocks };
+    const uniforms = { M, N: a.N, K: a.K, row_words: l.rowWords, n_blocks: isBlockScheme(a.scheme) ? l.rowBlocks : l.blocks };
     if (M === 1 && a.K % 4 === 0) {
       const dot4 = usesDot4(a, M, ctx.features.packedDot4);
       const { TPR, NR } = gemvConfig(ctx, 'dequant_gemv', a.K, a.N);
       const groups = ceilDiv(a.N, (256 / TPR) * NR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
       return {
-        entry: isHalfScheme(a.scheme) ? 'gemv_half' : dot4 ? 'gemv_dp4a' : 'gemv',
+        entry: isBlockScheme(a.scheme) ? 'gemv_block' : isHalfScheme(a.scheme) ? 'gemv_half' : dot4 ? 'gemv_dp4a' : 'gemv',
         constants: { ...common, TPR, NR },
         uniforms,
         grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
@@ -142,7 +142,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
   flops: (inputs, _o, a) => 2 * numel(inputs[0].shape) * a.N,
   bytes: (inputs, output, a) => {
     const l = quantLayout(a.scheme, a.K, a.N);
-    return 4 * (numel(inputs[0].shape) + numel(output.shape) + l.N * l.rowWords + l.N * l.blocks);
+    return 4 * (numel(inputs[0].shape) + numel(output.shape) + l.words + l.N * l.blocks);
   },
 };
 

@@ -5,20 +5,30 @@
 //                  kernels unpack with unpack2x16float and accumulate in f32; shader-f16 not needed)
 //   'bf16':        bfloat16, two per word, no scales: BF16 checkpoints kept exactly at half size (their
 //                  range exceeds f16's, so converting them to f16 could overflow; unpacking is a shift)
+//   'q4_0', 'q4_k', 'q6_k': llama.cpp's blocks, the bytes of a GGUF tensor as they are (./ggml-blocks.ts)
 // Packed row-major by output channel: qweight u32 [N, rowWords] (four int8 or two halves per word,
 // little end first, zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 32 (q8_0),
-// 16 (per-channel) or 8 (f16: a vec4<u32> of eight halves).
+// 16 (per-channel) or 8 (f16: a vec4<u32> of eight halves). The block schemes keep their scales inside
+// the blocks: qweight is the N · K / QK blocks end to end (rows padded with zero weights to a whole
+// block), as u32 words [words] with the last word zero-padded, and there is no scales tensor.
 // Kernel: shaders/quantize.wgsl.
 import { compose } from '../wgsl/compose';
 import type { GPUContext } from '../gpu/engine';
 import { ShapeError, formatShape } from '../errors';
 import { type Tensor, bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, numel } from '../gpu/tensor';
+import { BLOCK, type BlockScheme, blockHalves, decodeBlock, encodeBlock } from './ggml-blocks';
 import { grid1D } from './grid';
 import type { OpDescriptor, TensorInfo } from './types';
 
-export type QuantScheme = 'q8_0' | 'per-channel' | 'f16' | 'bf16';
+export type QuantScheme = 'q8_0' | 'per-channel' | 'f16' | 'bf16' | BlockScheme;
 
-const SCHEMES: readonly QuantScheme[] = ['q8_0', 'per-channel', 'f16', 'bf16'];
+/** In the order of the kernels' SCHEME numbers. */
+export const SCHEMES: readonly QuantScheme[] = ['q8_0', 'per-channel', 'f16', 'bf16', 'q4_0', 'q4_k', 'q6_k'];
+
+/** llama.cpp's self-contained blocks (scales inside), uploaded as the bytes they are. */
+export function isBlockScheme(s: QuantScheme): s is BlockScheme {
+  return s in BLOCK;
+}
 
 /** Two 16-bit weights per u32 word, no scales. */
 export function isHalfScheme(s: QuantScheme): boolean {
@@ -34,19 +44,35 @@ export interface QuantLayout {
   scheme: QuantScheme;
   K: number;
   N: number;
-  /** u32 words per output row. */
+  /** u32 words per output row (int8 and 16-bit schemes; 0 for the block schemes, whose rows need not end on a word). */
   rowWords: number;
-  /** Scales per output row. */
+  /** Scales per output row (0 where there is no scales tensor). */
   blocks: number;
+  /** Bytes per output row as packed. */
+  rowBytes: number;
+  /** Blocks per output row (block schemes; 0 otherwise). */
+  rowBlocks: number;
+  /** u32 words of qweight in all. */
+  words: number;
 }
 
 export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLayout {
   if (!SCHEMES.includes(scheme)) throw new ShapeError(`quantize: unknown scheme '${String(scheme)}' (${SCHEMES.join(', ')})`);
   if (!(Number.isInteger(K) && Number.isInteger(N) && K > 0 && N > 0))
     throw new ShapeError(`quantize: K = ${K} and N = ${N} must be positive integers`);
-  if (isHalfScheme(scheme)) return { scheme, K, N, rowWords: Math.ceil(K / 8) * 4, blocks: 0 };
-  const Kp = scheme === 'q8_0' ? Math.ceil(K / 32) * 32 : Math.ceil(K / 16) * 16;
-  return { scheme, K, N, rowWords: Kp / 4, blocks: scheme === 'q8_0' ? Kp / 32 : 1 };
+  if (isBlockScheme(scheme)) {
+    const { qk, bytes } = BLOCK[scheme];
+    const rowBlocks = Math.ceil(K / qk);
+    return { scheme, K, N, rowWords: 0, blocks: 0, rowBytes: rowBlocks * bytes, rowBlocks, words: Math.ceil((N * rowBlocks * bytes) / 4) };
+  }
+  const rowWords = isHalfScheme(scheme) ? Math.ceil(K / 8) * 4 : scheme === 'q8_0' ? Math.ceil(K / 32) * 8 : Math.ceil(K / 16) * 4;
+  const blocks = isHalfScheme(scheme) ? 0 : scheme === 'q8_0' ? rowWords / 8 : 1;
+  return { scheme, K, N, rowWords, blocks, rowBytes: 4 * rowWords, rowBlocks: 0, words: N * rowWords };
+}
+
+/** The shape qweight has on the GPU: [N, rowWords], or [words] for the block schemes. */
+export function packedShape(l: QuantLayout): number[] {
+  return isBlockScheme(l.scheme) ? [l.words] : [l.N, l.rowWords];
 }
 
 /**
@@ -54,9 +80,9 @@ export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLay
  * the ops that read packed weights; `dims` names the sizes in the message (e.g. "K 768 N 3072").
  */
 export function checkPackedInputs(op: string, qw: TensorInfo, scales: TensorInfo | undefined, l: QuantLayout, dims: string): void {
-  if (qw.dtype !== 'u32' || numel(qw.shape) !== l.N * l.rowWords) {
+  if (qw.dtype !== 'u32' || numel(qw.shape) !== l.words) {
     throw new ShapeError(
-      `${op}: packed weights ${qw.dtype} ${formatShape(qw.shape)} must be u32 [${l.N}, ${l.rowWords}] for ${l.scheme} ${dims}`,
+      `${op}: packed weights ${qw.dtype} ${formatShape(qw.shape)} must be u32 ${formatShape(packedShape(l))} for ${l.scheme} ${dims}`,
     );
   }
   const given = scales ? numel(scales.shape) : 0;
@@ -74,9 +100,9 @@ export interface QuantizedData extends QuantLayout {
 /** Checks that packed data matches its layout; throws naming the sizes. */
 export function checkQuantized(q: QuantizedData): void {
   const l = quantLayout(q.scheme, q.K, q.N);
-  if (!(q.qweight instanceof Uint32Array) || q.qweight.length !== l.N * l.rowWords) {
+  if (!(q.qweight instanceof Uint32Array) || q.qweight.length !== l.words) {
     throw new ShapeError(
-      `quantized weights (${q.scheme}, K ${q.K}, N ${q.N}): packed data has ${q.qweight?.length} words, the layout needs ${l.N * l.rowWords}`,
+      `quantized weights (${q.scheme}, K ${q.K}, N ${q.N}): packed data has ${q.qweight?.length} words, the layout needs ${l.words}`,
     );
   }
   if (!(q.scales instanceof Float32Array) || q.scales.length !== l.N * l.blocks) {
@@ -88,6 +114,23 @@ export function checkQuantized(q: QuantizedData): void {
     if (!(q.scales[i] >= 0) || !Number.isFinite(q.scales[i]))
       throw new ShapeError(`quantized weights: scale ${i} is ${q.scales[i]}; scales must be finite and ≥ 0`);
   }
+  if (isBlockScheme(q.scheme)) {
+    const at = nonFiniteBlockScale(
+      q.scheme,
+      new Uint8Array(q.qweight.buffer, q.qweight.byteOffset, q.qweight.byteLength),
+      l.N * l.rowBlocks,
+    );
+    if (at >= 0) throw new ShapeError(`quantized weights (${q.scheme}): block ${at} has a non-finite f16 scale`);
+  }
+}
+
+/** The first of `count` blocks whose f16 scales are ±∞ or NaN, or −1. */
+export function nonFiniteBlockScale(scheme: BlockScheme, bytes: Uint8Array, count: number): number {
+  const size = BLOCK[scheme].bytes;
+  for (let b = 0; b < count; b++) {
+    for (const o of blockHalves(scheme)) if ((bytes[b * size + o + 1] & 0x7c) === 0x7c) return b;
+  }
+  return -1;
 }
 
 /** Quantizes on the CPU. `w` is [K, N] (layout 'KN', as Conv1D) or [N, K] ('NK', as nn.Linear). */
@@ -97,7 +140,19 @@ export function quantizeCPU(w: Float32Array, K: number, N: number, scheme: Quant
     throw new ShapeError(`quantize: ${w.length} weights do not fill [${layout === 'KN' ? `${K}, ${N}` : `${N}, ${K}`}]`);
   const at = (n: number, k: number) => (k >= K ? 0 : layout === 'KN' ? w[k * N + n] : w[n * K + k]);
   const scales = new Float32Array(N * l.blocks);
-  const qweight = new Uint32Array(N * l.rowWords);
+  const qweight = new Uint32Array(l.words);
+  if (isBlockScheme(scheme)) {
+    const { qk, bytes } = BLOCK[scheme];
+    const out = new Uint8Array(qweight.buffer);
+    const x = new Float64Array(qk);
+    for (let n = 0; n < N; n++) {
+      for (let b = 0; b < l.rowBlocks; b++) {
+        for (let i = 0; i < qk; i++) x[i] = at(n, b * qk + i);
+        encodeBlock(scheme, x, out, (n * l.rowBlocks + b) * bytes);
+      }
+    }
+    return { ...l, qweight, scales };
+  }
   if (isHalfScheme(scheme)) {
     const half = scheme === 'f16' ? f32ToF16 : f32ToBf16;
     for (let n = 0; n < N; n++) {
@@ -132,6 +187,17 @@ export function quantizeCPU(w: Float32Array, K: number, N: number, scheme: Quant
 /** The weights the int8 data stands for, as [N, K] float64 (the reference kernels compare against). */
 export function dequantize(q: QuantizedData): Float64Array {
   const out = new Float64Array(q.N * q.K);
+  if (isBlockScheme(q.scheme)) {
+    const { qk, bytes } = BLOCK[q.scheme];
+    const l = quantLayout(q.scheme, q.K, q.N);
+    const src = new Uint8Array(q.qweight.buffer, q.qweight.byteOffset, q.qweight.byteLength);
+    const row = new Float64Array(l.rowBlocks * qk);
+    for (let n = 0; n < q.N; n++) {
+      for (let b = 0; b < l.rowBlocks; b++) decodeBlock(q.scheme, src, (n * l.rowBlocks + b) * bytes, row, b * qk);
+      out.set(row.subarray(0, q.K), n * q.K);
+    }
+    return out;
+  }
   if (isHalfScheme(q.scheme)) {
     const widen = q.scheme === 'f16' ? f16ToF32 : bf16ToF32;
     for (let n = 0; n < q.N; n++) {
@@ -154,7 +220,7 @@ export class QuantizedTensor {
   constructor(
     readonly layout: QuantLayout,
     readonly qweight: Tensor,
-    /** Null for schemes without scales (f16). */
+    /** Null for schemes without a scales tensor (f16, bf16, the block schemes). */
     readonly scales: Tensor | null,
   ) {}
 
@@ -164,7 +230,7 @@ export class QuantizedTensor {
     const l = quantLayout(q.scheme, q.K, q.N);
     return new QuantizedTensor(
       l,
-      engine.tensor(q.qweight, [l.N, l.rowWords], `${label}.q`),
+      engine.tensor(q.qweight, packedShape(l), `${label}.q`),
       l.blocks ? engine.tensor(q.scales, [l.N, l.blocks], `${label}.scales`) : null,
     );
   }

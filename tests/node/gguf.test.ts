@@ -1,5 +1,6 @@
 // GGUF: metadata, F32/F16 tensors and Q8_0 matrices from a file written by tools/make_gguf_fixture.py,
-// the Q8_0 matrix running through dequant-matmul unchanged, and bad files.
+// the Q8_0 matrix running through dequant-matmul unchanged, a Q4_K_M-style mixed file (Q4_K, Q6_K,
+// Q4_0, F16, F32) against the script's own dequantisation, and bad files.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GGUFError, GGUFFile, QuantizedTensor, dequantize, quantizeCPU, type Engine } from '../../src/index';
@@ -8,6 +9,8 @@ import { createTestEngine } from '../helpers/engine';
 import { expectClose, maxAbs, randn } from '../helpers/numeric';
 
 const bytes = new Uint8Array(readFileSync('tests/fixtures/gguf/tiny.gguf'));
+const mixedBytes = new Uint8Array(readFileSync('tests/fixtures/gguf/mixed.gguf'));
+const mixed = JSON.parse(readFileSync('tests/fixtures/gguf/mixed.json', 'utf8')) as Record<string, { K: number; N: number; w: number[] }>;
 const want = JSON.parse(readFileSync('tests/fixtures/gguf/tiny.json', 'utf8')) as {
   K: number;
   N: number;
@@ -54,6 +57,41 @@ describe('GGUF', () => {
     w.dispose();
   });
 
+  it('a mixed file (Q4_K, Q6_K, Q4_0, F16, F32): every block decodes as llama.cpp reads it and runs through the kernels as is', async () => {
+    const f = GGUFFile.parse(mixedBytes);
+    const schemes: Record<string, string> = {
+      'blk.0.attn_q.weight': 'q4_k',
+      'blk.0.ffn_down.weight': 'q6_k',
+      'blk.0.attn_k.weight': 'q4_0',
+      'token_embd.weight': 'f16',
+    };
+    for (const [name, scheme] of Object.entries(schemes)) {
+      const { K, N, w } = mixed[name];
+      const q = f.quantized(name);
+      expect([q.scheme, q.K, q.N], name).toEqual([scheme, K, N]);
+      // The CPU reading is exact (f16 scale times small integers), so it equals the script's float32.
+      expect(Array.from(dequantize(q)).map(Math.fround), name).toEqual(w);
+      // The same bytes on the GPU: GEMV (M = 1) and the tiled GEMM (M = 3), outputs poisoned first.
+      const qt = QuantizedTensor.upload(engine, q, name);
+      const g = engine.graph('mixed');
+      const x1 = g.input('x1', [1, K]);
+      const x3 = g.input('x3', [3, K]);
+      const plan = await g.compile({ gemv: g.dequantMatmul(x1, qt), gemm: g.dequantMatmul(x3, qt, { name: 'b' }) });
+      plan.poison();
+      const x = randn(3 * K, 8);
+      const out = await plan.run({ x1: x.subarray(0, K), x3: x });
+      const ref = Float64Array.from({ length: 3 * N }, (_, i) => {
+        const [m, n] = [Math.floor(i / N), i % N];
+        return w.slice(n * K, (n + 1) * K).reduce((s, v, k) => s + v * x[m * K + k], 0);
+      });
+      expectClose(out.gemv, ref.subarray(0, N), { atol: 1e-5 * maxAbs(ref), rtol: 0 }, `${name} gemv`);
+      expectClose(out.gemm, ref, { atol: 1e-5 * maxAbs(ref), rtol: 0 }, `${name} gemm`);
+      plan.dispose();
+      qt.dispose();
+    }
+    expect(Array.from(f.float32('output_norm.weight'))).toEqual(mixed['output_norm.weight'].w.map(Math.fround));
+  });
+
   it('bad files: not GGUF, truncated, wrong tensor type, missing tensor', () => {
     expect(() => GGUFFile.parse(new Uint8Array(16))).toThrow(/not a GGUF file/);
     expect(() => GGUFFile.parse(bytes.subarray(0, bytes.length - 40))).toThrow(GGUFError);
@@ -98,9 +136,13 @@ describe('GGUF', () => {
     }
     const f = GGUFFile.parse(bytes);
     expect(f.quantized('blk.0.ffn_up.weight').scheme).toBe('q8_0');
-    expect(() => f.quantized('v')).toThrow(/tensor 'v' is F32; quantized\(\) reads F16, BF16, Q8_0 \(read F32 tensors with float32\(\)\)/);
-    const q4k = GGUFFile.parse(writeGGUF([], [{ name: 'q', dims: [256, 1], type: 12, data: new Uint8Array(144) }]));
-    expect(() => q4k.quantized('q')).toThrow(/tensor 'q' is Q4_K; quantized\(\) reads F16, BF16, Q8_0/);
+    expect(() => f.quantized('v')).toThrow(/tensor 'v' is F32; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K \(read F32/);
+    const q5k = GGUFFile.parse(writeGGUF([], [{ name: 'q', dims: [256, 1], type: 13, data: new Uint8Array(176) }]));
+    expect(() => q5k.quantized('q')).toThrow(/tensor 'q' is Q5_K; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K$/);
+    const q6 = new Uint8Array(2 * 210);
+    q6[210 + 209] = 0x7e; // block 1's d: NaN
+    const nan = GGUFFile.parse(writeGGUF([], [{ name: 'q6', dims: [256, 2], type: 14, data: q6 }]));
+    expect(() => nan.quantized('q6')).toThrow(/Q6_K tensor 'q6' has a non-finite f16 scale in block 0 of row 1/);
     const inf = new Uint16Array(16).fill(0x3c00);
     inf[9] = 0x7c00;
     const bad = GGUFFile.parse(writeGGUF([], [{ name: 'h', dims: [8, 2], type: 1, data: new Uint8Array(inf.buffer) }]));

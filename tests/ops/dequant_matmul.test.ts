@@ -15,8 +15,8 @@ beforeAll(async () => {
 afterAll(() => engine?.dispose());
 
 const SCHEMES: QuantScheme[] = ['q8_0', 'per-channel'];
-/** Every packed format the kernels read: the int8 schemes and f16 (two halves per word, no scales). */
-const FORMATS: QuantScheme[] = [...SCHEMES, 'f16', 'bf16'];
+/** Every packed format the kernels read: int8, 16-bit (two per word, no scales) and llama.cpp's blocks. */
+const FORMATS: QuantScheme[] = [...SCHEMES, 'f16', 'bf16', 'q4_0', 'q4_k', 'q6_k'];
 
 describe('quantize', () => {
   for (const scheme of SCHEMES) {
@@ -66,6 +66,55 @@ describe('quantize', () => {
     expect(() => QuantizedTensor.upload(engine, { ...q, scales: new Float32Array(5) })).toThrow(/5 scales given, the layout needs 6/);
     expect(() => QuantizedTensor.upload(engine, { ...q, scales: q.scales.map((v, i) => (i ? v : NaN)) })).toThrow(/scale 0 is NaN/);
     expect(() => quantizeCPU(randn(10, 1), 5, 3, 'q8_0')).toThrow(/10 weights do not fill/);
+  });
+});
+
+describe('llama.cpp blocks', () => {
+  // Worst-case bounds of this engine's quantizers (ggml-blocks.ts) per weight, from the sub-block x
+  // (32 weights; 16 for q6_k) and its super-block `all`, with 2^-8 of slack for the f16 scales:
+  //   q4_0: step d = amax / 8; the far end of the range clamps to 15, one step short: |err| ≤ d
+  //   q4_k: the sub-block's step (range / 15) and min round to multiples of d = max step / 63 and
+  //         dmin = max min / 63; in range |err| ≤ (step + d / 2) / 2, at the clamped top ≤ 7.5 d + dmin / 2
+  //   q6_k: step (amax / 32) rounds to a multiple of d = max step / 128; the clamped end errs by up to
+  //         one step plus 16 d (a sub-block whose scale rounds to 0 reads as zeros)
+  const amax = (v: number[]) => Math.max(...v.map(Math.abs));
+  const bound: Record<'q4_0' | 'q4_k' | 'q6_k', (x: number[], all: number[]) => number> = {
+    q4_0: (x) => amax(x) / 8,
+    q4_k: (x, all) => {
+      const subs = Array.from({ length: Math.ceil(all.length / 32) }, (_, j) => all.slice(32 * j, 32 * j + 32));
+      const d = Math.max(...subs.map((v) => (Math.max(...v, 0) - Math.min(...v, 0)) / 15)) / 63;
+      const dmin = Math.max(...subs.map((v) => -Math.min(...v, 0))) / 63;
+      const step = (Math.max(...x, 0) - Math.min(...x, 0)) / 15;
+      return Math.max((step + d / 2) / 2, 7.5 * d) + dmin / 2;
+    },
+    q6_k: (x, all) => amax(x) / 32 + (16 * amax(all)) / 32 / 128,
+  };
+  for (const scheme of ['q4_0', 'q4_k', 'q6_k'] as const) {
+    it(`${scheme}: round trip within its bound per sub-block, K padded to whole blocks`, () => {
+      const [K, N] = [300, 3]; // two q4_k / q6_k blocks per row, the second padded
+      const w = randn(K * N, 40).map((v, i) => (i % 97 === 0 ? v * 20 : v)); // outliers widen some blocks
+      const q = quantizeCPU(w, K, N, scheme, 'NK');
+      expect(q.scales.length).toBe(0);
+      const back = dequantize(q);
+      const sub = scheme === 'q6_k' ? 16 : 32;
+      const superLen = scheme === 'q4_0' ? 32 : 256;
+      for (let n = 0; n < N; n++) {
+        for (let k = 0; k < K; k++) {
+          const s0 = k - (k % sub);
+          const b0 = k - (k % superLen);
+          const row = Array.from({ length: Math.min(K, b0 + superLen) - b0 }, (_, i) => w[n * K + b0 + i]);
+          const x = row.slice(s0 - b0, Math.min(K, s0 + sub) - b0);
+          expect(Math.abs(back[n * K + k] - w[n * K + k])).toBeLessThanOrEqual(bound[scheme](x, row) * (1 + 2 ** -8));
+        }
+      }
+    });
+  }
+
+  it('a block with a non-finite f16 scale is refused on upload', () => {
+    const q = quantizeCPU(randn(256 * 2, 41), 256, 2, 'q4_k', 'NK');
+    const bytes = new Uint8Array(q.qweight.buffer);
+    bytes[144 + 1] = 0x7c; // block 1's d: +∞
+    expect(() => QuantizedTensor.upload(engine, q)).toThrow(/q4_k\): block 1 has a non-finite f16 scale/);
   });
 });
 

@@ -1,0 +1,94 @@
+// llama.cpp's blocks read in place (src/ops/ggml-blocks.ts has the layouts): the packed words `qw`
+// hold a GGUF tensor's bytes as they are, little end first. q4_k blocks (144 bytes) start on a word;
+// q4_0 (18) and q6_k (210) blocks only on an even byte, so their words are read at even offsets.
+// The importing shader declares `qw: array<u32>` and `override SCHEME` (4 q4_0, 5 q4_k, 6 q6_k).
+
+/** The little-endian u32 at even byte offset `at`. */
+fn word_at(at: u32) -> u32 {
+  let i = at >> 2u;
+  if ((at & 2u) == 0u) { return qw[i]; }
+  return (qw[i] >> 16u) | (qw[i + 1u] << 16u);
+}
+
+/** The f16 at even byte offset `at`. */
+fn half_at(at: u32) -> f32 {
+  return unpack2x16float(qw[at >> 2u] >> ((at & 2u) * 8u)).x;
+}
+
+fn byte_at(at: u32) -> u32 {
+  return (qw[at >> 2u] >> ((at & 3u) * 8u)) & 0xffu;
+}
+
+/** The four bytes of a word as floats, low byte first. */
+fn bytes4(w: u32) -> vec4<f32> {
+  return vec4<f32>((vec4(w) >> vec4(0u, 8u, 16u, 24u)) & vec4(0xffu));
+}
+
+/** Nibble `hi` (0 low, 1 high) of each byte of a word. */
+fn nibbles4(w: u32, hi: u32) -> vec4<f32> {
+  return bytes4((w >> (4u * hi)) & 0x0f0f0f0fu);
+}
+
+fn block_bytes() -> u32 {
+  return select(select(210u, 144u, SCHEME == 5u), 18u, SCHEME == 4u);
+}
+
+fn block_len() -> u32 {
+  return select(256u, 32u, SCHEME == 4u);
+}
+
+/** The padded row length in weights for `row_blocks` blocks per row. */
+fn block_row_len(row_blocks: u32) -> u32 {
+  return row_blocks * block_len();
+}
+
+/**
+ * The affine map of the sub-block holding weight k of row `row`: w = s.x · q − s.y, for the q of
+ * block_quants4. A sub-block is 32 weights (q4_0, q4_k) or 16 (q6_k).
+ */
+fn block_scale(row: u32, row_blocks: u32, k: u32) -> vec2<f32> {
+  let at = (row * row_blocks + k / block_len()) * block_bytes();
+  if (SCHEME == 4u) { return vec2(half_at(at), 0.0); }
+  if (SCHEME == 6u) {
+    let sc = f32(i32(byte_at(at + 192u + (k % 256u) / 16u) << 24u) >> 24u);
+    return vec2(half_at(at + 208u) * sc, 0.0);
+  }
+  // q4_k: get_scale_min_k4 for sub-block j of the 12 scale bytes at + 4 ..
+  let dm = unpack2x16float(qw[at / 4u]);
+  let j = (k % 256u) / 32u;
+  var sc: u32;
+  var m: u32;
+  if (j < 4u) {
+    sc = byte_at(at + 4u + j) & 63u;
+    m = byte_at(at + 8u + j) & 63u;
+  } else {
+    let b = byte_at(at + 8u + j);
+    sc = (b & 0xfu) | ((byte_at(at + j) >> 6u) << 4u);
+    m = (b >> 4u) | ((byte_at(at + 4u + j) >> 6u) << 4u);
+  }
+  return vec2(dm.x * f32(sc), dm.y * f32(m));
+}
+
+/** Quants k..k+3 (k a multiple of 4) of row `row`, offset removed for q4_0 (q − 8) and q6_k (q − 32). */
+fn block_quants4(row: u32, row_blocks: u32, k: u32) -> vec4<f32> {
+  let at = (row * row_blocks + k / block_len()) * block_bytes();
+  if (SCHEME == 4u) {
+    let j = k % 32u;
+    return nibbles4(word_at(at + 2u + j % 16u), j / 16u) - 8.0;
+  }
+  let r = k % 256u;
+  if (SCHEME == 5u) { return nibbles4(qw[(at + 16u + 32u * (r / 64u) + r % 32u) / 4u], (r / 32u) % 2u); }
+  // q6_k: half h of 128 weights, quarter of 32 in it, position l in the quarter
+  let h = r / 128u;
+  let quarter = (r / 32u) % 4u;
+  let l = r % 32u;
+  let low = (word_at(at + 64u * h + 32u * (quarter % 2u) + l) >> (4u * (quarter / 2u))) & 0x0f0f0f0fu;
+  let high = (word_at(at + 128u + 32u * h + l) >> (2u * quarter)) & 0x03030303u;
+  return bytes4(low | (high << 4u)) - 32.0;
+}
+
+/** Weights k..k+3 of row `row`, dequantised. */
+fn block_weights4(row: u32, row_blocks: u32, k: u32) -> vec4<f32> {
+  let s = block_scale(row, row_blocks, k);
+  return block_quants4(row, row_blocks, k) * s.x - s.y;
+}
