@@ -117,9 +117,13 @@ function table(rows: CaseResult[]): string {
 console.log(table(results));
 for (const r of results) {
   for (const x of r.results) {
-    if (x.info)
+    // Where the case has an f32 variant (the packed-weight suites), each variant's speed against it.
+    const f32 = r.results.find((y) => y.variant === 'f32');
+    const vsF32 = f32 && x !== f32 ? { 'speed vs f32': f32.medianMs / x.medianMs } : {};
+    const info = { ...x.info, ...vsF32 };
+    if (Object.keys(info).length)
       console.log(
-        `  ${r.kernel} ${r.size} ${x.variant}: ${Object.entries(x.info)
+        `  ${r.kernel} ${r.size} ${x.variant}: ${Object.entries(info)
           .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`)
           .join(', ')}`,
       );

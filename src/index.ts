@@ -27,7 +27,7 @@ export { reflectShader, packUniform } from './wgsl/reflect';
 export type { ReflectedShader, ReflectedEntry, UniformLayout } from './wgsl/reflect';
 export { GPT2, GPT2_SMALL } from './models/gpt2';
 export { randomGPT2Checkpoint } from './models/gpt2_random';
-export type { GPT2Config, GPT2Options, GenerateOptions, GenerationStats, AttentionSpec } from './models/gpt2';
+export type { GPT2Config, GPT2Options, GPT2Weights, GenerateOptions, GenerationStats, AttentionSpec } from './models/gpt2';
 export { GPT2Tokenizer } from './models/tokenizer';
 export { SafetensorsFile, SafetensorsError, f16ToF32 } from './io/safetensors';
 export type { SafetensorsEntry, SafetensorsDType } from './io/safetensors';

@@ -1,23 +1,32 @@
 // GPT-2 with random weights of the real shapes (124M; a tiny config in --quick runs): prefill
-// tokens/s at T = 128 (prompt in, first token out), and decode ms per token with the CPU time spent
-// encoding and submitting each step.
-import { GPT2, GPT2_SMALL, randomGPT2Checkpoint, type Engine, type GPT2Config } from 'webgpu-nlp';
+// tokens/s at T = 128 (prompt in, first token out), and decode ms per token in f32 and every packed
+// weight format, with the CPU time spent encoding and submitting each step and the weight bytes.
+import { GPT2, GPT2_SMALL, randomGPT2Checkpoint, type Engine, type GPT2Config, type GPT2Weights } from 'webgpu-nlp';
 import { median } from '../measure';
 import type { BenchCase, Runner, Suite } from './types';
 
 const TINY: GPT2Config = { n_layer: 2, n_head: 4, n_embd: 128, vocab_size: 1000, n_positions: 256, layer_norm_epsilon: 1e-5 };
 
-/** f32; int8 linear layers; int8 linear layers and token table (embedding + lm_head). */
-type Weights = 'f32' | 'int8' | 'int8+wte';
+/** f32, or a packed format for the linear layers and (+wte) the token table too (embedding + lm_head). */
+type Weights = 'f32' | `${Exclude<GPT2Weights, 'f32' | 'bf16'>}${'' | '+wte'}`;
+const PACKED: Weights[] = ['f16+wte', 'int8', 'int8+wte', 'q4_0+wte', 'q4_k', 'q4_k+wte'];
 
+// One model per config and format, reused by the cases; dropped (and freed) when the engine changes.
 const models = new Map<string, Promise<GPT2>>();
+let modelsOf: Engine | null = null;
 function model(engine: Engine, config: GPT2Config, weights: Weights = 'f32'): Promise<GPT2> {
+  if (modelsOf !== engine) {
+    for (const m of models.values()) m.then((x) => x.dispose()).catch(() => {});
+    models.clear();
+    modelsOf = engine;
+  }
   const key = JSON.stringify(config) + weights;
   const cached = models.get(key);
   if (cached) return cached;
-  const options = { weights: weights === 'f32' ? 'f32' : 'int8', quantizeEmbedding: weights === 'int8+wte' } as const;
-  const m = GPT2.fromSafetensors(engine, randomGPT2Checkpoint(config), config, options);
+  const [format, wte] = weights.split('+');
+  const m = GPT2.fromSafetensors(engine, randomGPT2Checkpoint(config), config, { weights: format as GPT2Weights, quantizeEmbedding: !!wte });
   models.set(key, m);
+  m.catch(() => models.delete(key));
   return m;
 }
 
@@ -83,8 +92,7 @@ export const gpt2Suite: Suite = {
         bytes: 4 * paramsOf(config),
         variants: [
           { name: 'ours', setup: ({ engine }) => decodeRunner(engine, config, quick ? 4 : 6) },
-          { name: 'int8', setup: ({ engine }) => decodeRunner(engine, config, quick ? 4 : 6, 'int8') },
-          { name: 'int8+wte', setup: ({ engine }) => decodeRunner(engine, config, quick ? 4 : 6, 'int8+wte') },
+          ...PACKED.map((w) => ({ name: w, setup: ({ engine }: { engine: Engine }) => decodeRunner(engine, config, quick ? 4 : 6, w) })),
         ],
       },
     ];

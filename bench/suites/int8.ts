@@ -1,73 +1,75 @@
-// Int8 weights: decode GEMV (M = 1, K = 768) for GPT-2's output widths, q8_0 int8 against our f32
-// GEMV on the same [N, K] layout, in GPU time and GB/s (the bytes each must read), plus the weight
-// memory of GPT-2 124M's linear layers in each format.
-import { quantLayout, type Engine } from 'webgpu-nlp';
+// Packed weights: decode GEMV (M = 1) at K = 768 (GPT-2) and K = 2048 (Llama-3.2-1B's width) in every
+// weight format, against our f32 GEMV on the same [N, K] layout. 'ours' is q4_k, the format of the files
+// people download (Q4_K_M); each variant reports the bytes of its packed weights, the GB/s it reads them
+// at, and (in the CLI) its speed relative to f32 measured in the same run.
+import { quantLayout, type Engine, type QuantScheme } from 'webgpu-nlp';
+import { median } from '../measure';
 import { gpuTimeRunner, noise } from './plan-runner';
 import type { BenchCase, Runner, Suite } from './types';
 
-const K = 768;
-
-async function f32Gemv(engine: Engine, N: number): Promise<Runner> {
-  const g = engine.graph(`gemv f32 N=${N}`);
-  const y = g.matmul(g.constant('x', noise(K, 1), [1, K]), g.constant('w', noise(N * K, 2), [N, K]), { transposeB: true });
-  return gpuTimeRunner(engine, await g.compile({ y }));
-}
-
-async function int8Gemv(engine: Engine, N: number, dot4 = false, scheme: 'q8_0' | 'f16' = 'q8_0'): Promise<Runner | null> {
-  if (dot4 && !engine.features.packedDot4) return null;
-  const w = await engine.quantize(noise(N * K, 2), { K, N, layout: 'NK', scheme, label: `w${N}` });
-  const g = engine.graph(`gemv ${scheme} N=${N}`);
-  const y = g.dequantMatmul(g.constant('x', noise(K, 1), [1, K]), w, { dot4 });
-  const r = gpuTimeRunner(engine, await g.compile({ y }));
-  return {
-    ...r,
+/** A runner whose info carries the weight bytes and the GB/s at which the median run reads them. */
+function withWeightRate(r: Runner, weightBytes: number, dispose: () => void): Runner {
+  const times: number[] = [];
+  const runner: Runner = {
+    async run() {
+      const ms = await r.run(); // gpuTimeRunner returns its GPU time
+      if (typeof ms === 'number') {
+        times.push(ms);
+        runner.info = { weightBytes, weightGBps: weightBytes / median(times) / 1e6 };
+      }
+      return ms;
+    },
     dispose: () => {
       r.dispose();
-      w.dispose();
+      dispose();
     },
-    info: { weightBytes: w.byteLength },
+    info: { weightBytes },
   };
+  return runner;
+}
+
+async function f32Gemv(engine: Engine, K: number, N: number): Promise<Runner> {
+  const g = engine.graph(`gemv f32 K=${K} N=${N}`);
+  const y = g.matmul(g.constant('x', noise(K, 1), [1, K]), g.constant('w', noise(N * K, 2), [N, K]), { transposeB: true });
+  return withWeightRate(gpuTimeRunner(engine, await g.compile({ y })), 4 * N * K, () => {});
+}
+
+async function packedGemv(engine: Engine, K: number, N: number, scheme: QuantScheme, dot4 = false): Promise<Runner | null> {
+  if (dot4 && !engine.features.packedDot4) return null;
+  const w = await engine.quantize(noise(N * K, 2), { K, N, layout: 'NK', scheme, label: `w${N}` });
+  const g = engine.graph(`gemv ${scheme} K=${K} N=${N}`);
+  const y = g.dequantMatmul(g.constant('x', noise(K, 1), [1, K]), w, { dot4 });
+  return withWeightRate(gpuTimeRunner(engine, await g.compile({ y })), w.byteLength, () => w.dispose());
+}
+
+/** [K, N] of the cases: GPT-2's widths and vocabulary at K = 768; a Llama-3.2-1B projection and MLP at 2048. */
+function shapes(quick: boolean): [number, number][] {
+  if (quick) return [768, 3072].map((N) => [768, N]);
+  return [...[768, 2304, 3072, 50257].map((N): [number, number] => [768, N]), [2048, 2048], [2048, 8192]];
 }
 
 export const int8Suite: Suite = {
   name: 'int8',
-  description: 'Decode GEMV with q8_0 int8 and f16 (packed halves) weights against f32, K = 768',
+  description: 'Decode GEMV with packed weights (q4_k as ours; q4_0, q6_k, q8_0 int8, f16) against f32, K = 768 and 2048',
   cases({ quick }) {
-    return (quick ? [768, 3072] : [768, 2304, 3072, 50257]).map((N): BenchCase => {
-      const l = quantLayout('q8_0', K, N);
+    return shapes(quick).map(([K, N]): BenchCase => {
+      const l = quantLayout('q4_k', K, N);
       return {
-        kernel: 'decode GEMV (K=768)',
+        kernel: `decode GEMV (K=${K})`,
         size: `N=${N}`,
         flops: 2 * K * N,
-        // Ours is int8: packed weights, scales, x and y. The f32 variant's GB/s in the table uses this
-        // same count, so compare the two by time (the ratio column).
-        bytes: l.N * l.rowWords * 4 + l.N * l.blocks * 4 + 4 * (K + N),
+        // Ours (q4_k): its blocks, x and y. Every variant's own weight bytes and rate are in its info.
+        bytes: 4 * l.words + 4 * (K + N),
         variants: [
-          { name: 'ours', setup: ({ engine }) => int8Gemv(engine, N) },
-          { name: 'f32', setup: ({ engine }) => f32Gemv(engine, N) },
-          { name: 'int8 dp4a', setup: ({ engine }) => int8Gemv(engine, N, true) },
-          { name: 'f16', setup: ({ engine }) => int8Gemv(engine, N, false, 'f16') },
+          { name: 'ours', setup: ({ engine }) => packedGemv(engine, K, N, 'q4_k') },
+          { name: 'f32', setup: ({ engine }) => f32Gemv(engine, K, N) },
+          { name: 'f16', setup: ({ engine }) => packedGemv(engine, K, N, 'f16') },
+          { name: 'q8_0', setup: ({ engine }) => packedGemv(engine, K, N, 'q8_0') },
+          { name: 'q8_0 dp4a', setup: ({ engine }) => packedGemv(engine, K, N, 'q8_0', true) },
+          { name: 'q6_k', setup: ({ engine }) => packedGemv(engine, K, N, 'q6_k') },
+          { name: 'q4_0', setup: ({ engine }) => packedGemv(engine, K, N, 'q4_0') },
         ],
       };
     });
   },
 };
-
-/** Bytes of GPT-2 124M's linear-layer weights: f32 against int8 (packed + scales). */
-export function gpt2LinearBytes(scheme: 'q8_0' | 'per-channel'): { f32: number; int8: number } {
-  const C = 768;
-  const shapes = [
-    [C, 3 * C],
-    [C, C],
-    [C, 4 * C],
-    [4 * C, C],
-  ];
-  let f32 = 0;
-  let int8 = 0;
-  for (const [k, n] of shapes) {
-    const l = quantLayout(scheme, k, n);
-    f32 += 12 * 4 * k * n;
-    int8 += 12 * 4 * (l.N * l.rowWords + l.N * l.blocks);
-  }
-  return { f32, int8 };
-}

@@ -3,7 +3,7 @@
 // ./worker.ts.
 import GUI from 'lil-gui';
 import { $, checkWebGPU, formatBytes, pickFile, say } from '../common/page';
-import type { FromWorker, ToWorker, WeightChoice } from './protocol';
+import { type FromWorker, type ToWorker, WEIGHT_CHOICES, type WeightChoice } from './protocol';
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
@@ -51,7 +51,7 @@ gen.add(settings, 'topP', 0.05, 1, 0.01).name('top-p');
 gen.add(settings, 'seed', 0, 10000, 1);
 const model = gui.addFolder('Model');
 const weightsCtl = model
-  .add(settings, 'weights', ['f32', 'f16', 'f16 + wte', 'int8', 'int8 + wte'])
+  .add(settings, 'weights', [...WEIGHT_CHOICES])
   .name('weights')
   .onChange((w: WeightChoice) => {
     say(`Reloading with ${w} weights…`);

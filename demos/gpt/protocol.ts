@@ -13,8 +13,12 @@ export interface Attention {
   window: number;
 }
 
-/** f32; f16 or int8 linear layers; or f16 / int8 linear layers and token table (embedding + lm_head). */
-export type WeightChoice = 'f32' | 'f16' | 'f16 + wte' | 'int8' | 'int8 + wte';
+/**
+ * f32; f16, int8 or 4-bit linear layers; or those and the token table (embedding + lm_head; q6_k with
+ * q4_k, as llama.cpp's Q4_K_M files do).
+ */
+export const WEIGHT_CHOICES = ['f32', 'f16', 'f16 + wte', 'int8', 'int8 + wte', 'q4_0', 'q4_0 + wte', 'q4_k', 'q4_k + wte'] as const;
+export type WeightChoice = (typeof WEIGHT_CHOICES)[number];
 
 export type ToWorker =
   | { type: 'load-default' }

@@ -2,7 +2,7 @@
 // and generates. Default model: a small GPT-2-layout model trained on the King James Bible with a
 // character vocabulary (tools/train_gpt.py); or GPT-2 124M from a URL or a local file with the BPE
 // tokenizer. Loading a model disposes the previous one.
-import { Engine, GPT2, GPT2Tokenizer, GPT2_SMALL, SafetensorsFile, type AttentionSpec, type GPT2Config } from 'webgpu-nlp';
+import { Engine, GPT2, GPT2Tokenizer, GPT2_SMALL, SafetensorsFile, type AttentionSpec, type GPT2Config, type GPT2Weights } from 'webgpu-nlp';
 import type { Attention, FromWorker, ToWorker, WeightChoice } from './protocol';
 
 interface Tokenizer {
@@ -43,7 +43,7 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
     tok = await GPT2Tokenizer.load();
   }
   const gpt = await GPT2.fromSafetensors(engine, bytes, config, {
-    weights: weights.startsWith('int8') ? 'int8' : weights.startsWith('f16') ? 'f16' : 'f32',
+    weights: weights.split(' ')[0] as GPT2Weights,
     quantizeEmbedding: weights.endsWith('+ wte'),
   });
   model?.gpt.dispose();

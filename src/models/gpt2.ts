@@ -42,12 +42,15 @@ export interface GPT2Options {
   /**
    * How the linear layers' weights are stored on the GPU: 'f32' (the default), 'f16' (halves, two per
    * u32, half the bytes, on any adapter: no shader-f16 needed), 'bf16' (the same size; exact for BF16
-   * checkpoints, whose range f16 lacks) or 'int8' (`scheme`, q8_0 by default).
+   * checkpoints, whose range f16 lacks), 'int8' (`scheme`, q8_0 by default), or 4-bit as llama.cpp's
+   * 'q4_0' (blocks of 32, one f16 scale) or 'q4_k' (super-blocks of 256 with 6-bit scales and mins).
    */
-  weights?: 'f32' | 'f16' | 'bf16' | 'int8';
+  weights?: GPT2Weights;
   /**
-   * With weights 'f16' or 'int8', store the token table that way too (GPT-2's largest matrix, 38.6M of
-   * 124M parameters): one copy serves the embedding lookup and the tied lm_head. Default false.
+   * With weights other than 'f32', store the token table packed too (GPT-2's largest matrix, 38.6M of
+   * 124M parameters): one copy serves the embedding lookup and the tied lm_head. With 'q4_k' the table
+   * is q6_k, as in llama.cpp's Q4_K_M files (the output matrix is the most sensitive to 4 bits).
+   * Default false.
    */
   quantizeEmbedding?: boolean;
   /** Int8 scheme (default 'q8_0'). */
@@ -55,6 +58,9 @@ export interface GPT2Options {
   /** Attention pattern (default dense); forward() and generate() can override it per call. */
   attention?: AttentionSpec;
 }
+
+export type GPT2Weights = 'f32' | 'f16' | 'bf16' | 'int8' | 'q4_0' | 'q4_k';
+const WEIGHTS: readonly GPT2Weights[] = ['f32', 'f16', 'bf16', 'int8', 'q4_0', 'q4_k'];
 
 type Norm = [gamma: Tensor, beta: Tensor];
 
@@ -99,8 +105,8 @@ export class GPT2 extends Decoder {
       if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new ShapeError(`GPT2 config: ${k} must be a positive integer, got ${cfg[k]}`);
     }
     if (C % H !== 0) throw new ShapeError(`GPT2 config: n_embd ${C} is not divisible by n_head ${H}`);
-    if (options.weights !== undefined && !['f32', 'f16', 'bf16', 'int8'].includes(options.weights)) {
-      throw new ArgumentError(`GPT2: weights must be 'f32', 'f16', 'bf16' or 'int8', got ${JSON.stringify(options.weights)}`);
+    if (options.weights !== undefined && !WEIGHTS.includes(options.weights)) {
+      throw new ArgumentError(`GPT2: weights must be one of ${WEIGHTS.map((w) => `'${w}'`).join(', ')}, got ${JSON.stringify(options.weights)}`);
     }
     if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 1)) {
       throw new ArgumentError(`GPT2: maxLength must be a positive integer, got ${options.maxLength}`);
@@ -129,7 +135,7 @@ export class GPT2 extends Decoder {
       const V = cfg.vocab_size;
       const wte = keep(
         await TokenTable.load(engine, read('wte.weight', [V, C]), V, C, {
-          quantize: options.quantizeEmbedding ? quant : undefined,
+          quantize: options.quantizeEmbedding ? (quant === 'q4_k' ? 'q6_k' : quant) : undefined,
           label: 'wte.weight',
         }),
       );

@@ -2,7 +2,8 @@
 // layouts, KV-cache greedy decoding equal to full recomputation, sampling, and bad input.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GPT2, GPT2Tokenizer, SafetensorsError, randomGPT2Checkpoint, type Engine } from '../../src/index';
+import { GPT2, GPT2Tokenizer, SafetensorsError, SafetensorsFile, dequantize, quantizeCPU, randomGPT2Checkpoint, type Engine } from '../../src/index';
+import { writeSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
 
@@ -105,6 +106,56 @@ describe('GPT-2', () => {
         expect(mem).toBeLessThan(Math.min(0.35, linearOnly)); // everything but biases, norms and wpe in int8
       }
       int8.dispose();
+    }
+    f32.dispose();
+  });
+
+  it('4-bit weights (q4_0; q4_k with a q6_k token table): equal to f32 on the same dequantised weights; agreement with f32 reported', async () => {
+    const src = SafetensorsFile.parse(fileA);
+    const f32 = await GPT2.fromSafetensors(engine, fileA, fixture.config);
+    const text = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % fixture.config.vocab_size);
+    const want = await f32.forward(text);
+    const V = fixture.config.vocab_size;
+    for (const weights of ['q4_0', 'q4_k'] as const) {
+      // The checkpoint with every packed matrix replaced by what its packing stands for: Conv1D weights
+      // [K, N] packed per output column, wte [V, C] per row (q6_k for q4_k, as in Q4_K_M files).
+      const header: Record<string, unknown> = {};
+      const parts: Float32Array[] = [];
+      let offset = 0;
+      for (const [name, e] of src.entries) {
+        let data = src.float32(name);
+        if (e.shape.length === 2 && name !== 'wpe.weight') {
+          const [rows, cols] = e.shape;
+          const wte = name === 'wte.weight';
+          const scheme = wte && weights === 'q4_k' ? 'q6_k' : weights;
+          const back = wte ? dequantize(quantizeCPU(data, cols, rows, scheme, 'NK')) : dequantize(quantizeCPU(data, rows, cols, scheme, 'KN'));
+          data = wte ? Float32Array.from(back) : Float32Array.from({ length: rows * cols }, (_, i) => back[(i % cols) * rows + Math.floor(i / cols)]);
+        }
+        header[name] = { dtype: 'F32', shape: e.shape, data_offsets: [offset, offset + 4 * data.length] };
+        offset += 4 * data.length;
+        parts.push(data);
+      }
+      const body = new Uint8Array(offset);
+      parts.reduce((at, p) => (body.set(new Uint8Array(p.buffer), at), at + p.byteLength), 0);
+      const same = await GPT2.fromSafetensors(engine, writeSafetensors(header, body), fixture.config);
+      const q4 = await GPT2.fromSafetensors(engine, fileA, fixture.config, { weights, quantizeEmbedding: true });
+      const [got, exact] = [await q4.forward(text), await same.forward(text)];
+      expectClose(got, f64(exact), { atol: 1e-4 * maxAbs(exact), rtol: 0 }, `${weights} against f32 on its dequantised weights`);
+      let agree = 0;
+      for (let t = 0; t < text.length; t++) {
+        const row = (a: Float32Array) => a.subarray(t * V, (t + 1) * V);
+        const arg = (r: Float32Array) => r.reduce((best, v, i) => (v > r[best] ? i : best), 0);
+        if (arg(row(got)) === arg(row(want))) agree++;
+      }
+      let maxDelta = 0;
+      for (let i = 0; i < want.length; i++) maxDelta = Math.max(maxDelta, Math.abs(got[i] - want[i]));
+      console.log(
+        `GPT-2 fixture, ${weights} (+ ${weights === 'q4_k' ? 'q6_k' : weights} wte): top-1 agreement with f32 ${agree}/${text.length}, ` +
+          `max |Δlogit| ${maxDelta.toFixed(4)} of max |logit| ${maxAbs(want).toFixed(2)}`,
+      );
+      expect((await collect(q4.generate(fixture.ids, { maxNewTokens: 5 }))).length).toBe(5);
+      q4.dispose();
+      same.dispose();
     }
     f32.dispose();
   });

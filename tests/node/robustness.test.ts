@@ -288,7 +288,7 @@ describe('misuse is refused clearly', () => {
 
   it('load options and word2vec k are checked', async () => {
     await expect(GPT2.fromSafetensors(engine, gptFile, gptConfig, { weights: 'int4' as 'int8' })).rejects.toThrow(
-      /weights must be 'f32', 'f16', 'bf16' or 'int8', got "int4"/,
+      /weights must be one of 'f32', 'f16', 'bf16', 'int8', 'q4_0', 'q4_k', got "int4"/,
     );
     await expect(GPT2.fromSafetensors(engine, gptFile, gptConfig, { maxLength: 0 })).rejects.toBeInstanceOf(ArgumentError);
     const w2v = await Word2Vec.fromText(
