@@ -146,8 +146,7 @@ fn gemv_half(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
 
 /**
  * The block schemes: a lane's chunk is 32 weights against eight activation vec4s (loaded once for the
- * NR rows); each 16 of them share one affine map w = s.x · q − s.y, so a chunk costs two scale decodes
- * and Σ w·x = s.x · Σ q·x − s.y · Σ x.
+ * NR rows), dotted by lib/ggml_blocks.wgsl's block_dot32 (scales decoded once per chunk).
  */
 @compute @workgroup_size(256, 1, 1)
 fn gemv_block(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
@@ -163,16 +162,7 @@ fn gemv_block(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
     }
     let xsum = vec2(dot(x[0] + x[1] + x[2] + x[3], vec4(1.0)), dot(x[4] + x[5] + x[6] + x[7], vec4(1.0)));
     for (var r = 0u; r < NR; r++) {
-      let n = min(n0 + r, params.N - 1u);
-      var p = 0.0;
-      for (var half = 0u; half < 2u; half++) {
-        let k = c * 32u + 16u * half;
-        let s = block_scale(n, params.n_blocks, k);
-        var q = 0.0;
-        for (var j = 0u; j < 4u; j++) { q += dot(block_quants4(n, params.n_blocks, k + 4u * j), x[4u * half + j]); }
-        p += s.x * q - s.y * xsum[half];
-      }
-      acc[r] += p;
+      acc[r] += block_dot32(min(n0 + r, params.N - 1u), params.n_blocks, c * 32u, x, xsum);
     }
   }
   let s = lane_sum(acc, ids);

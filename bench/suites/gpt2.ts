@@ -24,7 +24,10 @@ function model(engine: Engine, config: GPT2Config, weights: Weights = 'f32'): Pr
   const cached = models.get(key);
   if (cached) return cached;
   const [format, wte] = weights.split('+');
-  const m = GPT2.fromSafetensors(engine, randomGPT2Checkpoint(config), config, { weights: format as GPT2Weights, quantizeEmbedding: !!wte });
+  const m = GPT2.fromSafetensors(engine, randomGPT2Checkpoint(config), config, {
+    weights: format as GPT2Weights,
+    quantizeEmbedding: !!wte,
+  });
   models.set(key, m);
   m.catch(() => models.delete(key));
   return m;

@@ -2,7 +2,16 @@
 // and generates. Default model: a small GPT-2-layout model trained on the King James Bible with a
 // character vocabulary (tools/train_gpt.py); or GPT-2 124M from a URL or a local file with the BPE
 // tokenizer. Loading a model disposes the previous one.
-import { Engine, GPT2, GPT2Tokenizer, GPT2_SMALL, SafetensorsFile, type AttentionSpec, type GPT2Config, type GPT2Weights } from 'webgpu-nlp';
+import {
+  Engine,
+  GPT2,
+  GPT2Tokenizer,
+  GPT2_SMALL,
+  SafetensorsFile,
+  type AttentionSpec,
+  type GPT2Config,
+  type GPT2Weights,
+} from 'webgpu-nlp';
 import type { Attention, FromWorker, ToWorker, WeightChoice } from './protocol';
 
 interface Tokenizer {

@@ -92,3 +92,46 @@ fn block_weights4(row: u32, row_blocks: u32, k: u32) -> vec4<f32> {
   let s = block_scale(row, row_blocks, k);
   return block_quants4(row, row_blocks, k) * s.x - s.y;
 }
+
+/**
+ * Σ w·x over the 32 weights k..k+31 (k a multiple of 32) of row `row`, against activations x (eight
+ * vec4s) whose two halves sum to xsum: the GEMV's inner step. The block is located once and its
+ * scales decoded once (twice for q6_k's 16-weight sub-blocks); the quants are dotted unscaled and
+ * the affine map applied to the sums: Σ (s·q − m)·x = s·Σ q·x − m·Σ x.
+ */
+fn block_dot32(row: u32, row_blocks: u32, k: u32, x: array<vec4<f32>, 8>, xsum: vec2<f32>) -> f32 {
+  let at = (row * row_blocks + k / block_len()) * block_bytes();
+  if (SCHEME == 4u) {
+    // q4_0: word j holds weights 4j..4j+3 (low nibbles) and 16+4j.. (high)
+    var q = 0.0;
+    for (var j = 0u; j < 4u; j++) {
+      let w = word_at(at + 2u + 4u * j);
+      q += dot(nibbles4(w, 0u), x[j]) + dot(nibbles4(w, 1u), x[j + 4u]);
+    }
+    return half_at(at) * (q - 8.0 * (xsum.x + xsum.y));
+  }
+  if (SCHEME == 5u) {
+    // q4_k: sub-block j's 32 quants are nibble j % 2 of the 32 bytes at 16 + 32 (j / 2)
+    let s = block_scale(row, row_blocks, k);
+    let j = (k % 256u) / 32u;
+    let w0 = (at + 16u + 32u * (j / 2u)) / 4u;
+    var q = 0.0;
+    for (var i = 0u; i < 8u; i++) { q += dot(nibbles4(qw[w0 + i], j % 2u), x[i]); }
+    return s.x * q - s.y * (xsum.x + xsum.y);
+  }
+  // q6_k: a quarter of a 128-weight half; each 16 has its own scale
+  let r = k % 256u;
+  let h = r / 128u;
+  let quarter = (r / 32u) % 4u;
+  let lo = at + 64u * h + 32u * (quarter % 2u);
+  let hi = at + 128u + 32u * h;
+  var q = vec2(0.0);
+  for (var i = 0u; i < 8u; i++) {
+    let low = (word_at(lo + 4u * i) >> (4u * (quarter / 2u))) & 0x0f0f0f0fu;
+    let high = (word_at(hi + 4u * i) >> (2u * quarter)) & 0x03030303u;
+    q[i / 4u] += dot(bytes4(low | (high << 4u)), x[i]);
+  }
+  let d = half_at(at + 208u);
+  let sc = vec2<f32>(vec2<i32>(vec2(byte_at(at + 192u + r / 16u), byte_at(at + 193u + r / 16u)) << vec2(24u)) >> vec2(24u));
+  return d * dot(sc, q - 32.0 * xsum);
+}

@@ -106,7 +106,9 @@ export class GPT2 extends Decoder {
     }
     if (C % H !== 0) throw new ShapeError(`GPT2 config: n_embd ${C} is not divisible by n_head ${H}`);
     if (options.weights !== undefined && !WEIGHTS.includes(options.weights)) {
-      throw new ArgumentError(`GPT2: weights must be one of ${WEIGHTS.map((w) => `'${w}'`).join(', ')}, got ${JSON.stringify(options.weights)}`);
+      throw new ArgumentError(
+        `GPT2: weights must be one of ${WEIGHTS.map((w) => `'${w}'`).join(', ')}, got ${JSON.stringify(options.weights)}`,
+      );
     }
     if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 1)) {
       throw new ArgumentError(`GPT2: maxLength must be a positive integer, got ${options.maxLength}`);

@@ -2,7 +2,16 @@
 // layouts, KV-cache greedy decoding equal to full recomputation, sampling, and bad input.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GPT2, GPT2Tokenizer, SafetensorsError, SafetensorsFile, dequantize, quantizeCPU, randomGPT2Checkpoint, type Engine } from '../../src/index';
+import {
+  GPT2,
+  GPT2Tokenizer,
+  SafetensorsError,
+  SafetensorsFile,
+  dequantize,
+  quantizeCPU,
+  randomGPT2Checkpoint,
+  type Engine,
+} from '../../src/index';
 import { writeSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
@@ -128,8 +137,12 @@ describe('GPT-2', () => {
           const [rows, cols] = e.shape;
           const wte = name === 'wte.weight';
           const scheme = wte && weights === 'q4_k' ? 'q6_k' : weights;
-          const back = wte ? dequantize(quantizeCPU(data, cols, rows, scheme, 'NK')) : dequantize(quantizeCPU(data, rows, cols, scheme, 'KN'));
-          data = wte ? Float32Array.from(back) : Float32Array.from({ length: rows * cols }, (_, i) => back[(i % cols) * rows + Math.floor(i / cols)]);
+          const back = wte
+            ? dequantize(quantizeCPU(data, cols, rows, scheme, 'NK'))
+            : dequantize(quantizeCPU(data, rows, cols, scheme, 'KN'));
+          data = wte
+            ? Float32Array.from(back)
+            : Float32Array.from({ length: rows * cols }, (_, i) => back[(i % cols) * rows + Math.floor(i / cols)]);
         }
         header[name] = { dtype: 'F32', shape: e.shape, data_offsets: [offset, offset + 4 * data.length] };
         offset += 4 * data.length;
