@@ -1,5 +1,6 @@
 // Fused softmax attention, flash-attention style: out = softmax(q kᵀ / sqrt(D) + mask) v
-// q [H, T, D], k and v [H, S, D], out [H, T, D]; D = HEAD_DIM, a multiple of 4 up to 128.
+// q [H, T, D], k and v [KVH, S, D], out [H, T, D]; D = HEAD_DIM, a multiple of 4 up to 128. Grouped-query
+// attention: query head h reads KV head h / group (group = H / KVH; 1 for multi-head attention).
 // One thread per query row (BQ rows per workgroup) over tiles of 16 keys (lib/flash.wgsl); the
 // T × S score matrix never exists. Causal: query t sees keys ≤ t + q_offset (q_offset = S - T when
 // the queries are the last T positions); tiles wholly above the diagonal are never loaded, and only
@@ -16,6 +17,7 @@ struct Params {
   S: u32,
   scale: f32,
   q_offset: u32,
+  group: u32,      // query heads per KV head
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -37,7 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     last_key = qi + params.q_offset;
   }
   for (var k0 = 0u; k0 < k_end; k0 += BK) {
-    stage_tile(h, S, k0, lid);
+    stage_tile(h / params.group, S, k0, lid);
     workgroupBarrier();
     // Tiles wholly below the diagonal need no per-key test: every key is ≤ the block's first query.
     let crosses = CAUSAL && k0 + BK - 1u > q0 + params.q_offset;

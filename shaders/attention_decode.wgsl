@@ -18,6 +18,7 @@ struct Params {
   max_len: u32,
   scale: f32,
   n_split: u32,
+  group: u32,     // query heads per KV head (grouped-query attention)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -43,7 +44,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   let end = min(params.L, start + CHUNK);
   for (var d = lid; d < D; d += WG) { qs[d] = q[h * D + d] * params.scale; }
   workgroupBarrier();
-  let row0 = h * params.max_len;
+  let row0 = (h / params.group) * params.max_len;   // the query head's KV head
   var local_max = NEG;
   for (var j = start + lid; j < end; j += WG) {
     var s = 0.0;

@@ -19,6 +19,7 @@ struct Params {
   T: u32,        // queries (prefill) or cache rows (decode)
   L: u32,        // decode: keys that count (the query is at L - 1)
   scale: f32,
+  group: u32,    // query heads per KV head (grouped-query attention)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -55,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var e = broadcast(row_ptr[qb], lid); e < e_end; e++) {
     let kb = broadcast(col_idx[e], lid);
     for (var k0 = kb * BQ; k0 < (kb + 1u) * BQ && k0 < T; k0 += BK) {
-      stage_tile(h, T, k0, lid);
+      stage_tile(h / params.group, T, k0, lid);
       workgroupBarrier();
       if (in_range) { attend_tile(&f, k0, T, last_key); }
       workgroupBarrier();
@@ -89,7 +90,7 @@ fn decode(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     var s = NEG;
     if (lid < BQ && key < L) {
       var dot = 0.0;
-      for (var d = 0u; d < D; d++) { dot = fma(qs[d], k1[(h * S + key) * D + d], dot); }
+      for (var d = 0u; d < D; d++) { dot = fma(qs[d], k1[((h / params.group) * S + key) * D + d], dot); }
       s = dot;
     }
     // A block with no allowed key leaves m, l and acc as they were (m_new = m, p = 0).
@@ -102,7 +103,7 @@ fn decode(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     acc0 *= corr;
     acc1 *= corr;
     for (var j = 0u; j < BQ && k0 + j < L; j++) {
-      let row = (h * S + k0 + j) * D;
+      let row = ((h / params.group) * S + k0 + j) * D;
       if (lid < D) { acc0 = fma(ps[j], v1[row + lid], acc0); }
       if (lid + 64u < D) { acc1 = fma(ps[j], v1[row + lid + 64u], acc1); }
     }

@@ -1,5 +1,5 @@
 // attention: fused softmax(q kᵀ / sqrt(D)) v with an optional causal mask, for q [H, T, D] and
-// k, v [H, S, D]; D a multiple of 4 up to 128 (GPT-2's 64, and 32, 80, 128). Causal query t sees keys
+// k, v [KVH, S, D] (KVH dividing H: grouped-query attention, query head h reading KV head h / (H / KVH)); D a multiple of 4 up to 128 (GPT-2's 64, and 32, 80, 128). Causal query t sees keys
 // ≤ t + qOffset (default S - T: the queries are the last T positions). Kernel: shaders/attention.wgsl.
 import { compose } from '../wgsl/compose';
 import { LimitError, ShapeError, formatShape } from '../errors';
@@ -18,12 +18,14 @@ export function checkHeads(op: string, q: TensorInfo | undefined, k: TensorInfo 
   if (q.shape.length !== 3 || k.shape.length !== 3 || v.shape.length !== 3)
     throw new ShapeError(`${op}: q, k, v must be [heads, seq, headDim]; got ${shapes}`);
   const [H, , D] = q.shape;
-  if (k.shape[0] !== H || v.shape[0] !== H || k.shape[2] !== D || v.shape[2] !== D || k.shape[1] !== v.shape[1]) {
-    throw new ShapeError(`${op}: heads, key lengths and head dims must agree; got ${shapes}`);
+  const KVH = k.shape[0];
+  if (v.shape[0] !== KVH || k.shape[2] !== D || v.shape[2] !== D || k.shape[1] !== v.shape[1]) {
+    throw new ShapeError(`${op}: k and v heads, key lengths and head dims must agree with q's; got ${shapes}`);
   }
+  if (!(KVH >= 1 && H % KVH === 0)) throw new ShapeError(`${op}: ${KVH} KV heads must divide ${H} query heads; got ${shapes}`);
   if (D % 4 !== 0 || D > 128) throw new LimitError(`${op}: head dim ${D} is not supported (a multiple of 4, at most 128)`);
   for (const t of [q, k, v]) if (t.dtype !== 'f32') throw new ShapeError(`${op}: inputs must be f32; got ${t.dtype}`);
-  return { H, D, S: k.shape[1] };
+  return { H, D, S: k.shape[1], group: H / KVH };
 }
 
 /** Dense float64 attention with the same mask semantics; rows with no visible key are zero. */
@@ -38,17 +40,19 @@ export function attentionReference(
   causal: boolean,
   qOffset: number,
   length = S,
+  group = 1,
 ): Float64Array {
   const out = new Float64Array(H * T * D);
   const scale = 1 / Math.sqrt(D);
   for (let h = 0; h < H; h++) {
+    const kh = Math.floor(h / group); // the KV head of query head h
     for (let t = 0; t < T; t++) {
       const last = causal ? Math.min(length - 1, t + qOffset) : length - 1;
       const scores: number[] = [];
       let m = -Infinity;
       for (let j = 0; j <= last; j++) {
         let s = 0;
-        for (let d = 0; d < D; d++) s += q[(h * T + t) * D + d] * k[(h * S + j) * D + d];
+        for (let d = 0; d < D; d++) s += q[(h * T + t) * D + d] * k[(kh * S + j) * D + d];
         scores.push(s * scale);
         m = Math.max(m, s * scale);
       }
@@ -56,7 +60,7 @@ export function attentionReference(
       const sum = w.reduce((a, b) => a + b, 0);
       for (let d = 0; d < D; d++) {
         let acc = 0;
-        for (let j = 0; j < w.length; j++) acc += w[j] * v[(h * S + j) * D + d];
+        for (let j = 0; j < w.length; j++) acc += w[j] * v[(kh * S + j) * D + d];
         out[(h * T + t) * D + d] = w.length ? acc / sum : 0;
       }
     }
@@ -78,7 +82,7 @@ export const attention: OpDescriptor<AttentionAttrs> = {
   },
   kernel(inputs, _o, attrs, ctx) {
     const [q] = inputs;
-    const { H, D, S } = checkHeads('attention', ...(inputs as [TensorInfo, TensorInfo, TensorInfo]));
+    const { H, D, S, group } = checkHeads('attention', ...(inputs as [TensorInfo, TensorInfo, TensorInfo]));
     const T = q.shape[1];
     const t = tuned(ctx.tuning, 'attention', { BQ: 64 });
     if (t.BQ > ctx.limits.maxComputeInvocationsPerWorkgroup)
@@ -86,14 +90,14 @@ export const attention: OpDescriptor<AttentionAttrs> = {
     return {
       entry: 'main',
       constants: { BQ: t.BQ, HEAD_DIM: D, CAUSAL: attrs.causal ? 1 : 0 },
-      uniforms: { T, S, scale: 1 / Math.sqrt(D), q_offset: attrs.qOffset ?? S - T },
+      uniforms: { T, S, scale: 1 / Math.sqrt(D), q_offset: attrs.qOffset ?? S - T, group },
       grid: [ceilDiv(T, t.BQ), H, 1],
     };
   },
   reference([q, k, v], infos, attrs) {
     const [H, T, D] = infos[0].shape;
     const S = infos[1].shape[1];
-    return attentionReference(q, k, v, H, T, S, D, !!attrs.causal, attrs.qOffset ?? S - T);
+    return attentionReference(q, k, v, H, T, S, D, !!attrs.causal, attrs.qOffset ?? S - T, S, H / infos[1].shape[0]);
   },
   flops(inputs, _o, attrs) {
     const [H, T, D] = inputs[0].shape;

@@ -39,11 +39,11 @@ export const attentionDecode: OpDescriptor<DecodeAttrs> = {
   },
   kernel(inputs, output, attrs) {
     const [H, , D] = inputs[0].shape;
-    const S = inputs[1].shape[1];
+    const [KVH, S] = inputs[1].shape;
     return {
       entry: 'split',
       constants: { WG, HEAD_DIM: D, CHUNK: chunkOf(attrs, S) },
-      uniforms: { L: attrs.length, max_len: S, scale: 1 / Math.sqrt(D), n_split: output.shape[1] },
+      uniforms: { L: attrs.length, max_len: S, scale: 1 / Math.sqrt(D), n_split: output.shape[1], group: H / KVH },
       grid: [output.shape[1], H, 1],
       ranges: { L: { min: 1, max: S, what: `cache length` } },
     };
@@ -51,31 +51,32 @@ export const attentionDecode: OpDescriptor<DecodeAttrs> = {
   /** The combined result's building blocks, in float64 (per split: Σ e^(s-m) v, m, Σ e^(s-m)). */
   reference([q, k, v], infos, attrs) {
     const [H, , D] = infos[0].shape;
-    const S = infos[1].shape[1];
+    const [KVH, S] = infos[1].shape;
     const chunk = chunkOf(attrs, S);
     const n = ceilDiv(S, chunk);
     const L = attrs.length as number;
     const out = new Float64Array(H * n * (D + 2));
     for (let h = 0; h < H; h++) {
+      const kh = Math.floor(h / (H / KVH));
       for (let s = 0; s < n; s++) {
         const b = (h * n + s) * (D + 2);
         const end = Math.min(L, (s + 1) * chunk);
         const scores: number[] = [];
         for (let j = s * chunk; j < end; j++) {
           let dot = 0;
-          for (let d = 0; d < D; d++) dot += q[h * D + d] * k[(h * S + j) * D + d];
+          for (let d = 0; d < D; d++) dot += q[h * D + d] * k[(kh * S + j) * D + d];
           scores.push(dot / Math.sqrt(D));
         }
         const m = scores.length ? Math.max(...scores) : -3.402823e38;
         const w = scores.map((x) => Math.exp(x - m));
-        for (let d = 0; d < D; d++) out[b + d] = w.reduce((a, p, i) => a + p * v[(h * S + s * chunk + i) * D + d], 0);
+        for (let d = 0; d < D; d++) out[b + d] = w.reduce((a, p, i) => a + p * v[(kh * S + s * chunk + i) * D + d], 0);
         out[b + D] = m;
         out[b + D + 1] = w.reduce((a, p) => a + p, 0);
       }
     }
     return out;
   },
-  flops: (inputs) => 4 * inputs[1].shape[0] * inputs[1].shape[1] * inputs[1].shape[2],
+  flops: (inputs) => 4 * inputs[0].shape[0] * inputs[1].shape[1] * inputs[1].shape[2],
   bytes: (inputs) => 2 * inputs[1].shape[0] * inputs[1].shape[1] * inputs[1].shape[2] * 4,
 };
 

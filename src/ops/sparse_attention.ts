@@ -46,6 +46,7 @@ export function sparseReference(
   l: BlockLayout,
   queryPos: (t: number) => number,
   length = S,
+  group = 1,
 ): Float64Array {
   const out = new Float64Array(H * T * D);
   for (let t = 0; t < T; t++) {
@@ -53,12 +54,13 @@ export function sparseReference(
     // Rows with no allowed key stay zero; attentionReference handles one query at a time here.
     const keys = Array.from({ length }, (_, j) => j).filter((j) => allowedPair(l, qp, j));
     for (let h = 0; h < H; h++) {
+      const kh = Math.floor(h / group);
       const qs = q.subarray((h * T + t) * D, (h * T + t + 1) * D);
       const ks = new Float64Array(keys.length * D);
       const vs = new Float64Array(keys.length * D);
       keys.forEach((j, i) => {
-        ks.set(k.subarray((h * S + j) * D, (h * S + j + 1) * D), i * D);
-        vs.set(v.subarray((h * S + j) * D, (h * S + j + 1) * D), i * D);
+        ks.set(k.subarray((kh * S + j) * D, (kh * S + j + 1) * D), i * D);
+        vs.set(v.subarray((kh * S + j) * D, (kh * S + j + 1) * D), i * D);
       });
       if (keys.length) out.set(attentionReference(qs, ks, vs, 1, 1, keys.length, D, false, 0), (h * T + t) * D);
     }
@@ -78,18 +80,18 @@ export const sparseAttention: OpDescriptor<SparseAttrs> = {
       );
     return { shape: q.shape, dtype: 'f32' };
   },
-  kernel([q], _o, a) {
+  kernel([q, k], _o, a) {
     const [H, T, D] = q.shape;
     return {
       entry: 'main',
       constants: { BQ: a.layout.blockSize, HEAD_DIM: D, CAUSAL: a.layout.causal ? 1 : 0 },
-      uniforms: { T, L: T, scale: 1 / Math.sqrt(D) },
+      uniforms: { T, L: T, scale: 1 / Math.sqrt(D), group: H / k.shape[0] },
       grid: [a.layout.nBlocks, H, 1],
     };
   },
   reference([q, k, v], infos, a) {
     const [H, T, D] = infos[0].shape;
-    return sparseReference(q, k, v, H, T, T, D, a.layout, (t) => t);
+    return sparseReference(q, k, v, H, T, T, D, a.layout, (t) => t, T, H / infos[1].shape[0]);
   },
   flops(inputs, _o, a) {
     const [H, , D] = inputs[0].shape;
@@ -115,7 +117,7 @@ export const sparseAttentionDecode: OpDescriptor<SparseAttrs> = {
     return {
       entry: 'decode',
       constants: { BQ: a.layout.blockSize, HEAD_DIM: D, CAUSAL: 1 },
-      uniforms: { T: k.shape[1], L: a.length ?? k.shape[1], scale: 1 / Math.sqrt(D) },
+      uniforms: { T: k.shape[1], L: a.length ?? k.shape[1], scale: 1 / Math.sqrt(D), group: H / k.shape[0] },
       grid: [H, 1, 1],
       ranges: { L: { min: 1, max: k.shape[1], what: 'cache length' } },
     };
@@ -124,6 +126,6 @@ export const sparseAttentionDecode: OpDescriptor<SparseAttrs> = {
     const [H, , D] = infos[0].shape;
     const S = infos[1].shape[1];
     const L = typeof a.length === 'number' ? a.length : S;
-    return sparseReference(q, k, v, H, 1, S, D, a.layout, () => L - 1, L);
+    return sparseReference(q, k, v, H, 1, S, D, a.layout, () => L - 1, L, H / infos[1].shape[0]);
   },
 };

@@ -1,6 +1,6 @@
 // Fused attention (prefill) and split decode attention against the dense float64 reference: odd
 // sequence lengths, causal and not, every supported head dim, and a cache length fed per run.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index';
 import { attentionReference } from '../../src/ops/attention';
 import { createTestEngine } from '../helpers/engine';
@@ -44,6 +44,35 @@ describe('attention (fused prefill)', () => {
     });
   }
 
+  for (const [H, KVH, T, D] of [
+    [6, 2, 45, 64],
+    [9, 3, 19, 32],
+    [4, 1, 33, 128],
+  ] as const) {
+    it(`grouped-query: ${H} query heads on ${KVH} KV heads, T=${T} D=${D}, causal and full`, async () => {
+      const [q, k, v] = [randn(H * T * D, 4), randn(KVH * T * D, 5), randn(KVH * T * D, 6)];
+      // The truth: each KV head repeated H / KVH times (HF's repeat_kv), then multi-head attention.
+      const rep = (t: Float32Array) => {
+        const out = new Float64Array(H * T * D);
+        for (let h = 0; h < H; h++)
+          out.set(t.subarray(Math.floor(h / (H / KVH)) * T * D, (Math.floor(h / (H / KVH)) + 1) * T * D), h * T * D);
+        return out;
+      };
+      for (const causal of [true, false]) {
+        const { gpu } = await runOp(engine, {
+          op: 'attention',
+          inputs: [
+            { shape: [H, T, D], data: q },
+            { shape: [KVH, T, D], data: k },
+            { shape: [KVH, T, D], data: v },
+          ],
+          attrs: { causal },
+        });
+        expectClose(gpu, attentionReference(f64(q), rep(k), rep(v), H, T, T, D, causal, 0), TOL, `GQA attention ${causal}`);
+      }
+    });
+  }
+
   it('queries that are the last T of S keys (causal with an offset)', async () => {
     const [H, T, S, D] = [2, 5, 37, 64];
     const { gpu, ref } = await runOp(engine, {
@@ -82,4 +111,40 @@ describe('decode attention (split + combine)', () => {
       plan.dispose();
     });
   }
+
+  it('grouped-query: 8 query heads on 2 KV heads of a cache, each against its own KV head', async () => {
+    const [H, KVH, maxLen, D] = [8, 2, 70, 64];
+    const g = engine.graph('gqa decode');
+    const y = g.decodeAttention(g.input('q', [H, 1, D]), g.input('k', [KVH, maxLen, D]), g.input('v', [KVH, maxLen, D]), {
+      length: g.scalar('len'),
+      chunk: 16,
+    });
+    const plan = await g.compile({ y });
+    const feeds = { q: randn(H * D, 7), k: randn(KVH * maxLen * D, 8), v: randn(KVH * maxLen * D, 9) };
+    // Repeating each KV head H / KVH times (HF's repeat_kv) and running multi-head attention is the truth.
+    const rep = (t: Float32Array) => {
+      const out = new Float64Array(H * maxLen * D);
+      for (let h = 0; h < H; h++)
+        out.set(t.subarray(Math.floor(h / (H / KVH)) * maxLen * D, (Math.floor(h / (H / KVH)) + 1) * maxLen * D), h * maxLen * D);
+      return out;
+    };
+    for (const len of [1, 33, 70]) {
+      plan.poison();
+      const { y: out } = await plan.run({ ...feeds, len });
+      expectClose(
+        out,
+        attentionReference(f64(feeds.q), rep(feeds.k), rep(feeds.v), H, 1, maxLen, D, false, 0, len),
+        TOL,
+        `GQA decode ${len}`,
+      );
+    }
+    plan.dispose();
+  });
+
+  it('bad heads: KV heads that do not divide the query heads are named', () => {
+    const g = engine.graph('bad');
+    expect(() => g.attention(g.input('q', [6, 3, 32]), g.input('k', [4, 3, 32]), g.input('v', [4, 3, 32]), { causal: true })).toThrow(
+      /attention: 4 KV heads must divide 6 query heads/,
+    );
+  });
 });
