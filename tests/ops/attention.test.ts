@@ -16,6 +16,16 @@ afterAll(() => engine?.dispose());
 // Softmax-weighted sums of O(1) values accumulated in f32 over ≤ 200 keys.
 const TOL = { atol: 2e-5, rtol: 2e-5 };
 
+/** KV heads [KVH, n] each repeated H / KVH times → [H, n] (Hugging Face's repeat_kv). */
+function repeatKV(t: Float32Array, H: number, KVH: number, n: number): Float64Array {
+  const out = new Float64Array(H * n);
+  for (let h = 0; h < H; h++) {
+    const kh = Math.floor(h / (H / KVH));
+    out.set(t.subarray(kh * n, (kh + 1) * n), h * n);
+  }
+  return out;
+}
+
 describe('attention (fused prefill)', () => {
   const cases: [number, number, number, boolean][] = [
     // heads, T, D, causal
@@ -51,13 +61,7 @@ describe('attention (fused prefill)', () => {
   ] as const) {
     it(`grouped-query: ${H} query heads on ${KVH} KV heads, T=${T} D=${D}, causal and full`, async () => {
       const [q, k, v] = [randn(H * T * D, 4), randn(KVH * T * D, 5), randn(KVH * T * D, 6)];
-      // The truth: each KV head repeated H / KVH times (HF's repeat_kv), then multi-head attention.
-      const rep = (t: Float32Array) => {
-        const out = new Float64Array(H * T * D);
-        for (let h = 0; h < H; h++)
-          out.set(t.subarray(Math.floor(h / (H / KVH)) * T * D, (Math.floor(h / (H / KVH)) + 1) * T * D), h * T * D);
-        return out;
-      };
+      const rep = (t: Float32Array) => repeatKV(t, H, KVH, T * D); // the truth: HF's repeat_kv, then multi-head
       for (const causal of [true, false]) {
         const { gpu } = await runOp(engine, {
           op: 'attention',
@@ -121,13 +125,7 @@ describe('decode attention (split + combine)', () => {
     });
     const plan = await g.compile({ y });
     const feeds = { q: randn(H * D, 7), k: randn(KVH * maxLen * D, 8), v: randn(KVH * maxLen * D, 9) };
-    // Repeating each KV head H / KVH times (HF's repeat_kv) and running multi-head attention is the truth.
-    const rep = (t: Float32Array) => {
-      const out = new Float64Array(H * maxLen * D);
-      for (let h = 0; h < H; h++)
-        out.set(t.subarray(Math.floor(h / (H / KVH)) * maxLen * D, (Math.floor(h / (H / KVH)) + 1) * maxLen * D), h * maxLen * D);
-      return out;
-    };
+    const rep = (t: Float32Array) => repeatKV(t, H, KVH, maxLen * D); // HF's repeat_kv, then multi-head attention
     for (const len of [1, 33, 70]) {
       plan.poison();
       const { y: out } = await plan.run({ ...feeds, len });
