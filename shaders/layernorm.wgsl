@@ -1,5 +1,6 @@
 // Layer norm over the last dimension, one workgroup per row, as PyTorch's nn.LayerNorm:
 //   y = (x - mean) / sqrt(var + eps) * gamma + beta,  var biased (divided by C)
+// RMS (Llama's RMSNorm): y = x / sqrt(mean(x²) + eps) * gamma, no mean and no beta.
 // Optionally x is first replaced by x + residual (HAS_RESIDUAL). Each thread keeps its part of the
 // row in registers; mean and variance are two passes over those registers (no cancellation from
 // E[x^2] - E[x]^2). Entries: main (any C ≤ 16 * WG), main_vec4 (C % 4 == 0, C ≤ 16 * WG).
@@ -9,6 +10,7 @@
 
 override WG: u32 = 256;
 override HAS_RESIDUAL: bool = false;
+override RMS: bool = false;
 
 struct Params {
   C: u32,
@@ -44,7 +46,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       s += v;
     }
   }
-  let mean = wg_sum(s, lid) / f32(C);
+  var mean = 0.0;
+  if (!RMS) { mean = wg_sum(s, lid) / f32(C); }
   var q = 0.0;
   for (var i = 0u; i < 16u; i++) {
     if (lid + i * WG < C) { let d = vals[i] - mean; q += d * d; }
@@ -52,7 +55,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let inv = inverseSqrt(wg_sum(q, lid) / f32(C) + params.eps);
   for (var i = 0u; i < 16u; i++) {
     let c = lid + i * WG;
-    if (c < C) { out[base + c] = (vals[i] - mean) * inv * gamma[c] + beta[c]; }
+    if (c < C) {
+      let y = (vals[i] - mean) * inv * gamma[c];
+      out[base + c] = select(y + beta[c], y, RMS);
+    }
   }
 }
 
@@ -72,7 +78,8 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
       s += v;
     }
   }
-  let mean = wg_sum(dot(s, vec4(1.0)), lid) / f32(params.C);
+  var mean = 0.0;
+  if (!RMS) { mean = wg_sum(dot(s, vec4(1.0)), lid) / f32(params.C); }
   var q = 0.0;
   for (var i = 0u; i < 4u; i++) {
     if (lid + i * WG < C4) { let d = vals[i] - mean; q += dot(d, d); }
@@ -80,6 +87,9 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let inv = inverseSqrt(wg_sum(q, lid) / f32(params.C) + params.eps);
   for (var i = 0u; i < 4u; i++) {
     let c = lid + i * WG;
-    if (c < C4) { out4[base + c] = (vals[i] - mean) * inv * gamma4[c] + beta4[c]; }
+    if (c < C4) {
+      let y = (vals[i] - mean) * inv * gamma4[c];
+      out4[base + c] = select(y + beta4[c], y, RMS);
+    }
   }
 }

@@ -239,6 +239,12 @@ export class Graph {
     return this.op('layernorm', inputs, { eps: options.eps ?? 1e-5, residual: !!options.residual });
   }
 
+  /** RMS norm over the last dimension (Llama's RMSNorm: no mean, no beta); with `residual`, of x + residual. */
+  rmsNorm(x: SymbolicTensor, gamma: SymbolicTensor, options: { eps?: number; residual?: SymbolicTensor } = {}): SymbolicTensor {
+    const inputs = options.residual ? [x, gamma, options.residual] : [x, gamma];
+    return this.op('rmsnorm', inputs, { eps: options.eps ?? 1e-6, residual: !!options.residual });
+  }
+
   /** Scores [H, T, S] times `scale`, keys after each query's position masked (the unfused baseline). */
   causalMask(scores: SymbolicTensor, scale: number, qOffset?: number): SymbolicTensor {
     return this.op('causal_mask', [scores], { scale, qOffset });

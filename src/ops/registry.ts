@@ -12,7 +12,7 @@ import { dequantEmbedding } from './dequant_embedding';
 import { dequantMatmul } from './dequant_matmul';
 import { embedding } from './embedding';
 import { mergeHeads, splitHeads } from './heads';
-import { layerNorm } from './layernorm';
+import { layerNorm, rmsNorm } from './layernorm';
 import { lstmCell } from './lstm';
 import { causalMask } from './mask';
 import { quantizePack, quantizeScales } from './quantize';
@@ -56,6 +56,7 @@ const builtIn = [
   assign,
   slice,
   layerNorm,
+  rmsNorm,
   softmax,
   embedding,
   splitHeads,

@@ -42,6 +42,46 @@ describe('layernorm', () => {
   }
 });
 
+describe('rmsnorm (LlamaRMSNorm: x / √(mean(x²) + eps) · gamma)', () => {
+  for (const [rows, C] of [
+    [1, 1],
+    [3, 7],
+    [5, 576],
+    [2, 1001],
+    [4, 4096],
+  ]) {
+    it(`[${rows}, ${C}], alone and of x + residual`, async () => {
+      const x = randn(rows * C, C, 3);
+      const gamma = randn(C, 2);
+      const { gpu, ref } = await runOp(engine, {
+        op: 'rmsnorm',
+        inputs: [
+          { shape: [rows, C], data: x },
+          { shape: [C], data: gamma },
+        ],
+        attrs: { eps: 1e-6 },
+      });
+      expectClose(gpu, ref, { atol: 5e-5, rtol: 1e-5 }, 'rmsnorm');
+      // The reference written out here, independent of the op's: no mean is subtracted.
+      for (let r = 0; r < rows; r++) {
+        let ms = 0;
+        for (let c = 0; c < C; c++) ms += x[r * C + c] ** 2 / C;
+        for (let c = 0; c < C; c++) expect(ref[r * C + c]).toBeCloseTo((x[r * C + c] / Math.sqrt(ms + 1e-6)) * gamma[c], 10);
+      }
+      const withRes = await runOp(engine, {
+        op: 'rmsnorm',
+        inputs: [
+          { shape: [rows, C], data: x },
+          { shape: [C], data: gamma },
+          { shape: [rows, C], data: randn(rows * C, 4) },
+        ],
+        attrs: { eps: 1e-5, residual: true },
+      });
+      expectClose(withRes.gpu, withRes.ref, { atol: 5e-5, rtol: 1e-5 }, 'rmsnorm + residual');
+    });
+  }
+});
+
 describe('softmax', () => {
   for (const [rows, N] of [
     [1, 1],
