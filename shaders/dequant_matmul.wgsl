@@ -86,7 +86,11 @@ fn store_rows(n0: u32, s: vec4<f32>) {
   for (var r = 0u; r < NR; r++) {
     let n = n0 + r;
     if (n >= params.N) { break; }
-    out[n] = finish(n, 0u, s[r]);
+    if (ACT == 2u) {   // SwiGLU: NR is even, (n, n + 1) a (gate, up) pair
+      if (r % 2u == 0u) { out[n / 2u] = glu(s[r], s[r + 1u], n); }
+    } else {
+      out[n] = finish(n, 0u, s[r]);
+    }
   }
 }
 
@@ -199,7 +203,9 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let row = row0 + lid.y * 4u + i;
     if (row >= M) { break; }
     for (var j = 0u; j < 4u; j++) {
-      if (col + j < N) { out[row * N + col + j] = finish(col + j, row, acc[i][j]); }
+      if (col + j >= N) { break; }
+      if (ACT != 2u) { out[row * N + col + j] = finish(col + j, row, acc[i][j]); }
+      else if (j % 2u == 0u) { out[(row * N + col + j) / 2u] = glu(acc[i][j], acc[i][j + 1u], col + j); }   // SwiGLU pairs
     }
   }
 }

@@ -12,7 +12,8 @@
 // Bindings (same numbers in both entries): 0 params, 1 A, 2 B, 3 bias [N], 4 residual (shape of out),
 // 5 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
 // lib/tile: tile sizes, staged slices, the 4×4 register-block multiply; lib/lanes: the GEMVs' groups
-// of threads; lib/epilogue_vec4: bias, activation and residual.
+// of threads; lib/epilogue_vec4: bias, activation and residual. The SwiGLU epilogue (ACT 2, output
+// half as wide) is in main and gemv_t only: the vec4 entries write whole vec4s of the full width.
 //#import lib/index
 //#import lib/tile
 //#import lib/lanes
@@ -75,6 +76,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var i = 0u; i < 4u; i++) {
     let row = row0 + lid.y * 4u + i;
     if (row >= M) { break; }
+    if (ACT == 2u) {   // SwiGLU pairs (col is even): two outputs at half the width
+      for (var j = 0u; j < 4u; j += 2u) {
+        if (col + j < N) { out[(c_off + row * N + col + j) / 2u] = glu(acc[i][j], acc[i][j + 1u], col + j); }
+      }
+      continue;
+    }
     for (var j = 0u; j < 4u; j++) {
       if (col + j < N) {
         let o = c_off + row * N + col + j;
@@ -178,7 +185,11 @@ fn gemv_t(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     for (var r = 0u; r < NR; r++) {
       let n = n0 + r;
       if (n >= params.N) { break; }
-      out[n] = epilogue(s[r], n, n);
+      if (ACT == 2u) {   // NR is even: (n, n + 1) is a (gate, up) pair
+        if (r % 2u == 0u) { out[n / 2u] = glu(s[r], s[r + 1u], n); }
+      } else {
+        out[n] = epilogue(s[r], n, n);
+      }
     }
   }
 }

@@ -5,12 +5,27 @@
 //#import lib/gelu
 
 override HAS_BIAS: bool = false;
-override ACT: u32 = 0;          // 0: identity, 1: GELU (tanh approximation, as GPT-2)
+override ACT: u32 = 0;          // 0: identity, 1: GELU (tanh approximation, as GPT-2), 2: SwiGLU pairs
 override HAS_RESIDUAL: bool = false;
 
 fn activate(v: vec4<f32>) -> vec4<f32> {
   if (ACT == 1u) { return gelu(v); }
   return v;
+}
+
+/**
+ * ACT 2, SwiGLU (Llama's MLP): the weights' output rows interleave gate and up (row 2j is gate j, row
+ * 2j + 1 up j), so a kernel's adjacent accumulators g (column n, even) and u become one output,
+ * silu(g) · u, at column n / 2 of an output half as wide. The intermediate never exists unpaired.
+ */
+fn glu(g: f32, u: f32, n: u32) -> f32 {
+  var gb = g;
+  var ub = u;
+  if (HAS_BIAS) {
+    gb += bias[n];
+    ub += bias[n + 1u];
+  }
+  return gb / (1.0 + exp(-gb)) * ub;
 }
 
 /** Output column n, whose residual element is residual[o]. */

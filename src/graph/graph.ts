@@ -139,9 +139,16 @@ export class Graph {
     return this.push({ kind: 'op', op: name, inputs: inputs.map((t) => t.id), attrs: { ...attrs }, shape: out.shape, dtype: out.dtype });
   }
 
-  /** a [..., M, K] × b [K, N] (or b [N, K] with transposeB), with an optional bias [N]. */
-  matmul(a: SymbolicTensor, b: SymbolicTensor, options: { transposeB?: boolean; bias?: SymbolicTensor } = {}): SymbolicTensor {
-    const attrs: MatmulAttrs = { transposeB: !!options.transposeB, bias: !!options.bias };
+  /**
+   * a [..., M, K] × b [K, N] (or b [N, K] with transposeB), with an optional bias [N]. With act
+   * 'swiglu' the output columns pair up (gate, up) → silu(gate) · up, [..., M, N / 2] (see swigluRows).
+   */
+  matmul(
+    a: SymbolicTensor,
+    b: SymbolicTensor,
+    options: { transposeB?: boolean; bias?: SymbolicTensor; act?: 'swiglu' } = {},
+  ): SymbolicTensor {
+    const attrs: MatmulAttrs = { transposeB: !!options.transposeB, bias: !!options.bias, ...(options.act ? { act: options.act } : {}) };
     return this.op('matmul', options.bias ? [a, b, options.bias] : [a, b], attrs);
   }
 
@@ -160,12 +167,12 @@ export class Graph {
 
   /**
    * x [..., K] times int8 weights (from engine.quantize() or QuantizedTensor.upload()), dequantised in
-   * registers; bias, GELU and residual consumers fold into it like into matmul.
+   * registers; bias, GELU and residual consumers fold into it like into matmul. act 'swiglu' as matmul's.
    */
   dequantMatmul(
     x: SymbolicTensor,
     w: QuantizedTensor,
-    options: { bias?: SymbolicTensor; name?: string; dot4?: boolean } = {},
+    options: { bias?: SymbolicTensor; name?: string; dot4?: boolean; act?: 'swiglu' } = {},
   ): SymbolicTensor {
     const packed = this.quantConstants(w, options.name);
     const { scheme, K, N } = w.layout;
@@ -176,6 +183,7 @@ export class Graph {
       scales: !!w.scales,
       bias: !!options.bias,
       dot4: !!options.dot4,
+      ...(options.act ? { act: options.act } : {}),
     });
   }
 

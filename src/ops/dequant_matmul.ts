@@ -5,7 +5,7 @@ import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { ceilDiv } from './grid';
 import { gemvConfig, withLanes } from './lanes';
-import { EPILOGUE_INPUTS, geluReference, matmul, matmulTiles, type MatmulAttrs } from './matmul';
+import { EPILOGUE_INPUTS, epilogueConstants, geluReference, matmul, matmulTiles, swigluReference, type MatmulAttrs } from './matmul';
 import { checkPackedInputs, dequantize, isBlockScheme, isHalfScheme, quantLayout, schemeId, type QuantScheme } from './quantize';
 import { inputsByName, type OpDescriptor } from './types';
 
@@ -81,7 +81,10 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     if (x.dtype !== 'f32' || x.shape[x.shape.length - 1] !== a.K)
       throw new ShapeError(`dequant_matmul: x ${formatShape(x.shape)} must be f32 [..., ${a.K}]`);
     checkPackedInputs('dequant_matmul', qw, scales, l, `K ${a.K} N ${a.N}`);
-    const shape = [...x.shape.slice(0, -1), a.N];
+    const glu = a.act === 'swiglu';
+    if (glu && (a.N % 2 !== 0 || a.residual))
+      throw new ShapeError(`dequant_matmul: SwiGLU pairs need an even N (got ${a.N}) and no residual`);
+    const shape = [...x.shape.slice(0, -1), glu ? a.N / 2 : a.N];
     const expected = 2 + (a.scales ? 1 : 0) + (a.bias ? 1 : 0) + (a.residual ? 1 : 0);
     if (inputs.length !== expected) throw new ShapeError(`dequant_matmul: expected ${expected} inputs, got ${inputs.length}`);
     if (a.bias && bias?.shape.join() !== String(a.N)) throw new ShapeError(`dequant_matmul: bias must be [${a.N}]`);
@@ -92,16 +95,11 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
   kernel(inputs, _o, a, ctx) {
     const l = quantLayout(a.scheme, a.K, a.N);
     const M = numel(inputs[0].shape) / a.K;
-    const common = {
-      SCHEME: schemeId(a.scheme),
-      HAS_BIAS: a.bias ? 1 : 0,
-      ACT: a.act === 'gelu' ? 1 : 0,
-      HAS_RESIDUAL: a.residual ? 1 : 0,
-    };
+    const common = { SCHEME: schemeId(a.scheme), ...epilogueConstants(a) };
     const uniforms = { M, N: a.N, K: a.K, row_words: l.rowWords, n_blocks: isBlockScheme(a.scheme) ? l.rowBlocks : l.blocks };
     if (M === 1 && a.K % 4 === 0) {
       const dot4 = usesDot4(a, M, ctx.features.packedDot4);
-      const { TPR, NR } = gemvConfig(ctx, 'dequant_gemv', a.K, a.N);
+      const { TPR, NR } = gemvConfig(ctx, 'dequant_gemv', a.K, a.N, a.act === 'swiglu');
       const groups = ceilDiv(a.N, (256 / TPR) * NR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
       return {
@@ -137,7 +135,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
         out[m * a.N + n] = s;
       }
     }
-    return out;
+    return a.act === 'swiglu' ? swigluReference(out) : out;
   },
   flops: (inputs, _o, a) => 2 * numel(inputs[0].shape) * a.N,
   bytes: (inputs, output, a) => {

@@ -29,12 +29,15 @@ export function withLanes(name: string, options: ComposeOptions = {}): (ctx: Ker
 }
 
 /**
- * Threads per dot product and outputs per group for a GEMV with rows of `K` and `N` outputs: the tuned
+ * Threads per dot product and outputs per group for a GEMV with rows of `K` and `N` outputs (an even
+ * number of them with `pairs`, for the SwiGLU epilogue): the tuned
  * values where the autotuner measured some, else 8 threads (16 for rows over 1024) and 4 outputs per
  * group for wide outputs (N ≥ 16384, lm_head-sized: more reuse of each activation load), 2 otherwise.
  */
-export function gemvConfig(ctx: KernelContext, key: string, K: number, N: number): { TPR: number; NR: number } {
+export function gemvConfig(ctx: KernelContext, key: string, K: number, N: number, pairs = false): { TPR: number; NR: number } {
   const t = tuned(ctx.tuning, key, { TPR: K <= 1024 ? 8 : 16, NR: N >= 16384 ? 4 : 2 });
   const TPR = shuffles(ctx) ? Math.min(t.TPR, ctx.features.subgroupMinSize) : t.TPR;
-  return { TPR, NR: Math.max(1, Math.min(4, t.NR)) };
+  const NR = Math.max(1, Math.min(4, t.NR));
+  // SwiGLU pairs (gate, up) must land in one group: an even count.
+  return { TPR, NR: pairs ? Math.min(4, NR + (NR % 2)) : NR };
 }

@@ -24,7 +24,14 @@ function same(a: TensorInfo, b: TensorInfo) {
 }
 
 /** Checks a norm's inputs (x, its [C] parameters, an optional residual) and returns C. */
-function checkNorm(op: string, x: TensorInfo, params: [string, TensorInfo | undefined][], residual: TensorInfo | undefined, attrs: LayerNormAttrs, count: number): number {
+function checkNorm(
+  op: string,
+  x: TensorInfo,
+  params: [string, TensorInfo | undefined][],
+  residual: TensorInfo | undefined,
+  attrs: LayerNormAttrs,
+  count: number,
+): number {
   if (!x || params.some(([, t]) => !t) || count !== params.length + 1 + (attrs.residual ? 1 : 0)) {
     throw new ShapeError(`${op}: needs x, ${params.map(([n]) => n).join(', ')}${attrs.residual ? ', residual' : ''}; got ${count} inputs`);
   }
@@ -33,7 +40,8 @@ function checkNorm(op: string, x: TensorInfo, params: [string, TensorInfo | unde
     if (t!.shape.length !== 1 || t!.shape[0] !== C)
       throw new ShapeError(`${op}: ${name} ${formatShape(t!.shape)} must be [${C}] for x ${formatShape(x.shape)}`);
   }
-  if (residual && !same(x, residual)) throw new ShapeError(`${op}: residual ${formatShape(residual.shape)} must match x ${formatShape(x.shape)}`);
+  if (residual && !same(x, residual))
+    throw new ShapeError(`${op}: residual ${formatShape(residual.shape)} must match x ${formatShape(x.shape)}`);
   if (!(attrs.eps > 0)) throw new ShapeError(`${op}: eps must be positive, got ${attrs.eps}`);
   if (C > 16 * 256) throw new LimitError(`${op}: rows of ${C} elements exceed the kernel's limit of 4096`);
   for (const t of [x, ...params.map(([, p]) => p!), ...(residual ? [residual] : [])])
@@ -53,7 +61,14 @@ function normKernel(inputs: readonly TensorInfo[], attrs: LayerNormAttrs, ctx: K
 }
 
 /** Float64 norm of each row of x (+ residual): (v − mean) / √(var + eps) · gamma + beta, or v / √(mean(v²) + eps) · gamma. */
-function normReference(x: Float64Array, gamma: Float64Array, beta: Float64Array | null, residual: Float64Array | undefined, C: number, eps: number) {
+function normReference(
+  x: Float64Array,
+  gamma: Float64Array,
+  beta: Float64Array | null,
+  residual: Float64Array | undefined,
+  C: number,
+  eps: number,
+) {
   const out = new Float64Array(x.length);
   for (let r = 0; r < x.length / C; r++) {
     const v = Array.from({ length: C }, (_, c) => x[r * C + c] + (residual ? residual[r * C + c] : 0));
@@ -71,11 +86,22 @@ export const layerNorm: OpDescriptor<LayerNormAttrs> = {
   shader: withReduce('layernorm'),
   infer(inputs, attrs) {
     const [x, gamma, beta, residual] = inputs;
-    checkNorm('layernorm', x, [['gamma', gamma], ['beta', beta]], residual, attrs, inputs.length);
+    checkNorm(
+      'layernorm',
+      x,
+      [
+        ['gamma', gamma],
+        ['beta', beta],
+      ],
+      residual,
+      attrs,
+      inputs.length,
+    );
     return { shape: x.shape, dtype: 'f32' };
   },
   kernel: (inputs, _output, attrs, ctx) => normKernel(inputs, attrs, ctx, false),
-  reference: ([x, gamma, beta, residual], infos, attrs) => normReference(x, gamma, beta, residual, infos[0].shape[infos[0].shape.length - 1], attrs.eps),
+  reference: ([x, gamma, beta, residual], infos, attrs) =>
+    normReference(x, gamma, beta, residual, infos[0].shape[infos[0].shape.length - 1], attrs.eps),
   flops: (inputs) => 8 * numel(inputs[0].shape),
   bytes: (inputs, output) => (inputs.reduce((s, t) => s + numel(t.shape), 0) + numel(output.shape)) * 4,
 };
@@ -94,7 +120,8 @@ export const rmsNorm: OpDescriptor<LayerNormAttrs> = {
     return { shape: x.shape, dtype: 'f32' };
   },
   kernel: (inputs, _output, attrs, ctx) => normKernel(inputs, attrs, ctx, true),
-  reference: ([x, gamma, residual], infos, attrs) => normReference(x, gamma, null, residual, infos[0].shape[infos[0].shape.length - 1], attrs.eps),
+  reference: ([x, gamma, residual], infos, attrs) =>
+    normReference(x, gamma, null, residual, infos[0].shape[infos[0].shape.length - 1], attrs.eps),
   flops: (inputs) => 4 * numel(inputs[0].shape),
   bytes: (inputs, output) => (inputs.reduce((s, t) => s + numel(t.shape), 0) + numel(output.shape)) * 4,
 };

@@ -13,7 +13,11 @@ export interface MatmulAttrs {
   /** Inputs include a bias [N] after B. */
   bias?: boolean;
   /** Activation applied after the bias. */
-  act?: 'none' | 'gelu';
+  /**
+   * 'swiglu': the weights' output rows interleave gate and up (see swigluRows); the output is
+   * silu(gate) · up, N / 2 wide. Needs an even N and no residual.
+   */
+  act?: 'none' | 'gelu' | 'swiglu';
   /** Inputs end with a residual of the output's shape, added last. */
   residual?: boolean;
 }
@@ -70,7 +74,9 @@ function inferMatmul(name: string) {
     }
     const d = matmulDims(name, inputs, attrs);
     const a = inputs[0];
-    const shape = [...a.shape.slice(0, -1), d.N];
+    const glu = attrs.act === 'swiglu';
+    if (glu && (d.N % 2 !== 0 || attrs.residual)) throw new ShapeError(`${name}: SwiGLU pairs need an even N (got ${d.N}) and no residual`);
+    const shape = [...a.shape.slice(0, -1), glu ? d.N / 2 : d.N];
     const expected = 2 + (attrs.bias ? 1 : 0) + (attrs.residual ? 1 : 0);
     if (inputs.length !== expected) throw new ShapeError(`${name}: expected ${expected} inputs, got ${inputs.length}`);
     const { bias, residual: r } = inputsByName(EPILOGUE_INPUTS, attrs, inputs.slice(2));
@@ -150,11 +156,12 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
   infer: inferMatmul('matmul'),
   kernel(inputs, _output, attrs, ctx) {
     const d = matmulDims('matmul', inputs, attrs);
-    const epilogue = { HAS_BIAS: attrs.bias ? 1 : 0, ACT: attrs.act === 'gelu' ? 1 : 0, HAS_RESIDUAL: attrs.residual ? 1 : 0 };
+    const epilogue = epilogueConstants(attrs);
     const uniforms = { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB };
-    if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : d.N % 4 === 0)) {
+    const glu = attrs.act === 'swiglu'; // pairs are written by main and gemv_t only
+    if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : d.N % 4 === 0 && !glu)) {
       // Decode-shaped: a GEMV reading every weight once, each dot product split over TPR threads.
-      const { TPR, NR } = gemvConfig(ctx, 'gemv', d.K, d.N);
+      const { TPR, NR } = gemvConfig(ctx, 'gemv', d.K, d.N, attrs.act === 'swiglu');
       const groups = attrs.transposeB ? ceilDiv(d.N, (256 / TPR) * NR) : ceilDiv(d.N / 4, 256 / TPR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
       return {
@@ -165,7 +172,7 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
       };
     }
     const tiles = matmulTiles(d.M, ctx);
-    const vec4 = d.K % 4 === 0 && d.N % 4 === 0;
+    const vec4 = d.K % 4 === 0 && d.N % 4 === 0 && !glu;
     return {
       entry: vec4 ? 'main_vec4' : 'main',
       constants: { ...tiles, TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue },
@@ -205,7 +212,38 @@ export function matmulReference(inputs: readonly Float64Array[], infos: readonly
       }
     }
   }
+  return attrs.act === 'swiglu' ? swigluReference(out) : out;
+}
+
+/** Pairs (gate, up) of adjacent columns → silu(gate) · up, in float64. */
+export function swigluReference(pairs: Float64Array): Float64Array {
+  return Float64Array.from({ length: pairs.length / 2 }, (_, j) => {
+    const g = pairs[2 * j];
+    return (g / (1 + Math.exp(-g))) * pairs[2 * j + 1];
+  });
+}
+
+/**
+ * Interleaves the rows of gate [I, K] and up [I, K] (nn.Linear layout, row-major; or any per-row
+ * packing of `rowLen` items) into [2I, K]: row 2j is gate j, row 2j + 1 up j, as act 'swiglu' expects.
+ */
+export function swigluRows<T extends Float32Array | Uint8Array>(gate: T, up: T, rowLen: number): T {
+  const rows = gate.length / rowLen;
+  const out = new (gate.constructor as new (n: number) => T)(2 * gate.length);
+  for (let j = 0; j < rows; j++) {
+    out.set(gate.subarray(j * rowLen, (j + 1) * rowLen), 2 * j * rowLen);
+    out.set(up.subarray(j * rowLen, (j + 1) * rowLen), (2 * j + 1) * rowLen);
+  }
   return out;
+}
+
+/** The override constants of the fused epilogue. */
+export function epilogueConstants(attrs: { bias?: boolean; act?: MatmulAttrs['act']; residual?: boolean }) {
+  return {
+    HAS_BIAS: attrs.bias ? 1 : 0,
+    ACT: attrs.act === 'gelu' ? 1 : attrs.act === 'swiglu' ? 2 : 0,
+    HAS_RESIDUAL: attrs.residual ? 1 : 0,
+  };
 }
 
 /** GELU, tanh approximation (GPT-2's `gelu_new`), in float64. */
@@ -215,7 +253,7 @@ export function geluReference(x: number): number {
 
 /** Bias, then GELU, then residual, in that order, as the kernel applies them. */
 matmul.fuseEpilogue = (attrs, output, c) => {
-  if (attrs.residual) return null;
+  if (attrs.residual || attrs.act === 'swiglu') return null;
   if (c.op === 'gelu' && !attrs.act) return { ...attrs, act: 'gelu' };
   if (c.op !== 'add' || !c.other || c.other.dtype !== 'f32') return null;
   const n = output.shape[output.shape.length - 1];

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QuantizedTensor, dequantize, quantizeCPU, type Engine, type QuantScheme } from '../../src/index';
 import { dot4Reference } from '../../src/ops/dequant_matmul';
+import { swigluRows } from '../../src/ops/matmul';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs, randn } from '../helpers/numeric';
 import { runOp } from '../helpers/ops';
@@ -191,6 +192,37 @@ describe('dequant_matmul', () => {
         qt.dispose();
       });
     }
+  }
+});
+
+describe('dequant_matmul, SwiGLU epilogue', () => {
+  for (const scheme of ['q8_0', 'f16', 'q4_k', 'q6_k'] as const) {
+    it(`${scheme}: interleaved gate/up rows give silu(gate) · up in the GEMV and the tiled GEMM`, async () => {
+      const [K, I] = [256, 21];
+      const w = swigluRows(randn(I * K, 5), randn(I * K, 6), K); // [2I, K]
+      const qt = await engine.quantize(w, { K, N: 2 * I, layout: 'NK', scheme, label: 'gate_up' });
+      const W = dequantize(await qt.read()); // [2I, K]
+      for (const M of [1, 6]) {
+        const x = randn(M * K, M);
+        const g = engine.graph('glu');
+        const plan = await g.compile({ y: g.dequantMatmul(g.input('x', [M, K]), qt, { act: 'swiglu' }) });
+        plan.poison();
+        const { y } = await plan.run({ x });
+        const want = new Float64Array(M * I);
+        for (let m = 0; m < M; m++)
+          for (let j = 0; j < I; j++) {
+            let [a, b] = [0, 0];
+            for (let k = 0; k < K; k++) {
+              a += x[m * K + k] * W[2 * j * K + k];
+              b += x[m * K + k] * W[(2 * j + 1) * K + k];
+            }
+            want[m * I + j] = (a / (1 + Math.exp(-a))) * b;
+          }
+        expectClose(y, want, { atol: 1e-5 * maxAbs(want), rtol: 0 }, `${scheme} swiglu M=${M}`);
+        plan.dispose();
+      }
+      qt.dispose();
+    });
   }
 });
 

@@ -2,6 +2,7 @@
 // batched, transposed weights, fused bias / GELU / residual, and the naive baseline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index';
+import { swigluRows } from '../../src/ops/matmul';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, maxAbs, randInt, randn, rng } from '../helpers/numeric';
 import { runOp } from '../helpers/ops';
@@ -24,7 +25,7 @@ interface Case {
   N: number;
   transposeB?: boolean;
   bias?: boolean;
-  act?: 'gelu';
+  act?: 'gelu' | 'swiglu';
   residual?: boolean;
   sharedB?: boolean;
 }
@@ -90,6 +91,52 @@ describe('matmul', () => {
     await check({ batch: 2, M: 5, K: 8, N: 12, bias: true, residual: true, sharedB: true }, 6);
     await check({ M: 1, K: 35, N: 44, bias: true, act: 'gelu', residual: true }, 7); // gemv
     await check({ M: 1, K: 36, N: 45, bias: true, act: 'gelu', residual: true, transposeB: true }, 8); // gemv_t
+  });
+
+  it('SwiGLU epilogue: silu(x·gateᵀ) · (x·upᵀ) from interleaved rows, in every kernel (tiled, vec4, both GEMVs)', async () => {
+    for (const [M, K, I, transposeB] of [
+      [7, 19, 11, true], // main
+      [9, 32, 24, true], // main_vec4
+      [1, 36, 13, true], // gemv_t
+      [1, 20, 6, false], // gemv ([K, N] weights: columns interleave)
+      [5, 33, 10, false],
+    ] as const) {
+      const x = randn(M * K, 1);
+      const gate = randn(I * K, 2);
+      const up = randn(I * K, 3);
+      const bias = randn(2 * I, 4);
+      let w = swigluRows(gate, up, K); // [2I, K]
+      if (!transposeB) w = Float32Array.from({ length: 2 * I * K }, (_, i) => w[(i % (2 * I)) * K + Math.floor(i / (2 * I))]);
+      const g = engine.graph('swiglu');
+      const xi = g.input('x', [M, K]);
+      const wi = g.input('w', transposeB ? [2 * I, K] : [K, 2 * I]);
+      const plan = await g.compile({
+        y: g.matmul(xi, wi, { transposeB, act: 'swiglu' }),
+        yb: g.matmul(xi, wi, { transposeB, act: 'swiglu', bias: g.input('b', [2 * I]) }),
+      });
+      plan.poison();
+      const out = await plan.run({ x, w, b: bias });
+      const want = new Float64Array(M * I);
+      const wantB = new Float64Array(M * I);
+      for (let m = 0; m < M; m++)
+        for (let j = 0; j < I; j++) {
+          let [a, b] = [0, 0];
+          for (let k = 0; k < K; k++) {
+            a += x[m * K + k] * gate[j * K + k];
+            b += x[m * K + k] * up[j * K + k];
+          }
+          const silu = (v: number) => v / (1 + Math.exp(-v));
+          want[m * I + j] = silu(a) * b;
+          wantB[m * I + j] = silu(a + bias[2 * j]) * (b + bias[2 * j + 1]);
+        }
+      expectClose(out.y, want, tolFor(K, want), `swiglu M=${M} K=${K} I=${I}`);
+      expectClose(out.yb, wantB, tolFor(K, wantB), `swiglu + bias M=${M} K=${K} I=${I}`);
+      plan.dispose();
+    }
+    const g = engine.graph('bad');
+    expect(() => g.matmul(g.input('x', [2, 4]), g.input('w', [5, 4]), { transposeB: true, act: 'swiglu' })).toThrow(
+      /SwiGLU pairs need an even N \(got 5\)/,
+    );
   });
 
   it('random odd shapes (seeded)', async () => {
