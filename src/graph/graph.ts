@@ -10,7 +10,7 @@ import type { SampleAttrs } from '../ops/sample';
 import type { BlockLayout } from '../ops/sparse_layout';
 import { TOPK_CHUNK } from '../ops/topk';
 import type { QuantizedTensor } from '../ops/quantize';
-import type { ScalarRef } from '../ops/types';
+import type { ScalarRef, UniformValue } from '../ops/types';
 import type { IRNode } from './ir';
 import { Plan, type CompileOptions } from './plan';
 import { info } from './schedule';
@@ -294,6 +294,19 @@ export class Graph {
   /** [T, parts * C] -> [heads, T, C / heads], taking block `part` (q, k, v of a fused QKV projection). */
   splitHeads(x: SymbolicTensor, heads: number, part = 0, parts = 1): SymbolicTensor {
     return this.op('split_heads', [x], { heads, part, parts });
+  }
+
+  /**
+   * `heads` heads of `headDim` from column `offset` of x [T, row] → [heads, T, headDim]; with `rope`,
+   * each rotated for positions pos, pos + 1, … from the tables (ropeTables), in the same pass.
+   */
+  heads(
+    x: SymbolicTensor,
+    o: { heads: number; headDim: number; offset?: number; rope?: { cos: SymbolicTensor; sin: SymbolicTensor; pos: UniformValue } },
+  ): SymbolicTensor {
+    const attrs = { heads: o.heads, headDim: o.headDim, offset: o.offset ?? 0, part: 0, parts: 1 };
+    if (!o.rope) return this.op('split_heads', [x], attrs);
+    return this.op('split_heads', [x, o.rope.cos, o.rope.sin], { ...attrs, rope_cos: true, rope_sin: true, pos: o.rope.pos });
   }
 
   /** [heads, T, D] -> [T, heads * D]. */
