@@ -52,12 +52,17 @@ export class TokenTable {
     return new TokenTable(blocks, V, C);
   }
 
-  /** Rows of the table for ids [T], plus position rows wpe[pos + t] (added once, by the first block): [T, C]. */
-  embed(g: Graph, ids: SymbolicTensor, wpe: SymbolicTensor, pos: UniformValue): SymbolicTensor {
+  /**
+   * Rows of the table for ids [T], plus position rows wpe[pos + t] (added once, by the first block):
+   * [T, C]. With wpe null (rotary models), the token rows alone.
+   */
+  embed(g: Graph, ids: SymbolicTensor, wpe: SymbolicTensor | null, pos: UniformValue): SymbolicTensor {
+    // Without positions the kernels never read wpe; one zero row stands in for the binding.
+    const positions = wpe ?? g.constant('no positions', new Float32Array(this.dim), [1, this.dim]);
     return this.blocks
       .map((b, i) => {
-        const o = { pos, firstId: b.firstId, addPosition: i === 0 };
-        return b.int8 ? g.dequantEmbedding(ids, b.int8, wpe, o) : g.embedding(ids, g.weight(b.f32!), wpe, o);
+        const o = { pos, firstId: b.firstId, addPosition: !!wpe && i === 0 };
+        return b.int8 ? g.dequantEmbedding(ids, b.int8, positions, o) : g.embedding(ids, g.weight(b.f32!), positions, o);
       })
       .reduce((a, b) => g.add(a, b));
   }

@@ -24,7 +24,7 @@ export function checkEmbedding(op: string, ids: TensorInfo, wpe: TensorInfo, C: 
   if (wpe.shape.length !== 2 || wpe.shape[1] !== C) throw new ShapeError(`${op}: wpe ${formatShape(wpe.shape)} must be [P, ${C}]`);
   checkUniformValue(op, 'pos', attrs.pos);
   const pos = typeof attrs.pos === 'number' ? attrs.pos : 0;
-  if (pos + ids.shape[0] > wpe.shape[0]) {
+  if (attrs.addPosition !== false && pos + ids.shape[0] > wpe.shape[0]) {
     throw new ShapeError(`${op}: positions ${pos}..${pos + ids.shape[0] - 1} exceed the ${wpe.shape[0]} rows of wpe`);
   }
 }
@@ -44,7 +44,8 @@ export function embeddingCall(
     constants: { WG, ...constants },
     uniforms: { T, C, V, P, pos: attrs.pos ?? 0, id_lo: attrs.firstId ?? 0, add_pos: attrs.addPosition === false ? 0 : 1 },
     grid: grid1D(T * C, WG, ctx.limits),
-    ranges: { pos: { min: 0, max: P - T, what: `first position (${T} tokens, ${P} rows of wpe)` } },
+    // Without positions (a model with rotary embeddings) wpe is never read and pos is free.
+    ...(attrs.addPosition === false ? {} : { ranges: { pos: { min: 0, max: P - T, what: `first position (${T} tokens, ${P} rows of wpe)` } } }),
   };
 }
 
