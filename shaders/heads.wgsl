@@ -19,6 +19,7 @@ struct Params {
   col0: u32,    // split_heads: the first column read
   pos: u32,     // ROPE: the position of token 0
   P: u32,       // ROPE: rows of the angle tables
+  group: u32,   // split_heads: output head h reads input head h / group (repeated KV heads)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -37,7 +38,7 @@ fn split_heads(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let d = i % D;
   let t = (i / D) % T;
   let h = i / (D * T);
-  let src = t * params.row + params.col0 + h * D;
+  let src = t * params.row + params.col0 + (h / params.group) * D;
   var v = x[src + d];
   if (ROPE) {
     let half = D / 2u;

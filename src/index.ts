@@ -29,6 +29,8 @@ export { GPT2, GPT2_SMALL } from './models/gpt2';
 export { randomGPT2Checkpoint } from './models/gpt2_random';
 export type { GPT2Config, GPT2Options, GPT2Weights, GenerateOptions, GenerationStats, AttentionSpec } from './models/gpt2';
 export { GPT2Tokenizer } from './models/tokenizer';
+export { Llama, resolveLlamaConfig, ggufConfig, ropeInvFreq } from './models/llama';
+export type { LlamaConfig, LlamaOptions, ResolvedLlamaConfig, RopeScaling } from './models/llama';
 export { SafetensorsFile, SafetensorsError, f16ToF32 } from './io/safetensors';
 export type { SafetensorsEntry, SafetensorsDType } from './io/safetensors';
 export { QuantizedTensor, quantizeCPU, dequantize, quantLayout } from './ops/quantize';

@@ -297,14 +297,21 @@ export class Graph {
   }
 
   /**
-   * `heads` heads of `headDim` from column `offset` of x [T, row] → [heads, T, headDim]; with `rope`,
-   * each rotated for positions pos, pos + 1, … from the tables (ropeTables), in the same pass.
+   * `heads` heads of `headDim` from column `offset` of x [T, row] → [heads, T, headDim]; with `group`,
+   * output head h is input head h / group (repeated KV heads); with `rope`, each rotated for positions
+   * pos, pos + 1, … from the tables (ropeTables), in the same pass.
    */
   heads(
     x: SymbolicTensor,
-    o: { heads: number; headDim: number; offset?: number; rope?: { cos: SymbolicTensor; sin: SymbolicTensor; pos: UniformValue } },
+    o: {
+      heads: number;
+      headDim: number;
+      offset?: number;
+      group?: number;
+      rope?: { cos: SymbolicTensor; sin: SymbolicTensor; pos: UniformValue };
+    },
   ): SymbolicTensor {
-    const attrs = { heads: o.heads, headDim: o.headDim, offset: o.offset ?? 0, part: 0, parts: 1 };
+    const attrs = { heads: o.heads, headDim: o.headDim, offset: o.offset ?? 0, part: 0, parts: 1, group: o.group ?? 1 };
     if (!o.rope) return this.op('split_heads', [x], attrs);
     return this.op('split_heads', [x, o.rope.cos, o.rope.sin], { ...attrs, rope_cos: true, rope_sin: true, pos: o.rope.pos });
   }

@@ -24,6 +24,16 @@ export interface GenerateOptions {
   seed?: number;
   /** Stop early after this token (e.g. 50256, <|endoftext|>). */
   stopToken?: number;
+  /**
+   * Stop early after any of these tokens. Default: the model's end-of-sequence ids (Llama: eos_token_id
+   * from the config or the GGUF metadata; GPT2: none). Pass [] to generate the full maxNewTokens.
+   */
+  stopTokens?: readonly number[];
+  /**
+   * Stops the generation between tokens: the iterator ends (lastGeneration.stopReason 'abort') and the
+   * model stays ready for the next call. Checked before each token is computed.
+   */
+  signal?: AbortSignal;
   attention?: AttentionSpec;
 }
 
@@ -32,6 +42,8 @@ export interface GenerationStats {
   promptTokens: number;
   prefillMs: number;
   steps: { cpuMs: number; totalMs: number }[];
+  /** Why it ended: maxNewTokens reached, a stop token produced, or the signal aborted. */
+  stopReason: 'length' | 'stop' | 'abort';
 }
 
 /** The sizes the core needs: caches are [kvHeads, maxLength, headDim] per layer. */
@@ -57,7 +69,9 @@ const PLAN_CACHE_SIZE = 8;
 
 export abstract class Decoder {
   /** Filled in by generate(). */
-  readonly lastGeneration: GenerationStats = { promptTokens: 0, prefillMs: 0, steps: [] };
+  readonly lastGeneration: GenerationStats = { promptTokens: 0, prefillMs: 0, steps: [], stopReason: 'length' };
+  /** Tokens that end a generation when the caller gives no stopTokens (the model's eos ids). */
+  protected defaultStopTokens: readonly number[] = [];
   readonly maxLength: number;
   readonly attention: AttentionSpec;
   protected disposed = false;
@@ -89,8 +103,8 @@ export abstract class Decoder {
 
   /** ids [T] (u32) at positions pos, pos + 1, … → hidden states [T, C]. */
   protected abstract embed(g: Graph, ids: SymbolicTensor, pos: number | ScalarRef): SymbolicTensor;
-  /** One layer: x [T, C] → [T, C], calling `attend` once. */
-  protected abstract block(g: Graph, layer: number, x: SymbolicTensor, attend: Attend): SymbolicTensor;
+  /** One layer: x [T, C] → [T, C] for tokens at positions pos, pos + 1, …, calling `attend` once. */
+  protected abstract block(g: Graph, layer: number, x: SymbolicTensor, attend: Attend, pos: number | ScalarRef): SymbolicTensor;
   /** Final hidden states [T, C] → logits [T, vocab]. */
   protected abstract head(g: Graph, x: SymbolicTensor): SymbolicTensor;
   /** Frees the model's own weights (the core frees caches and plans). */
@@ -120,10 +134,16 @@ export abstract class Decoder {
     let x = this.embed(g, g.input('ids', [T], 'u32'), pos ?? 0); // [T, C]
     let probed: SymbolicTensor | null = null;
     for (let i = 0; i < this.shape.layers; i++) {
-      x = this.block(g, i, x, (q, k, v) => {
-        if (i === probe) probed = this.probabilities(g, q, k);
-        return this.attend(g, i, kind, T, q, k, v, pos, spec);
-      });
+      x = this.block(
+        g,
+        i,
+        x,
+        (q, k, v) => {
+          if (i === probe) probed = this.probabilities(g, q, k);
+          return this.attend(g, i, kind, T, q, k, v, pos, spec);
+        },
+        pos ?? 0,
+      );
       if (probed) return { g, out: probed };
     }
     if (kind === 'forward') return { g, out: this.head(g, x) }; // [T, V]
@@ -137,7 +157,10 @@ export abstract class Decoder {
 
   /** softmax(mask(q kᵀ / √D)), unfused so the probabilities exist as a tensor: [H, T, T]. */
   private probabilities(g: Graph, q: SymbolicTensor, k: SymbolicTensor): SymbolicTensor {
-    return g.softmax(g.causalMask(g.matmul(q, k, { transposeB: true }), 1 / Math.sqrt(this.shape.headDim)));
+    const { heads, kvHeads, headDim } = this.shape;
+    // Grouped-query attention: each KV head repeated for its query heads (only for this probe).
+    const keys = kvHeads < heads ? g.heads(g.mergeHeads(k), { heads, headDim, group: heads / kvHeads }) : k;
+    return g.softmax(g.causalMask(g.matmul(q, keys, { transposeB: true }), 1 / Math.sqrt(headDim)));
   }
 
   private attend(
@@ -227,7 +250,8 @@ export abstract class Decoder {
    * next() comes while another is unfinished throws BusyError. Finish the first, or call return() on it.
    */
   async *generate(prompt: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<number> {
-    const { n, sampling } = this.checkGenerateOptions(options);
+    const { n, sampling, stops } = this.checkGenerateOptions(options);
+    const signal = options.signal;
     const ids = this.checkIds(prompt, Math.max(0, n - 1));
     if (this.generating) {
       throw new BusyError(
@@ -244,6 +268,11 @@ export abstract class Decoder {
       const stats = this.lastGeneration;
       stats.promptTokens = ids.length;
       stats.steps = [];
+      stats.stopReason = 'length';
+      if (signal?.aborted) {
+        stats.stopReason = 'abort';
+        return;
+      }
       pinned.push(prefillKey);
       const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', ids.length, -1, spec));
       let decode: Plan | null = null;
@@ -255,7 +284,9 @@ export abstract class Decoder {
       stats.prefillMs = prefill.lastRun.totalMs;
       for (let i = 0; ; i++) {
         yield next;
-        if (i + 1 >= n || next === options.stopToken) return;
+        if (stops.has(next)) stats.stopReason = 'stop';
+        else if (signal?.aborted) stats.stopReason = 'abort';
+        if (i + 1 >= n || stats.stopReason !== 'length') return;
         const id = new Uint32Array([next]);
         next = this.checkSampled(
           ((await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 })).out as Uint32Array)[0],
@@ -286,6 +317,7 @@ export abstract class Decoder {
   private checkGenerateOptions(o: GenerateOptions): {
     n: number;
     sampling: { temperature: number; topK: number; topP: number; seed: number };
+    stops: Set<number>;
   } {
     const where = `${this.shape.name}.generate`;
     if (typeof o !== 'object' || o === null) throw new ArgumentError(`${where}: options must be an object`);
@@ -302,11 +334,16 @@ export abstract class Decoder {
     const seed = o.seed ?? 0;
     if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff))
       throw new ArgumentError(`${where}: seed must be an integer in 0..4294967295, got ${seed}`);
-    const stop = o.stopToken;
-    if (stop !== undefined && !(Number.isInteger(stop) && stop >= 0 && stop < this.shape.vocab)) {
-      throw new ArgumentError(`${where}: stopToken ${stop} is outside the vocabulary (vocab_size ${this.shape.vocab})`);
+    if (o.stopTokens !== undefined && !Array.isArray(o.stopTokens))
+      throw new ArgumentError(`${where}: stopTokens must be an array of token ids`);
+    const stops = [...(o.stopTokens ?? this.defaultStopTokens), ...(o.stopToken === undefined ? [] : [o.stopToken])];
+    for (const stop of stops) {
+      if (!(Number.isInteger(stop) && stop >= 0 && stop < this.shape.vocab))
+        throw new ArgumentError(`${where}: stop token ${stop} is outside the vocabulary (vocab_size ${this.shape.vocab})`);
     }
-    return { n, sampling: { temperature, topK, topP, seed } };
+    if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal))
+      throw new ArgumentError(`${where}: signal must be an AbortSignal`);
+    return { n, sampling: { temperature, topK, topP, seed }, stops: new Set(stops) };
   }
 
   /** GPU bytes of the KV caches. */

@@ -6,7 +6,8 @@ import type { GPUContext } from '../gpu/engine';
 import type { Tensor } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from '../graph/graph';
 import { quantize } from '../graph/quantize';
-import { quantLayout, type QuantScheme, type QuantizedTensor } from '../ops/quantize';
+import { QuantizedTensor, quantLayout, type QuantScheme } from '../ops/quantize';
+import { gatherRows, type Matrix } from './matrix';
 import type { UniformValue } from '../ops/types';
 
 interface Block {
@@ -50,6 +51,35 @@ export class TokenTable {
       throw e;
     }
     return new TokenTable(blocks, V, C);
+  }
+
+  /**
+   * A table from a matrix [V, C] (rows are tokens): f32 as load() takes it, or packed data (a GGUF
+   * tensor) uploaded as it is, in as many row blocks as the binding limit needs.
+   */
+  static async fromMatrix(engine: GPUContext, m: Matrix, o: { quantize?: QuantScheme; label: string }): Promise<TokenTable> {
+    if (m.kind === 'f32') return TokenTable.load(engine, m.data, m.N, m.K, o);
+    const rowsPer = Math.max(1, Math.floor(engine.maxBindingSize / quantLayout(m.q.scheme, m.K, 1).rowBytes));
+    const blocks: Block[] = [];
+    try {
+      for (let lo = 0; lo < m.N; lo += rowsPer) {
+        const rows = Math.min(rowsPer, m.N - lo);
+        const part =
+          rows === m.N
+            ? m
+            : gatherRows(
+                [m],
+                Array.from({ length: rows }, (_, i): [number, number] => [0, lo + i]),
+                o.label,
+              );
+        const q = (part as { q: Parameters<typeof QuantizedTensor.upload>[1] }).q;
+        blocks.push({ int8: QuantizedTensor.upload(engine, q, `${o.label} rows ${lo}..${lo + rows - 1}`), firstId: lo });
+      }
+    } catch (e) {
+      new TokenTable(blocks, m.N, m.K).dispose();
+      throw e;
+    }
+    return new TokenTable(blocks, m.N, m.K);
   }
 
   /**

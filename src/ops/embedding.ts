@@ -45,7 +45,9 @@ export function embeddingCall(
     uniforms: { T, C, V, P, pos: attrs.pos ?? 0, id_lo: attrs.firstId ?? 0, add_pos: attrs.addPosition === false ? 0 : 1 },
     grid: grid1D(T * C, WG, ctx.limits),
     // Without positions (a model with rotary embeddings) wpe is never read and pos is free.
-    ...(attrs.addPosition === false ? {} : { ranges: { pos: { min: 0, max: P - T, what: `first position (${T} tokens, ${P} rows of wpe)` } } }),
+    ...(attrs.addPosition === false
+      ? {}
+      : { ranges: { pos: { min: 0, max: P - T, what: `first position (${T} tokens, ${P} rows of wpe)` } } }),
   };
 }
 

@@ -18,6 +18,8 @@ export interface SplitHeadsAttrs {
   /** Instead of parts: the head size and the first column (q, k and v of unequal widths). */
   headDim?: number;
   offset?: number;
+  /** Output head h reads input head h / group (KV heads repeated for grouped-query attention; default 1). */
+  group?: number;
   /**
    * Rotary position embedding, Hugging Face's rotate-half layout: inputs rope_cos and rope_sin
    * [P, D / 2] (the angles of positions 0..P-1, see ropeTables) follow x, and token t is at position
@@ -30,7 +32,7 @@ export interface SplitHeadsAttrs {
 
 /** The [T, row] input's columns this split reads: C = heads · D starting at col0. */
 function columns(row: number, a: SplitHeadsAttrs): { C: number; D: number; col0: number } {
-  if (a.headDim !== undefined) return { C: a.heads * a.headDim, D: a.headDim, col0: a.offset ?? 0 };
+  if (a.headDim !== undefined) return { C: (a.heads / (a.group ?? 1)) * a.headDim, D: a.headDim, col0: a.offset ?? 0 };
   const C = row / a.parts;
   return { C, D: C / a.heads, col0: a.part * C };
 }
@@ -42,6 +44,8 @@ export const splitHeads: OpDescriptor<SplitHeadsAttrs> = {
   infer([x, cos, sin], a) {
     if (x?.shape.length !== 2) throw new ShapeError(`split_heads: input must be [T, C], got ${x ? formatShape(x.shape) : 'nothing'}`);
     const { C, D, col0 } = columns(x.shape[1], a);
+    if (!(Number.isInteger(a.group ?? 1) && (a.group ?? 1) >= 1 && a.heads % (a.group ?? 1) === 0))
+      throw new ShapeError(`split_heads: ${a.heads} heads are not whole groups of ${a.group}`);
     if (
       !Number.isInteger(D) ||
       D < 1 ||
@@ -80,7 +84,7 @@ export const splitHeads: OpDescriptor<SplitHeadsAttrs> = {
     return {
       entry: 'split_heads',
       constants: { WG, ROPE: a.rope_cos ? 1 : 0 },
-      uniforms: { T, H, D, row: x.shape[1], col0: columns(x.shape[1], a).col0, pos: a.pos ?? 0, P },
+      uniforms: { T, H, D, row: x.shape[1], col0: columns(x.shape[1], a).col0, pos: a.pos ?? 0, P, group: a.group ?? 1 },
       grid: grid1D(H * T * D, WG, ctx.limits),
       ...(a.rope_cos
         ? { ranges: { pos: { min: 0, max: P - T, what: `first position (${T} tokens, ${P} rows of the RoPE tables)` } } }
@@ -95,7 +99,7 @@ export const splitHeads: OpDescriptor<SplitHeadsAttrs> = {
     const out = new Float64Array(a.heads * T * D);
     for (let h = 0; h < a.heads; h++)
       for (let t = 0; t < T; t++) {
-        const at = (d: number) => x[t * row + col0 + h * D + d];
+        const at = (d: number) => x[t * row + col0 + Math.floor(h / (a.group ?? 1)) * D + d];
         for (let d = 0; d < D; d++) {
           let v = at(d);
           if (a.rope_cos) {
@@ -143,7 +147,7 @@ export const mergeHeads: OpDescriptor<Record<string, never>> = {
     return {
       entry: 'merge_heads',
       constants: { WG },
-      uniforms: { T, H, D, row: H * D },
+      uniforms: { T, H, D, row: H * D, group: 1 },
       grid: grid1D(numel(out.shape), WG, ctx.limits),
     };
   },

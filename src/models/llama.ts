@@ -1,0 +1,524 @@
+// The Llama family (Llama 2 / 3.x, SmolLM2, TinyLlama: model_type 'llama'; Qwen2 / Qwen2.5: 'qwen2') on
+// the shared decoder core, with Hugging Face's LlamaForCausalLM / Qwen2ForCausalLM as the semantics:
+//   x = embed(ids)                                      (no position embedding: RoPE in attention)
+//   per layer: h = rmsnorm(x); q, k, v = h·Wq (+bq), h·Wk (+bk), h·Wv (+bv)  (one fused projection)
+//              q, k rotated by RoPE (rotate-half; llama3 / linear rope_scaling), GQA attention,
+//              x += attn·Wo;  x += down(silu(gate(rmsnorm(x))) · up(rmsnorm(x)))   (SwiGLU in the epilogue)
+//   logits = rmsnorm(x) · lm_headᵀ (tied to the embedding, or its own matrix)
+// From a safetensors checkpoint (one file or the shards of model.safetensors.index.json) with its
+// config.json, or from a GGUF file (config from its llama.* / qwen2.* metadata; llama files' q/k rows
+// un-permuted from llama.cpp's interleaved RoPE order at load). Packed GGUF tensors are uploaded as
+// they are (Q4_K_M and friends); f32/f16/bf16 weights are stored as `weights` says.
+import { ArgumentError, ShapeError, UnsupportedError } from '../errors';
+import type { GPUContext } from '../gpu/engine';
+import type { Tensor } from '../gpu/tensor';
+import type { Graph, SymbolicTensor } from '../graph/graph';
+import { GGUFFile } from '../io/gguf';
+import { SafetensorsFile } from '../io/safetensors';
+import { ropeTables } from '../ops/heads';
+import { dequantize, type QuantScheme } from '../ops/quantize';
+import type { ScalarRef } from '../ops/types';
+import { type AttentionSpec, type Attend, Decoder } from './decoder';
+import { Linear } from './linear';
+import { type Matrix, concatRows, f32Matrix, formatOf, interleaveRows, packedMatrix, unpermuteRoPE, unpermuteRoPEBias } from './matrix';
+import { TokenTable } from './token-table';
+
+/** The fields of a Hugging Face config.json the Llama family uses (others are ignored). */
+export interface LlamaConfig {
+  model_type?: string;
+  architectures?: string[];
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** Default num_attention_heads (multi-head attention). */
+  num_key_value_heads?: number;
+  /** Default hidden_size / num_attention_heads. */
+  head_dim?: number;
+  /** Default 1e-6. */
+  rms_norm_eps?: number;
+  /** Default 10000. */
+  rope_theta?: number;
+  /** 'llama3' (Llama 3.1 / 3.2) and 'linear' are supported; null or 'default' is plain RoPE. */
+  rope_scaling?: RopeScaling | null;
+  /** Default 2048. */
+  max_position_embeddings?: number;
+  /** Default false (Hugging Face's default; SmolLM2 and Llama 3.2 set it). */
+  tie_word_embeddings?: boolean;
+  /** Llama's q/k/v/o biases (default false); Qwen2 always has q/k/v biases. */
+  attention_bias?: boolean;
+  bos_token_id?: number | null;
+  eos_token_id?: number | number[] | null;
+}
+
+export interface RopeScaling {
+  rope_type?: string;
+  type?: string;
+  factor?: number;
+  low_freq_factor?: number;
+  high_freq_factor?: number;
+  original_max_position_embeddings?: number;
+}
+
+export interface LlamaOptions {
+  /** KV-cache rows per layer (default min(max_position_embeddings, 4096)). */
+  maxLength?: number;
+  /**
+   * How f32 / f16 / bf16 matrices are stored on the GPU ('auto', the default: as the file stores them,
+   * f32 for F32 files). Packed GGUF tensors (Q4_K, Q6_K, Q8_0, …) are always kept as they are.
+   */
+  weights?: 'auto' | 'f32' | 'f16' | 'bf16' | 'int8' | 'q4_0' | 'q4_k';
+  attention?: AttentionSpec;
+}
+
+const ARCHITECTURES = ['llama', 'qwen2'] as const;
+const ARCH_CLASSES: Record<string, (typeof ARCHITECTURES)[number]> = {
+  LlamaForCausalLM: 'llama',
+  Qwen2ForCausalLM: 'qwen2',
+};
+
+/** A config with every default filled in and checked. */
+export type ResolvedLlamaConfig = Required<Omit<LlamaConfig, 'architectures' | 'rope_scaling' | 'bos_token_id' | 'eos_token_id'>> & {
+  model_type: (typeof ARCHITECTURES)[number];
+  rope_scaling: RopeScaling | null;
+  eos: number[];
+};
+
+export function resolveLlamaConfig(c: LlamaConfig): ResolvedLlamaConfig {
+  if (typeof c !== 'object' || c === null) throw new ArgumentError('Llama: config must be the object of config.json');
+  const type = c.model_type ?? ARCH_CLASSES[c.architectures?.[0] ?? ''];
+  if (!ARCHITECTURES.includes(type as 'llama')) {
+    throw new UnsupportedError(
+      `Llama: model_type ${JSON.stringify(c.model_type ?? c.architectures?.[0])} is not supported; supported: ${ARCHITECTURES.join(', ')}`,
+    );
+  }
+  for (const k of ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads'] as const) {
+    if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new ShapeError(`Llama config: ${k} must be a positive integer, got ${c[k]}`);
+  }
+  const H = c.num_attention_heads;
+  const KVH = c.num_key_value_heads ?? H;
+  if (!(Number.isInteger(KVH) && KVH > 0 && H % KVH === 0))
+    throw new ShapeError(`Llama config: num_key_value_heads ${KVH} must divide num_attention_heads ${H}`);
+  const D = c.head_dim ?? c.hidden_size / H;
+  if (!(Number.isInteger(D) && D > 0 && D % 4 === 0 && D <= 128))
+    throw new ShapeError(`Llama config: head_dim ${D} must be a multiple of 4 up to 128 (the attention kernels' limit)`);
+  const eos = c.eos_token_id == null ? [] : Array.isArray(c.eos_token_id) ? c.eos_token_id : [c.eos_token_id];
+  const scaling = c.rope_scaling ?? null;
+  const ropeType = scaling ? (scaling.rope_type ?? scaling.type ?? 'default') : 'default';
+  if (!['default', 'llama3', 'linear'].includes(ropeType))
+    throw new UnsupportedError(`Llama config: rope_scaling type '${ropeType}' is not supported; supported: default, linear, llama3`);
+  return {
+    model_type: type as (typeof ARCHITECTURES)[number],
+    vocab_size: c.vocab_size,
+    hidden_size: c.hidden_size,
+    intermediate_size: c.intermediate_size,
+    num_hidden_layers: c.num_hidden_layers,
+    num_attention_heads: H,
+    num_key_value_heads: KVH,
+    head_dim: D,
+    rms_norm_eps: c.rms_norm_eps ?? 1e-6,
+    rope_theta: c.rope_theta ?? 10000,
+    rope_scaling: ropeType === 'default' ? null : { ...scaling, rope_type: ropeType },
+    max_position_embeddings: c.max_position_embeddings ?? 2048,
+    tie_word_embeddings: c.tie_word_embeddings ?? false,
+    attention_bias: c.attention_bias ?? false,
+    eos,
+  };
+}
+
+/**
+ * RoPE's inverse frequency per rotated pair, in float64: 1 / θ^(2i / D), rescaled as Hugging Face's
+ * _compute_llama3_parameters ('llama3': long wavelengths divided by factor, a smooth blend between)
+ * or divided by factor ('linear'). `divisors` (GGUF's rope_freqs tensor) divide it instead.
+ */
+export function ropeInvFreq(c: ResolvedLlamaConfig, divisors?: Float32Array): Float64Array {
+  const D = c.head_dim;
+  const inv = Float64Array.from({ length: D / 2 }, (_, i) => 1 / c.rope_theta ** ((2 * i) / D));
+  if (divisors) return inv.map((f, i) => f / divisors[i]);
+  const s = c.rope_scaling;
+  if (!s) return inv;
+  const factor = s.factor ?? 1;
+  if (s.rope_type === 'linear') return inv.map((f) => f / factor);
+  const lo = s.low_freq_factor ?? 1;
+  const hi = s.high_freq_factor ?? 4;
+  const old = s.original_max_position_embeddings ?? 8192;
+  const [lowWavelen, highWavelen] = [old / lo, old / hi];
+  return inv.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) return f;
+    if (wavelen > lowWavelen) return f / factor;
+    const smooth = (old / wavelen - lo) / (hi - lo);
+    return (1 - smooth) * (f / factor) + smooth * f;
+  });
+}
+
+interface Layer {
+  ln1: Tensor;
+  /**
+   * One fused projection [(H + 2 KVH) D, C] (biases fused) where q, k and v share a format, else three
+   * (a Q4_K_M file's q and k in Q4_K, v in Q6_K: each kept in its own format).
+   */
+  qkv: Linear[];
+  o: Linear;
+  ln2: Tensor;
+  gateUp: Linear; // [2I, C], gate and up rows interleaved
+  down: Linear;
+}
+
+interface Weights {
+  embed: TokenTable;
+  /** Null when tied to the embedding. */
+  head: TokenTable | null;
+  layers: Layer[];
+  norm: Tensor;
+  cos: Tensor;
+  sin: Tensor;
+}
+
+/** Where a loader finds each tensor: by Hugging Face name, as a matrix or a float vector. */
+interface Source {
+  /** The matrix [N, K] (nn.Linear layout), its shape checked against the config. */
+  matrix(name: string, N: number, K: number): Matrix;
+  vector(name: string, n: number): Float32Array;
+  has(name: string): boolean;
+  /** The storage type of a tensor ('F32', 'F16', 'BF16', 'Q4_K', …) for 'auto' weights. */
+  dtype(name: string): string;
+}
+
+const shapeError = (name: string, got: readonly number[], want: readonly number[]) =>
+  new ShapeError(`Llama: tensor '${name}' is [${got.join(', ')}], the config needs [${want.join(', ')}]`);
+
+export class Llama extends Decoder {
+  private constructor(
+    engine: GPUContext,
+    readonly config: ResolvedLlamaConfig,
+    private readonly w: Weights,
+    maxLength: number,
+    attention: AttentionSpec | undefined,
+  ) {
+    const c = config;
+    super(
+      engine,
+      {
+        name: 'Llama',
+        layers: c.num_hidden_layers,
+        heads: c.num_attention_heads,
+        kvHeads: c.num_key_value_heads,
+        headDim: c.head_dim,
+        vocab: c.vocab_size,
+        maxLength,
+      },
+      attention,
+    );
+    this.defaultStopTokens = c.eos.filter((id) => id >= 0 && id < c.vocab_size);
+  }
+
+  /**
+   * Loads a Hugging Face checkpoint: `bytes` is model.safetensors, or every shard a
+   * model.safetensors.index.json lists (any order), and `config` the parsed config.json.
+   */
+  static async fromSafetensors(
+    engine: GPUContext,
+    bytes: Uint8Array | ArrayBuffer | (Uint8Array | ArrayBuffer)[],
+    config: LlamaConfig,
+    options: LlamaOptions = {},
+  ): Promise<Llama> {
+    const c = resolveLlamaConfig(config);
+    const files = (Array.isArray(bytes) ? bytes : [bytes]).map((b) => SafetensorsFile.parse(b));
+    const where = new Map<string, SafetensorsFile>();
+    for (const f of files) {
+      for (const name of f.entries.keys()) {
+        if (where.has(name)) throw new ShapeError(`Llama: tensor '${name}' appears in two shards`);
+        where.set(name, f);
+      }
+    }
+    const file = (name: string) => {
+      const f = where.get(name);
+      if (!f) throw new ShapeError(`Llama: the checkpoint has no tensor '${name}'`);
+      return f;
+    };
+    const source: Source = {
+      matrix: (name, N, K) => f32Matrix(file(name).float32(name, [N, K]), N, K),
+      vector: (name, n) => file(name).float32(name, [n]),
+      has: (name) => where.has(name),
+      dtype: (name) => file(name).get(name).dtype,
+    };
+    return Llama.build(engine, c, source, options, null);
+  }
+
+  /** Loads a GGUF file (llama or qwen2 architecture), its config from the metadata. */
+  static async fromGGUF(engine: GPUContext, bytes: Uint8Array | ArrayBuffer, options: LlamaOptions = {}): Promise<Llama> {
+    const f = GGUFFile.parse(bytes);
+    const c = resolveLlamaConfig(ggufConfig(f));
+    const permuted = c.model_type === 'llama'; // llama.cpp interleaves llama's q/k rows for its RoPE
+    const H = c.num_attention_heads;
+    const KVH = c.num_key_value_heads;
+    const gg = (name: string): string => {
+      const fixed: Record<string, string> = {
+        'model.embed_tokens.weight': 'token_embd.weight',
+        'model.norm.weight': 'output_norm.weight',
+        'lm_head.weight': 'output.weight',
+      };
+      if (fixed[name]) return fixed[name];
+      const m = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
+      const parts: Record<string, string> = {
+        'input_layernorm.weight': 'attn_norm.weight',
+        'post_attention_layernorm.weight': 'ffn_norm.weight',
+        'self_attn.q_proj.weight': 'attn_q.weight',
+        'self_attn.k_proj.weight': 'attn_k.weight',
+        'self_attn.v_proj.weight': 'attn_v.weight',
+        'self_attn.o_proj.weight': 'attn_output.weight',
+        'self_attn.q_proj.bias': 'attn_q.bias',
+        'self_attn.k_proj.bias': 'attn_k.bias',
+        'self_attn.v_proj.bias': 'attn_v.bias',
+        'self_attn.o_proj.bias': 'attn_output.bias',
+        'mlp.gate_proj.weight': 'ffn_gate.weight',
+        'mlp.up_proj.weight': 'ffn_up.weight',
+        'mlp.down_proj.weight': 'ffn_down.weight',
+      };
+      if (m && parts[m[2]]) return `blk.${m[1]}.${parts[m[2]]}`;
+      return name;
+    };
+    const heads = (name: string) => (/q_proj/.test(name) ? H : /k_proj/.test(name) ? KVH : 0);
+    const check = (name: string, want: number[]) => {
+      const t = f.get(gg(name));
+      const dims = [...t.dims].reverse(); // ne[0] is the fastest: [K, N] → [N, K]
+      while (dims.length > want.length && dims[0] === 1) dims.shift();
+      if (dims.length !== want.length || dims.some((d, i) => d !== want[i])) throw shapeError(gg(name), dims, want);
+    };
+    const source: Source = {
+      matrix(name, N, K) {
+        check(name, [N, K]);
+        const t = f.get(gg(name));
+        const m = t.type === 0 ? f32Matrix(f.float32(gg(name)), N, K) : packedMatrix(f.quantized(gg(name)));
+        return permuted && heads(name) ? unpermuteRoPE(m, heads(name), gg(name)) : m;
+      },
+      vector(name, n) {
+        check(name, [n]);
+        const v = f.float32(gg(name));
+        return permuted && heads(name) ? unpermuteRoPEBias(v, heads(name)) : v;
+      },
+      has: (name) => f.tensors.has(gg(name)),
+      dtype: (name) => ggmlTypeName(f.get(gg(name)).type),
+    };
+    const divisors = f.tensors.has('rope_freqs.weight') ? f.float32('rope_freqs.weight') : null;
+    return Llama.build(engine, c, source, options, divisors);
+  }
+
+  private static async build(
+    engine: GPUContext,
+    c: ResolvedLlamaConfig,
+    src: Source,
+    options: LlamaOptions,
+    ropeDivisors: Float32Array | null,
+  ): Promise<Llama> {
+    if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 1))
+      throw new ArgumentError(`Llama: maxLength must be a positive integer, got ${options.maxLength}`);
+    const weightsOption = options.weights ?? 'auto';
+    if (!['auto', 'f32', 'f16', 'bf16', 'int8', 'q4_0', 'q4_k'].includes(weightsOption))
+      throw new ArgumentError(
+        `Llama: weights must be 'auto', 'f32', 'f16', 'bf16', 'int8', 'q4_0' or 'q4_k', got ${JSON.stringify(weightsOption)}`,
+      );
+    if (ropeDivisors && ropeDivisors.length !== c.head_dim / 2)
+      throw new ShapeError(`Llama: rope_freqs has ${ropeDivisors.length} values, head_dim ${c.head_dim} needs ${c.head_dim / 2}`);
+    const maxLength = Math.min(options.maxLength ?? Math.min(c.max_position_embeddings, 4096), c.max_position_embeddings);
+    const { hidden_size: C, intermediate_size: I, vocab_size: V, head_dim: D } = c;
+    const H = c.num_attention_heads;
+    const KVH = c.num_key_value_heads;
+    const qkvBias = c.model_type === 'qwen2' || c.attention_bias;
+    // 'auto': keep 16-bit files at 16 bits (f16, or bf16 whose range f16 lacks), f32 as f32.
+    const fileType = src.dtype('model.layers.0.self_attn.q_proj.weight');
+    const store: QuantScheme | undefined =
+      weightsOption === 'auto'
+        ? fileType === 'F16'
+          ? 'f16'
+          : fileType === 'BF16'
+            ? 'bf16'
+            : undefined
+        : weightsOption === 'f32'
+          ? undefined
+          : weightsOption === 'int8'
+            ? 'q8_0'
+            : weightsOption;
+
+    const owned: { dispose(): void }[] = [];
+    const keep = <T extends { dispose(): void }>(x: T): T => {
+      owned.push(x);
+      return x;
+    };
+    const vector = (name: string, n: number) => keep(engine.tensor(src.vector(name, n), [n], name));
+    const linear = async (label: string, m: Matrix, bias?: Float32Array) =>
+      keep(await Linear.fromMatrix(engine, m, { bias, quantize: m.kind === 'f32' ? store : undefined, label }));
+    try {
+      const embedMatrix = src.matrix('model.embed_tokens.weight', V, C);
+      const embed = keep(await TokenTable.fromMatrix(engine, embedMatrix, { quantize: store, label: 'embed_tokens' }));
+      const tied = c.tie_word_embeddings || !src.has('lm_head.weight');
+      const head = tied
+        ? null
+        : keep(await TokenTable.fromMatrix(engine, src.matrix('lm_head.weight', V, C), { quantize: store, label: 'lm_head' }));
+      const layers: Layer[] = [];
+      for (let i = 0; i < c.num_hidden_layers; i++) {
+        const p = `model.layers.${i}.`;
+        const a = `${p}self_attn.`;
+        const names = ['q', 'k', 'v'];
+        const mats = [
+          src.matrix(`${a}q_proj.weight`, H * D, C),
+          src.matrix(`${a}k_proj.weight`, KVH * D, C),
+          src.matrix(`${a}v_proj.weight`, KVH * D, C),
+        ];
+        const biases = qkvBias ? names.map((n, j) => src.vector(`${a}${n}_proj.bias`, mats[j].N)) : null;
+        const qkv = mats.every((m) => formatOf(m) === formatOf(mats[0]))
+          ? [await linear(`${a}qkv`, concatRows(mats, `${a}qkv`), biases ? concatVectors(biases) : undefined)]
+          : await Promise.all(mats.map((m, j) => linear(`${a}${names[j]}_proj`, m, biases?.[j])));
+        // gate and up must share one matmul (the SwiGLU epilogue pairs their rows): in the rare file
+        // that stores them differently, both are widened to f32 and stored as q8_0 (or `weights`).
+        let gate = src.matrix(`${p}mlp.gate_proj.weight`, I, C);
+        let up = src.matrix(`${p}mlp.up_proj.weight`, I, C);
+        let gateUpStore = store;
+        if (formatOf(gate) !== formatOf(up)) {
+          [gate, up] = [widen(gate), widen(up)];
+          gateUpStore ??= 'q8_0';
+        }
+        const gateUp = interleaveRows(gate, up, `${p}mlp.gate_up`);
+        layers.push({
+          ln1: vector(`${p}input_layernorm.weight`, C),
+          qkv,
+          o: await linear(
+            `${a}o_proj`,
+            src.matrix(`${a}o_proj.weight`, C, H * D),
+            c.attention_bias ? src.vector(`${a}o_proj.bias`, C) : undefined,
+          ),
+          ln2: vector(`${p}post_attention_layernorm.weight`, C),
+          gateUp: keep(
+            await Linear.fromMatrix(engine, gateUp, {
+              quantize: gateUp.kind === 'f32' ? gateUpStore : undefined,
+              label: `${p}mlp.gate_up`,
+            }),
+          ),
+          down: await linear(`${p}mlp.down_proj`, src.matrix(`${p}mlp.down_proj.weight`, C, I)),
+        });
+      }
+      const norm = vector('model.norm.weight', C);
+      const tables = ropeTables(ropeInvFreq(c, ropeDivisors ?? undefined), maxLength);
+      const cos = keep(engine.tensor(tables.cos, [maxLength, D / 2], 'rope cos'));
+      const sin = keep(engine.tensor(tables.sin, [maxLength, D / 2], 'rope sin'));
+      return new Llama(engine, c, { embed, head, layers, norm, cos, sin }, maxLength, options.attention);
+    } catch (e) {
+      for (const x of owned) x.dispose();
+      throw e;
+    }
+  }
+
+  protected embed(g: Graph, ids: SymbolicTensor, pos: number | ScalarRef): SymbolicTensor {
+    return this.w.embed.embed(g, ids, null, pos); // [T, C]; positions enter through RoPE
+  }
+
+  protected block(g: Graph, i: number, x: SymbolicTensor, attend: Attend, pos: number | ScalarRef): SymbolicTensor {
+    const { num_attention_heads: H, num_key_value_heads: KVH, head_dim: D, rms_norm_eps: eps } = this.config;
+    const L = this.w.layers[i];
+    const h = g.rmsNorm(x, g.weight(L.ln1), { eps });
+    const rope = { cos: g.weight(this.w.cos), sin: g.weight(this.w.sin), pos };
+    let q: SymbolicTensor;
+    let k: SymbolicTensor;
+    let v: SymbolicTensor;
+    if (L.qkv.length === 1) {
+      const qkv = L.qkv[0].apply(g, h); // [T, (H + 2 KVH) D]
+      q = g.heads(qkv, { heads: H, headDim: D, rope });
+      k = g.heads(qkv, { heads: KVH, headDim: D, offset: H * D, rope });
+      v = g.heads(qkv, { heads: KVH, headDim: D, offset: (H + KVH) * D });
+    } else {
+      q = g.heads(L.qkv[0].apply(g, h), { heads: H, headDim: D, rope });
+      k = g.heads(L.qkv[1].apply(g, h), { heads: KVH, headDim: D, rope });
+      v = g.heads(L.qkv[2].apply(g, h), { heads: KVH, headDim: D });
+    }
+    x = g.add(L.o.apply(g, g.mergeHeads(attend(q, k, v))), x); // residual folds into the projection
+    const m = g.rmsNorm(x, g.weight(L.ln2), { eps });
+    return g.add(L.down.apply(g, L.gateUp.apply(g, m, { act: 'swiglu' })), x); // [T, C]
+  }
+
+  protected head(g: Graph, x: SymbolicTensor): SymbolicTensor {
+    const h = g.rmsNorm(x, g.weight(this.w.norm), { eps: this.config.rms_norm_eps });
+    return (this.w.head ?? this.w.embed).logits(g, h); // [T, V]
+  }
+
+  /** GPU bytes held by the weights and the KV caches. */
+  memoryBytes(): { weights: number; kvCache: number } {
+    const { embed, head, layers, norm, cos, sin } = this.w;
+    let weights = embed.byteLength + (head?.byteLength ?? 0) + norm.byteLength + cos.byteLength + sin.byteLength;
+    for (const l of layers)
+      weights +=
+        l.ln1.byteLength +
+        l.ln2.byteLength +
+        l.qkv.reduce((s, x) => s + x.byteLength, 0) +
+        l.o.byteLength +
+        l.gateUp.byteLength +
+        l.down.byteLength;
+    return { weights, kvCache: this.kvCacheBytes() };
+  }
+
+  protected disposeWeights(): void {
+    const { embed, head, layers, norm, cos, sin } = this.w;
+    for (const t of [embed, head, norm, cos, sin]) t?.dispose();
+    for (const l of layers) for (const t of [l.ln1, l.ln2, ...l.qkv, l.o, l.gateUp, l.down]) t.dispose();
+  }
+}
+
+/** ggml type names for dtype(). */
+function ggmlTypeName(type: number): string {
+  return ({ 0: 'F32', 1: 'F16', 30: 'BF16' } as Record<number, string>)[type] ?? `ggml type ${type}`;
+}
+
+/** The Hugging Face config a GGUF file's metadata describes. */
+export function ggufConfig(f: GGUFFile): LlamaConfig {
+  const arch = f.metadata.get('general.architecture');
+  if (typeof arch !== 'string' || !ARCHITECTURES.includes(arch as 'llama'))
+    throw new UnsupportedError(`Llama: GGUF architecture ${JSON.stringify(arch)} is not supported; supported: ${ARCHITECTURES.join(', ')}`);
+  const num = (key: string, fallback?: number): number => {
+    const v = f.metadata.get(`${arch}.${key}`);
+    if (typeof v === 'number') return v;
+    if (typeof v === 'bigint') return Number(v);
+    if (fallback !== undefined) return fallback;
+    throw new ShapeError(`Llama: GGUF metadata lacks '${arch}.${key}'`);
+  };
+  const tokens = f.metadata.get('tokenizer.ggml.tokens');
+  const embd = f.tensors.get('token_embd.weight');
+  const vocab = num('vocab_size', Array.isArray(tokens) ? tokens.length : (embd?.dims[1] ?? 0));
+  const H = num('attention.head_count');
+  const C = num('embedding_length');
+  const scalingType = f.metadata.get(`${arch}.rope.scaling.type`);
+  const eos = f.metadata.get('tokenizer.ggml.eos_token_id');
+  return {
+    model_type: arch,
+    vocab_size: vocab,
+    hidden_size: C,
+    intermediate_size: num('feed_forward_length'),
+    num_hidden_layers: num('block_count'),
+    num_attention_heads: H,
+    num_key_value_heads: num('attention.head_count_kv', H),
+    head_dim: num('attention.key_length', C / H),
+    rms_norm_eps: num('attention.layer_norm_rms_epsilon', 1e-6),
+    rope_theta: num('rope.freq_base', 10000),
+    rope_scaling:
+      scalingType === 'linear'
+        ? { rope_type: 'linear', factor: num('rope.scaling.factor', 1) }
+        : scalingType && scalingType !== 'none'
+          ? { rope_type: String(scalingType) }
+          : null,
+    max_position_embeddings: num('context_length', 2048),
+    tie_word_embeddings: !f.tensors.has('output.weight'),
+    attention_bias: f.tensors.has('blk.0.attn_output.bias'),
+    eos_token_id: typeof eos === 'number' ? eos : null,
+  };
+}
+
+/** A packed matrix dequantised to f32 rows on the CPU (its f32 size in CPU memory while loading). */
+function widen(m: Matrix): Matrix {
+  return m.kind === 'f32' ? m : f32Matrix(Float32Array.from(dequantize(m.q)), m.N, m.K);
+}
+
+function concatVectors(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
