@@ -352,11 +352,13 @@ export class Llama extends Decoder {
       keep(await Linear.fromMatrix(engine, m, { bias, quantize: m.kind === 'f32' ? store : undefined, label }));
     try {
       const embedMatrix = src.matrix('model.embed_tokens.weight', V, C);
-      const embed = keep(await TokenTable.fromMatrix(engine, embedMatrix, { quantize: store, label: 'embed_tokens' }));
+      // The token table and lm_head are the most sensitive to 4 bits: q6_k with q4_k, as Q4_K_M files do.
+      const tableStore = store === 'q4_k' || store === 'q4_0' ? 'q6_k' : store;
+      const embed = keep(await TokenTable.fromMatrix(engine, embedMatrix, { quantize: tableStore, label: 'embed_tokens' }));
       const tied = c.tie_word_embeddings || !src.has('lm_head.weight');
       const head = tied
         ? null
-        : keep(await TokenTable.fromMatrix(engine, src.matrix('lm_head.weight', V, C), { quantize: store, label: 'lm_head' }));
+        : keep(await TokenTable.fromMatrix(engine, src.matrix('lm_head.weight', V, C), { quantize: tableStore, label: 'lm_head' }));
       const layers: Layer[] = [];
       for (let i = 0; i < c.num_hidden_layers; i++) {
         const p = `model.layers.${i}.`;
@@ -519,6 +521,10 @@ function widen(m: Matrix): Matrix {
 
 function concatVectors(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

@@ -37,7 +37,9 @@ export function gatherRows(parts: Matrix[], picks: [number, number][], what: str
   const K = first.K;
   if (first.kind === 'f32') {
     const data = new Float32Array(N * K);
-    picks.forEach(([p, r], i) => data.set((parts[p] as { data: Float32Array }).data.subarray(r * K, (r + 1) * K), i * K));
+    picks.forEach(([p, r], i) => {
+      data.set((parts[p] as { data: Float32Array }).data.subarray(r * K, (r + 1) * K), i * K);
+    });
     return { kind: 'f32', N, K, data };
   }
   const scheme = first.q.scheme;

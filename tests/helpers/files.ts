@@ -1,3 +1,4 @@
+import type { SafetensorsFile } from '../../src/index';
 // Writers for small, valid files of every format the readers take (GGUF, safetensors, word2vec binary
 // and text, GloVe), so tests can corrupt them byte by byte or field by field. GGUF follows the layout in
 // llama.cpp's gguf.cpp / docs/gguf.md: magic, version, counts, key/value pairs, tensor infos, aligned data.
@@ -118,6 +119,34 @@ export function writeSafetensors(header: Record<string, unknown> | string, data:
   out.set(json, 8);
   out.set(data, 8 + json.length);
   return out;
+}
+
+/**
+ * A copy of a safetensors checkpoint as F32, each tensor passed through `map` (name, shape, values),
+ * or only the tensors `names` lists (default all) — e.g. every matrix replaced by its rounded values.
+ */
+export function rewriteSafetensors(
+  src: SafetensorsFile,
+  map: (name: string, shape: number[], data: Float32Array) => Float32Array = (_n, _s, d) => d,
+  names: string[] = [...src.entries.keys()],
+): Uint8Array {
+  const header: Record<string, unknown> = {};
+  const parts: Float32Array[] = [];
+  let at = 0;
+  for (const name of names) {
+    const shape = src.get(name).shape;
+    const data = map(name, shape, src.float32(name));
+    header[name] = { dtype: 'F32', shape, data_offsets: [at, at + 4 * data.length] };
+    parts.push(data);
+    at += 4 * data.length;
+  }
+  const body = new Uint8Array(at);
+  let o = 0;
+  for (const p of parts) {
+    body.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), o);
+    o += p.byteLength;
+  }
+  return writeSafetensors(header, body);
 }
 
 export function writeWord2VecBinary(words: string[], vectors: number[][], headerLine?: string): Uint8Array {

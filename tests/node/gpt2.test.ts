@@ -12,7 +12,7 @@ import {
   randomGPT2Checkpoint,
   type Engine,
 } from '../../src/index';
-import { writeSafetensors } from '../helpers/files';
+import { rewriteSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
 
@@ -128,29 +128,16 @@ describe('GPT-2', () => {
     for (const weights of ['q4_0', 'q4_k'] as const) {
       // The checkpoint with every packed matrix replaced by what its packing stands for: Conv1D weights
       // [K, N] packed per output column, wte [V, C] per row (q6_k for q4_k, as in Q4_K_M files).
-      const header: Record<string, unknown> = {};
-      const parts: Float32Array[] = [];
-      let offset = 0;
-      for (const [name, e] of src.entries) {
-        let data = src.float32(name);
-        if (e.shape.length === 2 && name !== 'wpe.weight') {
-          const [rows, cols] = e.shape;
-          const wte = name === 'wte.weight';
-          const scheme = wte && weights === 'q4_k' ? 'q6_k' : weights;
-          const back = wte
-            ? dequantize(quantizeCPU(data, cols, rows, scheme, 'NK'))
-            : dequantize(quantizeCPU(data, rows, cols, scheme, 'KN'));
-          data = wte
-            ? Float32Array.from(back)
-            : Float32Array.from({ length: rows * cols }, (_, i) => back[(i % cols) * rows + Math.floor(i / cols)]);
-        }
-        header[name] = { dtype: 'F32', shape: e.shape, data_offsets: [offset, offset + 4 * data.length] };
-        offset += 4 * data.length;
-        parts.push(data);
-      }
-      const body = new Uint8Array(offset);
-      parts.reduce((at, p) => (body.set(new Uint8Array(p.buffer), at), at + p.byteLength), 0);
-      const same = await GPT2.fromSafetensors(engine, writeSafetensors(header, body), fixture.config);
+      const rounded = rewriteSafetensors(src, (name, shape, data) => {
+        if (shape.length !== 2 || name === 'wpe.weight') return data;
+        const [rows, cols] = shape;
+        const wte = name === 'wte.weight';
+        const scheme = wte && weights === 'q4_k' ? 'q6_k' : weights;
+        if (wte) return Float32Array.from(dequantize(quantizeCPU(data, cols, rows, scheme, 'NK')));
+        const back = dequantize(quantizeCPU(data, rows, cols, scheme, 'KN')); // [N, K] back to Conv1D's [K, N]
+        return Float32Array.from({ length: rows * cols }, (_, i) => back[(i % cols) * rows + Math.floor(i / cols)]);
+      });
+      const same = await GPT2.fromSafetensors(engine, rounded, fixture.config);
       const q4 = await GPT2.fromSafetensors(engine, fileA, fixture.config, { weights, quantizeEmbedding: true });
       const [got, exact] = [await q4.forward(text), await same.forward(text)];
       expectClose(got, f64(exact), { atol: 1e-4 * maxAbs(exact), rtol: 0 }, `${weights} against f32 on its dequantised weights`);

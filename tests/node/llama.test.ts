@@ -5,7 +5,8 @@
 // (q/k/v biases, untied head, θ = 1e6).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Llama, type Engine, type LlamaConfig } from '../../src/index';
+import { Llama, SafetensorsFile, dequantize, quantizeCPU, type Engine, type LlamaConfig } from '../../src/index';
+import { rewriteSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
 
@@ -43,4 +44,118 @@ describe('Llama family', () => {
       model.dispose();
     });
   }
+});
+
+describe('Llama: options, generation control and bad input', () => {
+  const cfg = expected.llama.config;
+  const st = () => file('llama.safetensors');
+
+  it('f16 and q4_k weights from a safetensors checkpoint equal f32 on the same rounded weights; GQA attention maps are causal distributions', async () => {
+    const ref = expected.llama;
+    const src = SafetensorsFile.parse(st());
+    for (const weights of ['f16', 'q4_k'] as const) {
+      // The checkpoint with every matrix replaced by what its packing stands for (rows are packed one by
+      // one, so fusing q/k/v or interleaving gate/up changes nothing); the token table is q6_k with q4_k.
+      const rounded = rewriteSafetensors(src, (name, shape, data) => {
+        if (shape.length !== 2) return data;
+        const [N, K] = shape;
+        const scheme = weights === 'q4_k' && name === 'model.embed_tokens.weight' ? 'q6_k' : weights;
+        return Float32Array.from(dequantize(quantizeCPU(data, K, N, scheme, 'NK')));
+      });
+      const same = await Llama.fromSafetensors(engine, rounded, cfg);
+      const packed = await Llama.fromSafetensors(engine, st(), cfg, { weights });
+      const [got, exact] = [await packed.forward(ref.ids), await same.forward(ref.ids)];
+      expectClose(got, f64(exact), { atol: 1e-4 * maxAbs(exact), rtol: 0 }, `${weights} against f32 on its rounded weights`);
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref.logits[i]));
+      const ratio = packed.memoryBytes().weights / same.memoryBytes().weights;
+      console.log(
+        `Llama fixture, ${weights} weights: max |Δlogit| against f32 ${worst.toFixed(4)} of max |logit| ${maxAbs(exact).toFixed(2)}, weight bytes ${ratio.toFixed(3)}× f32`,
+      );
+      expect(ratio).toBeLessThan(weights === 'f16' ? 0.56 : 0.5);
+      packed.dispose();
+      same.dispose();
+    }
+    const m = await Llama.fromSafetensors(engine, st(), cfg);
+    const T = ref.ids.length;
+    const p = await m.attentionWeights(ref.ids, 1, 3); // head 3 reads KV head 1
+    for (let t = 0; t < T; t++) {
+      let sum = 0;
+      for (let j = 0; j < T; j++) {
+        if (j > t) expect(p[t * T + j]).toBe(0);
+        sum += p[t * T + j];
+      }
+      expect(sum).toBeCloseTo(1, 5);
+    }
+    m.dispose();
+  });
+
+  it('generation stops at the config eos ids unless stopTokens says otherwise, and an AbortSignal ends it between tokens', async () => {
+    const ref = expected.llama;
+    const eos = ref.greedy[2]; // pretend the third greedy token is end-of-sequence
+    const m = await Llama.fromSafetensors(engine, st(), { ...cfg, eos_token_id: [eos] });
+    expect(await collect(m.generate(ref.ids, { maxNewTokens: 8 }))).toEqual(ref.greedy.slice(0, 3));
+    expect(m.lastGeneration.stopReason).toBe('stop');
+    expect(await collect(m.generate(ref.ids, { maxNewTokens: 8, stopTokens: [] }))).toEqual(ref.greedy);
+    expect(m.lastGeneration.stopReason).toBe('length');
+    const ac = new AbortController();
+    const got: number[] = [];
+    for await (const id of m.generate(ref.ids, { maxNewTokens: 8, stopTokens: [], signal: ac.signal })) {
+      got.push(id);
+      if (got.length === 2) ac.abort();
+    }
+    expect(got).toEqual(ref.greedy.slice(0, 2));
+    expect(m.lastGeneration.stopReason).toBe('abort');
+    // The model is ready again at once, with the same results.
+    expect(await collect(m.generate(ref.ids, { maxNewTokens: 8, stopTokens: [] }))).toEqual(ref.greedy);
+    ac.abort();
+    expect(await collect(m.generate(ref.ids, { signal: ac.signal }))).toEqual([]);
+    await expect(collect(m.generate(ref.ids, { stopTokens: [cfg.vocab_size] }))).rejects.toThrow(/stop token 97 is outside the vocabulary/);
+    m.dispose();
+  });
+
+  it('bad input: unsupported architecture, shapes that disagree with the config, missing tensors, long prompts; nothing leaks', async () => {
+    const before = engine.memory().liveBytes;
+    await expect(Llama.fromSafetensors(engine, st(), { ...cfg, model_type: 'mistral' })).rejects.toThrow(
+      /model_type "mistral" is not supported; supported: llama, qwen2/,
+    );
+    await expect(Llama.fromSafetensors(engine, st(), { ...cfg, intermediate_size: 320 })).rejects.toThrow(
+      /'model.layers.0.mlp.gate_proj.weight' is \[256, 128\], the config needs \[320, 128\]/,
+    );
+    await expect(Llama.fromSafetensors(engine, st(), { ...cfg, num_hidden_layers: 3 })).rejects.toThrow(
+      /the checkpoint has no tensor 'model.layers.2.self_attn.q_proj.weight'/,
+    );
+    await expect(Llama.fromSafetensors(engine, st(), { ...cfg, num_key_value_heads: 3 })).rejects.toThrow(
+      /num_key_value_heads 3 must divide num_attention_heads 4/,
+    );
+    await expect(Llama.fromSafetensors(engine, st(), { ...cfg, rope_scaling: { rope_type: 'yarn', factor: 4 } })).rejects.toThrow(
+      /rope_scaling type 'yarn' is not supported; supported: default, linear, llama3/,
+    );
+    expect(engine.memory().liveBytes).toBe(before);
+    const m = await Llama.fromSafetensors(engine, st(), cfg, { maxLength: 16 });
+    await expect(m.forward(new Array(17).fill(1))).rejects.toThrow(/17 prompt tokens exceed the context of 16 positions/);
+    await expect(collect(m.generate([1, 2, 3], { maxNewTokens: 15 }))).rejects.toThrow(
+      /3 prompt tokens \+ 14 new exceed the context of 16/,
+    );
+    m.dispose();
+    expect(engine.memory().liveBytes).toBe(before);
+  });
+
+  it('a sharded checkpoint loads from its shards in any order', async () => {
+    // Split the single file into two shards by tensor name, as model.safetensors.index.json would list them.
+    const src = SafetensorsFile.parse(st());
+    const names = [...src.entries.keys()];
+    const shard = (part: string[]) => rewriteSafetensors(src, undefined, part);
+    const half = Math.floor(names.length / 2);
+    const m = await Llama.fromSafetensors(engine, [shard(names.slice(half)), shard(names.slice(0, half))], cfg);
+    const logits = await m.forward(expected.llama.ids);
+    expectClose(
+      logits,
+      f64(Float32Array.from(expected.llama.logits)),
+      { atol: 1e-4 * maxAbs(Float64Array.from(expected.llama.logits)), rtol: 0 },
+      'shards',
+    );
+    m.dispose();
+    await expect(Llama.fromSafetensors(engine, [shard(names), shard(names.slice(0, 1))], cfg)).rejects.toThrow(/appears in two shards/);
+  });
 });
