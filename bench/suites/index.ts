@@ -2,10 +2,11 @@
 import { attentionSuite } from './attention';
 import { gpt2Suite } from './gpt2';
 import { int8Suite } from './int8';
+import { llamaSuite } from './llama';
 import { kernelsSuite } from './kernels';
 import { matmulSuite } from './matmul';
 import { schedulerSuite } from './scheduler';
 import { sparseSuite } from './sparse';
 import type { Suite } from './types';
 
-export const suites: Suite[] = [matmulSuite, schedulerSuite, attentionSuite, gpt2Suite, int8Suite, sparseSuite, kernelsSuite];
+export const suites: Suite[] = [matmulSuite, schedulerSuite, attentionSuite, gpt2Suite, llamaSuite, int8Suite, sparseSuite, kernelsSuite];

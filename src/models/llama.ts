@@ -306,6 +306,35 @@ export class Llama extends Decoder {
     return Llama.build(engine, c, source, options, divisors);
   }
 
+  /**
+   * A model of deterministic pseudo-random weights (uniform in ±scale; norms 1) at `config`'s shapes,
+   * built without a checkpoint: for benchmarks at real sizes (SmolLM2-135M, Llama-3.2-1B) offline.
+   */
+  static async random(
+    engine: GPUContext,
+    config: LlamaConfig,
+    options: LlamaOptions & { seed?: number; scale?: number } = {},
+  ): Promise<Llama> {
+    const c = resolveLlamaConfig(config);
+    let s = (options.seed ?? 7) >>> 0;
+    const scale = options.scale ?? 0.05;
+    const noise = (n: number) => {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        out[i] = (s / 2 ** 31 - 1) * scale;
+      }
+      return out;
+    };
+    const source: Source = {
+      matrix: (_name, N, K) => f32Matrix(noise(N * K), N, K),
+      vector: (name, n) => (name.endsWith('norm.weight') ? new Float32Array(n).fill(1) : noise(n)),
+      has: (name) => name !== 'lm_head.weight' || !c.tie_word_embeddings,
+      dtype: () => 'F32',
+    };
+    return Llama.build(engine, c, source, options, null);
+  }
+
   private static async build(
     engine: GPUContext,
     c: ResolvedLlamaConfig,

@@ -1,0 +1,124 @@
+// Llama-family decoding with random weights at a real model's shapes: SmolLM2-135M (30 layers, hidden
+// 576, 9 heads on 3 KV heads, MLP 1536, vocabulary 49152, tied embeddings; a tiny config in --quick
+// runs). Prefill tokens/s, and decode ms per token with the weight bytes for each weight format.
+import { Llama, type Engine, type LlamaConfig, type LlamaOptions } from 'webgpu-nlp';
+import { median } from '../measure';
+import type { BenchCase, Runner, Suite } from './types';
+
+export const SMOLLM2_135M: LlamaConfig = {
+  model_type: 'llama',
+  vocab_size: 49152,
+  hidden_size: 576,
+  intermediate_size: 1536,
+  num_hidden_layers: 30,
+  num_attention_heads: 9,
+  num_key_value_heads: 3,
+  rms_norm_eps: 1e-5,
+  rope_theta: 100000,
+  max_position_embeddings: 2048,
+  tie_word_embeddings: true,
+};
+
+const TINY: LlamaConfig = {
+  ...SMOLLM2_135M,
+  vocab_size: 1000,
+  hidden_size: 128,
+  intermediate_size: 256,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+};
+
+type Weights = NonNullable<LlamaOptions['weights']>;
+const FORMATS: Weights[] = ['f32', 'f16', 'int8', 'q4_0', 'q4_k'];
+
+// One model per format, reused by the cases; replaced (and freed) when the engine changes.
+const models = new Map<string, Promise<Llama>>();
+let modelsOf: Engine | null = null;
+function model(engine: Engine, config: LlamaConfig, weights: Weights): Promise<Llama> {
+  if (modelsOf !== engine) {
+    for (const m of models.values()) m.then((x) => x.dispose()).catch(() => {});
+    models.clear();
+    modelsOf = engine;
+  }
+  const key = JSON.stringify(config) + weights;
+  let m = models.get(key);
+  if (!m) {
+    m = Llama.random(engine, config, { weights, maxLength: 256 });
+    models.set(key, m);
+    m.catch(() => models.delete(key));
+  }
+  return m;
+}
+
+const prompt = (n: number, vocab: number) => Array.from({ length: n }, (_, i) => (i * 7919) % vocab);
+
+function params(c: LlamaConfig): number {
+  const C = c.hidden_size;
+  const D = C / c.num_attention_heads;
+  const kv = (c.num_key_value_heads ?? c.num_attention_heads) * D;
+  return c.num_hidden_layers * (2 * C * C + 2 * C * kv + 3 * C * c.intermediate_size) + c.vocab_size * C;
+}
+
+async function decodeRunner(engine: Engine, config: LlamaConfig, weights: Weights, steps: number): Promise<Runner> {
+  const m = await model(engine, config, weights);
+  const ids = prompt(16, config.vocab_size);
+  const runner: Runner = {
+    async run() {
+      for await (const _ of m.generate(ids, { maxNewTokens: steps + 1, stopTokens: [] })) void _;
+      const s = m.lastGeneration.steps;
+      runner.info = { cpuMsPerStep: median(s.map((x) => x.cpuMs)), weightMB: m.memoryBytes().weights / 1e6 };
+      return median(s.map((x) => x.totalMs));
+    },
+    dispose() {},
+  };
+  return runner;
+}
+
+export const llamaSuite: Suite = {
+  name: 'llama',
+  description: 'SmolLM2-135M-shaped Llama (random weights): prefill tokens/s, decode ms per token and weight MB per format',
+  cases({ quick }) {
+    const config = quick ? TINY : SMOLLM2_135M;
+    const name = quick ? 'llama-tiny' : 'smollm2-135M';
+    const T = quick ? 32 : 128;
+    const cases: BenchCase[] = [
+      {
+        kernel: `${name} prefill`,
+        size: `T=${T}`,
+        flops: 2 * params(config) * T,
+        bytes: 2 * params(config),
+        variants: [
+          {
+            name: 'ours',
+            async setup({ engine }) {
+              const m = await model(engine, config, 'f16');
+              const ids = prompt(T, config.vocab_size);
+              return {
+                async run() {
+                  for await (const _ of m.generate(ids, { maxNewTokens: 1 })) void _;
+                  return m.lastGeneration.prefillMs;
+                },
+                dispose() {},
+              };
+            },
+          },
+        ],
+      },
+      {
+        kernel: `${name} decode step`,
+        size: 'pos 16..',
+        flops: 2 * params(config),
+        bytes: 2 * params(config),
+        variants: [
+          { name: 'ours', setup: ({ engine }) => decodeRunner(engine, config, 'f16', quick ? 4 : 6) },
+          ...FORMATS.filter((w) => w !== 'f16').map((w) => ({
+            name: w,
+            setup: ({ engine }: { engine: Engine }) => decodeRunner(engine, config, w, quick ? 4 : 6),
+          })),
+        ],
+      },
+    ];
+    return cases;
+  },
+};
