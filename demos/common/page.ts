@@ -54,6 +54,30 @@ export function pickFile(accept: string): Promise<{ name: string; bytes: Uint8Ar
   });
 }
 
+/** Opens a folder picker and resolves with every file in it (path relative to the folder; null when cancelled). */
+export function pickFolder(): Promise<{ name: string; bytes: Uint8Array }[] | null> {
+  return new Promise((resolve) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.webkitdirectory = true;
+    input.id = 'folder-input';
+    input.style.display = 'none';
+    input.onchange = async () => {
+      const files = [...(input.files ?? [])];
+      input.remove();
+      resolve(
+        files.length
+          ? await Promise.all(
+              files.map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+            )
+          : null,
+      );
+    };
+    document.body.append(input);
+    input.click();
+  });
+}
+
 export function formatBytes(n: number): string {
   return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
 }

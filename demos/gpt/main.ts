@@ -1,9 +1,10 @@
-// GPT demo page: controls (lil-gui), streaming output with tokens/s and ms per token, GPT-2 (124M)
-// from a URL with a download bar or from a local file, and an attention heatmap. The model lives in
-// ./worker.ts.
-import GUI from 'lil-gui';
-import { $, checkWebGPU, formatBytes, pickFile, say } from '../common/page';
-import { type FromWorker, type ToWorker, WEIGHT_CHOICES, type WeightChoice } from './protocol';
+// "Small language models" page: a model picker (a tiny Llama and a character GPT, bundled), controls
+// (lil-gui), streaming output with tokens/s and ms per token, a chat mode through the model's chat
+// template, GPT-2 (124M) from a URL with a download bar, a local .gguf / .safetensors file or a
+// Hugging Face model folder, and an attention heatmap. The model lives in ./worker.ts.
+import GUI, { type OptionController } from 'lil-gui';
+import { $, checkWebGPU, formatBytes, pickFile, pickFolder, say } from '../common/page';
+import { BUNDLED, type Bundled, type ChatTurn, type FromWorker, type ToWorker, WEIGHT_CHOICES, type WeightChoice } from './protocol';
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
@@ -18,6 +19,14 @@ const settings = {
   layer: 0,
   head: 0,
   weights: 'f32' as WeightChoice,
+  model: 'kjv-llama' as Bundled,
+  chat: false,
+  newChat: () => {
+    turns.length = 0;
+    stream.data = '';
+    out.replaceChildren();
+    say('New conversation.');
+  },
   sparse: false,
   window: 64,
   compare: () =>
@@ -34,15 +43,43 @@ const settings = {
     send({ type: 'load-url', url: settings.url });
   },
   loadFile: async () => {
-    const f = await pickFile('.safetensors');
+    const f = await pickFile('.gguf,.safetensors');
     if (f) {
       setBusy('loading');
       say(`Loading ${f.name}…`);
-      send({ type: 'load-bytes', bytes: f.bytes, name: f.name, gpt2: !/char/i.test(f.name) }, [f.bytes.buffer]);
+      send({ type: 'load-bytes', file: f, gpt2: !/char/i.test(f.name) }, [f.bytes.buffer]);
+    }
+  },
+  loadFolder: async () => {
+    const files = await pickFolder();
+    if (files?.length) {
+      setBusy('loading');
+      const name = files[0].name.split('/')[0] || 'model folder';
+      say(`Loading ${name} (${files.length} files)…`);
+      send(
+        { type: 'load-folder', files, name },
+        files.map((f) => f.bytes.buffer),
+      );
     }
   },
 };
-const gui = new GUI({ title: 'GPT', container: $('controls') });
+/** The conversation so far in chat mode (the page keeps it; the worker renders it with the template). */
+const turns: ChatTurn[] = [];
+const gui = new GUI({ title: 'Small language models', container: $('controls') });
+const modelCtl = gui
+  .add(settings, 'model', Object.fromEntries(Object.entries(BUNDLED).map(([k, v]) => [v, k])))
+  .name('model')
+  .onChange((m: Bundled) => {
+    say(`Loading ${BUNDLED[m]}…`);
+    setBusy('loading');
+    send({ type: 'load-bundled', model: m });
+  });
+(modelCtl as OptionController).$select.id = 'model';
+const chatCtl = gui
+  .add(settings, 'chat')
+  .name("chat (the model's template)")
+  .onChange(() => settings.newChat());
+const newChatCtl = gui.add(settings, 'newChat').name('new conversation');
 const gen = gui.addFolder('Generation');
 const maxCtl = gen.add(settings, 'maxNewTokens', 1, 1024, 1).name('max tokens');
 gen.add(settings, 'temperature', 0, 2, 0.05);
@@ -58,17 +95,19 @@ const weightsCtl = model
     setBusy('loading');
     send({ type: 'set-weights', weights: w });
   });
+(weightsCtl as OptionController).$select.id = 'weights';
 const sparseCtl = model.add(settings, 'sparse').name('sliding-window attention');
 const windowCtl = model.add(settings, 'window', 8, 512, 8).name('window (tokens)');
 const compareCtl = model.add(settings, 'compare').name('drift from dense (KL)');
 const att = gui.addFolder('Attention map');
 const layerCtl = att.add(settings, 'layer', 0, 3, 1).onFinishChange(() => requestAttention());
 const headCtl = att.add(settings, 'head', 0, 3, 1).onFinishChange(() => requestAttention());
-const load = gui.addFolder('Load GPT-2 (124M)');
-load.add(settings, 'url').name('URL');
+const load = gui.addFolder('Load a model');
+load.add(settings, 'url').name('GPT-2 URL');
 const loadCtls = [
-  load.add(settings, 'loadUrl').name('download from URL'),
-  load.add(settings, 'loadFile').name('open a local .safetensors…'),
+  load.add(settings, 'loadUrl').name('download GPT-2 (124M)'),
+  load.add(settings, 'loadFile').name('open a .gguf or .safetensors…'),
+  load.add(settings, 'loadFolder').name('open a model folder…'),
 ];
 
 /**
@@ -77,7 +116,7 @@ const loadCtls = [
  */
 function setBusy(state: 'idle' | 'generating' | 'loading'): void {
   const busy = state !== 'idle';
-  for (const c of [weightsCtl, sparseCtl, windowCtl, compareCtl, ...loadCtls]) c.enable(!busy);
+  for (const c of [modelCtl, weightsCtl, sparseCtl, windowCtl, compareCtl, chatCtl, newChatCtl, ...loadCtls]) c.enable(!busy);
   ($('generate') as HTMLButtonElement).disabled = busy;
   ($('stop') as HTMLButtonElement).disabled = state !== 'generating';
 }
@@ -126,9 +165,14 @@ function drawAttention(tokens: string[], w: Float32Array): void {
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
   if (m.type === 'loaded') {
+    const gqa = m.info.kvHeads < m.info.heads ? ` on ${m.info.kvHeads} KV heads` : '';
     say(
-      `${m.info.name}: ${m.info.layers} layers × ${m.info.heads} heads, vocabulary ${m.info.vocab}, ${m.info.weights} weights ${formatBytes(m.info.weightBytes)}, on ${m.info.adapter}.`,
+      `${m.info.name} (${m.info.arch}): ${m.info.layers} layers × ${m.info.heads} heads${gqa}, vocabulary ${m.info.vocab}, ${m.info.weights} weights ${formatBytes(m.info.weightBytes)}, on ${m.info.adapter}.`,
     );
+    // Chat needs the model's template; without one the page continues text.
+    chatCtl.enable(m.info.chat);
+    if (!m.info.chat && settings.chat) chatCtl.setValue(false);
+    document.body.dataset.chat = String(m.info.chat);
     $('memory').textContent = `GPU memory in use: ${formatBytes(m.info.gpuBytes)}`;
     $('memory').dataset.bytes = String(m.info.gpuBytes);
     layerCtl.max(m.info.layers - 1);
@@ -151,7 +195,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   } else if (m.type === 'done') {
     const capped =
       m.cappedAt !== undefined ? ` · capped at ${m.cappedAt} new tokens: the prompt and the output fill the model's context` : '';
-    $('stats').textContent += ` · prefill ${m.prefillMs.toFixed(0)} ms${m.stopped ? ' · stopped' : ''}${capped}`;
+    $('stats').textContent +=
+      ` · prefill ${m.prefillMs.toFixed(0)} ms${m.stopped ? ' · stopped' : m.reason === 'stop' ? ' · end of turn' : ''}${capped}`;
+    if (settings.chat) turns.push({ role: 'assistant', content: stream.data });
+    out.dataset.tokens = String(m.count); // the last token may have finished a character held back
     if ($('message').className === 'error') say('Ready.'); // a stale error goes with the next success
     setBusy('idle');
     document.body.dataset.state = m.stopped ? 'stopped' : 'done';
@@ -180,18 +227,28 @@ $('form').addEventListener('submit', (e) => {
   e.preventDefault();
   setBusy('generating');
   document.body.dataset.state = 'generating';
-  stream.data = '';
-  out.replaceChildren(
-    Object.assign(document.createElement('span'), { className: 'prompt', textContent: ($('prompt') as HTMLInputElement).value }),
-    stream,
-  );
+  const prompt = ($('prompt') as HTMLInputElement).value;
+  const line = (className: string, text: string) => Object.assign(document.createElement('div'), { className, textContent: text });
+  if (settings.chat) {
+    // The conversation so far, the new user turn, then the assistant's reply as it streams.
+    turns.push({ role: 'user', content: prompt });
+    const reply = document.createElement('div');
+    reply.className = 'turn assistant';
+    stream.data = '';
+    reply.append(stream);
+    out.replaceChildren(...turns.map((t) => line(`turn ${t.role}`, t.content)), reply);
+  } else {
+    stream.data = '';
+    out.replaceChildren(Object.assign(document.createElement('span'), { className: 'prompt', textContent: prompt }), stream);
+  }
   const { maxNewTokens, temperature, topK, topP, seed } = settings;
   send({
     type: 'generate',
-    prompt: ($('prompt') as HTMLInputElement).value,
+    prompt,
+    chat: settings.chat ? [...turns] : null,
     sampling: { maxNewTokens, temperature, topK, topP, seed },
     attention: { sparse: settings.sparse, window: settings.window },
   });
 });
 
-if (await checkWebGPU()) send({ type: 'load-default' });
+if (await checkWebGPU()) send({ type: 'load-bundled', model: settings.model });

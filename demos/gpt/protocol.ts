@@ -1,4 +1,4 @@
-// Messages between the GPT demo page and its worker.
+// Messages between the "Small language models" page and its worker.
 
 export interface Sampling {
   maxNewTokens: number;
@@ -15,40 +15,67 @@ export interface Attention {
 
 /**
  * f32; f16, int8 or 4-bit linear layers; or those and the token table (embedding + lm_head; q6_k with
- * q4_k, as llama.cpp's Q4_K_M files do).
+ * q4_k, as llama.cpp's Q4_K_M files do). Llama-family models always store their token table like their
+ * other weights, so 'x + wte' is 'x' for them; GGUF files keep their own formats.
  */
 export const WEIGHT_CHOICES = ['f32', 'f16', 'f16 + wte', 'int8', 'int8 + wte', 'q4_0', 'q4_0 + wte', 'q4_k', 'q4_k + wte'] as const;
 export type WeightChoice = (typeof WEIGHT_CHOICES)[number];
 
+/** The models the page ships (public/models/). */
+export const BUNDLED = {
+  'kjv-llama': 'KJV tiny Llama (BPE, chat template)',
+  'kjv-char-gpt': 'KJV character GPT (GPT-2 layout)',
+} as const;
+export type Bundled = keyof typeof BUNDLED;
+
+export interface NamedBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
 export type ToWorker =
-  | { type: 'load-default' }
+  | { type: 'load-bundled'; model: Bundled }
   | { type: 'set-weights'; weights: WeightChoice }
   | { type: 'compare'; text: string; attention: Attention }
-  | { type: 'load-bytes'; bytes: Uint8Array; name: string; gpt2: boolean }
+  /** One file: a .gguf (Llama family, its own tokenizer) or a .safetensors (GPT-2 layout). */
+  | { type: 'load-bytes'; file: NamedBytes; gpt2: boolean }
+  /** A Hugging Face model folder: config.json, tokenizer.json (+ tokenizer_config.json), *.safetensors. */
+  | { type: 'load-folder'; files: NamedBytes[]; name: string }
   | { type: 'load-url'; url: string }
-  | { type: 'generate'; prompt: string; sampling: Sampling; attention: Attention }
+  /** Plain continuation of `prompt`, or with `chat` the next assistant turn of the conversation. */
+  | { type: 'generate'; prompt: string; chat: ChatTurn[] | null; sampling: Sampling; attention: Attention }
   | { type: 'attention'; text: string; layer: number; head: number }
   /** Ends a running generation after the current token; nothing else is cancelled. */
   | { type: 'stop' };
 
 export interface ModelInfo {
   name: string;
+  /** 'GPT-2' or the Llama family's model_type. */
+  arch: string;
   layers: number;
   heads: number;
+  kvHeads: number;
   vocab: number;
   weightBytes: number;
   gpuBytes: number;
-  weights: WeightChoice;
+  weights: string;
   adapter: string;
   /** Positions the model holds: prompt tokens + generated tokens at most. */
   context: number;
+  /** The tokenizer has a chat template. */
+  chat: boolean;
 }
 
 export type FromWorker =
   | { type: 'loaded'; info: ModelInfo }
   | { type: 'progress'; loaded: number; total: number }
   | { type: 'token'; text: string; count: number; msPerToken: number; tokensPerSecond: number }
-  | { type: 'done'; count: number; prefillMs: number; stopped: boolean; cappedAt?: number }
+  | { type: 'done'; count: number; prefillMs: number; stopped: boolean; cappedAt?: number; reason: string }
   | { type: 'attention'; tokens: string[]; weights: Float32Array; layer: number; head: number }
   | { type: 'compare'; kl: number; klLast: number; denseMs: number; sparseMs: number; tokens: number }
   | { type: 'error'; message: string; during: string };

@@ -1,30 +1,49 @@
-// The GPT demo's worker: owns the engine and the model so the page stays responsive while it loads
-// and generates. Default model: a small GPT-2-layout model trained on the King James Bible with a
-// character vocabulary (tools/train_gpt.py); or GPT-2 124M from a URL or a local file with the BPE
-// tokenizer. Loading a model disposes the previous one.
+// The "Small language models" page's worker: owns the engine, the model and its tokenizer so the page
+// stays responsive while it loads and generates. Bundled models (public/models/): a tiny
+// Llama-architecture model with its own BPE tokenizer and chat template (tools/train_llama.py), and a
+// GPT-2-layout model with a character vocabulary (tools/train_gpt.py). Also GPT-2 124M from a URL,
+// a local .gguf (Llama 3.x, SmolLM2, Qwen2.5, … with the vocabulary it embeds) or .safetensors file,
+// and a Hugging Face model folder. Loading a model disposes the previous one.
 import {
   Engine,
+  GGUFFile,
   GPT2,
   GPT2Tokenizer,
   GPT2_SMALL,
+  Llama,
   SafetensorsFile,
+  TextTokenizer,
   type AttentionSpec,
+  type ChatMessage,
   type GPT2Config,
   type GPT2Weights,
+  type LlamaConfig,
+  type LlamaOptions,
 } from 'webgpu-nlp';
-import type { Attention, FromWorker, ToWorker, WeightChoice } from './protocol';
+import {
+  type Attention,
+  BUNDLED,
+  type Bundled,
+  type ChatTurn,
+  type FromWorker,
+  type NamedBytes,
+  type ToWorker,
+  type WeightChoice,
+} from './protocol';
 
 interface Tokenizer {
   encode(text: string): number[];
   decode(ids: number[]): string;
+  /** Chat: the conversation's ids with the assistant's turn opened, and the ids that end a turn. */
+  chat?: { encode(turns: ChatMessage[]): number[]; stops: number[] };
 }
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
 let engine: Engine | null = null;
-let model: { gpt: GPT2; tok: Tokenizer; name: string } | null = null;
-/** The last loaded file, kept to reload it with other weights. */
-let source: { bytes: Uint8Array; name: string; gpt2: boolean } | null = null;
+let model: { lm: GPT2 | Llama; tok: Tokenizer; name: string; vocab: number } | null = null;
+/** What the current model was loaded from, kept to reload it with other weights. */
+let source: (() => Promise<void>) | null = null;
 let weights: WeightChoice = 'f32';
 
 function spec(a: Attention): AttentionSpec {
@@ -39,7 +58,50 @@ function charTokenizer(vocab: string[]): Tokenizer {
   };
 }
 
-async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promise<void> {
+function hfTokenizer(t: TextTokenizer): Tokenizer {
+  return {
+    encode: (text) => t.encode(text),
+    decode: (ids) => t.decode(ids, { skipSpecialTokens: true }),
+    chat: t.chatTemplate ? { encode: (turns) => t.encodeChat(turns), stops: t.stopTokens } : undefined,
+  };
+}
+
+/** Llama weights for the menu's choice ('x + wte' is x: the token table follows the weights). */
+const llamaWeights = (): LlamaOptions['weights'] => weights.split(' ')[0] as LlamaOptions['weights'];
+
+async function install(lm: GPT2 | Llama, tok: Tokenizer, name: string, reload: () => Promise<void>): Promise<void> {
+  model?.lm.dispose();
+  await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
+  const vocab = lm instanceof GPT2 ? lm.config.vocab_size : lm.config.vocab_size;
+  model = { lm, tok, name, vocab };
+  source = reload;
+  const a = engine!.adapter;
+  const info =
+    lm instanceof GPT2
+      ? { arch: 'GPT-2', layers: lm.config.n_layer, heads: lm.config.n_head, kvHeads: lm.config.n_head }
+      : {
+          arch: lm.config.model_type,
+          layers: lm.config.num_hidden_layers,
+          heads: lm.config.num_attention_heads,
+          kvHeads: lm.config.num_key_value_heads,
+        };
+  post({
+    type: 'loaded',
+    info: {
+      name,
+      ...info,
+      vocab,
+      weightBytes: lm.memoryBytes().weights,
+      gpuBytes: engine!.memory().liveBytes,
+      weights: weights,
+      adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'your GPU',
+      context: lm.maxLength,
+      chat: !!tok.chat,
+    },
+  });
+}
+
+async function loadGPT2(bytes: Uint8Array, name: string, forceGpt2: boolean): Promise<void> {
   engine ??= await Engine.create({ powerPreference: 'high-performance' });
   const meta = SafetensorsFile.parse(bytes).metadata;
   let config: GPT2Config;
@@ -55,25 +117,46 @@ async function load(bytes: Uint8Array, name: string, forceGpt2: boolean): Promis
     weights: weights.split(' ')[0] as GPT2Weights,
     quantizeEmbedding: weights.endsWith('+ wte'),
   });
-  model?.gpt.dispose();
-  await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
-  model = { gpt, tok, name };
-  source = { bytes, name, gpt2: forceGpt2 };
-  const a = engine.adapter;
-  post({
-    type: 'loaded',
-    info: {
-      name,
-      layers: config.n_layer,
-      heads: config.n_head,
-      vocab: config.vocab_size,
-      weightBytes: gpt.memoryBytes().weights,
-      gpuBytes: engine.memory().liveBytes,
-      weights,
-      adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'your GPU',
-      context: gpt.maxLength,
-    },
-  });
+  await install(gpt, tok, name, () => loadGPT2(bytes, name, forceGpt2));
+}
+
+async function loadGGUF(bytes: Uint8Array, name: string): Promise<void> {
+  engine ??= await Engine.create({ powerPreference: 'high-performance' });
+  const tok = TextTokenizer.fromGGUF(GGUFFile.parse(bytes)); // checked before any GPU upload
+  const lm = await Llama.fromGGUF(engine, bytes, { weights: llamaWeights(), maxLength: 2048 });
+  await install(lm, hfTokenizer(tok), name, () => loadGGUF(bytes, name));
+}
+
+/** A Hugging Face model folder's files by name (the last path part). */
+async function loadFolder(files: NamedBytes[], name: string): Promise<void> {
+  engine ??= await Engine.create({ powerPreference: 'high-performance' });
+  const byName = new Map(files.map((f) => [f.name.split('/').pop()!, f.bytes]));
+  const text = (n: string) => {
+    const b = byName.get(n);
+    return b ? new TextDecoder().decode(b) : null;
+  };
+  const config = text('config.json');
+  if (!config) throw new Error('the folder has no config.json');
+  const tokJson = text('tokenizer.json');
+  if (!tokJson) throw new Error('the folder has no tokenizer.json (the model cannot read or write text without it)');
+  const shards = [...byName.entries()].filter(([n]) => n.endsWith('.safetensors')).map(([, b]) => b);
+  if (!shards.length) throw new Error('the folder has no .safetensors weights');
+  const tok = TextTokenizer.fromJSON(tokJson, text('tokenizer_config.json') ?? {});
+  const lm = await Llama.fromSafetensors(engine, shards, JSON.parse(config) as LlamaConfig, { weights: llamaWeights(), maxLength: 2048 });
+  await install(lm, hfTokenizer(tok), name, () => loadFolder(files, name));
+}
+
+async function fetchAsset(path: string): Promise<Uint8Array> {
+  const res = await fetch(`${import.meta.env.BASE_URL}${path}`);
+  if (!res.ok) throw new Error(`could not fetch ${path}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function loadBundled(which: Bundled): Promise<void> {
+  if (which === 'kjv-char-gpt') return loadGPT2(await fetchAsset('models/kjv-char-gpt.safetensors'), BUNDLED[which], false);
+  const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'];
+  const files = await Promise.all(names.map(async (name) => ({ name, bytes: await fetchAsset(`models/kjv-llama/${name}`) })));
+  return loadFolder(files, BUNDLED[which]);
 }
 
 async function fetchWithProgress(url: string): Promise<Uint8Array> {
@@ -103,42 +186,44 @@ async function fetchWithProgress(url: string): Promise<Uint8Array> {
   return out;
 }
 
-async function generate(
-  prompt: string,
-  s: { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number },
-  attention: Attention,
-): Promise<void> {
+async function generate(prompt: string, chat: ChatTurn[] | null, s: Sampling, attention: Attention): Promise<void> {
   if (!model) throw new Error('no model loaded');
-  const { gpt, tok } = model;
-  const ids = tok.encode(prompt);
+  const { lm, tok } = model;
+  if (chat && !tok.chat) throw new Error('this model has no chat template: turn chat off to continue text instead');
+  const ids = chat ? tok.chat!.encode(chat) : tok.encode(prompt);
   if (!ids.length) throw new Error('the prompt has no tokens this model knows');
-  const room = gpt.maxLength - ids.length;
+  const room = lm.maxLength - ids.length;
   if (room < 1)
-    throw new Error(`the prompt has ${ids.length} tokens; this model holds ${gpt.maxLength} positions, so there is no room to generate`);
+    throw new Error(`the prompt has ${ids.length} tokens; this model holds ${lm.maxLength} positions, so there is no room to generate`);
   const maxNewTokens = Math.min(s.maxNewTokens, room); // said in the stats when it cuts the request
+  const stopTokens = chat ? tok.chat!.stops : [];
   const out: number[] = [];
   let shown = '';
   let last = performance.now();
   let total = 0;
-  for await (const id of gpt.generate(ids, { ...s, maxNewTokens, attention: spec(attention) })) {
-    if (stopRequested) break; // return() on the iterator: the model is free for the next request
+  stopSignal = new AbortController();
+  for await (const id of lm.generate(ids, { ...s, maxNewTokens, stopTokens, attention: spec(attention), signal: stopSignal.signal })) {
     out.push(id);
     const now = performance.now();
     if (out.length > 1) total += now - last;
     last = now;
     const text = tok.decode(out);
+    if (text.endsWith('\uFFFD')) continue; // half of a multi-byte character: wait for the rest
     const ms = out.length > 1 ? total / (out.length - 1) : 0;
     post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0 });
     shown = text;
   }
   const cappedAt = maxNewTokens < s.maxNewTokens ? maxNewTokens : undefined;
-  post({ type: 'done', count: out.length, prefillMs: gpt.lastGeneration.prefillMs, stopped: stopRequested, cappedAt });
+  const reason = lm.lastGeneration.stopReason;
+  post({ type: 'done', count: out.length, prefillMs: lm.lastGeneration.prefillMs, stopped: reason === 'abort', cappedAt, reason });
 }
 
+type Sampling = { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number };
+
 // Requests that use the model run one at a time, in arrival order: a weights change or a new file
-// arriving mid-generation stops that generation after its current token, then reloads, instead of
-// disposing the model under it.
-let stopRequested = false;
+// arriving mid-generation stops that generation after its current token (its AbortSignal), then
+// reloads, instead of disposing the model under it.
+let stopSignal = new AbortController();
 let queue: Promise<unknown> = Promise.resolve();
 function exclusive(fn: () => Promise<void>): Promise<void> {
   const next = queue.then(fn, fn);
@@ -149,16 +234,16 @@ function exclusive(fn: () => Promise<void>): Promise<void> {
 /** How far sliding-window attention drifts from dense: KL(dense ‖ sparse) of next-token distributions. */
 async function compare(text: string, attention: Attention): Promise<void> {
   if (!model) throw new Error('no model loaded');
-  const ids = model.tok.encode(text).slice(-model.gpt.maxLength);
+  const ids = model.tok.encode(text).slice(-model.lm.maxLength);
   if (!ids.length) throw new Error('no tokens to compare');
-  const V = model.gpt.config.vocab_size;
+  const V = model.vocab;
   const sparseSpec = spec({ ...attention, sparse: true });
-  await model.gpt.forward(ids, { attention: sparseSpec }); // compile both plans before timing
+  await model.lm.forward(ids, { attention: sparseSpec }); // compile both plans before timing
   let t0 = performance.now();
-  const dense = await model.gpt.forward(ids);
+  const dense = await model.lm.forward(ids);
   const denseMs = performance.now() - t0;
   t0 = performance.now();
-  const sparse = await model.gpt.forward(ids, { attention: sparseSpec });
+  const sparse = await model.lm.forward(ids, { attention: sparseSpec });
   const sparseMs = performance.now() - t0;
   const kls: number[] = [];
   for (let t = 0; t < ids.length; t++) {
@@ -187,35 +272,36 @@ async function attention(text: string, layer: number, head: number): Promise<voi
   if (!model) throw new Error('no model loaded');
   const ids = model.tok.encode(text).slice(-64);
   if (!ids.length) throw new Error('no tokens to show');
-  const weights = await model.gpt.attentionWeights(ids, layer, head);
+  const weights = await model.lm.attentionWeights(ids, layer, head);
   post({ type: 'attention', tokens: ids.map((i) => model!.tok.decode([i])), weights, layer, head }, [weights.buffer]);
 }
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   if (m.type === 'stop') {
-    stopRequested = true;
+    stopSignal.abort();
     return;
   }
   // Anything that replaces the model ends a running generation first.
-  if (m.type.startsWith('load') || m.type === 'set-weights') stopRequested = true;
+  if (m.type.startsWith('load') || m.type === 'set-weights') stopSignal.abort();
   await exclusive(() => handle(m));
 };
 
 async function handle(m: ToWorker): Promise<void> {
-  if (m.type === 'generate') stopRequested = false;
   try {
-    if (m.type === 'load-default') {
-      const res = await fetch(`${import.meta.env.BASE_URL}models/kjv-char-gpt.safetensors`);
-      if (!res.ok) throw new Error(`could not fetch the default model: HTTP ${res.status}`);
-      await load(new Uint8Array(await res.arrayBuffer()), 'KJV character GPT (default)', false);
-    } else if (m.type === 'load-bytes') await load(m.bytes, m.name, m.gpt2);
-    else if (m.type === 'load-url') await load(await fetchWithProgress(m.url), 'GPT-2 (124M)', true);
-    else if (m.type === 'generate') await generate(m.prompt, m.sampling, m.attention);
+    if (m.type === 'load-bundled') await loadBundled(m.model);
+    else if (m.type === 'load-bytes') {
+      if (m.file.name.toLowerCase().endsWith('.gguf')) await loadGGUF(m.file.bytes, m.file.name);
+      else await loadGPT2(m.file.bytes, m.file.name, m.gpt2);
+    } else if (m.type === 'load-folder') await loadFolder(m.files, m.name);
+    else if (m.type === 'load-url') {
+      const bytes = await fetchWithProgress(m.url);
+      await loadGPT2(bytes, 'GPT-2 (124M)', true);
+    } else if (m.type === 'generate') await generate(m.prompt, m.chat, m.sampling, m.attention);
     else if (m.type === 'compare') await compare(m.text, m.attention);
     else if (m.type === 'set-weights') {
       weights = m.weights;
-      if (source) await load(source.bytes, source.name, source.gpt2);
+      if (source) await source();
     } else if (m.type === 'attention') await attention(m.text, m.layer, m.head);
   } catch (err) {
     post({ type: 'error', message: (err as Error).message, during: m.type });

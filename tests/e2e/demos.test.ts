@@ -1,7 +1,7 @@
 // The demo pages in headless Chromium, driven as a person would, each from its bundled model:
 // word2vec neighbours and analogies, bad files and unknown words, model replacement freeing memory;
-// the LSTM writing N characters; the GPT streaming N tokens and drawing attention. Screenshots go
-// to test-results/.
+// the LSTM writing N characters; the small-language-models page streaming N tokens, drawing attention,
+// chatting through the model's template and opening a GGUF file. Screenshots go to test-results/.
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_BIN } from '../../tools/gpu-env.mjs';
@@ -59,7 +59,7 @@ describe('demos', () => {
     expect(errors).toEqual([]);
   });
 
-  it('GPT: streams N tokens from the worker, reports speed, and draws an attention map', async () => {
+  it('Small LMs: the tiny Llama streams N tokens from the worker, reports speed, and draws an attention map', async () => {
     const { page, errors } = await open(site(), '/demos/gpt/?tokens=24');
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
     await page.click('#generate');
@@ -74,20 +74,65 @@ describe('demos', () => {
     await page.waitForSelector('body[data-compare="done"]', { timeout: 120_000 });
     expect(await page.textContent('#stats')).toMatch(/KL\(dense ‖ sparse\)/);
 
-    // int8 weights: the model reloads and its weights take less GPU memory.
+    // int8 weights: the model reloads and its weights take less GPU memory; 4-bit blocks less again.
     const f32Bytes = Number(await page.getAttribute('#memory', 'data-bytes'));
-    await page.locator('select').first().selectOption('int8');
-    await page.waitForFunction(() => /, int8 weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, {
-      timeout: 120_000,
-    });
-    const int8Bytes = Number(await page.getAttribute('#memory', 'data-bytes'));
+    const reloadWith = async (w: string) => {
+      await page.locator('#weights').selectOption(w);
+      await page.waitForFunction((w) => document.getElementById('message')?.textContent?.includes(`, ${w} weights `), w, {
+        timeout: 120_000,
+      });
+      return Number(await page.getAttribute('#memory', 'data-bytes'));
+    };
+    const int8Bytes = await reloadWith('int8');
     expect(int8Bytes).toBeLessThan(f32Bytes);
-    // The token table in int8 too (embedding and lm_head): less again.
-    await page.locator('select').first().selectOption('int8 + wte');
-    await page.waitForFunction(() => /, int8 \+ wte weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, {
+    expect(await reloadWith('q4_0')).toBeLessThan(int8Bytes);
+    // The GPT-2-layout model: its token table follows the weights only with '+ wte'.
+    await page.locator('#model').selectOption({ label: 'KJV character GPT (GPT-2 layout)' });
+    await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes('(GPT-2)'), undefined, { timeout: 120_000 });
+    const gptBytes = Number(await page.getAttribute('#memory', 'data-bytes'));
+    expect(await reloadWith('q4_0 + wte')).toBeLessThan(gptBytes);
+    expect(await page.getAttribute('body', 'data-chat')).toBe('false');
+    expect(errors).toEqual([]);
+  });
+
+  it('Small LMs: a two-turn chat through the chat template; a .gguf file opens with its own tokenizer, a broken one is refused', async () => {
+    const { page, errors } = await open(site(), '/demos/gpt/?tokens=12');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    expect(await page.getAttribute('body', 'data-chat')).toBe('true');
+    await page.getByText("chat (the model's template)").click();
+    for (const [turn, text] of [
+      [1, 'Who was Moses?'],
+      [2, 'And Aaron?'],
+    ] as const) {
+      await page.fill('#prompt', text);
+      await page.click('#generate');
+      await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
+      expect(await page.locator('#output .turn.user').count()).toBe(turn);
+      expect(await page.locator('#output .turn.assistant').count()).toBe(turn);
+      expect(await page.locator('#output .turn.user').last().textContent()).toBe(text);
+      await page.evaluate(() => {
+        document.body.dataset.state = '';
+      });
+    }
+    const open_ = async (path: string) => {
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByText('open a .gguf or .safetensors').click()]);
+      await chooser.setFiles(path);
+    };
+    // A GGUF without an embedded vocabulary: a clear error, and the previous model stays.
+    await open_('tests/fixtures/llama/llama.gguf');
+    await page.waitForFunction(() => document.getElementById('message')?.className === 'error', undefined, { timeout: 60_000 });
+    expect(await page.textContent('#message')).toMatch(/embeds no tokenizer.*still using the previous one/);
+    // The bundled model as llama.cpp would write it (Q8_0, permuted q/k, tokenizer inside).
+    await open_('tests/fixtures/llama/kjv-llama-q8_0.gguf');
+    await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes('kjv-llama-q8_0.gguf (llama)'), undefined, {
       timeout: 120_000,
     });
-    expect(Number(await page.getAttribute('#memory', 'data-bytes'))).toBeLessThan(int8Bytes);
+    await page.getByText('new conversation').click();
+    await page.fill('#prompt', 'Who was Moses?');
+    await page.click('#generate');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
+    expect(await page.locator('#output .turn.assistant').count()).toBe(1);
+    await page.screenshot({ path: 'test-results/small-lms-chat.png', fullPage: true });
     expect(errors).toEqual([]);
   });
 
@@ -96,16 +141,17 @@ describe('demos', () => {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
     await page.click('#generate');
     await page.waitForFunction(() => Number(document.getElementById('output')?.dataset.tokens ?? 0) >= 3, undefined, { timeout: 120_000 });
-    expect(await page.locator('select').first().isDisabled()).toBe(true); // the weights menu
+    expect(await page.locator('#weights').isDisabled()).toBe(true);
+    expect(await page.locator('#model').isDisabled()).toBe(true);
     expect(await page.locator('#generate').isDisabled()).toBe(true);
     await page.click('#stop');
     await page.waitForSelector('body[data-state="stopped"]', { timeout: 120_000 });
     const stoppedAt = Number(await page.getAttribute('#output', 'data-tokens'));
     expect(stoppedAt).toBeLessThan(200);
-    expect(await page.locator('select').first().isDisabled()).toBe(false);
+    expect(await page.locator('#weights').isDisabled()).toBe(false);
     expect(await page.getAttribute('#message', 'class')).not.toBe('error');
     // Weights changed after the stop, then a full run on the reloaded model.
-    await page.locator('select').first().selectOption('int8');
+    await page.locator('#weights').selectOption('int8');
     await page.waitForFunction(() => /, int8 weights \d/.test(document.getElementById('message')?.textContent ?? ''), undefined, {
       timeout: 120_000,
     });
