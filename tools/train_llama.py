@@ -251,7 +251,7 @@ def main(steps):
     print(f'corpus: {len(data)} tokens', flush=True)
     model = Llama(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-    seq, size = 128, 24
+    seq, size = 128, 12
     for step in range(steps):
         lr = 3e-3 * min(1, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for gr in opt.param_groups:
@@ -262,7 +262,7 @@ def main(steps):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        if step % 200 == 0 or step == steps - 1:
+        if step % 50 == 0 or step == steps - 1:
             print(f'step {step} loss {loss.item():.3f} ({time.time() - t0:.0f}s)', flush=True)
     save_f16_safetensors(os.path.join(OUT, 'model.safetensors'), {k.replace('__', '.'): v for k, v in model.w.items()})
     with open(os.path.join(OUT, 'config.json'), 'w') as f:
@@ -271,4 +271,4 @@ def main(steps):
 
 
 if __name__ == '__main__':
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 800)

@@ -25,6 +25,12 @@ export interface GenerateOptions {
   /** Stop early after this token (e.g. 50256, <|endoftext|>). */
   stopToken?: number;
   /**
+   * Hugging Face's repetition penalty (> 0; 1, the default, is off): before each token is chosen, the
+   * logits of every token already in the prompt or the output are divided by it when positive and
+   * multiplied by it when negative. Applied on the GPU from a history of ids the model keeps.
+   */
+  repetitionPenalty?: number;
+  /**
    * Stop early after any of these tokens. Default: the model's end-of-sequence ids (Llama: eos_token_id
    * from the config or the GGUF metadata; GPT2: none). Pass [] to generate the full maxNewTokens.
    */
@@ -76,6 +82,8 @@ export abstract class Decoder {
   readonly attention: AttentionSpec;
   protected disposed = false;
   private readonly caches: { k: Tensor; v: Tensor }[] = [];
+  /** The ids of the sequence so far (prompt + generated), for the repetition penalty. */
+  private readonly history: Tensor;
   private readonly plans = new PlanCache(PLAN_CACHE_SIZE);
   private readonly layouts = new Map<string, BlockLayout>();
   private generating = false;
@@ -95,6 +103,7 @@ export abstract class Decoder {
           v: engine.empty([kvHeads, this.maxLength, headDim], 'f32', `layer ${i} v_cache`),
         });
       }
+      this.history = engine.empty([this.maxLength], 'u32', 'token history');
     } catch (e) {
       for (const c of this.caches) for (const t of [c.k, c.v]) t.dispose();
       throw e;
@@ -128,10 +137,11 @@ export abstract class Decoder {
    * prompt's K/V into the caches and samples the next token. 'decode': T = 1 at the position scalar.
    * 'attention': the probabilities of layer `probe`, [H, T, T].
    */
-  private build(kind: Kind, T: number, probe: number, spec: AttentionSpec): { g: Graph; out: SymbolicTensor } {
+  private build(kind: Kind, T: number, probe: number, spec: AttentionSpec, penalize: boolean): { g: Graph; out: SymbolicTensor } {
     const g = new Graph(this.engine, `${this.shape.name.toLowerCase()} ${kind} T=${T}`);
     const pos = kind === 'decode' ? g.scalar('pos') : null;
-    let x = this.embed(g, g.input('ids', [T], 'u32'), pos ?? 0); // [T, C]
+    const ids = g.input('ids', [T], 'u32');
+    let x = this.embed(g, ids, pos ?? 0); // [T, C]
     let probed: SymbolicTensor | null = null;
     for (let i = 0; i < this.shape.layers; i++) {
       x = this.block(
@@ -147,8 +157,14 @@ export abstract class Decoder {
       if (probed) return { g, out: probed };
     }
     if (kind === 'forward') return { g, out: this.head(g, x) }; // [T, V]
-    const logits = this.head(g, T > 1 ? g.slice(x, T - 1, 1) : x); // [1, V]
+    let logits = this.head(g, T > 1 ? g.slice(x, T - 1, 1) : x); // [1, V]
     const s = (name: string) => g.scalar(name);
+    if (penalize) {
+      // The ids so far (this run's appended at its position) penalise their own logits.
+      const state = g.state('history', this.history);
+      const history = g.writeOp('append_ids', state, [state, ids], { offset: pos ?? 0 });
+      logits = g.op('repetition_penalty', [logits, history], { penalty: s('penalty'), length: pos ? { ...pos, add: 1 } : T });
+    }
     return {
       g,
       out: g.sample(logits, { temperature: s('temperature'), topK: s('topK'), topP: s('topP'), seed: s('seed'), step: s('step') }),
@@ -195,16 +211,17 @@ export abstract class Decoder {
     return this.plans.use(this.planKey(kind, T, probe, spec), this.planBuilder(kind, T, probe, spec), fn);
   }
 
-  private planKey(kind: Kind, T: number, probe: number, spec: AttentionSpec): string {
+  /** A plan's cache key; `penalize`: sampling passes the repetition penalty (a plan variant of its own). */
+  private planKey(kind: Kind, T: number, probe: number, spec: AttentionSpec, penalize = false): string {
     if (this.disposed) throw new DisposedError(`${this.shape.name}: the model was disposed`);
     if (spec.kind === 'sliding' && !(spec.window >= 1))
       throw new ShapeError(`${this.shape.name}: a sliding window of ${spec.window} tokens is not positive`);
-    return `${kind}:${T}:${probe}:${JSON.stringify(spec)}`;
+    return `${kind}:${T}:${probe}:${JSON.stringify(spec)}${penalize ? ':rp' : ''}`;
   }
 
-  private planBuilder(kind: Kind, T: number, probe: number, spec: AttentionSpec): () => Promise<Plan> {
+  private planBuilder(kind: Kind, T: number, probe: number, spec: AttentionSpec, penalize = false): () => Promise<Plan> {
     return () => {
-      const { g, out } = this.build(kind, T, probe, spec);
+      const { g, out } = this.build(kind, T, probe, spec, penalize);
       return g.compile({ out });
     };
   }
@@ -260,8 +277,9 @@ export abstract class Decoder {
     }
     if (n === 0) return;
     const spec = options.attention ?? this.attention;
-    const prefillKey = this.planKey('prefill', ids.length, -1, spec);
-    const decodeKey = this.planKey('decode', 1, -1, spec);
+    const penalize = sampling.penalty !== undefined;
+    const prefillKey = this.planKey('prefill', ids.length, -1, spec, penalize);
+    const decodeKey = this.planKey('decode', 1, -1, spec, penalize);
     this.generating = true;
     const pinned: string[] = [];
     try {
@@ -274,11 +292,11 @@ export abstract class Decoder {
         return;
       }
       pinned.push(prefillKey);
-      const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', ids.length, -1, spec));
+      const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', ids.length, -1, spec, penalize));
       let decode: Plan | null = null;
       if (n > 1) {
         pinned.push(decodeKey);
-        decode = await this.plans.acquire(decodeKey, this.planBuilder('decode', 1, -1, spec));
+        decode = await this.plans.acquire(decodeKey, this.planBuilder('decode', 1, -1, spec, penalize));
       }
       let next = this.checkSampled(((await prefill.run({ ids, ...sampling, step: 0 })).out as Uint32Array)[0], 0);
       stats.prefillMs = prefill.lastRun.totalMs;
@@ -316,7 +334,7 @@ export abstract class Decoder {
    */
   private checkGenerateOptions(o: GenerateOptions): {
     n: number;
-    sampling: { temperature: number; topK: number; topP: number; seed: number };
+    sampling: { temperature: number; topK: number; topP: number; seed: number; penalty?: number };
     stops: Set<number>;
   } {
     const where = `${this.shape.name}.generate`;
@@ -343,7 +361,11 @@ export abstract class Decoder {
     }
     if (o.signal !== undefined && !(typeof o.signal === 'object' && o.signal !== null && 'aborted' in o.signal))
       throw new ArgumentError(`${where}: signal must be an AbortSignal`);
-    return { n, sampling: { temperature, topK, topP, seed }, stops: new Set(stops) };
+    const penalty = o.repetitionPenalty ?? 1;
+    if (!(Number.isFinite(penalty) && penalty > 0))
+      throw new ArgumentError(`${where}: repetitionPenalty must be a finite number > 0 (1 is off), got ${penalty}`);
+    // The penalty is a feed only of the plans that apply it.
+    return { n, sampling: { temperature, topK, topP, seed, ...(penalty !== 1 ? { penalty } : {}) }, stops: new Set(stops) };
   }
 
   /** GPU bytes of the KV caches. */
@@ -362,5 +384,6 @@ export abstract class Decoder {
     this.plans.dispose();
     this.disposeWeights();
     for (const c of this.caches) for (const t of [c.k, c.v]) t.dispose();
+    this.history.dispose();
   }
 }

@@ -13,6 +13,7 @@ import { dequantMatmul } from './dequant_matmul';
 import { embedding } from './embedding';
 import { mergeHeads, splitHeads } from './heads';
 import { layerNorm, rmsNorm } from './layernorm';
+import { appendIds, repetitionPenalty } from './penalty';
 import { lstmCell } from './lstm';
 import { causalMask } from './mask';
 import { quantizePack, quantizeScales } from './quantize';
@@ -65,6 +66,8 @@ const builtIn = [
   attentionDecode,
   attentionCombine,
   sample,
+  repetitionPenalty,
+  appendIds,
   causalMask,
   quantizeScales,
   quantizePack,

@@ -114,6 +114,29 @@ describe('Llama: options, generation control and bad input', () => {
     m.dispose();
   });
 
+  it('repetition penalty (Hugging Face semantics) on the GPU equals penalising forward() logits on the CPU, step by step', async () => {
+    const ref = expected.llama;
+    const m = await Llama.fromSafetensors(engine, st(), cfg);
+    const penalty = 1.8;
+    const ids = [...ref.ids];
+    const want: number[] = [];
+    for (let step = 0; step < 8; step++) {
+      const logits = await m.forward(ids);
+      const row = Array.from(logits.subarray(logits.length - cfg.vocab_size));
+      for (const id of new Set(ids)) row[id] = row[id] > 0 ? row[id] / penalty : row[id] * penalty;
+      const next = row.reduce((best, v, i) => (v > row[best] ? i : best), 0);
+      want.push(next);
+      ids.push(next);
+    }
+    const got = await collect(m.generate(ref.ids, { maxNewTokens: 8, stopTokens: [], repetitionPenalty: penalty }));
+    expect(got).toEqual(want);
+    expect(got).not.toEqual(ref.greedy); // the penalty changed a choice (greedy repeats token 27)
+    // Without the option the plans without the penalty run again, unchanged.
+    expect(await collect(m.generate(ref.ids, { maxNewTokens: 8, stopTokens: [] }))).toEqual(ref.greedy);
+    await expect(collect(m.generate(ref.ids, { repetitionPenalty: 0 }))).rejects.toThrow(/repetitionPenalty must be a finite number > 0/);
+    m.dispose();
+  });
+
   it('bad input: unsupported architecture, shapes that disagree with the config, missing tensors, long prompts; nothing leaks', async () => {
     const before = engine.memory().liveBytes;
     await expect(Llama.fromSafetensors(engine, st(), { ...cfg, model_type: 'mistral' })).rejects.toThrow(

@@ -213,6 +213,28 @@ describe('embedding, heads, slice, assign', () => {
     plan.dispose();
   });
 
+  it('repetition_penalty: the ids of the history (repeats and ids past V included) divide positive logits, multiply negative ones', async () => {
+    const V = 1001;
+    const logits = randn(V, 12);
+    const history = new Uint32Array([5, 17, 5, 999, 4000, 17, 0, 3]);
+    for (const length of [0, 3, 8]) {
+      const { gpu, ref } = await runOp(engine, {
+        op: 'repetition_penalty',
+        inputs: [
+          { shape: [1, V], data: logits },
+          { shape: [history.length], data: history },
+        ],
+        attrs: { penalty: 1.5, length },
+      });
+      expectClose(gpu, ref, { atol: 0, rtol: 1e-7 }, `penalty length ${length}`);
+      const hit = new Set(Array.from(history.subarray(0, length)).filter((i) => i < V));
+      for (let i = 0; i < V; i++) {
+        const want = hit.has(i) ? (logits[i] > 0 ? logits[i] / 1.5 : logits[i] * 1.5) : logits[i];
+        expect(ref[i]).toBeCloseTo(want, 6);
+      }
+    }
+  });
+
   it('normalize makes rows unit length (zero rows stay zero)', async () => {
     const x = randn(5 * 37, 3);
     x.fill(0, 37, 74);
