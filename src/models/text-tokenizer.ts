@@ -132,6 +132,39 @@ export class TextTokenizer {
   }
 
   /**
+   * The text of a stream of ids (a model's generate()), piece by piece, ending before the first of
+   * `stopStrings` it produces: the text up to it is yielded, the stop string is not, and the id
+   * stream is closed (return()), which ends the generation and leaves the model ready. Text that could
+   * be the start of a stop string is held back until it is clearly not.
+   */
+  async *streamText(
+    ids: AsyncIterable<number>,
+    o: { stopStrings?: readonly string[]; skipSpecialTokens?: boolean } = {},
+  ): AsyncGenerator<string> {
+    const stops = (o.stopStrings ?? []).filter((x) => x.length > 0);
+    const next = this.streamDecoder({ skipSpecialTokens: o.skipSpecialTokens ?? true });
+    let pending = '';
+    for await (const id of ids) {
+      pending += next(id);
+      const at = stops.map((x) => pending.indexOf(x)).filter((i) => i >= 0);
+      if (at.length) {
+        const head = pending.slice(0, Math.min(...at));
+        if (head) yield head;
+        return; // leaving the loop closes the id stream
+      }
+      // Keep back the longest tail of the text that a stop string begins with.
+      let keep = 0;
+      for (const x of stops)
+        for (let n = Math.min(x.length - 1, pending.length); n > keep; n--) if (x.startsWith(pending.slice(-n))) keep = n;
+      if (pending.length > keep) {
+        yield pending.slice(0, pending.length - keep);
+        pending = pending.slice(pending.length - keep);
+      }
+    }
+    if (pending) yield pending;
+  }
+
+  /**
    * A streaming decoder: feed ids one at a time, get the text they add. Text is held back while the
    * last ids end inside a multi-byte character (a byte-level token may be half of an emoji).
    */

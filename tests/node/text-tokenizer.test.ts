@@ -52,6 +52,27 @@ describe('TextTokenizer', () => {
     });
   }
 
+  it('streamText ends before the first stop string, closing the id stream; text that only starts one is not held forever', async () => {
+    const tok = TextTokenizer.fromJSON(tokJson, tokConfig);
+    const text = 'And God said, Let there be light: and there was light.';
+    let closed = false;
+    async function* ids() {
+      try {
+        for (const id of tok.encode(text)) yield id;
+      } finally {
+        closed = true;
+      }
+    }
+    const pieces: string[] = [];
+    for await (const p of tok.streamText(ids(), { stopStrings: [': and', 'darkness'] })) pieces.push(p);
+    expect(pieces.join('')).toBe('And God said, Let there be light');
+    expect(closed).toBe(true);
+    // A partial match (': a' of ': and' is never completed here) is released at the end.
+    const all: string[] = [];
+    for await (const p of tok.streamText(ids(), { stopStrings: [': an!'] })) all.push(p);
+    expect(all.join('')).toBe(text);
+  });
+
   it('bad input: no tokenizer, broken JSON, a GGUF file without a vocabulary, an unsupported tokenizer model', () => {
     expect(() => TextTokenizer.fromJSON(undefined)).toThrow(TokenizerError);
     expect(() => TextTokenizer.fromJSON(undefined)).toThrow(/tokenizer.json is missing/);
