@@ -2,7 +2,7 @@
 // (lil-gui), streaming output with tokens/s and ms per token, a chat mode through the model's chat
 // template, GPT-2 (124M) from a URL with a download bar, a local .gguf / .safetensors file or a
 // Hugging Face model folder, and an attention heatmap. The model lives in ./worker.ts.
-import GUI, { type OptionController } from 'lil-gui';
+import GUI, { type OptionController, type StringController } from 'lil-gui';
 import { $, checkWebGPU, formatBytes, pickFile, pickFolder, say } from '../common/page';
 import { BUNDLED, type Bundled, type ChatTurn, type FromWorker, type ToWorker, WEIGHT_CHOICES, type WeightChoice } from './protocol';
 
@@ -36,10 +36,11 @@ const settings = {
       attention: { sparse: true, window: settings.window },
     }),
   url: 'https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors',
+  clearCache: () => send({ type: 'clear-cache' }),
   loadUrl: () => {
-    setBusy('loading');
+    setBusy('downloading');
     ($('download') as HTMLProgressElement).hidden = false;
-    say('Downloading GPT-2 (124M, about 550 MB)…');
+    say(`Downloading ${settings.url.split('/').pop()} (GPT-2 124M is about 550 MB; Stop cancels)…`);
     send({ type: 'load-url', url: settings.url });
   },
   loadFile: async () => {
@@ -103,22 +104,25 @@ const att = gui.addFolder('Attention map');
 const layerCtl = att.add(settings, 'layer', 0, 3, 1).onFinishChange(() => requestAttention());
 const headCtl = att.add(settings, 'head', 0, 3, 1).onFinishChange(() => requestAttention());
 const load = gui.addFolder('Load a model');
-load.add(settings, 'url').name('GPT-2 URL');
+const urlCtl = load.add(settings, 'url').name('URL (.safetensors)');
+(urlCtl as StringController).$input.id = 'url';
 const loadCtls = [
   load.add(settings, 'loadUrl').name('download GPT-2 (124M)'),
   load.add(settings, 'loadFile').name('open a .gguf or .safetensors…'),
   load.add(settings, 'loadFolder').name('open a model folder…'),
 ];
+const clearCtl = load.add(settings, 'clearCache').name('clear downloaded models');
 
 /**
  * While a generation or a reload runs, the controls that would change the model under it are off
  * (the worker would also queue them); Stop ends a generation after its current token.
  */
-function setBusy(state: 'idle' | 'generating' | 'loading'): void {
+function setBusy(state: 'idle' | 'generating' | 'loading' | 'downloading'): void {
   const busy = state !== 'idle';
-  for (const c of [modelCtl, weightsCtl, sparseCtl, windowCtl, compareCtl, chatCtl, newChatCtl, ...loadCtls]) c.enable(!busy);
+  for (const c of [modelCtl, weightsCtl, sparseCtl, windowCtl, compareCtl, chatCtl, newChatCtl, clearCtl, ...loadCtls]) c.enable(!busy);
   ($('generate') as HTMLButtonElement).disabled = busy;
-  ($('stop') as HTMLButtonElement).disabled = state !== 'generating';
+  // Stop ends a generation after its token, or cancels a download.
+  ($('stop') as HTMLButtonElement).disabled = state !== 'generating' && state !== 'downloading';
 }
 $('stop').addEventListener('click', () => {
   ($('stop') as HTMLButtonElement).disabled = true;
@@ -183,6 +187,12 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     ($('download') as HTMLProgressElement).hidden = true;
     setBusy('idle');
     document.body.dataset.ready = 'true';
+  } else if (m.type === 'cache') {
+    $('cache').textContent = m.files
+      ? `Downloaded models kept in this browser: ${m.files} (${formatBytes(m.bytes)})${m.fromCache ? ' · loaded from the cache, no download' : ''}`
+      : 'No downloaded models kept in this browser.';
+    $('cache').dataset.files = String(m.files);
+    document.body.dataset.cache = m.fromCache ? 'hit' : 'stored';
   } else if (m.type === 'progress') {
     const bar = $('download') as HTMLProgressElement;
     bar.max = m.total || m.loaded;
@@ -251,4 +261,7 @@ $('form').addEventListener('submit', (e) => {
   });
 });
 
-if (await checkWebGPU()) send({ type: 'load-bundled', model: settings.model });
+if (await checkWebGPU()) {
+  send({ type: 'load-bundled', model: settings.model });
+  send({ type: 'cache-info' });
+}

@@ -46,7 +46,10 @@ export type ToWorker =
   | { type: 'load-bytes'; file: NamedBytes; gpt2: boolean }
   /** A Hugging Face model folder: config.json, tokenizer.json (+ tokenizer_config.json), *.safetensors. */
   | { type: 'load-folder'; files: NamedBytes[]; name: string }
+  /** Downloads into the browser's Cache Storage (a second load reads it from there); Stop cancels. */
   | { type: 'load-url'; url: string }
+  | { type: 'clear-cache' }
+  | { type: 'cache-info' }
   /** Plain continuation of `prompt`, or with `chat` the next assistant turn of the conversation. */
   | { type: 'generate'; prompt: string; chat: ChatTurn[] | null; sampling: Sampling; attention: Attention }
   | { type: 'attention'; text: string; layer: number; head: number }
@@ -74,6 +77,8 @@ export interface ModelInfo {
 export type FromWorker =
   | { type: 'loaded'; info: ModelInfo }
   | { type: 'progress'; loaded: number; total: number }
+  /** The downloaded models kept in Cache Storage. */
+  | { type: 'cache'; files: number; bytes: number; fromCache?: boolean }
   | { type: 'token'; text: string; count: number; msPerToken: number; tokensPerSecond: number }
   | { type: 'done'; count: number; prefillMs: number; stopped: boolean; cappedAt?: number; reason: string }
   | { type: 'attention'; tokens: string[]; weights: Float32Array; layer: number; head: number }

@@ -159,8 +159,49 @@ async function loadBundled(which: Bundled): Promise<void> {
   return loadFolder(files, BUNDLED[which]);
 }
 
-async function fetchWithProgress(url: string): Promise<Uint8Array> {
-  const res = await fetch(url);
+/** Downloaded models live in Cache Storage under this name: a reload of the page needs no network. */
+const CACHE = 'webgpu-nlp-models';
+
+async function cacheInfo(fromCache?: boolean): Promise<void> {
+  if (typeof caches === 'undefined') return;
+  const cache = await caches.open(CACHE);
+  const keys = await cache.keys();
+  let bytes = 0;
+  for (const k of keys) bytes += Number((await cache.match(k))?.headers.get('content-length') ?? 0);
+  post({ type: 'cache', files: keys.length, bytes, fromCache });
+}
+
+/**
+ * The file at `url`: from Cache Storage when it was downloaded before, else downloaded with progress
+ * (cancelled by `signal`: Stop) and then kept in the cache (a full quota only skips that step).
+ */
+async function download(url: string, signal: AbortSignal): Promise<Uint8Array> {
+  const cache = typeof caches === 'undefined' ? null : await caches.open(CACHE);
+  const hit = await cache?.match(url);
+  if (hit) {
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    await cacheInfo(true);
+    return bytes;
+  }
+  const bytes = await fetchWithProgress(url, signal);
+  try {
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) };
+    await cache?.put(url, new Response(bytes.buffer as ArrayBuffer, { headers }));
+  } catch {
+    // No room in the quota: the model still loads, it is only not kept.
+  }
+  await cacheInfo(false);
+  return bytes;
+}
+
+async function fetchWithProgress(url: string, signal: AbortSignal): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (e) {
+    if (signal.aborted) throw new Error('download cancelled');
+    throw e;
+  }
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} for ${url}`);
   // A login page, an error page or a 'blob' viewer instead of the file itself.
   if (/text\/html/i.test(res.headers.get('content-type') ?? '')) {
@@ -171,7 +212,14 @@ async function fetchWithProgress(url: string): Promise<Uint8Array> {
   let loaded = 0;
   const reader = res.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    if (signal.aborted) {
+      await reader.cancel();
+      throw new Error('download cancelled');
+    }
+    const { done, value } = await reader.read().catch((e) => {
+      if (signal.aborted) throw new Error('download cancelled');
+      throw e;
+    });
     if (done) break;
     chunks.push(value);
     loaded += value.length;
@@ -295,9 +343,15 @@ async function handle(m: ToWorker): Promise<void> {
       else await loadGPT2(m.file.bytes, m.file.name, m.gpt2);
     } else if (m.type === 'load-folder') await loadFolder(m.files, m.name);
     else if (m.type === 'load-url') {
-      const bytes = await fetchWithProgress(m.url);
-      await loadGPT2(bytes, 'GPT-2 (124M)', true);
-    } else if (m.type === 'generate') await generate(m.prompt, m.chat, m.sampling, m.attention);
+      stopSignal = new AbortController(); // Stop cancels the download
+      const bytes = await download(m.url, stopSignal.signal);
+      // Our own models carry their config and vocabulary in the metadata; GPT-2 124M files do not.
+      await loadGPT2(bytes, m.url.split('/').pop() || 'GPT-2 (124M)', false);
+    } else if (m.type === 'clear-cache') {
+      if (typeof caches !== 'undefined') await caches.delete(CACHE);
+      await cacheInfo();
+    } else if (m.type === 'cache-info') await cacheInfo();
+    else if (m.type === 'generate') await generate(m.prompt, m.chat, m.sampling, m.attention);
     else if (m.type === 'compare') await compare(m.text, m.attention);
     else if (m.type === 'set-weights') {
       weights = m.weights;

@@ -136,6 +136,59 @@ describe('demos', () => {
     expect(errors).toEqual([]);
   });
 
+  it('Small LMs: a model from a URL is downloaded once, then read from the browser cache; Stop cancels a download; the cache clears', async () => {
+    const { page, errors } = await open(site(), '/demos/gpt/');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    const url = new URL('/models/kjv-char-gpt.safetensors', page.url()).href;
+    const download = async () => {
+      await page.fill('#url', url);
+      await page.locator('#url').press('Enter');
+      await page.getByText('download GPT-2 (124M)').click();
+    };
+    await download();
+    await page.waitForSelector('body[data-cache="stored"]', { timeout: 120_000 });
+    await page.waitForFunction(
+      () => document.getElementById('message')?.textContent?.includes('kjv-char-gpt.safetensors (GPT-2)'),
+      undefined,
+      {
+        timeout: 120_000,
+      },
+    );
+    expect(await page.getAttribute('#cache', 'data-files')).toBe('1');
+    await page.evaluate(() => {
+      document.body.dataset.cache = '';
+    });
+    await download();
+    await page.waitForSelector('body[data-cache="hit"]', { timeout: 120_000 });
+    expect(await page.textContent('#cache')).toMatch(/loaded from the cache, no download/);
+    await page.getByText('clear downloaded models').click();
+    await page.waitForFunction(() => document.getElementById('cache')?.dataset.files === '0', undefined, { timeout: 30_000 });
+    // A download that never finishes (the server holds the response): Stop cancels it, the model stays.
+    let release: () => void = () => {};
+    await page.context().route(
+      '**/held/model.safetensors',
+      (route) =>
+        new Promise<void>((r) => {
+          release = () => {
+            r();
+            void route.abort();
+          };
+        }),
+    );
+    await page.fill('#url', new URL('/held/model.safetensors', page.url()).href);
+    await page.locator('#url').press('Enter');
+    await page.getByText('download GPT-2 (124M)').click();
+    await page.waitForFunction(() => !(document.getElementById('stop') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes('download cancelled'), undefined, {
+      timeout: 60_000,
+    });
+    expect(await page.textContent('#message')).toMatch(/still using the previous one/);
+    expect(await page.locator('#generate').isDisabled()).toBe(false);
+    release();
+    expect(errors).toEqual([]);
+  });
+
   it('GPT: while tokens stream the model controls are off, Stop ends the run cleanly, and the next run works', async () => {
     const { page, errors } = await open(site(), '/demos/gpt/?tokens=200');
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });

@@ -5,7 +5,7 @@
 // (q/k/v biases, untied head, θ = 1e6).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Llama, SafetensorsFile, dequantize, quantizeCPU, type Engine, type LlamaConfig } from '../../src/index';
+import { Llama, SafetensorsFile, TextTokenizer, dequantize, quantizeCPU, type Engine, type LlamaConfig } from '../../src/index';
 import { rewriteSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
@@ -180,5 +180,39 @@ describe('Llama: options, generation control and bad input', () => {
     );
     m.dispose();
     await expect(Llama.fromSafetensors(engine, [shard(names), shard(names.slice(0, 1))], cfg)).rejects.toThrow(/appears in two shards/);
+  });
+});
+
+describe('the bundled tiny Llama (public/models/kjv-llama) and its GGUF export', () => {
+  it('the Hugging Face folder and the Q8_0 GGUF (permuted q/k, tokenizer inside) agree: tokens, logits, greedy text', async () => {
+    const dirB = 'public/models/kjv-llama';
+    const config = JSON.parse(readFileSync(`${dirB}/config.json`, 'utf8')) as LlamaConfig;
+    const tok = TextTokenizer.fromJSON(
+      readFileSync(`${dirB}/tokenizer.json`, 'utf8'),
+      readFileSync(`${dirB}/tokenizer_config.json`, 'utf8'),
+    );
+    const ggufBytes = file('kjv-llama-q8_0.gguf');
+    const ggufTok = TextTokenizer.fromGGUF(ggufBytes);
+    const prompt = 'And God said, Let there be light';
+    const ids = tok.encode(prompt);
+    expect(ggufTok.encode(prompt)).toEqual(ids);
+    const hf = await Llama.fromSafetensors(engine, new Uint8Array(readFileSync(`${dirB}/model.safetensors`)), config);
+    const gg = await Llama.fromGGUF(engine, ggufBytes);
+    expect(hf.memoryBytes().weights).toBeGreaterThan(1.7 * gg.memoryBytes().weights); // f16 against q8_0
+    const [a, b] = [await hf.forward(ids), await gg.forward(ids)];
+    // Q8_0 rounds each weight to 1/254 of its block's largest: the logits stay within 5% of the largest.
+    expectClose(b, f64(a), { atol: 0.05 * maxAbs(a), rtol: 0 }, 'GGUF Q8_0 against the F16 folder');
+    const V = config.vocab_size;
+    let agree = 0;
+    for (let t = 0; t < ids.length; t++) {
+      const arg = (x: Float32Array) => x.subarray(t * V, (t + 1) * V).reduce((best, v, i, r) => (v > r[best] ? i : best), 0);
+      if (arg(a) === arg(b)) agree++;
+    }
+    console.log(`bundled tiny Llama: GGUF Q8_0 top-1 agreement with the F16 folder ${agree}/${ids.length}`);
+    expect(agree / ids.length).toBeGreaterThanOrEqual(0.8);
+    const text = (await collect(hf.generate(ids, { maxNewTokens: 12 }))).map((i) => i);
+    expect(tok.decode(text).length).toBeGreaterThan(0);
+    hf.dispose();
+    gg.dispose();
   });
 });
