@@ -3,11 +3,13 @@
 //   split:   workgroup (s, h) scores keys [s * CHUNK, min(L, (s + 1) * CHUNK)) and writes its partial
 //            result: partial[h, s, 0..D) = Σ exp(score - m) v, partial[h, s, D] = m, [D + 1] = Σ exp
 //   combine: out[h, d] = Σ_s e^(m_s - M) acc_s[d] / Σ_s e^(m_s - M) l_s,  M = max_s m_s
-// q [H, 1, D]; caches [H, max_len, D]; out [H, 1, D]. Splits past L write m = -inf, l = 0.
+// q [H, 1, D]; caches [H, max_len, D] (f32, or halves through lib/kv_half); out [H, 1, D]. Splits
+// past L write m = -inf, l = 0.
 // Bindings (split): 0 params, 1 q, 2 k cache, 3 v cache, 4 partial.
 // Bindings (combine): 0 params, 1 partial, 2 out.
 //#import lib/consts
 //#import lib/reduce
+//#import lib/kv
 
 override WG: u32 = 64;
 override HEAD_DIM: u32 = 64;
@@ -23,8 +25,6 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read_write> partial: array<f32>;
 
 @group(0) @binding(1) var<storage, read> partial_in: array<f32>;
@@ -48,7 +48,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   var local_max = NEG;
   for (var j = start + lid; j < end; j += WG) {
     var s = 0.0;
-    for (var d = 0u; d < D; d++) { s = fma(qs[d], k[(row0 + j) * D + d], s); }
+    for (var d = 0u; d < D; d++) { s = fma(qs[d], key_at((row0 + j) * D + d), s); }
     ps[j - start] = s;
     local_max = max(local_max, s);
   }
@@ -63,7 +63,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   let base = (h * params.n_split + sp) * (D + 2u);
   for (var d = lid; d < D; d += WG) {
     var acc = 0.0;
-    for (var j = start; j < end; j++) { acc = fma(ps[j - start], v[(row0 + j) * D + d], acc); }
+    for (var j = start; j < end; j++) { acc = fma(ps[j - start], value_at((row0 + j) * D + d), acc); }
     partial[base + d] = acc;
   }
   if (lid == 0u) {

@@ -5,10 +5,12 @@
 //   main    prefill: q [H, T, D], k and v [H, T, D]; one workgroup of BQ = block-size threads per
 //           (query block, head), one thread per query row, 16 keys per staged tile (lib/flash.wgsl)
 //   decode  one query per head at position L - 1 against caches [H, S, D] (S = cache rows, the
-//           layout's length): the query's block row, one key per thread, online softmax per block
+//           layout's length; f32, or halves through lib/kv_half): the query's block row, one key per
+//           thread, online softmax per block
 // Bindings: 0 params, 1 q, 2 k, 3 v, 4 row_ptr, 5 col_idx, 6 out.
 //#import lib/flash
 //#import lib/reduce
+//#import lib/kv
 
 override BQ: u32 = 32;          // the layout's block size (threads per workgroup)
 override HEAD_DIM: u32 = 64;
@@ -29,8 +31,6 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> out1: array<f32>;
 
 @group(0) @binding(1) var<storage, read> q1: array<f32>;
-@group(0) @binding(2) var<storage, read> k1: array<f32>;
-@group(0) @binding(3) var<storage, read> v1: array<f32>;
 
 var<workgroup> shared_u32: u32;
 
@@ -90,7 +90,7 @@ fn decode(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     var s = NEG;
     if (lid < BQ && key < L) {
       var dot = 0.0;
-      for (var d = 0u; d < D; d++) { dot = fma(qs[d], k1[((h / params.group) * S + key) * D + d], dot); }
+      for (var d = 0u; d < D; d++) { dot = fma(qs[d], key_at(((h / params.group) * S + key) * D + d), dot); }
       s = dot;
     }
     // A block with no allowed key leaves m, l and acc as they were (m_new = m, p = 0).
@@ -104,8 +104,8 @@ fn decode(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     acc1 *= corr;
     for (var j = 0u; j < BQ && k0 + j < L; j++) {
       let row = ((h / params.group) * S + k0 + j) * D;
-      if (lid < D) { acc0 = fma(ps[j], v1[row + lid], acc0); }
-      if (lid + 64u < D) { acc1 = fma(ps[j], v1[row + lid + 64u], acc1); }
+      if (lid < D) { acc0 = fma(ps[j], value_at(row + lid), acc0); }
+      if (lid + 64u < D) { acc1 = fma(ps[j], value_at(row + lid + 64u), acc1); }
     }
     m = m_new;
     workgroupBarrier();

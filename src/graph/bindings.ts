@@ -16,7 +16,10 @@ export function presentInputs(desc: OpDescriptor, node: IRNode, label: string): 
   return new Map(names.map((n, i) => [n, node.inputs[i]]));
 }
 
-/** The input a storage binding reads, by its WGSL name (`bias`, or a view `bias4` / `bias1` / `bias_in`); null: an absent optional input. */
+/**
+ * The input a storage binding reads, by its WGSL name (`bias`, or a view `bias4` / `bias1` / `bias_in`,
+ * or `k_h` for packed halves); null: an absent optional input.
+ */
 export function bindingInput(
   b: ReflectedBinding,
   present: Map<string, number>,
@@ -25,7 +28,7 @@ export function bindingInput(
   entry: string,
   nodes: Map<number, IRNode>,
 ): IRNode | null {
-  const name = b.name.replace(/(4|1|_in)$/, '');
+  const name = b.name.replace(/(4|1|_in|_h)$/, '');
   const id = present.get(name);
   if (id !== undefined) return nodes.get(id)!;
   if (desc.inputs.includes(`${name}?`)) return null;

@@ -336,7 +336,9 @@ export class Graph {
     v: SymbolicTensor,
     options: { length: number | ScalarRef; chunk?: number },
   ): SymbolicTensor {
-    const partial = this.op('attention_decode', [q, k, v], { length: options.length, chunk: options.chunk });
+    // Caches of packed halves (f16 tensors) are read through the kernel's half variant.
+    const op = k.dtype === 'f16' ? 'attention_decode_half' : 'attention_decode';
+    const partial = this.op(op, [q, k, v], { length: options.length, chunk: options.chunk });
     return this.op('attention_combine', [partial]);
   }
 
@@ -358,7 +360,8 @@ export class Graph {
     options: { length: number | ScalarRef },
   ): SymbolicTensor {
     const [rowPtr, colIdx] = this.layoutInputs(layout);
-    return this.op('sparse_attention_decode', [q, k, v, rowPtr, colIdx], { layout, length: options.length });
+    const op = k.dtype === 'f16' ? 'sparse_attention_decode_half' : 'sparse_attention_decode';
+    return this.op(op, [q, k, v, rowPtr, colIdx], { layout, length: options.length });
   }
 
   private layouts = new Map<BlockLayout, SymbolicTensor[]>();

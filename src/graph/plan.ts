@@ -218,7 +218,9 @@ export class Plan<K extends string = string> {
         storage.forEach((b, j) => {
           const isOut = j === storage.length - 1;
           const src = isOut ? node : bindingInput(b, present, desc, label, call.entry, sched.nodes);
-          if (src && b.element && b.element !== src.dtype) {
+          // Packed storage types (f16, i8, i4) are u32 words to a shader.
+          const stored = src && (src.dtype === 'f16' || src.dtype === 'i8' || src.dtype === 'i4') ? 'u32' : src?.dtype;
+          if (src && b.element && !(b.elements ?? [b.element]).includes(stored as 'f32')) {
             throw new ShapeError(
               `${label}: binding '${b.name}' of entry ${call.entry} holds ${b.element}, its tensor ${formatShape(src.shape)} is ${src.dtype}`,
             );

@@ -63,6 +63,11 @@ export interface DecoderShape {
   vocab: number;
   /** KV-cache rows per layer: the longest prompt + generation. */
   maxLength: number;
+  /**
+   * How the KV caches are stored: f32, or IEEE halves two per u32 ('f16': half the memory and half
+   * the bytes a decode step's attention reads; no shader-f16 needed). Default 'f32'.
+   */
+  kvCache?: 'f32' | 'f16';
 }
 
 type Kind = 'forward' | 'prefill' | 'decode' | 'attention';
@@ -96,11 +101,14 @@ export abstract class Decoder {
     this.maxLength = shape.maxLength;
     this.attention = attention;
     const { kvHeads, headDim } = shape;
+    if (shape.kvCache !== undefined && shape.kvCache !== 'f32' && shape.kvCache !== 'f16')
+      throw new ArgumentError(`${shape.name}: kvCache must be 'f32' or 'f16', got ${JSON.stringify(shape.kvCache)}`);
     try {
       for (let i = 0; i < shape.layers; i++) {
+        const dtype = shape.kvCache ?? 'f32';
         this.caches.push({
-          k: engine.empty([kvHeads, this.maxLength, headDim], 'f32', `layer ${i} k_cache`),
-          v: engine.empty([kvHeads, this.maxLength, headDim], 'f32', `layer ${i} v_cache`),
+          k: engine.empty([kvHeads, this.maxLength, headDim], dtype, `layer ${i} k_cache`),
+          v: engine.empty([kvHeads, this.maxLength, headDim], dtype, `layer ${i} v_cache`),
         });
       }
       this.history = engine.empty([this.maxLength], 'u32', 'token history');

@@ -57,6 +57,8 @@ export interface GPT2Options {
   scheme?: QuantScheme;
   /** Attention pattern (default dense); forward() and generate() can override it per call. */
   attention?: AttentionSpec;
+  /** KV caches in 'f32' (default) or 'f16' (packed halves: half the memory and decode-attention bytes). */
+  kvCache?: 'f32' | 'f16';
 }
 
 export type GPT2Weights = 'f32' | 'f16' | 'bf16' | 'int8' | 'q4_0' | 'q4_k';
@@ -89,7 +91,11 @@ export class GPT2 extends Decoder {
   ) {
     const { n_layer, n_head: H, n_embd: C, vocab_size, n_positions } = config;
     const maxLength = Math.min(options.maxLength ?? n_positions, n_positions);
-    super(engine, { name: 'GPT2', layers: n_layer, heads: H, kvHeads: H, headDim: C / H, vocab: vocab_size, maxLength }, options.attention);
+    super(
+      engine,
+      { name: 'GPT2', layers: n_layer, heads: H, kvHeads: H, headDim: C / H, vocab: vocab_size, maxLength, kvCache: options.kvCache },
+      options.attention,
+    );
   }
 
   /** Loads a GPT-2 checkpoint; every tensor's shape is checked against the config. */

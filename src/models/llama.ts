@@ -70,6 +70,8 @@ export interface LlamaOptions {
    */
   weights?: 'auto' | 'f32' | 'f16' | 'bf16' | 'int8' | 'q4_0' | 'q4_k';
   attention?: AttentionSpec;
+  /** KV caches in 'f32' (default) or 'f16' (packed halves: half the memory and decode-attention bytes). */
+  kvCache?: 'f32' | 'f16';
 }
 
 const ARCHITECTURES = ['llama', 'qwen2'] as const;
@@ -196,6 +198,7 @@ export class Llama extends Decoder {
     private readonly w: Weights,
     maxLength: number,
     attention: AttentionSpec | undefined,
+    kvCache: 'f32' | 'f16' | undefined,
   ) {
     const c = config;
     super(
@@ -208,6 +211,7 @@ export class Llama extends Decoder {
         headDim: c.head_dim,
         vocab: c.vocab_size,
         maxLength,
+        kvCache,
       },
       attention,
     );
@@ -434,7 +438,7 @@ export class Llama extends Decoder {
       const tables = ropeTables(ropeInvFreq(c, ropeDivisors ?? undefined), maxLength);
       const cos = keep(engine.tensor(tables.cos, [maxLength, D / 2], 'rope cos'));
       const sin = keep(engine.tensor(tables.sin, [maxLength, D / 2], 'rope sin'));
-      return new Llama(engine, c, { embed, head, layers, norm, cos, sin }, maxLength, options.attention);
+      return new Llama(engine, c, { embed, head, layers, norm, cos, sin }, maxLength, options.attention, options.kvCache);
     } catch (e) {
       for (const x of owned) x.dispose();
       throw e;

@@ -12,7 +12,14 @@ export interface AttentionAttrs {
   qOffset?: number;
 }
 
-export function checkHeads(op: string, q: TensorInfo | undefined, k: TensorInfo | undefined, v: TensorInfo | undefined) {
+/** q, k, v as [heads, seq, headDim] with GQA heads; `kvDtype` 'f16' for caches of packed halves. */
+export function checkHeads(
+  op: string,
+  q: TensorInfo | undefined,
+  k: TensorInfo | undefined,
+  v: TensorInfo | undefined,
+  kvDtype: 'f32' | 'f16' = 'f32',
+) {
   if (!q || !k || !v) throw new ShapeError(`${op}: needs q, k and v`);
   const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
   if (q.shape.length !== 3 || k.shape.length !== 3 || v.shape.length !== 3)
@@ -24,7 +31,8 @@ export function checkHeads(op: string, q: TensorInfo | undefined, k: TensorInfo 
   }
   if (!(KVH >= 1 && H % KVH === 0)) throw new ShapeError(`${op}: ${KVH} KV heads must divide ${H} query heads; got ${shapes}`);
   if (D % 4 !== 0 || D > 128) throw new LimitError(`${op}: head dim ${D} is not supported (a multiple of 4, at most 128)`);
-  for (const t of [q, k, v]) if (t.dtype !== 'f32') throw new ShapeError(`${op}: inputs must be f32; got ${t.dtype}`);
+  if (q.dtype !== 'f32' || k.dtype !== kvDtype || v.dtype !== kvDtype)
+    throw new ShapeError(`${op}: q must be f32 and k, v ${kvDtype}; got ${q.dtype}, ${k.dtype}, ${v.dtype}`);
   return { H, D, S: k.shape[1], group: H / KVH };
 }
 

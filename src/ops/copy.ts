@@ -33,11 +33,22 @@ export const assign: OpDescriptor<AssignAttrs> = {
   infer(inputs, attrs) {
     const [state, value] = inputs;
     if (!state || !value || inputs.length !== 2) throw new ShapeError('assign: needs a state and a value');
-    if (state.dtype !== value.dtype) throw new ShapeError(`assign: value dtype ${value.dtype} differs from state dtype ${state.dtype}`);
+    const half = state.dtype === 'f16' && value.dtype === 'f32'; // f32 values packed into a half state
+    if (state.dtype !== value.dtype && !half)
+      throw new ShapeError(`assign: value dtype ${value.dtype} differs from state dtype ${state.dtype}`);
     const n = numel(value.shape);
     const l = layout(n, attrs);
     if (l.outer * l.rows * l.rowLen !== n) {
       throw new ShapeError(`assign: value ${formatShape(value.shape)} is not [${l.outer}, ${l.rows}, ${l.rowLen}]`);
+    }
+    if (half) {
+      const odd = [l.rowLen, l.dstRow, l.dstOuter].find((x) => x % 2 !== 0);
+      if (
+        odd !== undefined ||
+        (typeof attrs.offset === 'number' && attrs.offset % 2 !== 0) ||
+        (typeof attrs.offset === 'object' && attrs.offset && (attrs.offset.scale ?? 1) % 2 !== 0)
+      )
+        throw new ShapeError('assign: into an f16 state, rows, strides and offsets must be even (two halves per word)');
     }
     checkUniformValue('assign', 'offset', attrs.offset);
     const offset = typeof attrs.offset === 'number' ? attrs.offset : 0;
@@ -52,8 +63,9 @@ export const assign: OpDescriptor<AssignAttrs> = {
   kernel(inputs, _output, attrs, ctx) {
     const len = numel(inputs[1].shape);
     const l = layout(len, attrs);
+    const half = inputs[0].dtype === 'f16';
     return {
-      entry: 'assign',
+      entry: half ? 'assign_half' : 'assign',
       constants: { WG },
       uniforms: {
         len,
@@ -64,7 +76,7 @@ export const assign: OpDescriptor<AssignAttrs> = {
         dst_outer: l.dstOuter,
         capacity: numel(inputs[0].shape),
       },
-      grid: grid1D(len, WG, ctx.limits),
+      grid: grid1D(half ? len / 2 : len, WG, ctx.limits),
       ranges: {
         offset: { min: 0, max: numel(inputs[0].shape) - extent(l), what: `write offset into state ${formatShape(inputs[0].shape)}` },
       },

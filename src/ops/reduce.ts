@@ -4,7 +4,14 @@
 import { compose, type ShaderSource } from '../wgsl/compose';
 import type { KernelContext } from './types';
 
-export function withReduce(name: string): (ctx: KernelContext) => ShaderSource {
+export function withReduce(
+  name: string,
+  variant?: { aliases: Record<string, string>; suffix: string },
+): (ctx: KernelContext) => ShaderSource {
+  const own = variant?.aliases ?? {};
+  const base = `${name}${variant?.suffix ?? ''}`;
   return (ctx) =>
-    ctx.features.subgroups ? compose(name, { aliases: { 'lib/reduce': 'lib/reduce_subgroup' }, name: `${name}+subgroups` }) : compose(name);
+    ctx.features.subgroups
+      ? compose(name, { aliases: { ...own, 'lib/reduce': 'lib/reduce_subgroup' }, name: `${base}+subgroups` })
+      : compose(name, { aliases: own, name: base });
 }

@@ -7,7 +7,7 @@ import { add, gelu, mul } from './elementwise';
 import { matmul } from './matmul';
 import { matmulNaive } from './matmul_naive';
 import { attention } from './attention';
-import { attentionCombine, attentionDecode } from './attention_decode';
+import { attentionCombine, attentionDecode, attentionDecodeHalf } from './attention_decode';
 import { dequantEmbedding } from './dequant_embedding';
 import { dequantMatmul } from './dequant_matmul';
 import { embedding } from './embedding';
@@ -21,7 +21,7 @@ import { noop } from './noop';
 import { normalize } from './normalize';
 import { sample } from './sample';
 import { softmax } from './softmax';
-import { sparseAttention, sparseAttentionDecode } from './sparse_attention';
+import { sparseAttention, sparseAttentionDecode, sparseAttentionDecodeHalf } from './sparse_attention';
 import { topk, topkMerge, topkPartial } from './topk';
 import type { ShaderSource } from '../gpu/pipeline-cache';
 import type { KernelContext, OpDescriptor } from './types';
@@ -64,6 +64,7 @@ const builtIn = [
   mergeHeads,
   attention,
   attentionDecode,
+  attentionDecodeHalf,
   attentionCombine,
   sample,
   repetitionPenalty,
@@ -78,6 +79,7 @@ const builtIn = [
   lstmCell,
   sparseAttention,
   sparseAttentionDecode,
+  sparseAttentionDecodeHalf,
   noop,
   concat,
   topkPartial,

@@ -17,9 +17,9 @@ export interface SparseAttrs {
 }
 
 /** q, k, v heads, the layout against the keys, and the CSR inputs against the layout. */
-function checkInputs(op: string, inputs: readonly TensorInfo[], l: BlockLayout) {
+function checkInputs(op: string, inputs: readonly TensorInfo[], l: BlockLayout, kvDtype: 'f32' | 'f16' = 'f32') {
   const [q, k, v, rowPtr, colIdx] = inputs;
-  checkHeads(op, q, k, v);
+  checkHeads(op, q, k, v, kvDtype);
   checkLayout(l, k.shape[1], op);
   if (
     rowPtr.dtype !== 'u32' ||
@@ -100,32 +100,39 @@ export const sparseAttention: OpDescriptor<SparseAttrs> = {
   bytes: (inputs, output) => (inputs.slice(0, 3).reduce((s, t) => s + numel(t.shape), 0) + numel(output.shape)) * 4,
 };
 
-export const sparseAttentionDecode: OpDescriptor<SparseAttrs> = {
-  name: 'sparse_attention_decode',
-  inputs: ['q', 'k', 'v', 'row_ptr', 'col_idx'],
-  shader,
-  infer(inputs, a) {
-    const { q, k } = checkInputs('sparse_attention_decode', inputs, a.layout);
-    if (q.shape[1] !== 1) throw new ShapeError(`sparse_attention_decode: q must be [H, 1, D], got ${formatShape(q.shape)}`);
-    checkUniformValue('sparse_attention_decode', 'length', a.length);
-    if (typeof a.length === 'number' && !(a.length >= 1 && a.length <= k.shape[1]))
-      throw new ShapeError(`sparse_attention_decode: length ${a.length} outside 1..${k.shape[1]}`);
-    return { shape: q.shape, dtype: 'f32' };
-  },
-  kernel([q, k], _o, a) {
-    const [H, , D] = q.shape;
-    return {
-      entry: 'decode',
-      constants: { BQ: a.layout.blockSize, HEAD_DIM: D, CAUSAL: 1 },
-      uniforms: { T: k.shape[1], L: a.length ?? k.shape[1], scale: 1 / Math.sqrt(D), group: H / k.shape[0] },
-      grid: [H, 1, 1],
-      ranges: { L: { min: 1, max: k.shape[1], what: 'cache length' } },
-    };
-  },
-  reference([q, k, v], infos, a) {
-    const [H, , D] = infos[0].shape;
-    const S = infos[1].shape[1];
-    const L = typeof a.length === 'number' ? a.length : S;
-    return sparseReference(q, k, v, H, 1, S, D, a.layout, () => L - 1, L, H / infos[1].shape[0]);
-  },
-};
+/** Decode against f32 caches ('sparse_attention_decode') or caches of packed halves ('…_half'). */
+function sparseDecodeOp(half: boolean): OpDescriptor<SparseAttrs> {
+  const name = half ? 'sparse_attention_decode_half' : 'sparse_attention_decode';
+  return {
+    name,
+    inputs: ['q', 'k', 'v', 'row_ptr', 'col_idx'],
+    shader: half ? withReduce('sparse_attention', { aliases: { 'lib/kv': 'lib/kv_half' }, suffix: '+kv_half' }) : shader,
+    infer(inputs, a) {
+      const { q, k } = checkInputs(name, inputs, a.layout, half ? 'f16' : 'f32');
+      if (q.shape[1] !== 1) throw new ShapeError(`${name}: q must be [H, 1, D], got ${formatShape(q.shape)}`);
+      checkUniformValue(name, 'length', a.length);
+      if (typeof a.length === 'number' && !(a.length >= 1 && a.length <= k.shape[1]))
+        throw new ShapeError(`${name}: length ${a.length} outside 1..${k.shape[1]}`);
+      return { shape: q.shape, dtype: 'f32' };
+    },
+    kernel([q, k], _o, a) {
+      const [H, , D] = q.shape;
+      return {
+        entry: 'decode',
+        constants: { BQ: a.layout.blockSize, HEAD_DIM: D, CAUSAL: 1 },
+        uniforms: { T: k.shape[1], L: a.length ?? k.shape[1], scale: 1 / Math.sqrt(D), group: H / k.shape[0] },
+        grid: [H, 1, 1],
+        ranges: { L: { min: 1, max: k.shape[1], what: 'cache length' } },
+      };
+    },
+    reference([q, k, v], infos, a) {
+      const [H, , D] = infos[0].shape;
+      const S = infos[1].shape[1];
+      const L = typeof a.length === 'number' ? a.length : S;
+      return sparseReference(q, k, v, H, 1, S, D, a.layout, () => L - 1, L, H / infos[1].shape[0]);
+    },
+  };
+}
+
+export const sparseAttentionDecode = sparseDecodeOp(false);
+export const sparseAttentionDecodeHalf = sparseDecodeOp(true);

@@ -14,6 +14,8 @@ export interface ReflectedBinding {
   kind: BindingKind;
   /** The scalar type of a storage array's elements (array<vec4<f32>> → 'f32'), or null. */
   element: 'f32' | 'u32' | 'i32' | null;
+  /** Every view's element type where several variables share the binding (f32 and packed-half views). */
+  elements?: ('f32' | 'u32' | 'i32' | null)[];
 }
 
 /** The scalar inside array<T>, array<vec4<T>>, array<atomic<T>>. */
@@ -91,6 +93,7 @@ export function reflectShader(code: string): ReflectedShader {
       if (prev && prev.kind !== b.kind)
         throw new UnsupportedError(`entry ${e.name}: binding ${b.binding} is both ${prev.name} (${prev.kind}) and ${b.name} (${b.kind})`);
       if (!prev) byNumber.set(b.binding, b);
+      else if (b.element !== prev.element) prev.elements = [...new Set([...(prev.elements ?? [prev.element]), b.element])];
     }
     const unique = [...byNumber.values()].sort((a, b) => a.binding - b.binding);
     entries.set(e.name, { name: e.name, bindings: unique, uniform });

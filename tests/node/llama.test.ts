@@ -137,6 +137,23 @@ describe('Llama: options, generation control and bad input', () => {
     m.dispose();
   });
 
+  it('an f16 KV cache takes half the memory and decodes the same greedy tokens, dense and sliding-window', async () => {
+    const ref = expected.llama;
+    const f32 = await Llama.fromSafetensors(engine, st(), cfg, { maxLength: 32 });
+    const f16 = await Llama.fromSafetensors(engine, st(), cfg, { maxLength: 32, kvCache: 'f16' });
+    expect(f16.memoryBytes().kvCache).toBe(f32.memoryBytes().kvCache / 2);
+    expect(await collect(f16.generate(ref.ids, { maxNewTokens: 8, stopTokens: [] }))).toEqual(ref.greedy);
+    const sliding = { kind: 'sliding', window: 16, blockSize: 16 } as const;
+    expect(await collect(f16.generate(ref.ids, { maxNewTokens: 8, stopTokens: [], attention: sliding }))).toEqual(
+      await collect(f32.generate(ref.ids, { maxNewTokens: 8, stopTokens: [], attention: sliding })),
+    );
+    await expect(Llama.fromSafetensors(engine, st(), cfg, { kvCache: 'f8' as 'f16' })).rejects.toThrow(
+      /kvCache must be 'f32' or 'f16', got "f8"/,
+    );
+    f32.dispose();
+    f16.dispose();
+  });
+
   it('bad input: unsupported architecture, shapes that disagree with the config, missing tensors, long prompts; nothing leaks', async () => {
     const before = engine.memory().liveBytes;
     await expect(Llama.fromSafetensors(engine, st(), { ...cfg, model_type: 'mistral' })).rejects.toThrow(

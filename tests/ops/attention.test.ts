@@ -2,7 +2,10 @@
 // sequence lengths, causal and not, every supported head dim, and a cache length fed per run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index';
+import { f16ToF32, f32ToF16 } from '../../src/gpu/tensor';
 import { attentionReference } from '../../src/ops/attention';
+import { sparseReference } from '../../src/ops/sparse_attention';
+import { slidingLayout } from '../../src/index';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, randn } from '../helpers/numeric';
 import { runOp } from '../helpers/ops';
@@ -137,6 +140,50 @@ describe('decode attention (split + combine)', () => {
       );
     }
     plan.dispose();
+  });
+
+  it('caches of packed halves (f16 KV cache): dense and block-sparse decode read them as the f16 values they hold', async () => {
+    const [H, KVH, S, D] = [4, 2, 50, 64];
+    const kf = randn(KVH * S * D, 21);
+    const vf = randn(KVH * S * D, 22);
+    // Packed two halves per word, as the cache holds them; the reference reads the rounded values.
+    const pack = (x: Float32Array) =>
+      Uint32Array.from({ length: x.length / 2 }, (_, i) => f32ToF16(x[2 * i]) | (f32ToF16(x[2 * i + 1]) << 16));
+    const round = (x: Float32Array) => Float64Array.from(x, (v) => f16ToF32(f32ToF16(v)));
+    const kt = engine.tensor(pack(kf), [KVH, S, D], 'k16', 'f16');
+    const vt = engine.tensor(pack(vf), [KVH, S, D], 'v16', 'f16');
+    const layout = slidingLayout(S, { blockSize: 16, window: 20, causal: true });
+    const g = engine.graph('f16 kv');
+    const q = g.input('q', [H, 1, D]);
+    const [k, v] = [g.constant('k16', kt), g.constant('v16', vt)];
+    const len = g.scalar('len');
+    const plan = await g.compile({
+      dense: g.decodeAttention(q, k, v, { length: len, chunk: 16 }),
+      sparse: g.sparseDecodeAttention(q, k, v, layout, { length: len }),
+    });
+    const qd = randn(H * D, 23);
+    for (const len of [1, 29, 50]) {
+      plan.poison();
+      const out = await plan.run({ q: qd, len });
+      const want = attentionReference(
+        f64(qd),
+        repeatKV(Float32Array.from(round(kf)), H, KVH, S * D),
+        repeatKV(Float32Array.from(round(vf)), H, KVH, S * D),
+        H,
+        1,
+        S,
+        D,
+        false,
+        0,
+        len,
+      );
+      expectClose(out.dense, want, TOL, `f16 cache dense decode len ${len}`);
+      const wantSparse = sparseReference(f64(qd), round(kf), round(vf), H, 1, S, D, layout, () => len - 1, len, H / KVH);
+      expectClose(out.sparse, wantSparse, TOL, `f16 cache sparse decode len ${len}`);
+    }
+    plan.dispose();
+    kt.dispose();
+    vt.dispose();
   });
 
   it('bad heads: KV heads that do not divide the query heads are named', () => {
