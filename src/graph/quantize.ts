@@ -2,7 +2,7 @@
 // or on the CPU with the same rules. A graph-level helper: it builds and runs a plan.
 import { ArgumentError, ShapeError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
-import { QuantizedTensor, isBlockScheme, isHalfScheme, quantLayout, quantizeCPU, type QuantAttrs, type QuantScheme } from '../ops/quantize';
+import { GPU_BLOCK_SCHEMES, QuantizedTensor, packedShape, quantLayout, quantizeCPU, type QuantAttrs, type QuantScheme } from '../ops/quantize';
 import { Graph } from './graph';
 
 export interface QuantizeOptions {
@@ -31,11 +31,12 @@ export async function quantize(engine: GPUContext, weights: Float32Array, o: Qua
     throw new ArgumentError(`quantize: on must be 'gpu' or 'cpu', got ${JSON.stringify(o.on)}`);
   if (!(weights instanceof Float32Array)) throw new ShapeError('quantize: weights must be a Float32Array');
   if (weights.length !== o.K * o.N) throw new ShapeError(`quantize: ${weights.length} weights do not fill K ${o.K} × N ${o.N}`);
-  // f16 packing is a rounding per weight, and the 4/6-bit blocks are written on the CPU: the quantize
-  // kernels are int8's.
-  const on = isHalfScheme(scheme) || isBlockScheme(scheme) ? 'cpu' : (o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu'));
+  // q6_k is written on the CPU only; the others on the GPU unless the f32 weights exceed one binding.
+  const gpuCan = scheme === 'q8_0' || scheme === 'per-channel' || GPU_BLOCK_SCHEMES.includes(scheme);
+  const on = !gpuCan ? 'cpu' : (o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu'));
   if (on === 'cpu') return QuantizedTensor.upload(engine, quantizeCPU(weights, o.K, o.N, scheme, layout), o.label);
   const attrs: QuantAttrs = { scheme, K: o.K, N: o.N, kn: layout === 'KN' };
+  if (GPU_BLOCK_SCHEMES.includes(scheme)) return quantizeBlocksOnGPU(engine, weights, attrs, o.label ?? `${scheme} weights`);
   const g = new Graph(engine, `quantize ${o.label ?? ''}`);
   const w = g.input('w', layout === 'KN' ? [o.K, o.N] : [o.N, o.K]);
   const scales = g.op('quantize_scales', [w], attrs);
@@ -63,6 +64,31 @@ export async function quantize(engine: GPUContext, weights: Float32Array, o: Qua
       throw e;
     }
     return result;
+  } finally {
+    plan.dispose();
+  }
+}
+
+/** The 16-bit and 4-bit schemes on the GPU: one plan of quantize_blocks, its words copied out. */
+async function quantizeBlocksOnGPU(engine: GPUContext, weights: Float32Array, attrs: QuantAttrs, label: string): Promise<QuantizedTensor> {
+  const g = new Graph(engine, `quantize ${label}`);
+  const w = g.input('w', attrs.kn ? [attrs.K, attrs.N] : [attrs.N, attrs.K]);
+  const plan = await g.compile({ q: g.op('quantize_blocks', [w], attrs) });
+  try {
+    const out = await plan.runToGPU({ w: weights });
+    const l = quantLayout(attrs.scheme, attrs.K, attrs.N);
+    const qweight = engine.empty(packedShape(l), 'u32', `${label}.q`);
+    try {
+      await engine.scoped(`quantize ${label}`, () => {
+        const enc = engine.device.createCommandEncoder({ label: `quantize ${label}` });
+        enc.copyBufferToBuffer(out.q.buffer, 0, qweight.buffer, 0, qweight.buffer.size);
+        engine.device.queue.submit([enc.finish()]);
+      });
+    } catch (e) {
+      qweight.dispose();
+      throw e;
+    }
+    return new QuantizedTensor(l, qweight, null);
   } finally {
     plan.dispose();
   }

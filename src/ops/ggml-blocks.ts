@@ -13,6 +13,7 @@
 // The quantizers here are this engine's own, deterministic and one pass (no search): absmax for q4_0
 // (as llama.cpp's reference quantize_row_q4_0), and for the k-quants per-sub-block min/max (q4_k) or
 // signed absmax (q6_k), with the sub-block scales rounded to 6 or 8 bits against a super-block scale.
+// q4_0 and q4_k compute in f32, step for step as shaders/quantize_blocks.wgsl does on the GPU.
 // llama.cpp's own k-quantizers search for scales with lower error; files it writes load unchanged.
 import { f16ToF32, f32ToF16 } from '../gpu/tensor';
 
@@ -33,6 +34,8 @@ function putF16(bytes: Uint8Array, at: number, x: number): number {
   return f16ToF32(h);
 }
 const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, x));
+/** Rounded to f32: q4_0 and q4_k take every step in f32, as the GPU quantizer does. */
+const f = Math.fround;
 /** Round half away from zero, as llama.cpp's nearest_int does for the values that occur here. */
 const nearest = (x: number) => Math.sign(x) * Math.floor(Math.abs(x) + 0.5);
 
@@ -54,12 +57,12 @@ function q4kScaleMin(b: Uint8Array, at: number, j: number): [number, number] {
 export function encodeBlock(scheme: BlockScheme, x: ArrayLike<number>, b: Uint8Array, at: number): void {
   if (scheme === 'q4_0') {
     const max = signedMax(x, 0, 32);
-    const d = max / -8;
-    const id = d ? 1 / d : 0;
+    const d = f(max / -8);
+    const id = d ? f(1 / d) : 0;
     putF16(b, at, d);
     for (let j = 0; j < 16; j++) {
-      const lo = Math.min(15, Math.trunc(x[j] * id + 8.5));
-      const hi = Math.min(15, Math.trunc(x[j + 16] * id + 8.5));
+      const lo = Math.min(15, Math.trunc(f(f(x[j] * id) + 8.5)));
+      const hi = Math.min(15, Math.trunc(f(f(x[j + 16] * id) + 8.5)));
       b[at + 2 + j] = lo | (hi << 4);
     }
     return;
@@ -75,13 +78,13 @@ export function encodeBlock(scheme: BlockScheme, x: ArrayLike<number>, b: Uint8A
         lo = Math.min(lo, x[l]);
         hi = Math.max(hi, x[l]);
       }
-      scale[j] = (hi - lo) / 15;
+      scale[j] = f(f(hi - lo) / 15);
       min[j] = -lo;
     }
-    const d = putF16(b, at, Math.max(...scale) / 63);
-    const dmin = putF16(b, at + 2, Math.max(...min) / 63);
-    const sc = Array.from(scale, (s) => (d > 0 ? clamp(nearest(s / d), 0, 63) : 0));
-    const m = Array.from(min, (s) => (dmin > 0 ? clamp(nearest(s / dmin), 0, 63) : 0));
+    const d = putF16(b, at, f(Math.max(...scale) / 63));
+    const dmin = putF16(b, at + 2, f(Math.max(...min) / 63));
+    const sc = Array.from(scale, (s) => (d > 0 ? clamp(nearest(f(s / d)), 0, 63) : 0));
+    const m = Array.from(min, (s) => (dmin > 0 ? clamp(nearest(f(s / dmin)), 0, 63) : 0));
     for (let j = 0; j < 4; j++) {
       b[at + 4 + j] = sc[j] | ((sc[j + 4] >> 4) << 6);
       b[at + 8 + j] = m[j] | ((m[j + 4] >> 4) << 6);
@@ -90,8 +93,8 @@ export function encodeBlock(scheme: BlockScheme, x: ArrayLike<number>, b: Uint8A
     const q = new Uint8Array(256);
     for (let l = 0; l < 256; l++) {
       const j = l >> 5;
-      const step = d * sc[j];
-      q[l] = step > 0 ? clamp(nearest((x[l] + dmin * m[j]) / step), 0, 15) : 0;
+      const step = f(d * sc[j]);
+      q[l] = step > 0 ? clamp(nearest(f(f(x[l] + f(dmin * m[j])) / step)), 0, 15) : 0;
     }
     for (let j = 0; j < 4; j++) {
       for (let l = 0; l < 32; l++) b[at + 16 + 32 * j + l] = q[64 * j + l] | (q[64 * j + 32 + l] << 4);

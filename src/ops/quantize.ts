@@ -310,3 +310,35 @@ export const quantizePack: OpDescriptor<QuantAttrs> = {
     return Float64Array.from(quantizeCPU(Float32Array.from(w), a.K, a.N, a.scheme, a.kn ? 'KN' : 'NK').qweight);
   },
 };
+
+/** Schemes the GPU packs with quantize_blocks: 16-bit halves, q4_0 and q4_k (q6_k is CPU only). */
+export const GPU_BLOCK_SCHEMES: readonly QuantScheme[] = ['f16', 'bf16', 'q4_0', 'q4_k'];
+
+const blocksShader = compose('quantize_blocks');
+
+/** f32 weights → packed words of a 16-bit or block scheme (shaders/quantize_blocks.wgsl), the CPU's rules. */
+export const quantizeBlocks: OpDescriptor<QuantAttrs> = {
+  name: 'quantize_blocks',
+  inputs: ['w'],
+  shader: blocksShader,
+  infer([w], a) {
+    if (!GPU_BLOCK_SCHEMES.includes(a.scheme)) throw new ShapeError(`quantize_blocks: scheme ${a.scheme} is packed on the CPU`);
+    if (w?.dtype !== 'f32' || numel(w.shape) !== a.K * a.N)
+      throw new ShapeError(`quantize: weights ${w ? formatShape(w.shape) : 'nothing'} are not K ${a.K} × N ${a.N} f32`);
+    const l = quantLayout(a.scheme, a.K, a.N);
+    return { shape: packedShape(l), dtype: 'u32' };
+  },
+  kernel(_i, _o, a, ctx) {
+    const l = quantLayout(a.scheme, a.K, a.N);
+    const count = isHalfScheme(a.scheme) ? l.words : a.scheme === 'q4_0' ? Math.ceil((l.N * l.rowBlocks) / 2) : l.N * l.rowBlocks;
+    return {
+      entry: isHalfScheme(a.scheme) ? 'pack_half' : a.scheme === 'q4_0' ? 'pack_q4_0' : 'pack_q4_k',
+      constants: { WG: 64, SCHEME: schemeId(a.scheme) },
+      uniforms: { K: a.K, N: a.N, row_words: l.rowWords, row_blocks: l.rowBlocks, kn: a.kn ? 1 : 0, count },
+      grid: grid1D(count, 64, ctx.limits),
+    };
+  },
+  reference([w], _infos, a) {
+    return Float64Array.from(quantizeCPU(Float32Array.from(w), a.K, a.N, a.scheme, a.kn ? 'KN' : 'NK').qweight);
+  },
+};

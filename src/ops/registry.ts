@@ -16,7 +16,7 @@ import { layerNorm, rmsNorm } from './layernorm';
 import { appendIds, repetitionPenalty } from './penalty';
 import { lstmCell } from './lstm';
 import { causalMask } from './mask';
-import { quantizePack, quantizeScales } from './quantize';
+import { quantizeBlocks, quantizePack, quantizeScales } from './quantize';
 import { noop } from './noop';
 import { normalize } from './normalize';
 import { sample } from './sample';
@@ -72,6 +72,7 @@ const builtIn = [
   causalMask,
   quantizeScales,
   quantizePack,
+  quantizeBlocks,
   dequantMatmul,
   dequantEmbedding,
   topk,

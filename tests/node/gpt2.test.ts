@@ -2,16 +2,7 @@
 // layouts, KV-cache greedy decoding equal to full recomputation, sampling, and bad input.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  GPT2,
-  GPT2Tokenizer,
-  SafetensorsError,
-  SafetensorsFile,
-  dequantize,
-  quantizeCPU,
-  randomGPT2Checkpoint,
-  type Engine,
-} from '../../src/index';
+import { GPT2, GPT2Tokenizer, SafetensorsError, SafetensorsFile, dequantize, randomGPT2Checkpoint, type Engine } from '../../src/index';
 import { rewriteSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
@@ -128,15 +119,22 @@ describe('GPT-2', () => {
     for (const weights of ['q4_0', 'q4_k'] as const) {
       // The checkpoint with every packed matrix replaced by what its packing stands for: Conv1D weights
       // [K, N] packed per output column, wte [V, C] per row (q6_k for q4_k, as in Q4_K_M files).
-      const rounded = rewriteSafetensors(src, (name, shape, data) => {
-        if (shape.length !== 2 || name === 'wpe.weight') return data;
-        const [rows, cols] = shape;
+      // Rounded by engine.quantize, the path the model's loader takes (the GPU for q4_0 and q4_k).
+      const back = new Map<string, Float32Array>();
+      for (const [name, e] of src.entries) {
+        if (e.shape.length !== 2 || name === 'wpe.weight') continue;
+        const [rows, cols] = e.shape;
         const wte = name === 'wte.weight';
         const scheme = wte && weights === 'q4_k' ? 'q6_k' : weights;
-        if (wte) return Float32Array.from(dequantize(quantizeCPU(data, cols, rows, scheme, 'NK')));
-        const back = dequantize(quantizeCPU(data, rows, cols, scheme, 'KN')); // [N, K] back to Conv1D's [K, N]
-        return Float32Array.from({ length: rows * cols }, (_, i) => back[(i % cols) * rows + Math.floor(i / cols)]);
-      });
+        const q = await engine.quantize(src.float32(name), wte ? { K: cols, N: rows, scheme, layout: 'NK' } : { K: rows, N: cols, scheme });
+        const d = dequantize(await q.read()); // [N, K]; Conv1D weights go back to [K, N]
+        q.dispose();
+        back.set(
+          name,
+          wte ? Float32Array.from(d) : Float32Array.from({ length: rows * cols }, (_, i) => d[(i % cols) * rows + Math.floor(i / cols)]),
+        );
+      }
+      const rounded = rewriteSafetensors(src, (name, _shape, data) => back.get(name) ?? data);
       const same = await GPT2.fromSafetensors(engine, rounded, fixture.config);
       const q4 = await GPT2.fromSafetensors(engine, fileA, fixture.config, { weights, quantizeEmbedding: true });
       const [got, exact] = [await q4.forward(text), await same.forward(text)];

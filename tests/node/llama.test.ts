@@ -5,7 +5,7 @@
 // (q/k/v biases, untied head, θ = 1e6).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Llama, SafetensorsFile, TextTokenizer, dequantize, quantizeCPU, type Engine, type LlamaConfig } from '../../src/index';
+import { Llama, SafetensorsFile, TextTokenizer, dequantize, type Engine, type LlamaConfig } from '../../src/index';
 import { rewriteSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
@@ -56,12 +56,17 @@ describe('Llama: options, generation control and bad input', () => {
     for (const weights of ['f16', 'q4_k'] as const) {
       // The checkpoint with every matrix replaced by what its packing stands for (rows are packed one by
       // one, so fusing q/k/v or interleaving gate/up changes nothing); the token table is q6_k with q4_k.
-      const rounded = rewriteSafetensors(src, (name, shape, data) => {
-        if (shape.length !== 2) return data;
-        const [N, K] = shape;
+      // Rounded by engine.quantize, the path the model's loader takes (the GPU for f16 and q4_k).
+      const back = new Map<string, Float32Array>();
+      for (const [name, e] of src.entries) {
+        if (e.shape.length !== 2) continue;
+        const [N, K] = e.shape;
         const scheme = weights === 'q4_k' && name === 'model.embed_tokens.weight' ? 'q6_k' : weights;
-        return Float32Array.from(dequantize(quantizeCPU(data, K, N, scheme, 'NK')));
-      });
+        const q = await engine.quantize(src.float32(name), { K, N, scheme, layout: 'NK' });
+        back.set(name, Float32Array.from(dequantize(await q.read())));
+        q.dispose();
+      }
+      const rounded = rewriteSafetensors(src, (name, _shape, data) => back.get(name) ?? data);
       const same = await Llama.fromSafetensors(engine, rounded, cfg);
       const packed = await Llama.fromSafetensors(engine, st(), cfg, { weights });
       const [got, exact] = [await packed.forward(ref.ids), await same.forward(ref.ids)];

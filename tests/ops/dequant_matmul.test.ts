@@ -111,6 +111,32 @@ describe('llama.cpp blocks', () => {
     });
   }
 
+  for (const scheme of ['f16', 'bf16', 'q4_0', 'q4_k'] as const) {
+    it(`${scheme}: the GPU quantizer gives the CPU's bytes (both layouts, rows padded, an odd block count)`, async () => {
+      const [K, N] = [scheme === 'q4_k' ? 300 : 96, 33]; // q4_0: 3 × 33 = 99 blocks, the last pair half empty
+      const w = randn(K * N, 50).map((v, i) => (i % 101 === 0 ? v * 30 : v));
+      for (const layout of ['KN', 'NK'] as const) {
+        const gpu = await engine.quantize(w, { K, N, scheme, layout, on: 'gpu' });
+        const got = await gpu.read();
+        const want = quantizeCPU(w, K, N, scheme, layout);
+        expect(got.qweight.length).toBe(want.qweight.length);
+        const a = new Uint8Array(got.qweight.buffer);
+        const b = new Uint8Array(want.qweight.buffer);
+        let same = 0;
+        for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+        if (scheme === 'f16' || scheme === 'bf16')
+          expect(same).toBe(a.length); // one rounding per weight: exact
+        // WGSL's division may be an ulp off the CPU's, moving a value on a rounding boundary by a step.
+        else expect(same / a.length).toBeGreaterThan(0.999);
+        const [dg, dc] = [dequantize(got), dequantize(want)];
+        let worst = 0;
+        for (let i = 0; i < dg.length; i++) worst = Math.max(worst, Math.abs(dg[i] - dc[i]));
+        expect(worst).toBeLessThanOrEqual(scheme.startsWith('q4') ? maxAbs(dc) / 7 : 0);
+        gpu.dispose();
+      }
+    });
+  }
+
   it('a block with a non-finite f16 scale is refused on upload', () => {
     const q = quantizeCPU(randn(256 * 2, 41), 256, 2, 'q4_k', 'NK');
     const bytes = new Uint8Array(q.qweight.buffer);
