@@ -1,4 +1,4 @@
-// Token + position embedding with an int8 token table (the layouts of quantize.ts, rows are tokens
+// Token + position embedding with a packed token table (the layouts of quantize.ts, rows are tokens
 // and K = C): out[t, c] = dequant(wq)[ids[t], c] + wpe[pos + t, c]. Lets GPT-2 keep one int8 copy of
 // wte for both the embedding and lm_head (dequant_matmul reads the same packed words).
 // The kernel is lib/embedding.wgsl; this file gives its bindings and how a token row is read.
@@ -8,8 +8,8 @@
 //#import lib/unpack
 //#import lib/ggml_blocks
 
-// 0: q8_0 (a scale per 32 along C), 1: per-channel (one per row), 2: f16, 3: bf16, 4..6: llama.cpp blocks
-override SCHEME: u32 = 0;
+// 1: per-channel int8 (a scale per row), 2: f16, 3: bf16, 4..7: llama.cpp blocks (q4_0, q4_k, q6_k, q8_0)
+override SCHEME: u32 = 1;
 
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
 @group(0) @binding(2) var<storage, read> qw: array<u32>;
@@ -28,9 +28,7 @@ fn token_value(row: u32, c: u32) -> f32 {
     if (SCHEME == 3u) { return bitcast<f32>(select(w << 16u, w & 0xffff0000u, c % 2u == 1u)); }
     return unpack2x16float(w)[c % 2u];
   }
-  // Rows are padded to 32 weights (q8_0) or 16 (per-channel): the words and scales per row follow from C.
-  let row_words = select((params.C + 15u) / 16u * 4u, (params.C + 31u) / 32u * 8u, SCHEME == 0u);
-  let q = unpack_bytes(qw[row * row_words + c / 4u])[c % 4u];
-  let s = select(scales[row], scales[row * (row_words / 8u) + c / 32u], SCHEME == 0u);
-  return f32(q) * s;
+  // Per-channel int8: rows padded to 16 weights, one scale per row.
+  let q = unpack_bytes(qw[row * ((params.C + 15u) / 16u * 4u) + c / 4u])[c % 4u];
+  return f32(q) * scales[row];
 }

@@ -1,13 +1,12 @@
 // Matmul against int8 weights, dequantised in registers (never to an f32 copy in memory):
 //   out = act(a · dequant(W)ᵀ + bias) + residual,  a [M, K], W stored as [N, Kp] int8
-// Weights are packed four to a u32 along K (rows zero-padded to Kp), with one f32 scale per 32
-// weights along K (SCHEME 0, llama.cpp's Q8_0) or one per output channel (SCHEME 1):
-//   W[n, k] = int8(qw[n, k / 4] >> 8 * (k % 4)) * scale
-// or two 16-bit floats per word (SCHEME 2 f16, 3 bf16), or llama.cpp's blocks as a GGUF file holds
-// them (SCHEME 4 q4_0, 5 q4_k, 6 q6_k; lib/ggml_blocks.wgsl).
+// Weights are int8 packed four to a u32 along K (rows zero-padded to Kp) with one f32 scale per output
+// channel (SCHEME 1): W[n, k] = int8(qw[n, k / 4] >> 8 * (k % 4)) * scale[n]; or two 16-bit floats
+// per word (SCHEME 2 f16, 3 bf16); or llama.cpp's blocks as a GGUF file holds them (SCHEME 4 q4_0,
+// 5 q4_k, 6 q6_k, 7 q8_0; lib/ggml_blocks.wgsl).
 // Entry points:
-//   gemv        M == 1, K % 4 == 0: groups of TPR threads (lib/lanes*.wgsl), NR outputs per group,
-//               each thread loading a vec4<u32> (16 weights) at a time
+//   gemv        per-channel int8, M == 1, K % 4 == 0: groups of TPR threads (lib/lanes*.wgsl), NR
+//               outputs per group, each thread loading a vec4<u32> (16 weights) at a time
 //   gemv_half   the same for f16 / bf16: eight weights per vec4<u32>
 //   gemv_block  the same for the block schemes: a thread takes 32 weights (one q4_0 block, a q4_k
 //               sub-block, two q6_k sub-blocks), their scales decoded once
@@ -21,14 +20,14 @@
 //#import lib/epilogue
 //#import lib/ggml_blocks
 
-override SCHEME: u32 = 0;   // 0: q8_0, 1: per-channel int8, 2: f16, 3: bf16 (two per word, no scales), 4..6 blocks
+override SCHEME: u32 = 1;   // 1: per-channel int8, 2: f16, 3: bf16 (two per word, no scales), 4..7 blocks
 
 struct Params {
   M: u32,
   N: u32,
   K: u32,
   row_words: u32,   // u32 words per weight row (Kp / 4; Kp / 2 for 16-bit weights)
-  n_blocks: u32,    // scales per weight row (Kp / 32 for SCHEME 0, 1 for SCHEME 1); blocks per row for 4..6
+  n_blocks: u32,    // scales per weight row (1 for SCHEME 1); blocks per row for 4..7
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -53,8 +52,7 @@ fn unpack_pair(w: u32) -> vec2<f32> {
   return unpack2x16float(w);
 }
 
-fn scale_at(n: u32, k: u32) -> f32 {
-  if (SCHEME == 0u) { return scales[n * params.n_blocks + k / 32u]; }
+fn scale_at(n: u32) -> f32 {
   return scales[n];
 }
 
@@ -65,7 +63,7 @@ fn weights4(n: u32, k: u32) -> vec4<f32> {
     let w = n * params.row_words + k / 2u;
     return vec4(unpack_pair(qw[w]), unpack_pair(qw[w + 1u]));
   }
-  return unpack_i8(qw[n * params.row_words + k / 4u]) * scale_at(n, k);
+  return unpack_i8(qw[n * params.row_words + k / 4u]) * scale_at(n);
 }
 
 /** Weights per packed row, K rounded up to the packing (zero weights past K). */
@@ -116,7 +114,7 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let n = min(n0 + r, params.N - 1u);   // rows past N compute a copy of the last, never stored
       let w = qw4[n * params.row_words / 4u + c];
       let p = dot(unpack_i8(w.x), x[0]) + dot(unpack_i8(w.y), x[1]) + dot(unpack_i8(w.z), x[2]) + dot(unpack_i8(w.w), x[3]);
-      acc[r] = fma(p, scale_at(n, c * 16u), acc[r]);
+      acc[r] = fma(p, scale_at(n), acc[r]);
     }
   }
   let s = lane_sum(acc, ids);

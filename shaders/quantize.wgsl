@@ -1,15 +1,13 @@
-// Int8 quantization of f32 weights on the GPU, round to nearest (half away from zero), absmax scales.
-// W is read as [K, N] (KN: Conv1D / x·W layout) or [N, K] (NK: nn.Linear layout); the result is
-// always row-major by output channel: qw [N, Kp / 4] (four int8 per u32, zero padding past K) and
-// scales [N, n_blocks].
-//   scales: one thread per (n, block): scale = max |w| / 127 over the block (32 weights along K for
-//           SCHEME 0, the whole row for SCHEME 1)
+// Per-channel int8 quantization of f32 weights on the GPU, round to nearest (half away from zero),
+// absmax scales. W is read as [K, N] (KN: Conv1D / x·W layout) or [N, K] (NK: nn.Linear layout); the
+// result is always row-major by output channel: qw [N, Kp / 4] (four int8 per u32, zero padding past
+// K) and scales [N, 1]. (q8_0's blocks are written by quantize_blocks.wgsl.)
+//   scales: one thread per row: scale = max |w| / 127 over the row
 //   pack:   one thread per output word: four weights divided by their scale, rounded, clamped to ±127
 // Bindings (scales): 0 params, 1 w, 2 scales out. Bindings (pack): 0 params, 1 w, 2 scales, 3 qw out.
 //#import lib/index
 
 override WG: u32 = 64;
-override SCHEME: u32 = 0;
 
 struct Params {
   K: u32,
@@ -41,12 +39,8 @@ fn scales_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let i = index(wid, nwg, lid);
   if (i >= params.N * params.n_blocks) { return; }
   let n = i / params.n_blocks;
-  let b = i % params.n_blocks;
-  var k0 = 0u;
-  var k1 = params.K;
-  if (SCHEME == 0u) { k0 = b * 32u; k1 = min(params.K, k0 + 32u); }
   var amax = 0.0;
-  for (var k = k0; k < k1; k++) { amax = max(amax, abs(weight(n, k))); }
+  for (var k = 0u; k < params.K; k++) { amax = max(amax, abs(weight(n, k))); }
   scales_out[i] = amax / 127.0;
 }
 
@@ -57,8 +51,7 @@ fn pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (i >= params.N * params.row_words) { return; }
   let n = i / params.row_words;
   let k0 = (i % params.row_words) * 4u;
-  var s = scales[n];
-  if (SCHEME == 0u) { s = scales[n * params.n_blocks + k0 / 32u]; }
+  let s = scales[n];
   var word = 0u;
   for (var j = 0u; j < 4u; j++) {
     var q = 0.0;

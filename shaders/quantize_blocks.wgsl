@@ -3,6 +3,7 @@
 // result depends on how an adapter's pack2x16float rounds). W is read as [K, N] (KN) or [N, K] (NK);
 // rows past K read zeros.
 //   pack_half  SCHEME 2 f16, 3 bf16: one thread per output word, two weights
+//   pack_q8_0  one thread per two 34-byte blocks (68 bytes, 17 whole words)
 //   pack_q4_0  one thread per two 18-byte blocks (36 bytes, nine whole words: no word is shared)
 //   pack_q4_k  one thread per 144-byte super-block (36 words)
 // Bindings: 0 params, 1 w, 2 qw (the output words).
@@ -100,6 +101,35 @@ fn pack_half(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let b = weight(n, k + 1u);
   if (SCHEME == 3u) { qw[i] = bf16_bits(a) | (bf16_bits(b) << 16u); }
   else { qw[i] = f16_bits(a) | (f16_bits(b) << 16u); }
+}
+
+/** q8_0 block `blk` at byte `at` of out_words: d = max|x| / 127, q = round(x / d) (half away from zero). */
+fn q8_0_block(blk: u32, at: u32) {
+  let n = blk / params.row_blocks;
+  let k0 = (blk % params.row_blocks) * 32u;
+  var amax = 0.0;
+  for (var j = 0u; j < 32u; j++) { amax = max(amax, abs(weight(n, k0 + j))); }
+  let d = amax / 127.0;
+  let id = select(0.0, 1.0 / d, d != 0.0);
+  put_half(at, f16_bits(d));
+  for (var j = 0u; j < 32u; j++) {
+    put_byte(at + 2u + j, u32(i32(clamp(nearest(weight(n, k0 + j) * id), -127.0, 127.0))));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn pack_q8_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let p = thread(wid, nwg, lid);
+  if (p >= params.count) { return; }
+  for (var i = 0u; i < 17u; i++) { out_words[i] = 0u; }
+  let blocks = params.N * params.row_blocks;
+  q8_0_block(2u * p, 0u);
+  if (2u * p + 1u < blocks) { q8_0_block(2u * p + 1u, 34u); }
+  let words = (blocks * 34u + 3u) / 4u;
+  for (var i = 0u; i < 17u; i++) {
+    if (17u * p + i < words) { qw[17u * p + i] = out_words[i]; }
+  }
 }
 
 /** q4_0 block `blk` (row n, block kb of it) at byte `at` of out_words: d = max / -8, q = min(15, trunc(x / d + 8.5)). */

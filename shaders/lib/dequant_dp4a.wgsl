@@ -40,8 +40,10 @@ fn gemv_dp4a(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     for (var r = 0u; r < NR; r++) {
       let n = min(n0 + r, params.N - 1u);
       var d = 0;
-      for (var w = 0u; w < 8u; w++) { d += dot4I8Packed(xq[b * 8u + w], qw[n * params.row_words + b * 8u + w]); }
-      acc[r] = fma(f32(d), xs[b] * scales[n * nb + b], acc[r]);
+      // Block (n, b) of q8_0: an f16 scale, then 32 int8 at an even byte offset (lib/ggml_blocks).
+      let at = (n * nb + b) * 34u;
+      for (var w = 0u; w < 8u; w++) { d += dot4I8Packed(xq[b * 8u + w], word_at(at + 2u + 4u * w)); }
+      acc[r] = fma(f32(d), xs[b] * half_at(at), acc[r]);
     }
   }
   let s = lane_sum(acc, ids);

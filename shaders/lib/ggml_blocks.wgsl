@@ -1,7 +1,9 @@
 // llama.cpp's blocks read in place (src/ops/ggml-blocks.ts has the layouts): the packed words `qw`
 // hold a GGUF tensor's bytes as they are, little end first. q4_k blocks (144 bytes) start on a word;
-// q4_0 (18) and q6_k (210) blocks only on an even byte, so their words are read at even offsets.
-// The importing shader declares `qw: array<u32>` and `override SCHEME` (4 q4_0, 5 q4_k, 6 q6_k).
+// q4_0 (18), q8_0 (34) and q6_k (210) blocks only on an even byte, so their words are read at even
+// offsets. The importing shader declares `qw: array<u32>` and `override SCHEME` (4 q4_0, 5 q4_k,
+// 6 q6_k, 7 q8_0).
+//#import lib/unpack
 
 /** The little-endian u32 at even byte offset `at`. */
 fn word_at(at: u32) -> u32 {
@@ -30,11 +32,12 @@ fn nibbles4(w: u32, hi: u32) -> vec4<f32> {
 }
 
 fn block_bytes() -> u32 {
+  if (SCHEME == 7u) { return 34u; }
   return select(select(210u, 144u, SCHEME == 5u), 18u, SCHEME == 4u);
 }
 
 fn block_len() -> u32 {
-  return select(256u, 32u, SCHEME == 4u);
+  return select(256u, 32u, SCHEME == 4u || SCHEME == 7u);
 }
 
 /** The padded row length in weights for `row_blocks` blocks per row. */
@@ -48,7 +51,7 @@ fn block_row_len(row_blocks: u32) -> u32 {
  */
 fn block_scale(row: u32, row_blocks: u32, k: u32) -> vec2<f32> {
   let at = (row * row_blocks + k / block_len()) * block_bytes();
-  if (SCHEME == 4u) { return vec2(half_at(at), 0.0); }
+  if (SCHEME == 4u || SCHEME == 7u) { return vec2(half_at(at), 0.0); }
   if (SCHEME == 6u) {
     let sc = f32(i32(byte_at(at + 192u + (k % 256u) / 16u) << 24u) >> 24u);
     return vec2(half_at(at + 208u) * sc, 0.0);
@@ -76,6 +79,7 @@ fn block_quants4(row: u32, row_blocks: u32, k: u32) -> vec4<f32> {
     let j = k % 32u;
     return nibbles4(word_at(at + 2u + j % 16u), j / 16u) - 8.0;
   }
+  if (SCHEME == 7u) { return vec4<f32>(unpack_bytes(word_at(at + 2u + k % 32u))); }
   let r = k % 256u;
   if (SCHEME == 5u) { return nibbles4(qw[(at + 16u + 32u * (r / 64u) + r % 32u) / 4u], (r / 32u) % 2u); }
   // q6_k: half h of 128 weights, quarter of 32 in it, position l in the quarter
@@ -109,6 +113,12 @@ fn block_dot32(row: u32, row_blocks: u32, k: u32, x: array<vec4<f32>, 8>, xsum: 
       q += dot(nibbles4(w, 0u), x[j]) + dot(nibbles4(w, 1u), x[j + 4u]);
     }
     return half_at(at) * (q - 8.0 * (xsum.x + xsum.y));
+  }
+  if (SCHEME == 7u) {
+    // q8_0: 32 signed bytes after the scale
+    var q = 0.0;
+    for (var i = 0u; i < 8u; i++) { q += dot(vec4<f32>(unpack_bytes(word_at(at + 2u + 4u * i))), x[i]); }
+    return half_at(at) * q;
   }
   if (SCHEME == 5u) {
     // q4_k: sub-block j's 32 quants are nibble j % 2 of the 32 bytes at 16 + 32 (j / 2)

@@ -2,7 +2,15 @@
 // or on the CPU with the same rules. A graph-level helper: it builds and runs a plan.
 import { ArgumentError, ShapeError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
-import { GPU_BLOCK_SCHEMES, QuantizedTensor, packedShape, quantLayout, quantizeCPU, type QuantAttrs, type QuantScheme } from '../ops/quantize';
+import {
+  GPU_BLOCK_SCHEMES,
+  QuantizedTensor,
+  packedShape,
+  quantLayout,
+  quantizeCPU,
+  type QuantAttrs,
+  type QuantScheme,
+} from '../ops/quantize';
 import { Graph } from './graph';
 
 export interface QuantizeOptions {

@@ -1,7 +1,6 @@
 // A bounds-checked GGUF (v2/v3) reader for what this engine can use: the metadata, F32/F16 tensors, and
-// weight matrices for the packed schemes (GGUF's ne[0] is K, ne[1] is N): Q4_0, Q4_K and Q6_K keep their
-// bytes as they are, F16/BF16 keep theirs two to a word, Q8_0 maps onto the engine's 'q8_0' int8
-// layout. Every read is checked against the file; errors name the tensor, the offset or the type.
+// weight matrices for the packed schemes (GGUF's ne[0] is K, ne[1] is N): Q8_0, Q4_0, Q4_K and Q6_K
+// keep their bytes as they are, F16/BF16 keep theirs two to a word. Every read is checked against the file; errors name the tensor, the offset or the type.
 import { FormatError } from '../errors';
 import { checkFinite, f16ToF32 } from './safetensors';
 import { nonFiniteBlockScale, quantLayout, type QuantizedData } from '../ops/quantize';
@@ -246,26 +245,14 @@ export class GGUFFile {
     return out;
   }
 
-  /** A 2-D Q8_0 tensor (ne[0] = K, ne[1] = N) in the engine's 'q8_0' layout, ready for QuantizedTensor.upload. */
+  /** A 2-D Q8_0 tensor (ne[0] = K, ne[1] = N): its blocks as they are (the engine's 'q8_0'). */
   q8_0(name: string): QuantizedData {
     const t = this.get(name);
     if (t.type !== 8) throw new GGUFError(`gguf: tensor '${name}' is ${typeName(t.type)}, not Q8_0`);
-    if (t.dims.length !== 2 || t.dims[0] % 32 !== 0)
-      throw new GGUFError(`gguf: Q8_0 tensor '${name}' has dims [${t.dims}]; a matrix with ne[0] a multiple of 32 is expected`);
-    const [K, N] = t.dims;
-    const l = quantLayout('q8_0', K, N);
-    const qweight = new Uint32Array(N * l.rowWords);
-    const scales = new Float32Array(N * l.blocks);
-    const view = new DataView(this.bytes.buffer, this.bytes.byteOffset + t.offset);
-    for (let b = 0; b < N * l.blocks; b++) {
-      scales[b] = f16ToF32(view.getUint16(34 * b, true));
-      for (let w = 0; w < 8; w++) qweight[b * 8 + w] = view.getUint32(34 * b + 2 + 4 * w, true);
-    }
-    checkFinite(scales, `gguf: the scales of Q8_0 tensor '${name}'`);
-    return { ...l, qweight, scales };
+    return this.blocks(t, 'q8_0');
   }
 
-  /** A Q4_0 / Q4_K / Q6_K matrix: its bytes copied as they are into words (the last one zero-padded). */
+  /** A Q8_0 / Q4_0 / Q4_K / Q6_K matrix: its bytes copied as they are into words (the last one zero-padded). */
   private blocks(t: GGUFTensor, scheme: BlockScheme): QuantizedData {
     if (t.dims.length < 2 || !t.dims.slice(2).every((d) => d === 1)) {
       throw new GGUFError(`gguf: tensor '${t.name}' has dims [${t.dims}]; a matrix (ne[0] = K, ne[1] = N) is expected`);
@@ -288,14 +275,13 @@ export class GGUFFile {
    * A 2-D weight matrix (ne[0] = K along a row, ne[1] = N rows) as packed data for
    * QuantizedTensor.upload and g.dequantMatmul, in the engine scheme that keeps its bytes: F16 → 'f16',
    * BF16 → 'bf16' (two per word; rows copied as they are when K is a multiple of 8, else padded),
-   * Q4_0 / Q4_K / Q6_K → 'q4_0' / 'q4_k' / 'q6_k' (the bytes as they are: one copy, no repack),
-   * Q8_0 → 'q8_0' (the f16 block scales widened to f32, the quants copied). F32 tensors are read with
+   * Q8_0 / Q4_0 / Q4_K / Q6_K → 'q8_0' / 'q4_0' / 'q4_k' / 'q6_k' (the bytes as they are: one copy,
+   * no repack). F32 tensors are read with
    * float32(). Any other type is an error naming the tensor, its type and what is supported.
    */
   quantized(name: string): QuantizedData {
     const t = this.get(name);
     const type = typeName(t.type);
-    if (t.type === 8) return this.q8_0(name);
     const block = BLOCK_TYPES[t.type];
     if (block) return this.blocks(t, block);
     if (t.type !== 1 && t.type !== 30) {
@@ -330,4 +316,4 @@ export class GGUFFile {
 const QUANTIZED_TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'];
 
 /** ggml types whose blocks the kernels read in place. */
-const BLOCK_TYPES: Record<number, BlockScheme> = { 2: 'q4_0', 12: 'q4_k', 14: 'q6_k' };
+const BLOCK_TYPES: Record<number, BlockScheme> = { 2: 'q4_0', 8: 'q8_0', 12: 'q4_k', 14: 'q6_k' };

@@ -6,7 +6,17 @@ import { numel } from '../gpu/tensor';
 import { ceilDiv } from './grid';
 import { gemvConfig, withLanes } from './lanes';
 import { EPILOGUE_INPUTS, epilogueConstants, geluReference, matmul, matmulTiles, swigluReference, type MatmulAttrs } from './matmul';
-import { checkPackedInputs, dequantize, isBlockScheme, isHalfScheme, quantLayout, schemeId, type QuantScheme } from './quantize';
+import { f16ToF32 } from '../gpu/tensor';
+import {
+  checkPackedInputs,
+  dequantize,
+  isBlockScheme,
+  isHalfScheme,
+  quantLayout,
+  schemeId,
+  type QuantScheme,
+  type QuantizedData,
+} from './quantize';
 import { inputsByName, type OpDescriptor } from './types';
 
 export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
@@ -37,14 +47,11 @@ export function usesDot4(a: DequantMatmulAttrs, M: number, packedDot4: boolean):
   return !!a.dot4 && packedDot4 && a.scheme === 'q8_0' && M === 1 && a.K <= 4096;
 }
 
-/** Float64 reference of the dot4I8Packed path: activations quantized per 32 like the kernel does. */
-export function dot4Reference(
-  x: Float64Array | Float32Array,
-  w: Float64Array,
-  qwScales: { blocks: number; scales: ArrayLike<number> },
-  K: number,
-  N: number,
-): Float64Array {
+/**
+ * Float64 reference of the dot4I8Packed path: activations quantized per 32 like the kernel does, the
+ * q8_0 blocks' int8 and f16 scales read from their bytes.
+ */
+export function dot4Reference(x: Float64Array | Float32Array, q: QuantizedData, K: number, N: number): Float64Array {
   const out = new Float64Array(N);
   const xq = new Float64Array(K);
   const xsc: number[] = [];
@@ -58,12 +65,15 @@ export function dot4Reference(
       xq[k] = Math.max(-127, Math.min(127, Math.sign(v) * Math.floor(Math.abs(v) + 0.5)));
     }
   }
+  const bytes = new Uint8Array(q.qweight.buffer, q.qweight.byteOffset, q.qweight.byteLength);
+  const nb = q.rowBlocks;
   for (let n = 0; n < N; n++) {
     let acc = 0;
     for (let k = 0; k < K; k++) {
-      const b = Math.floor(k / 32);
-      const wq = Math.round(w[n * K + k] / qwScales.scales[n * qwScales.blocks + b]); // the stored int8
-      acc += xq[k] * wq * xsc[b] * qwScales.scales[n * qwScales.blocks + b];
+      const at = (n * nb + Math.floor(k / 32)) * 34;
+      const d = f16ToF32(bytes[at] | (bytes[at + 1] << 8));
+      const wq = (bytes[at + 2 + (k % 32)] << 24) >> 24; // the stored int8
+      acc += xq[k] * wq * xsc[Math.floor(k / 32)] * d;
     }
     out[n] = acc;
   }
@@ -103,7 +113,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
       const groups = ceilDiv(a.N, (256 / TPR) * NR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
       return {
-        entry: isBlockScheme(a.scheme) ? 'gemv_block' : isHalfScheme(a.scheme) ? 'gemv_half' : dot4 ? 'gemv_dp4a' : 'gemv',
+        entry: dot4 ? 'gemv_dp4a' : isBlockScheme(a.scheme) ? 'gemv_block' : isHalfScheme(a.scheme) ? 'gemv_half' : 'gemv',
         constants: { ...common, TPR, NR },
         uniforms,
         grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],

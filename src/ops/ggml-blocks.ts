@@ -1,6 +1,7 @@
 // llama.cpp's block formats, byte for byte as ggml-common.h declares them and ggml-quants.c reads them
 // (dequantize_row_q4_0 / _q4_K / _q6_K). A weight row of K values is K / QK blocks laid end to end,
 // and a matrix is its N rows laid end to end, exactly the bytes of a GGUF tensor (ne[0] = K):
+//   q8_0  32 weights in 34 bytes: f16 d, then 32 int8; w = d · q
 //   q4_0  32 weights in 18 bytes: f16 d, then 16 bytes whose low nibbles are weights 0..15 and high
 //         nibbles weights 16..31; w = d · (q − 8)
 //   q4_k  256 weights in 144 bytes: f16 d, f16 dmin, 12 bytes holding eight 6-bit scales and eight 6-bit
@@ -17,10 +18,11 @@
 // llama.cpp's own k-quantizers search for scales with lower error; files it writes load unchanged.
 import { f16ToF32, f32ToF16 } from '../gpu/tensor';
 
-export type BlockScheme = 'q4_0' | 'q4_k' | 'q6_k';
+export type BlockScheme = 'q8_0' | 'q4_0' | 'q4_k' | 'q6_k';
 
 /** Weights per block and bytes per block. */
 export const BLOCK: Record<BlockScheme, { qk: number; bytes: number }> = {
+  q8_0: { qk: 32, bytes: 34 },
   q4_0: { qk: 32, bytes: 18 },
   q4_k: { qk: 256, bytes: 144 },
   q6_k: { qk: 256, bytes: 210 },
@@ -55,6 +57,14 @@ function q4kScaleMin(b: Uint8Array, at: number, j: number): [number, number] {
 
 /** Writes one block of `scheme` for x[0..qk) into `b` at byte `at`. */
 export function encodeBlock(scheme: BlockScheme, x: ArrayLike<number>, b: Uint8Array, at: number): void {
+  if (scheme === 'q8_0') {
+    // quantize_row_q8_0_ref: d = max|x| / 127, q = round(x / d) (half away from zero), in f32.
+    const d = f(Math.abs(signedMax(x, 0, 32)) / 127);
+    const id = d ? f(1 / d) : 0;
+    putF16(b, at, d);
+    for (let j = 0; j < 32; j++) b[at + 2 + j] = clamp(nearest(f(x[j] * id)), -127, 127) & 0xff;
+    return;
+  }
   if (scheme === 'q4_0') {
     const max = signedMax(x, 0, 32);
     const d = f(max / -8);
@@ -123,6 +133,11 @@ export function encodeBlock(scheme: BlockScheme, x: ArrayLike<number>, b: Uint8A
 
 /** Reads one block of `scheme` at byte `at` into out[o..o + qk). */
 export function decodeBlock(scheme: BlockScheme, b: Uint8Array, at: number, out: Float64Array, o: number): void {
+  if (scheme === 'q8_0') {
+    const d = f16(b, at);
+    for (let j = 0; j < 32; j++) out[o + j] = d * ((b[at + 2 + j] << 24) >> 24);
+    return;
+  }
   if (scheme === 'q4_0') {
     const d = f16(b, at);
     for (let j = 0; j < 16; j++) {
@@ -155,5 +170,5 @@ export function decodeBlock(scheme: BlockScheme, b: Uint8Array, at: number, out:
 
 /** The byte offsets of a block's f16 scales (checked finite on load). */
 export function blockHalves(scheme: BlockScheme): number[] {
-  return scheme === 'q4_0' ? [0] : scheme === 'q4_k' ? [0, 2] : [208];
+  return scheme === 'q4_0' || scheme === 'q8_0' ? [0] : scheme === 'q4_k' ? [0, 2] : [208];
 }

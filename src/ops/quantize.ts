@@ -1,14 +1,14 @@
 // Packed weight formats and the quantizer (GPU or CPU, identical rules).
-//   'q8_0':        int8, one scale per 32 weights along K per output channel (llama.cpp's Q8_0)
-//   'per-channel': int8, one scale per output channel
+//   'per-channel': int8, one f32 scale per output channel
 //   'f16':         IEEE halves, two per u32 word, no scales: half the bytes of f32 on any adapter (the
 //                  kernels unpack with unpack2x16float and accumulate in f32; shader-f16 not needed)
 //   'bf16':        bfloat16, two per word, no scales: BF16 checkpoints kept exactly at half size (their
 //                  range exceeds f16's, so converting them to f16 could overflow; unpacking is a shift)
-//   'q4_0', 'q4_k', 'q6_k': llama.cpp's blocks, the bytes of a GGUF tensor as they are (./ggml-blocks.ts)
+//   'q8_0', 'q4_0', 'q4_k', 'q6_k': llama.cpp's blocks (int8 and f16 scale per 32 for q8_0), the bytes
+//                  of a GGUF tensor as they are (./ggml-blocks.ts)
 // Packed row-major by output channel: qweight u32 [N, rowWords] (four int8 or two halves per word,
-// little end first, zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 32 (q8_0),
-// 16 (per-channel) or 8 (f16: a vec4<u32> of eight halves). The block schemes keep their scales inside
+// little end first, zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 16
+// (per-channel) or 8 (f16: a vec4<u32> of eight halves). The block schemes keep their scales inside
 // the blocks: qweight is the N · K / QK blocks end to end (rows padded with zero weights to a whole
 // block), as u32 words [words] with the last word zero-padded, and there is no scales tensor.
 // Kernel: shaders/quantize.wgsl.
@@ -20,10 +20,12 @@ import { BLOCK, type BlockScheme, blockHalves, decodeBlock, encodeBlock } from '
 import { grid1D } from './grid';
 import type { OpDescriptor, TensorInfo } from './types';
 
-export type QuantScheme = 'q8_0' | 'per-channel' | 'f16' | 'bf16' | BlockScheme;
+export type QuantScheme = 'per-channel' | 'f16' | 'bf16' | BlockScheme;
 
-/** In the order of the kernels' SCHEME numbers. */
 export const SCHEMES: readonly QuantScheme[] = ['q8_0', 'per-channel', 'f16', 'bf16', 'q4_0', 'q4_k', 'q6_k'];
+
+/** The kernels' SCHEME numbers (shaders/dequant_matmul.wgsl): the block schemes are 4 and up. */
+const SCHEME_IDS: Record<QuantScheme, number> = { 'per-channel': 1, f16: 2, bf16: 3, q4_0: 4, q4_k: 5, q6_k: 6, q8_0: 7 };
 
 /** llama.cpp's self-contained blocks (scales inside), uploaded as the bytes they are. */
 export function isBlockScheme(s: QuantScheme): s is BlockScheme {
@@ -37,7 +39,7 @@ export function isHalfScheme(s: QuantScheme): boolean {
 
 /** The scheme number the kernels' SCHEME override takes. */
 export function schemeId(s: QuantScheme): number {
-  return SCHEMES.indexOf(s);
+  return SCHEME_IDS[s];
 }
 
 export interface QuantLayout {
@@ -65,8 +67,8 @@ export function quantLayout(scheme: QuantScheme, K: number, N: number): QuantLay
     const rowBlocks = Math.ceil(K / qk);
     return { scheme, K, N, rowWords: 0, blocks: 0, rowBytes: rowBlocks * bytes, rowBlocks, words: Math.ceil((N * rowBlocks * bytes) / 4) };
   }
-  const rowWords = isHalfScheme(scheme) ? Math.ceil(K / 8) * 4 : scheme === 'q8_0' ? Math.ceil(K / 32) * 8 : Math.ceil(K / 16) * 4;
-  const blocks = isHalfScheme(scheme) ? 0 : scheme === 'q8_0' ? rowWords / 8 : 1;
+  const rowWords = isHalfScheme(scheme) ? Math.ceil(K / 8) * 4 : Math.ceil(K / 16) * 4;
+  const blocks = isHalfScheme(scheme) ? 0 : 1;
   return { scheme, K, N, rowWords, blocks, rowBytes: 4 * rowWords, rowBlocks: 0, words: N * rowWords };
 }
 
@@ -162,18 +164,16 @@ export function quantizeCPU(w: Float32Array, K: number, N: number, scheme: Quant
     }
     return { ...l, qweight, scales };
   }
-  const span = scheme === 'q8_0' ? 32 : K;
+  // per-channel int8: one absmax scale per output row.
   for (let n = 0; n < N; n++) {
-    for (let b = 0; b < l.blocks; b++) {
-      let amax = 0;
-      for (let k = b * span; k < Math.min(K, (b + 1) * span); k++) amax = Math.max(amax, Math.abs(at(n, k)));
-      scales[n * l.blocks + b] = Math.fround(amax / 127);
-    }
+    let amax = 0;
+    for (let k = 0; k < K; k++) amax = Math.max(amax, Math.abs(at(n, k)));
+    scales[n] = Math.fround(amax / 127);
     for (let word = 0; word < l.rowWords; word++) {
       let packed = 0;
       for (let j = 0; j < 4; j++) {
         const k = word * 4 + j;
-        const s = scales[n * l.blocks + (scheme === 'q8_0' ? Math.floor(k / 32) : 0)];
+        const s = scales[n];
         const v = s > 0 ? Math.fround(at(n, k) / s) : 0;
         const q = Math.max(-127, Math.min(127, Math.sign(v) * Math.floor(Math.abs(v) + 0.5)));
         packed |= (q & 0xff) << (8 * j);
@@ -209,7 +209,7 @@ export function dequantize(q: QuantizedData): Float64Array {
     for (let k = 0; k < q.K; k++) {
       const word = q.qweight[n * q.rowWords + (k >> 2)];
       const byte = ((word >>> (8 * (k & 3))) << 24) >> 24;
-      out[n * q.K + k] = byte * q.scales[n * q.blocks + (q.scheme === 'q8_0' ? Math.floor(k / 32) : 0)];
+      out[n * q.K + k] = byte * q.scales[n];
     }
   }
   return out;
@@ -279,7 +279,7 @@ export const quantizeScales: OpDescriptor<QuantAttrs> = {
     const { l, u } = uniforms(a);
     return {
       entry: 'scales_main',
-      constants: { WG: 64, SCHEME: a.scheme === 'q8_0' ? 0 : 1 },
+      constants: { WG: 64 },
       uniforms: u,
       grid: grid1D(l.N * l.blocks, 64, ctx.limits),
     };
@@ -301,7 +301,7 @@ export const quantizePack: OpDescriptor<QuantAttrs> = {
     const { l, u } = uniforms(a);
     return {
       entry: 'pack',
-      constants: { WG: 64, SCHEME: a.scheme === 'q8_0' ? 0 : 1 },
+      constants: { WG: 64 },
       uniforms: u,
       grid: grid1D(l.N * l.rowWords, 64, ctx.limits),
     };
@@ -311,8 +311,8 @@ export const quantizePack: OpDescriptor<QuantAttrs> = {
   },
 };
 
-/** Schemes the GPU packs with quantize_blocks: 16-bit halves, q4_0 and q4_k (q6_k is CPU only). */
-export const GPU_BLOCK_SCHEMES: readonly QuantScheme[] = ['f16', 'bf16', 'q4_0', 'q4_k'];
+/** Schemes the GPU packs with quantize_blocks: 16-bit halves, q8_0, q4_0 and q4_k (q6_k is CPU only). */
+export const GPU_BLOCK_SCHEMES: readonly QuantScheme[] = ['f16', 'bf16', 'q8_0', 'q4_0', 'q4_k'];
 
 const blocksShader = compose('quantize_blocks');
 
@@ -330,9 +330,11 @@ export const quantizeBlocks: OpDescriptor<QuantAttrs> = {
   },
   kernel(_i, _o, a, ctx) {
     const l = quantLayout(a.scheme, a.K, a.N);
-    const count = isHalfScheme(a.scheme) ? l.words : a.scheme === 'q4_0' ? Math.ceil((l.N * l.rowBlocks) / 2) : l.N * l.rowBlocks;
+    // q8_0 and q4_0 blocks (34 and 18 bytes) go two to a thread so that no word is shared.
+    const paired = a.scheme === 'q4_0' || a.scheme === 'q8_0';
+    const count = isHalfScheme(a.scheme) ? l.words : paired ? Math.ceil((l.N * l.rowBlocks) / 2) : l.N * l.rowBlocks;
     return {
-      entry: isHalfScheme(a.scheme) ? 'pack_half' : a.scheme === 'q4_0' ? 'pack_q4_0' : 'pack_q4_k',
+      entry: isHalfScheme(a.scheme) ? 'pack_half' : paired ? `pack_${a.scheme}` : 'pack_q4_k',
       constants: { WG: 64, SCHEME: schemeId(a.scheme) },
       uniforms: { K: a.K, N: a.N, row_words: l.rowWords, row_blocks: l.rowBlocks, kn: a.kn ? 1 : 0, count },
       grid: grid1D(count, 64, ctx.limits),

@@ -237,7 +237,9 @@ describe('misuse is refused clearly', () => {
       [{ temperature: -0.5 }, /temperature must be a finite number ≥ 0/],
       [{ topK: 2.5 }, /topK/],
       [{ seed: -1 }, /seed/],
-      [{ stopToken: 1e9 }, /stopToken/],
+      [{ stopToken: 1e9 }, /stop token 1000000000 is outside the vocabulary/],
+      [{ stopTokens: [-1] }, /stop token -1 is outside the vocabulary/],
+      [{ repetitionPenalty: -2 }, /repetitionPenalty must be a finite number > 0/],
     ];
     for (const [opts, msg] of bad) {
       const err = await model
