@@ -32,7 +32,8 @@ export default defineConfig(({ mode }) =>
           lib: { entry: resolve(root, 'src/index.ts'), formats: ['es'], fileName: () => 'webgpu-nlp.js' },
           // js-tiktoken is a dependency (its ESM build works everywhere); wgsl_reflect is bundled because
           // its package entry is CommonJS that Node refuses to import.
-          rollupOptions: { external: [/^js-tiktoken/] },
+          // Dependencies stay imports (npm installs them with the package): tokenizers, templates, BPE.
+          rollupOptions: { external: [/^js-tiktoken/, /^@huggingface\//, /^wgsl_reflect/] },
         },
       }
     : {

@@ -12,6 +12,43 @@ fn word_at(at: u32) -> u32 {
   return (qw[i] >> 16u) | (qw[i + 1u] << 16u);
 }
 
+/**
+ * The eight little-endian words from even byte offset `at`: nine aligned loads realigned by shifts
+ * when `at` is 2 mod 4 (q8_0 / q4_0 blocks alternate), eight loads otherwise.
+ */
+fn words8_at(at: u32) -> array<u32, 8> {
+  let i0 = at >> 2u;
+  var out: array<u32, 8>;
+  if ((at & 2u) == 0u) {
+    for (var i = 0u; i < 8u; i++) { out[i] = qw[i0 + i]; }
+    return out;
+  }
+  var prev = qw[i0];
+  for (var i = 0u; i < 8u; i++) {
+    let next = qw[i0 + i + 1u];
+    out[i] = (prev >> 16u) | (next << 16u);
+    prev = next;
+  }
+  return out;
+}
+
+/** The four little-endian words from even byte offset `at` (four or five aligned loads). */
+fn words4_at(at: u32) -> array<u32, 4> {
+  let i0 = at >> 2u;
+  var out: array<u32, 4>;
+  if ((at & 2u) == 0u) {
+    for (var i = 0u; i < 4u; i++) { out[i] = qw[i0 + i]; }
+    return out;
+  }
+  var prev = qw[i0];
+  for (var i = 0u; i < 4u; i++) {
+    let next = qw[i0 + i + 1u];
+    out[i] = (prev >> 16u) | (next << 16u);
+    prev = next;
+  }
+  return out;
+}
+
 /** The f16 at even byte offset `at`. */
 fn half_at(at: u32) -> f32 {
   return unpack2x16float(qw[at >> 2u] >> ((at & 2u) * 8u)).x;
@@ -107,17 +144,16 @@ fn block_dot32(row: u32, row_blocks: u32, k: u32, x: array<vec4<f32>, 8>, xsum: 
   let at = (row * row_blocks + k / block_len()) * block_bytes();
   if (SCHEME == 4u) {
     // q4_0: word j holds weights 4j..4j+3 (low nibbles) and 16+4j.. (high)
+    let w = words4_at(at + 2u);
     var q = 0.0;
-    for (var j = 0u; j < 4u; j++) {
-      let w = word_at(at + 2u + 4u * j);
-      q += dot(nibbles4(w, 0u), x[j]) + dot(nibbles4(w, 1u), x[j + 4u]);
-    }
+    for (var j = 0u; j < 4u; j++) { q += dot(nibbles4(w[j], 0u), x[j]) + dot(nibbles4(w[j], 1u), x[j + 4u]); }
     return half_at(at) * (q - 8.0 * (xsum.x + xsum.y));
   }
   if (SCHEME == 7u) {
     // q8_0: 32 signed bytes after the scale
+    let w = words8_at(at + 2u);
     var q = 0.0;
-    for (var i = 0u; i < 8u; i++) { q += dot(vec4<f32>(unpack_bytes(word_at(at + 2u + 4u * i))), x[i]); }
+    for (var i = 0u; i < 8u; i++) { q += dot(vec4<f32>(unpack_bytes(w[i])), x[i]); }
     return half_at(at) * q;
   }
   if (SCHEME == 5u) {

@@ -382,11 +382,11 @@ export class Llama extends Decoder {
     };
     const vector = (name: string, n: number) => keep(engine.tensor(src.vector(name, n), [n], name));
     const linear = async (label: string, m: Matrix, bias?: Float32Array) =>
-      keep(await Linear.fromMatrix(engine, m, { bias, quantize: m.kind === 'f32' ? store : undefined, label }));
+      keep(await Linear.fromMatrix(engine, m, { bias, quantize: m.kind === 'f32' ? fitScheme(store, m.K) : undefined, label }));
     try {
       const embedMatrix = src.matrix('model.embed_tokens.weight', V, C);
       // The token table and lm_head are the most sensitive to 4 bits: q6_k with q4_k, as Q4_K_M files do.
-      const tableStore = store === 'q4_k' || store === 'q4_0' ? 'q6_k' : store;
+      const tableStore = fitScheme(store === 'q4_k' || store === 'q4_0' ? 'q6_k' : store, C);
       const embed = keep(await TokenTable.fromMatrix(engine, embedMatrix, { quantize: tableStore, label: 'embed_tokens' }));
       const tied = c.tie_word_embeddings || !src.has('lm_head.weight');
       const head = tied
@@ -427,7 +427,7 @@ export class Llama extends Decoder {
           ln2: vector(`${p}post_attention_layernorm.weight`, C),
           gateUp: keep(
             await Linear.fromMatrix(engine, gateUp, {
-              quantize: gateUp.kind === 'f32' ? gateUpStore : undefined,
+              quantize: gateUp.kind === 'f32' ? fitScheme(gateUpStore, C) : undefined,
               label: `${p}mlp.gate_up`,
             }),
           ),
@@ -545,6 +545,16 @@ export function ggufConfig(f: GGUFFile): LlamaConfig {
     attention_bias: f.tensors.has('blk.0.attn_output.bias'),
     eos_token_id: typeof eos === 'number' ? eos : null,
   };
+}
+
+/**
+ * The k-quants pack 256 weights a block: rows whose length is not a multiple of 256 (SmolLM2's 576)
+ * would be padded by up to a third, so such matrices take the 32-weight block of the nearest size,
+ * as llama.cpp's quantizer falls back: q4_k → q4_0, q6_k → q8_0.
+ */
+function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
+  if (K % 256 === 0) return s;
+  return s === 'q4_k' ? 'q4_0' : s === 'q6_k' ? 'q8_0' : s;
 }
 
 /** A packed matrix dequantised to f32 rows on the CPU (its f32 size in CPU memory while loading). */
