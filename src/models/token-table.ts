@@ -72,7 +72,7 @@ export class TokenTable {
                 Array.from({ length: rows }, (_, i): [number, number] => [0, lo + i]),
                 o.label,
               );
-        const q = (part as { q: Parameters<typeof QuantizedTensor.upload>[1] }).q;
+        const q = part.kind === 'packed' ? part.q : m.q; // rows of packed data are packed
         blocks.push({ int8: QuantizedTensor.upload(engine, q, `${o.label} rows ${lo}..${lo + rows - 1}`), firstId: lo });
       }
     } catch (e) {
