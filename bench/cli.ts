@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { Engine } from 'webgpu-nlp';
 import { autotune } from './autotune';
+import { formatMetric, metric } from './metric';
 import { startTfjs, type Tf } from './peers/tfjs';
 import { ratios, runSuites } from './run';
 import { suites } from './suites/index';
@@ -85,13 +86,8 @@ process.stderr.write('\n');
 
 function table(rows: CaseResult[]): string {
   const peers = [...new Set(rows.flatMap((r) => r.results.map((x) => x.variant)).filter((v) => v !== 'ours'))];
-  // Throughput per variant: GFLOP/s for compute, GB/s for pure data movement, µs/dispatch for overhead.
-  const metric = (r: CaseResult, x: { medianMs: number; gflops: number; gbps: number }) =>
-    r.dispatches
-      ? `${((1000 * x.medianMs) / r.dispatches).toFixed(2)} us/disp`
-      : r.flops
-        ? `${x.gflops.toFixed(2)} GFLOP/s`
-        : `${x.gbps.toFixed(2)} GB/s`;
+  // The figure each case is read by: µs/dispatch, ms/token, tokens/s, GFLOP/s or GB/s (bench/metric.ts).
+  const show = (r: CaseResult, x: { medianMs: number; gflops: number; gbps: number }) => formatMetric(metric(r, x));
   const head = ['kernel', 'size', 'ours ms', 'ours', 'GB/s', ...peers.flatMap((p) => [p, `ours/${p}`])];
   const body = rows.map((r) => {
     const ours = r.results.find((x) => x.variant === 'ours');
@@ -100,12 +96,12 @@ function table(rows: CaseResult[]): string {
       r.kernel,
       r.size,
       ours ? ours.medianMs.toFixed(3) : '-',
-      ours ? metric(r, ours) : '-',
-      ours ? ours.gbps.toFixed(2) : '-',
+      ours ? show(r, ours) : '-',
+      ours && r.bytes && !r.dispatches ? ours.gbps.toFixed(2) : '-',
     ];
     for (const p of peers) {
       const x = r.results.find((y) => y.variant === p);
-      cells.push(x ? metric(r, x) : '-', q[p] ? `${q[p].toFixed(2)}x` : '-');
+      cells.push(x ? show(r, x) : '-', q[p] ? `${q[p].toFixed(2)}x` : '-');
     }
     return cells;
   });

@@ -6,8 +6,10 @@ import GUI from 'lil-gui';
 import { Engine, type TuningTable } from 'webgpu-nlp';
 import { checkWebGPU } from '../demos/common/webgpu-check';
 import { autotune } from './autotune';
-import { drawCharts, throughput, type Series } from './page/charts';
-import { lookupPeak } from './page/peaks';
+import { formatMetric, metric, peakShare } from './metric';
+import { drawCharts, type Series } from './page/charts';
+import { calibrate, estimateSeconds, formatDuration, type Rates } from './page/estimate';
+import { PEAKS, candidatesFor, isSoftwareAdapter, lookupPeak } from './page/peaks';
 import { startTfjs, type Tf } from './peers/tfjs';
 import { ratios, runSuites } from './run';
 import { suites } from './suites/index';
@@ -54,11 +56,18 @@ const a = engine.adapter;
 $('adapter').textContent =
   `${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' · ') || 'unknown adapter'} — timestamp queries: ${engine.features.timestampQuery ? 'yes (GPU time)' : 'no (wall time)'}`;
 
-const peak = lookupPeak(a);
+// Peaks: the table's entry for this adapter when its name says which GPU it is; when Chrome gives only
+// the architecture and one entry fits it, that one; otherwise the user picks or types their own.
+const software = isSoftwareAdapter(a);
+const candidates = candidatesFor(a);
+const peak = lookupPeak(a) ?? (candidates.length === 1 ? candidates[0] : null);
+const OTHER = 'other (enter below)';
 const state = {
-  quick: params.get('quick') === '1',
+  // Full-size cases take many minutes on a CPU-emulated adapter: quick sizes unless the URL says otherwise.
+  quick: params.has('quick') ? params.get('quick') === '1' : software,
   reps: Number(params.get('reps') ?? 5),
   tfjs: true,
+  gpu: peak?.name ?? OTHER,
   peakGflops: peak?.gflops ?? 0,
   peakGbps: peak?.gbps ?? 0,
   run: () => void runAll(),
@@ -73,13 +82,27 @@ const chosen: Record<string, boolean> = Object.fromEntries(
 
 const gui = new GUI({ title: 'Benchmarks', container: $('controls') });
 const fs = gui.addFolder('Suites');
-for (const s of suites) fs.add(chosen, s.name).name(s.name);
-gui.add(state, 'quick').name('small sizes only');
-gui.add(state, 'reps', 1, 20, 1).name('repetitions');
+for (const s of suites) fs.add(chosen, s.name).name(s.name).onChange(showEstimate);
+gui.add(state, 'quick').name('small sizes only').onChange(showEstimate);
+gui.add(state, 'reps', 1, 20, 1).name('repetitions').onFinishChange(showEstimate);
 gui.add(state, 'tfjs').name('TF.js peer');
-const pf = gui.addFolder(`GPU peak${peak ? ` (${peak.name})` : ' (unknown: enter yours)'}`);
-pf.add(state, 'peakGflops').name('FP32 GFLOP/s').onChange(render);
-pf.add(state, 'peakGbps').name('bandwidth GB/s').onChange(render);
+const pf = gui.addFolder(
+  software
+    ? 'GPU peak (software adapter: no hardware peak)'
+    : `GPU peak${peak ? ` (${peak.name})` : ' (pick your GPU or enter its figures)'}`,
+);
+const names = [...candidates.map((p) => p.name), ...Object.keys(PEAKS).filter((n) => !candidates.some((p) => p.name === n)), OTHER];
+pf.add(state, 'gpu', names)
+  .name('GPU')
+  .onChange((name: string) => {
+    const p = PEAKS[name];
+    if (p) {
+      gflopsCtl.setValue(p.gflops);
+      gbpsCtl.setValue(p.gbps);
+    }
+  });
+const gflopsCtl = pf.add(state, 'peakGflops').name('FP32 GFLOP/s').onChange(render);
+const gbpsCtl = pf.add(state, 'peakGbps').name('bandwidth GB/s').onChange(render);
 const runCtl = gui.add(state, 'run').name('▶ run');
 const stopCtl = gui.add(state, 'stop').name('■ stop').disable();
 const tuneCtl = gui.add(state, 'autotune').name('autotune this GPU');
@@ -90,6 +113,36 @@ function setRunning(on: boolean): void {
   runCtl.enable(!on);
   tuneCtl.enable(!on);
   stopCtl.enable(on);
+}
+
+/** What each suite measures, and how many cases the current choice holds. */
+function describeSuites(): void {
+  const list = $('suites');
+  list.replaceChildren();
+  for (const s of suites) {
+    const n = s.cases({ engine, tf: null, quick: state.quick }).reduce((k, c) => k + c.variants.length, 0);
+    list.append(
+      Object.assign(document.createElement('dt'), { textContent: `${s.name} (${n} runs${chosen[s.name] ? '' : ', not chosen'})` }),
+      Object.assign(document.createElement('dd'), { textContent: s.description }),
+    );
+  }
+}
+
+let rates: Rates | null = null;
+/** The expected length of a run with the current choice, from the calibration rates. */
+function showEstimate(): void {
+  describeSuites();
+  const cases = suites.filter((s) => chosen[s.name]).flatMap((s) => s.cases({ engine, tf: null, quick: state.quick }));
+  const runs = cases.reduce((k, c) => k + c.variants.length, 0);
+  const sizes = state.quick ? 'small sizes' : 'full sizes';
+  if (!rates) {
+    $('estimate').textContent = `${runs} runs at ${sizes}; measuring this adapter for an estimate…`;
+    return;
+  }
+  const s = estimateSeconds(cases, rates, 1 + state.reps);
+  $('estimate').textContent =
+    `${runs} runs at ${sizes}, ${state.reps} repetitions: about ${formatDuration(s)} on this adapter (calibrated at ${rates.gflops.toFixed(1)} GFLOP/s, ${rates.gbps.toFixed(1)} GB/s; peers and baselines can take longer).${software && !state.quick ? ' Full sizes on a software adapter: expect a long wait.' : ''}`;
+  $('estimate').dataset.seconds = String(Math.round(s));
 }
 gui.add(state, 'exportJson').name('export JSON');
 gui.add(state, 'loadJson').name('load JSON to compare…');
@@ -111,33 +164,38 @@ function render(): void {
   table.replaceChildren();
   if (!current) return;
   const head = table.createTHead().insertRow();
-  for (const h of ['kernel', 'size', 'variant', 'median ms', 'min–max ms', 'GFLOP/s', 'GB/s', '% of peak', 'ours ×'])
+  for (const h of ['kernel', 'size', 'variant', 'median ms', 'min–max ms', 'result', 'GB/s', '% of peak', 'ours vs each'])
     head.insertCell().outerHTML = `<th>${h}</th>`;
   const body = table.createTBody();
+  const peakNow = { gflops: state.peakGflops, gbps: state.peakGbps };
   for (const c of current.cases) {
     const q = ratios(c);
     for (const r of c.results) {
       const row = body.insertRow();
-      const pct = c.dispatches
-        ? ''
-        : c.flops && state.peakGflops
-          ? (100 * r.gflops) / state.peakGflops
-          : state.peakGbps
-            ? (100 * r.gbps) / state.peakGbps
-            : '';
+      const share = peakShare(c, r, peakNow);
+      // The speed-up sits on our row, against each other variant (peer time / our time: above 1, ours is faster).
+      const versus =
+        r.variant === 'ours'
+          ? Object.entries(q)
+              .map(([v, x]) => `${x.toFixed(2)}× ${v}`)
+              .join(', ')
+          : '';
+      const m = metric(c, r);
       const cells = [
         c.kernel,
         c.size,
         r.variant,
         r.medianMs.toFixed(3),
         `${r.minMs.toFixed(3)}–${r.maxMs.toFixed(3)}`,
-        r.gflops.toFixed(2),
-        r.gbps.toFixed(2),
-        pct === '' ? '–' : `${pct.toFixed(1)}%`,
-        q[r.variant] ? `${q[r.variant].toFixed(2)}×` : '',
+        formatMetric(m),
+        c.bytes && !c.dispatches ? r.gbps.toFixed(2) : '–',
+        share ? `${share.percent.toFixed(1)}% ${share.of}` : '–',
+        versus,
       ];
       for (const v of cells) row.insertCell().textContent = v;
-      row.dataset.throughput = String(throughput(c, r));
+      row.dataset.variant = r.variant;
+      row.dataset.metric = String(m.value);
+      row.dataset.unit = m.unit;
     }
   }
 }
@@ -149,6 +207,7 @@ async function runAll(): Promise<void> {
   setRunning(true);
   document.body.dataset.state = 'running';
   try {
+    await calibration;
     if (state.tfjs && !tf) tf = await startTfjs(engine).catch(() => null);
     const picked = suites.filter((s) => chosen[s.name]);
     const progress = $('progress') as HTMLProgressElement;
@@ -230,4 +289,14 @@ function pickFiles(): void {
   input.click();
 }
 
+showEstimate();
+// Runs wait for it, so the calibration never shares the GPU with a measured case.
+const calibration = calibrate({ engine, tf: null, quick: true })
+  .then((r) => {
+    rates = r;
+    showEstimate();
+  })
+  .catch((e) => {
+    $('estimate').textContent = `No estimate: ${(e as Error).message}`;
+  });
 if (params.get('autorun') === '1') void runAll();

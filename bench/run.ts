@@ -29,6 +29,7 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
       flops: c.flops,
       bytes: c.bytes,
       dispatches: c.dispatches,
+      tokens: c.tokens,
       results: [],
       skipped: [],
     };

@@ -1,6 +1,8 @@
-// One chart per kernel: throughput against size, one series per variant (ours, peers, baselines) and
-// per loaded result file, so GPUs and peers can be compared side by side.
+// One chart per kernel: its figure (bench/metric.ts) against size, one series per variant (ours,
+// peers, baselines) and per loaded result file, so GPUs and peers can be compared side by side. A
+// kernel measured at one size is drawn as bars: a line through one point shows nothing.
 import { Chart, registerables } from 'chart.js';
+import { metric } from '../metric';
 import type { CaseResult } from '../suites/types';
 
 Chart.register(...registerables);
@@ -14,16 +16,6 @@ export interface Series {
 
 const COLORS = ['#2a7', '#d52', '#36c', '#a3c', '#c90', '#5aa', '#888', '#e37', '#7b3'];
 
-/** Throughput used on the y axis: GFLOP/s when the kernel counts FLOPs, else GB/s, else µs/dispatch. */
-export function throughput(c: CaseResult, r: { gflops: number; gbps: number; medianMs: number }): number {
-  if (c.dispatches) return (1000 * r.medianMs) / c.dispatches;
-  return c.flops ? r.gflops : r.gbps;
-}
-
-export function unit(c: CaseResult): string {
-  return c.dispatches ? 'µs / dispatch (lower is better)' : c.flops ? 'GFLOP/s' : 'GB/s';
-}
-
 export function drawCharts(root: HTMLElement, series: Series[]): void {
   for (const old of Chart.instances ? Object.values(Chart.instances) : []) old.destroy();
   root.replaceChildren();
@@ -36,7 +28,7 @@ export function drawCharts(root: HTMLElement, series: Series[]): void {
         data: sizes.map((size) => {
           const c = s.cases.find((x) => x.kernel === kernel && x.size === size);
           const r = c?.results.find((x) => x.variant === s.variant);
-          return c && r ? throughput(c, r) : null;
+          return c && r ? metric(c, r).value : null;
         }),
         borderColor: COLORS[i % COLORS.length],
         backgroundColor: COLORS[i % COLORS.length],
@@ -44,20 +36,31 @@ export function drawCharts(root: HTMLElement, series: Series[]): void {
       }))
       .filter((d) => d.data.some((v) => v !== null));
     if (!datasets.length) continue;
+    const sample = series.flatMap((s) => s.cases).find((c) => c.kernel === kernel)!;
+    const m = metric(sample, { medianMs: 1, gflops: 0, gbps: 0 });
+    const bars = sizes.length === 1;
     const box = document.createElement('figure');
     box.className = 'chart';
+    box.dataset.kind = bars ? 'bar' : 'line';
     const canvas = document.createElement('canvas');
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute(
+      'aria-label',
+      `${kernel}: ${datasets.map((d) => `${d.label} ${d.data.map((v) => (v === null ? '–' : v.toPrecision(3))).join(', ')}`).join('; ')} ${m.unit}`,
+    );
     box.append(canvas);
     root.append(box);
-    const sample = series.flatMap((s) => s.cases).find((c) => c.kernel === kernel)!;
     new Chart(canvas, {
-      type: 'line',
+      type: bars ? 'bar' : 'line',
       data: { labels: sizes, datasets },
       options: {
         animation: false,
         responsive: true,
         plugins: { title: { display: true, text: kernel } },
-        scales: { y: { title: { display: true, text: unit(sample) }, beginAtZero: true }, x: { title: { display: true, text: 'size' } } },
+        scales: {
+          y: { title: { display: true, text: `${m.unit} (${m.lowerIsBetter ? 'lower' : 'higher'} is better)` }, beginAtZero: true },
+          x: { title: { display: true, text: 'size' } },
+        },
       },
     });
   }

@@ -8,7 +8,18 @@ export interface Peak {
   gbps: number;
 }
 
-const TABLE: [RegExp, Peak][] = [
+/**
+ * Chrome reports only vendor and architecture unless a flag is set (device and description stay
+ * empty), so an architecture narrows the table to the entries the chooser offers first.
+ */
+const ARCHITECTURES: Record<string, RegExp> = {
+  ampere: /a100|rtx 30/i,
+  lovelace: /rtx 40/i,
+  'rdna-3': /rx 7/i,
+  'gen-12lp': /iris xe/i,
+};
+
+export const TABLE: [RegExp, Peak][] = [
   [/h100/i, { name: 'NVIDIA H100 SXM', gflops: 67000, gbps: 3350 }],
   [/h200/i, { name: 'NVIDIA H200', gflops: 67000, gbps: 4800 }],
   [/a100/i, { name: 'NVIDIA A100', gflops: 19500, gbps: 1555 }],
@@ -23,6 +34,25 @@ const TABLE: [RegExp, Peak][] = [
   [/apple.*m1|\bm1\b/i, { name: 'Apple M1 (8-core GPU)', gflops: 2600, gbps: 68 }],
   [/iris xe|gen-12lp|xe-lp/i, { name: 'Intel Iris Xe (96 EU)', gflops: 2200, gbps: 68 }],
 ];
+
+/** Entries by name, for the page's chooser. */
+export const PEAKS: Record<string, Peak> = Object.fromEntries(TABLE.map(([, p]) => [p.name, p]));
+
+/**
+ * A CPU rasteriser posing as a GPU (SwiftShader, llvmpipe / lavapipe, WARP): no hardware peak, and
+ * full-size benchmark cases take many minutes, so the page starts with the quick sizes.
+ */
+export function isSoftwareAdapter(adapter: { vendor: string; architecture: string; device: string; description: string }): boolean {
+  return /swiftshader|llvmpipe|lavapipe|\bwarp\b|microsoft basic render|software/i.test(
+    `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`,
+  );
+}
+
+/** Table entries that fit the adapter's architecture (empty when it says nothing the table knows). */
+export function candidatesFor(adapter: { architecture: string }): Peak[] {
+  const re = ARCHITECTURES[adapter.architecture.toLowerCase()];
+  return re ? TABLE.map(([, p]) => p).filter((p) => re.test(p.name)) : [];
+}
 
 /** The table entry for an adapter, or null when it is not known (SwiftShader, most laptops). */
 export function lookupPeak(adapter: { vendor: string; architecture: string; device: string; description: string }): Peak | null {

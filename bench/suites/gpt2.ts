@@ -84,6 +84,7 @@ export const gpt2Suite: Suite = {
       {
         kernel: `${name} prefill`,
         size: `T=${T}`,
+        tokens: T,
         flops: 2 * paramsOf(config) * T,
         bytes: 4 * paramsOf(config),
         variants: [{ name: 'ours', setup: ({ engine }) => prefillRunner(engine, config, T) }],
@@ -91,6 +92,7 @@ export const gpt2Suite: Suite = {
       {
         kernel: `${name} decode step`,
         size: 'pos 16..',
+        tokens: 1,
         flops: 2 * paramsOf(config),
         bytes: 4 * paramsOf(config),
         variants: [

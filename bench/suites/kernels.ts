@@ -38,6 +38,7 @@ export const kernelsSuite: Suite = {
         size: '1 thread',
         flops: 0,
         bytes: 4,
+        dispatches: 1, // read in µs per dispatch: what it measures is overhead, not throughput
         variants: [{ name: 'ours', setup: ({ engine }) => plan(engine, 'noop', (g) => g.op('noop', [], { value: 1 })) }],
       },
     ];

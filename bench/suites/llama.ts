@@ -86,6 +86,7 @@ export const llamaSuite: Suite = {
       {
         kernel: `${name} prefill`,
         size: `T=${T}`,
+        tokens: T,
         flops: 2 * params(config) * T,
         bytes: 2 * params(config),
         variants: [
@@ -108,6 +109,7 @@ export const llamaSuite: Suite = {
       {
         kernel: `${name} decode step`,
         size: 'pos 16..',
+        tokens: 1,
         flops: 2 * params(config),
         bytes: 2 * params(config),
         variants: [

@@ -35,6 +35,8 @@ export interface BenchCase {
   variants: Variant[];
   /** For CPU-overhead cases: dispatches per run, so the table can show µs per dispatch. */
   dispatches?: number;
+  /** For whole-model cases: tokens per run (1: a decode step, read in ms/token; more: tokens/s). */
+  tokens?: number;
 }
 
 export interface Suite {
@@ -57,6 +59,7 @@ export interface CaseResult {
   flops: number;
   bytes: number;
   dispatches?: number;
+  tokens?: number;
   results: VariantResult[];
   /** Variants that could not run here, with the reason. */
   skipped: { variant: string; reason: string }[];

@@ -4,7 +4,16 @@
 // Hugging Face model folder, and an attention heatmap. The model lives in ./worker.ts.
 import GUI, { type OptionController, type StringController } from 'lil-gui';
 import { $, checkWebGPU, formatBytes, pickFile, pickFolder, say } from '../common/page';
-import { BUNDLED, type Bundled, type ChatTurn, type FromWorker, type ToWorker, WEIGHT_CHOICES, type WeightChoice } from './protocol';
+import {
+  BUNDLED,
+  type Bundled,
+  type ChatTurn,
+  type FromWorker,
+  type ToWorker,
+  WEIGHT_CHOICES,
+  type WeightChoice,
+  windowBlock,
+} from './protocol';
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
@@ -97,8 +106,24 @@ const weightsCtl = model
     send({ type: 'set-weights', weights: w });
   });
 (weightsCtl as OptionController).$select.id = 'weights';
-const sparseCtl = model.add(settings, 'sparse').name('sliding-window attention');
-const windowCtl = model.add(settings, 'window', 8, 512, 8).name('window (tokens)');
+const sparseCtl = model
+  .add(settings, 'sparse')
+  .name('sliding-window attention')
+  .onChange(() => windowChanged());
+const windowCtl = model
+  .add(settings, 'window', 8, 512, 8)
+  .name('window (tokens)')
+  .onFinishChange(() => settings.sparse && windowChanged());
+/** Says what the window does now, and redraws the attention map with its mask. */
+function windowChanged(): void {
+  say(
+    settings.sparse
+      ? `Sliding-window attention on: each token attends to about the last ${settings.window} tokens (in blocks of ${windowBlock(settings.window)}). The next generation uses it; the map below hatches the keys it hides. “drift from dense” measures what it costs.`
+      : 'Dense attention: every token attends to all earlier tokens again.',
+  );
+  document.body.dataset.sparse = String(settings.sparse);
+  requestAttention();
+}
 const compareCtl = model.add(settings, 'compare').name('drift from dense (KL)');
 const att = gui.addFolder('Attention map');
 const layerCtl = att.add(settings, 'layer', 0, 3, 1).onFinishChange(() => requestAttention());
@@ -134,36 +159,114 @@ const stream = document.createTextNode('');
 
 function requestAttention(): void {
   const t = ($('prompt') as HTMLInputElement).value + stream.data;
-  if (t) send({ type: 'attention', text: t, layer: settings.layer, head: settings.head });
+  if (t)
+    send({
+      type: 'attention',
+      text: t,
+      layer: settings.layer,
+      head: settings.head,
+      attention: { sparse: settings.sparse, window: settings.window },
+    });
 }
 
-function drawAttention(tokens: string[], w: Float32Array): void {
+let heads = { heads: 1, kvHeads: 1, layers: 1 };
+let map: { tokens: string[]; w: Float32Array; mask: Uint8Array | null; cell: number; left: number; top: number } | null = null;
+
+/**
+ * One head's attention as a heatmap: row = query token, column = key token, darker = more weight
+ * (√ scale, so small weights stay visible). Under a sliding window the keys the window hides are
+ * hatched grey: the lesson of sparse attention drawn on the map itself.
+ */
+function drawAttention(m: Extract<FromWorker, { type: 'attention' }>): void {
   const canvas = $('attention') as HTMLCanvasElement;
   canvas.dataset.drawn = 'true'; // shown from the first drawing on
+  const { tokens, weights: w, mask } = m;
   const T = tokens.length;
-  const W = canvas.clientWidth;
-  const label = 70;
-  const cell = Math.max(3, Math.floor((Math.min(W, 900) - label) / T));
+  const W = canvas.clientWidth || 360;
+  // Token names beside the rows only where a cell is tall enough to carry one.
+  const named = Math.floor((Math.min(W, 900) - 70) / T) >= 7;
+  const left = named ? 70 : 4;
+  const top = named ? 70 : 4;
+  const cell = Math.max(1, Math.floor((Math.min(W, 900) - left) / T));
   canvas.width = W;
-  canvas.height = label + cell * T + 4;
+  canvas.height = top + cell * T + 4;
   const ctx = canvas.getContext('2d')!;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  ctx.font = '10px ui-monospace, monospace';
+  const gap = cell > 3 ? 1 : 0;
   for (let q = 0; q < T; q++) {
     for (let k = 0; k <= q; k++) {
+      const x = left + k * cell;
+      const y = top + q * cell;
+      if (mask && !mask[q * T + k]) {
+        ctx.fillStyle = 'rgba(136, 136, 136, 0.35)';
+        ctx.fillRect(x, y, cell - gap, cell - gap);
+        if (cell >= 5) {
+          ctx.strokeStyle = 'rgba(136, 136, 136, 0.8)';
+          ctx.beginPath();
+          ctx.moveTo(x, y + cell - gap);
+          ctx.lineTo(x + cell - gap, y);
+          ctx.stroke();
+        }
+        continue;
+      }
       ctx.fillStyle = `rgba(42, 119, 170, ${Math.sqrt(w[q * T + k])})`;
-      ctx.fillRect(label + k * cell, label + q * cell, cell - 1, cell - 1);
+      ctx.fillRect(x, y, cell - gap, cell - gap);
     }
-    ctx.fillStyle = '#888';
-    const name = JSON.stringify(tokens[q]).slice(1, -1).slice(0, 10);
-    ctx.fillText(name, 2, label + q * cell + cell - 1);
-    ctx.save();
-    ctx.translate(label + q * cell + cell - 2, label - 4);
-    ctx.rotate(-Math.PI / 2);
-    ctx.fillText(name, 0, 0);
-    ctx.restore();
   }
+  if (named) {
+    ctx.font = '10px ui-monospace, monospace';
+    ctx.fillStyle = getComputedStyle(document.body).color || '#222';
+    for (let q = 0; q < T; q++) {
+      const name = JSON.stringify(tokens[q]).slice(1, -1).slice(0, 10);
+      ctx.fillText(name, 2, top + q * cell + cell - 1);
+      ctx.save();
+      ctx.translate(left + q * cell + cell - 2, top - 4);
+      ctx.rotate(-Math.PI / 2);
+      ctx.fillText(name, 0, 0);
+      ctx.restore();
+    }
+  }
+  map = { tokens, w, mask, cell, left, top };
+  Object.assign(canvas.dataset, { cell: String(cell), left: String(left), top: String(top) });
+  const group = heads.heads / heads.kvHeads;
+  const kv =
+    group > 1
+      ? ` (it reads KV head ${Math.floor(m.head / group)}: grouped-query attention shares each KV head among ${group} query heads)`
+      : '';
+  const cut = m.total > T ? ` the last ${T} of the text's ${m.total} tokens,` : ` ${T} tokens,`;
+  const sparse = mask
+    ? ` Sliding window of ${settings.window} tokens: hatched cells are keys the window hides (in whole blocks of ${windowBlock(settings.window)} tokens, so a little more than the window is seen); each row's weights are renormalised over what it sees.`
+    : ' Dense causal attention: every query sees every earlier token.';
+  $('attention-caption').textContent =
+    `Layer ${m.layer} of ${heads.layers}, head ${m.head} of ${heads.heads}${kv};${cut} row = query, column = key.${sparse}`;
+  canvas.setAttribute('aria-label', `Attention map, ${$('attention-caption').textContent}`);
   canvas.dataset.tokens = String(T);
+  canvas.dataset.masked = String(mask ? mask.reduce((n, v, i) => n + (v === 0 && i % T <= Math.floor(i / T) ? 1 : 0), 0) : 0);
+}
+
+const tooltip = $('tooltip');
+($('attention') as HTMLCanvasElement).addEventListener('mousemove', (e) => {
+  if (!map) return;
+  const r = (e.target as HTMLCanvasElement).getBoundingClientRect();
+  const k = Math.floor((e.clientX - r.left - map.left) / map.cell);
+  const q = Math.floor((e.clientY - r.top - map.top) / map.cell);
+  const T = map.tokens.length;
+  const inside = q >= 0 && q < T && k >= 0 && k <= q;
+  tooltip.style.display = inside ? 'block' : 'none';
+  if (!inside) return;
+  const hidden = map.mask && !map.mask[q * T + k];
+  tooltip.textContent = `query ${q} ${JSON.stringify(map.tokens[q])} → key ${k} ${JSON.stringify(map.tokens[k])}: ${hidden ? 'outside the window' : map.w[q * T + k].toFixed(3)}`;
+  tooltip.style.left = `${e.clientX + 12}px`;
+  tooltip.style.top = `${e.clientY + 12}px`;
+});
+$('attention').addEventListener('mouseleave', () => (tooltip.style.display = 'none'));
+
+/** What a KL divergence between dense and sliding-window next-token distributions means in practice. */
+function klMeaning(kl: number): string {
+  if (kl < 1e-3) return 'practically the same predictions';
+  if (kl < 0.05) return 'small: the likeliest tokens keep their order, sampled text rarely changes';
+  if (kl < 0.5) return 'noticeable: probabilities shift enough that sampled text often differs';
+  return 'large: the window hides context the model relies on, and it predicts differently';
 }
 
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -184,6 +287,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     maxCtl.max(m.info.context - 1);
     if (settings.maxNewTokens > m.info.context - 1) maxCtl.setValue(m.info.context - 1);
     headCtl.max(m.info.heads - 1);
+    heads = { heads: m.info.heads, kvHeads: m.info.kvHeads, layers: m.info.layers };
     ($('download') as HTMLProgressElement).hidden = true;
     setBusy('idle');
     document.body.dataset.ready = 'true';
@@ -215,10 +319,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     requestAttention();
   } else if (m.type === 'compare') {
     $('stats').textContent =
-      `Sliding window of ${settings.window} tokens vs dense over ${m.tokens} tokens: mean KL(dense ‖ sparse) ${m.kl.toExponential(2)} nats (last position ${m.klLast.toExponential(2)}); forward ${m.sparseMs.toFixed(1)} ms sparse vs ${m.denseMs.toFixed(1)} ms dense.`;
+      `Sliding window of ${settings.window} tokens vs dense over ${m.tokens} tokens: mean KL(dense ‖ sparse) ${m.kl.toExponential(2)} nats, ${klMeaning(m.kl)} (last position ${m.klLast.toExponential(2)}); forward ${m.sparseMs.toFixed(1)} ms sparse vs ${m.denseMs.toFixed(1)} ms dense.${m.tokens <= settings.window ? ' The text fits in the window, so nothing is hidden yet: generate more, or shrink the window.' : ''}`;
     document.body.dataset.compare = 'done';
   } else if (m.type === 'attention') {
-    drawAttention(m.tokens, m.weights);
+    drawAttention(m);
     document.body.dataset.attention = 'drawn';
   } else if (m.type === 'error') {
     ($('download') as HTMLProgressElement).hidden = true;

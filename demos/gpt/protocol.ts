@@ -13,6 +13,9 @@ export interface Attention {
   window: number;
 }
 
+/** The block size of the sliding-window layout for a window: 16 below 32 tokens, else 32. */
+export const windowBlock = (window: number): 16 | 32 => (window < 32 ? 16 : 32);
+
 /**
  * f32; f16, int8 or 4-bit linear layers; or those and the token table (embedding + lm_head; q6_k with
  * q4_k, as llama.cpp's Q4_K_M files do). Llama-family models always store their token table like their
@@ -52,7 +55,7 @@ export type ToWorker =
   | { type: 'cache-info' }
   /** Plain continuation of `prompt`, or with `chat` the next assistant turn of the conversation. */
   | { type: 'generate'; prompt: string; chat: ChatTurn[] | null; sampling: Sampling; attention: Attention }
-  | { type: 'attention'; text: string; layer: number; head: number }
+  | { type: 'attention'; text: string; layer: number; head: number; attention: Attention }
   /** Ends a running generation after the current token; nothing else is cancelled. */
   | { type: 'stop' };
 
@@ -81,6 +84,16 @@ export type FromWorker =
   | { type: 'cache'; files: number; bytes: number; fromCache?: boolean }
   | { type: 'token'; text: string; count: number; msPerToken: number; tokensPerSecond: number }
   | { type: 'done'; count: number; prefillMs: number; stopped: boolean; cappedAt?: number; reason: string }
-  | { type: 'attention'; tokens: string[]; weights: Float32Array; layer: number; head: number }
+  | {
+      type: 'attention';
+      tokens: string[];
+      weights: Float32Array;
+      /** [T × T], 1 where a sliding window lets the query see the key; null for dense attention. */
+      mask: Uint8Array | null;
+      /** Tokens in the text (the map shows the last tokens.length of them). */
+      total: number;
+      layer: number;
+      head: number;
+    }
   | { type: 'compare'; kl: number; klLast: number; denseMs: number; sparseMs: number; tokens: number }
   | { type: 'error'; message: string; during: string };

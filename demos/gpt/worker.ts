@@ -29,6 +29,7 @@ import {
   type NamedBytes,
   type ToWorker,
   type WeightChoice,
+  windowBlock,
 } from './protocol';
 
 interface Tokenizer {
@@ -46,8 +47,9 @@ let model: { lm: GPT2 | Llama; tok: Tokenizer; name: string; vocab: number } | n
 let source: (() => Promise<void>) | null = null;
 let weights: WeightChoice = 'f32';
 
+/** Small windows get blocks of 16 so the mask follows the window more closely (see windowBlock). */
 function spec(a: Attention): AttentionSpec {
-  return a.sparse ? { kind: 'sliding', window: a.window, blockSize: 32 } : { kind: 'dense' };
+  return a.sparse ? { kind: 'sliding', window: a.window, blockSize: windowBlock(a.window) } : { kind: 'dense' };
 }
 
 function charTokenizer(vocab: string[]): Tokenizer {
@@ -316,12 +318,20 @@ async function compare(text: string, attention: Attention): Promise<void> {
   });
 }
 
-async function attention(text: string, layer: number, head: number): Promise<void> {
+/** The attention map shows at most this many tokens (the last ones); the page says so when it cuts. */
+const MAP_TOKENS = 256;
+
+async function attention(text: string, layer: number, head: number, a: Attention): Promise<void> {
   if (!model) throw new Error('no model loaded');
-  const ids = model.tok.encode(text).slice(-64);
+  const all = model.tok.encode(text);
+  const ids = all.slice(-Math.min(MAP_TOKENS, model.lm.maxLength));
   if (!ids.length) throw new Error('no tokens to show');
-  const weights = await model.lm.attentionWeights(ids, layer, head);
-  post({ type: 'attention', tokens: ids.map((i) => model!.tok.decode([i])), weights, layer, head }, [weights.buffer]);
+  const s = spec(a);
+  const weights = await model.lm.attentionWeights(ids, layer, head, { attention: s });
+  const mask = model.lm.attentionMask(ids.length, s);
+  const transfer: Transferable[] = [weights.buffer];
+  if (mask) transfer.push(mask.buffer);
+  post({ type: 'attention', tokens: ids.map((i) => model!.tok.decode([i])), weights, mask, total: all.length, layer, head }, transfer);
 }
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
@@ -356,7 +366,7 @@ async function handle(m: ToWorker): Promise<void> {
     else if (m.type === 'set-weights') {
       weights = m.weights;
       if (source) await source();
-    } else if (m.type === 'attention') await attention(m.text, m.layer, m.head);
+    } else if (m.type === 'attention') await attention(m.text, m.layer, m.head, m.attention);
   } catch (err) {
     post({ type: 'error', message: (err as Error).message, during: m.type });
   }

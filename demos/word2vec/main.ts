@@ -4,7 +4,7 @@
 import GUI from 'lil-gui';
 import { Word2Vec, pca } from 'webgpu-nlp';
 import { $, fetchAsset, pickFile, say, showMemory, startEngine } from '../common/page';
-import { drawScatter, type Point } from './scatter';
+import { drawScatter, type Point, type ScatterView } from './scatter';
 
 const engine = await startEngine();
 let model: Word2Vec;
@@ -53,6 +53,7 @@ async function search(): Promise<void> {
   const word = ($('query') as HTMLInputElement).value.trim().toLowerCase();
   const list = $('neighbours');
   list.replaceChildren();
+  if (!word) return say('Type a word to find its neighbours.', 'error');
   if (!model.has(word)) return say(`'${word}' is not in the vocabulary; try another word.`, 'error');
   const found = await model.mostSimilar(word, settings.k);
   describe();
@@ -73,6 +74,10 @@ async function search(): Promise<void> {
 
 async function analogy(): Promise<void> {
   const [a, b, c] = ['a', 'b', 'c'].map((id) => ($(id) as HTMLInputElement).value.trim().toLowerCase());
+  if (!a || !b || !c) {
+    $('analogy-result').textContent = '';
+    return say('Fill in all three words: a is to b as c is to ?', 'error');
+  }
   const unknown = [a, b, c].filter((w) => !model.has(w));
   if (unknown.length) {
     $('analogy-result').textContent = '';
@@ -80,10 +85,12 @@ async function analogy(): Promise<void> {
   }
   const top = await model.analogy(a, b, c, 3);
   $('analogy-result').textContent = top.map((n) => `${n.word} (${n.score.toFixed(2)})`).join(', ');
+  document.body.dataset.analogy = top.map((n) => n.word).join(' ');
   describe();
 }
 
 let points: Point[] = [];
+let map: ScatterView | null = null;
 async function project(): Promise<void> {
   const words = [
     ...new Set(
@@ -100,9 +107,26 @@ async function project(): Promise<void> {
   for (const [i, w] of known.entries()) data.set(model.vector(w), i * model.dim);
   const { coords, explained } = await pca(engine, data, known.length, model.dim, 2);
   points = known.map((w, i) => ({ label: w, x: coords[2 * i], y: coords[2 * i + 1] }));
-  drawScatter($('scatter') as HTMLCanvasElement, $('tooltip'), points);
+  const canvas = $('scatter') as HTMLCanvasElement;
+  map = drawScatter(canvas, $('tooltip'), points, [explained[0], explained[1]]);
+  const held = `${(100 * explained[0]).toFixed(0)}% and ${(100 * explained[1]).toFixed(0)}%`;
+  canvas.setAttribute(
+    'aria-label',
+    `A map of ${known.length} words on their first two principal components (${held} of the variance); the table below lists the coordinates.`,
+  );
+  const table = $('points') as HTMLTableElement;
+  table.replaceChildren();
+  table
+    .createTHead()
+    .insertRow()
+    .append(...['word', 'PC1', 'PC2'].map((h) => Object.assign(document.createElement('th'), { textContent: h })));
+  const body = table.createTBody();
+  for (const p of points) {
+    const row = body.insertRow();
+    for (const v of [p.label, p.x.toFixed(3), p.y.toFixed(3)]) row.insertCell().textContent = v;
+  }
   say(
-    `PCA of ${known.length} words: the two axes hold ${(100 * (explained[0] + explained[1])).toFixed(0)}% of their variance.${missing.length ? ` Not in the vocabulary: ${missing.join(', ')}.` : ''}`,
+    `PCA of ${known.length} words: the two axes hold ${held} of their variance.${missing.length ? ` Not in the vocabulary: ${missing.join(', ')}.` : ''}`,
   );
 }
 
@@ -115,6 +139,14 @@ $('analogy-form').addEventListener('submit', (e) => {
   void analogy();
 });
 $('project').addEventListener('click', () => void project());
+$('reset-view').addEventListener('click', () => map?.reset());
+for (const button of document.querySelectorAll<HTMLButtonElement>('.examples button')) {
+  button.addEventListener('click', () => {
+    const words = button.dataset.abc!.split(' ');
+    for (const [i, id] of ['a', 'b', 'c'].entries()) ($(id) as HTMLInputElement).value = words[i];
+    void analogy();
+  });
+}
 describe();
 await search();
 await project();

@@ -257,16 +257,58 @@ export abstract class Decoder {
     return out.out as Float32Array;
   }
 
-  /** Attention probabilities of one layer and head over the tokens, [T × T] (row: query, column: key). */
-  async attentionWeights(ids: ArrayLike<number>, layer: number, head: number): Promise<Float32Array> {
+  /**
+   * Attention probabilities of one layer and head over the tokens, [T × T] (row: query, column: key).
+   * With `attention` (default: the model's), earlier layers run that way and a sliding window's
+   * masked keys get probability 0: the dense softmax renormalised over the keys the layout allows,
+   * which is exactly the masked softmax.
+   */
+  async attentionWeights(
+    ids: ArrayLike<number>,
+    layer: number,
+    head: number,
+    options: { attention?: AttentionSpec } = {},
+  ): Promise<Float32Array> {
     const { name, layers, heads } = this.shape;
     if (!(Number.isInteger(layer) && layer >= 0 && layer < layers))
       throw new ShapeError(`${name}: layer ${layer} outside 0..${layers - 1}`);
     if (!(Number.isInteger(head) && head >= 0 && head < heads)) throw new ShapeError(`${name}: head ${head} outside 0..${heads - 1}`);
     const data = this.checkIds(ids);
     const T = data.length;
-    const all = (await this.withPlan('attention', T, layer, this.attention, (p) => p.run({ ids: data }))).out as Float32Array;
-    return all.slice(head * T * T, (head + 1) * T * T);
+    const spec = options.attention ?? this.attention;
+    const all = (await this.withPlan('attention', T, layer, spec, (p) => p.run({ ids: data }))).out as Float32Array;
+    const w = all.slice(head * T * T, (head + 1) * T * T);
+    const mask = this.attentionMask(T, spec);
+    if (mask) {
+      for (let q = 0; q < T; q++) {
+        let sum = 0;
+        for (let k = 0; k < T; k++) {
+          if (!mask[q * T + k]) w[q * T + k] = 0;
+          sum += w[q * T + k];
+        }
+        for (let k = 0; k < T; k++) w[q * T + k] /= sum;
+      }
+    }
+    return w;
+  }
+
+  /**
+   * Which keys each query may attend to under `spec`, [T × T] (1: attended; row: query), or null for
+   * dense causal attention. For drawing the mask beside attentionWeights().
+   */
+  attentionMask(T: number, spec: AttentionSpec = this.attention): Uint8Array | null {
+    const layout = this.layout(spec, T);
+    if (!layout) return null;
+    const B = layout.blockSize;
+    const mask = new Uint8Array(T * T);
+    for (let q = 0; q < T; q++) {
+      const qb = Math.floor(q / B);
+      for (let i = layout.rowPtr[qb]; i < layout.rowPtr[qb + 1]; i++) {
+        const k0 = layout.colIdx[i] * B;
+        for (let k = k0; k < Math.min(k0 + B, q + 1); k++) mask[q * T + k] = 1;
+      }
+    }
+    return mask;
   }
 
   /**

@@ -23,13 +23,32 @@ describe('demos', () => {
     await page.waitForFunction(() => (document.getElementById('analogy-result')?.textContent ?? '').length > 0, undefined, {
       timeout: 30_000,
     });
+    // Examples that work on these vectors fill the three boxes and answer.
+    await page.getByText('go : went :: come').click();
+    await page.waitForFunction(() => document.body.dataset.analogy?.split(' ')[0] === 'came', undefined, { timeout: 30_000 });
+    expect(await page.inputValue('#c')).toBe('come');
+    await page.fill('#query', '');
+    await page.click('#search-form button');
+    await page.waitForFunction(() => document.getElementById('message')?.textContent === 'Type a word to find its neighbours.');
+    // The map: axes with explained variance, labels placed without overlap, zoom about the cursor, reset, a table.
+    const canvas = page.locator('#scatter');
+    expect(await canvas.getAttribute('aria-label')).toMatch(/first two principal components \(\d+% and \d+% of the variance\)/);
+    expect(Number(await canvas.getAttribute('data-labels'))).toBeGreaterThan(10);
+    expect(await page.locator('#points tbody tr').count()).toBe(27); // the 27 words in the box, all known
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -300);
+    await page.waitForFunction(() => Number(document.getElementById('scatter')?.dataset.scale) > 1);
+    await page.click('#reset-view');
+    expect(await canvas.getAttribute('data-scale')).toBe('1.000');
     await page.fill('#query', 'xyzzy');
     await page.click('#search-form button');
     await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes("'xyzzy' is not in the vocabulary"));
 
     await page.fill('#query', 'god');
     const load = async (path: string) => {
-      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByText('load vectors').click()]);
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.locator('.lil-gui').getByText('load vectors').click()]);
       await chooser.setFiles(path);
     };
     await load('package.json');
@@ -55,24 +74,79 @@ describe('demos', () => {
     await page.click('#generate');
     await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
     expect(await page.getAttribute('#output', 'data-generated')).toBe('40');
+    // Every generated character is a column; hovering a cell names it, clicking a row colours the text by that unit.
+    expect(await page.getAttribute('#heatmap', 'data-cols')).toBe('40');
+    expect(await page.getAttribute('#heatmap', 'data-rows')).toBe('24');
+    const box = (await page.locator('#heatmap').boundingBox())!;
+    await page.mouse.move(box.x + 34 + 9 * 5 + 4, box.y + 16 + 11 * 3 + 5); // character 6, unit row 3
+    expect(await page.textContent('#tooltip')).toMatch(/^character 6 ".*" · unit 3: h = -?\d\.\d{3}$/);
+    await page.mouse.click(box.x + 34 + 9 * 5 + 4, box.y + 16 + 11 * 3 + 5);
+    expect(await page.getAttribute('body', 'data-unit')).toBe('3');
+    expect(await page.locator('#unit-text span').count()).toBe(40);
+    expect(await page.textContent('#unit-caption')).toMatch(/coloured by unit 3/);
+    // Asking for more units than the heatmap shows says so.
+    const units = page.locator('.lil-controller', { hasText: 'hidden units' }).locator('input');
+    await units.fill('0-127');
+    await units.press('Enter');
+    await page.waitForFunction(() => document.getElementById('unit-caption')?.textContent?.includes('the first 64 of the 128 units'));
     await page.screenshot({ path: 'test-results/lstm.png', fullPage: true });
     expect(errors).toEqual([]);
   });
 
+  it('LSTM: Stop ends a long run, loading is off while it runs, and unknown prompt characters are named', async () => {
+    const { page, errors } = await open(site(), '/demos/lstm/?chars=1000');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+    await page.fill('#prompt', 'And God said € Let there be light');
+    await page.click('#generate');
+    await page.waitForFunction(() => Number(document.getElementById('heatmap')?.dataset.cols ?? 0) >= 10, undefined, { timeout: 120_000 });
+    expect(await page.locator('#generate').isDisabled()).toBe(true);
+    expect(await page.locator('.lil-controller', { hasText: 'load a PyTorch LSTM' }).locator('button').isDisabled()).toBe(true);
+    await page.click('#stop');
+    await page.waitForSelector('body[data-state="stopped"]', { timeout: 60_000 });
+    const message = (await page.textContent('#message')) ?? '';
+    expect(message).toMatch(/^\d+ characters \(stopped\)/);
+    expect(Number(message.split(' ')[0])).toBeLessThan(1000);
+    expect(message).toMatch(/"€" is not among the model's \d+ characters and was left out/);
+    expect(await page.locator('#generate').isDisabled()).toBe(false);
+    expect(await page.locator('.lil-controller', { hasText: 'load a PyTorch LSTM' }).locator('button').isDisabled()).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
   it('Small LMs: the tiny Llama streams N tokens from the worker, reports speed, and draws an attention map', async () => {
-    const { page, errors } = await open(site(), '/demos/gpt/?tokens=24');
+    const { page, errors } = await open(site(), '/demos/gpt/?tokens=44');
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
     await page.click('#generate');
     await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
-    expect(await page.getAttribute('#output', 'data-tokens')).toBe('24');
+    expect(await page.getAttribute('#output', 'data-tokens')).toBe('44');
     expect(await page.textContent('#stats')).toMatch(/tokens\/s/);
     await page.waitForSelector('body[data-attention="drawn"]', { timeout: 120_000 });
+    expect(await page.textContent('#attention-caption')).toMatch(/^Layer 0 of \d+, head 0 of \d+.* Dense causal attention/);
+    const tokens = Number(await page.getAttribute('#attention', 'data-tokens'));
+    expect(tokens).toBeGreaterThan(40);
+    await page.evaluate(() => document.getElementById('attention')!.scrollIntoView());
+    const map = (await page.locator('#attention').boundingBox())!;
+    const at = async (k: string) => Number(await page.getAttribute('#attention', `data-${k}`));
+    const [cell, left, top] = [await at('cell'), await at('left'), await at('top')];
+    await page.mouse.move(map.x + left + cell / 2, map.y + top + cell + cell / 2); // query 1, key 0
+    expect(await page.textContent('#tooltip')).toMatch(/^query 1 ".*" → key 0 ".*": \d\.\d{3}$/);
+    // A sliding window of 8 tokens: the page says what it does and the map hatches the keys it hides.
+    const windowInput = page.locator('.lil-controller', { hasText: 'window (tokens)' }).locator('input');
+    await windowInput.fill('8');
+    await windowInput.press('Enter');
+    await page.evaluate(() => delete document.body.dataset.attention);
+    await page.locator('.lil-controller', { hasText: 'sliding-window attention' }).locator('input').check();
+    expect(await page.textContent('#message')).toMatch(
+      /^Sliding-window attention on: each token attends to about the last 8 tokens \(in blocks of 16\)/,
+    );
+    await page.waitForSelector('body[data-attention="drawn"]', { timeout: 120_000 });
+    expect(Number(await page.getAttribute('#attention', 'data-masked'))).toBeGreaterThan(0);
+    expect(await page.textContent('#attention-caption')).toMatch(/Sliding window of 8 tokens: hatched cells/);
     await page.screenshot({ path: 'test-results/gpt.png', fullPage: true });
 
     // Sliding-window attention: the drift from dense is measured and shown.
     await page.getByText('drift from dense (KL)').click();
     await page.waitForSelector('body[data-compare="done"]', { timeout: 120_000 });
-    expect(await page.textContent('#stats')).toMatch(/KL\(dense ‖ sparse\)/);
+    expect(await page.textContent('#stats')).toMatch(/KL\(dense ‖ sparse\) \S+ nats, (practically|small|noticeable|large)/);
 
     // int8 weights: the model reloads and its weights take less GPU memory; 4-bit blocks less again.
     const f32Bytes = Number(await page.getAttribute('#memory', 'data-bytes'));

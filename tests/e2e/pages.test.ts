@@ -32,6 +32,21 @@ describe('site', () => {
     );
     const variants = new Set(results.cases.flatMap((c) => c.results.map((r) => r.variant)));
     for (const v of ['ours', 'naive', 'tfjs', 'unfused', 'f32', 'op-by-op']) expect(variants.has(v)).toBe(true);
+    // Readable units: overhead per dispatch, ms per decoded token; the speed-ups sit on our own row.
+    const row = (kernel: string, variant = 'ours') =>
+      page.locator(`#results tbody tr[data-variant="${variant}"]`, { has: page.locator(`td:first-child:text-is("${kernel}")`) });
+    expect(await row('no-op dispatch (floor)').first().getAttribute('data-unit')).toBe('µs/dispatch');
+    expect(await row('gpt2-tiny decode step').first().getAttribute('data-unit')).toBe('ms/token');
+    const versus = (await row('matmul').first().locator('td').last().textContent()) ?? '';
+    expect(versus).toMatch(/\d+\.\d\d× naive/);
+    expect(versus).toMatch(/\d+\.\d\d× tfjs/);
+    expect(await row('matmul', 'naive').first().locator('td').last().textContent()).toBe('');
+    // Kernels measured at one size are bars, not one-point lines.
+    expect(await page.locator('#charts figure[data-kind="bar"]').count()).toBeGreaterThan(0);
+    // A GPU picked from the peak table fills the peaks, and results show their share of it.
+    expect(await page.textContent('#results')).not.toMatch(/% (FP32|bandwidth)/);
+    await page.locator('.lil-controller', { hasText: 'GPU' }).locator('select').first().selectOption('NVIDIA H100 SXM');
+    expect(await row('matmul').first().locator('td').nth(7).textContent()).toMatch(/^\d+\.\d% (FP32|bandwidth)$/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('export JSON').click()]);
     const path = await download.path();
     const { readFileSync } = await import('node:fs');
@@ -39,6 +54,21 @@ describe('site', () => {
     expect(exported.cases.length).toBe(results.cases.length);
     expect(exported.adapter).toBeTruthy();
     await page.screenshot({ path: 'test-results/bench.png', fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('bench page: on a software adapter it starts with small sizes, describes each suite and estimates the run', async () => {
+    const { page, errors } = await open(site(), '/bench/');
+    await page.waitForSelector('#estimate[data-seconds]', { timeout: 120_000 });
+    expect(await page.locator('.lil-controller', { hasText: 'small sizes only' }).locator('input').isChecked()).toBe(true);
+    expect(await page.textContent('#estimate')).toMatch(/^\d+ runs at small sizes, 5 repetitions: about \d+ (s|min) on this adapter/);
+    expect(await page.locator('#suites dt').count()).toBe(8);
+    expect(await page.textContent('#suites')).toMatch(/Tiled matmul against the naive kernel/);
+    const quick = Number(await page.getAttribute('#estimate', 'data-seconds'));
+    await page.locator('.lil-controller', { hasText: 'small sizes only' }).locator('input').uncheck();
+    expect(await page.textContent('#estimate')).toMatch(/at full sizes.*expect a long wait/);
+    expect(Number(await page.getAttribute('#estimate', 'data-seconds'))).toBeGreaterThan(5 * quick);
+    expect(await page.textContent('.lil-gui')).toMatch(/software adapter: no hardware peak/);
     expect(errors).toEqual([]);
   });
 

@@ -211,6 +211,33 @@ describe('GPT-2', () => {
     gpt.dispose();
   });
 
+  it('attention weights under a sliding window: masked keys are 0, the rest are the dense softmax renormalised (layer 0)', async () => {
+    const gpt = await GPT2.fromSafetensors(engine, fileA, fixture.config);
+    const narrow = { kind: 'sliding' as const, window: 8, blockSize: 16 as const };
+    const text = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % fixture.config.vocab_size);
+    const T = text.length;
+    const mask = gpt.attentionMask(T, narrow)!;
+    expect(gpt.attentionMask(T, { kind: 'dense' })).toBeNull();
+    // Query 39 (block 2) sees key blocks 1 and 2 (the window of 8 rounds up to one block each side): keys 16..39.
+    expect(Array.from(mask.subarray(39 * T, 40 * T)).join('')).toBe(`${'0'.repeat(16)}${'1'.repeat(24)}`);
+    for (const head of [0, 1]) {
+      const dense = await gpt.attentionWeights(text, 0, head);
+      const sparse = await gpt.attentionWeights(text, 0, head, { attention: narrow });
+      let worst = 0;
+      for (let q = 0; q < T; q++) {
+        let allowed = 0;
+        for (let k = 0; k < T; k++) if (mask[q * T + k]) allowed += dense[q * T + k];
+        for (let k = 0; k < T; k++) {
+          const want = mask[q * T + k] ? dense[q * T + k] / allowed : 0;
+          if (!mask[q * T + k]) expect(sparse[q * T + k]).toBe(0);
+          worst = Math.max(worst, Math.abs(sparse[q * T + k] - want));
+        }
+      }
+      expect(worst).toBeLessThan(1e-6);
+    }
+    gpt.dispose();
+  });
+
   it('a token table larger than one binding is split into row blocks (f32 and int8) with the same results', async () => {
     const cfg = { n_layer: 1, n_head: 2, n_embd: 16, vocab_size: 600, n_positions: 16 };
     const bytes = randomGPT2Checkpoint(cfg, 3, 0.3);
