@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { Engine } from 'webgpu-nlp';
 import { autotune } from './autotune';
-import { formatMetric, metric } from './metric';
 import { startTfjs, type Tf } from './peers/tfjs';
-import { ratios, runSuites } from './run';
+import { report } from './report';
+import { runSuites } from './run';
 import { suites } from './suites/index';
 import type { CaseResult } from './suites/types';
 
@@ -23,7 +23,10 @@ if (unknown.length) {
   console.error(`unknown suite(s): ${unknown.join(', ')}; available: ${suites.map((s) => s.name).join(', ')}`);
   process.exit(2);
 }
-const chosen = wanted.length ? suites.filter((s) => wanted.includes(s.name)) : suites;
+// onnxruntime-web has WebGPU only in a browser: its suite runs from `npm run bench:browser`.
+const chosen = wanted.length ? suites.filter((s) => wanted.includes(s.name)) : suites.filter((s) => s.name !== 'ort');
+if (wanted.includes('ort'))
+  console.warn('the ort suite needs a browser for its peer: `npm run bench:browser -- ort` runs it in headless Chromium');
 
 const gpu = create(['backend=vulkan']);
 // TF.js's WebGPU backend refuses to start unless navigator.gpu exists, which Node does not define.
@@ -84,48 +87,7 @@ const results = await runSuites({ engine, tf, quick: flag('--quick') }, chosen, 
 });
 process.stderr.write('\n');
 
-function table(rows: CaseResult[]): string {
-  const peers = [...new Set(rows.flatMap((r) => r.results.map((x) => x.variant)).filter((v) => v !== 'ours'))];
-  // The figure each case is read by: µs/dispatch, ms/token, tokens/s, GFLOP/s or GB/s (bench/metric.ts).
-  const show = (r: CaseResult, x: { medianMs: number; gflops: number; gbps: number }) => formatMetric(metric(r, x));
-  const head = ['kernel', 'size', 'ours ms', 'ours', 'GB/s', ...peers.flatMap((p) => [p, `ours/${p}`])];
-  const body = rows.map((r) => {
-    const ours = r.results.find((x) => x.variant === 'ours');
-    const q = ratios(r);
-    const cells = [
-      r.kernel,
-      r.size,
-      ours ? ours.medianMs.toFixed(3) : '-',
-      ours ? show(r, ours) : '-',
-      ours && r.bytes && !r.dispatches ? ours.gbps.toFixed(2) : '-',
-    ];
-    for (const p of peers) {
-      const x = r.results.find((y) => y.variant === p);
-      cells.push(x ? show(r, x) : '-', q[p] ? `${q[p].toFixed(2)}x` : '-');
-    }
-    return cells;
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
-
-console.log(table(results));
-for (const r of results) {
-  for (const x of r.results) {
-    // Where the case has an f32 variant (the packed-weight suites), each variant's speed against it.
-    const f32 = r.results.find((y) => y.variant === 'f32');
-    const vsF32 = f32 && x !== f32 ? { 'speed vs f32': f32.medianMs / x.medianMs } : {};
-    const info = { ...x.info, ...vsF32 };
-    if (Object.keys(info).length)
-      console.log(
-        `  ${r.kernel} ${r.size} ${x.variant}: ${Object.entries(info)
-          .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`)
-          .join(', ')}`,
-      );
-  }
-}
-for (const r of results) for (const s of r.skipped) console.log(`  skipped ${r.kernel} ${r.size} ${s.variant}: ${s.reason}`);
+console.log(report(results));
 
 const file = `bench/results/${slug}.json`;
 // Cases measured now replace the same (suite, kernel, size) from earlier runs; the rest are kept.

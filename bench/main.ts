@@ -1,7 +1,8 @@
 // The benchmark page: the same suites as the Node CLI, on this browser's GPU, with TF.js on the same
 // device, charts per kernel, the fraction of the GPU's peak, JSON export, loading exported files to
 // compare GPUs, and autotuning kept per adapter in localStorage.
-// URL parameters (used by the e2e test): ?quick=1 &suites=matmul,attention &reps=3 &autorun=1
+// URL parameters (used by the e2e test and bench/browser.ts): ?quick=1 &suites=matmul,attention &reps=3 &autorun=1
+// &ortSubgroups=0 (onnxruntime-web on a device without the subgroup features)
 import GUI from 'lil-gui';
 import { Engine, type TuningTable } from 'webgpu-nlp';
 import { checkWebGPU } from '../demos/common/webgpu-check';
@@ -10,6 +11,7 @@ import { formatMetric, metric, peakShare } from './metric';
 import { drawCharts, type Series } from './page/charts';
 import { calibrate, estimateSeconds, formatDuration, type Rates } from './page/estimate';
 import { PEAKS, candidatesFor, isSoftwareAdapter, lookupPeak } from './page/peaks';
+import { type Ort, startOrt } from './peers/ort';
 import { startTfjs, type Tf } from './peers/tfjs';
 import { ratios, runSuites } from './run';
 import { suites } from './suites/index';
@@ -67,6 +69,7 @@ const state = {
   quick: params.has('quick') ? params.get('quick') === '1' : software,
   reps: Number(params.get('reps') ?? 5),
   tfjs: true,
+  ort: true,
   gpu: peak?.name ?? OTHER,
   peakGflops: peak?.gflops ?? 0,
   peakGbps: peak?.gbps ?? 0,
@@ -86,6 +89,7 @@ for (const s of suites) fs.add(chosen, s.name).name(s.name).onChange(showEstimat
 gui.add(state, 'quick').name('small sizes only').onChange(showEstimate);
 gui.add(state, 'reps', 1, 20, 1).name('repetitions').onFinishChange(showEstimate);
 gui.add(state, 'tfjs').name('TF.js peer');
+gui.add(state, 'ort').name('onnxruntime-web peer');
 const pf = gui.addFolder(
   software
     ? 'GPU peak (software adapter: no hardware peak)'
@@ -150,6 +154,7 @@ gui.add(state, 'loadJson').name('load JSON to compare…');
 let current: Exported | null = null;
 const loaded: Exported[] = [];
 let tf: Tf | null = null;
+let ort: Ort | null = null;
 
 function render(): void {
   const series: Series[] = [];
@@ -197,6 +202,15 @@ function render(): void {
       row.dataset.metric = String(m.value);
       row.dataset.unit = m.unit;
     }
+    // A peer whose output disagreed with ours is shown as wrong, with no time.
+    for (const w of c.wrong ?? []) {
+      const row = body.insertRow();
+      row.className = 'wrong';
+      row.dataset.variant = w.variant;
+      const text = `wrong output: max |Δ| ${w.maxError.toExponential(2)} of the largest reference value (tolerance ${w.tolerance.toExponential(0)}); not timed`;
+      for (const v of [c.kernel, c.size, w.variant, text]) row.insertCell().textContent = v;
+      row.cells[3].colSpan = 6;
+    }
   }
 }
 
@@ -210,8 +224,13 @@ async function runAll(): Promise<void> {
     await calibration;
     if (state.tfjs && !tf) tf = await startTfjs(engine).catch(() => null);
     const picked = suites.filter((s) => chosen[s.name]);
+    if (state.ort && !ort && picked.some((s) => s.name === 'ort'))
+      ort = await startOrt({ subgroups: params.get('ortSubgroups') !== '0' }).catch((e) => {
+        status(`onnxruntime-web did not start: ${(e as Error).message}`, true);
+        return null;
+      });
     const progress = $('progress') as HTMLProgressElement;
-    const cases = await runSuites({ engine, tf: state.tfjs ? tf : null, quick: state.quick }, picked, {
+    const cases = await runSuites({ engine, tf: state.tfjs ? tf : null, ort: state.ort ? ort : null, quick: state.quick }, picked, {
       warmup: 1,
       reps: state.reps,
       signal: controller.signal,
@@ -225,8 +244,11 @@ async function runAll(): Promise<void> {
     (window as unknown as { benchResults: Exported }).benchResults = current;
     render();
     const skipped = cases.flatMap((c) => c.skipped.map((s) => `${c.kernel} ${c.size} ${s.variant}: ${s.reason}`));
+    const wrong = cases.flatMap((c) => (c.wrong ?? []).map((w) => `${c.kernel} ${c.size} ${w.variant}`));
     const stopped = controller.signal.aborted;
-    status(`${stopped ? 'Stopped' : 'Done'}: ${cases.length} cases.${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`);
+    status(
+      `${stopped ? 'Stopped' : 'Done'}: ${cases.length} cases.${wrong.length ? ` Wrong output, not timed: ${wrong.join('; ')}.` : ''}${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`,
+    );
     document.body.dataset.state = stopped ? 'stopped' : 'done';
   } catch (e) {
     status(`Failed: ${(e as Error).message}`, true);

@@ -32,7 +32,10 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
       tokens: c.tokens,
       results: [],
       skipped: [],
+      wrong: [],
     };
+    // What outputs are checked against: the case's float64 result, else ours.
+    let reference: Float32Array | Float64Array | null = c.tolerance !== undefined && c.reference ? c.reference() : null;
     for (const v of c.variants) {
       if (options.signal?.aborted) break;
       options.onProgress?.(done, total, `${c.kernel} ${c.size} ${v.name}`);
@@ -42,6 +45,18 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
           result.skipped.push({ variant: v.name, reason: 'peer not available here' });
         } else {
           try {
+            if (c.tolerance !== undefined && runner.output) {
+              const out = await runner.output();
+              if (v.name === 'ours' && !reference) reference = out;
+              else if (reference) {
+                const maxError = relativeError(out, reference);
+                if (!(maxError <= c.tolerance)) {
+                  result.wrong!.push({ variant: v.name, maxError, tolerance: c.tolerance });
+                  done++;
+                  continue;
+                }
+              }
+            }
             const t = await measure(() => runner.run(), options);
             result.results.push({
               variant: v.name,
@@ -59,10 +74,23 @@ export async function runSuites(ctx: BenchContext, suites: Suite[], options: Run
       }
       done++;
     }
-    if (result.results.length || result.skipped.length) out.push(result);
+    if (result.results.length || result.skipped.length || result.wrong!.length) out.push(result);
   }
   options.onProgress?.(done, total, options.signal?.aborted ? 'stopped' : 'done');
   return out;
+}
+
+/** max |a − b| over max |b| (NaN and a length mismatch count as infinitely wrong). */
+export function relativeError(a: Float32Array, b: Float32Array | Float64Array): number {
+  if (a.length !== b.length) return Infinity;
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    err = d > err || Number.isNaN(d) ? (Number.isNaN(d) ? Infinity : d) : err;
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return err / (scale || 1);
 }
 
 /** Ratio of `ours` to each peer, by median time (how many times faster ours is). */

@@ -5,8 +5,19 @@ import { int8Suite } from './int8';
 import { llamaSuite } from './llama';
 import { kernelsSuite } from './kernels';
 import { matmulSuite } from './matmul';
+import { ortSuite } from './ort';
 import { schedulerSuite } from './scheduler';
 import { sparseSuite } from './sparse';
 import type { Suite } from './types';
 
-export const suites: Suite[] = [matmulSuite, schedulerSuite, attentionSuite, gpt2Suite, llamaSuite, int8Suite, sparseSuite, kernelsSuite];
+export const suites: Suite[] = [
+  matmulSuite,
+  schedulerSuite,
+  attentionSuite,
+  gpt2Suite,
+  llamaSuite,
+  int8Suite,
+  sparseSuite,
+  kernelsSuite,
+  ortSuite,
+];

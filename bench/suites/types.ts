@@ -1,5 +1,6 @@
 // A benchmark suite: cases per kernel, each with our kernel and its peers as variants.
 import type { Engine } from 'webgpu-nlp';
+import type { Ort } from '../peers/ort';
 import type { Tf } from '../peers/tfjs';
 import type { Timing } from '../measure';
 
@@ -7,6 +8,8 @@ export interface BenchContext {
   engine: Engine;
   /** TensorFlow.js on the same device, when it started. */
   tf: Tf | null;
+  /** onnxruntime-web on its WebGPU provider (browser only), when it started. */
+  ort?: Ort | null;
   /** Smaller case lists (CI smoke runs, SwiftShader). */
   quick: boolean;
 }
@@ -17,6 +20,11 @@ export interface Runner {
   dispose(): void;
   /** Extra figures to report with the timing (e.g. bytes the variant allocates). */
   info?: Record<string, number>;
+  /**
+   * One run's result in our layout, for the check before timing: where the case has a tolerance,
+   * every variant's output is compared with ours, and a wrong one is reported, not timed.
+   */
+  output?(): Promise<Float32Array>;
 }
 
 export interface Variant {
@@ -37,6 +45,13 @@ export interface BenchCase {
   dispatches?: number;
   /** For whole-model cases: tokens per run (1: a decode step, read in ms/token; more: tokens/s). */
   tokens?: number;
+  /** Largest |peer − ours| allowed, relative to max |ours|, when variants give their output. */
+  tolerance?: number;
+  /**
+   * The exact result (float64 on the CPU, in our layout). Where given, every variant, ours included,
+   * is checked against it instead of against ours.
+   */
+  reference?(): Float64Array;
 }
 
 export interface Suite {
@@ -63,4 +78,6 @@ export interface CaseResult {
   results: VariantResult[];
   /** Variants that could not run here, with the reason. */
   skipped: { variant: string; reason: string }[];
+  /** Variants whose output disagreed with the reference (or ours) beyond the tolerance: reported, never timed. */
+  wrong?: { variant: string; maxError: number; tolerance: number }[];
 }

@@ -21,7 +21,7 @@ describe('site', () => {
   it('bench page runs suites, charts them beside TF.js, and exports JSON', async () => {
     const { page, errors } = await open(
       site(),
-      '/bench/?quick=1&reps=2&autorun=1&suites=matmul,scheduler,attention,gpt2,int8,sparse,kernels',
+      '/bench/?quick=1&reps=2&autorun=1&suites=matmul,scheduler,attention,gpt2,int8,sparse,kernels,ort',
     );
     await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 600_000 });
     expect(await page.textContent('#status')).toMatch(/^Done/);
@@ -31,7 +31,19 @@ describe('site', () => {
       () => (window as unknown as { benchResults: { cases: { kernel: string; results: { variant: string }[] }[] } }).benchResults,
     );
     const variants = new Set(results.cases.flatMap((c) => c.results.map((r) => r.variant)));
-    for (const v of ['ours', 'naive', 'tfjs', 'unfused', 'f32', 'op-by-op']) expect(variants.has(v)).toBe(true);
+    for (const v of ['ours', 'naive', 'tfjs', 'unfused', 'f32', 'op-by-op', 'ort']) expect(variants.has(v)).toBe(true);
+    // onnxruntime-web beside ours: every variant of its cases was either checked and timed, or found wrong
+    // against the float64 result and not timed (its attention on SwiftShader), and then shown as wrong.
+    type OrtCase = { suite: string; kernel: string; results: { variant: string }[]; wrong: { variant: string }[]; skipped: unknown[] };
+    const ortCases = (results as unknown as { cases: OrtCase[] }).cases.filter((c) => c.suite === 'ort');
+    expect(ortCases.length).toBe(6);
+    for (const c of ortCases) {
+      expect(c.skipped, c.kernel).toEqual([]);
+      expect(c.results[0].variant, c.kernel).toBe('ours'); // ours passed its float64 check
+      expect(c.results.length + c.wrong.length, c.kernel).toBe(c.kernel.startsWith('causal attention') ? 3 : 2);
+    }
+    const wrongRows = await page.locator('#results tr.wrong').count();
+    expect(wrongRows).toBe(ortCases.reduce((n, c) => n + c.wrong.length, 0));
     // Readable units: overhead per dispatch, ms per decoded token; the speed-ups sit on our own row.
     const row = (kernel: string, variant = 'ours') =>
       page.locator(`#results tbody tr[data-variant="${variant}"]`, { has: page.locator(`td:first-child:text-is("${kernel}")`) });
@@ -62,7 +74,7 @@ describe('site', () => {
     await page.waitForSelector('#estimate[data-seconds]', { timeout: 120_000 });
     expect(await page.locator('.lil-controller', { hasText: 'small sizes only' }).locator('input').isChecked()).toBe(true);
     expect(await page.textContent('#estimate')).toMatch(/^\d+ runs at small sizes, 5 repetitions: about \d+ (s|min) on this adapter/);
-    expect(await page.locator('#suites dt').count()).toBe(8);
+    expect(await page.locator('#suites dt').count()).toBe(9);
     expect(await page.textContent('#suites')).toMatch(/Tiled matmul against the naive kernel/);
     const quick = Number(await page.getAttribute('#estimate', 'data-seconds'));
     await page.locator('.lil-controller', { hasText: 'small sizes only' }).locator('input').uncheck();

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { formatMetric, metric, peakShare } from '../../bench/metric';
 import { estimateSeconds, formatDuration } from '../../bench/page/estimate';
 import { candidatesFor, isSoftwareAdapter, lookupPeak } from '../../bench/page/peaks';
+import { relativeError, runSuites } from '../../bench/run';
 import type { BenchCase } from '../../bench/suites/types';
 
 const r = { medianMs: 4, gflops: 50, gbps: 20 };
@@ -52,5 +53,47 @@ describe('bench figures', () => {
     expect(candidatesFor(chrome4090).map((p) => p.name)).toEqual(['NVIDIA RTX 4090', 'NVIDIA RTX 4080']);
     expect(candidatesFor({ architecture: 'gen-12lp' }).map((p) => p.name)).toEqual(['Intel Iris Xe (96 EU)']);
     expect(candidatesFor({ architecture: '' })).toEqual([]);
+  });
+
+  it('a variant whose output disagrees with the reference is reported wrong and never timed; ours is checked too', async () => {
+    const runs: string[] = [];
+    const variant = (name: string, out: number[]) => ({
+      name,
+      setup: async () => ({
+        run: async () => void runs.push(name),
+        output: async () => Float32Array.from(out),
+        dispose() {},
+      }),
+    });
+    const suite = {
+      name: 's',
+      description: '',
+      cases: (): BenchCase[] => [
+        {
+          kernel: 'k',
+          size: '3',
+          flops: 1,
+          bytes: 1,
+          tolerance: 1e-3,
+          reference: () => Float64Array.of(1, 2, 4),
+          variants: [variant('ours', [1, 2, 4.001]), variant('good peer', [1, 2.0001, 4]), variant('bad peer', [1, 2.5, 4])],
+        },
+        {
+          kernel: 'k2',
+          size: '1',
+          flops: 1,
+          bytes: 1,
+          tolerance: 1e-3,
+          reference: () => Float64Array.of(1),
+          variants: [variant('ours', [Number.NaN])],
+        },
+      ],
+    };
+    const [c, c2] = await runSuites({ engine: null as never, tf: null, quick: true }, [suite], { warmup: 0, reps: 1 });
+    expect(c.results.map((r) => r.variant)).toEqual(['ours', 'good peer']);
+    expect(c.wrong).toEqual([{ variant: 'bad peer', maxError: 0.125, tolerance: 1e-3 }]);
+    expect(runs).not.toContain('bad peer');
+    expect(c2.wrong?.map((w) => [w.variant, w.maxError])).toEqual([['ours', Infinity]]);
+    expect(relativeError(Float32Array.of(1, 2), Float64Array.of(1))).toBe(Infinity);
   });
 });

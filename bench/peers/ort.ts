@@ -1,0 +1,61 @@
+// onnxruntime-web (the engine under transformers.js) as a peer, on its WebGPU execution provider, in
+// the browser only: its Node build has no WebGPU, so the CLI drives the bench page in headless
+// Chromium instead (bench/browser.ts). The graphs are the small files tools/make_onnx_models.py
+// writes into bench/peers/onnx/ (no weights inside; every input is fed from the CPU, and outputs
+// come back to the CPU, the way an app would call it).
+import type * as OrtModule from 'onnxruntime-web/webgpu';
+
+export type Ort = typeof OrtModule;
+export type OrtSession = OrtModule.InferenceSession;
+
+const MODELS = {
+  matmul: new URL('./onnx/matmul.onnx', import.meta.url),
+  softmax: new URL('./onnx/softmax.onnx', import.meta.url),
+  layernorm: new URL('./onnx/layernorm.onnx', import.meta.url),
+  gqa: new URL('./onnx/gqa.onnx', import.meta.url),
+  mha: new URL('./onnx/mha.onnx', import.meta.url),
+};
+export type OrtModel = keyof typeof MODELS;
+
+/**
+ * Loads onnxruntime-web's WebGPU build (single-threaded wasm: the page is not cross-origin isolated).
+ * `subgroups: false` hands it a device made without the subgroup features: on an adapter whose
+ * subgroups have 4 lanes (SwiftShader) ORT's subgroup attention kernels return wrong values, and
+ * without the feature it takes its other path. Every other feature and the adapter's limits are kept.
+ */
+export async function startOrt(options: { subgroups?: boolean } = {}): Promise<Ort> {
+  if (typeof window === 'undefined') throw new Error('onnxruntime-web has WebGPU only in a browser; run `npm run bench:browser`');
+  const ort = await import('onnxruntime-web/webgpu');
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  if (options.subgroups === false) {
+    const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('onnxruntime-web: no WebGPU adapter');
+    const features = [...adapter.features].filter((f) => !f.startsWith('subgroups')) as GPUFeatureName[];
+    const keys = [
+      'maxBufferSize',
+      'maxStorageBufferBindingSize',
+      'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupSizeX',
+      'maxComputeWorkgroupSizeY',
+      'maxComputeWorkgroupSizeZ',
+      'maxComputeWorkgroupsPerDimension',
+      'maxStorageBuffersPerShaderStage',
+    ] as const;
+    const requiredLimits = Object.fromEntries(keys.map((k) => [k, adapter.limits[k]]));
+    ort.env.webgpu.device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+  }
+  return ort;
+}
+
+export async function ortSession(ort: Ort, model: OrtModel): Promise<OrtSession> {
+  const res = await fetch(MODELS[model]);
+  if (!res.ok) throw new Error(`onnxruntime-web: could not fetch ${model}.onnx (HTTP ${res.status})`);
+  return ort.InferenceSession.create(new Uint8Array(await res.arrayBuffer()), { executionProviders: ['webgpu'] });
+}
+
+/** A float32 tensor from CPU data. */
+export function ortTensor(ort: Ort, data: Float32Array, dims: number[]): OrtModule.Tensor {
+  return new ort.Tensor('float32', data, dims);
+}

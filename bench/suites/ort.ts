@@ -1,0 +1,263 @@
+// Side by side with onnxruntime-web on the same adapter, in the same page: matmul (ORT MatMul),
+// causal attention (ORT's flash GroupQueryAttention, and MultiHeadAttention with the mask as an
+// additive bias), layer norm and softmax. Both engines are timed the way an app calls them: inputs
+// from CPU arrays, outputs read back to the CPU. Before any timing each variant's output, ours
+// included, is compared with the float64 result computed here (max error 1e-3 of the largest |value|);
+// a variant that disagrees is reported wrong, not timed.
+import type { Engine, Plan } from 'webgpu-nlp';
+import { type Ort, type OrtModel, ortSession, ortTensor } from '../peers/ort';
+import { noise } from './plan-runner';
+import type { BenchCase, Runner, Suite, Variant } from './types';
+
+const H = 12;
+const D = 64;
+const TOLERANCE = 1e-3;
+
+type Feeds = Record<string, Float32Array>;
+
+/** Ours: a plan whose inputs are fed from CPU arrays on every run and whose output `y` is read back. */
+async function oursRunner(
+  engine: Engine,
+  build: (g: ReturnType<Engine['graph']>) => ReturnType<ReturnType<Engine['graph']>['input']>,
+  feeds: Feeds,
+): Promise<Runner> {
+  const g = engine.graph('bench ort-side');
+  const plan: Plan = await g.compile({ y: build(g) });
+  return {
+    run: () => plan.run(feeds),
+    output: async () => (await plan.run(feeds)).y as Float32Array,
+    dispose: () => plan.dispose(),
+  };
+}
+
+/** ORT: a session over one of the bench's ONNX graphs; `toOurs` maps its output to our layout (for the check only). */
+function ortVariant(
+  name: string,
+  model: OrtModel,
+  feeds: () => Record<string, { data: Float32Array | Int32Array; dims: number[] }>,
+  toOurs: (y: Float32Array) => Float32Array = (y) => y,
+): Variant {
+  return {
+    name,
+    async setup(ctx): Promise<Runner | null> {
+      const ort: Ort | null = ctx.ort ?? null;
+      if (!ort) return null;
+      const session = await ortSession(ort, model);
+      const inputs = Object.fromEntries(
+        Object.entries(feeds()).map(([k, v]) => [
+          k,
+          v.data instanceof Int32Array ? new ort.Tensor('int32', v.data, v.dims) : ortTensor(ort, v.data, v.dims),
+        ]),
+      );
+      const out = session.outputNames[0];
+      const once = async () => {
+        const result = await session.run(inputs);
+        const y = (await result[out].getData()) as Float32Array;
+        for (const t of Object.values(result)) t.dispose();
+        return y;
+      };
+      return {
+        run: once,
+        output: async () => toOurs(await once()),
+        dispose: () => void session.release(),
+      };
+    },
+  };
+}
+
+/** [H, T, D] ↔ [T, H·D] (ORT's BSNH with batch 1). */
+function headsToRows(x: Float32Array, T: number): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) y.set(x.subarray((h * T + t) * D, (h * T + t + 1) * D), (t * H + h) * D);
+  return y;
+}
+function rowsToHeads(x: Float32Array, T: number): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) y.set(x.subarray((t * H + h) * D, (t * H + h + 1) * D), (h * T + t) * D);
+  return y;
+}
+
+function matmulCase(M: number, K: number, N: number): BenchCase {
+  const a = noise(M * K, 1, 0.5);
+  const b = noise(K * N, 2, 0.5);
+  return {
+    reference() {
+      const y = new Float64Array(M * N);
+      for (let i = 0; i < M; i++)
+        for (let k = 0; k < K; k++) {
+          const x = a[i * K + k];
+          for (let j = 0; j < N; j++) y[i * N + j] += x * b[k * N + j];
+        }
+      return y;
+    },
+    kernel: 'matmul (vs ORT)',
+    size: `${M}x${K}x${N}`,
+    flops: 2 * M * N * K,
+    bytes: 4 * (M * K + K * N + M * N),
+    tolerance: TOLERANCE,
+    variants: [
+      { name: 'ours', setup: ({ engine }) => oursRunner(engine, (g) => g.matmul(g.input('a', [M, K]), g.input('b', [K, N])), { a, b }) },
+      ortVariant('ort', 'matmul', () => ({ A: { data: a, dims: [M, K] }, B: { data: b, dims: [K, N] } })),
+    ],
+  };
+}
+
+function attentionCase(T: number): BenchCase {
+  const [q, k, v] = [1, 2, 3].map((seed) => noise(H * T * D, seed));
+  const rows = () => ({
+    query: { data: headsToRows(q, T), dims: [1, T, H * D] },
+    key: { data: headsToRows(k, T), dims: [1, T, H * D] },
+    value: { data: headsToRows(v, T), dims: [1, T, H * D] },
+  });
+  const bias = () => {
+    const m = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -10000;
+    return m;
+  };
+  const pairs = (T * (T + 1)) / 2;
+  return {
+    reference() {
+      const y = new Float64Array(H * T * D);
+      const p = new Float64Array(T);
+      for (let h = 0; h < H; h++)
+        for (let t = 0; t < T; t++) {
+          let m = -Infinity;
+          for (let j = 0; j <= t; j++) {
+            let d = 0;
+            for (let e = 0; e < D; e++) d += q[(h * T + t) * D + e] * k[(h * T + j) * D + e];
+            p[j] = d / Math.sqrt(D);
+            m = Math.max(m, p[j]);
+          }
+          let z = 0;
+          for (let j = 0; j <= t; j++) z += p[j] = Math.exp(p[j] - m);
+          for (let j = 0; j <= t; j++) for (let e = 0; e < D; e++) y[(h * T + t) * D + e] += (p[j] / z) * v[(h * T + j) * D + e];
+        }
+      return y;
+    },
+    kernel: `causal attention ${H}×${D} (vs ORT)`,
+    size: `T=${T}`,
+    flops: 4 * H * pairs * D,
+    bytes: 4 * 4 * H * T * D,
+    tolerance: TOLERANCE,
+    variants: [
+      {
+        name: 'ours',
+        setup: ({ engine }) =>
+          oursRunner(
+            engine,
+            (g) => g.attention(g.input('q', [H, T, D]), g.input('k', [H, T, D]), g.input('v', [H, T, D]), { causal: true }),
+            {
+              q,
+              k,
+              v,
+            },
+          ),
+      },
+      ortVariant(
+        'ort GroupQueryAttention',
+        'gqa',
+        () => ({
+          ...rows(),
+          seqlens_k: { data: Int32Array.of(T - 1), dims: [1] },
+          total_sequence_length: { data: Int32Array.of(T), dims: [] },
+        }),
+        (y) => rowsToHeads(y, T),
+      ),
+      ortVariant(
+        'ort MultiHeadAttention',
+        'mha',
+        () => ({ ...rows(), attention_bias: { data: bias(), dims: [1, 1, T, T] } }),
+        (y) => rowsToHeads(y, T),
+      ),
+    ],
+  };
+}
+
+function layerNormCase(T: number, C: number): BenchCase {
+  const [x, gamma, beta] = [noise(T * C, 1), noise(C, 2), noise(C, 3)];
+  return {
+    reference() {
+      const y = new Float64Array(T * C);
+      for (let t = 0; t < T; t++) {
+        let mean = 0;
+        for (let c = 0; c < C; c++) mean += x[t * C + c] / C;
+        let variance = 0;
+        for (let c = 0; c < C; c++) variance += (x[t * C + c] - mean) ** 2 / C;
+        const r = 1 / Math.sqrt(variance + 1e-5);
+        for (let c = 0; c < C; c++) y[t * C + c] = (x[t * C + c] - mean) * r * gamma[c] + beta[c];
+      }
+      return y;
+    },
+    kernel: 'layer norm (vs ORT)',
+    size: `${T}x${C}`,
+    flops: 8 * T * C,
+    bytes: 4 * (2 * T * C + 2 * C),
+    tolerance: TOLERANCE,
+    variants: [
+      {
+        name: 'ours',
+        setup: ({ engine }) =>
+          oursRunner(engine, (g) => g.layerNorm(g.input('x', [T, C]), g.input('gamma', [C]), g.input('beta', [C])), { x, gamma, beta }),
+      },
+      ortVariant('ort', 'layernorm', () => ({
+        X: { data: x, dims: [T, C] },
+        scale: { data: gamma, dims: [C] },
+        bias: { data: beta, dims: [C] },
+      })),
+    ],
+  };
+}
+
+function softmaxCase(R: number, N: number): BenchCase {
+  const x = noise(R * N, 1, 4);
+  return {
+    reference() {
+      const y = new Float64Array(R * N);
+      for (let r = 0; r < R; r++) {
+        let m = -Infinity;
+        for (let j = 0; j < N; j++) m = Math.max(m, x[r * N + j]);
+        let z = 0;
+        for (let j = 0; j < N; j++) z += y[r * N + j] = Math.exp(x[r * N + j] - m);
+        for (let j = 0; j < N; j++) y[r * N + j] /= z;
+      }
+      return y;
+    },
+    kernel: 'softmax (vs ORT)',
+    size: `${R}x${N}`,
+    flops: 4 * R * N,
+    bytes: 8 * R * N,
+    tolerance: TOLERANCE,
+    variants: [
+      { name: 'ours', setup: ({ engine }) => oursRunner(engine, (g) => g.softmax(g.input('x', [R, N])), { x }) },
+      ortVariant('ort', 'softmax', () => ({ X: { data: x, dims: [R, N] } })),
+    ],
+  };
+}
+
+export const ortSuite: Suite = {
+  name: 'ort',
+  description:
+    'Against onnxruntime-web on the same adapter (browser only): matmul, causal attention (GroupQueryAttention, MultiHeadAttention), layer norm, softmax; CPU data in, results back; peers checked against ours first',
+  cases({ quick }) {
+    return quick
+      ? [
+          matmulCase(128, 256, 192),
+          matmulCase(1, 768, 3072),
+          attentionCase(128),
+          layerNormCase(128, 768),
+          softmaxCase(64, 1000),
+          softmaxCase(4, 50257),
+        ]
+      : [
+          matmulCase(1024, 1024, 1024),
+          matmulCase(256, 768, 3072),
+          matmulCase(1, 768, 3072),
+          matmulCase(1, 768, 50257),
+          attentionCase(256),
+          attentionCase(1024),
+          layerNormCase(1024, 768),
+          softmaxCase(1024, 1024),
+          softmaxCase(16, 50257),
+        ];
+  },
+};
