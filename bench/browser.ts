@@ -1,4 +1,4 @@
-// Browser CLI: `npm run bench:browser -- [suite ...] [--quick] [--reps N] [--ort-no-subgroups]`. Builds the site, opens the
+// Browser CLI: `npm run bench:browser -- [suite ...] [--quick] [--reps N] [--sizes a,b] [--ort-no-subgroups]`. Builds the site, opens the
 // bench page in headless Chromium (Debian's, WebGPU on; a GPU where the machine has one, else
 // SwiftShader) with autorun, prints the same table as the Node CLI and writes
 // bench/results/<adapter>-chromium.json. This is how onnxruntime-web, whose Node build has no WebGPU,
@@ -14,7 +14,7 @@ const value = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const wanted = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--reps');
+const wanted = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--reps' && args[i - 1] !== '--sizes');
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length) {
   console.error(`unknown suite(s): ${unknown.join(', ')}; available: ${suites.map((s) => s.name).join(', ')}`);
@@ -28,6 +28,7 @@ const query = new URLSearchParams({
   autorun: '1',
   ortSubgroups: args.includes('--ort-no-subgroups') ? '0' : '1',
 });
+if (value('--sizes')) query.set('sizes', value('--sizes')!);
 
 const site = await startSite();
 try {

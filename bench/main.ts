@@ -2,7 +2,7 @@
 // device, charts per kernel, the fraction of the GPU's peak, JSON export, loading exported files to
 // compare GPUs, and autotuning kept per adapter in localStorage.
 // URL parameters (used by the e2e test and bench/browser.ts): ?quick=1 &suites=matmul,attention &reps=3 &autorun=1
-// &ortSubgroups=0 (onnxruntime-web on a device without the subgroup features)
+// &ortSubgroups=0 (onnxruntime-web on a device without the subgroup features) &sizes=1024x1024,T=256 (only these)
 import GUI from 'lil-gui';
 import { Engine, type TuningTable } from 'webgpu-nlp';
 import { checkWebGPU } from '../demos/common/webgpu-check';
@@ -233,6 +233,7 @@ async function runAll(): Promise<void> {
     const cases = await runSuites({ engine, tf: state.tfjs ? tf : null, ort: state.ort ? ort : null, quick: state.quick }, picked, {
       warmup: 1,
       reps: state.reps,
+      sizes: params.get('sizes')?.split(','),
       signal: controller.signal,
       onProgress: (done, total, label) => {
         progress.max = total;

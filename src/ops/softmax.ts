@@ -1,15 +1,16 @@
-// softmax over the last dimension, numerically stable (max subtracted). Kernel: shaders/softmax.wgsl.
+// softmax over the last dimension, numerically stable (max subtracted), in one online max-and-sum
+// pass and one write pass. Kernel: shaders/softmax.wgsl.
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { grid1D } from './grid';
-import { withReduce } from './reduce';
+import { compose } from '../wgsl/compose';
 import { rowWorkgroup } from './layernorm';
 import type { OpDescriptor } from './types';
 
 export const softmax: OpDescriptor<Record<string, never>> = {
   name: 'softmax',
   inputs: ['x'],
-  shader: withReduce('softmax'),
+  shader: compose('softmax'),
   infer(inputs) {
     const [x] = inputs;
     if (!x || inputs.length !== 1) throw new ShapeError('softmax: needs one input');
@@ -19,7 +20,7 @@ export const softmax: OpDescriptor<Record<string, never>> = {
   kernel(inputs, _o, _a, ctx) {
     const N = inputs[0].shape[inputs[0].shape.length - 1];
     return {
-      entry: 'main',
+      entry: N % 4 === 0 ? 'main_vec4' : 'main',
       // Up to 16 elements per thread per pass: short rows use one small workgroup each (fewer barriers).
       constants: { WG: rowWorkgroup(N / 4) },
       uniforms: { N },
