@@ -8,6 +8,7 @@
 //   main_vec4 K % 4 == 0 and N % 4 == 0: vec4 loads and stores
 //   gemv      M == 1 (decode), N % 4 == 0, B [K, N]: 256 / TPR vec4 columns per workgroup, K split
 //             over the TPR threads of a group
+//   gemv_n1   M == 1, any N (N % 4 != 0), B [K, N]: as gemv, four adjacent columns per group, scalar loads
 //   gemv_t    M == 1, K % 4 == 0, B [N, K]: 256 / TPR × NR outputs per workgroup, TPR threads per group
 // Bindings (same numbers in both entries): 0 params, 1 A, 2 B, 3 bias [N], 4 residual (shape of out),
 // 5 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
@@ -164,6 +165,31 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var k = g.y; k < params.K; k += TPR) { acc = fma(vec4(a[k]), b4[k * N4 + c], acc); }
   let s = lane_sum(acc, ids);
   if (g.y == 0u && c4 < N4) { out4[c4] = epilogue4(s, c4, c4); }
+}
+
+/**
+ * B [K, N] with N % 4 != 0 (a 50,257-wide vocabulary): rows of B are not vec4-aligned, so a group
+ * reads its four adjacent columns as scalars (still contiguous across the groups of a workgroup).
+ */
+@compute @workgroup_size(256, 1, 1)
+fn gemv_n1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: LaneIds) {
+  let N = params.N;
+  let g = lane_of(ids);
+  let c0 = (flat_group(wid, nwg) * (256u / TPR) + g.x) * 4u;
+  // Columns past N read a copy of the last one, never stored.
+  let c = min(vec4(c0) + vec4(0u, 1u, 2u, 3u), vec4(N - 1u));
+  var acc = vec4(0.0);
+  for (var k = g.y; k < params.K; k += TPR) {
+    let row = k * N;
+    acc = fma(vec4(a[k]), vec4(b[row + c.x], b[row + c.y], b[row + c.z], b[row + c.w]), acc);
+  }
+  let s = lane_sum(acc, ids);
+  if (g.y == 0u) {
+    for (var r = 0u; r < 4u; r++) {
+      let n = c0 + r;
+      if (n < N) { out[n] = epilogue(s[r], n, n); }
+    }
+  }
 }
 
 /** B [N, K]: a group computes NR outputs (component r of its accumulator is output n0 + r). */

@@ -159,13 +159,13 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
     const epilogue = epilogueConstants(attrs);
     const uniforms = { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB };
     const glu = attrs.act === 'swiglu'; // pairs are written by main and gemv_t only
-    if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : d.N % 4 === 0 && !glu)) {
+    if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : !glu)) {
       // Decode-shaped: a GEMV reading every weight once, each dot product split over TPR threads.
       const { TPR, NR } = gemvConfig(ctx, 'gemv', d.K, d.N, attrs.act === 'swiglu');
-      const groups = attrs.transposeB ? ceilDiv(d.N, (256 / TPR) * NR) : ceilDiv(d.N / 4, 256 / TPR);
+      const groups = attrs.transposeB ? ceilDiv(d.N, (256 / TPR) * NR) : ceilDiv(ceilDiv(d.N, 4), 256 / TPR);
       const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
       return {
-        entry: attrs.transposeB ? 'gemv_t' : 'gemv',
+        entry: attrs.transposeB ? 'gemv_t' : d.N % 4 === 0 ? 'gemv' : 'gemv_n1',
         constants: { TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue, TPR, ...(attrs.transposeB ? { NR } : {}) },
         uniforms,
         grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],

@@ -51,10 +51,11 @@ describe('GEMV thread groups', () => {
 
         const g = engine.graph('gemv configs');
         const xi = g.input('x', [1, K]);
-        const N4 = N - (N % 4); // the [K, N] GEMV needs N % 4 == 0
+        const N4 = N - (N % 4); // the vec4 [K, N] GEMV; N itself (odd) takes the scalar-column one
         const outs = {
           nk: g.matmul(xi, g.input('w', [N, K]), { transposeB: true }),
           kn: g.matmul(xi, g.input('wT', [K, N4])),
+          knOdd: g.matmul(xi, g.input('wTodd', [K, N]), { bias: g.input('bias', [N]) }),
           int8: g.dequantMatmul(xi, qt, { name: 'a' }),
           dot4: g.dequantMatmul(xi, qt, { name: 'b', dot4: true }),
         };
@@ -63,7 +64,8 @@ describe('GEMV thread groups', () => {
         plan.poison();
         const wT4 = new Float32Array(K * N4);
         for (let k = 0; k < K; k++) wT4.set(wT.subarray(k * N, k * N + N4), k * N4);
-        const out = await plan.run({ x, w, wT: wT4 });
+        const bias = randn(N, 5);
+        const out = await plan.run({ x, w, wT: wT4, wTodd: wT, bias });
 
         const dot = (W: ArrayLike<number>, n: number) => {
           let s = 0;
@@ -75,6 +77,8 @@ describe('GEMV thread groups', () => {
         const tol = (r: Float64Array) => ({ atol: 1e-5 * maxAbs(r), rtol: 0 });
         expectClose(out.nk, ref, tol(ref), 'f32 GEMV, weights [N, K]');
         expectClose(out.kn, ref.subarray(0, N4), tol(ref), 'f32 GEMV, weights [K, N]');
+        const refBias = ref.map((v, n) => v + bias[n]);
+        expectClose(out.knOdd, refBias, tol(refBias), 'f32 GEMV, weights [K, N], N odd, with bias');
         expectClose(out.int8, ref8, tol(ref8), 'int8 GEMV');
         // The dot4 path quantizes the activations too: within 2% of max |y| of the exact int8 result.
         expectClose(out.dot4, ref8, { atol: 0.02 * maxAbs(ref8), rtol: 0 }, 'int8 dot4 GEMV');
