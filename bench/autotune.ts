@@ -96,7 +96,7 @@ async function tuneKey(
   return { key, shape, best: best.cfg, bestMs: best.ms, defaultMs: def, speedup: def / best.ms, tried: candidates.length };
 }
 
-/** Tunes matmul (narrow and wide shape classes), the f32 and int8 GEMVs, and attention's queries per workgroup. */
+/** Tunes matmul (narrow and wide shape classes), the f32 and int8 GEMVs, and attention's queries per workgroup and key tile. */
 export async function autotune(
   engine: Engine,
   options: { quick?: boolean; reps?: number; onProgress?(label: string): void } = {},
@@ -170,7 +170,10 @@ export async function autotune(
       const c = (name: string, seed: number) => g.constant(name, noise(12 * T * 64, seed), shape);
       return timer(await g.compile({ y: g.attention(c('q', 1), c('k', 2), c('v', 3), { causal: true }) }, { tuning }));
     },
-    [16, 32, 64, 128].filter((b) => b <= engine.limits.maxComputeInvocationsPerWorkgroup).map((BQ) => ({ BQ })),
+    // Queries per workgroup × keys per staged tile (32 only where K and V tiles of 32 rows fit).
+    [16, 32, 64, 128]
+      .filter((b) => b <= engine.limits.maxComputeInvocationsPerWorkgroup)
+      .flatMap((BQ) => [16, 32].filter((BK) => 2 * BK * 64 * 4 <= engine.limits.maxComputeWorkgroupStorageSize).map((BK) => ({ BQ, BK }))),
   );
   return { table, results };
 }

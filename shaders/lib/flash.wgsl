@@ -1,11 +1,16 @@
 // The online-softmax core shared by the dense and the block-sparse attention kernels
-// (attention.wgsl, sparse_attention.wgsl): one thread per query row; K and V staged BK rows at a time
-// in workgroup memory; a running max and sum per row, the accumulator rescaled once per tile and
-// normalised once at the end. Needs `override HEAD_DIM` and `override BQ` (threads per workgroup), and
-// q, k, v bound at 1, 2, 3 as array<vec4<f32>> of [H, rows, HEAD_DIM].
+// (attention.wgsl, sparse_attention.wgsl): one thread per query row, its query pre-scaled once; K and
+// V staged BK rows at a time in workgroup memory; the tile's scores kept in a private array; a running
+// max and sum per row, the accumulator rescaled once per tile and normalised once at the end. Masking
+// is branch-free (a select). Needs `override HEAD_DIM`
+// and `override BQ` (threads per workgroup), and q, k, v bound at 1, 2, 3 as array<vec4<f32>> of
+// [H, rows, HEAD_DIM].
 //#import lib/consts
 
-const BK = 16u;       // keys per staged tile
+// Keys per staged tile (16 or 32; the op picks what the workgroup storage holds, or the tuner's
+// choice): 32 halves the barriers and the rescales per key of 16.
+override BK: u32 = 16u;
+const MAX_BK = 32u;
 const MAX_D4 = 32u;   // HEAD_DIM / 4 at most
 const NEG = -F32_MAX;
 
@@ -49,21 +54,21 @@ fn stage_tile(h: u32, S: u32, k0: u32, lid: u32) {
   }
 }
 
-/** One thread: folds the staged tile's keys k0 + j, j < BK, that are < S and ≤ last_key into f. */
+/**
+ * One thread: folds the staged tile's keys k0 + j, j < BK, that are < S and ≤ last_key into f. Loops
+ * run to BK, a pipeline constant, so they unroll and the scores stay in registers; a masked key gets
+ * the score -F32_MAX by a select, no branch, and adds exp(-F32_MAX - m) = 0.
+ */
 fn attend_tile(f: ptr<function, Flash>, k0: u32, S: u32, last_key: u32) {
   let D4 = HEAD_DIM / 4u;
-  var s: array<f32, BK>;
+  var s: array<f32, MAX_BK>;
   var tile_max = NEG;
   for (var j = 0u; j < BK; j++) {
     let key = k0 + j;
-    var score = NEG;
-    if (key < S && key <= last_key) {
-      var dp = vec4(0.0);
-      for (var d = 0u; d < D4; d++) { dp = fma((*f).q[d], Ks[j * D4 + d], dp); }
-      score = dp.x + dp.y + dp.z + dp.w;
-    }
-    s[j] = score;
-    tile_max = max(tile_max, score);
+    var dp = vec4(0.0);
+    for (var d = 0u; d < D4; d++) { dp = fma((*f).q[d], Ks[j * D4 + d], dp); }
+    s[j] = select(NEG, dp.x + dp.y + dp.z + dp.w, key < S && key <= last_key);
+    tile_max = max(tile_max, s[j]);
   }
   if (tile_max <= NEG) { return; }
   let m_new = max((*f).m, tile_max);
@@ -71,11 +76,9 @@ fn attend_tile(f: ptr<function, Flash>, k0: u32, S: u32, last_key: u32) {
   (*f).l *= corr;
   for (var d = 0u; d < D4; d++) { (*f).acc[d] *= corr; }
   for (var j = 0u; j < BK; j++) {
-    if (s[j] > NEG) {
-      let p = exp(s[j] - m_new);
-      (*f).l += p;
-      for (var d = 0u; d < D4; d++) { (*f).acc[d] = fma(vec4(p), Vs[j * D4 + d], (*f).acc[d]); }
-    }
+    let p = exp(s[j] - m_new);   // 0 for a masked key
+    (*f).l += p;
+    for (var d = 0u; d < D4; d++) { (*f).acc[d] = fma(vec4(p), Vs[j * D4 + d], (*f).acc[d]); }
   }
   (*f).m = m_new;
 }

@@ -7,6 +7,15 @@ import { numel } from '../gpu/tensor';
 import { ceilDiv, tuned } from './grid';
 import type { OpDescriptor, TensorInfo } from './types';
 
+/**
+ * Keys per staged tile: 32 where K and V tiles of 32 rows fit the workgroup storage beside `reserved`
+ * bytes the kernel uses for other things (half the barriers and rescales of 16), else 16. With
+ * WebGPU's default 16 KiB that is 32 up to head dim 64 for dense attention.
+ */
+export function keyTile(D: number, limits: { maxComputeWorkgroupStorageSize: number }, reserved = 0): number {
+  return 2 * 32 * D * 4 + reserved <= limits.maxComputeWorkgroupStorageSize ? 32 : 16;
+}
+
 export interface AttentionAttrs {
   causal?: boolean;
   qOffset?: number;
@@ -92,12 +101,16 @@ export const attention: OpDescriptor<AttentionAttrs> = {
     const [q] = inputs;
     const { H, D, S, group } = checkHeads('attention', ...(inputs as [TensorInfo, TensorInfo, TensorInfo]));
     const T = q.shape[1];
-    const t = tuned(ctx.tuning, 'attention', { BQ: 64 });
+    const t = tuned(ctx.tuning, 'attention', { BQ: 64, BK: keyTile(D, ctx.limits) });
     if (t.BQ > ctx.limits.maxComputeInvocationsPerWorkgroup)
       throw new LimitError(`attention: BQ ${t.BQ} exceeds maxComputeInvocationsPerWorkgroup`);
+    if (!(t.BK === 16 || t.BK === 32) || 2 * t.BK * D * 4 > ctx.limits.maxComputeWorkgroupStorageSize)
+      throw new LimitError(
+        `attention: a key tile of ${t.BK} rows of head dim ${D} needs ${2 * t.BK * D * 4} bytes of workgroup storage (16 or 32 rows; the device allows ${ctx.limits.maxComputeWorkgroupStorageSize})`,
+      );
     return {
       entry: 'main',
-      constants: { BQ: t.BQ, HEAD_DIM: D, CAUSAL: attrs.causal ? 1 : 0 },
+      constants: { BQ: t.BQ, BK: t.BK, HEAD_DIM: D, CAUSAL: attrs.causal ? 1 : 0 },
       uniforms: { T, S, scale: 1 / Math.sqrt(D), q_offset: attrs.qOffset ?? S - T, group },
       grid: [ceilDiv(T, t.BQ), H, 1],
     };

@@ -3,12 +3,14 @@
 // The layout's CSR arrays are inputs (u32). Kernel: shaders/sparse_attention.wgsl.
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
-import { attentionReference, checkHeads } from './attention';
+import { attentionReference, checkHeads, keyTile } from './attention';
 import { withReduce } from './reduce';
 import { allowedPair, checkLayout, type BlockLayout } from './sparse_layout';
 import { checkUniformValue, type OpDescriptor, type TensorInfo, type UniformValue } from './types';
 
 const shader = withReduce('sparse_attention');
+/** Workgroup bytes lib/reduce adds beside the key tiles (its 256-float tree and counters). */
+const REDUCE_BYTES = 2048;
 
 export interface SparseAttrs {
   layout: BlockLayout;
@@ -80,11 +82,16 @@ export const sparseAttention: OpDescriptor<SparseAttrs> = {
       );
     return { shape: q.shape, dtype: 'f32' };
   },
-  kernel([q, k], _o, a) {
+  kernel([q, k], _o, a, ctx) {
     const [H, T, D] = q.shape;
     return {
       entry: 'main',
-      constants: { BQ: a.layout.blockSize, HEAD_DIM: D, CAUSAL: a.layout.causal ? 1 : 0 },
+      constants: {
+        BQ: a.layout.blockSize,
+        BK: Math.min(a.layout.blockSize, keyTile(D, ctx.limits, REDUCE_BYTES)),
+        HEAD_DIM: D,
+        CAUSAL: a.layout.causal ? 1 : 0,
+      },
       uniforms: { T, L: T, scale: 1 / Math.sqrt(D), group: H / k.shape[0] },
       grid: [a.layout.nBlocks, H, 1],
     };
@@ -115,11 +122,16 @@ function sparseDecodeOp(half: boolean): OpDescriptor<SparseAttrs> {
         throw new ShapeError(`${name}: length ${a.length} outside 1..${k.shape[1]}`);
       return { shape: q.shape, dtype: 'f32' };
     },
-    kernel([q, k], _o, a) {
+    kernel([q, k], _o, a, ctx) {
       const [H, , D] = q.shape;
       return {
         entry: 'decode',
-        constants: { BQ: a.layout.blockSize, HEAD_DIM: D, CAUSAL: 1 },
+        constants: {
+          BQ: a.layout.blockSize,
+          BK: Math.min(a.layout.blockSize, keyTile(D, ctx.limits, REDUCE_BYTES)),
+          HEAD_DIM: D,
+          CAUSAL: 1,
+        },
         uniforms: { T: k.shape[1], L: a.length ?? k.shape[1], scale: 1 / Math.sqrt(D), group: H / k.shape[0] },
         grid: [H, 1, 1],
         ranges: { L: { min: 1, max: k.shape[1], what: 'cache length' } },
