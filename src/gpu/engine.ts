@@ -253,6 +253,22 @@ export class GPUContext {
     return result as T;
   }
 
+  /**
+   * Runs `submit` inside error scopes and maps `buffers` for reading right after it, so waiting for
+   * the scopes' verdict and waiting for the GPU overlap (one round trip, not two in a row). On any
+   * failure the buffers that did map are unmapped before the error is thrown.
+   */
+  async submitAndMap(label: string, submit: () => void, buffers: GPUBuffer[]): Promise<void> {
+    const scope = this.scoped(label, submit);
+    const maps = buffers.map((b) => b.mapAsync(MAP_MODE_READ));
+    const [verdict, ...mapped] = await Promise.allSettled([scope, ...maps]);
+    const failed = [verdict, ...mapped].find((r) => r.status === 'rejected');
+    if (failed) {
+      mapped.forEach((m, i) => m.status === 'fulfilled' && buffers[i].unmap());
+      throw (failed as PromiseRejectedResult).reason;
+    }
+  }
+
   /** Copies buffers to staging buffers, waits, and fills the given arrays. One submit for all. */
   async readBuffers(reads: { buffer: GPUBuffer; bytes: number; into: AnyTypedArray }[], label: string): Promise<void> {
     this.assertAlive(label);
@@ -266,12 +282,15 @@ export class GPUContext {
   private async readStaged(reads: { buffer: GPUBuffer; bytes: number; into: AnyTypedArray }[], label: string): Promise<void> {
     const staging = reads.map((r) => this.pool.acquire(r.bytes, MAP_READ | COPY_DST, `${label} staging`));
     try {
-      await this.scoped(label, () => {
-        const enc = this.device.createCommandEncoder({ label });
-        for (const [i, r] of reads.entries()) enc.copyBufferToBuffer(r.buffer, 0, staging[i], 0, Math.ceil(r.bytes / 4) * 4);
-        this.device.queue.submit([enc.finish()]);
-      });
-      await Promise.all(staging.map((s) => s.mapAsync(MAP_MODE_READ)));
+      await this.submitAndMap(
+        label,
+        () => {
+          const enc = this.device.createCommandEncoder({ label });
+          for (const [i, r] of reads.entries()) enc.copyBufferToBuffer(r.buffer, 0, staging[i], 0, Math.ceil(r.bytes / 4) * 4);
+          this.device.queue.submit([enc.finish()]);
+        },
+        staging,
+      );
       reads.forEach((r, i) => {
         const src = new Uint8Array(staging[i].getMappedRange(0, Math.ceil(r.bytes / 4) * 4), 0, r.bytes);
         new Uint8Array(r.into.buffer, r.into.byteOffset, r.bytes).set(src);

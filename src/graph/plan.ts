@@ -324,28 +324,33 @@ export class Plan<K extends string = string> {
     const t0 = performance.now();
     if (mode === 'profile' && engine.features.timestampQuery && !this.timestamps) this.createTimestamps();
     const ts = mode === 'profile' ? this.timestamps : null;
-    await engine.scoped(`run ${this.label}`, () => {
+    const submit = () => {
       device.queue.submit([this.record(feeds, mode, ts)]);
       this.lastRun.encodeMs = performance.now() - t0;
-    });
+    };
+    if (mode === 'read') {
+      // The outputs' staging buffers map while the error scopes report: one wait, not two.
+      const outputs = [...this.outputs];
+      await engine.submitAndMap(
+        `run ${this.label}`,
+        submit,
+        outputs.map(([k]) => this.staging.get(k)!),
+      );
+      const out: Record<string, AnyTypedArray> = {};
+      for (const [k, n] of outputs) {
+        const s = this.staging.get(k)!;
+        const arr = arrayFor(n.dtype, numel(n.shape));
+        new Uint8Array(arr.buffer).set(new Uint8Array(s.getMappedRange(0, arr.byteLength)));
+        s.unmap();
+        out[k] = arr;
+      }
+      this.lastRun.totalMs = performance.now() - t0;
+      return out;
+    }
+    await engine.scoped(`run ${this.label}`, submit);
     if (mode === 'gpu') {
       const out: Record<string, Tensor> = {};
       for (const [k, n] of this.outputs) out[k] = new Tensor(engine, this.bufferOf(n), n.shape, n.dtype, `${this.label}.${k}`, null);
-      return out;
-    }
-    if (mode === 'read') {
-      const out: Record<string, AnyTypedArray> = {};
-      await Promise.all(
-        [...this.outputs].map(async ([k, n]) => {
-          const s = this.staging.get(k)!;
-          await s.mapAsync(1 /* READ */);
-          const arr = arrayFor(n.dtype, numel(n.shape));
-          new Uint8Array(arr.buffer).set(new Uint8Array(s.getMappedRange(0, arr.byteLength)));
-          s.unmap();
-          out[k] = arr;
-        }),
-      );
-      this.lastRun.totalMs = performance.now() - t0;
       return out;
     }
     await device.queue.onSubmittedWorkDone();
