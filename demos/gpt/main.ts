@@ -235,7 +235,7 @@ function drawAttention(m: Extract<FromWorker, { type: 'attention' }>): void {
       : '';
   const cut = m.total > T ? ` the last ${T} of the text's ${m.total} tokens,` : ` ${T} tokens,`;
   const sparse = mask
-    ? ` Sliding window of ${settings.window} tokens: hatched cells are keys the window hides (in whole blocks of ${windowBlock(settings.window)} tokens, so a little more than the window is seen); each row's weights are renormalised over what it sees.`
+    ? ` Sliding window of ${m.window} tokens: hatched cells are keys the window hides (in whole blocks of ${windowBlock(m.window ?? 0)} tokens, so a little more than the window is seen); each row's weights are renormalised over what it sees.`
     : ' Dense causal attention: every query sees every earlier token.';
   $('attention-caption').textContent =
     `Layer ${m.layer} of ${heads.layers}, head ${m.head} of ${heads.heads}${kv};${cut} row = query, column = key.${sparse}`;

@@ -90,6 +90,8 @@ export type FromWorker =
       weights: Float32Array;
       /** [T × T], 1 where a sliding window lets the query see the key; null for dense attention. */
       mask: Uint8Array | null;
+      /** The sliding window the map was computed with (null: dense). */
+      window: number | null;
       /** Tokens in the text (the map shows the last tokens.length of them). */
       total: number;
       layer: number;

@@ -331,7 +331,19 @@ async function attention(text: string, layer: number, head: number, a: Attention
   const mask = model.lm.attentionMask(ids.length, s);
   const transfer: Transferable[] = [weights.buffer];
   if (mask) transfer.push(mask.buffer);
-  post({ type: 'attention', tokens: ids.map((i) => model!.tok.decode([i])), weights, mask, total: all.length, layer, head }, transfer);
+  post(
+    {
+      type: 'attention',
+      tokens: ids.map((i) => model!.tok.decode([i])),
+      weights,
+      mask,
+      window: a.sparse ? a.window : null,
+      total: all.length,
+      layer,
+      head,
+    },
+    transfer,
+  );
 }
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
