@@ -78,15 +78,18 @@ function rowsToHeads(x: Float32Array, T: number): Float32Array {
 }
 
 function matmulCase(M: number, K: number, N: number): BenchCase {
-  const a = noise(M * K, 1, 0.5);
-  const b = noise(K * N, 2, 0.5);
+  // Inputs are made when a variant or the reference needs them (the same every time), never held by
+  // the case: the page lists cases to describe and estimate them, and 1×768×50257 is 154 MB.
+  const a = () => noise(M * K, 1, 0.5);
+  const b = () => noise(K * N, 2, 0.5);
   return {
     reference() {
+      const [A, B] = [a(), b()];
       const y = new Float64Array(M * N);
       for (let i = 0; i < M; i++)
         for (let k = 0; k < K; k++) {
-          const x = a[i * K + k];
-          for (let j = 0; j < N; j++) y[i * N + j] += x * b[k * N + j];
+          const x = A[i * K + k];
+          for (let j = 0; j < N; j++) y[i * N + j] += x * B[k * N + j];
         }
       return y;
     },
@@ -96,19 +99,25 @@ function matmulCase(M: number, K: number, N: number): BenchCase {
     bytes: 4 * (M * K + K * N + M * N),
     tolerance: TOLERANCE,
     variants: [
-      { name: 'ours', setup: ({ engine }) => oursRunner(engine, (g) => g.matmul(g.input('a', [M, K]), g.input('b', [K, N])), { a, b }) },
-      ortVariant('ort', 'matmul', () => ({ A: { data: a, dims: [M, K] }, B: { data: b, dims: [K, N] } })),
+      {
+        name: 'ours',
+        setup: ({ engine }) => oursRunner(engine, (g) => g.matmul(g.input('a', [M, K]), g.input('b', [K, N])), { a: a(), b: b() }),
+      },
+      ortVariant('ort', 'matmul', () => ({ A: { data: a(), dims: [M, K] }, B: { data: b(), dims: [K, N] } })),
     ],
   };
 }
 
 function attentionCase(T: number): BenchCase {
-  const [q, k, v] = [1, 2, 3].map((seed) => noise(H * T * D, seed));
-  const rows = () => ({
-    query: { data: headsToRows(q, T), dims: [1, T, H * D] },
-    key: { data: headsToRows(k, T), dims: [1, T, H * D] },
-    value: { data: headsToRows(v, T), dims: [1, T, H * D] },
-  });
+  const qkv = () => [1, 2, 3].map((seed) => noise(H * T * D, seed));
+  const rows = () => {
+    const [q, k, v] = qkv();
+    return {
+      query: { data: headsToRows(q, T), dims: [1, T, H * D] },
+      key: { data: headsToRows(k, T), dims: [1, T, H * D] },
+      value: { data: headsToRows(v, T), dims: [1, T, H * D] },
+    };
+  };
   const bias = () => {
     const m = new Float32Array(T * T);
     for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -10000;
@@ -117,6 +126,7 @@ function attentionCase(T: number): BenchCase {
   const pairs = (T * (T + 1)) / 2;
   return {
     reference() {
+      const [q, k, v] = qkv();
       const y = new Float64Array(H * T * D);
       const p = new Float64Array(T);
       for (let h = 0; h < H; h++)
@@ -142,16 +152,14 @@ function attentionCase(T: number): BenchCase {
     variants: [
       {
         name: 'ours',
-        setup: ({ engine }) =>
-          oursRunner(
+        setup: ({ engine }) => {
+          const [q, k, v] = qkv();
+          return oursRunner(
             engine,
             (g) => g.attention(g.input('q', [H, T, D]), g.input('k', [H, T, D]), g.input('v', [H, T, D]), { causal: true }),
-            {
-              q,
-              k,
-              v,
-            },
-          ),
+            { q, k, v },
+          );
+        },
       },
       ortVariant(
         'ort GroupQueryAttention',
@@ -174,9 +182,10 @@ function attentionCase(T: number): BenchCase {
 }
 
 function layerNormCase(T: number, C: number): BenchCase {
-  const [x, gamma, beta] = [noise(T * C, 1), noise(C, 2), noise(C, 3)];
+  const inputs = () => [noise(T * C, 1), noise(C, 2), noise(C, 3)];
   return {
     reference() {
+      const [x, gamma, beta] = inputs();
       const y = new Float64Array(T * C);
       for (let t = 0; t < T; t++) {
         let mean = 0;
@@ -196,22 +205,28 @@ function layerNormCase(T: number, C: number): BenchCase {
     variants: [
       {
         name: 'ours',
-        setup: ({ engine }) =>
-          oursRunner(engine, (g) => g.layerNorm(g.input('x', [T, C]), g.input('gamma', [C]), g.input('beta', [C])), { x, gamma, beta }),
+        setup: ({ engine }) => {
+          const [x, gamma, beta] = inputs();
+          return oursRunner(engine, (g) => g.layerNorm(g.input('x', [T, C]), g.input('gamma', [C]), g.input('beta', [C])), {
+            x,
+            gamma,
+            beta,
+          });
+        },
       },
-      ortVariant('ort', 'layernorm', () => ({
-        X: { data: x, dims: [T, C] },
-        scale: { data: gamma, dims: [C] },
-        bias: { data: beta, dims: [C] },
-      })),
+      ortVariant('ort', 'layernorm', () => {
+        const [x, gamma, beta] = inputs();
+        return { X: { data: x, dims: [T, C] }, scale: { data: gamma, dims: [C] }, bias: { data: beta, dims: [C] } };
+      }),
     ],
   };
 }
 
 function softmaxCase(R: number, N: number): BenchCase {
-  const x = noise(R * N, 1, 4);
+  const input = () => noise(R * N, 1, 4);
   return {
     reference() {
+      const x = input();
       const y = new Float64Array(R * N);
       for (let r = 0; r < R; r++) {
         let m = -Infinity;
@@ -228,8 +243,8 @@ function softmaxCase(R: number, N: number): BenchCase {
     bytes: 8 * R * N,
     tolerance: TOLERANCE,
     variants: [
-      { name: 'ours', setup: ({ engine }) => oursRunner(engine, (g) => g.softmax(g.input('x', [R, N])), { x }) },
-      ortVariant('ort', 'softmax', () => ({ X: { data: x, dims: [R, N] } })),
+      { name: 'ours', setup: ({ engine }) => oursRunner(engine, (g) => g.softmax(g.input('x', [R, N])), { x: input() }) },
+      ortVariant('ort', 'softmax', () => ({ X: { data: input(), dims: [R, N] } })),
     ],
   };
 }
@@ -237,7 +252,7 @@ function softmaxCase(R: number, N: number): BenchCase {
 export const ortSuite: Suite = {
   name: 'ort',
   description:
-    'Against onnxruntime-web on the same adapter (browser only): matmul, causal attention (GroupQueryAttention, MultiHeadAttention), layer norm, softmax; CPU data in, results back; peers checked against ours first',
+    'Against onnxruntime-web on the same adapter (browser only): matmul, causal attention (GroupQueryAttention, MultiHeadAttention), layer norm, softmax; CPU data in, results back; every output checked against float64 first',
   cases({ quick }) {
     return quick
       ? [
