@@ -37,6 +37,11 @@ export async function measure(run: () => Promise<unknown>, options: MeasureOptio
     const inner = await run();
     samples.push(typeof inner === 'number' ? inner : performance.now() - t0);
   }
+  return summarize(samples);
+}
+
+/** Median, spread and count of timed samples (ms). */
+export function summarize(samples: readonly number[]): Timing {
   return { medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples), reps: samples.length };
 }
 

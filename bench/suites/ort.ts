@@ -1,7 +1,7 @@
 // Side by side with onnxruntime-web on the same adapter, in the same page: matmul (ORT MatMul),
 // causal attention (ORT's flash GroupQueryAttention, and MultiHeadAttention with the mask as an
 // additive bias), layer norm and softmax. Both engines are timed the way an app calls them: inputs
-// from CPU arrays, outputs read back to the CPU. Before any timing each variant's output, ours
+// from CPU arrays, outputs read back to the CPU, their repetitions interleaved. Before any timing each variant's output, ours
 // included, is compared with the float64 result computed here (max error 1e-3 of the largest |value|);
 // a variant that disagrees is reported wrong, not timed.
 import type { Engine, Plan } from 'webgpu-nlp';
@@ -98,6 +98,7 @@ function matmulCase(M: number, K: number, N: number): BenchCase {
     flops: 2 * M * N * K,
     bytes: 4 * (M * K + K * N + M * N),
     tolerance: TOLERANCE,
+    interleave: true,
     variants: [
       {
         name: 'ours',
@@ -149,6 +150,7 @@ function attentionCase(T: number): BenchCase {
     flops: 4 * H * pairs * D,
     bytes: 4 * 4 * H * T * D,
     tolerance: TOLERANCE,
+    interleave: true,
     variants: [
       {
         name: 'ours',
@@ -202,6 +204,7 @@ function layerNormCase(T: number, C: number): BenchCase {
     flops: 8 * T * C,
     bytes: 4 * (2 * T * C + 2 * C),
     tolerance: TOLERANCE,
+    interleave: true,
     variants: [
       {
         name: 'ours',
@@ -242,6 +245,7 @@ function softmaxCase(R: number, N: number): BenchCase {
     flops: 4 * R * N,
     bytes: 8 * R * N,
     tolerance: TOLERANCE,
+    interleave: true,
     variants: [
       { name: 'ours', setup: ({ engine }) => oursRunner(engine, (g) => g.softmax(g.input('x', [R, N])), { x: input() }) },
       ortVariant('ort', 'softmax', () => ({ X: { data: input(), dims: [R, N] } })),

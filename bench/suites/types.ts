@@ -52,6 +52,8 @@ export interface BenchCase {
    * is checked against it instead of against ours.
    */
   reference?(): Float64Array;
+  /** Set up every variant first, then alternate their timed calls (for side-by-side peer cases). */
+  interleave?: boolean;
 }
 
 export interface Suite {

@@ -96,4 +96,25 @@ describe('bench figures', () => {
     expect(c2.wrong?.map((w) => [w.variant, w.maxError])).toEqual([['ours', Infinity]]);
     expect(relativeError(Float32Array.of(1, 2), Float64Array.of(1))).toBe(Infinity);
   });
+
+  it('an interleaved case sets every variant up, then alternates their timed calls', async () => {
+    const runs: string[] = [];
+    const variant = (name: string) => ({
+      name,
+      setup: async () => ({ run: async () => void runs.push(name), dispose() {} }),
+    });
+    const suite = {
+      name: 's',
+      description: '',
+      cases: (): BenchCase[] => [
+        { kernel: 'k', size: '1', flops: 1, bytes: 1, interleave: true, variants: [variant('ours'), variant('peer')] },
+      ],
+    };
+    const [c] = await runSuites({ engine: null as never, tf: null, quick: true }, [suite], { warmup: 1, reps: 3 });
+    expect(runs).toEqual(['ours', 'peer', 'ours', 'peer', 'ours', 'peer', 'ours', 'peer']);
+    expect(c.results.map((r) => [r.variant, r.reps])).toEqual([
+      ['ours', 3],
+      ['peer', 3],
+    ]);
+  });
 });
