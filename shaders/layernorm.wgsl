@@ -3,7 +3,7 @@
 // RMS (Llama's RMSNorm): y = x / sqrt(mean(x²) + eps) * gamma, no mean and no beta.
 // Optionally x is first replaced by x + residual (HAS_RESIDUAL). Each thread keeps its part of the
 // row in registers; mean and variance are two passes over those registers (no cancellation from
-// E[x^2] - E[x]^2). Entries: main (any C ≤ 16 * WG), main_vec4 (C % 4 == 0, C ≤ 16 * WG).
+// E[x^2] - E[x]^2). Entries: main (any C ≤ 32 * WG), main_vec4 (C % 4 == 0, C ≤ 32 * WG).
 // Bindings: 0 params, 1 x, 2 gamma, 3 beta, 4 residual (dummy unless HAS_RESIDUAL), 5 out.
 //#import lib/index
 //#import lib/reduce
@@ -35,9 +35,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let C = params.C;
   let base = flat_group(wid, nwg) * C;
-  var vals: array<f32, 16>;
+  var vals: array<f32, 32>;
   var s = 0.0;
-  for (var i = 0u; i < 16u; i++) {
+  for (var i = 0u; i < 32u; i++) {
     let c = lid + i * WG;
     if (c < C) {
       var v = x[base + c];
@@ -49,11 +49,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var mean = 0.0;
   if (!RMS) { mean = wg_sum(s, lid) / f32(C); }
   var q = 0.0;
-  for (var i = 0u; i < 16u; i++) {
+  for (var i = 0u; i < 32u; i++) {
     if (lid + i * WG < C) { let d = vals[i] - mean; q += d * d; }
   }
   let inv = inverseSqrt(wg_sum(q, lid) / f32(C) + params.eps);
-  for (var i = 0u; i < 16u; i++) {
+  for (var i = 0u; i < 32u; i++) {
     let c = lid + i * WG;
     if (c < C) {
       let y = (vals[i] - mean) * inv * gamma[c];
@@ -67,9 +67,9 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
              @builtin(local_invocation_index) lid: u32) {
   let C4 = params.C / 4u;
   let base = flat_group(wid, nwg) * C4;
-  var vals: array<vec4<f32>, 4>;
+  var vals: array<vec4<f32>, 8>;
   var s = vec4(0.0);
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < 8u; i++) {
     let c = lid + i * WG;
     if (c < C4) {
       var v = x4[base + c];
@@ -81,11 +81,11 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   var mean = 0.0;
   if (!RMS) { mean = wg_sum(dot(s, vec4(1.0)), lid) / f32(params.C); }
   var q = 0.0;
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < 8u; i++) {
     if (lid + i * WG < C4) { let d = vals[i] - mean; q += dot(d, d); }
   }
   let inv = inverseSqrt(wg_sum(q, lid) / f32(params.C) + params.eps);
-  for (var i = 0u; i < 4u; i++) {
+  for (var i = 0u; i < 8u; i++) {
     let c = lid + i * WG;
     if (c < C4) {
       let y = (vals[i] - mean) * inv * gamma4[c];

@@ -21,8 +21,8 @@ export const softmax: OpDescriptor<Record<string, never>> = {
     const N = inputs[0].shape[inputs[0].shape.length - 1];
     return {
       entry: N % 4 === 0 ? 'main_vec4' : 'main',
-      // Up to 16 elements per thread per pass: short rows use one small workgroup each (fewer barriers).
-      constants: { WG: rowWorkgroup(N / 4) },
+      // Up to 64 elements per thread per pass: short rows use one small workgroup each (fewer barriers).
+      constants: { WG: rowWorkgroup(N, 64) },
       uniforms: { N },
       grid: grid1D(numel(inputs[0].shape) / N, 1, ctx.limits),
     };
