@@ -163,6 +163,7 @@ function requestAttention(): void {
     send({
       type: 'attention',
       text: t,
+      chat: settings.chat && turns.length ? [...turns] : null,
       layer: settings.layer,
       head: settings.head,
       attention: { sparse: settings.sparse, window: settings.window },
@@ -241,6 +242,7 @@ function drawAttention(m: Extract<FromWorker, { type: 'attention' }>): void {
     `Layer ${m.layer} of ${heads.layers}, head ${m.head} of ${heads.heads}${kv};${cut} row = query, column = key.${sparse}`;
   canvas.setAttribute('aria-label', `Attention map, ${$('attention-caption').textContent}`);
   canvas.dataset.tokens = String(T);
+  canvas.dataset.first = tokens[0];
   canvas.dataset.masked = String(mask ? mask.reduce((n, v, i) => n + (v === 0 && i % T <= Math.floor(i / T) ? 1 : 0), 0) : 0);
 }
 

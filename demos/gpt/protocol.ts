@@ -55,7 +55,7 @@ export type ToWorker =
   | { type: 'cache-info' }
   /** Plain continuation of `prompt`, or with `chat` the next assistant turn of the conversation. */
   | { type: 'generate'; prompt: string; chat: ChatTurn[] | null; sampling: Sampling; attention: Attention }
-  | { type: 'attention'; text: string; layer: number; head: number; attention: Attention }
+  | { type: 'attention'; text: string; chat?: ChatTurn[] | null; layer: number; head: number; attention: Attention }
   /** Ends a running generation after the current token; nothing else is cancelled. */
   | { type: 'stop' };
 

@@ -36,7 +36,9 @@ interface Tokenizer {
   encode(text: string): number[];
   decode(ids: number[]): string;
   /** Chat: the conversation's ids with the assistant's turn opened, and the ids that end a turn. */
-  chat?: { encode(turns: ChatMessage[]): number[]; stops: number[] };
+  chat?: { encode(turns: ChatMessage[], open?: boolean): number[]; stops: number[] };
+  /** One token as the attention map labels it (special tokens included); decode([id]) by default. */
+  label?(id: number): string;
 }
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
@@ -64,14 +66,23 @@ function hfTokenizer(t: TextTokenizer): Tokenizer {
   return {
     encode: (text) => t.encode(text),
     decode: (ids) => t.decode(ids, { skipSpecialTokens: true }),
-    chat: t.chatTemplate ? { encode: (turns) => t.encodeChat(turns), stops: t.stopTokens } : undefined,
+    label: (id) => t.decode([id], { skipSpecialTokens: false }),
+    chat: t.chatTemplate
+      ? { encode: (turns, open = true) => t.encodeChat(turns, { addGenerationPrompt: open }), stops: t.stopTokens }
+      : undefined,
   };
 }
 
 /** Llama weights for the menu's choice ('x + wte' is x: the token table follows the weights). */
 const llamaWeights = (): LlamaOptions['weights'] => weights.split(' ')[0] as LlamaOptions['weights'];
 
-async function install(lm: GPT2 | Llama, tok: Tokenizer, name: string, reload: () => Promise<void>): Promise<void> {
+async function install(
+  lm: GPT2 | Llama,
+  tok: Tokenizer,
+  name: string,
+  reload: () => Promise<void>,
+  weightsLabel: string = weights,
+): Promise<void> {
   model?.lm.dispose();
   await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
   const vocab = lm instanceof GPT2 ? lm.config.vocab_size : lm.config.vocab_size;
@@ -95,7 +106,7 @@ async function install(lm: GPT2 | Llama, tok: Tokenizer, name: string, reload: (
       vocab,
       weightBytes: lm.memoryBytes().weights,
       gpuBytes: engine!.memory().liveBytes,
-      weights: weights,
+      weights: weightsLabel,
       adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'your GPU',
       context: lm.maxLength,
       chat: !!tok.chat,
@@ -124,9 +135,14 @@ async function loadGPT2(bytes: Uint8Array, name: string, forceGpt2: boolean): Pr
 
 async function loadGGUF(bytes: Uint8Array, name: string): Promise<void> {
   engine ??= await Engine.create({ powerPreference: 'high-performance' });
-  const tok = TextTokenizer.fromGGUF(GGUFFile.parse(bytes)); // checked before any GPU upload
+  const file = GGUFFile.parse(bytes);
+  const tok = TextTokenizer.fromGGUF(file); // checked before any GPU upload
   const lm = await Llama.fromGGUF(engine, bytes, { weights: llamaWeights(), maxLength: 2048 });
-  await install(lm, hfTokenizer(tok), name, () => loadGGUF(bytes, name));
+  // Packed GGUF matrices keep their own formats; the menu's choice applies to F32 / F16 / BF16 ones.
+  const types = Object.entries(file.typeCounts({ matricesOnly: true }))
+    .map(([t, n]) => `${n} ${t}`)
+    .join(', ');
+  await install(lm, hfTokenizer(tok), name, () => loadGGUF(bytes, name), `GGUF matrices (${types}; float ones as ${llamaWeights()})`);
 }
 
 /** A Hugging Face model folder's files by name (the last path part). */
@@ -321,9 +337,10 @@ async function compare(text: string, attention: Attention): Promise<void> {
 /** The attention map shows at most this many tokens (the last ones); the page says so when it cuts. */
 const MAP_TOKENS = 256;
 
-async function attention(text: string, layer: number, head: number, a: Attention): Promise<void> {
+async function attention(text: string, chat: ChatTurn[] | null, layer: number, head: number, a: Attention): Promise<void> {
   if (!model) throw new Error('no model loaded');
-  const all = model.tok.encode(text);
+  // A conversation is shown as the model read it: the chat template's tokens around the turns.
+  const all = chat && model.tok.chat ? model.tok.chat.encode(chat, false) : model.tok.encode(text);
   const ids = all.slice(-Math.min(MAP_TOKENS, model.lm.maxLength));
   if (!ids.length) throw new Error('no tokens to show');
   const s = spec(a);
@@ -334,7 +351,7 @@ async function attention(text: string, layer: number, head: number, a: Attention
   post(
     {
       type: 'attention',
-      tokens: ids.map((i) => model!.tok.decode([i])),
+      tokens: ids.map((i) => model!.tok.label?.(i) ?? model!.tok.decode([i])),
       weights,
       mask,
       window: a.sparse ? a.window : null,
@@ -378,7 +395,7 @@ async function handle(m: ToWorker): Promise<void> {
     else if (m.type === 'set-weights') {
       weights = m.weights;
       if (source) await source();
-    } else if (m.type === 'attention') await attention(m.text, m.layer, m.head, m.attention);
+    } else if (m.type === 'attention') await attention(m.text, m.chat ?? null, m.layer, m.head, m.attention);
   } catch (err) {
     post({ type: 'error', message: (err as Error).message, during: m.type });
   }

@@ -157,6 +157,17 @@ export class GGUFFile {
     readonly tensors: Map<string, GGUFTensor>,
   ) {}
 
+  /** How many tensors of each ggml type the file holds, e.g. { Q4_K: 97, Q6_K: 17, F32: 65 }: what a "Q4_K_M" file really is. */
+  typeCounts(options: { matricesOnly?: boolean } = {}): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of this.tensors.values()) {
+      if (options.matricesOnly && t.dims.filter((d) => d > 1).length < 2) continue;
+      const name = typeName(t.type);
+      out[name] = (out[name] ?? 0) + 1;
+    }
+    return out;
+  }
+
   static parse(input: Uint8Array | ArrayBuffer): GGUFFile {
     const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
     const r = new Reader(bytes);

@@ -201,11 +201,17 @@ describe('demos', () => {
     await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes('kjv-llama-q8_0.gguf (llama)'), undefined, {
       timeout: 120_000,
     });
+    // The file's own formats are named, not the menu's f32.
+    expect(await page.textContent('#message')).toMatch(/GGUF matrices \(\d+ Q8_0[^)]*; float ones as f32\) weights/);
     await page.getByText('new conversation').click();
     await page.fill('#prompt', 'Who was Moses?');
     await page.click('#generate');
     await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
     expect(await page.locator('#output .turn.assistant').count()).toBe(1);
+    // The attention map shows the conversation as the model read it: the template's tokens included.
+    await page.waitForFunction(() => document.getElementById('attention')?.dataset.first === '<|im_start|>', undefined, {
+      timeout: 120_000,
+    });
     await page.screenshot({ path: 'test-results/small-lms-chat.png', fullPage: true });
     expect(errors).toEqual([]);
   });

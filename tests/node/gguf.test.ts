@@ -59,6 +59,9 @@ describe('GGUF', () => {
 
   it('a mixed file (Q4_K, Q6_K, Q4_0, F16, F32): every block decodes as llama.cpp reads it and runs through the kernels as is', async () => {
     const f = GGUFFile.parse(mixedBytes);
+    // What the file holds, by type (the norm vector is not a matrix).
+    expect(f.typeCounts()).toEqual({ Q4_K: 1, Q6_K: 1, Q4_0: 1, F16: 1, F32: 1 });
+    expect(f.typeCounts({ matricesOnly: true })).toEqual({ Q4_K: 1, Q6_K: 1, Q4_0: 1, F16: 1 });
     const schemes: Record<string, string> = {
       'blk.0.attn_q.weight': 'q4_k',
       'blk.0.ffn_down.weight': 'q6_k',
