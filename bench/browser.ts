@@ -3,7 +3,9 @@
 // SwiftShader) with autorun, prints the same table as the Node CLI and writes
 // bench/results/<adapter>-chromium.json. This is how onnxruntime-web, whose Node build has no WebGPU,
 // is measured from a terminal. Ctrl-C stops it.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { basename } from 'node:path';
 import { startSite } from '../tools/site';
 import { report } from './report';
 import { suites } from './suites/index';
@@ -30,6 +32,33 @@ const query = new URLSearchParams({
 });
 if (value('--sizes')) query.set('sizes', value('--sizes')!);
 
+/**
+ * bench/.cache (tools/make_gpt2_onnx.py's GPT-2 files, about 1 GB) served on its own port with CORS,
+ * so the page can fetch them without the site build copying them.
+ */
+function serveCache(): Promise<{ url: string; close(): void } | null> {
+  const dir = 'bench/.cache';
+  if (!existsSync(dir)) return Promise.resolve(null);
+  const server = createServer((req, res) => {
+    const file = `${dir}/${basename(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))}`;
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Length': statSync(file).size, 'Content-Type': 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(address && typeof address !== 'string' ? { url: `http://127.0.0.1:${address.port}/`, close: () => server.close() } : null);
+    }),
+  );
+}
+
+const cache = await serveCache();
+if (cache) query.set('models', cache.url);
 const site = await startSite();
 try {
   const page = await site.browser.newPage();
@@ -59,9 +88,15 @@ try {
     .join('-');
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${slug || 'gpu'}-chromium${args.includes('--ort-no-subgroups') ? '-ort-no-subgroups' : ''}.json`;
-  writeFileSync(file, `${JSON.stringify({ ...results, browser: `Chromium ${site.browser.version()}` }, null, 2)}\n`);
+  // Cases measured now replace the same (suite, kernel, size) from earlier runs; the rest are kept.
+  const key = (c: CaseResult) => `${c.suite}|${c.kernel}|${c.size}`;
+  const fresh = new Set(results.cases.map(key));
+  const earlier: CaseResult[] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).cases ?? []) : [];
+  const cases = [...earlier.filter((c) => !fresh.has(key(c))), ...results.cases];
+  writeFileSync(file, `${JSON.stringify({ ...results, cases, browser: `Chromium ${site.browser.version()}` }, null, 2)}\n`);
   console.log(`wrote ${file}`);
 } finally {
   await site.close();
+  cache?.close();
 }
 process.exit(0);

@@ -3,6 +3,7 @@
 // compare GPUs, and autotuning kept per adapter in localStorage.
 // URL parameters (used by the e2e test and bench/browser.ts): ?quick=1 &suites=matmul,attention &reps=3 &autorun=1
 // &ortSubgroups=0 (onnxruntime-web on a device without the subgroup features) &sizes=1024x1024,T=256 (only these)
+// &models=http://127.0.0.1:8123/ (where tools/make_gpt2_onnx.py's files are served)
 import GUI from 'lil-gui';
 import { Engine, type TuningTable } from 'webgpu-nlp';
 import { checkWebGPU } from '../demos/common/webgpu-check';
@@ -230,7 +231,8 @@ async function runAll(): Promise<void> {
         return null;
       });
     const progress = $('progress') as HTMLProgressElement;
-    const cases = await runSuites({ engine, tf: state.tfjs ? tf : null, ort: state.ort ? ort : null, quick: state.quick }, picked, {
+    const models = params.get('models') ?? undefined;
+    const cases = await runSuites({ engine, tf: state.tfjs ? tf : null, ort: state.ort ? ort : null, quick: state.quick, models }, picked, {
       warmup: 1,
       reps: state.reps,
       sizes: params.get('sizes')?.split(','),

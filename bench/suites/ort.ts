@@ -6,6 +6,7 @@
 // a variant that disagrees is reported wrong, not timed.
 import type { Engine, Plan } from 'webgpu-nlp';
 import { type Ort, type OrtModel, ortSession, ortTensor } from '../peers/ort';
+import { gpt2OrtCases } from './ort-gpt2';
 import { noise } from './plan-runner';
 import type { BenchCase, Runner, Suite, Variant } from './types';
 
@@ -256,7 +257,7 @@ function softmaxCase(R: number, N: number): BenchCase {
 export const ortSuite: Suite = {
   name: 'ort',
   description:
-    'Against onnxruntime-web on the same adapter (browser only): matmul, causal attention (GroupQueryAttention, MultiHeadAttention), layer norm, softmax; CPU data in, results back; every output checked against float64 first',
+    'Against onnxruntime-web on the same adapter (browser only): matmul, causal attention (GroupQueryAttention, MultiHeadAttention), layer norm, softmax, GPT-2 124M prefill and decode (files from tools/make_gpt2_onnx.py); CPU data in, results back; every output checked against float64 first',
   cases({ quick }) {
     return quick
       ? [
@@ -277,6 +278,7 @@ export const ortSuite: Suite = {
           layerNormCase(1024, 768),
           softmaxCase(1024, 1024),
           softmaxCase(16, 50257),
+          ...gpt2OrtCases(),
         ];
   },
 };

@@ -10,6 +10,8 @@ export interface BenchContext {
   tf: Tf | null;
   /** onnxruntime-web on its WebGPU provider (browser only), when it started. */
   ort?: Ort | null;
+  /** Where tools/make_gpt2_onnx.py's files are served (a URL ending in /), for the GPT-2 peer cases. */
+  models?: string;
   /** Smaller case lists (CI smoke runs, SwiftShader). */
   quick: boolean;
 }
