@@ -264,7 +264,7 @@ export class GPUContext {
     const [verdict, ...mapped] = await Promise.allSettled([scope, ...maps]);
     const failed = [verdict, ...mapped].find((r) => r.status === 'rejected');
     if (failed) {
-      mapped.forEach((m, i) => m.status === 'fulfilled' && buffers[i].unmap());
+      for (const [i, m] of mapped.entries()) if (m.status === 'fulfilled') buffers[i].unmap();
       throw (failed as PromiseRejectedResult).reason;
     }
   }
