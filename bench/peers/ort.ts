@@ -17,17 +17,28 @@ const MODELS = {
 };
 export type OrtModel = keyof typeof MODELS;
 
+/** The device handed to every ORT session (its WebGPU EP option), or undefined to let ORT make its own. */
+let ortDevice: GPUDevice | undefined;
+
+/** The execution-provider list every ORT session of the bench uses: WebGPU, on `ortDevice` when one is set. */
+export function ortProviders(): OrtModule.InferenceSession.ExecutionProviderConfig[] {
+  return ortDevice ? [{ name: 'webgpu', device: ortDevice } as OrtModule.InferenceSession.ExecutionProviderConfig] : ['webgpu'];
+}
+
 /**
  * Loads onnxruntime-web's WebGPU build (single-threaded wasm: the page is not cross-origin isolated).
  * `subgroups: false` hands it a device made without the subgroup features: on an adapter whose
  * subgroups have 4 lanes (SwiftShader) ORT's subgroup attention kernels return wrong values, and
  * without the feature it takes its other path. Every other feature and the adapter's limits are kept.
+ * Since 1.2x (the native WebGPU EP built to wasm) ORT overwrites `env.webgpu.device` with the device it
+ * creates; a device of the app's own goes in the session's EP options (`{ name: 'webgpu', device }`).
  */
 export async function startOrt(options: { subgroups?: boolean } = {}): Promise<Ort> {
   if (typeof window === 'undefined') throw new Error('onnxruntime-web has WebGPU only in a browser; run `npm run bench:browser`');
   const ort = await import('onnxruntime-web/webgpu');
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
+  ortDevice = undefined;
   if (options.subgroups === false) {
     const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new Error('onnxruntime-web: no WebGPU adapter');
@@ -44,7 +55,7 @@ export async function startOrt(options: { subgroups?: boolean } = {}): Promise<O
       'maxStorageBuffersPerShaderStage',
     ] as const;
     const requiredLimits = Object.fromEntries(keys.map((k) => [k, adapter.limits[k]]));
-    ort.env.webgpu.device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+    ortDevice = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
   }
   return ort;
 }
@@ -52,7 +63,7 @@ export async function startOrt(options: { subgroups?: boolean } = {}): Promise<O
 export async function ortSession(ort: Ort, model: OrtModel): Promise<OrtSession> {
   const res = await fetch(MODELS[model]);
   if (!res.ok) throw new Error(`onnxruntime-web: could not fetch ${model}.onnx (HTTP ${res.status})`);
-  return ort.InferenceSession.create(new Uint8Array(await res.arrayBuffer()), { executionProviders: ['webgpu'] });
+  return ort.InferenceSession.create(new Uint8Array(await res.arrayBuffer()), { executionProviders: ortProviders() });
 }
 
 /** A float32 tensor from CPU data. */

@@ -5,6 +5,7 @@
 // Checked before timing: ORT's logits against ours, ours being tested against PyTorch float64.
 import { GPT2, GPT2_SMALL } from 'webgpu-nlp';
 import type * as OrtModule from 'onnxruntime-web/webgpu';
+import { ortProviders } from '../peers/ort';
 import type { BenchCase, BenchContext, Runner, Variant } from './types';
 
 const T = 32;
@@ -61,7 +62,7 @@ function ort(kind: 'prefill' | 'decode'): Variant {
       const o = ctx.ort;
       if (!o) return null;
       const session = await o.InferenceSession.create(await fetchModel(ctx, 'gpt2-random.onnx'), {
-        executionProviders: ['webgpu'],
+        executionProviders: ortProviders(),
         preferredOutputLocation: 'gpu-buffer',
       });
       const V = GPT2_SMALL.vocab_size;

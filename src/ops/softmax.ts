@@ -10,7 +10,11 @@ import type { OpDescriptor } from './types';
 export const softmax: OpDescriptor<Record<string, never>> = {
   name: 'softmax',
   inputs: ['x'],
-  shader: compose('softmax'),
+  // lib/maxsum → its subgroup twin where the adapter has subgroups (one barrier instead of a tree).
+  shader: (ctx) =>
+    ctx.features.subgroups
+      ? compose('softmax', { aliases: { 'lib/maxsum': 'lib/maxsum_subgroup' }, name: 'softmax+subgroups' })
+      : compose('softmax'),
   infer(inputs) {
     const [x] = inputs;
     if (!x || inputs.length !== 1) throw new ShapeError('softmax: needs one input');
