@@ -4,7 +4,7 @@
 // One thread per query row (BQ rows per workgroup) over tiles of 16 keys (lib/flash.wgsl); the
 // T × S score matrix never exists. Causal: query t sees keys ≤ t + q_offset (q_offset = S - T when
 // the queries are the last T positions); tiles wholly above the diagonal are never loaded, and only
-// tiles that cross it test keys one by one.
+// tiles that cross it test keys one by one, and in those a thread skips tiles wholly past its own row.
 // Bindings: 0 params, 1 q, 2 k, 3 v, 4 out.
 //#import lib/flash
 
@@ -43,7 +43,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
     // Tiles wholly below the diagonal need no per-key test: every key is ≤ the block's first query.
     let crosses = CAUSAL && k0 + BK - 1u > q0 + params.q_offset;
-    if (in_range) { attend_tile(&f, k0, S, select(S, last_key, crosses)); }
+    // A thread skips a tile wholly past its own last key (the rows above the diagonal of a crossing block).
+    if (in_range && k0 <= last_key) { attend_tile(&f, k0, S, select(S, last_key, crosses)); }
     workgroupBarrier();
   }
   if (in_range) {
