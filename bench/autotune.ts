@@ -1,4 +1,4 @@
-// Autotuning: for matmul (per shape class), the decode GEMVs and fused attention, time every tile / workgroup
+// Autotuning: for matmul (per shape class), the decode GEMVs, fused attention and softmax, time every tile / workgroup
 // configuration the adapter's limits allow, keep the fastest, and report its speed-up over the
 // default. The result is a TuningTable for Engine.create({ tuning }); the bench page keeps one per
 // adapter in localStorage, the CLI writes bench/results/<adapter>.tuning.json.
@@ -96,18 +96,23 @@ async function tuneKey(
   return { key, shape, best: best.cfg, bestMs: best.ms, defaultMs: def, speedup: def / best.ms, tried: candidates.length };
 }
 
-/** Tunes matmul (narrow and wide shape classes), the f32 and int8 GEMVs, and attention's queries per workgroup and key tile. */
+/**
+ * Tunes matmul (narrow and wide shape classes), the f32 and int8 GEMVs, attention's queries per
+ * workgroup and key tile, and softmax's threads per row.
+ */
 export async function autotune(
   engine: Engine,
-  options: { quick?: boolean; reps?: number; onProgress?(label: string): void } = {},
+  options: { quick?: boolean; reps?: number; keys?: string[]; onProgress?(label: string): void } = {},
 ): Promise<{ table: TuningTable; results: TuneResult[] }> {
   const quick = !!options.quick;
   const reps = options.reps ?? 3;
   const timer = planTimer(engine);
   const table: TuningTable = {};
   const results: TuneResult[] = [];
-  const tune = async (key: string, shape: string, build: Build, candidates: Record<string, number>[]) =>
+  const tune = async (key: string, shape: string, build: Build, candidates: Record<string, number>[]) => {
+    if (options.keys && !options.keys.includes(key)) return;
     results.push(await tuneKey(engine, key, shape, build, candidates, reps, table, options.onProgress));
+  };
 
   const matmulShapes: [string, number, number, number][] = quick
     ? [
@@ -174,6 +179,19 @@ export async function autotune(
     [16, 32, 64, 128]
       .filter((b) => b <= engine.limits.maxComputeInvocationsPerWorkgroup)
       .flatMap((BQ) => [16, 32].filter((BK) => 2 * BK * 64 * 4 <= engine.limits.maxComputeWorkgroupStorageSize).map((BK) => ({ BQ, BK }))),
+  );
+
+  // Threads per softmax row, on a vocabulary's logits for a few sequences (the rows no other key covers).
+  const [R, V] = quick ? [4, 50257] : [16, 50257];
+  const logits = noise(R * V, 1, 4);
+  await tune(
+    'softmax',
+    `${R}x${V}`,
+    async (tuning) => {
+      const g = engine.graph('tune softmax');
+      return timer(await g.compile({ y: g.softmax(g.constant('x', logits, [R, V])) }, { tuning }));
+    },
+    [32, 64, 128, 256].map((WG) => ({ WG })),
   );
   return { table, results };
 }

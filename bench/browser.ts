@@ -1,4 +1,5 @@
-// Browser CLI: `npm run bench:browser -- [suite ...] [--quick] [--reps N] [--sizes a,b] [--ort-no-subgroups]`. Builds the site, opens the
+// Browser CLI: `npm run bench:browser -- [suite ...] [--quick] [--reps N] [--sizes a,b] [--ort-no-subgroups]
+// [--tuning FILE]`. Builds the site, opens the
 // bench page in headless Chromium (Debian's, WebGPU on; a GPU where the machine has one, else
 // SwiftShader) with autorun, prints the same table as the Node CLI and writes
 // bench/results/<adapter>-chromium.json. This is how onnxruntime-web, whose Node build has no WebGPU,
@@ -16,7 +17,8 @@ const value = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const wanted = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--reps' && args[i - 1] !== '--sizes');
+const valued = ['--reps', '--sizes', '--tuning'];
+const wanted = args.filter((a, i) => !a.startsWith('--') && !valued.includes(args[i - 1]));
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length) {
   console.error(`unknown suite(s): ${unknown.join(', ')}; available: ${suites.map((s) => s.name).join(', ')}`);
@@ -31,6 +33,12 @@ const query = new URLSearchParams({
   ortSubgroups: args.includes('--ort-no-subgroups') ? '0' : '1',
 });
 if (value('--sizes')) query.set('sizes', value('--sizes')!);
+// --tuning FILE: the engine in the page uses that table (`npm run bench -- --tune` writes one per adapter).
+const tuningFile = value('--tuning');
+if (tuningFile) {
+  const parsed = JSON.parse(readFileSync(tuningFile, 'utf8'));
+  query.set('tuning', JSON.stringify(parsed.table ?? parsed));
+}
 
 /**
  * bench/.cache (tools/make_gpt2_onnx.py's GPT-2 files, about 1 GB) served on its own port with CORS,

@@ -1,5 +1,7 @@
-// Node CLI: `npm run bench -- [suite ...] [--quick] [--reps N] [--no-peers]`. Runs the suites through
-// Dawn on this machine's GPU (or SwiftShader), prints a table and writes bench/results/<adapter>.json.
+// Node CLI: `npm run bench -- [suite ...] [--quick] [--reps N] [--sizes a,b] [--no-peers]`. Runs the suites
+// through Dawn on this machine's GPU (or SwiftShader), prints a table and writes
+// bench/results/<adapter>.json. `--tune [--quick] [--keys a,b]` autotunes instead and writes
+// bench/results/<adapter>.tuning.json (bench:browser's --tuning reads it).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { Engine } from 'webgpu-nlp';
@@ -17,7 +19,8 @@ const value = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const wanted = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--reps') && !args[i - 1]?.startsWith('--sizes'));
+const valued = ['--reps', '--sizes', '--keys'];
+const wanted = args.filter((a, i) => !a.startsWith('--') && !valued.includes(args[i - 1]));
 const unknown = wanted.filter((w) => !suites.some((s) => s.name === w));
 if (unknown.length) {
   console.error(`unknown suite(s): ${unknown.join(', ')}; available: ${suites.map((s) => s.name).join(', ')}`);
@@ -51,8 +54,13 @@ mkdirSync('bench/results', { recursive: true });
 
 if (flag('--tune')) {
   // Autotune instead of the suites: best tiles per shape class, written for Engine.create({ tuning }).
-  const { table, results: tuned } = await autotune(engine, {
+  // --keys a,b tunes only those keys and keeps the rest of an earlier table for this adapter.
+  const keys = value('--keys')?.split(',');
+  const tuningFile = `bench/results/${slug}.tuning.json`;
+  const earlier = keys && existsSync(tuningFile) ? JSON.parse(readFileSync(tuningFile, 'utf8')) : null;
+  const { table: fresh, results: tuned } = await autotune(engine, {
     quick: flag('--quick'),
+    keys,
     onProgress: (label) => process.stderr.write(`\rtuning ${label.padEnd(60)}`),
   });
   process.stderr.write('\n');
@@ -61,8 +69,10 @@ if (flag('--tune')) {
       `${r.key.padEnd(15)} ${r.shape.padEnd(18)} default ${r.defaultMs.toFixed(3)} ms -> best ${r.bestMs.toFixed(3)} ms ${JSON.stringify(r.best)} (${r.speedup.toFixed(2)}x, ${r.tried} tried)`,
     );
   }
-  const tuningFile = `bench/results/${slug}.tuning.json`;
-  writeFileSync(tuningFile, `${JSON.stringify({ adapter: a, date: new Date().toISOString(), table, results: tuned }, null, 2)}\n`);
+  const table = { ...(earlier?.table ?? {}), ...fresh };
+  for (const k of keys ?? []) if (!fresh[k]) delete table[k]; // the default won this time
+  const results = [...(earlier?.results ?? []).filter((r: { key: string }) => !keys?.includes(r.key)), ...tuned];
+  writeFileSync(tuningFile, `${JSON.stringify({ adapter: a, date: new Date().toISOString(), table, results }, null, 2)}\n`);
   console.log(`wrote ${tuningFile}`);
   engine.dispose();
   process.exit(0);

@@ -4,6 +4,7 @@
 // URL parameters (used by the e2e test and bench/browser.ts): ?quick=1 &suites=matmul,attention &reps=3 &autorun=1
 // &ortSubgroups=0 (onnxruntime-web on a device without the subgroup features) &sizes=1024x1024,T=256 (only these)
 // &models=http://127.0.0.1:8123/ (where tools/make_gpt2_onnx.py's files are served)
+// &tuning={"softmax":{"WG":64}} (a tuning table for the engine, over the one saved for the adapter)
 import GUI from 'lil-gui';
 import { Engine, type TuningTable } from 'webgpu-nlp';
 import { checkWebGPU } from '../demos/common/webgpu-check';
@@ -47,7 +48,8 @@ if (!(await checkWebGPU())) {
 }
 try {
   const probe = await makeEngine();
-  const saved = localStorage.getItem(tuningKey(probe.adapter));
+  // ?tuning=<table as JSON> (bench:browser --tuning) wins over the table saved for this adapter.
+  const saved = params.get('tuning') ?? localStorage.getItem(tuningKey(probe.adapter));
   if (saved) probe.dispose();
   engine = saved ? await makeEngine(JSON.parse(saved) as TuningTable) : probe;
 } catch (e) {

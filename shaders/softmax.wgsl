@@ -7,6 +7,9 @@
 //    in registers and one barrier; deterministic either way: the same pairs meet in the same order on
 //    every run), then every thread writes exp(x - M) / S.
 // Entries: main (any N), main_vec4 (N % 4 == 0: vec4 loads and stores).
+// WG, the threads per row, is a tuning choice (ops/softmax.ts): a long row on a GPU wants many threads
+// (more loads in flight for each of few rows); a software adapter runs each subgroup of a workgroup
+// with barriers as a coroutine of its own and wants few.
 // Bindings: 0 params, 1 x, 2 out.
 //#import lib/index
 //#import lib/consts
@@ -42,7 +45,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (; c < N; c += WG) { acc = merge(acc, MaxSum(x[base + c], 1.0)); }
   let row = row_max_sum(acc, lid);
   let inv = 1.0 / row.s;
-  for (var c = lid; c < N; c += WG) { out[base + c] = exp(x[base + c] - row.m) * inv; }
+  // The write pass unrolled the same way: four loads in flight per thread before the first store.
+  c = lid;
+  for (; c < N4; c += 4u * WG) {
+    let v = vec4(x[base + c], x[base + c + WG], x[base + c + 2u * WG], x[base + c + 3u * WG]);
+    let y = exp(v - vec4(row.m)) * inv;
+    out[base + c] = y.x;
+    out[base + c + WG] = y.y;
+    out[base + c + 2u * WG] = y.z;
+    out[base + c + 3u * WG] = y.w;
+  }
+  for (; c < N; c += WG) { out[base + c] = exp(x[base + c] - row.m) * inv; }
 }
 
 @compute @workgroup_size(WG)

@@ -2,10 +2,13 @@
 // pass and one write pass. Kernel: shaders/softmax.wgsl.
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
-import { grid1D } from './grid';
+import { grid1D, tuned } from './grid';
 import { compose } from '../wgsl/compose';
 import { rowWorkgroup } from './layernorm';
 import type { OpDescriptor } from './types';
+
+/** Threads per row the tuning table may choose (powers of two: the workgroup-memory tree halves). */
+export const SOFTMAX_WG = [32, 64, 128, 256];
 
 export const softmax: OpDescriptor<Record<string, never>> = {
   name: 'softmax',
@@ -23,10 +26,15 @@ export const softmax: OpDescriptor<Record<string, never>> = {
   },
   kernel(inputs, _o, _a, ctx) {
     const N = inputs[0].shape[inputs[0].shape.length - 1];
+    // Up to 64 elements per thread per pass: short rows use one small workgroup each (fewer barriers).
+    // Long rows take up to `softmax.WG` threads (tuning): 256 by default, for a GPU's few long rows
+    // (16 × 50257 logits is 16 workgroups); the autotuner finds 64 best on SwiftShader, which pays
+    // for each 4-lane subgroup of a workgroup with barriers as a coroutine of its own.
+    const { WG } = tuned(ctx.tuning, 'softmax', { WG: 256 });
+    if (!SOFTMAX_WG.includes(WG)) throw new ShapeError(`softmax: tuning WG=${WG} for rows of ${N} is not one of ${SOFTMAX_WG.join(', ')}`);
     return {
       entry: N % 4 === 0 ? 'main_vec4' : 'main',
-      // Up to 64 elements per thread per pass: short rows use one small workgroup each (fewer barriers).
-      constants: { WG: rowWorkgroup(N, 64) },
+      constants: { WG: Math.min(rowWorkgroup(N, 64), WG) },
       uniforms: { N },
       grid: grid1D(numel(inputs[0].shape) / N, 1, ctx.limits),
     };

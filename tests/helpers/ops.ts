@@ -7,6 +7,8 @@ export interface OpCase {
   op: string;
   inputs: { shape: number[]; data: AnyTypedArray }[];
   attrs?: Record<string, unknown>;
+  /** A tuning table for the compile (Engine.create's `tuning`, per plan). */
+  tuning?: Record<string, Record<string, number>>;
 }
 
 export async function runOp(engine: Engine, c: OpCase): Promise<{ gpu: AnyTypedArray; ref: Float64Array; info: TensorInfo }> {
@@ -15,7 +17,7 @@ export async function runOp(engine: Engine, c: OpCase): Promise<{ gpu: AnyTypedA
     g.input(`x${i}`, t.shape, t.data instanceof Float32Array ? 'f32' : t.data instanceof Uint32Array ? 'u32' : 'i32'),
   );
   const y = g.op(c.op, xs, c.attrs ?? {});
-  const plan = await g.compile({ y }, { fuse: false });
+  const plan = await g.compile({ y }, { fuse: false, tuning: c.tuning });
   try {
     plan.poison();
     const feeds = Object.fromEntries(c.inputs.map((t, i) => [`x${i}`, t.data]));

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getOp, type Engine } from '../../src/index';
 import { ropeTables } from '../../src/ops/heads';
+import { SOFTMAX_WG } from '../../src/ops/softmax';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, randn } from '../helpers/numeric';
 import { runOp } from '../helpers/ops';
@@ -87,7 +88,7 @@ describe('softmax', () => {
   for (const [rows, N] of [
     [1, 1],
     [3, 17],
-    [2, 50257],
+    [3, 50257], // rows 0 and 1 get the spikes below, which leave every other value near 0; row 2 does not
     [7, 256],
     [5, 1000], // vec4 entry, a row that is not a multiple of the workgroup
     [3, 4100],
@@ -101,6 +102,24 @@ describe('softmax', () => {
       expectClose(gpu, ref, { atol: 1e-7, rtol: 1e-5 }, 'softmax');
     });
   }
+
+  it('every tunable workgroup size, on rows with an unrolled body and a tail (scalar and vec4)', async () => {
+    for (const WG of SOFTMAX_WG)
+      for (const [rows, N] of [
+        [3, 9001], // 9001 % (4 * WG) leaves a scalar tail for every WG
+        [2, 4100], // vec4 rows
+      ]) {
+        const x = randn(rows * N, WG + N, 4);
+        x[N + 2 * WG + 1] = 70; // a new maximum in the third load of an unrolled step
+        const { gpu, ref } = await runOp(engine, { op: 'softmax', inputs: [{ shape: [rows, N], data: x }], tuning: { softmax: { WG } } });
+        expectClose(gpu, ref, { atol: 1e-7, rtol: 1e-5 }, `softmax WG=${WG} [${rows}, ${N}]`);
+      }
+  });
+
+  it('a tuning WG it cannot use is an error naming the op and the choices', async () => {
+    const run = runOp(engine, { op: 'softmax', inputs: [{ shape: [2, 5000], data: randn(10000, 1) }], tuning: { softmax: { WG: 96 } } });
+    await expect(run).rejects.toThrow(/softmax: tuning WG=96 for rows of 5000 is not one of 32, 64, 128, 256/);
+  });
 });
 
 describe('embedding, heads, slice, assign', () => {
@@ -344,6 +363,9 @@ describe('reductions without subgroups', () => {
     expectClose(ln.gpu, ln.ref, { atol: 5e-5, rtol: 1e-5 }, 'layernorm (shared)');
     const sm = await runOp(plain, { op: 'softmax', inputs: [{ shape: [3, 1001], data: x }] });
     expectClose(sm.gpu, sm.ref, { atol: 1e-7, rtol: 1e-5 }, 'softmax (shared)');
+    const y = randn(2 * 9001, 5, 3);
+    const small = await runOp(plain, { op: 'softmax', inputs: [{ shape: [2, 9001], data: y }], tuning: { softmax: { WG: 32 } } });
+    expectClose(small.gpu, small.ref, { atol: 1e-7, rtol: 1e-5 }, 'softmax (shared, WG=32)');
     const nm = await runOp(plain, { op: 'normalize', inputs: [{ shape: [3, 1001], data: x }] });
     expectClose(nm.gpu, nm.ref, { atol: 1e-7, rtol: 1e-6 }, 'normalize (shared)');
     plain.dispose();
