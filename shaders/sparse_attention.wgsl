@@ -1,5 +1,6 @@
 // Block-sparse fused attention: each query block visits only the key blocks its layout row lists
-// (CSR: row_ptr / col_idx); absent blocks are never loaded. Masking inside listed blocks is exact:
+// (CSR: row_ptr / col_idx); absent blocks are never loaded, and a thread skips the tiles of its
+// diagonal block that lie wholly past its own row. Masking inside listed blocks is exact:
 // keys past the sequence length, and (CAUSAL) keys after the query. A query row with no allowed key
 // is zero (the same rule as the dense kernel).
 //   main    prefill: q [H, T, D], k and v [H, T, D]; one workgroup of BQ = block-size threads per
@@ -58,7 +59,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var k0 = kb * BQ; k0 < (kb + 1u) * BQ && k0 < T; k0 += BK) {
       stage_tile(h / params.group, T, k0, lid);
       workgroupBarrier();
-      if (in_range) { attend_tile(&f, k0, T, last_key); }
+      // A thread skips a tile wholly past its own row (in the diagonal block, the rows above it).
+      if (in_range && k0 <= last_key) { attend_tile(&f, k0, T, last_key); }
       workgroupBarrier();
     }
   }
