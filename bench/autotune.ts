@@ -109,8 +109,9 @@ export async function autotune(
   const timer = planTimer(engine);
   const table: TuningTable = {};
   const results: TuneResult[] = [];
+  const wanted = (key: string) => !options.keys || options.keys.includes(key);
   const tune = async (key: string, shape: string, build: Build, candidates: Record<string, number>[]) => {
-    if (options.keys && !options.keys.includes(key)) return;
+    if (!wanted(key)) return;
     results.push(await tuneKey(engine, key, shape, build, candidates, reps, table, options.onProgress));
   };
 
@@ -150,19 +151,21 @@ export async function autotune(
     },
     gemvCandidates(engine, quick),
   );
-  const wq = await engine.quantize(w, { K, N, layout: 'NK', scheme: 'q8_0', label: 'tune w8' });
-  try {
-    await tune(
-      'dequant_gemv',
-      `1x${K}x${N} q8_0`,
-      async (tuning) => {
-        const g = engine.graph('tune dequant_gemv');
-        return timer(await g.compile({ y: g.dequantMatmul(g.constant('x', x, [1, K]), wq) }, { tuning }));
-      },
-      gemvCandidates(engine, quick),
-    );
-  } finally {
-    wq.dispose();
+  const wq = wanted('dequant_gemv') ? await engine.quantize(w, { K, N, layout: 'NK', scheme: 'q8_0', label: 'tune w8' }) : null;
+  if (wq) {
+    try {
+      await tune(
+        'dequant_gemv',
+        `1x${K}x${N} q8_0`,
+        async (tuning) => {
+          const g = engine.graph('tune dequant_gemv');
+          return timer(await g.compile({ y: g.dequantMatmul(g.constant('x', x, [1, K]), wq) }, { tuning }));
+        },
+        gemvCandidates(engine, quick),
+      );
+    } finally {
+      wq.dispose();
+    }
   }
 
   const T = quick ? 128 : 512;

@@ -1,0 +1,54 @@
+// The autotuner (bench/autotune.ts) on this adapter: it tunes only the keys asked for, keeps a
+// candidate only where it beat both timings of the default, and its table compiles plans that still
+// agree with the float64 reference.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { autotune } from '../../bench/autotune';
+import type { Engine } from '../../src/index';
+import { SOFTMAX_WG } from '../../src/ops/softmax';
+import { createTestEngine } from '../helpers/engine';
+import { expectClose, f64, randn } from '../helpers/numeric';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createTestEngine();
+});
+afterAll(() => engine?.dispose());
+
+describe('autotune', () => {
+  it('tunes only the keys asked for, and a table entry is a candidate that beat the default', async () => {
+    const labels: string[] = [];
+    const { table, results } = await autotune(engine, { quick: true, reps: 2, keys: ['softmax'], onProgress: (l) => labels.push(l) });
+    expect(results.map((r) => r.key)).toEqual(['softmax']);
+    expect(labels.every((l) => l.startsWith('softmax '))).toBe(true);
+    expect(Object.keys(table).every((k) => k === 'softmax')).toBe(true);
+    const [r] = results;
+    expect(r.tried).toBe(SOFTMAX_WG.length);
+    expect(r.bestMs).toBeGreaterThan(0);
+    if (table.softmax) {
+      expect(SOFTMAX_WG).toContain(table.softmax.WG);
+      expect(r.best).toEqual(table.softmax);
+      expect(r.bestMs).toBeLessThan(r.defaultMs);
+    } else {
+      expect(r.best).toEqual({});
+      expect(r.speedup).toBe(1);
+    }
+
+    // Whatever it chose, a plan compiled with the table is still right.
+    const [R, N] = [3, 5003];
+    const x = randn(R * N, 9, 4);
+    const g = engine.graph('tuned softmax');
+    const plan = await g.compile({ y: g.softmax(g.input('x', [R, N])) }, { tuning: table });
+    plan.poison();
+    const { y } = await plan.run({ x });
+    plan.dispose();
+    const ref = new Float64Array(R * N);
+    const xs = f64(x);
+    for (let i = 0; i < R; i++) {
+      const row = xs.subarray(i * N, (i + 1) * N);
+      const m = Math.max(...row);
+      const s = row.reduce((a, v) => a + Math.exp(v - m), 0);
+      for (let c = 0; c < N; c++) ref[i * N + c] = Math.exp(row[c] - m) / s;
+    }
+    expectClose(y, ref, { atol: 1e-7, rtol: 1e-5 }, 'softmax with the tuned table');
+  });
+});
