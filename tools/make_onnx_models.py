@@ -12,6 +12,9 @@ Operators, as the ONNX and ONNX Runtime contrib-op specifications define them:
   S − 1, total_sequence_length = S; causal by definition of the op. H = KV heads = 12, D = 64.
 - com.microsoft.MultiHeadAttention: query/key/value [1, S, H·D] with the causal mask given as an
   additive attention_bias [1, 1, S, S] (0 on and below the diagonal, −10000 above).
+- attention_unfused: the same causal attention from standard operators, as a model exported without
+  the fused contrib ops runs it: Transpose(k) → MatMul(q, kᵀ) → Mul by 1/√D → Add(bias [S, S]) →
+  Softmax(axis −1) → MatMul(·, v), on q, k, v [H, S, D]; the S × S scores exist in GPU memory.
 """
 import os
 
@@ -66,6 +69,17 @@ def main():
           f32('attention_bias', [1, 1, 'S', 'S'])],
          [f32('output', [1, 'S', hidden])],
          [('', 17), ('com.microsoft', 1)])
+    save('attention_unfused', [
+        helper.make_node('Transpose', ['k'], ['kT'], perm=[0, 2, 1]),
+        helper.make_node('MatMul', ['q', 'kT'], ['scores']),
+        helper.make_node('Constant', [], ['scale'], value=helper.make_tensor('scale', TensorProto.FLOAT, [], [HEAD_DIM ** -0.5])),
+        helper.make_node('Mul', ['scores', 'scale'], ['scaled']),
+        helper.make_node('Add', ['scaled', 'bias'], ['masked']),
+        helper.make_node('Softmax', ['masked'], ['p'], axis=-1),
+        helper.make_node('MatMul', ['p', 'v'], ['y']),
+    ], [f32('q', [HEADS, 'S', HEAD_DIM]), f32('k', [HEADS, 'S', HEAD_DIM]), f32('v', [HEADS, 'S', HEAD_DIM]),
+        f32('bias', ['S', 'S'])],
+        [f32('y', [HEADS, 'S', HEAD_DIM])], [('', 13)])
 
 
 if __name__ == '__main__':

@@ -14,6 +14,7 @@ const MODELS = {
   layernorm: new URL('./onnx/layernorm.onnx', import.meta.url),
   gqa: new URL('./onnx/gqa.onnx', import.meta.url),
   mha: new URL('./onnx/mha.onnx', import.meta.url),
+  attention_unfused: new URL('./onnx/attention_unfused.onnx', import.meta.url),
 };
 export type OrtModel = keyof typeof MODELS;
 

@@ -1,6 +1,7 @@
 // Side by side with onnxruntime-web on the same adapter, in the same page: matmul (ORT MatMul),
-// causal attention (ORT's flash GroupQueryAttention, and MultiHeadAttention with the mask as an
-// additive bias), layer norm and softmax. Both engines are timed the way an app calls them: inputs
+// causal attention (ORT's flash GroupQueryAttention, MultiHeadAttention with the mask as an additive
+// bias, and the unfused MatMul → Softmax → MatMul graph of a model exported without those ops), layer
+// norm and softmax. Both engines are timed the way an app calls them: inputs
 // from CPU arrays, outputs read back to the CPU, their repetitions interleaved. Before any timing each variant's output, ours
 // included, is compared with the float64 result computed here (max error 1e-3 of the largest |value|);
 // a variant that disagrees is reported wrong, not timed.
@@ -180,6 +181,17 @@ function attentionCase(T: number): BenchCase {
         () => ({ ...rows(), attention_bias: { data: bias(), dims: [1, 1, T, T] } }),
         (y) => rowsToHeads(y, T),
       ),
+      // The same attention from standard operators (MatMul, Softmax, MatMul with the mask as a bias), as
+      // ORT runs a model exported without its fused contrib ops: the T × T scores go through GPU memory.
+      ortVariant('ort unfused', 'attention_unfused', () => {
+        const [q, k, v] = qkv();
+        return {
+          q: { data: q, dims: [H, T, D] },
+          k: { data: k, dims: [H, T, D] },
+          v: { data: v, dims: [H, T, D] },
+          bias: { data: bias(), dims: [T, T] },
+        };
+      }),
     ],
   };
 }

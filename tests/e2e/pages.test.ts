@@ -40,7 +40,7 @@ describe('site', () => {
     for (const c of ortCases) {
       expect(c.skipped, c.kernel).toEqual([]);
       expect(c.results[0].variant, c.kernel).toBe('ours'); // ours passed its float64 check
-      expect(c.results.length + c.wrong.length, c.kernel).toBe(c.kernel.startsWith('causal attention') ? 3 : 2);
+      expect(c.results.length + c.wrong.length, c.kernel).toBe(c.kernel.startsWith('causal attention') ? 4 : 2);
     }
     const wrongRows = await page.locator('#results tr.wrong').count();
     expect(wrongRows).toBe(ortCases.reduce((n, c) => n + c.wrong.length, 0));
