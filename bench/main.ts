@@ -41,6 +41,25 @@ async function makeEngine(tuning?: TuningTable): Promise<Engine> {
   return Engine.create({ powerPreference: 'high-performance', tuning });
 }
 
+/** A tuning table from JSON: { key: { name: number } }, or an error naming where it came from. */
+function parseTuning(text: string, where: string): TuningTable {
+  let table: unknown;
+  try {
+    table = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${where} is not JSON: ${(e as Error).message}`);
+  }
+  const ok =
+    typeof table === 'object' &&
+    table !== null &&
+    !Array.isArray(table) &&
+    Object.values(table).every(
+      (cfg) => typeof cfg === 'object' && cfg !== null && Object.values(cfg).every((v) => typeof v === 'number' && Number.isFinite(v)),
+    );
+  if (!ok) throw new Error(`${where} is not a tuning table ({ "softmax": { "WG": 64 }, ... }): ${text.slice(0, 80)}`);
+  return table as TuningTable;
+}
+
 let engine: Engine;
 if (!(await checkWebGPU())) {
   $('adapter').textContent = 'No WebGPU adapter: nothing can be measured here (see above).';
@@ -51,7 +70,7 @@ try {
   // ?tuning=<table as JSON> (bench:browser --tuning) wins over the table saved for this adapter.
   const saved = params.get('tuning') ?? localStorage.getItem(tuningKey(probe.adapter));
   if (saved) probe.dispose();
-  engine = saved ? await makeEngine(JSON.parse(saved) as TuningTable) : probe;
+  engine = saved ? await makeEngine(parseTuning(saved, params.has('tuning') ? 'the tuning URL parameter' : 'the saved tuning')) : probe;
 } catch (e) {
   status(`${(e as Error).message}`, true);
   document.body.dataset.state = 'error';

@@ -84,6 +84,21 @@ describe('site', () => {
     expect(errors).toEqual([]);
   });
 
+  it('bench page: a tuning table in the URL is accepted, and one that is not a table is refused by name', async () => {
+    const good = await open(site(), `/bench/?quick=1&tuning=${encodeURIComponent('{"softmax":{"WG":64}}')}`);
+    await good.page.waitForSelector('#adapter:not(:empty)', { timeout: 60_000 });
+    expect(await good.page.getAttribute('body', 'data-state')).not.toBe('error');
+    expect(good.errors).toEqual([]);
+    for (const [tuning, message] of [
+      ['{"softmax":', /the tuning URL parameter is not JSON/],
+      ['{"softmax":{"WG":"64"}}', /the tuning URL parameter is not a tuning table/],
+    ] as const) {
+      const { page } = await open(site(), `/bench/?tuning=${encodeURIComponent(tuning)}`);
+      await page.waitForSelector('body[data-state="error"]', { timeout: 60_000 });
+      expect(await page.textContent('#status')).toMatch(message);
+    }
+  });
+
   it('bench page: a double-clicked run starts once, run is off while it runs, and stop ends it', async () => {
     const { page, errors } = await open(site(), '/bench/?quick=1&reps=1&suites=kernels,matmul');
     await page.waitForSelector('text=▶ run');
