@@ -1,32 +1,29 @@
 enable subgroups;
-// Workgroup-wide reductions with subgroup operations, for adapters with the `subgroups` feature (the
-// twin of lib/reduce.wgsl, same functions). Each subgroup reduces in registers; one lane per subgroup
-// writes its partial; thread 0 sorts the few partials and combines them, so the result does not
-// depend on which subgroup finished first. Kernels declare `override WG: u32` (≤ 256).
+// Workgroup-wide reductions with subgroup operations and one barrier, for adapters with the
+// `subgroups` feature (the twin of lib/reduce.wgsl, same functions; the same scheme as
+// lib/maxsum_subgroup). Kernels declare `override WG: u32` (≤ 256) and call these in uniform control
+// flow.
+// 1. Each subgroup reduces in registers; its first lane writes the result into the slot of its own
+//    invocation index, every other lane the identity (0 for a sum, -F32_MAX for a max).
+// 2. One barrier; then every subgroup reduces all WG slots (lane i takes slots i, i + size, ...) and
+//    once more in registers, so every thread ends with the workgroup's value.
+// No atomics and no serial step: each value sits in a slot fixed by its invocation index, and the
+// slots are combined in the same order on every run, so the result does not depend on which
+// subgroup finished first. A second barrier keeps a later call from writing the slots early.
+//#import lib/consts
 
 var<workgroup> red: array<f32, 256>;
-var<workgroup> red_count: atomic<u32>;
-var<workgroup> red_total: f32;
 
 fn wg_reduce(v: f32, lid: u32, take_max: bool) -> f32 {
+  let identity = select(0.0, -F32_MAX, take_max);
+  let lane = subgroupExclusiveAdd(1u); // this invocation's lane (all lanes are active here)
+  let size = subgroupAdd(1u);
   let s = select(subgroupAdd(v), subgroupMax(v), take_max);
-  if (subgroupElect()) { red[atomicAdd(&red_count, 1u)] = s; }
+  red[lid] = select(identity, s, lane == 0u);
   workgroupBarrier();
-  if (lid == 0u) {
-    let n = atomicLoad(&red_count);
-    for (var i = 1u; i < n; i++) {
-      let x = red[i];
-      var j = i;
-      for (; j > 0u && red[j - 1u] > x; j--) { red[j] = red[j - 1u]; }
-      red[j] = x;
-    }
-    var t = red[0];
-    for (var i = 1u; i < n; i++) { t = select(t + red[i], max(t, red[i]), take_max); }
-    red_total = t;
-    atomicStore(&red_count, 0u);
-  }
-  workgroupBarrier();
-  let r = red_total;
+  var acc = identity;
+  for (var i = lane; i < WG; i += size) { acc = select(acc + red[i], max(acc, red[i]), take_max); }
+  let r = select(subgroupAdd(acc), subgroupMax(acc), take_max);
   workgroupBarrier();
   return r;
 }
