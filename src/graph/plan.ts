@@ -8,7 +8,7 @@ import type { CompiledKernel } from '../gpu/pipeline-cache';
 import { packUniform } from '../wgsl/reflect';
 import { getOp, shaderFor } from '../ops/registry';
 import type { KernelCall, TuningTable } from '../ops/types';
-import { Tensor, arrayFor, byteSize, numel, paddedBytes, type AnyTypedArray } from '../gpu/tensor';
+import { Tensor, arrayFor, byteSize, copyOf, numel, paddedBytes, type AnyTypedArray } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from './graph';
 import type { IRNode } from './ir';
 import { bindingInput, presentInputs } from './bindings';
@@ -291,7 +291,7 @@ export class Plan<K extends string = string> {
     try {
       this.checkFeeds(feeds);
       copy = {};
-      for (const [k, v] of Object.entries(feeds)) copy[k] = v instanceof Tensor || typeof v === 'number' ? v : v.slice();
+      for (const [k, v] of Object.entries(feeds)) copy[k] = v instanceof Tensor || typeof v === 'number' ? v : copyOf(v);
     } catch (e) {
       return Promise.reject(e);
     }

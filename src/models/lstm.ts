@@ -184,7 +184,7 @@ export class LSTM {
     if (!(x instanceof Float32Array)) throw new ShapeError(`${where}: x must be a Float32Array [seqLen, inputSize]`);
     if (x.length !== seqLen * inputSize)
       throw new ShapeError(`${where}: x has ${x.length} values, [${seqLen}, ${inputSize}] needs ${seqLen * inputSize}`);
-    return x.slice(); // the values at call time, whatever the caller does with x before the run starts
+    return new Float32Array(x); // the values at call time, whatever the caller does with x before the run starts
   }
 
   /** Runs x [seqLen, inputSize] from the stored state; returns outputs and the final h, c. */
