@@ -5,7 +5,10 @@
 //         probabilities whose mass reaches top_p (1: all), as Hugging Face's TopK then TopP warpers;
 //         draw u in [0, 1) from (seed, step) and return the token where the cumulative kept mass,
 //         in index order, passes u × (kept mass).
-// Thresholds are found by bisection on the value (32 halvings of [min z, max z]), so nothing is sorted.
+// Thresholds are found by bisection on the value (up to 32 halvings of [min z, max z]), so nothing is
+// sorted. Top-k stops scanning the row once exactly top_k values lie above the midpoint (that set is
+// the top k); when top-p follows a top-k that kept at most WG values, those values are first gathered
+// into workgroup memory in a fixed order and top-p bisects over them, not over the whole row.
 // Bindings: 0 params, 1 logits, 2 out (u32 [1]).
 //#import lib/consts
 //#import lib/reduce
@@ -30,6 +33,8 @@ var<workgroup> best_v: array<f32, 256>;
 var<workgroup> best_i: array<u32, 256>;
 var<workgroup> prefix: array<f32, 256>;
 var<workgroup> chosen: u32;
+var<workgroup> kept: array<f32, 256>;   // top-k's values, for top-p (their count in kept_n)
+var<workgroup> kept_n: u32;
 
 fn pcg(x: u32) -> u32 {
   let state = x * 747796405u + 2891336453u;
@@ -78,26 +83,67 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   var local_min = F32_MAX;
   for (var c = lid; c < V; c += WG) { local_min = min(local_min, z(c)); }
   var thr = -wg_max(-local_min, lid);
+  var above = f32(V); // values >= thr
   if (params.top_k > 0u && params.top_k < V) {
     var lo = thr;
     var hi = m;
+    // Once exactly top_k values lie above lo, {z >= lo} is the top k: later halvings scan nothing
+    // (every thread sees the same count, so the scans stop together; the barriers stay uniform).
+    var end = V;
     for (var it = 0u; it < 32u; it++) {
       let mid = 0.5 * (lo + hi);
       var cnt = 0.0;
-      for (var c = lid; c < V; c += WG) { if (z(c) >= mid) { cnt += 1.0; } }
-      if (wg_sum(cnt, lid) >= f32(params.top_k)) { lo = mid; } else { hi = mid; }
+      for (var c = lid; c < end; c += WG) { if (z(c) >= mid) { cnt += 1.0; } }
+      let n = wg_sum(cnt, lid);
+      // Selects, not branches: what follows a barrier must stay in uniform control flow.
+      let scanned = end != 0u;
+      let up = scanned && n >= f32(params.top_k);
+      lo = select(lo, mid, up);
+      above = select(above, n, up);
+      hi = select(hi, mid, scanned && !up);
+      end = select(end, 0u, up && n == f32(params.top_k));
     }
     thr = lo;
   }
   if (params.top_p < 1.0) {
-    let goal = params.top_p * mass_above(thr, m, lid);
-    var lo = thr;
-    var hi = m;
-    for (var it = 0u; it < 32u; it++) {
-      let mid = 0.5 * (lo + hi);
-      if (mass_above(mid, m, lid) >= goal) { lo = mid; } else { hi = mid; }
+    if (lid == 0u) { kept_n = select(0xffffffffu, u32(above), above <= f32(WG)); }
+    let gathered = workgroupUniformLoad(&kept_n);
+    if (gathered != 0xffffffffu) {
+      // Each thread's kept values (index order within its stride) go after those of lower threads.
+      var mine = 0u;
+      for (var c = lid; c < V; c += WG) { if (z(c) >= thr) { mine++; } }
+      prefix[lid] = f32(mine);
+      workgroupBarrier();
+      if (lid == 0u) {
+        var run = 0.0;
+        for (var i = 0u; i < WG; i++) { let x = prefix[i]; prefix[i] = run; run += x; }
+      }
+      workgroupBarrier();
+      var at = u32(prefix[lid]);
+      for (var c = lid; c < V; c += WG) {
+        let x = z(c);
+        if (x >= thr && at < WG) { kept[at] = x; at++; }
+      }
+      workgroupBarrier();
+      let own = select(-F32_MAX, kept[lid], lid < gathered);
+      let goal = params.top_p * wg_sum(select(0.0, exp(own - m), own >= thr), lid);
+      var lo = thr;
+      var hi = m;
+      for (var it = 0u; it < 32u; it++) {
+        let mid = 0.5 * (lo + hi);
+        if (wg_sum(select(0.0, exp(own - m), own >= mid), lid) >= goal) { lo = mid; } else { hi = mid; }
+      }
+      thr = lo;
+    } else {
+      let goal = params.top_p * mass_above(thr, m, lid);
+      var lo = thr;
+      var hi = m;
+      for (var it = 0u; it < 32u; it++) {
+        let mid = 0.5 * (lo + hi);
+        if (mass_above(mid, m, lid) >= goal) { lo = mid; } else { hi = mid; }
+      }
+      thr = lo;
     }
-    thr = lo;
   }
   // Each thread owns a contiguous chunk; a scan of chunk masses finds the chunk that holds u.
   let chunk = (V + WG - 1u) / WG;

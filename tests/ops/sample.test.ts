@@ -47,6 +47,14 @@ describe('sample', () => {
         { temperature: 1.3, topK: 0, topP: 0.9 },
         { temperature: 0.8, topK: 20, topP: 0.5 },
         { temperature: 1, topK: 1, topP: 1 },
+        // top-p over the top-k values gathered in workgroup memory (at most one per thread: 256), and
+        // over the whole row when top-k keeps more than that
+        ...(V > 256
+          ? [
+              { temperature: 0.9, topK: 256, topP: 0.7 },
+              { temperature: 0.9, topK: 300, topP: 0.8 },
+            ]
+          : []),
       ];
       let agree = 0;
       let total = 0;
