@@ -46,9 +46,9 @@ export function arrayFor(dtype: DType, n: number): AnyTypedArray {
 }
 
 /**
- * A copy of a typed array (the values at call time). The copy constructor, not `slice()`: in V8
- * (Node 20, and the Chromium the bench drives) `slice()` with no end takes a slow path, 27 ms for
- * 9.4 MB against 0.5 ms here, and plan.run copies every array it is fed.
+ * A copy of a typed array (the values at call time). The copy constructor, not `slice()`: in Node 20's
+ * V8, `slice()` of a 9.4 MB Float32Array measured anywhere from 1 to 32 ms across runs, the
+ * constructor 0.5-1 ms, and plan.run copies every array it is fed.
  */
 export function copyOf<T extends AnyTypedArray>(a: T): T {
   if (a instanceof Float32Array) return new Float32Array(a) as T;
