@@ -81,10 +81,13 @@ async function tuneKey(
   reps: number,
   table: TuningTable,
   onProgress?: (label: string) => void,
+  signal?: AbortSignal,
 ): Promise<TuneResult> {
+  signal?.throwIfAborted();
   const defaultMs = await timePlan(engine, build, {}, reps);
   let best = { cfg: {} as Record<string, number>, ms: defaultMs };
   for (const cfg of candidates) {
+    signal?.throwIfAborted();
     onProgress?.(`${key} ${JSON.stringify(cfg)}`);
     const ms = await timePlan(engine, build, { [key]: cfg }, reps);
     if (ms < best.ms) best = { cfg, ms };
@@ -98,11 +101,12 @@ async function tuneKey(
 
 /**
  * Tunes matmul (narrow and wide shape classes), the f32 and int8 GEMVs, attention's queries per
- * workgroup and key tile, and softmax's threads per row.
+ * workgroup and key tile, and softmax's threads per row. An aborted `signal` stops it between two
+ * timings with the signal's reason (nothing is returned, so nothing half-tuned is kept).
  */
 export async function autotune(
   engine: Engine,
-  options: { quick?: boolean; reps?: number; keys?: string[]; onProgress?(label: string): void } = {},
+  options: { quick?: boolean; reps?: number; keys?: string[]; signal?: AbortSignal; onProgress?(label: string): void } = {},
 ): Promise<{ table: TuningTable; results: TuneResult[] }> {
   const quick = !!options.quick;
   const reps = options.reps ?? 3;
@@ -112,7 +116,7 @@ export async function autotune(
   const wanted = (key: string) => !options.keys || options.keys.includes(key);
   const tune = async (key: string, shape: string, build: Build, candidates: Record<string, number>[]) => {
     if (!wanted(key)) return;
-    results.push(await tuneKey(engine, key, shape, build, candidates, reps, table, options.onProgress));
+    results.push(await tuneKey(engine, key, shape, build, candidates, reps, table, options.onProgress, options.signal));
   };
 
   const matmulShapes: [string, number, number, number][] = quick

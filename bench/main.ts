@@ -133,7 +133,7 @@ const runCtl = gui.add(state, 'run').name('▶ run');
 const stopCtl = gui.add(state, 'stop').name('■ stop').disable();
 const tuneCtl = gui.add(state, 'autotune').name('autotune this GPU');
 
-/** While suites run, run and autotune are off (a second run would corrupt the timings) and stop is on. */
+/** While suites run or autotune works, run and autotune are off (a second run would corrupt the timings) and stop is on. */
 let running: AbortController | null = null;
 function setRunning(on: boolean): void {
   runCtl.enable(!on);
@@ -284,16 +284,37 @@ async function runAll(): Promise<void> {
 }
 
 async function tune(): Promise<void> {
+  if (running) return; // a run or a tuning is in progress: a second click starts nothing
+  const controller = new AbortController();
+  running = controller;
+  setRunning(true);
   document.body.dataset.state = 'tuning';
-  const { table, results } = await autotune(engine, { quick: state.quick, onProgress: (l) => status(`tuning ${l}`) });
-  localStorage.setItem(tuningKey(engine.adapter), JSON.stringify(table));
-  engine.dispose();
-  engine = await makeEngine(table);
-  tf = null;
-  status(
-    `Tuned and saved for this adapter: ${results.map((r) => `${r.key} ${r.speedup.toFixed(2)}× (${JSON.stringify(r.best)})`).join('; ')}`,
-  );
-  document.body.dataset.state = 'tuned';
+  try {
+    const { table, results } = await autotune(engine, {
+      quick: state.quick,
+      signal: controller.signal,
+      onProgress: (l) => status(`tuning ${l}`),
+    });
+    localStorage.setItem(tuningKey(engine.adapter), JSON.stringify(table));
+    engine.dispose();
+    engine = await makeEngine(table);
+    tf = null;
+    status(
+      `Tuned and saved for this adapter: ${results.map((r) => `${r.key} ${r.speedup.toFixed(2)}× (${JSON.stringify(r.best)})`).join('; ')}`,
+    );
+    document.body.dataset.state = 'tuned';
+  } catch (e) {
+    if (controller.signal.aborted) {
+      status('Autotune stopped: nothing saved, the engine keeps its tiles.');
+      document.body.dataset.state = 'stopped';
+    } else {
+      status(`Autotune failed: ${(e as Error).message}`, true);
+      document.body.dataset.state = 'error';
+    }
+  } finally {
+    running = null;
+    setRunning(false);
+  }
 }
 
 function exportJson(): void {

@@ -99,6 +99,24 @@ describe('site', () => {
     }
   });
 
+  it('bench page: autotune turns run and itself off while it works, and stop ends it with nothing saved', async () => {
+    const { page, errors } = await open(site(), '/bench/?quick=1');
+    const control = (name: string) => page.locator('.lil-controller', { hasText: name });
+    await page.getByText('autotune this GPU').dblclick();
+    await page.waitForSelector('body[data-state="tuning"]');
+    expect(await control('autotune this GPU').getAttribute('class')).toMatch(/lil-disabled/);
+    expect(await control('▶ run').getAttribute('class')).toMatch(/lil-disabled/);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('tuning '), undefined, {
+      timeout: 120_000,
+    });
+    await page.getByText('■ stop').click();
+    await page.waitForSelector('body[data-state="stopped"]', { timeout: 120_000 });
+    expect(await page.textContent('#status')).toMatch(/^Autotune stopped: nothing saved/);
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('webgpu-nlp:tuning')))).toEqual([]);
+    expect(await control('▶ run').getAttribute('class')).not.toMatch(/lil-disabled/);
+    expect(errors).toEqual([]);
+  });
+
   it('bench page: a double-clicked run starts once, run is off while it runs, and stop ends it', async () => {
     const { page, errors } = await open(site(), '/bench/?quick=1&reps=1&suites=kernels,matmul');
     await page.waitForSelector('text=▶ run');
