@@ -68,6 +68,9 @@ function gemvCandidates(engine: Engine, quick: boolean): Record<string, number>[
 
 type Build = (tuning: TuningTable) => Promise<{ run(): Promise<number>; dispose(): void }>;
 
+/** Every key autotune() tunes, in the order it tunes them. */
+export const TUNING_KEYS = ['matmul:narrow', 'matmul:wide', 'gemv', 'dequant_gemv', 'attention', 'softmax'];
+
 /**
  * Times the default, then every candidate under `key`, then the default again (a candidate must beat
  * both timings, not the noise of one), and records the winner in `table` when it is not the default.
@@ -108,6 +111,8 @@ export async function autotune(
   engine: Engine,
   options: { quick?: boolean; reps?: number; keys?: string[]; signal?: AbortSignal; onProgress?(label: string): void } = {},
 ): Promise<{ table: TuningTable; results: TuneResult[] }> {
+  const unknown = (options.keys ?? []).filter((k) => !TUNING_KEYS.includes(k));
+  if (unknown.length) throw new Error(`autotune: unknown key(s) ${unknown.join(', ')}; the keys are ${TUNING_KEYS.join(', ')}`);
   const quick = !!options.quick;
   const reps = options.reps ?? 3;
   const timer = planTimer(engine);

@@ -15,6 +15,14 @@ beforeAll(async () => {
 afterAll(() => engine?.dispose());
 
 describe('autotune', () => {
+  it('an unknown key is an error that lists the keys, before anything is timed', async () => {
+    const labels: string[] = [];
+    await expect(autotune(engine, { keys: ['softmax', 'sofmax'], onProgress: (l) => labels.push(l) })).rejects.toThrow(
+      /autotune: unknown key\(s\) sofmax; the keys are matmul:narrow, matmul:wide, gemv, dequant_gemv, attention, softmax/,
+    );
+    expect(labels).toEqual([]);
+  });
+
   it('tunes only the keys asked for, and a table entry is a candidate that beat the default', async () => {
     const labels: string[] = [];
     const { table, results } = await autotune(engine, { quick: true, reps: 2, keys: ['softmax'], onProgress: (l) => labels.push(l) });
