@@ -7,8 +7,9 @@
 //         in index order, passes u × (kept mass).
 // Thresholds are found by bisection on the value (up to 32 halvings of [min z, max z]), so nothing is
 // sorted. Top-k stops scanning the row once exactly top_k values lie above the midpoint (that set is
-// the top k); when top-p follows a top-k that kept at most WG values, those values are first gathered
-// into workgroup memory in a fixed order and top-p bisects over them, not over the whole row.
+// the top k). Top-p bisects over the values it may keep once at most WG of them are left (at once
+// after such a top-k, else after 8 halvings over the row): they are gathered into workgroup memory in
+// a fixed order, and the remaining halvings no longer scan the row.
 // Bindings: 0 params, 1 logits, 2 out (u32 [1]).
 //#import lib/consts
 //#import lib/reduce
@@ -35,6 +36,7 @@ var<workgroup> prefix: array<f32, 256>;
 var<workgroup> chosen: u32;
 var<workgroup> kept: array<f32, 256>;   // top-k's values, for top-p (their count in kept_n)
 var<workgroup> kept_n: u32;
+var<workgroup> few_kept: u32;
 
 fn pcg(x: u32) -> u32 {
   let state = x * 747796405u + 2891336453u;
@@ -106,12 +108,37 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     thr = lo;
   }
   if (params.top_p < 1.0) {
+    // 32 halvings of [thr, max z] in all, for the largest threshold whose kept mass reaches the goal.
+    var lo = thr;
+    var hi = m;
+    var done = 0u;
+    var goal = 0.0;
+    if (lid == 0u) { few_kept = select(0u, 1u, above <= f32(WG)); }
+    let few = workgroupUniformLoad(&few_kept) == 1u;
+    if (!few) {
+      // The first 8 halvings over the whole row, counting the values at or above lo as they go: they
+      // narrow the range 256-fold, after which those values usually fit in workgroup memory.
+      goal = params.top_p * mass_above(thr, m, lid);
+      for (; done < 8u; done++) {
+        let mid = 0.5 * (lo + hi);
+        var s = 0.0;
+        var n = 0.0;
+        for (var c = lid; c < V; c += WG) { let x = z(c); if (x >= mid) { s += exp(x - m); n += 1.0; } }
+        let mass = wg_sum(s, lid);
+        let count = wg_sum(n, lid);
+        let up = mass >= goal;
+        lo = select(lo, mid, up);
+        hi = select(mid, hi, up);
+        above = select(above, count, up);
+      }
+    }
     if (lid == 0u) { kept_n = select(0xffffffffu, u32(above), above <= f32(WG)); }
     let gathered = workgroupUniformLoad(&kept_n);
     if (gathered != 0xffffffffu) {
-      // Each thread's kept values (index order within its stride) go after those of lower threads.
+      // The values at or above lo, each thread's (index order within its stride) after those of lower
+      // threads; the remaining halvings work on them alone.
       var mine = 0u;
-      for (var c = lid; c < V; c += WG) { if (z(c) >= thr) { mine++; } }
+      for (var c = lid; c < V; c += WG) { if (z(c) >= lo) { mine++; } }
       prefix[lid] = f32(mine);
       workgroupBarrier();
       if (lid == 0u) {
@@ -122,28 +149,22 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       var at = u32(prefix[lid]);
       for (var c = lid; c < V; c += WG) {
         let x = z(c);
-        if (x >= thr && at < WG) { kept[at] = x; at++; }
+        if (x >= lo && at < WG) { kept[at] = x; at++; }
       }
       workgroupBarrier();
       let own = select(-F32_MAX, kept[lid], lid < gathered);
-      let goal = params.top_p * wg_sum(select(0.0, exp(own - m), own >= thr), lid);
-      var lo = thr;
-      var hi = m;
-      for (var it = 0u; it < 32u; it++) {
+      if (few) { goal = params.top_p * wg_sum(select(0.0, exp(own - m), own >= lo), lid); }
+      for (; done < 32u; done++) {
         let mid = 0.5 * (lo + hi);
         if (wg_sum(select(0.0, exp(own - m), own >= mid), lid) >= goal) { lo = mid; } else { hi = mid; }
       }
-      thr = lo;
     } else {
-      let goal = params.top_p * mass_above(thr, m, lid);
-      var lo = thr;
-      var hi = m;
-      for (var it = 0u; it < 32u; it++) {
+      for (; done < 32u; done++) {
         let mid = 0.5 * (lo + hi);
         if (mass_above(mid, m, lid) >= goal) { lo = mid; } else { hi = mid; }
       }
-      thr = lo;
     }
+    thr = lo;
   }
   // Each thread owns a contiguous chunk; a scan of chunk masses finds the chunk that holds u.
   let chunk = (V + WG - 1u) / WG;

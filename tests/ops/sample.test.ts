@@ -26,6 +26,44 @@ async function samplePlan(rows: number, V: number) {
 }
 
 describe('sample', () => {
+  it('top-p alone on a peaked row (the values it may keep are gathered after 8 halvings) matches the reference', async () => {
+    const V = 50257;
+    const plan = await samplePlan(1, V);
+    // Like a language model's logits: a few dozen likely tokens well above a broad tail.
+    const logits = randn(V, 77, 1);
+    const noise = randn(60, 78, 1.5);
+    for (let i = 0; i < 60; i++) logits[(i * 7919) % V] = 8 + noise[i];
+    let agree = 0;
+    const seen = new Set<number>();
+    const settings = [
+      { temperature: 1, topK: 0, topP: 0.9 },
+      { temperature: 0.7, topK: 0, topP: 0.5 },
+      { temperature: 1.2, topK: 0, topP: 0.95 },
+    ];
+    for (const s of settings)
+      for (let step = 0; step < 4; step++) {
+        const p = { ...s, seed: 99, step };
+        const { id } = await plan.run({ logits, ...p });
+        if (id[0] === sampleReference(logits, p)) agree++;
+        seen.add(id[0]);
+      }
+    expect(agree).toBe(settings.length * 4);
+    expect(seen.size).toBeGreaterThan(3);
+
+    // Three near-equal leaders 0.01 apart: 8 halvings of [min, max] leave all three above lo, and only
+    // the full 32 find that the first alone reaches a top-p of 0.2, so every draw must be that one.
+    const peak = randn(V, 79, 1);
+    const [a, b, c] = [1234, 20000, 45000];
+    [peak[a], peak[b], peak[c]] = [12, 11.99, 11.98];
+    for (let step = 0; step < 8; step++) {
+      const p = { temperature: 1, topK: 0, topP: 0.2, seed: 5, step };
+      expect(sampleReference(peak, p)).toBe(a);
+      const { id } = await plan.run({ logits: peak, ...p });
+      expect(id[0], `step ${step}`).toBe(a);
+    }
+    plan.dispose();
+  });
+
   it('greedy picks the argmax of the last row, lowest index on ties', async () => {
     const plan = await samplePlan(2, 10);
     const x = new Float32Array(20);
