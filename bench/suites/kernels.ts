@@ -157,6 +157,16 @@ export const kernelsSuite: Suite = {
         (g) => g.sample(g.constant('logits', noise(V, 1, 5), [1, V]), { temperature: 0.8, topK: 40, topP: 0.9, seed: 1 }),
       ],
       [
+        // A language model's shape: a few dozen likely tokens above a broad tail (top-p gathers them).
+        'sample (top-p 0.9, 60 leading logits)',
+        4 * V,
+        (g) => {
+          const logits = noise(V, 3, 2);
+          for (let i = 0; i < 60; i++) logits[(i * 7919) % V] = 9 + (i % 7) * 0.3;
+          return g.sample(g.constant('logits', logits, [1, V]), { temperature: 0.8, topP: 0.9, seed: 1 });
+        },
+      ],
+      [
         'quantize weights q8_0',
         4 * C * 4 * C + C * 4 * C,
         (g) => {
