@@ -1,5 +1,6 @@
 // Tests: Node (Dawn on SwiftShader) for unit, op-conformance and engine tests; real Chromium (Vitest
 // browser mode, Debian's chromium via playwright) for the same op-conformance suite.
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { CHROMIUM_ARGS, CHROMIUM_BIN, swiftshaderEnv } from './tools/gpu-env.mjs';
@@ -22,6 +23,8 @@ export default defineConfig({
     provide: { plainDevice: false },
     projects: [
       {
+        // Bench code imports the library by its package name: here that is the source, not dist/.
+        resolve: { alias: { 'webgpu-nlp': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
         test: {
           name: 'node',
           include: ['tests/unit/**/*.test.ts', 'tests/ops/**/*.test.ts', 'tests/node/**/*.test.ts'],

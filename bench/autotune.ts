@@ -2,7 +2,7 @@
 // configuration the adapter's limits allow, keep the fastest, and report its speed-up over the
 // default. The result is a TuningTable for Engine.create({ tuning }); the bench page keeps one per
 // adapter in localStorage, the CLI writes bench/results/<adapter>.tuning.json.
-import type { Engine, TuningTable } from 'webgpu-nlp';
+import { SOFTMAX_WG, type Engine, type TuningTable } from 'webgpu-nlp';
 import { median } from './measure';
 import { noise } from './suites/plan-runner';
 
@@ -203,7 +203,7 @@ export async function autotune(
       const g = engine.graph('tune softmax');
       return timer(await g.compile({ y: g.softmax(g.constant('x', logits, [R, V])) }, { tuning }));
     },
-    [32, 64, 128, 256].map((WG) => ({ WG })),
+    SOFTMAX_WG.map((WG) => ({ WG })),
   );
   return { table, results };
 }
