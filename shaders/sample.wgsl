@@ -48,6 +48,13 @@ fn z(c: u32) -> f32 {
   return logits[params.row_offset + c] / params.temperature;
 }
 
+/** One thread: prefix[i] becomes the sum of prefix[0..i) (an exclusive scan); returns the total. */
+fn scan_prefix() -> f32 {
+  var run = 0.0;
+  for (var i = 0u; i < WG; i++) { let x = prefix[i]; prefix[i] = run; run += x; }
+  return run;
+}
+
 /** Kept mass above threshold t, over the whole row. */
 fn mass_above(t: f32, m: f32, lid: u32) -> f32 {
   var s = 0.0;
@@ -141,10 +148,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       for (var c = lid; c < V; c += WG) { if (z(c) >= lo) { mine++; } }
       prefix[lid] = f32(mine);
       workgroupBarrier();
-      if (lid == 0u) {
-        var run = 0.0;
-        for (var i = 0u; i < WG; i++) { let x = prefix[i]; prefix[i] = run; run += x; }
-      }
+      if (lid == 0u) { scan_prefix(); }
       workgroupBarrier();
       var at = u32(prefix[lid]);
       for (var c = lid; c < V; c += WG) {
@@ -175,11 +179,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   prefix[lid] = mine;
   if (lid == 0u) { chosen = arg; }
   workgroupBarrier();
-  if (lid == 0u) {
-    var run = 0.0;
-    for (var i = 0u; i < WG; i++) { let x = prefix[i]; prefix[i] = run; run += x; }
-    best_v[0] = run;
-  }
+  if (lid == 0u) { best_v[0] = scan_prefix(); }
   workgroupBarrier();
   let u = f32(pcg(pcg(params.seed) ^ params.step) >> 8u) / 16777216.0 * best_v[0];
   let start = prefix[lid];

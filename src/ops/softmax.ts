@@ -28,7 +28,7 @@ export const softmax: OpDescriptor<Record<string, never>> = {
     const N = inputs[0].shape[inputs[0].shape.length - 1];
     // Up to 64 elements per thread per pass: short rows use one small workgroup each (fewer barriers).
     // Long rows take up to `softmax.WG` threads (tuning): 256 by default, for a GPU's few long rows
-    // (16 × 50257 logits is 16 workgroups); the autotuner finds 64 best on SwiftShader, which pays
+    // (16 × 50257 logits is 16 workgroups); the autotuner finds 32 best on SwiftShader, which pays
     // for each 4-lane subgroup of a workgroup with barriers as a coroutine of its own.
     const { WG } = tuned(ctx.tuning, 'softmax', { WG: 256 });
     if (!SOFTMAX_WG.includes(WG)) throw new ShapeError(`softmax: tuning WG=${WG} for rows of ${N} is not one of ${SOFTMAX_WG.join(', ')}`);

@@ -25,6 +25,28 @@ async function samplePlan(rows: number, V: number) {
   return g.compile({ id });
 }
 
+type Settings = { temperature: number; topK: number; topP: number };
+
+/** Draws steps 0..steps-1 for each setting; how many agree with the reference, and which ids came up. */
+async function compareDraws(
+  plan: Awaited<ReturnType<typeof samplePlan>>,
+  logits: Float32Array,
+  settings: Settings[],
+  seed: number,
+  steps = 4,
+) {
+  let agree = 0;
+  const seen = new Set<number>();
+  for (const s of settings)
+    for (let step = 0; step < steps; step++) {
+      const p = { ...s, seed, step };
+      const { id } = await plan.run({ logits, ...p });
+      if (id[0] === sampleReference(logits, p)) agree++;
+      seen.add(id[0]);
+    }
+  return { agree, total: settings.length * steps, seen };
+}
+
 describe('sample', () => {
   it('top-p alone on a peaked row (the values it may keep are gathered after 8 halvings) matches the reference', async () => {
     const V = 50257;
@@ -33,21 +55,13 @@ describe('sample', () => {
     const logits = randn(V, 77, 1);
     const noise = randn(60, 78, 1.5);
     for (let i = 0; i < 60; i++) logits[(i * 7919) % V] = 8 + noise[i];
-    let agree = 0;
-    const seen = new Set<number>();
     const settings = [
       { temperature: 1, topK: 0, topP: 0.9 },
       { temperature: 0.7, topK: 0, topP: 0.5 },
       { temperature: 1.2, topK: 0, topP: 0.95 },
     ];
-    for (const s of settings)
-      for (let step = 0; step < 4; step++) {
-        const p = { ...s, seed: 99, step };
-        const { id } = await plan.run({ logits, ...p });
-        if (id[0] === sampleReference(logits, p)) agree++;
-        seen.add(id[0]);
-      }
-    expect(agree).toBe(settings.length * 4);
+    const { agree, total, seen } = await compareDraws(plan, logits, settings, 99);
+    expect(agree).toBe(total);
     expect(seen.size).toBeGreaterThan(3);
 
     // Three near-equal leaders 0.01 apart: 8 halvings of [min, max] leave all three above lo, and only
@@ -94,19 +108,7 @@ describe('sample', () => {
             ]
           : []),
       ];
-      let agree = 0;
-      let total = 0;
-      const seen = new Set<number>();
-      for (const s of settings) {
-        for (let step = 0; step < 4; step++) {
-          const p = { ...s, seed: 1234, step };
-          const { id } = await plan.run({ logits, ...p });
-          const want = sampleReference(logits, p);
-          total++;
-          if (id[0] === want) agree++;
-          seen.add(id[0]);
-        }
-      }
+      const { agree, total, seen } = await compareDraws(plan, logits, settings, 1234);
       // Same rules, same draw: every pick agrees (a draw landing within f32 rounding of a boundary
       // could flip one; these seeds do not).
       expect(agree).toBe(total);
