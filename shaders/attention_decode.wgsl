@@ -3,17 +3,21 @@
 //   split:   workgroup (s, h) scores keys [s * CHUNK, min(L, (s + 1) * CHUNK)) and writes its partial
 //            result: partial[h, s, 0..D) = Σ exp(score - m) v, partial[h, s, D] = m, [D + 1] = Σ exp
 //   combine: out[h, d] = Σ_s e^(m_s - M) acc_s[d] / Σ_s e^(m_s - M) l_s,  M = max_s m_s
-// q [H, 1, D]; caches [H, max_len, D] (f32, or halves through lib/kv_half); out [H, 1, D]. Splits
-// past L write m = -inf, l = 0.
-// Bindings (split): 0 params, 1 q, 2 k cache, 3 v cache, 4 partial.
+// q [H, 1, D]; caches [KVH, max_len, D] (f32, or halves through lib/kv_half); out [H, 1, D]; D up to
+// 256. The query sits at position L - 1; which keys it sees and its scores come from the score hook
+// (lib/score: window, soft-cap, ALiBi), and with KEY_MASK key_mask [B, max_len] hides padding (query
+// head h in batch row h / heads_per_batch). Splits that see no key write m = -F32_MAX, l = 0.
+// Bindings (split): 0 params, 1 q, 2 k cache, 3 v cache, 4 key_mask, 5 partial.
 // Bindings (combine): 0 params, 1 partial, 2 out.
 //#import lib/consts
 //#import lib/reduce
 //#import lib/kv
+//#import lib/score
 
 override WG: u32 = 64;
 override HEAD_DIM: u32 = 64;
 override CHUNK: u32 = 256;
+override KEY_MASK: bool = false;
 
 struct Params {
   L: u32,
@@ -21,11 +25,18 @@ struct Params {
   scale: f32,
   n_split: u32,
   group: u32,     // query heads per KV head (grouped-query attention)
+  heads_per_batch: u32,
+  softcap: f32,
+  alibi_m0: f32,
+  alibi_m1: f32,
+  alibi_n: u32,
+  window: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(4) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(4) var<storage, read> key_mask: array<u32>;
+@group(0) @binding(5) var<storage, read_write> partial: array<f32>;
 
 @group(0) @binding(1) var<storage, read> partial_in: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
@@ -40,8 +51,11 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   let D = HEAD_DIM;
   let sp = wid.x;
   let h = wid.y;
-  let start = sp * CHUNK;
-  let end = min(params.L, start + CHUNK);
+  let keys = visible_keys(params.L - 1u, 0u, params.L);
+  let start = max(sp * CHUNK, keys.x);
+  let end = min(keys.y, sp * CHUNK + CHUNK);
+  let slope = alibi_slope(h % params.heads_per_batch);
+  let mask_row = (h / params.heads_per_batch) * params.max_len;
   for (var d = lid; d < D; d += WG) { qs[d] = q[h * D + d] * params.scale; }
   workgroupBarrier();
   let row0 = (h / params.group) * params.max_len;   // the query head's KV head
@@ -49,13 +63,14 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   for (var j = start + lid; j < end; j += WG) {
     var s = 0.0;
     for (var d = 0u; d < D; d++) { s = fma(qs[d], key_at((row0 + j) * D + d), s); }
+    s = select(NEG, score_mod(s, params.L - 1u, j, slope), !KEY_MASK || key_mask[mask_row + j] != 0u);
     ps[j - start] = s;
     local_max = max(local_max, s);
   }
   let m = wg_max(local_max, lid);
   var local_sum = 0.0;
   for (var j = start + lid; j < end; j += WG) {
-    let p = exp(ps[j - start] - m);
+    let p = select(0.0, exp(ps[j - start] - m), ps[j - start] > NEG);   // 0 for a hidden key
     ps[j - start] = p;
     local_sum += p;
   }

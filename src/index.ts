@@ -22,7 +22,7 @@ export { Graph, SymbolicTensor } from './graph/graph';
 export { Plan } from './graph/plan';
 export type { CompileOptions, Feeds, PlanMemory, PlanProfile, DispatchTiming } from './graph/plan';
 export { registerOp, getOp, listOps, shaderFor } from './ops/registry';
-export type { OpDescriptor, KernelCall, KernelContext, TensorInfo, TuningTable, ScalarRef } from './ops/types';
+export type { OpDescriptor, KernelCall, KernelContext, ShaderVariant, TensorInfo, TuningTable, ScalarRef } from './ops/types';
 export { SOFTMAX_WG } from './ops/softmax';
 export { reflectShader, packUniform } from './wgsl/reflect';
 export type { ReflectedShader, ReflectedEntry, UniformLayout } from './wgsl/reflect';

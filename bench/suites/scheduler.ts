@@ -40,7 +40,7 @@ async function opByOpRunner(engine: Engine): Promise<Runner> {
       const desc = getOp(name);
       const inputs = name === 'gelu' ? [info] : [info, info];
       const call = desc.kernel(inputs, info, {}, ctx);
-      return { call, kernel: await engine.pipelines.get(shaderFor(desc, ctx), call.entry, call.constants ?? {}) };
+      return { call, kernel: await engine.pipelines.get(shaderFor(desc, ctx, call), call.entry, call.constants ?? {}) };
     }),
   );
   const usage = 0x80 | 0x04 | 0x08;

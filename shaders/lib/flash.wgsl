@@ -1,17 +1,21 @@
 // The online-softmax core shared by the dense and the block-sparse attention kernels
 // (attention.wgsl, sparse_attention.wgsl): one thread per query row, its query pre-scaled once; K and
 // V staged BK rows at a time in workgroup memory; the tile's scores kept in a private array; a running
-// max and sum per row, the accumulator rescaled once per tile and normalised once at the end. Masking
-// is branch-free (a select). Needs `override HEAD_DIM`
-// and `override BQ` (threads per workgroup), and q, k, v bound at 1, 2, 3 as array<vec4<f32>> of
-// [H, rows, HEAD_DIM].
+// max and sum per row, the accumulator rescaled once per tile and normalised once at the end. Which
+// keys a row sees and what its scores become come from the score hook (lib/score): the row's visible
+// keys are a range [lo, hi), tested branch-free (a select); a key-padding mask (KEY_MASK) is read per
+// key (the same address for every thread of the workgroup, so a broadcast from cache). Needs `override HEAD_DIM` and `override BQ` (threads per workgroup), q, k, v bound
+// at 1, 2, 3 as array<vec4<f32>> of [H, rows, HEAD_DIM], and `key_mask` (array<u32>, 1 = a real key)
+// declared by the kernel at a binding of its own.
 //#import lib/consts
+//#import lib/score
+//#import lib/head_dim_128
 
-// Keys per staged tile (16 or 32; the op picks what the workgroup storage holds, or the tuner's
+// Keys per staged tile (8, 16 or 32; the op picks what the workgroup storage holds, or the tuner's
 // choice): 32 halves the barriers and the rescales per key of 16.
 override BK: u32 = 16u;
+override KEY_MASK: bool = false;
 const MAX_BK = 32u;
-const MAX_D4 = 32u;   // HEAD_DIM / 4 at most
 const NEG = -F32_MAX;
 
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
@@ -26,19 +30,38 @@ struct Flash {
   acc: array<vec4<f32>, MAX_D4>,
   m: f32,
   l: f32,
+  q_pos: u32,    // the query's position (the score hook's q_pos)
+  lo: u32,       // it sees keys [lo, hi)
+  hi: u32,
+  slope: f32,    // its head's ALiBi slope
+  mask_row: u32, // KEY_MASK: its batch row's first flag in key_mask
 }
 
-fn flash_start(row: u32, scale: f32, in_range: bool) -> Flash {
+/**
+ * Starts query row `row` at position q_pos, seeing keys [keys.x, keys.y), for query head `head` (its
+ * ALiBi head) whose key-padding flags start at key_mask[mask_row].
+ */
+fn flash_start(row: u32, scale: f32, in_range: bool, q_pos: u32, keys: vec2<u32>, head: u32, mask_row: u32) -> Flash {
   var f: Flash;
+  f.mask_row = mask_row;
   f.m = NEG;
   f.l = 0.0;
+  f.q_pos = q_pos;
+  f.lo = keys.x;
+  f.hi = select(keys.x, keys.y, in_range);   // a row past the end sees nothing
+  f.slope = alibi_slope(head);
   if (in_range) {
     for (var d = 0u; d < HEAD_DIM / 4u; d++) { f.q[d] = q[row * (HEAD_DIM / 4u) + d] * scale; }
   }
   return f;
 }
 
-/** All threads: stage keys k0..k0+BK of head h (rows past S are zero) into workgroup memory. */
+/** Whether the thread's row sees any key of the tile at k0 (else it skips the tile's math). */
+fn flash_wants(f: ptr<function, Flash>, k0: u32) -> bool {
+  return k0 < (*f).hi && k0 + BK > (*f).lo;
+}
+
+/** All threads: stage keys k0..k0+BK of KV head h (rows past S are zero) into workgroup memory. */
 fn stage_tile(h: u32, S: u32, k0: u32, lid: u32) {
   let D4 = HEAD_DIM / 4u;
   for (var i = lid; i < BK * D4; i += BQ) {
@@ -55,11 +78,11 @@ fn stage_tile(h: u32, S: u32, k0: u32, lid: u32) {
 }
 
 /**
- * One thread: folds the staged tile's keys k0 + j, j < BK, that are < S and ≤ last_key into f. Loops
- * run to BK, a pipeline constant, so they unroll and the scores stay in registers; a masked key gets
- * the score -F32_MAX by a select, no branch, and adds exp(-F32_MAX - m) = 0.
+ * One thread: folds the staged tile's keys k0 + j, j < BK, that its row sees into f. Loops run to BK, a
+ * pipeline constant, so they unroll and the scores stay in registers; a hidden key gets the score
+ * -F32_MAX by a select, no branch, and adds exp(-F32_MAX - m) = 0.
  */
-fn attend_tile(f: ptr<function, Flash>, k0: u32, S: u32, last_key: u32) {
+fn attend_tile(f: ptr<function, Flash>, k0: u32) {
   let D4 = HEAD_DIM / 4u;
   var s: array<f32, MAX_BK>;
   var tile_max = NEG;
@@ -67,7 +90,8 @@ fn attend_tile(f: ptr<function, Flash>, k0: u32, S: u32, last_key: u32) {
     let key = k0 + j;
     var dp = vec4(0.0);
     for (var d = 0u; d < D4; d++) { dp = fma((*f).q[d], Ks[j * D4 + d], dp); }
-    s[j] = select(NEG, dp.x + dp.y + dp.z + dp.w, key < S && key <= last_key);
+    let seen = key >= (*f).lo && key < (*f).hi && (!KEY_MASK || key_mask[(*f).mask_row + key] != 0u);
+    s[j] = select(NEG, score_mod(dp.x + dp.y + dp.z + dp.w, (*f).q_pos, key, (*f).slope), seen);
     tile_max = max(tile_max, s[j]);
   }
   if (tile_max <= NEG) { return; }
@@ -76,7 +100,7 @@ fn attend_tile(f: ptr<function, Flash>, k0: u32, S: u32, last_key: u32) {
   (*f).l *= corr;
   for (var d = 0u; d < D4; d++) { (*f).acc[d] *= corr; }
   for (var j = 0u; j < BK; j++) {
-    let p = exp(s[j] - m_new);   // 0 for a masked key
+    let p = exp(s[j] - m_new);   // 0 for a hidden key
     (*f).l += p;
     for (var d = 0u; d < D4; d++) { (*f).acc[d] = fma(vec4(p), Vs[j * D4 + d], (*f).acc[d]); }
   }

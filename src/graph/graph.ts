@@ -3,17 +3,21 @@
 import type { GPUContext } from '../gpu/engine';
 import { ArgumentError, ShapeError, formatShape } from '../errors';
 import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../gpu/tensor';
-import { getOp } from '../ops/registry';
+import { getOp, type OpAttrs, type OpName } from '../ops/registry';
 import type { MatmulAttrs } from '../ops/matmul';
 import type { AssignAttrs } from '../ops/copy';
 import type { SampleAttrs } from '../ops/sample';
 import type { BlockLayout } from '../ops/sparse_layout';
+import type { ScoreMods } from '../ops/attention_score';
 import { TOPK_CHUNK } from '../ops/topk';
 import type { QuantizedTensor } from '../ops/quantize';
 import type { ScalarRef, UniformValue } from '../ops/types';
 import type { IRNode } from './ir';
 import { Plan, type CompileOptions } from './plan';
 import { info } from './schedule';
+
+/** An op's attributes as Graph.op's last argument: optional when every attribute is optional. */
+type AttrsArg<N extends OpName> = Record<never, never> extends OpAttrs[N] ? [attrs?: OpAttrs[N]] : [attrs: OpAttrs[N]];
 
 /** A node of a graph under construction: its shape and dtype are known, its values are not. */
 export class SymbolicTensor {
@@ -24,6 +28,23 @@ export class SymbolicTensor {
     readonly shape: readonly number[],
     readonly dtype: DType,
   ) {}
+}
+
+/** g.attention()'s options: the mask, the score modifiers, and a packed batch or key padding. */
+export interface AttentionOptions extends ScoreMods {
+  causal?: boolean;
+  qOffset?: number;
+  /** u32 [n + 1]: the starts of n sequences packed along T = S, then T. */
+  cuSeqlens?: SymbolicTensor;
+  /** u32 [B, S]: 1 for a real key, 0 for padding. */
+  keyMask?: SymbolicTensor;
+}
+
+/** g.decodeAttention()'s options. */
+export interface DecodeAttentionOptions extends ScoreMods {
+  length: number | ScalarRef;
+  chunk?: number;
+  keyMask?: SymbolicTensor;
 }
 
 export class Graph {
@@ -124,19 +145,22 @@ export class Graph {
     return { scalar: name };
   }
 
-  /** Adds any registered op; the op's descriptor infers and checks the output shape. */
-  op(name: string, inputs: readonly SymbolicTensor[], attrs: object = {}): SymbolicTensor {
+  /**
+   * Adds any registered op, its attributes checked by tsc against OpAttrs[name] (optional where every
+   * attribute is); the op's descriptor infers and checks the output shape.
+   */
+  op<N extends OpName>(name: N, inputs: readonly SymbolicTensor[], ...[attrs]: AttrsArg<N>): SymbolicTensor {
     for (const [i, t] of inputs.entries()) {
       if (!(t instanceof SymbolicTensor)) throw new ShapeError(`${name}: input ${i} is not a tensor of this graph`);
       if (t.graph !== this) throw new ShapeError(`${name}: input ${i} ${formatShape(t.shape)} belongs to another graph`);
     }
-    const desc = getOp(name);
-    const out = desc.infer(
+    const a = (attrs ?? {}) as OpAttrs[N];
+    const out = getOp(name).infer(
       inputs.map((t) => info(this.nodes[t.id])),
-      attrs,
+      a,
     );
     checkShape(out.shape, name);
-    return this.push({ kind: 'op', op: name, inputs: inputs.map((t) => t.id), attrs: { ...attrs }, shape: out.shape, dtype: out.dtype });
+    return this.push({ kind: 'op', op: name, inputs: inputs.map((t) => t.id), attrs: { ...a }, shape: out.shape, dtype: out.dtype });
   }
 
   /**
@@ -221,12 +245,12 @@ export class Graph {
    * Adds an op whose output is `target`'s state buffer, updated in place. `target` is a state or the
    * result of an earlier in-place write; reading the returned tensor orders the read after the write.
    */
-  writeOp(op: string, target: SymbolicTensor, inputs: readonly SymbolicTensor[], attrs: object): SymbolicTensor {
+  writeOp<N extends OpName>(op: N, target: SymbolicTensor, inputs: readonly SymbolicTensor[], ...attrs: AttrsArg<N>): SymbolicTensor {
     const node = this.nodes[target.id];
     const state = node?.kind === 'state' ? node.id : node?.writes;
     if (state === undefined || target.graph !== this)
       throw new ShapeError(`${op}: the target ${formatShape(target.shape)} is not a state of this graph (nor a write to one)`);
-    const t = this.op(op, inputs, attrs);
+    const t = this.op(op, inputs, ...attrs);
     this.nodes[t.id].writes = state;
     return t;
   }
@@ -321,47 +345,58 @@ export class Graph {
     return this.op('merge_heads', [x]);
   }
 
-  /** Fused softmax attention over q [H, T, D], k and v [H, S, D]; scale 1/sqrt(D). */
-  attention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, options: { causal?: boolean; qOffset?: number } = {}): SymbolicTensor {
-    return this.op('attention', [q, k, v], { causal: !!options.causal, qOffset: options.qOffset });
+  /**
+   * Fused softmax attention over q [H, T, D], k and v [KVH, S, D] (KVH dividing H), head dims up to 256.
+   * `causal` hides keys after each query (query t at position t + qOffset, default S - T); the score
+   * modifiers (`scale`, default 1/sqrt(D); `softcap`; `alibi`, the maximum bias; `window`) are the score
+   * hook's (ops/attention_score.ts). `cuSeqlens` (u32 [n + 1]) runs a packed batch of n sequences
+   * concatenated along T = S, each attending only to itself; `keyMask` (u32 [B, S], 0 = padding) hides
+   * padding keys from the query heads of batch row h / (H / B).
+   */
+  attention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, options: AttentionOptions = {}): SymbolicTensor {
+    const { cuSeqlens, keyMask, causal, ...mods } = options;
+    const extra = [cuSeqlens, keyMask].filter((t): t is SymbolicTensor => !!t);
+    return this.op('attention', [q, k, v, ...extra], { ...mods, causal: !!causal, cu_seqlens: !!cuSeqlens, key_mask: !!keyMask });
   }
 
   /**
-   * One query per head, q [H, 1, D], against the first `length` rows of KV caches [H, maxLen, D]
-   * (`length` a number or a g.scalar(), e.g. `{ scalar: 'pos', add: 1 }`), split across workgroups.
+   * One query per head, q [H, 1, D], against the first `length` rows of KV caches [KVH, maxLen, D]
+   * (f32, or f16 caches of packed halves; `length` a number or a g.scalar(), e.g. `{ scalar: 'pos',
+   * add: 1 }`), split across workgroups; the query sits at position length - 1. The score modifiers and
+   * `keyMask` ([B, maxLen]) are attention()'s.
    */
-  decodeAttention(
-    q: SymbolicTensor,
-    k: SymbolicTensor,
-    v: SymbolicTensor,
-    options: { length: number | ScalarRef; chunk?: number },
-  ): SymbolicTensor {
-    // Caches of packed halves (f16 tensors) are read through the kernel's half variant.
-    const op = k.dtype === 'f16' ? 'attention_decode_half' : 'attention_decode';
-    const partial = this.op(op, [q, k, v], { length: options.length, chunk: options.chunk });
+  decodeAttention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, options: DecodeAttentionOptions): SymbolicTensor {
+    const { keyMask, ...rest } = options;
+    const partial = this.op('attention_decode', keyMask ? [q, k, v, keyMask] : [q, k, v], { ...rest, key_mask: !!keyMask });
     return this.op('attention_combine', [partial]);
   }
 
   /**
    * Block-sparse attention: each query block attends only to the key blocks `layout` lists (see
-   * sparse_layout.ts for the builders), with exact masking inside blocks. q, k, v [H, T, D].
+   * sparse_layout.ts for the builders), with exact masking inside blocks. q [H, T, D], k, v [KVH, T, D].
+   * Scale, soft-cap and ALiBi as attention()'s (the window is the layout's).
    */
-  sparseAttention(q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor, layout: BlockLayout): SymbolicTensor {
+  sparseAttention(
+    q: SymbolicTensor,
+    k: SymbolicTensor,
+    v: SymbolicTensor,
+    layout: BlockLayout,
+    mods: Omit<ScoreMods, 'window'> = {},
+  ): SymbolicTensor {
     const [rowPtr, colIdx] = this.layoutInputs(layout);
-    return this.op('sparse_attention', [q, k, v, rowPtr, colIdx], { layout });
+    return this.op('sparse_attention', [q, k, v, rowPtr, colIdx], { ...mods, layout });
   }
 
-  /** One query per head at position `length - 1` against KV caches [H, S, D] under a layout for S. */
+  /** One query per head at position `length - 1` against KV caches [KVH, S, D] (f32 or f16) under a layout for S. */
   sparseDecodeAttention(
     q: SymbolicTensor,
     k: SymbolicTensor,
     v: SymbolicTensor,
     layout: BlockLayout,
-    options: { length: number | ScalarRef },
+    options: { length: number | ScalarRef } & Omit<ScoreMods, 'window'>,
   ): SymbolicTensor {
     const [rowPtr, colIdx] = this.layoutInputs(layout);
-    const op = k.dtype === 'f16' ? 'sparse_attention_decode_half' : 'sparse_attention_decode';
-    return this.op(op, [q, k, v, rowPtr, colIdx], { layout, length: options.length });
+    return this.op('sparse_attention_decode', [q, k, v, rowPtr, colIdx], { ...options, layout });
   }
 
   private layouts = new Map<BlockLayout, SymbolicTensor[]>();

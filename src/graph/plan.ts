@@ -134,7 +134,8 @@ export class Plan<K extends string = string> {
         fuse:
           options.fuse === false
             ? undefined
-            : (p, c, other) => getOp(p.op!).fuseEpilogue?.(p.attrs, info(p), { op: c.op!, other: other && info(other) }) ?? null,
+            : (p, c, other) =>
+                (getOp(p.op!).fuseEpilogue?.(p.attrs, info(p), { op: c.op!, other: other && info(other) }) as IRNode['attrs'] | undefined) ?? null,
       },
     );
     const plan = new Plan<K>(engine, label, sched, graph);
@@ -179,7 +180,7 @@ export class Plan<K extends string = string> {
       return { node, desc, call: desc.kernel(ins, info(node), node.attrs, ctx) };
     });
     const kernels = await Promise.all(
-      calls.map(({ desc, call }) => engine.pipelines.get(shaderFor(desc, ctx), call.entry, call.constants ?? {})),
+      calls.map(({ desc, call }) => engine.pipelines.get(shaderFor(desc, ctx, call), call.entry, call.constants ?? {})),
     );
     await engine.scoped(`compile ${this.label}`, () => {
       this.allocate();

@@ -1,24 +1,37 @@
-// attention: fused softmax(q kᵀ / sqrt(D)) v with an optional causal mask, for q [H, T, D] and
-// k, v [KVH, S, D] (KVH dividing H: grouped-query attention, query head h reading KV head h / (H / KVH)); D a multiple of 4 up to 128 (GPT-2's 64, and 32, 80, 128). Causal query t sees keys
-// ≤ t + qOffset (default S - T: the queries are the last T positions). Kernel: shaders/attention.wgsl.
+// attention: fused softmax(score(q kᵀ · scale)) v for q [H, T, D] and k, v [KVH, S, D] (KVH dividing H:
+// grouped-query attention, query head h reading KV head h / (H / KVH)); D a multiple of 4 up to 256.
+// Causal query t sees keys ≤ t + qOffset (default S - T: the queries are the last T positions). The
+// score hook (attention_score.ts, shaders/lib/score.wgsl) adds an explicit scale, soft-capping, ALiBi
+// and a sliding window; optional inputs add a packed variable-length batch (cu_seqlens) or key padding
+// (key_mask). Kernel: shaders/attention.wgsl.
 import { compose } from '../wgsl/compose';
 import { LimitError, ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
+import { attentionReference, checkScoreMods, scoreKernel, type ScoreMods } from './attention_score';
 import { ceilDiv, tuned } from './grid';
-import type { OpDescriptor, TensorInfo } from './types';
+import type { OpDescriptor, ShaderVariant, TensorInfo } from './types';
 
 /**
- * Keys per staged tile: 32 where K and V tiles of 32 rows fit the workgroup storage beside `reserved`
- * bytes the kernel uses for other things (half the barriers and rescales of 16), else 16. With
- * WebGPU's default 16 KiB that is 32 up to head dim 64 for dense attention.
+ * Keys per staged tile: the largest of 32, 16 and 8 where K and V tiles of that many rows fit the
+ * workgroup storage beside `reserved` bytes the kernel uses for other things (32 halves the barriers
+ * and rescales of 16). With WebGPU's default 16 KiB that is 32 up to head dim 64, 8 at 256.
  */
 export function keyTile(D: number, limits: { maxComputeWorkgroupStorageSize: number }, reserved = 0): number {
-  return 2 * 32 * D * 4 + reserved <= limits.maxComputeWorkgroupStorageSize ? 32 : 16;
+  return [32, 16, 8].find((bk) => 2 * bk * D * 4 + reserved <= limits.maxComputeWorkgroupStorageSize) ?? 8;
 }
 
-export interface AttentionAttrs {
+/** Head dims above 128 swap in lib/head_dim_256 (twice the per-thread rows). */
+export function headDimVariant(D: number): ShaderVariant | undefined {
+  return D > 128 ? { aliases: { 'lib/head_dim_128': 'lib/head_dim_256' }, suffix: '+d256' } : undefined;
+}
+
+export interface AttentionAttrs extends ScoreMods {
   causal?: boolean;
   qOffset?: number;
+  /** A packed variable-length batch: input 'cu_seqlens' (u32 [n + 1], 0 … T) follows v, and T = S. */
+  cu_seqlens?: boolean;
+  /** Key padding: input 'key_mask' (u32 [B, S], 0 = padding) follows; query head h is in batch row h / (H / B). */
+  key_mask?: boolean;
 }
 
 /** q, k, v as [heads, seq, headDim] with GQA heads; `kvDtype` 'f16' for caches of packed halves. */
@@ -39,86 +52,109 @@ export function checkHeads(
     throw new ShapeError(`${op}: k and v heads, key lengths and head dims must agree with q's; got ${shapes}`);
   }
   if (!(KVH >= 1 && H % KVH === 0)) throw new ShapeError(`${op}: ${KVH} KV heads must divide ${H} query heads; got ${shapes}`);
-  if (D % 4 !== 0 || D > 128) throw new LimitError(`${op}: head dim ${D} is not supported (a multiple of 4, at most 128)`);
+  if (D % 4 !== 0 || D > 256) throw new LimitError(`${op}: head dim ${D} is not supported (a multiple of 4, at most 256)`);
   if (q.dtype !== 'f32' || k.dtype !== kvDtype || v.dtype !== kvDtype)
     throw new ShapeError(`${op}: q must be f32 and k, v ${kvDtype}; got ${q.dtype}, ${k.dtype}, ${v.dtype}`);
   return { H, D, S: k.shape[1], group: H / KVH };
 }
 
-/** Dense float64 attention with the same mask semantics; rows with no visible key are zero. */
-export function attentionReference(
-  q: Float64Array,
-  k: Float64Array,
-  v: Float64Array,
-  H: number,
-  T: number,
-  S: number,
-  D: number,
-  causal: boolean,
-  qOffset: number,
-  length = S,
-  group = 1,
-): Float64Array {
-  const out = new Float64Array(H * T * D);
-  const scale = 1 / Math.sqrt(D);
-  for (let h = 0; h < H; h++) {
-    const kh = Math.floor(h / group); // the KV head of query head h
-    for (let t = 0; t < T; t++) {
-      const last = causal ? Math.min(length - 1, t + qOffset) : length - 1;
-      const scores: number[] = [];
-      let m = -Infinity;
-      for (let j = 0; j <= last; j++) {
-        let s = 0;
-        for (let d = 0; d < D; d++) s += q[(h * T + t) * D + d] * k[(kh * S + j) * D + d];
-        scores.push(s * scale);
-        m = Math.max(m, s * scale);
-      }
-      const w = scores.map((s) => Math.exp(s - m));
-      const sum = w.reduce((a, b) => a + b, 0);
-      for (let d = 0; d < D; d++) {
-        let acc = 0;
-        for (let j = 0; j < w.length; j++) acc += w[j] * v[(kh * S + j) * D + d];
-        out[(h * T + t) * D + d] = w.length ? acc / sum : 0;
-      }
-    }
-  }
-  return out;
+/**
+ * A key-padding mask [B, S] (u32) for H query heads and S keys: B must divide H. Returns the query
+ * heads per batch row.
+ */
+export function checkKeyMask(op: string, mask: TensorInfo | undefined, H: number, S: number): number {
+  if (!mask) return H;
+  const [B, len] = mask.shape;
+  if (mask.dtype !== 'u32' || mask.shape.length !== 2 || len !== S || !(B >= 1 && H % B === 0))
+    throw new ShapeError(
+      `${op}: key_mask must be u32 [B, ${S}] with B dividing the ${H} query heads (batch folded into heads); got ${mask.dtype} ${formatShape(mask.shape)}`,
+    );
+  return H / B;
+}
+
+/** The optional inputs after q, k, v, by name. */
+function extras(inputs: readonly TensorInfo[], a: AttentionAttrs) {
+  let i = 3;
+  const cu = a.cu_seqlens ? inputs[i++] : undefined;
+  const mask = a.key_mask ? inputs[i++] : undefined;
+  return { cu, mask };
 }
 
 export const attention: OpDescriptor<AttentionAttrs> = {
   name: 'attention',
-  inputs: ['q', 'k', 'v'],
-  shader: compose('attention'),
+  inputs: ['q', 'k', 'v', 'cu_seqlens?', 'key_mask?'],
+  shader: (_ctx, variant) => compose('attention', { aliases: variant?.aliases, name: `attention${variant?.suffix ?? ''}` }),
   infer(inputs, attrs) {
     const [q, k, v] = inputs;
-    if (inputs.length !== 3) throw new ShapeError(`attention: needs exactly q, k, v; got ${inputs.length} inputs`);
-    const { S } = checkHeads('attention', q, k, v);
-    const off = attrs.qOffset ?? S - q.shape[1];
-    if (attrs.causal && off < 0) throw new ShapeError(`attention: causal with ${q.shape[1]} queries and only ${S} keys needs qOffset ≥ 0`);
+    const want = 3 + (attrs.cu_seqlens ? 1 : 0) + (attrs.key_mask ? 1 : 0);
+    if (inputs.length !== want)
+      throw new ShapeError(`attention: needs q, k, v and its optional inputs (${want}); got ${inputs.length} inputs`);
+    const { H, S } = checkHeads('attention', q, k, v);
+    checkScoreMods('attention', attrs);
+    const T = q.shape[1];
+    const off = attrs.qOffset ?? S - T;
+    if (attrs.causal && off < 0) throw new ShapeError(`attention: causal with ${T} queries and only ${S} keys needs qOffset ≥ 0`);
+    const { cu, mask } = extras(inputs, attrs);
+    if (cu) {
+      if (cu.dtype !== 'u32' || cu.shape.length !== 1 || cu.shape[0] < 2)
+        throw new ShapeError(`attention: cu_seqlens must be u32 [sequences + 1]; got ${cu.dtype} ${formatShape(cu.shape)}`);
+      if (T !== S || off !== 0)
+        throw new ShapeError(
+          `attention: a packed batch needs as many queries as keys and qOffset 0; got q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, qOffset ${off}`,
+        );
+    }
+    checkKeyMask('attention', mask, H, S);
     return { shape: q.shape, dtype: 'f32' };
   },
   kernel(inputs, _o, attrs, ctx) {
     const [q] = inputs;
     const { H, D, S, group } = checkHeads('attention', ...(inputs as [TensorInfo, TensorInfo, TensorInfo]));
+    const { cu, mask } = extras(inputs, attrs);
     const T = q.shape[1];
-    const t = tuned(ctx.tuning, 'attention', { BQ: 64, BK: keyTile(D, ctx.limits) });
+    const reserved = cu ? 4 : 0; // lib/broadcast's slot
+    const t = tuned(ctx.tuning, 'attention', { BQ: 64, BK: keyTile(D, ctx.limits, reserved) });
     if (t.BQ > ctx.limits.maxComputeInvocationsPerWorkgroup)
       throw new LimitError(`attention: BQ ${t.BQ} exceeds maxComputeInvocationsPerWorkgroup`);
-    if (!(t.BK === 16 || t.BK === 32) || 2 * t.BK * D * 4 > ctx.limits.maxComputeWorkgroupStorageSize)
+    const bytes = 2 * t.BK * D * 4 + reserved;
+    if (!(t.BK === 8 || t.BK === 16 || t.BK === 32) || bytes > ctx.limits.maxComputeWorkgroupStorageSize)
       throw new LimitError(
-        `attention: a key tile of ${t.BK} rows of head dim ${D} needs ${2 * t.BK * D * 4} bytes of workgroup storage (16 or 32 rows; the device allows ${ctx.limits.maxComputeWorkgroupStorageSize})`,
+        `attention: a key tile of ${t.BK} rows of head dim ${D} needs ${bytes} bytes of workgroup storage (8, 16 or 32 rows; the device allows ${ctx.limits.maxComputeWorkgroupStorageSize})`,
       );
+    const perBatch = checkKeyMask('attention', mask, H, S);
+    const score = scoreKernel(attrs, perBatch, !!attrs.causal);
     return {
-      entry: 'main',
-      constants: { BQ: t.BQ, BK: t.BK, HEAD_DIM: D, CAUSAL: attrs.causal ? 1 : 0 },
-      uniforms: { T, S, scale: 1 / Math.sqrt(D), q_offset: attrs.qOffset ?? S - T, group },
+      entry: cu ? 'varlen' : 'main',
+      variant: headDimVariant(D),
+      constants: { BQ: t.BQ, BK: t.BK, HEAD_DIM: D, KEY_MASK: mask ? 1 : 0, ...score.constants },
+      uniforms: {
+        T,
+        S,
+        scale: attrs.scale ?? 1 / Math.sqrt(D),
+        q_offset: attrs.qOffset ?? S - T,
+        group,
+        n_seqs: cu ? cu.shape[0] - 1 : 0,
+        heads_per_batch: perBatch,
+        ...score.uniforms,
+      },
       grid: [ceilDiv(T, t.BQ), H, 1],
     };
   },
-  reference([q, k, v], infos, attrs) {
+  reference(values, infos, attrs) {
     const [H, T, D] = infos[0].shape;
     const S = infos[1].shape[1];
-    return attentionReference(q, k, v, H, T, S, D, !!attrs.causal, attrs.qOffset ?? S - T, S, H / infos[1].shape[0]);
+    let i = 3;
+    const cuSeqlens = attrs.cu_seqlens ? values[i++] : undefined;
+    const keyMask = attrs.key_mask ? values[i++] : undefined;
+    return attentionReference(values[0], values[1], values[2], {
+      ...attrs,
+      H,
+      T,
+      S,
+      D,
+      group: H / infos[1].shape[0],
+      cuSeqlens,
+      keyMask,
+    });
   },
   flops(inputs, _o, attrs) {
     const [H, T, D] = inputs[0].shape;
@@ -126,5 +162,7 @@ export const attention: OpDescriptor<AttentionAttrs> = {
     const pairs = attrs.causal ? (T * (T + 1)) / 2 + T * (S - T) : T * S;
     return 4 * H * pairs * D;
   },
-  bytes: (inputs, output) => (inputs.reduce((s, t) => s + numel(t.shape), 0) + numel(output.shape)) * 4,
+  bytes: (inputs, output) => (inputs.slice(0, 3).reduce((s, t) => s + numel(t.shape), 0) + numel(output.shape)) * 4,
 };
+
+export { attentionReference };

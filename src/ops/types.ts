@@ -58,9 +58,29 @@ export interface KernelContext {
   tuning: TuningTable;
 }
 
+/**
+ * A variant of an op's WGSL: the libraries that serve some of its imports instead of the defaults
+ * (`{ 'lib/kv': 'lib/kv_half' }` for caches of packed halves), named by `suffix` in pipeline keys and
+ * labels. compose() resolves the aliases; one compile per variant, never per shape.
+ */
+export interface ShaderVariant {
+  aliases: Record<string, string>;
+  /** Appended to the shader's name, e.g. '+kv_half'. */
+  suffix: string;
+}
+
+/** The variants' aliases together (later ones win), or undefined when none is given. */
+export function joinVariants(...parts: (ShaderVariant | undefined)[]): ShaderVariant | undefined {
+  const given = parts.filter((p): p is ShaderVariant => !!p);
+  if (!given.length) return undefined;
+  return { aliases: Object.assign({}, ...given.map((p) => p.aliases)), suffix: given.map((p) => p.suffix).join('') };
+}
+
 /** How one node runs: which entry point, constants, uniform values and workgroup grid. */
 export interface KernelCall {
   entry: string;
+  /** The shader variant for these inputs (an op whose `shader` is a function receives it). */
+  variant?: ShaderVariant;
   constants?: Record<string, number>;
   uniforms?: Record<string, UniformValue>;
   grid: readonly [number, number, number];
@@ -72,8 +92,8 @@ export interface KernelCall {
   ranges?: Record<string, { min: number; max: number; what: string }>;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the registry holds descriptors of every attribute type
-export interface OpDescriptor<A = any> extends FusibleOp<A> {
+/** An op's descriptor; A is its attributes' type (OpAttrs in registry.ts lists them by op name). */
+export interface OpDescriptor<A = unknown> extends FusibleOp<A> {
   name: string;
   /**
    * The op's inputs by name, in the order the graph passes them. An optional input ends in '?' and is
@@ -84,8 +104,11 @@ export interface OpDescriptor<A = any> extends FusibleOp<A> {
    * in-place op writes) is fine.
    */
   inputs: readonly string[];
-  /** The WGSL, or a choice of it per device (e.g. with or without subgroup operations). */
-  shader: ShaderSource | ((ctx: KernelContext) => ShaderSource);
+  /**
+   * The WGSL, or a choice of it per device (e.g. with or without subgroup operations) and per the
+   * variant the kernel call names (its `variant`: which library serves an import, e.g. lib/kv_half).
+   */
+  shader: ShaderSource | ((ctx: KernelContext, variant?: ShaderVariant) => ShaderSource);
   /** Output shape and dtype; throws ShapeError naming the op and the shapes. */
   infer(inputs: readonly TensorInfo[], attrs: A): TensorInfo;
   /** Picks the kernel for these shapes: entry point, override constants, uniforms and grid. */

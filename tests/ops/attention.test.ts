@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/index';
 import { f16ToF32, f32ToF16 } from '../../src/gpu/tensor';
-import { attentionReference } from '../../src/ops/attention';
+import { attentionReference } from '../../src/ops/attention_score';
 import { sparseReference } from '../../src/ops/sparse_attention';
 import { slidingLayout } from '../../src/index';
 import { createTestEngine } from '../helpers/engine';
@@ -75,7 +75,7 @@ describe('attention (fused prefill)', () => {
           ],
           attrs: { causal },
         });
-        expectClose(gpu, attentionReference(f64(q), rep(k), rep(v), H, T, T, D, causal, 0), TOL, `GQA attention ${causal}`);
+        expectClose(gpu, attentionReference(f64(q), rep(k), rep(v), { H, T, S: T, D, causal }), TOL, `GQA attention ${causal}`);
       }
     });
   }
@@ -112,7 +112,7 @@ describe('decode attention (split + combine)', () => {
       for (const len of [1, 2, Math.floor(maxLen / 2) + 1, maxLen]) {
         plan.poison();
         const { y: out } = await plan.run({ ...feeds, len });
-        const ref = attentionReference(f64(feeds.q), f64(feeds.k), f64(feeds.v), H, 1, maxLen, D, false, 0, len);
+        const ref = attentionReference(f64(feeds.q), f64(feeds.k), f64(feeds.v), { H, T: 1, S: maxLen, D, qOffset: 0, length: len });
         expectClose(out, ref, TOL, `decode len=${len}`);
       }
       plan.dispose();
@@ -134,7 +134,7 @@ describe('decode attention (split + combine)', () => {
       const { y: out } = await plan.run({ ...feeds, len });
       expectClose(
         out,
-        attentionReference(f64(feeds.q), rep(feeds.k), rep(feeds.v), H, 1, maxLen, D, false, 0, len),
+        attentionReference(f64(feeds.q), rep(feeds.k), rep(feeds.v), { H, T: 1, S: maxLen, D, qOffset: 0, length: len }),
         TOL,
         `GQA decode ${len}`,
       );
@@ -169,16 +169,19 @@ describe('decode attention (split + combine)', () => {
         f64(qd),
         repeatKV(Float32Array.from(round(kf)), H, KVH, S * D),
         repeatKV(Float32Array.from(round(vf)), H, KVH, S * D),
-        H,
-        1,
-        S,
-        D,
-        false,
-        0,
-        len,
+        { H, T: 1, S, D, qOffset: 0, length: len },
       );
       expectClose(out.dense, want, TOL, `f16 cache dense decode len ${len}`);
-      const wantSparse = sparseReference(f64(qd), round(kf), round(vf), H, 1, S, D, layout, () => len - 1, len, H / KVH);
+      const wantSparse = sparseReference(f64(qd), round(kf), round(vf), {
+        H,
+        T: 1,
+        S,
+        D,
+        layout,
+        queryPos: () => len - 1,
+        length: len,
+        group: H / KVH,
+      });
       expectClose(out.sparse, wantSparse, TOL, `f16 cache sparse decode len ${len}`);
     }
     plan.dispose();

@@ -40,7 +40,7 @@ async function prefill(T: number, layout: BlockLayout, dense = false) {
 
 async function check(T: number, layout: BlockLayout, what: string) {
   const { out, feeds } = await prefill(T, layout);
-  const ref = sparseReference(f64(feeds.q), f64(feeds.k), f64(feeds.v), H, T, T, D, layout, (t) => t);
+  const ref = sparseReference(f64(feeds.q), f64(feeds.k), f64(feeds.v), { H, T, S: T, D, layout, queryPos: (t) => t });
   expectClose(out, ref, TOL, what);
 }
 
@@ -98,7 +98,15 @@ describe('sparse attention', () => {
     for (const len of [1, 17, 50, 100]) {
       plan.poison();
       const { y } = await plan.run({ ...feeds, len });
-      const ref = sparseReference(f64(feeds.q), f64(feeds.k), f64(feeds.v), H, 1, S, D, layout, () => len - 1, len);
+      const ref = sparseReference(f64(feeds.q), f64(feeds.k), f64(feeds.v), {
+        H,
+        T: 1,
+        S,
+        D,
+        layout,
+        queryPos: () => len - 1,
+        length: len,
+      });
       expectClose(y, ref, TOL, `decode len=${len}`);
     }
     plan.dispose();
@@ -122,13 +130,13 @@ describe('sparse attention', () => {
     const [qq, kk, vv] = [f64(feeds.q), f64(feeds.k), f64(feeds.v)];
     expectClose(
       out.pre,
-      sparseReference(qq, kk, vv, QH, S, S, D, layout, (t) => t, S, QH / KVH),
+      sparseReference(qq, kk, vv, { H: QH, T: S, S, D, layout, queryPos: (t) => t, group: QH / KVH }),
       TOL,
       'GQA sparse prefill',
     );
     expectClose(
       out.dec,
-      sparseReference(f64(feeds.q1), kk, vv, QH, 1, S, D, layout, () => 40, 41, QH / KVH),
+      sparseReference(f64(feeds.q1), kk, vv, { H: QH, T: 1, S, D, layout, queryPos: () => 40, length: 41, group: QH / KVH }),
       TOL,
       'GQA sparse decode',
     );
@@ -138,12 +146,7 @@ describe('sparse attention', () => {
         qq.subarray(h * S * D, (h + 1) * S * D),
         kk.subarray(Math.floor(h / 3) * S * D, (Math.floor(h / 3) + 1) * S * D),
         vv.subarray(Math.floor(h / 3) * S * D, (Math.floor(h / 3) + 1) * S * D),
-        1,
-        S,
-        S,
-        D,
-        layout,
-        (t) => t,
+        { H: 1, T: S, S, D, layout, queryPos: (t) => t },
       );
       expectClose(out.pre.subarray(h * S * D, (h + 1) * S * D), one, TOL, `GQA sparse prefill head ${h}`);
     }
