@@ -56,7 +56,11 @@ export default defineConfig({
       {
         test: {
           name: 'browser (default limits)',
-          include: ['tests/ops/{attention,elementwise,rows,sample,sparse_attention}.test.ts'],
+          include: [
+            'tests/ops/{attention,sparse_attention,sample}.test.ts',
+            // the row kernels
+            'tests/ops/{concat,copy,elementwise,embedding,heads,layernorm,mask,noop,normalize,penalty,softmax,topk}.test.ts',
+          ],
           provide: { plainDevice: true },
           testTimeout: 180_000,
           hookTimeout: 60_000,

@@ -171,7 +171,7 @@ export const kernelsSuite: Suite = {
         4 * C * 4 * C + C * 4 * C,
         (g) => {
           const w = g.constant('w', noise(C * 4 * C, 1), [C, 4 * C]);
-          const attrs = { scheme: 'q8_0', K: C, N: 4 * C, kn: true };
+          const attrs = { scheme: 'q8_0' as const, K: C, N: 4 * C, kn: true };
           return g.op('quantize_pack', [w, g.op('quantize_scales', [w], attrs)], attrs);
         },
       ],

@@ -2,7 +2,7 @@
 // Chromium). No adapter is a failure with the fix in the message, never a skip.
 // The `plainDevice` projects (vitest.config.ts) run the same tests on a device from a plain
 // `adapter.requestDevice()`: WebGPU's default limits and no optional features, as an app's own device.
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { Engine, type EngineOptions } from '../../src/index';
 
 declare module 'vitest' {
@@ -42,6 +42,36 @@ export async function withEngine<T>(body: (engine: Engine) => Promise<T>): Promi
     const error = await engine.device.popErrorScope();
     if (error) throw new Error(`WebGPU validation error during the test: ${error.message}`);
     return result;
+  } finally {
+    engine.dispose();
+  }
+}
+
+/**
+ * One engine for a test file: created before its first test, disposed after its last. Call at the top
+ * level of the file; `engine()` inside a test returns it.
+ */
+export function fileEngine(options: EngineOptions = {}): () => Engine {
+  let engine: Engine | undefined;
+  beforeAll(async () => {
+    engine = await createTestEngine(options);
+  });
+  afterAll(() => engine?.dispose());
+  return () => {
+    if (!engine) throw new Error('fileEngine(): the engine is made in beforeAll; call engine() inside a test');
+    return engine;
+  };
+}
+
+/**
+ * Runs `body` on an engine with subgroups turned off, so the reduction kernels take their
+ * workgroup-memory paths (lib/reduce, lib/maxsum) even where the adapter has subgroups; disposed after.
+ */
+export async function withoutSubgroups<T>(body: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = await createTestEngine({ disableFeatures: ['subgroups'] });
+  try {
+    if (engine.features.subgroups) throw new Error("withoutSubgroups: the engine still reports 'subgroups'");
+    return await body(engine);
   } finally {
     engine.dispose();
   }

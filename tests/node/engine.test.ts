@@ -4,6 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceLostError, Engine, GPUOpError, LimitError, ShapeError, registerOp } from '../../src/index';
 import { createTestEngine, withEngine } from '../helpers/engine';
 
+// The ops these tests register, declared as an app declares its own ops so that g.op() takes their names.
+declare module '../../src/ops/registry' {
+  interface OpAttrs {
+    test_broken: Record<string, never>;
+    test_named: Record<string, never>;
+    test_unnamed: Record<string, never>;
+  }
+}
+
 let engine: Engine;
 beforeAll(async () => {
   engine = await createTestEngine();

@@ -1,25 +1,21 @@
 // add, mul (same shape and trailing broadcast) and GELU against the float64 reference, on odd and
 // vec4-aligned lengths.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/index';
-import { createTestEngine } from '../helpers/engine';
+import { expect, it } from 'vitest';
+import { fileEngine } from '../helpers/engine';
+import { describeOp } from '../helpers/conformance';
 import { expectClose, randn } from '../helpers/numeric';
 import { runOp } from '../helpers/ops';
 
-let engine: Engine;
-beforeAll(async () => {
-  engine = await createTestEngine();
-});
-afterAll(() => engine?.dispose());
+const engine = fileEngine();
 
 // One rounding of an exactly representable operation: f32 epsilon relative.
 const ONE_OP = { atol: 0, rtol: 1.2e-7 };
 // GELU goes through tanh, whose WGSL precision is implementation-defined: a few ulp.
 const GELU = { atol: 2e-6, rtol: 2e-6 };
 
-describe('elementwise', () => {
+describeOp(['add', 'mul', 'gelu'], () => {
   it('pinned add and gelu values', async () => {
-    const add = await runOp(engine, {
+    const add = await runOp(engine(), {
       op: 'add',
       inputs: [
         { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
@@ -27,15 +23,15 @@ describe('elementwise', () => {
       ],
     });
     expect(Array.from(add.gpu)).toEqual([11, 22, 33, 14, 25, 36]);
-    const g = await runOp(engine, { op: 'gelu', inputs: [{ shape: [3], data: new Float32Array([0, 1, -1]) }] });
+    const g = await runOp(engine(), { op: 'gelu', inputs: [{ shape: [3], data: new Float32Array([0, 1, -1]) }] });
     expectClose(g.gpu, new Float64Array([0, 0.8411919906082768, -0.15880800939172324]), GELU, 'gelu pinned');
   });
 
   for (const shape of [[1], [7], [3, 333], [16, 64]]) {
     it(`add / mul same shape ${JSON.stringify(shape)}`, async () => {
       const n = shape.reduce((a, b) => a * b, 1);
-      for (const op of ['add', 'mul']) {
-        const { gpu, ref } = await runOp(engine, {
+      for (const op of ['add', 'mul'] as const) {
+        const { gpu, ref } = await runOp(engine(), {
           op,
           inputs: [
             { shape, data: randn(n, 1) },
@@ -61,7 +57,7 @@ describe('elementwise', () => {
     ]) {
       const na = a.reduce((x, y) => x * y, 1);
       const nb = b.reduce((x, y) => x * y, 1);
-      const { gpu, ref } = await runOp(engine, {
+      const { gpu, ref } = await runOp(engine(), {
         op: 'add',
         inputs: [
           { shape: a, data: randn(na, 3) },
@@ -77,7 +73,7 @@ describe('elementwise', () => {
       const x = randn(n, 5, 4);
       x[0] = 40;
       if (n > 1) x[1] = -40;
-      const { gpu, ref } = await runOp(engine, { op: 'gelu', inputs: [{ shape: [n], data: x }] });
+      const { gpu, ref } = await runOp(engine(), { op: 'gelu', inputs: [{ shape: [n], data: x }] });
       expectClose(gpu, ref, GELU, `gelu n=${n}`);
     }
   });

@@ -1,19 +1,15 @@
 // GPU sampling against the float64 reference with the same draw: greedy (ties to the lowest index),
 // temperature, top-k, top-p and their combination, over several seeds and a vocabulary-wide row.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/index';
+import { expect, it } from 'vitest';
 import { sampleReference } from '../../src/ops/sample';
-import { createTestEngine } from '../helpers/engine';
+import { fileEngine } from '../helpers/engine';
+import { describeOp } from '../helpers/conformance';
 import { randn } from '../helpers/numeric';
 
-let engine: Engine;
-beforeAll(async () => {
-  engine = await createTestEngine();
-});
-afterAll(() => engine?.dispose());
+const engine = fileEngine();
 
 async function samplePlan(rows: number, V: number) {
-  const g = engine.graph('sample');
+  const g = engine().graph('sample');
   const logits = g.input('logits', [rows, V]);
   const id = g.sample(logits, {
     temperature: g.scalar('temperature'),
@@ -47,7 +43,7 @@ async function compareDraws(
   return { agree, total: settings.length * steps, seen };
 }
 
-describe('sample', () => {
+describeOp('sample', () => {
   it('top-p alone on a peaked row (the values it may keep are gathered after 8 halvings) matches the reference', async () => {
     const V = 50257;
     const plan = await samplePlan(1, V);
