@@ -346,101 +346,17 @@ export class Llama extends Decoder {
     options: LlamaOptions,
     ropeDivisors: Float32Array | null,
   ): Promise<Llama> {
-    if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 1))
-      throw new ArgumentError(`Llama: maxLength must be a positive integer, got ${options.maxLength}`);
-    const weightsOption = options.weights ?? 'auto';
-    if (!['auto', 'f32', 'f16', 'bf16', 'int8', 'q4_0', 'q4_k'].includes(weightsOption))
-      throw new ArgumentError(
-        `Llama: weights must be 'auto', 'f32', 'f16', 'bf16', 'int8', 'q4_0' or 'q4_k', got ${JSON.stringify(weightsOption)}`,
-      );
-    if (ropeDivisors && ropeDivisors.length !== c.head_dim / 2)
-      throw new ShapeError(`Llama: rope_freqs has ${ropeDivisors.length} values, head_dim ${c.head_dim} needs ${c.head_dim / 2}`);
-    const maxLength = Math.min(options.maxLength ?? Math.min(c.max_position_embeddings, 4096), c.max_position_embeddings);
-    const { hidden_size: C, intermediate_size: I, vocab_size: V, head_dim: D } = c;
-    const H = c.num_attention_heads;
-    const KVH = c.num_key_value_heads;
-    const qkvBias = c.model_type === 'qwen2' || c.attention_bias;
-    // 'auto': keep 16-bit files at 16 bits (f16, or bf16 whose range f16 lacks), f32 as f32.
-    const fileType = src.dtype('model.layers.0.self_attn.q_proj.weight');
-    const store: QuantScheme | undefined =
-      weightsOption === 'auto'
-        ? fileType === 'F16'
-          ? 'f16'
-          : fileType === 'BF16'
-            ? 'bf16'
-            : undefined
-        : weightsOption === 'f32'
-          ? undefined
-          : weightsOption === 'int8'
-            ? 'q8_0'
-            : weightsOption;
-
-    const owned: { dispose(): void }[] = [];
-    const keep = <T extends { dispose(): void }>(x: T): T => {
-      owned.push(x);
-      return x;
-    };
-    const vector = (name: string, n: number) => keep(engine.tensor(src.vector(name, n), [n], name));
-    const linear = async (label: string, m: Matrix, bias?: Float32Array) =>
-      keep(await Linear.fromMatrix(engine, m, { bias, quantize: m.kind === 'f32' ? fitScheme(store, m.K) : undefined, label }));
+    const maxLength = checkBuildOptions(c, options, ropeDivisors);
+    const up = new Uploads(engine, src, storeFor(options.weights ?? 'auto', src.dtype('model.layers.0.self_attn.q_proj.weight')));
     try {
-      const embedMatrix = src.matrix('model.embed_tokens.weight', V, C);
-      // The token table and lm_head are the most sensitive to 4 bits: q6_k with q4_k, as Q4_K_M files do.
-      const tableStore = fitScheme(store === 'q4_k' || store === 'q4_0' ? 'q6_k' : store, C);
-      const embed = keep(await TokenTable.fromMatrix(engine, embedMatrix, { quantize: tableStore, label: 'embed_tokens' }));
-      const tied = c.tie_word_embeddings || !src.has('lm_head.weight');
-      const head = tied
-        ? null
-        : keep(await TokenTable.fromMatrix(engine, src.matrix('lm_head.weight', V, C), { quantize: tableStore, label: 'lm_head' }));
+      const { embed, head } = await uploadTables(up, c);
       const layers: Layer[] = [];
-      for (let i = 0; i < c.num_hidden_layers; i++) {
-        const p = `model.layers.${i}.`;
-        const a = `${p}self_attn.`;
-        const names = ['q', 'k', 'v'];
-        const mats = [
-          src.matrix(`${a}q_proj.weight`, H * D, C),
-          src.matrix(`${a}k_proj.weight`, KVH * D, C),
-          src.matrix(`${a}v_proj.weight`, KVH * D, C),
-        ];
-        const biases = qkvBias ? names.map((n, j) => src.vector(`${a}${n}_proj.bias`, mats[j].N)) : null;
-        const qkv = mats.every((m) => formatOf(m) === formatOf(mats[0]))
-          ? [await linear(`${a}qkv`, concatRows(mats, `${a}qkv`), biases ? concatVectors(biases) : undefined)]
-          : await Promise.all(mats.map((m, j) => linear(`${a}${names[j]}_proj`, m, biases?.[j])));
-        // gate and up must share one matmul (the SwiGLU epilogue pairs their rows): in the rare file
-        // that stores them differently, both are widened to f32 and stored as q8_0 (or `weights`).
-        let gate = src.matrix(`${p}mlp.gate_proj.weight`, I, C);
-        let up = src.matrix(`${p}mlp.up_proj.weight`, I, C);
-        let gateUpStore = store;
-        if (formatOf(gate) !== formatOf(up)) {
-          [gate, up] = [widen(gate), widen(up)];
-          gateUpStore ??= 'q8_0';
-        }
-        const gateUp = interleaveRows(gate, up, `${p}mlp.gate_up`);
-        layers.push({
-          ln1: vector(`${p}input_layernorm.weight`, C),
-          qkv,
-          o: await linear(
-            `${a}o_proj`,
-            src.matrix(`${a}o_proj.weight`, C, H * D),
-            c.attention_bias ? src.vector(`${a}o_proj.bias`, C) : undefined,
-          ),
-          ln2: vector(`${p}post_attention_layernorm.weight`, C),
-          gateUp: keep(
-            await Linear.fromMatrix(engine, gateUp, {
-              quantize: gateUp.kind === 'f32' ? fitScheme(gateUpStore, C) : undefined,
-              label: `${p}mlp.gate_up`,
-            }),
-          ),
-          down: await linear(`${p}mlp.down_proj`, src.matrix(`${p}mlp.down_proj.weight`, C, I)),
-        });
-      }
-      const norm = vector('model.norm.weight', C);
-      const tables = ropeTables(ropeInvFreq(c, ropeDivisors ?? undefined), maxLength);
-      const cos = keep(engine.tensor(tables.cos, [maxLength, D / 2], 'rope cos'));
-      const sin = keep(engine.tensor(tables.sin, [maxLength, D / 2], 'rope sin'));
+      for (let i = 0; i < c.num_hidden_layers; i++) layers.push(await uploadLayer(up, c, i));
+      const norm = up.vector('model.norm.weight', c.hidden_size);
+      const { cos, sin } = uploadRope(up, c, ropeDivisors, maxLength);
       return new Llama(engine, c, { embed, head, layers, norm, cos, sin }, maxLength, options.attention, options.kvCache);
     } catch (e) {
-      for (const x of owned) x.dispose();
+      up.disposeAll();
       throw e;
     }
   }
@@ -545,6 +461,147 @@ export function ggufConfig(f: GGUFFile): LlamaConfig {
     attention_bias: f.tensors.has('blk.0.attn_output.bias'),
     eos_token_id: typeof eos === 'number' ? eos : null,
   };
+}
+
+type WeightsOption = NonNullable<LlamaOptions['weights']>;
+
+/** The scheme each `weights` option stores f32-decoded matrices in (undefined: f32); 'auto' is storeFor's. */
+const WEIGHT_STORE: Record<Exclude<WeightsOption, 'auto'>, QuantScheme | undefined> = {
+  f32: undefined,
+  f16: 'f16',
+  bf16: 'bf16',
+  int8: 'q8_0',
+  q4_0: 'q4_0',
+  q4_k: 'q4_k',
+};
+
+/**
+ * The scheme f32-decoded matrices are stored in (undefined: f32), for a `weights` option and the
+ * storage type of the file's tensors: 'auto' keeps 16-bit files at 16 bits (f16, or bf16 whose range
+ * f16 lacks) and f32 files in f32.
+ */
+function storeFor(weights: WeightsOption, fileType: string): QuantScheme | undefined {
+  if (weights !== 'auto') return WEIGHT_STORE[weights];
+  return fileType === 'F16' ? 'f16' : fileType === 'BF16' ? 'bf16' : undefined;
+}
+
+/** Checks build()'s options against the config; returns the KV-cache length. */
+function checkBuildOptions(c: ResolvedLlamaConfig, options: LlamaOptions, ropeDivisors: Float32Array | null): number {
+  if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 1))
+    throw new ArgumentError(`Llama: maxLength must be a positive integer, got ${options.maxLength}`);
+  const weights = options.weights ?? 'auto';
+  if (weights !== 'auto' && !Object.hasOwn(WEIGHT_STORE, weights)) {
+    const all = ['auto', ...Object.keys(WEIGHT_STORE)].map((w) => `'${w}'`);
+    throw new ArgumentError(`Llama: weights must be ${all.slice(0, -1).join(', ')} or ${all.at(-1)}, got ${JSON.stringify(weights)}`);
+  }
+  if (ropeDivisors && ropeDivisors.length !== c.head_dim / 2)
+    throw new ShapeError(`Llama: rope_freqs has ${ropeDivisors.length} values, head_dim ${c.head_dim} needs ${c.head_dim / 2}`);
+  return Math.min(options.maxLength ?? Math.min(c.max_position_embeddings, 4096), c.max_position_embeddings);
+}
+
+/** Uploads a model's tensors from its source, keeping each so that a failed load disposes what it made. */
+class Uploads {
+  private readonly owned: { dispose(): void }[] = [];
+
+  constructor(
+    readonly engine: GPUContext,
+    readonly src: Source,
+    /** How f32-decoded matrices are stored (storeFor). */
+    readonly store: QuantScheme | undefined,
+  ) {}
+
+  keep<T extends { dispose(): void }>(x: T): T {
+    this.owned.push(x);
+    return x;
+  }
+
+  vector(name: string, n: number): Tensor {
+    return this.keep(this.engine.tensor(this.src.vector(name, n), [n], name));
+  }
+
+  /** A Linear layer of `m`; an f32-decoded matrix stored as `store` says, fitted to its row length. */
+  async linear(label: string, m: Matrix, bias?: Float32Array, store = this.store): Promise<Linear> {
+    const quantize = m.kind === 'f32' ? fitScheme(store, m.K) : undefined;
+    return this.keep(await Linear.fromMatrix(this.engine, m, { bias, quantize, label }));
+  }
+
+  disposeAll(): void {
+    for (const x of this.owned) x.dispose();
+  }
+}
+
+/** The token table and lm_head (null when tied to it): the most sensitive to 4 bits, so q6_k with q4_k, as Q4_K_M files do. */
+async function uploadTables(up: Uploads, c: ResolvedLlamaConfig): Promise<{ embed: TokenTable; head: TokenTable | null }> {
+  const { vocab_size: V, hidden_size: C } = c;
+  const quantize = fitScheme(up.store === 'q4_k' || up.store === 'q4_0' ? 'q6_k' : up.store, C);
+  const table = async (name: string, label: string) =>
+    up.keep(await TokenTable.fromMatrix(up.engine, up.src.matrix(name, V, C), { quantize, label }));
+  const embed = await table('model.embed_tokens.weight', 'embed_tokens');
+  const tied = c.tie_word_embeddings || !up.src.has('lm_head.weight');
+  return { embed, head: tied ? null : await table('lm_head.weight', 'lm_head') };
+}
+
+/** Layer i's weights. */
+async function uploadLayer(up: Uploads, c: ResolvedLlamaConfig, i: number): Promise<Layer> {
+  const { hidden_size: C, intermediate_size: I, head_dim: D } = c;
+  const p = `model.layers.${i}.`;
+  const a = `${p}self_attn.`;
+  const qkv = await uploadQKV(up, c, a);
+  const gateUp = gateUpMatrix(up, c, p);
+  const ln1 = up.vector(`${p}input_layernorm.weight`, C);
+  const oWeight = up.src.matrix(`${a}o_proj.weight`, C, c.num_attention_heads * D);
+  const o = await up.linear(`${a}o_proj`, oWeight, c.attention_bias ? up.src.vector(`${a}o_proj.bias`, C) : undefined);
+  const ln2 = up.vector(`${p}post_attention_layernorm.weight`, C);
+  return {
+    ln1,
+    qkv,
+    o,
+    ln2,
+    gateUp: await up.linear(`${p}mlp.gate_up`, gateUp.matrix, undefined, gateUp.store),
+    down: await up.linear(`${p}mlp.down_proj`, up.src.matrix(`${p}mlp.down_proj.weight`, C, I)),
+  };
+}
+
+/**
+ * q, k and v (biases too for Qwen2 or attention_bias) as one fused projection [(H + 2 KVH) D, C] where
+ * they share a format, else three, each in its own (a Q4_K_M file's q and k in Q4_K, v in Q6_K).
+ */
+async function uploadQKV(up: Uploads, c: ResolvedLlamaConfig, a: string): Promise<Linear[]> {
+  const { hidden_size: C, head_dim: D, num_attention_heads: H, num_key_value_heads: KVH } = c;
+  const names = ['q', 'k', 'v'];
+  const mats = [
+    up.src.matrix(`${a}q_proj.weight`, H * D, C),
+    up.src.matrix(`${a}k_proj.weight`, KVH * D, C),
+    up.src.matrix(`${a}v_proj.weight`, KVH * D, C),
+  ];
+  const biases = c.model_type === 'qwen2' || c.attention_bias ? names.map((n, j) => up.src.vector(`${a}${n}_proj.bias`, mats[j].N)) : null;
+  if (mats.every((m) => formatOf(m) === formatOf(mats[0])))
+    return [await up.linear(`${a}qkv`, concatRows(mats, `${a}qkv`), biases ? concatVectors(biases) : undefined)];
+  return Promise.all(mats.map((m, j) => up.linear(`${a}${names[j]}_proj`, m, biases?.[j])));
+}
+
+/**
+ * gate and up [I, C] with their rows interleaved [2I, C], one matmul for the SwiGLU epilogue that
+ * pairs them. In the rare file that stores them differently, both are widened to f32 and stored as
+ * q8_0 (or as `weights` says).
+ */
+function gateUpMatrix(up: Uploads, c: ResolvedLlamaConfig, p: string): { matrix: Matrix; store: QuantScheme | undefined } {
+  const { hidden_size: C, intermediate_size: I } = c;
+  let gate = up.src.matrix(`${p}mlp.gate_proj.weight`, I, C);
+  let upRows = up.src.matrix(`${p}mlp.up_proj.weight`, I, C);
+  let store = up.store;
+  if (formatOf(gate) !== formatOf(upRows)) {
+    [gate, upRows] = [widen(gate), widen(upRows)];
+    store ??= 'q8_0';
+  }
+  return { matrix: interleaveRows(gate, upRows, `${p}mlp.gate_up`), store };
+}
+
+/** RoPE's cos and sin tables [maxLength, D / 2]. */
+function uploadRope(up: Uploads, c: ResolvedLlamaConfig, divisors: Float32Array | null, maxLength: number): { cos: Tensor; sin: Tensor } {
+  const tables = ropeTables(ropeInvFreq(c, divisors ?? undefined), maxLength);
+  const half = [maxLength, c.head_dim / 2];
+  return { cos: up.keep(up.engine.tensor(tables.cos, half, 'rope cos')), sin: up.keep(up.engine.tensor(tables.sin, half, 'rope sin')) };
 }
 
 /**
