@@ -2,7 +2,7 @@
 // configuration the adapter's limits allow, keep the fastest, and report its speed-up over the
 // default. The result is a TuningTable for Engine.create({ tuning }); the bench page keeps one per
 // adapter in localStorage, the CLI writes bench/results/<adapter>.tuning.json.
-import { SOFTMAX_WG, type Engine, type TuningTable } from 'webgpu-nlp';
+import { SOFTMAX_WG, attentionCandidates, type Engine, type TuningTable } from 'webgpu-nlp';
 import { median } from './measure';
 import { noise } from './suites/plan-runner';
 
@@ -187,10 +187,8 @@ export async function autotune(
       const c = (name: string, seed: number) => g.constant(name, noise(12 * T * 64, seed), shape);
       return timer(await g.compile({ y: g.attention(c('q', 1), c('k', 2), c('v', 3), { causal: true }) }, { tuning }));
     },
-    // Queries per workgroup × keys per staged tile (32 only where K and V tiles of 32 rows fit).
-    [16, 32, 64, 128]
-      .filter((b) => b <= engine.limits.maxComputeInvocationsPerWorkgroup)
-      .flatMap((BQ) => [16, 32].filter((BK) => 2 * BK * 64 * 4 <= engine.limits.maxComputeWorkgroupStorageSize).map((BK) => ({ BQ, BK }))),
+    // Queries per workgroup × keys per staged tile, as the op declares them for this device.
+    attentionCandidates(64, engine.limits),
   );
 
   // Threads per softmax row, on a vocabulary's logits for a few sequences (the rows no other key covers).

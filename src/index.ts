@@ -24,6 +24,8 @@ export type { CompileOptions, Feeds, PlanMemory, PlanProfile, DispatchTiming } f
 export { registerOp, getOp, listOps, shaderFor } from './ops/registry';
 export type { OpDescriptor, KernelCall, KernelContext, ShaderVariant, TensorInfo, TuningTable, ScalarRef } from './ops/types';
 export { SOFTMAX_WG } from './ops/softmax';
+export { attentionCandidates } from './ops/attention';
+export { SAMPLE_WG } from './ops/sample';
 export { reflectShader, packUniform } from './wgsl/reflect';
 export type { ReflectedShader, ReflectedEntry, UniformLayout } from './wgsl/reflect';
 export { GPT2, GPT2_SMALL } from './models/gpt2';

@@ -11,7 +11,7 @@
 //#import lib/score
 //#import lib/head_dim_128
 
-// Keys per staged tile (8, 16 or 32; the op picks what the workgroup storage holds, or the tuner's
+// Keys per staged tile (4 to 32; the op picks what the workgroup storage holds, or the tuner's
 // choice): 32 halves the barriers and the rescales per key of 16.
 override BK: u32 = 16u;
 override KEY_MASK: bool = false;

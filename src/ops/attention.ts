@@ -11,13 +11,43 @@ import { attentionReference, checkScoreMods, scoreKernel, type ScoreMods } from 
 import { ceilDiv, tuned } from './grid';
 import type { OpDescriptor, ShaderVariant, TensorInfo } from './types';
 
+/** The key tiles the flash kernels take (keys staged at a time). */
+export const KEY_TILES = [32, 16, 8, 4] as const;
+
+/** Workgroup bytes lib/broadcast's slot takes beside the key tiles (a u32, padded as the compiler counts it). */
+export const BROADCAST_BYTES = 16;
+
 /**
- * Keys per staged tile: the largest of 32, 16 and 8 where K and V tiles of that many rows fit the
+ * Keys per staged tile: the largest of KEY_TILES where K and V tiles of that many rows fit the
  * workgroup storage beside `reserved` bytes the kernel uses for other things (32 halves the barriers
  * and rescales of 16). With WebGPU's default 16 KiB that is 32 up to head dim 64, 8 at 256.
  */
 export function keyTile(D: number, limits: { maxComputeWorkgroupStorageSize: number }, reserved = 0): number {
-  return [32, 16, 8].find((bk) => 2 * bk * D * 4 + reserved <= limits.maxComputeWorkgroupStorageSize) ?? 8;
+  return KEY_TILES.find((bk) => keyTileBytes(bk, D, reserved) <= limits.maxComputeWorkgroupStorageSize) ?? 4;
+}
+
+/** Workgroup bytes of K and V tiles of `bk` rows of head dim D, plus `reserved`. */
+export function keyTileBytes(bk: number, D: number, reserved = 0): number {
+  return 2 * bk * D * 4 + reserved;
+}
+
+/** Throws LimitError unless a key tile of `bk` rows (one of KEY_TILES) fits the device beside `reserved` bytes. */
+export function checkKeyTile(op: string, bk: number, D: number, limits: GPUSupportedLimits, reserved = 0): void {
+  const bytes = keyTileBytes(bk, D, reserved);
+  if (!(KEY_TILES as readonly number[]).includes(bk) || bytes > limits.maxComputeWorkgroupStorageSize)
+    throw new LimitError(
+      `${op}: a key tile of ${bk} rows of head dim ${D} needs ${bytes} bytes of workgroup storage (${KEY_TILES.join(', ')} rows; the device allows ${limits.maxComputeWorkgroupStorageSize})`,
+    );
+}
+
+/**
+ * The configurations the autotuner times for head dim D on a device: queries per workgroup × key
+ * tiles of 16 or 32 rows where they fit (the smaller tiles are only for what nothing else fits).
+ */
+export function attentionCandidates(D: number, limits: GPUSupportedLimits): { BQ: number; BK: number }[] {
+  return [16, 32, 64, 128]
+    .filter((BQ) => BQ <= limits.maxComputeInvocationsPerWorkgroup)
+    .flatMap((BQ) => [16, 32].filter((BK) => keyTileBytes(BK, D) <= limits.maxComputeWorkgroupStorageSize).map((BK) => ({ BQ, BK })));
 }
 
 /** Head dims above 128 swap in lib/head_dim_256 (twice the per-thread rows). */
@@ -108,18 +138,14 @@ export const attention: OpDescriptor<AttentionAttrs> = {
   },
   kernel(inputs, _o, attrs, ctx) {
     const [q] = inputs;
-    const { H, D, S, group } = checkHeads('attention', ...(inputs as [TensorInfo, TensorInfo, TensorInfo]));
+    const { H, D, S, group } = checkHeads('attention', inputs[0], inputs[1], inputs[2]);
     const { cu, mask } = extras(inputs, attrs);
     const T = q.shape[1];
-    const reserved = cu ? 4 : 0; // lib/broadcast's slot
+    const reserved = cu ? BROADCAST_BYTES : 0;
     const t = tuned(ctx.tuning, 'attention', { BQ: 64, BK: keyTile(D, ctx.limits, reserved) });
     if (t.BQ > ctx.limits.maxComputeInvocationsPerWorkgroup)
       throw new LimitError(`attention: BQ ${t.BQ} exceeds maxComputeInvocationsPerWorkgroup`);
-    const bytes = 2 * t.BK * D * 4 + reserved;
-    if (!(t.BK === 8 || t.BK === 16 || t.BK === 32) || bytes > ctx.limits.maxComputeWorkgroupStorageSize)
-      throw new LimitError(
-        `attention: a key tile of ${t.BK} rows of head dim ${D} needs ${bytes} bytes of workgroup storage (8, 16 or 32 rows; the device allows ${ctx.limits.maxComputeWorkgroupStorageSize})`,
-      );
+    checkKeyTile('attention', t.BK, D, ctx.limits, reserved);
     const perBatch = checkKeyMask('attention', mask, H, S);
     const score = scoreKernel(attrs, perBatch, !!attrs.causal);
     return {

@@ -3,7 +3,7 @@
 // The layout's CSR arrays are inputs (u32). Kernel: shaders/sparse_attention.wgsl.
 import { ArgumentError, ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
-import { checkHeads, headDimVariant, keyTile } from './attention';
+import { BROADCAST_BYTES, checkHeads, checkKeyTile, headDimVariant, keyTile } from './attention';
 import { kvVariant } from './attention_decode';
 import { alibiSlopes, attendRow, checkScoreMods, scoreKernel, type ScoreMods } from './attention_score';
 import { withReduce } from './reduce';
@@ -11,8 +11,6 @@ import { allowedPair, checkLayout, type BlockLayout } from './sparse_layout';
 import { checkUniformValue, joinVariants, type OpDescriptor, type TensorInfo, type UniformValue } from './types';
 
 const shader = withReduce('sparse_attention');
-/** Workgroup bytes lib/reduce and lib/broadcast add beside the key tiles (its 256-float tree and counters). */
-const REDUCE_BYTES = 2048;
 
 export interface SparseAttrs extends ScoreMods {
   layout: BlockLayout;
@@ -77,11 +75,14 @@ export function sparseReference(q: Float64Array, k: Float64Array, v: Float64Arra
 function sparseKernel(q: TensorInfo, k: TensorInfo, a: SparseAttrs, ctx: { limits: GPUSupportedLimits }, causal: boolean) {
   const [H, , D] = q.shape;
   const score = scoreKernel(a, H, causal);
+  // Prefill stages key tiles beside lib/broadcast's slot; decode stages none (its own arrays are small).
+  const BK = Math.min(a.layout.blockSize, keyTile(D, ctx.limits, BROADCAST_BYTES));
+  checkKeyTile('sparse_attention', BK, D, ctx.limits, BROADCAST_BYTES);
   return {
     variant: joinVariants(headDimVariant(D), kvVariant(k)),
     constants: {
       BQ: a.layout.blockSize,
-      BK: Math.min(a.layout.blockSize, keyTile(D, ctx.limits, REDUCE_BYTES)),
+      BK,
       HEAD_DIM: D,
       ...score.constants,
     },

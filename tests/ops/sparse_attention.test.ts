@@ -153,6 +153,37 @@ describe('sparse attention', () => {
     plan.dispose();
   });
 
+  it('score hook: ALiBi and soft-cap with an explicit scale at head dim 256, prefill and decode, GQA', async () => {
+    const [QH, KVH, S, D256] = [4, 2, 40, 256];
+    const layout = slidingLayout(S, { blockSize: 16, window: 20, causal: true });
+    const mods = { alibi: 8, softcap: 4, scale: 0.1 };
+    const g = engine.graph('sparse hook');
+    const k = g.input('k', [KVH, S, D256]);
+    const v = g.input('v', [KVH, S, D256]);
+    const plan = await g.compile({
+      pre: g.sparseAttention(g.input('q', [QH, S, D256]), k, v, layout, mods),
+      dec: g.sparseDecodeAttention(g.input('q1', [QH, 1, D256]), k, v, layout, { length: g.scalar('len'), ...mods }),
+    });
+    const feeds = {
+      q: randn(QH * S * D256, 11, 3),
+      k: randn(KVH * S * D256, 12),
+      v: randn(KVH * S * D256, 13),
+      q1: randn(QH * D256, 14, 3),
+    };
+    plan.poison();
+    const out = await plan.run({ ...feeds, len: 33 });
+    const [kk, vv] = [f64(feeds.k), f64(feeds.v)];
+    const common = { ...mods, H: QH, S, D: D256, layout, group: QH / KVH };
+    expectClose(out.pre, sparseReference(f64(feeds.q), kk, vv, { ...common, T: S, queryPos: (t) => t }), TOL, 'sparse prefill hook');
+    expectClose(
+      out.dec,
+      sparseReference(f64(feeds.q1), kk, vv, { ...common, T: 1, queryPos: () => 32, length: 33 }),
+      TOL,
+      'sparse decode hook',
+    );
+    plan.dispose();
+  });
+
   it('bad layouts: block size, length, empty, indices out of range', () => {
     const g = engine.graph('bad');
     const [q, k, v] = ['q', 'k', 'v'].map((n) => g.input(n, [H, 64, D]));
