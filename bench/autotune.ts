@@ -2,7 +2,7 @@
 // configuration the adapter's limits allow, keep the fastest, and report its speed-up over the
 // default. The result is a TuningTable for Engine.create({ tuning }); the bench page keeps one per
 // adapter in localStorage, the CLI writes bench/results/<adapter>.tuning.json.
-import { SOFTMAX_WG, attentionCandidates, type Engine, type TuningTable } from 'webgpu-nlp';
+import { SOFTMAX_WG, attentionCandidates, gemvCandidates, matmulCandidates, type Engine, type TuningTable } from 'webgpu-nlp';
 import { median } from './measure';
 import { noise } from './suites/plan-runner';
 
@@ -41,29 +41,6 @@ function planTimer(_engine: Engine) {
     },
     dispose: () => plan.dispose(),
   });
-}
-
-function matmulCandidates(engine: Engine, quick: boolean): Record<string, number>[] {
-  const L = engine.limits;
-  const out: Record<string, number>[] = [];
-  for (const WG_X of quick ? [8, 16] : [8, 16, 32])
-    for (const WG_Y of quick ? [4, 16] : [4, 8, 16])
-      for (const TILE_K of quick ? [16] : [8, 16, 32]) {
-        const threads = WG_X * WG_Y;
-        const bytes = TILE_K * 4 * (WG_X + WG_Y) * 4;
-        if (threads <= L.maxComputeInvocationsPerWorkgroup && bytes <= L.maxComputeWorkgroupStorageSize) out.push({ WG_X, WG_Y, TILE_K });
-      }
-  return out;
-}
-
-function gemvCandidates(engine: Engine, quick: boolean): Record<string, number>[] {
-  // With subgroup shuffles the engine clamps TPR to the smallest subgroup: larger values would repeat.
-  const f = engine.features;
-  const cap = f.subgroups && f.subgroupMinSize ? f.subgroupMinSize : 32;
-  const out: Record<string, number>[] = [];
-  for (const TPR of (quick ? [4, 8] : [2, 4, 8, 16, 32]).filter((t) => t <= cap))
-    for (const NR of quick ? [1, 4] : [1, 2, 4]) out.push({ TPR, NR });
-  return out;
 }
 
 type Build = (tuning: TuningTable) => Promise<{ run(): Promise<number>; dispose(): void }>;
@@ -142,7 +119,7 @@ export async function autotune(
         const y = g.matmul(g.constant('a', noise(M * K, 1), [M, K]), g.constant('b', noise(K * N, 2), [K, N]));
         return timer(await g.compile({ y }, { tuning }));
       },
-      matmulCandidates(engine, quick),
+      matmulCandidates(engine.limits, quick),
     );
   }
 
@@ -158,7 +135,7 @@ export async function autotune(
       const y = g.matmul(g.constant('x', x, [1, K]), g.constant('w', w, [N, K]), { transposeB: true });
       return timer(await g.compile({ y }, { tuning }));
     },
-    gemvCandidates(engine, quick),
+    gemvCandidates(engine.features, quick),
   );
   const wq = wanted('dequant_gemv') ? await engine.quantize(w, { K, N, layout: 'NK', scheme: 'q8_0', label: 'tune w8' }) : null;
   if (wq) {
@@ -170,7 +147,7 @@ export async function autotune(
           const g = engine.graph('tune dequant_gemv');
           return timer(await g.compile({ y: g.dequantMatmul(g.constant('x', x, [1, K]), wq) }, { tuning }));
         },
-        gemvCandidates(engine, quick),
+        gemvCandidates(engine.features, quick),
       );
     } finally {
       wq.dispose();

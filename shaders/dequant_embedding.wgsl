@@ -6,9 +6,10 @@
 // int8 unpacking (shifts, or the pack4x8 builtins where the adapter has them).
 //#import lib/embedding
 //#import lib/unpack
-//#import lib/ggml_blocks
+//#import lib/q8_0
 
-// 1: per-channel int8 (a scale per row), 2: f16, 3: bf16, 4..7: llama.cpp blocks (q4_0, q4_k, q6_k, q8_0)
+// 1: per-channel int8 (a scale per row), 2: f16, 3: bf16, 4..7: llama.cpp blocks (q4_0, q4_k, q6_k,
+// q8_0), whose block type is lib/q8_0 or the twin the op aliases for it (ops/matmul.ts WEIGHT_FORMATS)
 override SCHEME: u32 = 1;
 
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
@@ -19,8 +20,9 @@ override SCHEME: u32 = 1;
 
 fn token_value(row: u32, c: u32) -> f32 {
   if (SCHEME >= 4u) {
-    // Rows are whole blocks: ceil(C / block_len()) of them.
-    return block_weights4(row, (params.C + block_len() - 1u) / block_len(), c & ~3u)[c % 4u];
+    // Rows are whole blocks: ceil(C / BLOCK_LEN) of them.
+    let at = (row * ((params.C + BLOCK_LEN - 1u) / BLOCK_LEN) + c / BLOCK_LEN) * BLOCK_BYTES;
+    return block_weights4(at, c & ~3u)[c % 4u];
   }
   if (SCHEME >= 2u) {
     // Two 16-bit weights per word (IEEE halves, or bfloat16: the top of an f32), rows padded to 8.

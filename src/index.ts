@@ -25,6 +25,7 @@ export { registerOp, getOp, listOps, shaderFor } from './ops/registry';
 export type { OpDescriptor, KernelCall, KernelContext, ShaderVariant, TensorInfo, TuningTable, ScalarRef } from './ops/types';
 export { SOFTMAX_WG } from './ops/softmax';
 export { attentionCandidates } from './ops/attention';
+export { matmulCandidates, gemvCandidates } from './ops/matmul';
 export { SAMPLE_WG } from './ops/sample';
 export { reflectShader, packUniform } from './wgsl/reflect';
 export type { ReflectedShader, ReflectedEntry, UniformLayout } from './wgsl/reflect';

@@ -5,7 +5,8 @@
 import { compose } from '../wgsl/compose';
 import { ShapeError } from '../errors';
 import { checkEmbedding, embeddingCall, embeddingReference, type EmbeddingAttrs } from './embedding';
-import { checkPackedInputs, dequantize, quantLayout, schemeId, type QuantScheme } from './quantize';
+import { weightVariant } from './matmul';
+import { checkPackedInputs, dequantize, isBlockScheme, quantLayout, schemeId, type QuantScheme } from './quantize';
 import { inputsByName, type OpDescriptor } from './types';
 
 export interface DequantEmbeddingAttrs extends EmbeddingAttrs {
@@ -20,7 +21,8 @@ export interface DequantEmbeddingAttrs extends EmbeddingAttrs {
 export const dequantEmbedding: OpDescriptor<DequantEmbeddingAttrs> = {
   name: 'dequant_embedding',
   inputs: ['ids', 'qw', 'scales?', 'wpe'],
-  shader: compose('dequant_embedding'),
+  // A llama.cpp block type is a library aliased for lib/q8_0, as in dequant_matmul.
+  shader: (_ctx, variant) => compose('dequant_embedding', { aliases: variant?.aliases, name: `dequant_embedding${variant?.suffix ?? ''}` }),
   infer(inputs, a) {
     const { ids, qw, scales, wpe } = inputsByName(dequantEmbedding.inputs, a, inputs);
     if (!ids || !qw || !wpe || inputs.length !== (a.scales ? 4 : 3))
@@ -32,7 +34,8 @@ export const dequantEmbedding: OpDescriptor<DequantEmbeddingAttrs> = {
   },
   kernel(inputs, _output, a, ctx) {
     const { ids, wpe } = inputsByName(dequantEmbedding.inputs, a, inputs);
-    return embeddingCall(ids!.shape[0], a.V, a.C, wpe!.shape[0], a, ctx, { SCHEME: schemeId(a.scheme) });
+    const call = embeddingCall(ids!.shape[0], a.V, a.C, wpe!.shape[0], a, ctx, { SCHEME: schemeId(a.scheme) });
+    return { ...call, variant: isBlockScheme(a.scheme) ? weightVariant(a.scheme) : undefined };
   },
   /** Float64 on the dequantised table. */
   reference(inputs, _infos, a) {

@@ -1,22 +1,13 @@
 // dequant_matmul: x [..., K] · W → [..., N] with W packed (int8, 16-bit or llama.cpp blocks, see quantize.ts),
 // dequantised in registers, plus the matmul epilogue (bias, GELU, residual) that the scheduler fuses
-// the same way. Kernel: shaders/dequant_matmul.wgsl (+ lib/tile.wgsl).
+// the same way. Kernel: shaders/dequant_matmul.wgsl, matmul's cores with the scheme's weight-format
+// library (matmul.ts WEIGHT_FORMATS).
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
-import { ceilDiv } from './grid';
-import { gemvConfig, withLanes } from './lanes';
-import { EPILOGUE_INPUTS, epilogueConstants, geluReference, matmul, matmulTiles, swigluReference, type MatmulAttrs } from './matmul';
+import { withLanes } from './lanes';
+import { EPILOGUE_INPUTS, epilogueConstants, gemmCall, gemvCall, geluReference, matmul, swigluReference, type MatmulAttrs } from './matmul';
 import { f16ToF32 } from '../gpu/tensor';
-import {
-  checkPackedInputs,
-  dequantize,
-  isBlockScheme,
-  isHalfScheme,
-  quantLayout,
-  schemeId,
-  type QuantScheme,
-  type QuantizedData,
-} from './quantize';
+import { checkPackedInputs, dequantize, quantLayout, type QuantScheme, type QuantizedData } from './quantize';
 import { inputsByName, type OpDescriptor } from './types';
 
 export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
@@ -31,16 +22,6 @@ export interface DequantMatmulAttrs extends Omit<MatmulAttrs, 'transposeB'> {
    */
   dot4?: boolean;
 }
-
-// Without the packed 4×8 language feature, bytes unpack by shifts; with it, by unpack4xI8, and the
-// dot4I8Packed entry is added.
-// The GEMVs' thread groups sum with subgroup shuffles or through workgroup memory (./lanes.ts).
-const plain = withLanes('dequant_matmul');
-const withDot4 = withLanes('dequant_matmul', {
-  aliases: { 'lib/unpack': 'lib/unpack_builtin' },
-  extra: ['lib/dequant_dp4a'],
-  name: 'dequant_matmul+dp4a',
-});
 
 /** Whether this call takes the dot4I8Packed path. */
 export function usesDot4(a: DequantMatmulAttrs, M: number, packedDot4: boolean): boolean {
@@ -83,7 +64,8 @@ export function dot4Reference(x: Float64Array | Float32Array, q: QuantizedData, 
 export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
   name: 'dequant_matmul',
   inputs: ['a', 'qw', 'scales?', ...EPILOGUE_INPUTS],
-  shader: (ctx) => (ctx.features.packedDot4 ? withDot4(ctx) : plain(ctx)),
+  // The GEMV's thread groups sum with subgroup shuffles or through workgroup memory (./lanes.ts).
+  shader: withLanes('dequant_matmul'),
   infer(inputs, a) {
     const { a: x, qw, scales, bias, residual } = inputsByName(dequantMatmul.inputs, a, inputs);
     if (!x || !qw) throw new ShapeError('dequant_matmul: needs x and packed weights');
@@ -103,29 +85,13 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     return { shape, dtype: 'f32' };
   },
   kernel(inputs, _o, a, ctx) {
-    const l = quantLayout(a.scheme, a.K, a.N);
     const M = numel(inputs[0].shape) / a.K;
-    const common = { SCHEME: schemeId(a.scheme), ...epilogueConstants(a) };
-    const uniforms = { M, N: a.N, K: a.K, row_words: l.rowWords, n_blocks: isBlockScheme(a.scheme) ? l.rowBlocks : l.blocks };
+    const epilogue = epilogueConstants(a);
     if (M === 1 && a.K % 4 === 0) {
-      const dot4 = usesDot4(a, M, ctx.features.packedDot4);
-      const { TPR, NR } = gemvConfig(ctx, 'dequant_gemv', a.K, a.N, a.act === 'swiglu');
-      const groups = ceilDiv(a.N, (256 / TPR) * NR);
-      const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
-      return {
-        entry: dot4 ? 'gemv_dp4a' : isBlockScheme(a.scheme) ? 'gemv_block' : isHalfScheme(a.scheme) ? 'gemv_half' : 'gemv',
-        constants: { ...common, TPR, NR },
-        uniforms,
-        grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
-      };
+      const format = usesDot4(a, M, ctx.features.packedDot4) ? 'q8_0_dp4a' : a.scheme;
+      return gemvCall(format, a.K, a.N, epilogue, 'dequant_gemv', a.act === 'swiglu', ctx);
     }
-    const tiles = matmulTiles(M, ctx);
-    return {
-      entry: 'gemm',
-      constants: { ...tiles, ...common },
-      uniforms,
-      grid: [ceilDiv(a.N, 4 * tiles.WG_X), ceilDiv(M, 4 * tiles.WG_Y), 1],
-    };
+    return gemmCall('gemm', a.scheme, { batch: 1, M, K: a.K, N: a.N, strideA: 0, strideB: 0 }, epilogue, ctx);
   },
   /** Float64 on the dequantised weights. */
   reference(inputs, _infos, a) {

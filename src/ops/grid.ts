@@ -8,6 +8,11 @@ export function grid1D(n: number, perGroup: number, limits: GPUSupportedLimits):
   return [maxX, Math.ceil(groups / maxX), 1];
 }
 
+/** Workgroups of a tiled kernel whose workgroup computes a 4·WG_Y × 4·WG_X tile, one grid layer per batch. */
+export function tileGrid(M: number, N: number, batch: number, tiles: Record<string, number>): [number, number, number] {
+  return [ceilDiv(N, 4 * tiles.WG_X), ceilDiv(M, 4 * tiles.WG_Y), batch];
+}
+
 export function ceilDiv(a: number, b: number): number {
   return Math.ceil(a / b);
 }

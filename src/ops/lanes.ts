@@ -4,9 +4,9 @@
 // goes through workgroup memory with a barrier per step (shaders/lib/lanes.wgsl). The library is
 // chosen per device; TPR is clamped to the adapter's smallest subgroup so the shuffles stay inside
 // one subgroup.
-import { compose, type ComposeOptions, type ShaderSource } from '../wgsl/compose';
+import { compose, type ShaderSource } from '../wgsl/compose';
 import { tuned } from './grid';
-import type { KernelContext } from './types';
+import type { KernelContext, ShaderVariant } from './types';
 
 function shuffles(ctx: KernelContext): boolean {
   return ctx.features.subgroups && ctx.features.subgroupMinSize >= 2;
@@ -14,18 +14,19 @@ function shuffles(ctx: KernelContext): boolean {
 
 /**
  * The shader `name` (which imports lib/lanes and declares `override TPR`) with the lane library this
- * device runs best; `options` adds a variant's own aliases and files.
+ * device runs best, and a kernel call's variant (its own aliases, e.g. a weight format).
  */
-export function withLanes(name: string, options: ComposeOptions = {}): (ctx: KernelContext) => ShaderSource {
-  const base = options.name ?? name;
-  const variant = (lanes: Record<string, string>, suffix: string) =>
-    compose(name, { ...options, aliases: { ...options.aliases, ...lanes }, name: base + suffix });
-  return (ctx) =>
-    !shuffles(ctx)
-      ? variant({}, '')
+export function withLanes(name: string): (ctx: KernelContext, variant?: ShaderVariant) => ShaderSource {
+  return (ctx, variant) => {
+    const base = name + (variant?.suffix ?? '');
+    const compile = (lanes: Record<string, string>, suffix: string) =>
+      compose(name, { aliases: { ...variant?.aliases, ...lanes }, name: base + suffix });
+    return !shuffles(ctx)
+      ? compile({}, '')
       : ctx.features.subgroupId
-        ? variant({ 'lib/lanes': 'lib/lanes_subgroup', 'lib/lanes_id': 'lib/lanes_id_builtin' }, '+subgroup_id')
-        : variant({ 'lib/lanes': 'lib/lanes_subgroup' }, '+subgroups');
+        ? compile({ 'lib/lanes': 'lib/lanes_subgroup', 'lib/lanes_id': 'lib/lanes_id_builtin' }, '+subgroup_id')
+        : compile({ 'lib/lanes': 'lib/lanes_subgroup' }, '+subgroups');
+  };
 }
 
 /**

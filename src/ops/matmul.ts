@@ -1,11 +1,15 @@
 // matmul: [..., M, K] × [K, N] (weights shared across leading dims) or [..., M, K] × [..., K, N]
 // (batched), with B optionally stored transposed ([N, K]) and a fused epilogue: bias [N], GELU,
-// residual (shape of the output). Kernel: shaders/matmul.wgsl.
+// residual (shape of the output). Kernel: shaders/matmul.wgsl, whose two cores (lib/tile's GEMM,
+// lib/gemv's GEMV) read the weights through a weight-format library: WEIGHT_FORMATS below, shared
+// with dequant_matmul (the packed formats).
 import { ShapeError, LimitError, formatShape } from '../errors';
+import type { EngineFeatures } from '../gpu/engine';
 import { numel } from '../gpu/tensor';
-import { ceilDiv, tuned } from './grid';
+import { grid1D, tileGrid, tuned } from './grid';
 import { gemvConfig, withLanes } from './lanes';
-import { inputsByName, type KernelContext, type OpDescriptor, type TensorInfo } from './types';
+import type { QuantScheme } from './quantize';
+import { inputsByName, type KernelCall, type KernelContext, type OpDescriptor, type ShaderVariant, type TensorInfo } from './types';
 
 export interface MatmulAttrs {
   /** B is stored [N, K] (as nn.Linear weights) instead of [K, N]. */
@@ -22,7 +26,7 @@ export interface MatmulAttrs {
   residual?: boolean;
 }
 
-interface MatmulDims {
+export interface MatmulDims {
   batch: number;
   M: number;
   K: number;
@@ -95,6 +99,79 @@ export function matmulShapeClass(M: number): 'gemv' | 'narrow' | 'wide' {
   return M <= 4 ? 'gemv' : M <= 32 ? 'narrow' : 'wide';
 }
 
+/**
+ * How a matmul's weights are stored: f32 [K, N] ('f32'; 'f32_n1' for its GEMV where N % 4 != 0) or
+ * [N, K] ('f32_nk'), or a packed scheme of ops/quantize.ts; 'q8_0_dp4a' is q8_0 with activations
+ * quantized for dot4I8Packed.
+ */
+export type WeightFormat = 'f32' | 'f32_n1' | 'f32_nk' | QuantScheme | 'q8_0_dp4a';
+
+/**
+ * The libraries that serve the matmul cores' imports for each weight format (shaders/lib/weights*.wgsl
+ * and the block types they import). A new format is a library and a line here.
+ */
+export const WEIGHT_FORMATS: Record<WeightFormat, Record<string, string>> = {
+  f32: {},
+  f32_n1: { 'lib/columns4': 'lib/columns1' },
+  f32_nk: { 'lib/weights': 'lib/weights_f32_nk' },
+  'per-channel': { 'lib/weights': 'lib/weights_int8' },
+  f16: { 'lib/weights': 'lib/weights_half' },
+  bf16: { 'lib/weights': 'lib/weights_half', 'lib/f16': 'lib/bf16' },
+  q8_0: { 'lib/weights': 'lib/weights_blocks' },
+  q4_0: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q4_0' },
+  q4_k: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q4_k' },
+  q6_k: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q6_k' },
+  q8_0_dp4a: { 'lib/weights': 'lib/weights_blocks', 'lib/blocks_gemv': 'lib/blocks_gemv_dp4a', 'lib/unpack': 'lib/unpack_builtin' },
+};
+
+/** The shader variant of a weight format (none for f32 [K, N], the files' own imports). */
+export function weightVariant(format: WeightFormat): ShaderVariant | undefined {
+  return format === 'f32' ? undefined : { aliases: WEIGHT_FORMATS[format], suffix: `+${format}` };
+}
+
+/**
+ * The decode GEMV (M == 1, one batch) of the matmul family: `key` is its tuning key, `pairs` the
+ * SwiGLU epilogue. A group of TPR threads computes NR outputs; with f32 [K, N] weights they are one
+ * vec4 of columns (NR 4), read as a vec4 where N % 4 == 0, as scalars otherwise ('f32_n1').
+ */
+export function gemvCall(
+  format: WeightFormat,
+  K: number,
+  N: number,
+  constants: Record<string, number>,
+  key: string,
+  pairs: boolean,
+  ctx: KernelContext,
+): KernelCall {
+  const t = gemvConfig(ctx, key, K, N, pairs);
+  const NR = format === 'f32' ? 4 : t.NR;
+  return {
+    entry: 'gemv',
+    variant: weightVariant(format === 'f32' && N % 4 !== 0 ? 'f32_n1' : format),
+    constants: { ...constants, TPR: t.TPR, NR },
+    uniforms: { M: 1, N, K },
+    grid: grid1D(N, (256 / t.TPR) * NR, ctx.limits),
+  };
+}
+
+/** The tiled GEMM of the matmul family at entry `entry`, its tiles tuned for M's shape class. */
+export function gemmCall(
+  entry: string,
+  format: WeightFormat,
+  d: MatmulDims,
+  constants: Record<string, number>,
+  ctx: KernelContext,
+): KernelCall {
+  const tiles = matmulTiles(d.M, ctx);
+  return {
+    entry,
+    variant: weightVariant(format),
+    constants: { ...tiles, ...constants },
+    uniforms: { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB },
+    grid: tileGrid(d.M, d.N, d.batch, tiles),
+  };
+}
+
 const DEFAULT_TILES: Record<string, Record<string, number>> = {
   gemv: { WG_X: 64, WG_Y: 1, TILE_K: 16 },
   narrow: { WG_X: 32, WG_Y: 4, TILE_K: 16 },
@@ -104,6 +181,36 @@ const DEFAULT_TILES: Record<string, Record<string, number>> = {
 /** Workgroup storage the tiled kernels need: an A and a B tile of TILE_K × 4·WG rows of f32. */
 export function matmulTileBytes(t: Record<string, number>): number {
   return t.TILE_K * 4 * (t.WG_X + t.WG_Y) * 4;
+}
+
+/** Whether a tile configuration fits the device's workgroup size and storage. */
+export function matmulTilesFit(t: Record<string, number>, limits: GPUSupportedLimits): boolean {
+  return t.WG_X * t.WG_Y <= limits.maxComputeInvocationsPerWorkgroup && matmulTileBytes(t) <= limits.maxComputeWorkgroupStorageSize;
+}
+
+/**
+ * The tile configurations the autotuner times for the tiled GEMM (bench/autotune.ts): every one of
+ * these sizes that fits the device (`quick`: fewer).
+ */
+export function matmulCandidates(limits: GPUSupportedLimits, quick: boolean): Record<string, number>[] {
+  const out: Record<string, number>[] = [];
+  for (const WG_X of quick ? [8, 16] : [8, 16, 32])
+    for (const WG_Y of quick ? [4, 16] : [4, 8, 16])
+      for (const TILE_K of quick ? [16] : [8, 16, 32]) if (matmulTilesFit({ WG_X, WG_Y, TILE_K }, limits)) out.push({ WG_X, WG_Y, TILE_K });
+  return out;
+}
+
+/**
+ * The thread groups the autotuner times for the GEMVs (keys 'gemv' and 'dequant_gemv'): TPR threads
+ * per dot product × NR outputs per group. With subgroup shuffles gemvConfig clamps TPR to the
+ * smallest subgroup, so larger values would repeat one.
+ */
+export function gemvCandidates(features: EngineFeatures, quick: boolean): Record<string, number>[] {
+  const cap = features.subgroups && features.subgroupMinSize ? features.subgroupMinSize : 32;
+  const out: Record<string, number>[] = [];
+  for (const TPR of (quick ? [4, 8] : [2, 4, 8, 16, 32]).filter((t) => t <= cap))
+    for (const NR of quick ? [1, 4] : [1, 2, 4]) out.push({ TPR, NR });
+  return out;
 }
 
 /** Checks a tile configuration against the device's limits; throws LimitError naming the limit. */
@@ -131,9 +238,7 @@ export function checkMatmulTiles(t: Record<string, number>, limits: GPUSupported
  */
 export function fitMatmulTiles(t: Record<string, number>, limits: GPUSupportedLimits): Record<string, number> {
   const fit = { ...t };
-  const fits = () =>
-    matmulTileBytes(fit) <= limits.maxComputeWorkgroupStorageSize && fit.WG_X * fit.WG_Y <= limits.maxComputeInvocationsPerWorkgroup;
-  while (!fits()) {
+  while (!matmulTilesFit(fit, limits)) {
     if (fit.TILE_K > 4 && matmulTileBytes(fit) > limits.maxComputeWorkgroupStorageSize) fit.TILE_K /= 2;
     else if (fit.WG_X >= fit.WG_Y && fit.WG_X > 1) fit.WG_X /= 2;
     else if (fit.WG_Y > 1) fit.WG_Y /= 2;
@@ -157,28 +262,13 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
   kernel(inputs, _output, attrs, ctx) {
     const d = matmulDims('matmul', inputs, attrs);
     const epilogue = epilogueConstants(attrs);
-    const uniforms = { M: d.M, N: d.N, K: d.K, batch_stride_a: d.strideA, batch_stride_b: d.strideB };
-    const glu = attrs.act === 'swiglu'; // pairs are written by main and gemv_t only
-    if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : !glu)) {
-      // Decode-shaped: a GEMV reading every weight once, each dot product split over TPR threads.
-      const { TPR, NR } = gemvConfig(ctx, 'gemv', d.K, d.N, attrs.act === 'swiglu');
-      const groups = attrs.transposeB ? ceilDiv(d.N, (256 / TPR) * NR) : ceilDiv(ceilDiv(d.N, 4), 256 / TPR);
-      const maxX = ctx.limits.maxComputeWorkgroupsPerDimension;
-      return {
-        entry: attrs.transposeB ? 'gemv_t' : d.N % 4 === 0 ? 'gemv' : 'gemv_n1',
-        constants: { TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue, TPR, ...(attrs.transposeB ? { NR } : {}) },
-        uniforms,
-        grid: groups > maxX ? [maxX, ceilDiv(groups, maxX), 1] : [groups, 1, 1],
-      };
-    }
-    const tiles = matmulTiles(d.M, ctx);
+    const glu = attrs.act === 'swiglu'; // pairs are not written by the vec4 stores
+    const format: WeightFormat = attrs.transposeB ? 'f32_nk' : 'f32';
+    // Decode-shaped: a GEMV reading every weight once, each dot product split over TPR threads.
+    if (d.M === 1 && d.batch === 1 && (attrs.transposeB ? d.K % 4 === 0 : !glu))
+      return gemvCall(format, d.K, d.N, epilogue, 'gemv', glu, ctx);
     const vec4 = d.K % 4 === 0 && d.N % 4 === 0 && !glu;
-    return {
-      entry: vec4 ? 'main_vec4' : 'main',
-      constants: { ...tiles, TRANS_B: attrs.transposeB ? 1 : 0, ...epilogue },
-      uniforms,
-      grid: [ceilDiv(d.N, 4 * tiles.WG_X), ceilDiv(d.M, 4 * tiles.WG_Y), d.batch],
-    };
+    return gemmCall(vec4 ? 'main_vec4' : 'main', format, d, epilogue, ctx);
   },
   reference: matmulReference,
   flops(inputs, _o, attrs) {

@@ -24,7 +24,8 @@ export type QuantScheme = 'per-channel' | 'f16' | 'bf16' | BlockScheme;
 
 export const SCHEMES: readonly QuantScheme[] = ['q8_0', 'per-channel', 'f16', 'bf16', 'q4_0', 'q4_k', 'q6_k'];
 
-/** The kernels' SCHEME numbers (shaders/dequant_matmul.wgsl): the block schemes are 4 and up. */
+/** The packed embedding's SCHEME numbers (shaders/dequant_embedding.wgsl): the block schemes are 4 and up. The matmul
+ * cores take a weight-format library instead (matmul.ts WEIGHT_FORMATS). */
 const SCHEME_IDS: Record<QuantScheme, number> = { 'per-channel': 1, f16: 2, bf16: 3, q4_0: 4, q4_k: 5, q6_k: 6, q8_0: 7 };
 
 /** llama.cpp's self-contained blocks (scales inside), uploaded as the bytes they are. */

@@ -1,0 +1,19 @@
+// llama.cpp's Q4_0 block (18 bytes, 32 weights): an f16 scale d, then 16 bytes whose low nibbles are
+// weights 0..15 and high nibbles 16..31; w = d · (q − 8). Twin of lib/q8_0.wgsl (same functions).
+//#import lib/ggml_blocks
+
+const BLOCK_LEN: u32 = 32u;
+const BLOCK_BYTES: u32 = 18u;
+
+fn block_weights4(at: u32, k: u32) -> vec4<f32> {
+  let j = k % 32u;
+  return (nibbles4(word_at(at + 2u + j % 16u), j / 16u) - 8.0) * half_at(at);
+}
+
+fn block_dot32(at: u32, k: u32, x: array<vec4<f32>, 8>, xsum: vec2<f32>) -> f32 {
+  // word j holds weights 4j..4j+3 (low nibbles) and 16+4j.. (high)
+  let w = words4_at(at + 2u);
+  var q = 0.0;
+  for (var j = 0u; j < 4u; j++) { q += dot(nibbles4(w[j], 0u), x[j]) + dot(nibbles4(w[j], 1u), x[j + 4u]); }
+  return half_at(at) * (q - 8.0 * (xsum.x + xsum.y));
+}
