@@ -1,8 +1,8 @@
-// Autotuning: for matmul (per shape class), the decode GEMVs, fused attention and softmax, time every tile / workgroup
+// Autotuning: for matmul (per shape class), the decode GEMVs, fused attention, softmax and sampling, time every tile / workgroup
 // configuration the adapter's limits allow, keep the fastest, and report its speed-up over the
 // default. The result is a TuningTable for Engine.create({ tuning }); the bench page keeps one per
 // adapter in localStorage, the CLI writes bench/results/<adapter>.tuning.json.
-import { SOFTMAX_WG, attentionCandidates, gemvCandidates, matmulCandidates, type Engine, type TuningTable } from 'webgpu-nlp';
+import { SAMPLE_WG, SOFTMAX_WG, attentionCandidates, gemvCandidates, matmulCandidates, type Engine, type TuningTable } from 'webgpu-nlp';
 import { median } from './measure';
 import { noise } from './suites/plan-runner';
 
@@ -46,7 +46,7 @@ function planTimer(_engine: Engine) {
 type Build = (tuning: TuningTable) => Promise<{ run(): Promise<number>; dispose(): void }>;
 
 /** Every key autotune() tunes, in the order it tunes them. */
-export const TUNING_KEYS = ['matmul:narrow', 'matmul:wide', 'gemv', 'dequant_gemv', 'attention', 'softmax'];
+export const TUNING_KEYS = ['matmul:narrow', 'matmul:wide', 'gemv', 'dequant_gemv', 'attention', 'softmax', 'sample'];
 
 /**
  * Times the default, then every candidate under `key`, then the default again (a candidate must beat
@@ -179,6 +179,19 @@ export async function autotune(
       return timer(await g.compile({ y: g.softmax(g.constant('x', logits, [R, V])) }, { tuning }));
     },
     SOFTMAX_WG.map((WG) => ({ WG })),
+  );
+
+  // Threads of the one sampling workgroup, on a vocabulary's logits with top-k 40 and top-p 0.9.
+  const row = noise(V, 5, 5);
+  await tune(
+    'sample',
+    `1x${V} top-k 40, top-p 0.9`,
+    async (tuning) => {
+      const g = engine.graph('tune sample');
+      const id = g.sample(g.constant('logits', row, [1, V]), { temperature: 0.8, topK: 40, topP: 0.9, seed: 1 });
+      return timer(await g.compile({ id }, { tuning }));
+    },
+    SAMPLE_WG.map((WG) => ({ WG })),
   );
   return { table, results };
 }

@@ -3,6 +3,7 @@
 // draw. Every parameter may be a per-run scalar. Kernel: shaders/sample.wgsl.
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
+import { tuned } from './grid';
 import { withReduce } from './reduce';
 import type { OpDescriptor, UniformValue } from './types';
 
@@ -63,6 +64,13 @@ export function sampleReference(
   return last;
 }
 
+/**
+ * Threads of the one sampling workgroup the tuning table may choose (`sample.WG`): powers of two (the
+ * argmax and lib/reduce trees halve) up to 256 (lib/reduce's slots). WG sizes the shader's workgroup
+ * arrays, and top-p gathers its candidates once at most WG are left.
+ */
+export const SAMPLE_WG = [32, 64, 128, 256];
+
 export const sample: OpDescriptor<SampleAttrs> = {
   name: 'sample',
   inputs: ['logits'],
@@ -72,11 +80,13 @@ export const sample: OpDescriptor<SampleAttrs> = {
       throw new ShapeError(`sample: logits must be f32 [..., V], got ${x ? `${x.dtype} ${formatShape(x.shape)}` : 'nothing'}`);
     return { shape: [1], dtype: 'u32' };
   },
-  kernel([x], _o, a) {
+  kernel([x], _o, a, ctx) {
     const V = x.shape[x.shape.length - 1];
+    const { WG } = tuned(ctx.tuning, 'sample', { WG: 256 });
+    if (!SAMPLE_WG.includes(WG)) throw new ShapeError(`sample: tuning WG=${WG} is not one of ${SAMPLE_WG.join(', ')}`);
     return {
       entry: 'main',
-      constants: { WG: 256 },
+      constants: { WG },
       uniforms: {
         V,
         row_offset: numel(x.shape) - V,

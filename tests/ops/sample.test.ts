@@ -1,14 +1,14 @@
 // GPU sampling against the float64 reference with the same draw: greedy (ties to the lowest index),
 // temperature, top-k, top-p and their combination, over several seeds and a vocabulary-wide row.
 import { expect, it } from 'vitest';
-import { sampleReference } from '../../src/ops/sample';
+import { SAMPLE_WG, sampleReference } from '../../src/ops/sample';
 import { fileEngine } from '../helpers/engine';
 import { describeOp } from '../helpers/conformance';
 import { randn } from '../helpers/numeric';
 
 const engine = fileEngine();
 
-async function samplePlan(rows: number, V: number) {
+async function samplePlan(rows: number, V: number, tuning?: Record<string, Record<string, number>>) {
   const g = engine().graph('sample');
   const logits = g.input('logits', [rows, V]);
   const id = g.sample(logits, {
@@ -18,7 +18,7 @@ async function samplePlan(rows: number, V: number) {
     seed: g.scalar('seed'),
     step: g.scalar('step'),
   });
-  return g.compile({ id });
+  return g.compile({ id }, { tuning });
 }
 
 type Settings = { temperature: number; topK: number; topP: number };
@@ -112,4 +112,25 @@ describeOp('sample', () => {
       plan.dispose();
     });
   }
+
+  it('every tunable workgroup size draws what the reference draws (top-p gathered early, late and over top-k)', async () => {
+    const V = 50257;
+    const logits = randn(V, 91, 2);
+    for (const WG of SAMPLE_WG) {
+      const plan = await samplePlan(1, V, { sample: { WG } });
+      const settings = [
+        { temperature: 0.8, topK: 20, topP: 0.5 },
+        { temperature: 1.3, topK: 0, topP: 0.9 },
+        { temperature: 0.9, topK: WG, topP: 0.7 }, // as many as the workgroup gathers
+        { temperature: 0.9, topK: WG + 1, topP: 0.8 }, // one more: top-p over the row
+      ];
+      const { agree, total } = await compareDraws(plan, logits, settings, 4321, 2);
+      expect(agree, `WG=${WG}`).toBe(total);
+      plan.dispose();
+    }
+  });
+
+  it('a tuning WG it cannot use is an error naming the op and the choices', async () => {
+    await expect(samplePlan(1, 100, { sample: { WG: 48 } })).rejects.toThrow(/sample: tuning WG=48 is not one of 32, 64, 128, 256/);
+  });
 });
