@@ -7,7 +7,7 @@ import { ArgumentError, DisposedError, LimitError, ShapeError, formatShape } fro
 import type { CompiledKernel } from '../gpu/pipeline-cache';
 import { packUniform } from '../wgsl/reflect';
 import { getOp, shaderFor } from '../ops/registry';
-import type { KernelCall, TuningTable } from '../ops/types';
+import type { KernelCall, KernelContext, OpDescriptor, TuningTable } from '../ops/types';
 import { Tensor, arrayFor, byteSize, copyOf, numel, paddedBytes, type AnyTypedArray } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from './graph';
 import type { IRNode } from './ir';
@@ -135,7 +135,9 @@ export class Plan<K extends string = string> {
           options.fuse === false
             ? undefined
             : (p, c, other) =>
-                (getOp(p.op!).fuseEpilogue?.(p.attrs, info(p), { op: c.op!, other: other && info(other) }) as IRNode['attrs'] | undefined) ?? null,
+                (getOp(p.op!).fuseEpilogue?.(p.attrs, info(p), { op: c.op!, other: other && info(other) }) as
+                  | IRNode['attrs']
+                  | undefined) ?? null,
       },
     );
     const plan = new Plan<K>(engine, label, sched, graph);
@@ -169,16 +171,11 @@ export class Plan<K extends string = string> {
     }
   }
 
+  /** Pipelines, buffers, the uniform buffer, a bind group per dispatch and staging for the outputs. */
   private async build(tuning: TuningTable | undefined): Promise<void> {
-    const { engine, sched } = this;
+    const { engine } = this;
     const ctx = { limits: engine.limits, features: engine.features, tuning: { ...engine.tuning, ...tuning } };
-    const calls = sched.order.map((id) => {
-      const node = sched.nodes.get(id)!;
-      const desc = getOp(node.op!);
-      const ins = node.inputs.map((i) => info(sched.nodes.get(i)!));
-      desc.infer(ins, node.attrs); // re-check fused nodes
-      return { node, desc, call: desc.kernel(ins, info(node), node.attrs, ctx) };
-    });
+    const calls = this.kernelCalls(ctx);
     const kernels = await Promise.all(
       calls.map(({ desc, call }) => engine.pipelines.get(shaderFor(desc, ctx, call), call.entry, call.constants ?? {})),
     );
@@ -193,43 +190,11 @@ export class Plan<K extends string = string> {
       calls.forEach(({ node, call, desc }, i) => {
         const kernel = kernels[i];
         const label = `${node.op}#${node.id}`;
-        const layout = kernel.entry.uniform;
-        const entries: GPUBindGroupEntry[] = [];
-        const storage = kernel.entry.bindings.filter((b) => b.kind !== 'uniform');
         const present = presentInputs(desc, node, label);
-        if (layout) {
-          const offset = slot++ * stride;
-          const statics: Record<string, number> = {};
-          for (const [name, v] of Object.entries(call.uniforms ?? {})) {
-            if (typeof v === 'number') statics[name] = v;
-            else {
-              const f = layout.fields.get(name);
-              if (!f) throw new ShapeError(`${label}: uniform ${layout.name} has no field '${name}'`);
-              if (!this.graph.scalars.has(v.scalar))
-                throw new ArgumentError(`${label}: scalar '${v.scalar}' was not declared with g.scalar()`);
-              const range = call.ranges?.[name];
-              this.patches.push({ offset: offset + f.offset, type: f.type, ref: v, range: range && { ...range, label } });
-              statics[name] = 0;
-            }
-          }
-          packUniform(layout, statics, view, offset, label);
-          const b = kernel.entry.bindings.find((x) => x.kind === 'uniform')!;
-          entries.push({ binding: b.binding, resource: { buffer: this.uniformBuffer!, offset, size: align(layout.size, 16) } });
-        }
-        storage.forEach((b, j) => {
-          const isOut = j === storage.length - 1;
-          const src = isOut ? node : bindingInput(b, present, desc, label, call.entry, sched.nodes);
-          // Packed storage types (f16, i8, i4) are u32 words to a shader.
-          const stored = src && (src.dtype === 'f16' || src.dtype === 'i8' || src.dtype === 'i4') ? 'u32' : src?.dtype;
-          if (src && b.element && !(b.elements ?? [b.element]).includes(stored as 'f32')) {
-            throw new ShapeError(
-              `${label}: binding '${b.name}' of entry ${call.entry} holds ${b.element}, its tensor ${formatShape(src.shape)} is ${src.dtype}`,
-            );
-          }
-          const buffer = src ? this.bufferOf(src) : engine.dummyBuffer();
-          const size = src ? paddedBytes(numel(src.shape), src.dtype) : 16;
-          entries.push({ binding: b.binding, resource: { buffer, offset: 0, size } });
-        });
+        const entries = [
+          ...(kernel.entry.uniform ? [this.uniformEntry(kernel, call, view, slot++ * stride, label)] : []),
+          ...this.storageEntries(kernel, call, node, present, desc, label),
+        ];
         const bindGroup = engine.device.createBindGroup({ label: `${label} bind group`, layout: kernel.layout, entries });
         engine.stats.bindGroupsCreated++;
         this.steps.push({ node, kernel, call, bindGroup, label });
@@ -238,6 +203,70 @@ export class Plan<K extends string = string> {
       for (const [k, n] of this.outputs) {
         this.staging.set(k, engine.pool.acquire(paddedBytes(numel(n.shape), n.dtype), MAP_READ | COPY_DST, `${this.label} read ${k}`));
       }
+    });
+  }
+
+  /** Each scheduled node's kernel for these shapes and this device (fused nodes' shapes checked again). */
+  private kernelCalls(ctx: KernelContext): { node: IRNode; desc: OpDescriptor; call: KernelCall }[] {
+    const { sched } = this;
+    return sched.order.map((id) => {
+      const node = sched.nodes.get(id)!;
+      const desc = getOp(node.op!);
+      const ins = node.inputs.map((i) => info(sched.nodes.get(i)!));
+      desc.infer(ins, node.attrs); // re-check fused nodes
+      return { node, desc, call: desc.kernel(ins, info(node), node.attrs, ctx) };
+    });
+  }
+
+  /**
+   * The uniform binding of one dispatch: its constant fields packed into the slot at `offset`, and a
+   * patch per field a per-run scalar feeds (written at run(), after its range is checked).
+   */
+  private uniformEntry(kernel: CompiledKernel, call: KernelCall, view: DataView, offset: number, label: string): GPUBindGroupEntry {
+    const layout = kernel.entry.uniform!;
+    const statics: Record<string, number> = {};
+    for (const [name, v] of Object.entries(call.uniforms ?? {})) {
+      if (typeof v === 'number') statics[name] = v;
+      else {
+        const f = layout.fields.get(name);
+        if (!f) throw new ShapeError(`${label}: uniform ${layout.name} has no field '${name}'`);
+        if (!this.graph.scalars.has(v.scalar)) throw new ArgumentError(`${label}: scalar '${v.scalar}' was not declared with g.scalar()`);
+        const range = call.ranges?.[name];
+        this.patches.push({ offset: offset + f.offset, type: f.type, ref: v, range: range && { ...range, label } });
+        statics[name] = 0;
+      }
+    }
+    packUniform(layout, statics, view, offset, label);
+    const b = kernel.entry.bindings.find((x) => x.kind === 'uniform')!;
+    return { binding: b.binding, resource: { buffer: this.uniformBuffer!, offset, size: align(layout.size, 16) } };
+  }
+
+  /**
+   * The storage bindings of one dispatch, each bound to its input by name (bindingInput) and the last
+   * to the node's output; an absent optional input gets the dummy buffer. Element types are checked.
+   */
+  private storageEntries(
+    kernel: CompiledKernel,
+    call: KernelCall,
+    node: IRNode,
+    present: Map<string, number>,
+    desc: OpDescriptor,
+    label: string,
+  ): GPUBindGroupEntry[] {
+    const storage = kernel.entry.bindings.filter((b) => b.kind !== 'uniform');
+    return storage.map((b, j) => {
+      const isOut = j === storage.length - 1;
+      const src = isOut ? node : bindingInput(b, present, desc, label, call.entry, this.sched.nodes);
+      // Packed storage types (f16, i8, i4) are u32 words to a shader.
+      const stored = src && (src.dtype === 'f16' || src.dtype === 'i8' || src.dtype === 'i4') ? 'u32' : src?.dtype;
+      if (src && b.element && !(b.elements ?? [b.element]).includes(stored as 'f32')) {
+        throw new ShapeError(
+          `${label}: binding '${b.name}' of entry ${call.entry} holds ${b.element}, its tensor ${formatShape(src.shape)} is ${src.dtype}`,
+        );
+      }
+      const buffer = src ? this.bufferOf(src) : this.engine.dummyBuffer();
+      const size = src ? paddedBytes(numel(src.shape), src.dtype) : 16;
+      return { binding: b.binding, resource: { buffer, offset: 0, size } };
     });
   }
 
