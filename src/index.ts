@@ -22,6 +22,7 @@ export { Graph, SymbolicTensor } from './graph/graph';
 export { Plan } from './graph/plan';
 export type { CompileOptions, Feeds, PlanMemory, PlanProfile, DispatchTiming } from './graph/plan';
 export { registerOp, getOp, listOps, shaderFor } from './ops/registry';
+export type { OpAttrs, OpName } from './ops/registry';
 export type { OpDescriptor, KernelCall, KernelContext, ShaderVariant, TensorInfo, TuningTable, ScalarRef } from './ops/types';
 export { SOFTMAX_WG } from './ops/softmax';
 export { attentionCandidates } from './ops/attention';

@@ -102,9 +102,8 @@ type BuiltInAttrs = { [N in keyof typeof builtIn]: AttrsOf<(typeof builtIn)[N]> 
  * Each op's attributes by op name, so tsc checks `g.op('layernorm', [x, gamma, beta], { eps: 1e-5 })`
  * against LayerNormAttrs. Read from the built-in descriptors' types, never written twice. An op added
  * with registerOp() declares its own by merging into this interface:
- * `declare module '.../ops/registry' { interface OpAttrs { my_op: MyAttrs } }`.
+ * `declare module 'webgpu-nlp' { interface OpAttrs { my_op: MyAttrs } }`.
  */
-// biome-ignore lint/suspicious/noEmptyInterface: an interface (not a type alias) so that registerOp's callers can merge into it
 export interface OpAttrs extends BuiltInAttrs {}
 
 /** The name of a registered op. */
