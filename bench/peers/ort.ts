@@ -28,10 +28,12 @@ export function ortProviders(): OrtModule.InferenceSession.ExecutionProviderConf
 
 /**
  * Loads onnxruntime-web's WebGPU build (single-threaded wasm: the page is not cross-origin isolated).
- * `subgroups: false` hands it a device made without the subgroup features (every other feature and
- * the adapter's limits kept), for adapters whose subgroups ORT's kernels mishandle. Measured with 1.30
- * in Chromium 156 on SwiftShader (4-lane subgroups): its attention is wrong past the fourth query row
- * either way, so the bench reports it as wrong rather than timing it.
+ * `subgroups: false` hands it a device made without any subgroup feature (every other feature and
+ * the adapter's limits kept), for adapters whose subgroups ORT's kernels mishandle: with 1.30 in
+ * Chromium 156 on SwiftShader (4-lane subgroups) its flash attention (GroupQueryAttention,
+ * MultiHeadAttention) is wrong from the fifth query row on with subgroups (max error 0.43 at T=64)
+ * and right without them (1.2e-7). `subgroup-size-control` must go too: Chromium turns `subgroups`
+ * on for a device that asks for it, which is how earlier runs with this option still had subgroups.
  * Since 1.2x (the native WebGPU EP built to wasm) ORT overwrites `env.webgpu.device` with the device it
  * creates; a device of the app's own goes in the session's EP options (`{ name: 'webgpu', device }`).
  */
@@ -44,7 +46,7 @@ export async function startOrt(options: { subgroups?: boolean } = {}): Promise<O
   if (options.subgroups === false) {
     const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new Error('onnxruntime-web: no WebGPU adapter');
-    const features = [...adapter.features].filter((f) => !f.startsWith('subgroups')) as GPUFeatureName[];
+    const features = [...adapter.features].filter((f) => !f.includes('subgroup')) as GPUFeatureName[];
     const keys = [
       'maxBufferSize',
       'maxStorageBufferBindingSize',
@@ -58,14 +60,19 @@ export async function startOrt(options: { subgroups?: boolean } = {}): Promise<O
     ] as const;
     const requiredLimits = Object.fromEntries(keys.map((k) => [k, adapter.limits[k]]));
     ortDevice = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+    if (ortDevice.features.has('subgroups')) throw new Error('onnxruntime-web: the device made without subgroup features has subgroups');
   }
   return ort;
 }
 
-export async function ortSession(ort: Ort, model: OrtModel): Promise<OrtSession> {
+/** A session over one of the bench's graphs; outputs named in `gpuOutputs` stay on the GPU (not read back). */
+export async function ortSession(ort: Ort, model: OrtModel, gpuOutputs: string[] = []): Promise<OrtSession> {
   const res = await fetch(MODELS[model]);
   if (!res.ok) throw new Error(`onnxruntime-web: could not fetch ${model}.onnx (HTTP ${res.status})`);
-  return ort.InferenceSession.create(new Uint8Array(await res.arrayBuffer()), { executionProviders: ortProviders() });
+  return ort.InferenceSession.create(new Uint8Array(await res.arrayBuffer()), {
+    executionProviders: ortProviders(),
+    ...(gpuOutputs.length ? { preferredOutputLocation: Object.fromEntries(gpuOutputs.map((n) => [n, 'gpu-buffer' as const])) } : {}),
+  });
 }
 
 /** A float32 tensor from CPU data. */

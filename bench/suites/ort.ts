@@ -4,12 +4,13 @@
 // norm and softmax. Both engines are timed the way an app calls them: inputs
 // from CPU arrays, outputs read back to the CPU, their repetitions interleaved. Before any timing each variant's output, ours
 // included, is compared with the float64 result computed here (max error 1e-3 of the largest |value|);
-// a variant that disagrees is reported wrong, not timed.
+// a variant that disagrees is reported wrong, not timed. The attention cases also report each right
+// variant's max |output − float64| (in units of 1e-7), ORT's flash attention beside ours.
 import type { Engine, Plan } from 'webgpu-nlp';
 import { type Ort, type OrtModel, ortSession, ortTensor } from '../peers/ort';
 import { gpt2OrtCases } from './ort-gpt2';
 import { noise } from './plan-runner';
-import type { BenchCase, Runner, Suite, Variant } from './types';
+import type { BenchCase, BenchContext, Runner, Suite, Variant } from './types';
 
 const H = 12;
 const D = 64;
@@ -32,19 +33,23 @@ async function oursRunner(
   };
 }
 
-/** ORT: a session over one of the bench's ONNX graphs; `toOurs` maps its output to our layout (for the check only). */
+/**
+ * ORT: a session over one of the bench's ONNX graphs; `toOurs` maps its output to our layout (for the
+ * check only). Outputs other than the first stay on the GPU (`gpuOutputs`), as an app would keep them.
+ */
 function ortVariant(
   name: string,
   model: OrtModel,
   feeds: () => Record<string, { data: Float32Array | Int32Array; dims: number[] }>,
   toOurs: (y: Float32Array) => Float32Array = (y) => y,
+  gpuOutputs: string[] = [],
 ): Variant {
   return {
     name,
     async setup(ctx): Promise<Runner | null> {
       const ort: Ort | null = ctx.ort ?? null;
       if (!ort) return null;
-      const session = await ortSession(ort, model);
+      const session = await ortSession(ort, model, gpuOutputs);
       const inputs = Object.fromEntries(
         Object.entries(feeds()).map(([k, v]) => [
           k,
@@ -63,6 +68,36 @@ function ortVariant(
         output: async () => toOurs(await once()),
         dispose: () => void session.release(),
       };
+    },
+  };
+}
+
+/** The exponent of the unit `withError` reports max errors in. */
+const ERROR_UNIT = 1e-7;
+
+/**
+ * `v` whose checked output (one run, before timing) also records max |output − reference()| in units
+ * of ERROR_UNIT as the runner's info, so the report prints each variant's error beside its time.
+ */
+function withError(v: Variant, reference: () => Float64Array): Variant {
+  return {
+    name: v.name,
+    async setup(ctx) {
+      const runner = await v.setup(ctx);
+      if (!runner?.output) return runner;
+      const output = runner.output.bind(runner);
+      runner.output = async () => {
+        const y = await output();
+        const r = reference();
+        let err = y.length === r.length ? 0 : Infinity;
+        for (let i = 0; i < y.length && i < r.length; i++) {
+          const d = Math.abs(y[i] - r[i]);
+          err = Number.isNaN(d) ? Infinity : Math.max(err, d);
+        }
+        runner.info = { ...runner.info, [`max |y - float64| (${ERROR_UNIT})`]: err / ERROR_UNIT };
+        return y;
+      };
+      return runner;
     },
   };
 }
@@ -127,26 +162,30 @@ function attentionCase(T: number): BenchCase {
     return m;
   };
   const pairs = (T * (T + 1)) / 2;
-  return {
-    reference() {
-      const [q, k, v] = qkv();
-      const y = new Float64Array(H * T * D);
-      const p = new Float64Array(T);
-      for (let h = 0; h < H; h++)
-        for (let t = 0; t < T; t++) {
-          let m = -Infinity;
-          for (let j = 0; j <= t; j++) {
-            let d = 0;
-            for (let e = 0; e < D; e++) d += q[(h * T + t) * D + e] * k[(h * T + j) * D + e];
-            p[j] = d / Math.sqrt(D);
-            m = Math.max(m, p[j]);
-          }
-          let z = 0;
-          for (let j = 0; j <= t; j++) z += p[j] = Math.exp(p[j] - m);
-          for (let j = 0; j <= t; j++) for (let e = 0; e < D; e++) y[(h * T + t) * D + e] += (p[j] / z) * v[(h * T + j) * D + e];
+  // The float64 result, computed once for the check and for every variant's reported error (6 MB at T=1024).
+  const exact = () => {
+    const [q, k, v] = qkv();
+    const y = new Float64Array(H * T * D);
+    const p = new Float64Array(T);
+    for (let h = 0; h < H; h++)
+      for (let t = 0; t < T; t++) {
+        let m = -Infinity;
+        for (let j = 0; j <= t; j++) {
+          let d = 0;
+          for (let e = 0; e < D; e++) d += q[(h * T + t) * D + e] * k[(h * T + j) * D + e];
+          p[j] = d / Math.sqrt(D);
+          m = Math.max(m, p[j]);
         }
-      return y;
-    },
+        let z = 0;
+        for (let j = 0; j <= t; j++) z += p[j] = Math.exp(p[j] - m);
+        for (let j = 0; j <= t; j++) for (let e = 0; e < D; e++) y[(h * T + t) * D + e] += (p[j] / z) * v[(h * T + j) * D + e];
+      }
+    return y;
+  };
+  let cached: Float64Array | undefined;
+  const reference = () => (cached ??= exact());
+  return {
+    reference,
     kernel: `causal attention ${H}×${D} (vs ORT)`,
     size: `T=${T}`,
     flops: 4 * H * pairs * D,
@@ -156,7 +195,7 @@ function attentionCase(T: number): BenchCase {
     variants: [
       {
         name: 'ours',
-        setup: ({ engine }) => {
+        setup: ({ engine }: BenchContext) => {
           const [q, k, v] = qkv();
           return oursRunner(
             engine,
@@ -165,6 +204,9 @@ function attentionCase(T: number): BenchCase {
           );
         },
       },
+      // GroupQueryAttention with KV heads = heads, no past: seqlens_k [B] = total length − 1 and the
+      // scalar total_sequence_length (ONNX Runtime's contrib-op schema); causal by definition. Its
+      // present_key / present_value (the KV cache it writes) stay on the GPU.
       ortVariant(
         'ort GroupQueryAttention',
         'gqa',
@@ -174,6 +216,7 @@ function attentionCase(T: number): BenchCase {
           total_sequence_length: { data: Int32Array.of(T), dims: [] },
         }),
         (y) => rowsToHeads(y, T),
+        ['present_key', 'present_value'],
       ),
       ortVariant(
         'ort MultiHeadAttention',
@@ -192,7 +235,7 @@ function attentionCase(T: number): BenchCase {
           bias: { data: bias(), dims: [T, T] },
         };
       }),
-    ],
+    ].map((v) => withError(v, reference)),
   };
 }
 
