@@ -63,7 +63,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   for (var j = start + lid; j < end; j += WG) {
     var s = 0.0;
     for (var d = 0u; d < D; d++) { s = fma(qs[d], key_at((row0 + j) * D + d), s); }
-    s = select(NEG, score_mod(s, params.L - 1u, j, slope), !KEY_MASK || key_mask[mask_row + j] != 0u);
+    s = select(NEG, score_mod(vec4(s), params.L - 1u, j, slope).x, !KEY_MASK || key_mask[mask_row + j] != 0u);
     ps[j - start] = s;
     local_max = max(local_max, s);
   }

@@ -90,7 +90,7 @@ fn decode(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     if (lid < BQ && key >= keys.x && key < keys.y) {
       var dot = 0.0;
       for (var d = 0u; d < D; d++) { dot = fma(qs[d], key_at(((h / params.group) * S + key) * D + d), dot); }
-      s = score_mod(dot, L - 1u, key, slope);
+      s = score_mod(vec4(dot), L - 1u, key, slope).x;
     }
     // A block with no allowed key leaves m, l and acc as they were (m_new = m, p = 0).
     let m_new = max(m, wg_max(s, lid));

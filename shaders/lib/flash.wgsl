@@ -78,31 +78,46 @@ fn stage_tile(h: u32, S: u32, k0: u32, lid: u32) {
 }
 
 /**
- * One thread: folds the staged tile's keys k0 + j, j < BK, that its row sees into f. Loops run to BK, a
- * pipeline constant, so they unroll and the scores stay in registers; a hidden key gets the score
- * -F32_MAX by a select, no branch, and adds exp(-F32_MAX - m) = 0.
+ * One thread: folds the staged tile's keys k0 + j, j < BK, that its row sees into f, four keys at a
+ * time: a head-dim slice of q times the 4 keys' slices as a matrix gives their 4 partial scores, and
+ * the 4 values' slices times the 4 probabilities give the accumulator's update. Each load of q, of the
+ * accumulator and of the loop's counters then serves 4 keys instead of 1 (on SwiftShader, whose JIT
+ * keeps private arrays in memory and does not unroll, that halves the memory operations per key; on
+ * a GPU it is 4 independent FMA chains). A hidden key gets the score -F32_MAX by a select, no branch,
+ * and adds exp(-F32_MAX - m) = 0.
  */
 fn attend_tile(f: ptr<function, Flash>, k0: u32) {
   let D4 = HEAD_DIM / 4u;
-  var s: array<f32, MAX_BK>;
+  var s: array<vec4<f32>, MAX_BK / 4u>;
   var tile_max = NEG;
-  for (var j = 0u; j < BK; j++) {
-    let key = k0 + j;
+  for (var j = 0u; j < BK; j += 4u) {
     var dp = vec4(0.0);
-    for (var d = 0u; d < D4; d++) { dp = fma((*f).q[d], Ks[j * D4 + d], dp); }
-    let seen = key >= (*f).lo && key < (*f).hi && (!KEY_MASK || key_mask[(*f).mask_row + key] != 0u);
-    s[j] = select(NEG, score_mod(dp.x + dp.y + dp.z + dp.w, (*f).q_pos, key, (*f).slope), seen);
-    tile_max = max(tile_max, s[j]);
+    for (var d = 0u; d < D4; d++) {
+      let r = j * D4 + d;
+      dp += (*f).q[d] * mat4x4(Ks[r], Ks[r + D4], Ks[r + 2u * D4], Ks[r + 3u * D4]);
+    }
+    let key = vec4(k0 + j) + vec4(0u, 1u, 2u, 3u);
+    var seen = (key >= vec4((*f).lo)) & (key < vec4((*f).hi));
+    if (KEY_MASK) {
+      let m = (*f).mask_row + k0 + j;
+      seen &= vec4(key_mask[m], key_mask[m + 1u], key_mask[m + 2u], key_mask[m + 3u]) != vec4(0u);
+    }
+    let x = select(vec4(NEG), score_mod(dp, (*f).q_pos, k0 + j, (*f).slope), seen);
+    s[j / 4u] = x;
+    tile_max = max(tile_max, max(max(x.x, x.y), max(x.z, x.w)));
   }
   if (tile_max <= NEG) { return; }
   let m_new = max((*f).m, tile_max);
   let corr = exp((*f).m - m_new);
   (*f).l *= corr;
   for (var d = 0u; d < D4; d++) { (*f).acc[d] *= corr; }
-  for (var j = 0u; j < BK; j++) {
-    let p = exp(s[j] - m_new);   // 0 for a hidden key
-    (*f).l += p;
-    for (var d = 0u; d < D4; d++) { (*f).acc[d] = fma(vec4(p), Vs[j * D4 + d], (*f).acc[d]); }
+  for (var j = 0u; j < BK; j += 4u) {
+    let p = exp(s[j / 4u] - m_new);   // 0 for a hidden key
+    (*f).l += p.x + p.y + p.z + p.w;
+    for (var d = 0u; d < D4; d++) {
+      let r = j * D4 + d;
+      (*f).acc[d] += mat4x4(Vs[r], Vs[r + D4], Vs[r + 2u * D4], Vs[r + 3u * D4]) * p;
+    }
   }
   (*f).m = m_new;
 }

@@ -32,10 +32,13 @@ fn alibi_slope(head: u32) -> f32 {
   return pow(params.alibi_m1, f32(2u * (head - params.alibi_n) + 1u));
 }
 
-/** The score the softmax sees, from s = scale · q·k (the kernels pre-scale q). */
-fn score_mod(s: f32, q_pos: u32, k_pos: u32, slope: f32) -> f32 {
+/**
+ * The scores the softmax sees for keys k_pos, k_pos + 1, k_pos + 2, k_pos + 3, from s = scale · q·k
+ * (the kernels pre-scale q). Four at a time, as the flash core scores keys; one key uses `.x`.
+ */
+fn score_mod(s: vec4<f32>, q_pos: u32, k_pos: u32, slope: f32) -> vec4<f32> {
   var x = s;
   if (SOFTCAP) { x = params.softcap * tanh(x / params.softcap); }
-  if (ALIBI) { x -= slope * abs(f32(q_pos) - f32(k_pos)); }
+  if (ALIBI) { x -= slope * abs(f32(q_pos) - (f32(k_pos) + vec4(0.0, 1.0, 2.0, 3.0))); }
   return x;
 }

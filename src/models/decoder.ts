@@ -14,6 +14,15 @@ import { slidingLayout, type BlockLayout, type BlockSize } from '../ops/sparse_l
 /** Dense causal attention, or a causal sliding window (block-sparse; Longformer-style local attention). */
 export type AttentionSpec = { kind: 'dense' } | { kind: 'sliding'; window: number; blockSize?: BlockSize };
 
+/** Where one layer's attention runs: its layer, the graph's kind and token count, the position scalar (decode), the spec. */
+interface AttendSite {
+  layer: number;
+  kind: Kind;
+  T: number;
+  pos: ScalarRef | null;
+  spec: AttentionSpec;
+}
+
 export interface GenerateOptions {
   /** Default 20. 0 yields nothing. */
   maxNewTokens?: number;
@@ -158,7 +167,7 @@ export abstract class Decoder {
         x,
         (q, k, v) => {
           if (i === probe) probed = this.probabilities(g, q, k);
-          return this.attend(g, i, kind, T, q, k, v, pos, spec);
+          return this.attend(g, { layer: i, kind, T, pos, spec }, q, k, v);
         },
         pos ?? 0,
       );
@@ -187,17 +196,12 @@ export abstract class Decoder {
     return g.softmax(g.causalMask(g.matmul(q, keys, { transposeB: true }), 1 / Math.sqrt(headDim)));
   }
 
-  private attend(
-    g: Graph,
-    layer: number,
-    kind: Kind,
-    T: number,
-    q: SymbolicTensor,
-    k: SymbolicTensor,
-    v: SymbolicTensor,
-    pos: ScalarRef | null,
-    spec: AttentionSpec,
-  ): SymbolicTensor {
+  /**
+   * One layer's attention over q [H, T, D] and this step's k, v [KVH, T, D]: dense or block-sparse,
+   * through the layer's KV caches when the graph fills them ('prefill', 'decode').
+   */
+  private attend(g: Graph, site: AttendSite, q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor): SymbolicTensor {
+    const { layer, kind, T, pos, spec } = site;
     const prefillLayout = pos ? null : this.layout(spec, T);
     const full = () => (prefillLayout ? g.sparseAttention(q, k, v, prefillLayout) : g.attention(q, k, v, { causal: true }));
     if (kind === 'forward' || kind === 'attention') return full();
