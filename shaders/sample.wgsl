@@ -75,9 +75,10 @@ fn mass_above(t: f32, m: f32, lid: u32) -> f32 {
 
 /** The row's largest logit into best_v[0] and its index into best_i[0], the lowest among equal maxima. */
 fn argmax(lid: u32) {
+  let V = params.V;
   var bv = -F32_MAX;
   var bi = 0xffffffffu;
-  for (var c = lid; c < params.V; c += WG) {
+  for (var c = lid; c < V; c += WG) {
     let x = logits[params.row_offset + c];
     if (x > bv) { bv = x; bi = c; }
   }
@@ -96,8 +97,9 @@ fn argmax(lid: u32) {
 
 /** The smallest z of the row. */
 fn row_min(lid: u32) -> f32 {
+  let V = params.V;
   var local_min = F32_MAX;
-  for (var c = lid; c < params.V; c += WG) { local_min = min(local_min, z(c)); }
+  for (var c = lid; c < V; c += WG) { local_min = min(local_min, z(c)); }
   return -wg_max(-local_min, lid);
 }
 
@@ -130,12 +132,13 @@ fn top_k_cut(cut: Cut, lid: u32) -> Cut {
  * narrow the range 256-fold, after which those values usually fit in workgroup memory.
  */
 fn coarse_halvings(cut: Cut, goal: f32, m: f32, lid: u32) -> Cut {
+  let V = params.V;
   var b = cut;
   for (var it = 0u; it < COARSE_HALVINGS; it++) {
     let mid = 0.5 * (b.lo + b.hi);
     var s = 0.0;
     var n = 0.0;
-    for (var c = lid; c < params.V; c += WG) { let x = z(c); if (x >= mid) { s += exp(x - m); n += 1.0; } }
+    for (var c = lid; c < V; c += WG) { let x = z(c); if (x >= mid) { s += exp(x - m); n += 1.0; } }
     let mass = wg_sum(s, lid);
     let count = wg_sum(n, lid);
     let up = mass >= goal;
@@ -151,14 +154,15 @@ fn coarse_halvings(cut: Cut, goal: f32, m: f32, lid: u32) -> Cut {
  * those of lower threads. Returns this thread's kept value (-F32_MAX past the `count` gathered).
  */
 fn gather_kept(lo: f32, count: u32, lid: u32) -> f32 {
+  let V = params.V;
   var mine = 0u;
-  for (var c = lid; c < params.V; c += WG) { if (z(c) >= lo) { mine++; } }
+  for (var c = lid; c < V; c += WG) { if (z(c) >= lo) { mine++; } }
   prefix[lid] = f32(mine);
   workgroupBarrier();
   if (lid == 0u) { scan_prefix(); }
   workgroupBarrier();
   var at = u32(prefix[lid]);
-  for (var c = lid; c < params.V; c += WG) {
+  for (var c = lid; c < V; c += WG) {
     let x = z(c);
     if (x >= lo && at < WG) { kept[at] = x; at++; }
   }
@@ -206,9 +210,10 @@ fn top_p_cut(thr: f32, m: f32, above: f32, lid: u32) -> f32 {
  * of chunk masses finds the chunk that holds u.
  */
 fn draw(thr: f32, m: f32, arg: u32, lid: u32) {
-  let chunk = (params.V + WG - 1u) / WG;
-  let c0 = min(params.V, lid * chunk);
-  let c1 = min(params.V, c0 + chunk);
+  let V = params.V;
+  let chunk = (V + WG - 1u) / WG;
+  let c0 = min(V, lid * chunk);
+  let c1 = min(V, c0 + chunk);
   var mine = 0.0;
   for (var c = c0; c < c1; c++) { let x = z(c); if (x >= thr) { mine += exp(x - m); } }
   prefix[lid] = mine;
@@ -236,6 +241,7 @@ fn draw(thr: f32, m: f32, arg: u32, lid: u32) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32) {
+  let V = params.V;
   argmax(lid);
   let arg = best_i[0];
   if (params.temperature <= 0.0) {
@@ -243,8 +249,8 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     return;
   }
   let m = best_v[0] / params.temperature; // the largest z
-  var cut = Cut(row_min(lid), m, f32(params.V));
-  if (params.top_k > 0u && params.top_k < params.V) { cut = top_k_cut(cut, lid); }
+  var cut = Cut(row_min(lid), m, f32(V));
+  if (params.top_k > 0u && params.top_k < V) { cut = top_k_cut(cut, lid); }
   var thr = cut.lo;
   if (params.top_p < 1.0) { thr = top_p_cut(thr, m, cut.above, lid); }
   draw(thr, m, arg, lid);
