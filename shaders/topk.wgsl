@@ -8,7 +8,7 @@
 // Bindings: main: 0 params, 1 scores, 2 exclude (u32), 3 out; merge: 0 params, 1 candidates, 3 out.
 //#import lib/consts
 
-override WG: u32 = 256;
+override WG: u32 = 256; // a power of two (best_of halves it); sizes bv and bi
 
 struct Params {
   N: u32,          // main: scores; merge: chunks
@@ -23,8 +23,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> exclude: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
 
-var<workgroup> bv: array<f32, 256>;
-var<workgroup> bi: array<u32, 256>;
+var<workgroup> bv: array<f32, WG>;
+var<workgroup> bi: array<u32, WG>;
 
 const NONE = 0xffffffffu;
 
