@@ -57,7 +57,7 @@ export default defineConfig({
         test: {
           name: 'browser (default limits)',
           include: [
-            'tests/ops/{attention,sparse_attention,sample}.test.ts',
+            'tests/ops/{attention,attention_decode,sparse_attention,sample}.test.ts',
             // the row kernels
             'tests/ops/{concat,copy,elementwise,embedding,heads,layernorm,mask,noop,normalize,penalty,softmax,topk}.test.ts',
           ],

@@ -1,7 +1,7 @@
 // Block-sparse attention against dense float64 attention under the equivalent element mask: every
 // layout kind, odd lengths, causal and not, random layouts over several seeds, full density against
 // the dense kernel, the decode form, and bad layouts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   globalLayout,
   maskLayout,
@@ -14,6 +14,7 @@ import {
 } from '../../src/index';
 import { sparseReference } from '../../src/ops/sparse_attention';
 import { createTestEngine } from '../helpers/engine';
+import { describeOp } from '../helpers/conformance';
 import { expectClose, f64, randn } from '../helpers/numeric';
 
 let engine: Engine;
@@ -44,7 +45,7 @@ async function check(T: number, layout: BlockLayout, what: string) {
   expectClose(out, ref, TOL, what);
 }
 
-describe('sparse attention', () => {
+describeOp(['sparse_attention', 'sparse_attention_decode'], 'block-sparse prefill and decode', () => {
   for (const causal of [true, false]) {
     it(`sliding, strided, global, mask and union layouts (${causal ? 'causal' : 'full'}, odd lengths)`, async () => {
       await check(77, slidingLayout(77, { blockSize: 16, window: 20, causal }), 'sliding');

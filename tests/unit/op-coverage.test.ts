@@ -22,11 +22,6 @@ const UNDECLARED: Record<string, [file: string, marker: string]> = {
   quantize_scales: ['dequant_matmul.test.ts', 'the GPU quantizer agrees with the CPU one'],
   quantize_pack: ['dequant_matmul.test.ts', 'the GPU quantizer agrees with the CPU one'],
   quantize_blocks: ['dequant_matmul.test.ts', "the GPU quantizer gives the CPU's bytes"],
-  attention: ['attention.test.ts', "op: 'attention'"],
-  attention_decode: ['attention.test.ts', 'decodeAttention('],
-  attention_combine: ['attention.test.ts', 'decodeAttention('],
-  sparse_attention: ['sparse_attention.test.ts', 'sparseAttention('],
-  sparse_attention_decode: ['sparse_attention.test.ts', 'sparseDecodeAttention('],
 };
 
 /** The op names of each describeOp('op' | ['op', ...], ...) call in a test file's source. */
