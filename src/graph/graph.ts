@@ -5,6 +5,7 @@ import { ArgumentError, ShapeError, formatShape } from '../errors';
 import { Tensor, checkShape, dtypeOf, numel, paddedBytes, type AnyTypedArray, type DType } from '../gpu/tensor';
 import { getOp, type OpAttrs, type OpName } from '../ops/registry';
 import type { MatmulAttrs } from '../ops/matmul';
+import type { ActivationFn } from '../ops/elementwise';
 import type { AssignAttrs } from '../ops/copy';
 import type { SampleAttrs } from '../ops/sample';
 import type { BlockLayout } from '../ops/sparse_layout';
@@ -226,6 +227,11 @@ export class Graph {
 
   gelu(x: SymbolicTensor): SymbolicTensor {
     return this.op('gelu', [x]);
+  }
+
+  /** GELU's exact erf form (BERT's 'gelu'), ReLU, SiLU or tanh, elementwise; 'gelu_tanh' is gelu() (which matmul fuses). */
+  activation(x: SymbolicTensor, fn: ActivationFn | 'gelu_tanh'): SymbolicTensor {
+    return fn === 'gelu_tanh' ? this.gelu(x) : this.op('activation', [x], { fn });
   }
 
   /**

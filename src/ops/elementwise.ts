@@ -1,5 +1,6 @@
 // Element-wise ops: add and mul (b equal to a, or a trailing part of a's shape broadcast over the
-// leading dims, e.g. a bias [N] over [T, N]) and GELU (tanh form). Kernel: shaders/elementwise.wgsl.
+// leading dims, e.g. a bias [N] over [T, N]), GELU (tanh form) and `activation` (GELU's exact erf form,
+// ReLU, SiLU, tanh) with float64 references. Kernel: shaders/elementwise.wgsl.
 import { compose } from '../wgsl/compose';
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
@@ -66,29 +67,95 @@ function binaryOp(name: 'add' | 'mul', opCode: number, apply: (x: number, y: num
 export const add = binaryOp('add', 0, (x, y) => x + y);
 export const mul = binaryOp('mul', 1, (x, y) => x * y);
 
-export const gelu: OpDescriptor<Record<string, never>> = {
-  name: 'gelu',
-  inputs: ['a'],
-  shader,
-  infer(inputs) {
-    requireF32('gelu', inputs);
-    if (inputs.length !== 1) throw new ShapeError(`gelu: needs exactly one input, got ${inputs.length}`);
-    return { shape: inputs[0].shape, dtype: 'f32' };
+/** The functions of the `activation` op (GELU's tanh form is the `gelu` op, which matmul fuses). */
+export type ActivationFn = 'gelu_erf' | 'relu' | 'silu' | 'tanh';
+export const ACTIVATIONS: readonly ActivationFn[] = ['gelu_erf', 'relu', 'silu', 'tanh'];
+/** Each function's OP code in elementwise.wgsl's unary_op (0 is gelu's tanh form). */
+const UNARY_CODE: Record<ActivationFn, number> = { gelu_erf: 1, relu: 2, silu: 3, tanh: 4 };
+
+export interface ActivationAttrs {
+  fn: ActivationFn;
+}
+
+/** A unary op over f32 of any shape, elementwise.wgsl's unary entry with OP `code`. */
+function unaryOp<A>(name: string, code: (attrs: A) => number, apply: (x: number, attrs: A) => number, flops: number): OpDescriptor<A> {
+  return {
+    name,
+    inputs: ['a'],
+    shader,
+    infer(inputs, attrs) {
+      requireF32(name, inputs);
+      if (inputs.length !== 1) throw new ShapeError(`${name}: needs exactly one input, got ${inputs.length}`);
+      code(attrs); // checks the attributes
+      return { shape: inputs[0].shape, dtype: 'f32' };
+    },
+    kernel(_inputs, output, attrs, ctx) {
+      const len = numel(output.shape);
+      const vec4 = len % 4 === 0;
+      const n = vec4 ? len / 4 : len;
+      return {
+        entry: vec4 ? 'unary_vec4' : 'unary',
+        constants: { WG, OP: code(attrs) },
+        uniforms: { len: n, len_b: 0 },
+        grid: grid1D(n, WG, ctx.limits),
+      };
+    },
+    reference([a], _infos, attrs) {
+      return a.map((x) => apply(x, attrs));
+    },
+    flops: (_i, output) => flops * numel(output.shape),
+    bytes: (_i, output) => 2 * numel(output.shape) * 4,
+  };
+}
+
+export const gelu = unaryOp<Record<string, never>>('gelu', () => 0, geluReference, 8);
+
+/** GELU's exact form (BERT's hidden_act 'gelu'), ReLU, SiLU or tanh, chosen by `fn`. */
+export const activation = unaryOp<ActivationAttrs>(
+  'activation',
+  (a) => {
+    const code = UNARY_CODE[a?.fn];
+    if (code === undefined || !Object.hasOwn(UNARY_CODE, a.fn))
+      throw new ShapeError(`activation: fn must be one of ${ACTIVATIONS.join(', ')}; got ${JSON.stringify(a?.fn)}`);
+    return code;
   },
-  kernel(_inputs, output, _attrs, ctx) {
-    const len = numel(output.shape);
-    const vec4 = len % 4 === 0;
-    const n = vec4 ? len / 4 : len;
-    return {
-      entry: vec4 ? 'unary_vec4' : 'unary',
-      constants: { WG, OP: 0 },
-      uniforms: { len: n, len_b: 0 },
-      grid: grid1D(n, WG, ctx.limits),
-    };
-  },
-  reference([a]) {
-    return a.map(geluReference);
-  },
-  flops: (_i, output) => 8 * numel(output.shape),
-  bytes: (_i, output) => 2 * numel(output.shape) * 4,
-};
+  (x, a) => activationReference(a.fn, x),
+  12,
+);
+
+/** The activation in float64. */
+export function activationReference(fn: ActivationFn, x: number): number {
+  switch (fn) {
+    case 'gelu_erf':
+      return x < 0 ? 0.5 * x * erfc(-x / Math.SQRT2) : x - 0.5 * x * erfc(x / Math.SQRT2);
+    case 'relu':
+      return Math.max(x, 0);
+    case 'silu':
+      return x / (1 + Math.exp(-x));
+    case 'tanh':
+      return Math.tanh(x);
+  }
+}
+
+/**
+ * erfc(x) in float64 to ~1e-14 relative for x ≥ 0: the Maclaurin series of erf below 2.5 (its largest
+ * term there is ~500, so ~1e-13 is lost to cancellation), Laplace's continued fraction above it.
+ */
+export function erfc(x: number): number {
+  if (x < 0) return 2 - erfc(-x);
+  if (x < 2.5) {
+    let sum = 0;
+    let term = x; // (-1)^n x^(2n+1) / n!
+    for (let n = 0; n < 200; n++) {
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+      term *= (-x * x) / (n + 1);
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated from the tail.
+  let f = x;
+  for (let k = 120; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}

@@ -3,7 +3,7 @@
 import { ArgumentError, UnsupportedError } from '../errors';
 import { concat } from './concat';
 import { assign, slice } from './copy';
-import { add, gelu, mul } from './elementwise';
+import { activation, add, gelu, mul } from './elementwise';
 import { matmul } from './matmul';
 import { matmulNaive } from './matmul_naive';
 import { attention } from './attention';
@@ -60,6 +60,7 @@ const builtIn = {
   add,
   mul,
   gelu,
+  activation,
   assign,
   slice,
   layernorm: layerNorm,

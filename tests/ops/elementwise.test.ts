@@ -78,3 +78,42 @@ describeOp(['add', 'mul', 'gelu'], () => {
     }
   });
 });
+
+// The exact GELU goes through exp (a few ulp in WGSL) and a Chebyshev erfc of 1.2e-7 relative error.
+const ACT = { atol: 2e-6, rtol: 2e-6 };
+
+describeOp('activation', 'gelu_erf x·Φ(x), relu, silu, tanh against float64', () => {
+  it('pinned values: gelu_erf(±1) as torch.nn.functional.gelu gives them, relu, silu, tanh', async () => {
+    const x = new Float32Array([0, 1, -1, 3]);
+    const want: Record<string, number[]> = {
+      gelu_erf: [0, 0.8413447460685429, -0.15865525393145707, 2.99595030590511],
+      relu: [0, 1, 0, 3],
+      silu: [0, 0.7310585786300049, -0.2689414213699951, 2.8577223804672998],
+      tanh: [0, 0.7615941559557649, -0.7615941559557649, 0.9950547536867305],
+    };
+    for (const fn of ['gelu_erf', 'relu', 'silu', 'tanh'] as const) {
+      const r = await runOp(engine(), { op: 'activation', attrs: { fn }, inputs: [{ shape: [4], data: x }] });
+      expectClose(r.ref, Float64Array.from(want[fn]), { atol: 1e-15, rtol: 1e-13 }, `${fn} float64 reference`);
+      expectClose(r.gpu, Float64Array.from(want[fn]), ACT, `${fn} pinned`);
+    }
+  });
+
+  it('every function on odd and aligned lengths, both tails included (no NaN from exp or tanh overflow)', async () => {
+    for (const fn of ['gelu_erf', 'relu', 'silu', 'tanh'] as const) {
+      for (const n of [1, 7, 1001, 1024]) {
+        const x = randn(n, 6, 4);
+        x[0] = n === 1 ? -9 : 40;
+        if (n > 1) x[1] = -40;
+        if (n > 2) x[2] = -5.5; // gelu_erf's left tail: -1.04e-7, kept to its relative precision
+        const { gpu, ref } = await runOp(engine(), { op: 'activation', attrs: { fn }, inputs: [{ shape: [n], data: x }] });
+        expectClose(gpu, ref, ACT, `${fn} n=${n}`);
+      }
+    }
+  });
+
+  it('an unknown function is a ShapeError naming the choices', async () => {
+    await expect(
+      runOp(engine(), { op: 'activation', attrs: { fn: 'gelu_fast' as 'relu' }, inputs: [{ shape: [3], data: new Float32Array(3) }] }),
+    ).rejects.toThrow(/fn must be one of gelu_erf, relu, silu, tanh; got "gelu_fast"/);
+  });
+});
