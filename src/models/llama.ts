@@ -38,10 +38,20 @@ export interface LlamaConfig {
   head_dim?: number;
   /** Default 1e-6. */
   rms_norm_eps?: number;
-  /** Default 10000. */
+  /** Default 10000 (transformers 4.x; 5.x keeps it in rope_parameters). */
   rope_theta?: number;
-  /** 'llama3' (Llama 3.1 / 3.2) and 'linear' are supported; null or 'default' is plain RoPE. */
+  /** 'llama3' (Llama 3.1 / 3.2) and 'linear' are supported; null or 'default' is plain RoPE (transformers 4.x). */
   rope_scaling?: RopeScaling | null;
+  /** transformers 5's home of RoPE: rope_theta and the rope_scaling fields in one object. */
+  rope_parameters?: (RopeScaling & { rope_theta?: number }) | null;
+  /** Must be 1 where given (every rotated dim); also read from rope_parameters. */
+  partial_rotary_factor?: number;
+  /** Must be 'silu' where given (SwiGLU). */
+  hidden_act?: string;
+  /** Must be false where given (no MLP biases). */
+  mlp_bias?: boolean;
+  /** Qwen2: must be false where given (sliding-window layers are not built). */
+  use_sliding_window?: boolean;
   /** Default 2048. */
   max_position_embeddings?: number;
   /** Default false (Hugging Face's default; SmolLM2 and Llama 3.2 set it). */
@@ -59,7 +69,15 @@ export interface RopeScaling {
   low_freq_factor?: number;
   high_freq_factor?: number;
   original_max_position_embeddings?: number;
+  partial_rotary_factor?: number;
 }
+
+/** The RoPE types ropeInvFreq computes, and the fields each needs (Hugging Face's rope validation). */
+const ROPE_FIELDS: Record<string, (keyof RopeScaling)[]> = {
+  default: [],
+  linear: ['factor'],
+  llama3: ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'],
+};
 
 export interface LlamaOptions {
   /** KV-cache rows per layer (default min(max_position_embeddings, 4096)). */
@@ -81,7 +99,20 @@ const ARCH_CLASSES: Record<string, (typeof ARCHITECTURES)[number]> = {
 };
 
 /** A config with every default filled in and checked. */
-export type ResolvedLlamaConfig = Required<Omit<LlamaConfig, 'architectures' | 'rope_scaling' | 'bos_token_id' | 'eos_token_id'>> & {
+export type ResolvedLlamaConfig = Required<
+  Omit<
+    LlamaConfig,
+    | 'architectures'
+    | 'rope_scaling'
+    | 'rope_parameters'
+    | 'partial_rotary_factor'
+    | 'hidden_act'
+    | 'mlp_bias'
+    | 'use_sliding_window'
+    | 'bos_token_id'
+    | 'eos_token_id'
+  >
+> & {
   model_type: (typeof ARCHITECTURES)[number];
   rope_scaling: RopeScaling | null;
   eos: number[];
@@ -106,10 +137,8 @@ export function resolveLlamaConfig(c: LlamaConfig): ResolvedLlamaConfig {
   if (!(Number.isInteger(D) && D > 0 && D % 4 === 0 && D <= 128))
     throw new ShapeError(`Llama config: head_dim ${D} must be a multiple of 4 up to 128 (the attention kernels' limit)`);
   const eos = c.eos_token_id == null ? [] : Array.isArray(c.eos_token_id) ? c.eos_token_id : [c.eos_token_id];
-  const scaling = c.rope_scaling ?? null;
-  const ropeType = scaling ? (scaling.rope_type ?? scaling.type ?? 'default') : 'default';
-  if (!['default', 'llama3', 'linear'].includes(ropeType))
-    throw new UnsupportedError(`Llama config: rope_scaling type '${ropeType}' is not supported; supported: default, linear, llama3`);
+  checkUnreadFields(c);
+  const rope = resolveRope(c);
   return {
     model_type: type as (typeof ARCHITECTURES)[number],
     vocab_size: c.vocab_size,
@@ -120,13 +149,57 @@ export function resolveLlamaConfig(c: LlamaConfig): ResolvedLlamaConfig {
     num_key_value_heads: KVH,
     head_dim: D,
     rms_norm_eps: c.rms_norm_eps ?? 1e-6,
-    rope_theta: c.rope_theta ?? 10000,
-    rope_scaling: ropeType === 'default' ? null : { ...scaling, rope_type: ropeType },
+    ...rope,
     max_position_embeddings: c.max_position_embeddings ?? 2048,
     tie_word_embeddings: c.tie_word_embeddings ?? false,
     attention_bias: c.attention_bias ?? false,
     eos,
   };
+}
+
+/** Config fields that change the math and that build() does not follow: an error, never a silent default. */
+function checkUnreadFields(c: LlamaConfig): void {
+  const unsupported = (what: string) => new UnsupportedError(`Llama config: ${what} is not supported`);
+  if (c.hidden_act !== undefined && c.hidden_act !== 'silu') throw unsupported(`hidden_act '${c.hidden_act}' (only 'silu')`);
+  if (c.mlp_bias) throw unsupported('mlp_bias true (MLP biases)');
+  if (c.use_sliding_window) throw unsupported('use_sliding_window true (Qwen2 sliding-window layers)');
+}
+
+/**
+ * rope_theta and rope_scaling wherever the config keeps them: transformers 5's rope_parameters (one
+ * object with rope_theta and rope_type), or 4.x's top-level rope_theta and rope_scaling. A type
+ * ropeInvFreq does not compute, a missing field it needs, or two layouts that disagree is an error.
+ */
+function resolveRope(c: LlamaConfig): { rope_theta: number; rope_scaling: RopeScaling | null } {
+  const p = c.rope_parameters ?? null;
+  if (p !== null && typeof p !== 'object') throw new ArgumentError('Llama config: rope_parameters must be an object');
+  if (p && Object.values(p).some((v) => typeof v === 'object' && v !== null))
+    throw new UnsupportedError(
+      `Llama config: rope_parameters per layer type (${Object.keys(p).join(', ')}) is not supported; one rope_type for every layer is`,
+    );
+  const typeOf = (s: RopeScaling | null) => (s ? (s.rope_type ?? s.type ?? 'default') : 'default');
+  const legacy = c.rope_scaling ?? null;
+  if (p && legacy && typeOf(p) !== typeOf(legacy))
+    throw new ArgumentError(`Llama config: rope_parameters says rope_type '${typeOf(p)}', rope_scaling says '${typeOf(legacy)}'`);
+  if (p?.rope_theta !== undefined && c.rope_theta !== undefined && p.rope_theta !== c.rope_theta)
+    throw new ArgumentError(`Llama config: rope_parameters says rope_theta ${p.rope_theta}, rope_theta says ${c.rope_theta}`);
+  const scaling = p ?? legacy;
+  const where = p ? 'rope_parameters' : 'rope_scaling';
+  const type = typeOf(scaling);
+  const fields = ROPE_FIELDS[type];
+  if (!fields)
+    throw new UnsupportedError(
+      `Llama config: ${where} rope_type '${type}' is not supported; supported: ${Object.keys(ROPE_FIELDS).join(', ')}`,
+    );
+  for (const k of fields)
+    if (typeof scaling?.[k] !== 'number') throw new ArgumentError(`Llama config: ${where} rope_type '${type}' needs a number ${k}`);
+  const partial = scaling?.partial_rotary_factor ?? c.partial_rotary_factor ?? 1;
+  if (partial !== 1) throw new UnsupportedError(`Llama config: partial_rotary_factor ${partial} is not supported (only 1)`);
+  const theta = p?.rope_theta ?? c.rope_theta ?? 10000;
+  if (!(theta > 0)) throw new ArgumentError(`Llama config: rope_theta must be positive, got ${theta}`);
+  if (type === 'default') return { rope_theta: theta, rope_scaling: null };
+  const { rope_theta: _theta, ...fieldsOnly } = scaling as RopeScaling & { rope_theta?: number };
+  return { rope_theta: theta, rope_scaling: { ...fieldsOnly, rope_type: type } };
 }
 
 /**
@@ -140,11 +213,12 @@ export function ropeInvFreq(c: ResolvedLlamaConfig, divisors?: Float32Array): Fl
   if (divisors) return inv.map((f, i) => f / divisors[i]);
   const s = c.rope_scaling;
   if (!s) return inv;
-  const factor = s.factor ?? 1;
+  // resolveRope checked that the type's fields are there.
+  const factor = s.factor as number;
   if (s.rope_type === 'linear') return inv.map((f) => f / factor);
-  const lo = s.low_freq_factor ?? 1;
-  const hi = s.high_freq_factor ?? 4;
-  const old = s.original_max_position_embeddings ?? 8192;
+  const lo = s.low_freq_factor as number;
+  const hi = s.high_freq_factor as number;
+  const old = s.original_max_position_embeddings as number;
   const [lowWavelen, highWavelen] = [old / lo, old / hi];
   return inv.map((f) => {
     const wavelen = (2 * Math.PI) / f;

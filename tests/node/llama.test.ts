@@ -5,7 +5,7 @@
 // (q/k/v biases, untied head, θ = 1e6).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Llama, SafetensorsFile, TextTokenizer, dequantize, type Engine, type LlamaConfig } from '../../src/index';
+import { Llama, SafetensorsFile, TextTokenizer, dequantize, resolveLlamaConfig, type Engine, type LlamaConfig } from '../../src/index';
 import { rewriteSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
@@ -177,7 +177,7 @@ describe('Llama: options, generation control and bad input', () => {
       /num_key_value_heads 3 must divide num_attention_heads 4/,
     );
     await expect(Llama.fromSafetensors(engine, st(), { ...cfg, rope_scaling: { rope_type: 'yarn', factor: 4 } })).rejects.toThrow(
-      /rope_scaling type 'yarn' is not supported; supported: default, linear, llama3/,
+      /rope_scaling rope_type 'yarn' is not supported; supported: default, linear, llama3/,
     );
     expect(engine.memory().liveBytes).toBe(before);
     const m = await Llama.fromSafetensors(engine, st(), cfg, { maxLength: 16 });
@@ -187,6 +187,59 @@ describe('Llama: options, generation control and bad input', () => {
     );
     m.dispose();
     expect(engine.memory().liveBytes).toBe(before);
+  });
+
+  // transformers 5 writes RoPE as rope_parameters: { rope_theta, rope_type, ...the scaling fields },
+  // with no top-level rope_theta or rope_scaling.
+  const { rope_theta, rope_scaling, ...rest } = cfg;
+  const v5: LlamaConfig = { ...rest, rope_parameters: { rope_theta, ...rope_scaling } };
+
+  it('a transformers 5 config (rope_parameters) resolves as its 4.x twin; what it cannot follow is an error', () => {
+    expect(v5).not.toHaveProperty('rope_theta');
+    expect(resolveLlamaConfig(v5)).toEqual(resolveLlamaConfig(cfg));
+    expect(resolveLlamaConfig(v5).rope_theta).toBe(500000);
+    expect(resolveLlamaConfig(v5).rope_scaling?.rope_type).toBe('llama3');
+    // A plain default rope_parameters, and the old 'type' key.
+    expect(resolveLlamaConfig({ ...rest, rope_parameters: { rope_type: 'default', rope_theta: 1e6 } })).toMatchObject({
+      rope_theta: 1e6,
+      rope_scaling: null,
+    });
+    expect(resolveLlamaConfig({ ...cfg, rope_scaling: { type: 'linear', factor: 2 } }).rope_scaling).toEqual({
+      type: 'linear',
+      factor: 2,
+      rope_type: 'linear',
+    });
+    const bad: [Partial<LlamaConfig>, RegExp][] = [
+      [
+        { rope_parameters: { rope_theta, rope_type: 'yarn', factor: 4 } },
+        /rope_parameters rope_type 'yarn' is not supported; supported: default, linear, llama3/,
+      ],
+      [{ rope_parameters: { rope_theta, rope_type: 'longrope' } }, /rope_type 'longrope' is not supported/],
+      [{ rope_parameters: { rope_theta, rope_type: 'llama3', factor: 8 } }, /rope_type 'llama3' needs a number low_freq_factor/],
+      [{ rope_parameters: { rope_theta, rope_type: 'default', partial_rotary_factor: 0.5 } }, /partial_rotary_factor 0.5 is not supported/],
+      [
+        { rope_parameters: { full_attention: { rope_type: 'default' }, sliding_attention: { rope_type: 'default' } } as never },
+        /rope_parameters per layer type \(full_attention, sliding_attention\) is not supported/,
+      ],
+      [{ rope_theta: 1e4 }, /rope_parameters says rope_theta 500000, rope_theta says 10000/],
+      [{ rope_scaling: { rope_type: 'linear', factor: 2 } }, /rope_parameters says rope_type 'llama3', rope_scaling says 'linear'/],
+      [{ hidden_act: 'gelu' }, /hidden_act 'gelu' \(only 'silu'\) is not supported/],
+      [{ mlp_bias: true }, /mlp_bias true/],
+      [{ use_sliding_window: true }, /use_sliding_window true/],
+    ];
+    for (const [patch, message] of bad) expect(() => resolveLlamaConfig({ ...v5, ...patch }), message.source).toThrow(message);
+  });
+
+  it('a transformers 5 config gives the logits of its 4.x twin (float64 PyTorch)', async () => {
+    const ref = expected.llama;
+    const m = await Llama.fromSafetensors(engine, st(), v5);
+    expectClose(
+      await m.forward(ref.ids),
+      f64(Float32Array.from(ref.logits)),
+      { atol: 1e-4 * maxAbs(Float64Array.from(ref.logits)), rtol: 0 },
+      'v5',
+    );
+    m.dispose();
   });
 
   it('a sharded checkpoint loads from its shards in any order', async () => {
