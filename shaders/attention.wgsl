@@ -17,26 +17,11 @@
 // Bindings: 0 params, 1 q, 2 k, 3 v, 4 cu_seqlens, 5 key_mask, 6 out.
 //#import lib/flash
 //#import lib/broadcast
+//#import lib/attention_params
 
 override BQ: u32 = 64;
 override HEAD_DIM: u32 = 64;
 
-struct Params {
-  T: u32,
-  S: u32,
-  scale: f32,
-  q_offset: u32,
-  group: u32,           // query heads per KV head
-  n_seqs: u32,          // VARLEN: sequences packed
-  heads_per_batch: u32, // KEY_MASK: query heads per batch row (ALiBi's head is h mod this)
-  softcap: f32,
-  alibi_m0: f32,
-  alibi_m1: f32,
-  alibi_n: u32,
-  window: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> cu_seqlens: array<u32>;
 @group(0) @binding(5) var<storage, read> key_mask: array<u32>;
 @group(0) @binding(6) var<storage, read_write> out: array<vec4<f32>>;

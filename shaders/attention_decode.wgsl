@@ -3,9 +3,9 @@
 //   split:   workgroup (s, h) scores keys [s * CHUNK, min(L, (s + 1) * CHUNK)) and writes its partial
 //            result: partial[h, s, 0..D) = Σ exp(score - m) v, partial[h, s, D] = m, [D + 1] = Σ exp
 //   combine: out[h, d] = Σ_s e^(m_s - M) acc_s[d] / Σ_s e^(m_s - M) l_s,  M = max_s m_s
-// q [H, 1, D]; caches [KVH, max_len, D] (f32, or halves through lib/kv_half); out [H, 1, D]; D up to
+// q [H, 1, D]; caches [KVH, S, D] (f32, or halves through lib/kv_half); out [H, 1, D]; D up to
 // 256. The query sits at position L - 1; which keys it sees and its scores come from the score hook
-// (lib/score: window, soft-cap, ALiBi), and with KEY_MASK key_mask [B, max_len] hides padding (query
+// (lib/score: window, soft-cap, ALiBi), and with KEY_MASK key_mask [B, S] hides padding (query
 // head h in batch row h / heads_per_batch). Splits that see no key write m = -F32_MAX, l = 0.
 // Bindings (split): 0 params, 1 q, 2 k cache, 3 v cache, 4 key_mask, 5 partial.
 // Bindings (combine): 0 params, 1 partial, 2 out.
@@ -13,27 +13,13 @@
 //#import lib/reduce
 //#import lib/kv
 //#import lib/score
+//#import lib/attention_params
 
 override WG: u32 = 64;
 override HEAD_DIM: u32 = 64;
 override CHUNK: u32 = 256;
 override KEY_MASK: bool = false;
 
-struct Params {
-  L: u32,
-  max_len: u32,
-  scale: f32,
-  n_split: u32,
-  group: u32,     // query heads per KV head (grouped-query attention)
-  heads_per_batch: u32,
-  softcap: f32,
-  alibi_m0: f32,
-  alibi_m1: f32,
-  alibi_n: u32,
-  window: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(4) var<storage, read> key_mask: array<u32>;
 @group(0) @binding(5) var<storage, read_write> partial: array<f32>;
@@ -55,10 +41,10 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
   let start = max(sp * CHUNK, keys.x);
   let end = min(keys.y, sp * CHUNK + CHUNK);
   let slope = alibi_slope(h % params.heads_per_batch);
-  let mask_row = (h / params.heads_per_batch) * params.max_len;
+  let mask_row = (h / params.heads_per_batch) * params.S;
   for (var d = lid; d < D; d += WG) { qs[d] = q[h * D + d] * params.scale; }
   workgroupBarrier();
-  let row0 = (h / params.group) * params.max_len;   // the query head's KV head
+  let row0 = (h / params.group) * params.S;   // the query head's KV head
   var local_max = NEG;
   for (var j = start + lid; j < end; j += WG) {
     var s = 0.0;

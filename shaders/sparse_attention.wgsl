@@ -14,25 +14,13 @@
 //#import lib/reduce
 //#import lib/kv
 //#import lib/broadcast
+//#import lib/attention_params
 
 override BQ: u32 = 32;          // the layout's block size (threads per workgroup in main)
 override HEAD_DIM: u32 = 64;
 const WG = 64u;                 // decode: threads per workgroup (≥ BQ: block sizes are 16, 32, 64)
 const DEC_DIMS = 4u;            // decode: head dims per thread at most (256 / WG)
 
-struct Params {
-  T: u32,        // queries (prefill) or cache rows (decode)
-  L: u32,        // decode: keys that count (the query is at L - 1)
-  scale: f32,
-  group: u32,    // query heads per KV head (grouped-query attention)
-  softcap: f32,
-  alibi_m0: f32,
-  alibi_m1: f32,
-  alibi_n: u32,
-  window: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> row_ptr: array<u32>;
 @group(0) @binding(5) var<storage, read> col_idx: array<u32>;
 @group(0) @binding(6) var<storage, read> key_mask: array<u32>;

@@ -2,8 +2,8 @@
 // sparse_attention.wgsl through lib/flash, attention_decode.wgsl): which keys a query sees, and what
 // happens to a score between the dot product and the softmax. src/ops/attention_score.ts is the same
 // definition in float64 for the references. Each modifier is an override, off by default, so a kernel
-// that uses none compiles to the bare scaled dot product. The including kernel's `params` holds the
-// fields softcap (f32), alibi_m0, alibi_m1 (f32), alibi_n (u32) and window (u32).
+// that uses none compiles to the bare scaled dot product. Its values are fields of lib/attention_params.
+//#import lib/attention_params
 
 override CAUSAL: bool = true;   // a query sees no key after its own position
 override SOFTCAP: bool = false; // s → softcap · tanh(s / softcap) (Gemma 2's logit soft-capping)

@@ -58,7 +58,7 @@ export const attentionDecode: OpDescriptor<DecodeAttrs> = {
       constants: { WG, HEAD_DIM: D, CHUNK: chunkOf(attrs, S), KEY_MASK: attrs.key_mask ? 1 : 0, ...score.constants },
       uniforms: {
         L: attrs.length,
-        max_len: S,
+        S,
         scale: attrs.scale ?? 1 / Math.sqrt(D),
         n_split: output.shape[1],
         group: H / KVH,
