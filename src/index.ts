@@ -36,6 +36,8 @@ export type { GPT2Config, GPT2Options, GPT2Weights, GenerateOptions, GenerationS
 export { GPT2Tokenizer } from './models/tokenizer';
 export { Llama, resolveLlamaConfig, ggufConfig, ropeInvFreq } from './models/llama';
 export type { LlamaConfig, LlamaOptions, ResolvedLlamaConfig, RopeScaling } from './models/llama';
+export { Encoder, ENCODER_TYPES, tokenBucket } from './models/encoder';
+export type { EncoderConfig, EncoderOptions, EncoderBatch, EmbedOptions } from './models/encoder';
 export { TextTokenizer, TokenizerError, ggufTokenizerJSON } from './models/text-tokenizer';
 export type { ChatMessage } from './models/text-tokenizer';
 export { SafetensorsFile, SafetensorsError, f16ToF32 } from './io/safetensors';

@@ -10,6 +10,19 @@ import { QuantizedTensor, quantLayout, type QuantScheme } from '../ops/quantize'
 import { gatherRows, type Matrix } from './matrix';
 import type { UniformValue } from '../ops/types';
 
+const zeroRows = new Map<number, Float32Array>();
+
+/**
+ * One zero row [1, C] standing in for the position table of a lookup without positions: the same array
+ * for every table of width C, so a graph with several such lookups binds it once (constants are
+ * deduplicated by their data).
+ */
+export function noPositions(g: Graph, C: number): SymbolicTensor {
+  const z = zeroRows.get(C) ?? new Float32Array(C);
+  zeroRows.set(C, z);
+  return g.constant(`no positions ${C}`, z, [1, C]);
+}
+
 interface Block {
   f32?: Tensor;
   int8?: QuantizedTensor;
@@ -88,7 +101,7 @@ export class TokenTable {
    */
   embed(g: Graph, ids: SymbolicTensor, wpe: SymbolicTensor | null, pos: UniformValue): SymbolicTensor {
     // Without positions the kernels never read wpe; one zero row stands in for the binding.
-    const positions = wpe ?? g.constant('no positions', new Float32Array(this.dim), [1, this.dim]);
+    const positions = wpe ?? noPositions(g, this.dim);
     return this.blocks
       .map((b, i) => {
         const o = { pos, firstId: b.firstId, addPosition: !!wpe && i === 0 };

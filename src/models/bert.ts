@@ -1,0 +1,372 @@
+// The BERT family as encoder definitions (Hugging Face's modeling_bert / modeling_roberta /
+// modeling_distilbert): post-norm blocks over packed sequences,
+//   x = LayerNorm(word[ids] + position[pos] + token_type[types])       (DistilBERT: no token types)
+//   per layer: x = LayerNorm(x + o(attention(q(x), k(x), v(x))));  x = LayerNorm(x + down(act(up(x))))
+// and the heads a checkpoint's keys carry: masked LM (a transform dense + act + LayerNorm, then the
+// word embeddings tied as the decoder, plus a bias) and sequence classification (a dense + tanh, or
+// DistilBERT's + ReLU, over the first token, then the labels). Keys with or without the 'bert.' /
+// 'roberta.' / 'distilbert.' prefix (sentence-transformers saves the bare model), legacy
+// LayerNorm.gamma / beta names, one file or shards.
+import { ArgumentError, ShapeError, UnsupportedError } from '../errors';
+import type { GPUContext } from '../gpu/engine';
+import type { Tensor } from '../gpu/tensor';
+import type { Graph, SymbolicTensor } from '../graph/graph';
+import { SafetensorsFile } from '../io/safetensors';
+import type { ActivationFn } from '../ops/elementwise';
+import type { QuantScheme } from '../ops/quantize';
+import { Linear } from './linear';
+import { TokenTable } from './token-table';
+
+/** The fields of config.json the BERT family uses (DistilBERT's own names included); others are ignored. */
+export interface EncoderConfig {
+  model_type?: string;
+  architectures?: string[];
+  vocab_size: number;
+  hidden_size?: number;
+  num_hidden_layers?: number;
+  num_attention_heads?: number;
+  intermediate_size?: number;
+  hidden_act?: string;
+  max_position_embeddings?: number;
+  type_vocab_size?: number;
+  layer_norm_eps?: number;
+  pad_token_id?: number;
+  id2label?: Record<string, string>;
+  problem_type?: string;
+  tie_word_embeddings?: boolean;
+  // DistilBERT
+  dim?: number;
+  n_layers?: number;
+  n_heads?: number;
+  hidden_dim?: number;
+  activation?: string;
+}
+
+export const ENCODER_TYPES = ['bert', 'roberta', 'xlm-roberta', 'distilbert'] as const;
+export type EncoderType = (typeof ENCODER_TYPES)[number];
+
+/** Hugging Face's ACT2FN names and the activation each is here. */
+const ACTS: Record<string, ActivationFn | 'gelu_tanh'> = {
+  gelu: 'gelu_erf',
+  gelu_new: 'gelu_tanh',
+  gelu_pytorch_tanh: 'gelu_tanh',
+  gelu_fast: 'gelu_tanh',
+  relu: 'relu',
+  silu: 'silu',
+  swish: 'silu',
+};
+export type Act = ActivationFn | 'gelu_tanh';
+
+/** A config with its sizes resolved and checked. */
+export interface BertShape {
+  type: EncoderType;
+  vocab: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  intermediate: number;
+  act: Act;
+  positions: number;
+  typeVocab: number;
+  eps: number;
+  /** RoBERTa's padding_idx: positions start at pad + 1 and padding tokens keep pad. Null: positions 0, 1, … */
+  pad: number | null;
+}
+
+export function resolveEncoderConfig(c: EncoderConfig): BertShape {
+  if (typeof c !== 'object' || c === null) throw new ArgumentError('Encoder: config must be the parsed object of config.json');
+  const type = c.model_type ?? '';
+  if (!(ENCODER_TYPES as readonly string[]).includes(type))
+    throw new UnsupportedError(
+      `Encoder: model_type ${JSON.stringify(c.model_type)} is not supported; supported: ${ENCODER_TYPES.join(', ')}`,
+    );
+  const distil = type === 'distilbert';
+  const sizes = {
+    vocab_size: c.vocab_size,
+    hidden_size: distil ? c.dim : c.hidden_size,
+    num_hidden_layers: distil ? c.n_layers : c.num_hidden_layers,
+    num_attention_heads: distil ? c.n_heads : c.num_attention_heads,
+    intermediate_size: distil ? c.hidden_dim : c.intermediate_size,
+    max_position_embeddings: c.max_position_embeddings ?? 512,
+  };
+  for (const [k, v] of Object.entries(sizes))
+    if (!(Number.isInteger(v) && (v as number) > 0))
+      throw new ShapeError(`Encoder config (${type}): ${k} must be a positive integer, got ${v}`);
+  const C = sizes.hidden_size as number;
+  const H = sizes.num_attention_heads as number;
+  if (C % H !== 0) throw new ShapeError(`Encoder config: hidden size ${C} is not divisible by ${H} heads`);
+  const actName = (distil ? c.activation : c.hidden_act) ?? 'gelu';
+  const act = ACTS[actName];
+  if (!act || !Object.hasOwn(ACTS, actName))
+    throw new UnsupportedError(`Encoder config: activation '${actName}' is not supported; supported: ${Object.keys(ACTS).join(', ')}`);
+  const roberta = type === 'roberta' || type === 'xlm-roberta';
+  return {
+    type: type as EncoderType,
+    vocab: c.vocab_size,
+    hidden: C,
+    layers: sizes.num_hidden_layers as number,
+    heads: H,
+    intermediate: sizes.intermediate_size as number,
+    act,
+    positions: sizes.max_position_embeddings,
+    typeVocab: distil ? 0 : (c.type_vocab_size ?? 2),
+    eps: distil ? 1e-12 : (c.layer_norm_eps ?? 1e-12),
+    pad: roberta ? (c.pad_token_id ?? 1) : null,
+  };
+}
+
+type Norm = [gamma: Tensor, beta: Tensor];
+
+interface Layer {
+  qkv: Linear; // [3C, C]: q, k, v rows
+  o: Linear;
+  ln1: Norm;
+  up: Linear;
+  down: Linear;
+  ln2: Norm;
+}
+
+export interface BertWeights {
+  word: TokenTable;
+  position: TokenTable;
+  tokenType: TokenTable | null;
+  embNorm: Norm;
+  layers: Layer[];
+  /** The masked-LM head: transform, its activation and norm, the decoder (the word table unless untied) and bias. */
+  mlm: { dense: Linear; act: Act; norm: Norm; decoder: TokenTable | null; bias: Tensor } | null;
+  /** Sequence classification over the first token: out(act(dense(h0))). */
+  classifier: { dense: Linear; act: 'tanh' | 'relu'; out: Linear; labels: number } | null;
+}
+
+/** Safetensors files as one name space, with the prefix and legacy spellings resolved. */
+class Keys {
+  private readonly where = new Map<string, SafetensorsFile>();
+  readonly prefix: string;
+
+  constructor(
+    files: SafetensorsFile[],
+    readonly s: BertShape,
+  ) {
+    for (const f of files)
+      for (const name of f.entries.keys()) {
+        if (this.where.has(name)) throw new ShapeError(`Encoder: tensor '${name}' appears in two shards`);
+        this.where.set(name, f);
+      }
+    const base = s.type === 'distilbert' ? 'distilbert.' : s.type === 'bert' ? 'bert.' : 'roberta.';
+    const word = 'embeddings.word_embeddings.weight';
+    this.prefix = this.where.has(base + word) ? base : this.where.has(word) ? '' : base;
+    if (!this.where.has(this.prefix + word))
+      throw new ShapeError(`Encoder (${s.type}): the checkpoint has no '${base}${word}' (nor '${word}'); is it a ${s.type} model?`);
+  }
+
+  /** The stored name: as given, else with LayerNorm's legacy gamma / beta. */
+  private resolve(name: string): string | null {
+    if (this.where.has(name)) return name;
+    const legacy = name.replace(/\.weight$/, '.gamma').replace(/\.bias$/, '.beta');
+    return /(LayerNorm|layer_norm)\.(weight|bias)$/.test(name) && this.where.has(legacy) ? legacy : null;
+  }
+
+  has(name: string): boolean {
+    return this.resolve(name) !== null;
+  }
+
+  read(name: string, shape: number[]): Float32Array {
+    const stored = this.resolve(name);
+    if (!stored) throw new ShapeError(`Encoder (${this.s.type}): the checkpoint has no tensor '${name}'`);
+    return this.where.get(stored)!.float32(stored, shape);
+  }
+
+  /** The stored shape of a tensor. */
+  shape(name: string): readonly number[] {
+    const stored = this.resolve(name);
+    if (!stored) throw new ShapeError(`Encoder (${this.s.type}): the checkpoint has no tensor '${name}'`);
+    return this.where.get(stored)!.get(stored).shape;
+  }
+
+  /** The storage dtype of a tensor ('F32', 'F16', 'BF16'). */
+  dtype(name: string): string {
+    const stored = this.resolve(name);
+    return stored ? this.where.get(stored)!.get(stored).dtype : 'F32';
+  }
+}
+
+/** Loads the weights `config` describes from safetensors bytes; on failure frees what it uploaded. */
+export async function loadBertWeights(
+  engine: GPUContext,
+  bytes: Uint8Array | ArrayBuffer | (Uint8Array | ArrayBuffer)[],
+  s: BertShape,
+  store: (dtype: string) => QuantScheme | undefined,
+): Promise<BertWeights> {
+  const keys = new Keys(
+    (Array.isArray(bytes) ? bytes : [bytes]).map((b) => SafetensorsFile.parse(b)),
+    s,
+  );
+  const { hidden: C, vocab: V, intermediate: I } = s;
+  const distil = s.type === 'distilbert';
+  const p = keys.prefix;
+  const owned: { dispose(): void }[] = [];
+  const keep = <T extends { dispose(): void }>(x: T): T => {
+    owned.push(x);
+    return x;
+  };
+  const vector = (name: string, n: number) => keep(engine.tensor(keys.read(name, [n]), [n], name));
+  const norm = (name: string): Norm => [vector(`${name}.weight`, C), vector(`${name}.bias`, C)];
+  const table = async (name: string, rows: number) =>
+    keep(await TokenTable.load(engine, keys.read(name, [rows, C]), rows, C, { label: name }));
+  const linear = async (names: string[], N: number, K: number, label: string) => {
+    const w = concat(names.map((n) => keys.read(`${n}.weight`, [N, K])));
+    const b = concat(names.map((n) => keys.read(`${n}.bias`, [N])));
+    return keep(
+      await Linear.load(engine, w, K, N * names.length, {
+        layout: 'NK',
+        bias: b,
+        quantize: fitScheme(store(keys.dtype(`${names[0]}.weight`)), K),
+        label,
+      }),
+    );
+  };
+  const e = `${p}embeddings.`;
+  try {
+    const word = await table(`${e}word_embeddings.weight`, V);
+    const position = await table(`${e}position_embeddings.weight`, s.positions);
+    const tokenType = s.typeVocab > 0 ? await table(`${e}token_type_embeddings.weight`, s.typeVocab) : null;
+    const embNorm = norm(`${e}LayerNorm`);
+    const layers: Layer[] = [];
+    for (let i = 0; i < s.layers; i++) {
+      if (distil) {
+        const l = `${p}transformer.layer.${i}.`;
+        const a = `${l}attention.`;
+        layers.push({
+          qkv: await linear([`${a}q_lin`, `${a}k_lin`, `${a}v_lin`], C, C, `${a}qkv`),
+          o: await linear([`${a}out_lin`], C, C, `${a}out_lin`),
+          ln1: norm(`${l}sa_layer_norm`),
+          up: await linear([`${l}ffn.lin1`], I, C, `${l}ffn.lin1`),
+          down: await linear([`${l}ffn.lin2`], C, I, `${l}ffn.lin2`),
+          ln2: norm(`${l}output_layer_norm`),
+        });
+      } else {
+        const l = `${p}encoder.layer.${i}.`;
+        const a = `${l}attention.self.`;
+        layers.push({
+          qkv: await linear([`${a}query`, `${a}key`, `${a}value`], C, C, `${a}qkv`),
+          o: await linear([`${l}attention.output.dense`], C, C, `${l}attention.output.dense`),
+          ln1: norm(`${l}attention.output.LayerNorm`),
+          up: await linear([`${l}intermediate.dense`], I, C, `${l}intermediate.dense`),
+          down: await linear([`${l}output.dense`], C, I, `${l}output.dense`),
+          ln2: norm(`${l}output.LayerNorm`),
+        });
+      }
+    }
+    return { word, position, tokenType, embNorm, layers, mlm: await mlmHead(), classifier: await classifierHead() };
+  } catch (err) {
+    for (const x of owned) x.dispose();
+    throw err;
+  }
+
+  /** The masked-LM head the keys carry, or null. */
+  async function mlmHead(): Promise<BertWeights['mlm']> {
+    const heads = {
+      bert: ['cls.predictions.transform.dense', 'cls.predictions.transform.LayerNorm', 'cls.predictions.decoder', 'cls.predictions.bias'],
+      roberta: ['lm_head.dense', 'lm_head.layer_norm', 'lm_head.decoder', 'lm_head.bias'],
+      distilbert: ['vocab_transform', 'vocab_layer_norm', 'vocab_projector', 'vocab_projector.bias'],
+    };
+    const [dense, ln, decoder, bias] = heads[s.type === 'xlm-roberta' ? 'roberta' : s.type];
+    if (!keys.has(`${dense}.weight`)) return null;
+    const biasName = keys.has(bias) ? bias : `${decoder}.bias`;
+    // RobertaLMHead applies the exact gelu whatever hidden_act says; BERT and DistilBERT use the config's.
+    return {
+      dense: await linear([dense], C, C, dense),
+      act: s.type === 'roberta' || s.type === 'xlm-roberta' ? 'gelu_erf' : s.act,
+      norm: norm(ln),
+      // Tied to the word embeddings (Hugging Face's default) unless the file holds a different decoder.
+      decoder:
+        keys.has(`${decoder}.weight`) && !sameData(keys.read(`${decoder}.weight`, [V, C]), keys.read(`${e}word_embeddings.weight`, [V, C]))
+          ? await table(`${decoder}.weight`, V)
+          : null,
+      bias: vector(biasName, V),
+    };
+  }
+
+  /** The sequence-classification head the keys carry, or null. */
+  async function classifierHead(): Promise<BertWeights['classifier']> {
+    const [dense, out, act]: [string, string, 'tanh' | 'relu'] =
+      s.type === 'bert'
+        ? [`${p}pooler.dense`, 'classifier', 'tanh']
+        : s.type === 'distilbert'
+          ? ['pre_classifier', 'classifier', 'relu']
+          : ['classifier.dense', 'classifier.out_proj', 'tanh'];
+    if (!keys.has(`${dense}.weight`) || !keys.has(`${out}.weight`)) return null;
+    const labels = keys.shape(`${out}.weight`)[0];
+    return { dense: await linear([dense], C, C, dense), act, out: await linear([out], labels, C, out), labels };
+  }
+}
+
+/** The k-quants pack 256 weights a block; other row lengths take the 32-weight block (as llama.cpp falls back). */
+function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
+  if (K % 256 === 0) return s;
+  return s === 'q4_k' ? 'q4_0' : s === 'q6_k' ? 'q8_0' : s;
+}
+
+function sameData(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((n, x) => n + x.length, 0));
+  let at = 0;
+  for (const x of parts) {
+    out.set(x, at);
+    at += x.length;
+  }
+  return out;
+}
+
+/** Every GPU object of the weights, to dispose. */
+export function bertTensors(w: BertWeights): { dispose(): void }[] {
+  const out: { dispose(): void }[] = [w.word, w.position, ...(w.tokenType ? [w.tokenType] : []), ...w.embNorm];
+  for (const l of w.layers) out.push(l.qkv, l.o, ...l.ln1, l.up, l.down, ...l.ln2);
+  if (w.mlm) out.push(w.mlm.dense, ...w.mlm.norm, w.mlm.bias, ...(w.mlm.decoder ? [w.mlm.decoder] : []));
+  if (w.classifier) out.push(w.classifier.dense, w.classifier.out);
+  return out;
+}
+
+/** The packed batch's graph inputs: ids, positions, token types [T] (u32) and the sequence starts [n + 1]. */
+export interface PackedInputs {
+  ids: SymbolicTensor;
+  pos: SymbolicTensor;
+  types: SymbolicTensor | null;
+  cuSeqlens: SymbolicTensor;
+}
+
+/** Embeddings, then every layer: the last hidden state [T, C] of the packed batch. */
+export function bertEncode(g: Graph, w: BertWeights, s: BertShape, x: PackedInputs): SymbolicTensor {
+  const eps = s.eps;
+  const nw = (n: Norm) => [g.weight(n[0]), g.weight(n[1])] as const;
+  let h = g.add(w.word.embed(g, x.ids, null, 0), w.position.embed(g, x.pos, null, 0));
+  if (w.tokenType && x.types) h = g.add(h, w.tokenType.embed(g, x.types, null, 0));
+  h = g.layerNorm(h, ...nw(w.embNorm), { eps }); // [T, C]
+  for (const L of w.layers) {
+    const qkv = L.qkv.apply(g, h); // [T, 3C]
+    const [q, k, v] = [0, 1, 2].map((part) => g.splitHeads(qkv, s.heads, part, 3)); // [H, T, D] each
+    const a = g.attention(q, k, v, { cuSeqlens: x.cuSeqlens }); // each sequence attends to itself only
+    h = g.layerNorm(g.add(L.o.apply(g, g.mergeHeads(a)), h), ...nw(L.ln1), { eps });
+    h = g.layerNorm(g.add(L.down.apply(g, g.activation(L.up.apply(g, h), s.act)), h), ...nw(L.ln2), { eps });
+  }
+  return h;
+}
+
+/** MLM logits [T, V] from the last hidden state. */
+export function bertMaskedLM(g: Graph, w: BertWeights, s: BertShape, h: SymbolicTensor): SymbolicTensor {
+  const m = w.mlm!;
+  const t = g.layerNorm(g.activation(m.dense.apply(g, h), m.act), g.weight(m.norm[0]), g.weight(m.norm[1]), { eps: s.eps });
+  return g.add((m.decoder ?? w.word).logits(g, t), g.weight(m.bias));
+}
+
+/** Classification logits [B, labels] from the first tokens' hidden states [B, C]. */
+export function bertClassify(g: Graph, w: BertWeights, first: SymbolicTensor): SymbolicTensor {
+  const c = w.classifier!;
+  return c.out.apply(g, g.activation(c.dense.apply(g, first), c.act));
+}

@@ -1,0 +1,359 @@
+// The encoder core: many sequences of any lengths run as ONE packed variable-length batch (concatenated
+// along T, each attending only to itself through attention's cu_seqlens; no compute on padding), with
+// plans bucketed by total tokens so a stream of batches compiles a handful of plans, not one per shape.
+// On it: the last hidden state per sequence, pooled embeddings, masked-LM logits, classification logits
+// and the pipelines people use them for (fill-mask, label scores). The model definitions (BERT,
+// RoBERTa / XLM-R, DistilBERT) are bert.ts's.
+import { ArgumentError, DisposedError, UnsupportedError } from '../errors';
+import type { GPUContext } from '../gpu/engine';
+import { Graph, type SymbolicTensor } from '../graph/graph';
+import type { Plan } from '../graph/plan';
+import { PlanCache } from '../graph/plan-cache';
+import type { QuantScheme } from '../ops/quantize';
+import { noPositions } from './token-table';
+import {
+  bertClassify,
+  bertEncode,
+  bertMaskedLM,
+  bertTensors,
+  loadBertWeights,
+  resolveEncoderConfig,
+  type BertShape,
+  type BertWeights,
+  type EncoderConfig,
+} from './bert';
+
+export type { EncoderConfig } from './bert';
+export { ENCODER_TYPES } from './bert';
+
+/** Token ids per sequence (any lengths, one call), or with segment ids (BERT's token_type_ids). */
+export type EncoderBatch =
+  | readonly (readonly number[])[]
+  | { ids: readonly (readonly number[])[]; typeIds?: readonly (readonly number[])[] };
+
+export interface EmbedOptions {
+  /** How a sequence's token states become one vector (default 'mean', or the model's option). */
+  pooling?: 'mean' | 'cls' | 'max';
+  /** Scale each vector to unit L2 norm (default false, or the model's option). */
+  normalize?: boolean;
+}
+
+export interface EncoderOptions {
+  /**
+   * How the linear layers' weights are stored on the GPU: 'auto' (the default: as the file stores them,
+   * f16 / bf16 files at 16 bits), 'f32', 'f16', 'bf16', 'int8' (q8_0), 'q4_0' or 'q4_k'.
+   */
+  weights?: 'auto' | 'f32' | 'f16' | 'bf16' | 'int8' | 'q4_0' | 'q4_k';
+  /** embed()'s defaults (a sentence-transformers folder's pooling and Normalize module). */
+  embed?: EmbedOptions;
+}
+
+const WEIGHT_STORE: Record<Exclude<NonNullable<EncoderOptions['weights']>, 'auto'>, QuantScheme | undefined> = {
+  f32: undefined,
+  f16: 'f16',
+  bf16: 'bf16',
+  int8: 'q8_0',
+  q4_0: 'q4_0',
+  q4_k: 'q4_k',
+};
+
+/** Plans kept per model: (task, token bucket, batch bucket) triples, least recently used first out. */
+const PLAN_CACHE_SIZE = 8;
+
+/** A packed batch on the CPU: graph feeds for `T` rows (a bucket), the sequences' starts and lengths. */
+interface Packed {
+  T: number;
+  starts: number[];
+  lengths: number[];
+  ids: Uint32Array;
+  pos: Uint32Array;
+  types: Uint32Array;
+  cu: Uint32Array;
+}
+
+type Task = 'hidden' | 'mlm' | 'classify';
+
+/** The token bucket for `n` rows: 16, then steps of a quarter of a power of two (at most 25% of rows unused). */
+export function tokenBucket(n: number): number {
+  if (n <= 16) return 16;
+  const p = 2 ** Math.floor(Math.log2(n - 1));
+  return p + Math.ceil((n - p) / (p / 4)) * (p / 4);
+}
+
+export class Encoder {
+  /** Class names by index (config id2label), for classify(). */
+  readonly labels: readonly string[];
+  /** 'multi_label_classification' scores each label with a sigmoid; anything else with a softmax. */
+  readonly problemType: string;
+  private readonly plans = new PlanCache(PLAN_CACHE_SIZE);
+  private disposed = false;
+
+  private constructor(
+    readonly engine: GPUContext,
+    readonly shape: BertShape,
+    private readonly w: BertWeights,
+    private readonly embedDefaults: EmbedOptions,
+    config: EncoderConfig,
+  ) {
+    const n = w.classifier?.labels ?? 0;
+    const names = config.id2label ?? {};
+    this.labels = Array.from({ length: n }, (_, i) => names[String(i)] ?? `LABEL_${i}`);
+    this.problemType = config.problem_type ?? (n === 1 ? 'regression' : 'single_label_classification');
+  }
+
+  /**
+   * Loads a Hugging Face checkpoint (model.safetensors, or every shard) with its parsed config.json:
+   * model_type bert, roberta, xlm-roberta or distilbert. The masked-LM and classification heads are
+   * loaded where the keys carry them.
+   */
+  static async fromSafetensors(
+    engine: GPUContext,
+    bytes: Uint8Array | ArrayBuffer | (Uint8Array | ArrayBuffer)[],
+    config: EncoderConfig,
+    options: EncoderOptions = {},
+  ): Promise<Encoder> {
+    const shape = resolveEncoderConfig(config);
+    const weights = options.weights ?? 'auto';
+    if (weights !== 'auto' && !Object.hasOwn(WEIGHT_STORE, weights))
+      throw new ArgumentError(
+        `Encoder: weights must be one of 'auto', ${Object.keys(WEIGHT_STORE)
+          .map((k) => `'${k}'`)
+          .join(', ')}; got ${JSON.stringify(weights)}`,
+      );
+    const embed = checkEmbedOptions(options.embed ?? {});
+    const store = (dtype: string): QuantScheme | undefined =>
+      weights !== 'auto' ? WEIGHT_STORE[weights] : dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : undefined;
+    const w = await loadBertWeights(engine, bytes, shape, store);
+    return new Encoder(engine, shape, w, embed, config);
+  }
+
+  /** Whether the checkpoint carries a masked-LM head / a sequence-classification head. */
+  get heads(): { maskedLM: boolean; classify: boolean } {
+    return { maskedLM: !!this.w.mlm, classify: !!this.w.classifier };
+  }
+
+  /** The last hidden state of each sequence: [T_i × hidden]. */
+  async forward(batch: EncoderBatch): Promise<Float32Array[]> {
+    const p = this.pack(batch, 'forward');
+    const { y } = await this.run('hidden', p, 0);
+    return p.starts.map((s, i) => y.slice(s * this.shape.hidden, (s + p.lengths[i]) * this.shape.hidden));
+  }
+
+  /** One vector per sequence, [B × hidden]: the token states pooled ('mean', 'cls', 'max'), L2-normalised if asked. */
+  async embed(batch: EncoderBatch, options: EmbedOptions = {}): Promise<Float32Array> {
+    const o = { ...this.embedDefaults, ...checkEmbedOptions(options) };
+    const states = await this.forward(batch);
+    const C = this.shape.hidden;
+    const out = new Float32Array(states.length * C);
+    states.forEach((h, b) => {
+      const v = pool(h, C, o.pooling ?? 'mean');
+      if (o.normalize) {
+        const n = Math.hypot(...v);
+        for (let c = 0; c < C; c++) v[c] /= Math.max(n, 1e-12); // torch.nn.functional.normalize's eps
+      }
+      out.set(v, b * C);
+    });
+    return out;
+  }
+
+  /** Masked-LM logits of each sequence: [T_i × vocab]. */
+  async maskedLM(batch: EncoderBatch): Promise<Float32Array[]> {
+    if (!this.w.mlm) throw this.noHead('a masked-LM head', 'maskedLM');
+    const p = this.pack(batch, 'maskedLM');
+    const { y } = await this.run('mlm', p, 0);
+    const V = this.shape.vocab;
+    return p.starts.map((s, i) => y.slice(s * V, (s + p.lengths[i]) * V));
+  }
+
+  /** Classification logits, [B × labels] (labels: enc.labels), from each sequence's first token. */
+  async classify(batch: EncoderBatch): Promise<Float32Array> {
+    const c = this.w.classifier;
+    if (!c) throw this.noHead('a sequence-classification head', 'classify');
+    const p = this.pack(batch, 'classify');
+    const B = p.starts.length;
+    const { y } = await this.run('classify', p, nextPow2(B));
+    return y.slice(0, B * c.labels);
+  }
+
+  /** classify()'s logits as scores, [B × labels]: a softmax per sequence, or a sigmoid per label (multi_label_classification). */
+  async classifyScores(batch: EncoderBatch): Promise<Float32Array> {
+    const logits = await this.classify(batch);
+    const n = this.labels.length;
+    if (this.problemType === 'multi_label_classification') return logits.map((x) => 1 / (1 + Math.exp(-x)));
+    for (let b = 0; b < logits.length / n; b++) softmaxInPlace(logits.subarray(b * n, (b + 1) * n));
+    return logits;
+  }
+
+  /**
+   * Fill-mask: for every `maskId` token of each sequence, the `topK` (default 5) most likely tokens and
+   * their probabilities (softmax over the vocabulary), highest first.
+   */
+  async fillMask(
+    batch: EncoderBatch,
+    options: { maskId: number; topK?: number },
+  ): Promise<{ position: number; tokens: { id: number; score: number }[] }[][]> {
+    const { maskId, topK = 5 } = options ?? ({} as { maskId: number });
+    if (!Number.isInteger(maskId)) throw new ArgumentError(`Encoder.fillMask: maskId must be the mask token's id, got ${maskId}`);
+    if (!(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`Encoder.fillMask: topK must be a positive integer, got ${topK}`);
+    const { ids } = normalizeBatch(batch, 'fillMask');
+    const logits = await this.maskedLM(batch);
+    const V = this.shape.vocab;
+    return ids.map((seq, b) =>
+      seq.flatMap((id, t) => {
+        if (id !== maskId) return [];
+        const probs = softmaxInPlace(logits[b].slice(t * V, (t + 1) * V));
+        const order = Array.from(probs.keys())
+          .sort((x, y) => probs[y] - probs[x])
+          .slice(0, Math.min(topK, V));
+        return [{ position: t, tokens: order.map((i) => ({ id: i, score: probs[i] })) }];
+      }),
+    );
+  }
+
+  /** Frees the weights and every plan. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.plans.dispose();
+    for (const t of bertTensors(this.w)) t.dispose();
+  }
+
+  private noHead(what: string, call: string): UnsupportedError {
+    return new UnsupportedError(
+      `Encoder.${call}: this ${this.shape.type} checkpoint has no ${what} (its keys carry none; load a *For${call === 'classify' ? 'SequenceClassification' : 'MaskedLM'} checkpoint)`,
+    );
+  }
+
+  /** Checks a batch and packs it into a bucket of rows: ids, positions, token types, sequence starts. */
+  private pack(batch: EncoderBatch, call: string): Packed {
+    if (this.disposed) throw new DisposedError(`Encoder.${call}: the model was disposed`);
+    const { ids, typeIds } = normalizeBatch(batch, call);
+    const s = this.shape;
+    const maxLen = s.pad === null ? s.positions : s.positions - s.pad - 1;
+    const total = ids.reduce((n, x) => n + x.length, 0);
+    const T = tokenBucket(total);
+    const p: Packed = {
+      T,
+      starts: [],
+      lengths: [],
+      ids: new Uint32Array(T),
+      pos: new Uint32Array(T),
+      types: new Uint32Array(T),
+      cu: new Uint32Array(T + 1).fill(T),
+    };
+    let at = 0;
+    ids.forEach((seq, b) => {
+      if (seq.length > maxLen)
+        throw new ArgumentError(`Encoder.${call}: sequence ${b} has ${seq.length} tokens; this model takes at most ${maxLen}`);
+      const types = typeIds?.[b];
+      if (types && types.length !== seq.length)
+        throw new ArgumentError(`Encoder.${call}: typeIds[${b}] has ${types.length} entries for ${seq.length} tokens`);
+      p.starts.push(at);
+      p.lengths.push(seq.length);
+      p.cu[b] = at;
+      let kept = 0; // RoBERTa: tokens other than padding so far
+      seq.forEach((id, t) => {
+        if (!(Number.isInteger(id) && id >= 0 && id < s.vocab))
+          throw new ArgumentError(
+            `Encoder.${call}: token ${id} at sequence ${b}, position ${t} is not an id below the vocabulary size ${s.vocab}`,
+          );
+        const type = types?.[t] ?? 0;
+        if (!(Number.isInteger(type) && type >= 0 && type < Math.max(s.typeVocab, 1)))
+          throw new ArgumentError(
+            `Encoder.${call}: typeIds[${b}][${t}] is ${type}; this model has ${s.typeVocab} token types (0..${Math.max(s.typeVocab, 1) - 1})`,
+          );
+        p.ids[at + t] = id;
+        p.types[at + t] = type;
+        // RoBERTa's create_position_ids_from_input_ids: padding keeps padding_idx, others count from it.
+        p.pos[at + t] = s.pad === null ? t : id === s.pad ? s.pad : s.pad + ++kept;
+      });
+      at += seq.length;
+    });
+    p.cu[ids.length] = total; // the unused rows [total, T) form one more sequence of their own
+    return p;
+  }
+
+  /** Runs `task`'s plan for the packed batch's bucket (and `B` classify rows). */
+  private async run(task: Task, p: Packed, B: number): Promise<{ y: Float32Array }> {
+    const key = `${task}:${p.T}:${B}`;
+    const feeds: Record<string, Uint32Array> = { ids: p.ids, pos: p.pos, cu: p.cu };
+    if (this.w.tokenType) feeds.types = p.types;
+    if (task === 'classify') {
+      const rows = new Uint32Array(B);
+      rows.set(p.starts);
+      feeds.rows = rows;
+    }
+    const out = await this.plans.use(
+      key,
+      () => this.build(task, p.T, B),
+      (plan) => plan.run(feeds),
+    );
+    return { y: out.y as Float32Array };
+  }
+
+  private build(task: Task, T: number, B: number): Promise<Plan> {
+    const g = new Graph(this.engine, `${this.shape.type} ${task} T=${T}${B ? ` B=${B}` : ''}`);
+    const x = {
+      ids: g.input('ids', [T], 'u32'),
+      pos: g.input('pos', [T], 'u32'),
+      types: this.w.tokenType ? g.input('types', [T], 'u32') : null,
+      cuSeqlens: g.input('cu', [T + 1], 'u32'),
+    };
+    const h = bertEncode(g, this.w, this.shape, x); // [T, C]
+    let y: SymbolicTensor = h;
+    if (task === 'mlm') y = bertMaskedLM(g, this.w, this.shape, h); // [T, V]
+    if (task === 'classify') {
+      // The first token of each sequence: rows of h gathered as an embedding lookup (h as the table).
+      const C = this.shape.hidden;
+      const first = g.embedding(g.input('rows', [B], 'u32'), h, noPositions(g, C), { addPosition: false }); // [B, C]
+      y = bertClassify(g, this.w, first); // [B, labels]
+    }
+    return g.compile({ y });
+  }
+}
+
+function nextPow2(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
+}
+
+/** The batch as id lists (checked: a non-empty list of non-empty integer lists) and optional type ids. */
+function normalizeBatch(
+  batch: EncoderBatch,
+  call: string,
+): { ids: readonly (readonly number[])[]; typeIds?: readonly (readonly number[])[] } {
+  const b = Array.isArray(batch)
+    ? { ids: batch as readonly (readonly number[])[] }
+    : (batch as { ids: readonly (readonly number[])[]; typeIds?: readonly (readonly number[])[] });
+  if (!b || !Array.isArray(b.ids) || b.ids.length === 0 || !b.ids.every((s) => Array.isArray(s) && s.length > 0))
+    throw new ArgumentError(
+      `Encoder.${call}: the batch must be a non-empty list of non-empty token id lists (number[][]) or { ids, typeIds? }`,
+    );
+  if (b.typeIds !== undefined && (!Array.isArray(b.typeIds) || b.typeIds.length !== b.ids.length))
+    throw new ArgumentError(`Encoder.${call}: typeIds must be a list with one entry per sequence (${b.ids.length})`);
+  return b;
+}
+
+function checkEmbedOptions(o: EmbedOptions): EmbedOptions {
+  if (o.pooling !== undefined && !['mean', 'cls', 'max'].includes(o.pooling))
+    throw new ArgumentError(`Encoder.embed: pooling must be 'mean', 'cls' or 'max'; got ${JSON.stringify(o.pooling)}`);
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+/** Token states h [T, C] pooled to [C]. */
+function pool(h: Float32Array, C: number, how: 'mean' | 'cls' | 'max'): Float32Array {
+  const T = h.length / C;
+  if (how === 'cls') return h.slice(0, C);
+  const out = new Float64Array(C).fill(how === 'max' ? -Infinity : 0);
+  for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) out[c] = how === 'max' ? Math.max(out[c], h[t * C + c]) : out[c] + h[t * C + c];
+  if (how === 'mean') for (let c = 0; c < C; c++) out[c] /= T;
+  return Float32Array.from(out);
+}
+
+function softmaxInPlace(x: Float32Array): Float32Array {
+  let m = -Infinity;
+  for (const v of x) m = Math.max(m, v);
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i] = Math.exp(x[i] - m);
+  for (let i = 0; i < x.length; i++) x[i] /= sum;
+  return x;
+}

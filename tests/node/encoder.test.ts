@@ -1,0 +1,191 @@
+// The BERT family (bert, roberta, distilbert) against float64 references computed by
+// tools/make_encoder_fixture.py, which follows Hugging Face's modeling_bert / modeling_roberta /
+// modeling_distilbert: one packed batch of sequences of lengths 1, 6, 13 and 4 per call (segment ids on
+// BERT, a padding id inside a RoBERTa sequence that its positions skip), hidden states, masked-LM
+// logits and classification logits to 1e-4 of the largest value; a bare BERT as sentence-transformers
+// saves it (no prefix, LayerNorm.gamma / beta, hidden_act silu); pooling; bad input.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ArgumentError,
+  Encoder,
+  type EncoderConfig,
+  type Engine,
+  ShapeError,
+  UnsupportedError,
+  WebGPUNLPError,
+  tokenBucket,
+} from '../../src/index';
+import { createTestEngine } from '../helpers/engine';
+import { expectClose, maxAbs } from '../helpers/numeric';
+
+const dir = 'tests/fixtures/encoder';
+type Case = { config: EncoderConfig; ids: number[][]; typeIds: number[][]; hidden: number[][]; mlm?: number[][]; classify?: number[] };
+const expected = JSON.parse(readFileSync(`${dir}/expected.json`, 'utf8')) as Record<'bert' | 'roberta' | 'distilbert' | 'bare', Case>;
+const file = (name: string) => new Uint8Array(readFileSync(`${dir}/${name}`));
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createTestEngine();
+});
+afterAll(() => engine?.dispose());
+
+/** |got - want| ≤ 1e-4 · max |want| over all of `want`. */
+function expectRel(got: ArrayLike<number>, want: number[], what: string): void {
+  const w = Float64Array.from(want);
+  expectClose(Float64Array.from(got), w, { atol: 1e-4 * maxAbs(w), rtol: 0 }, what);
+}
+
+describe('Encoder: the BERT family against float64 PyTorch, packed batches of odd lengths', () => {
+  for (const kind of ['bert', 'roberta', 'distilbert'] as const) {
+    it(`${kind}: hidden states, masked-LM logits and classification logits of one packed batch`, async () => {
+      const ref = expected[kind];
+      const enc = await Encoder.fromSafetensors(engine, file(`${kind}.safetensors`), ref.config);
+      try {
+        expect(enc.heads).toEqual({ maskedLM: true, classify: true });
+        const batch = { ids: ref.ids, typeIds: ref.typeIds };
+        const hidden = await enc.forward(batch);
+        expect(hidden.map((h) => h.length)).toEqual(ref.ids.map((s) => s.length * 32));
+        hidden.forEach((h, i) => {
+          expectRel(h, ref.hidden[i], `${kind} hidden ${i}`);
+        });
+        const mlm = await enc.maskedLM(batch);
+        mlm.forEach((m, i) => {
+          expectRel(m, ref.mlm![i], `${kind} mlm ${i}`);
+        });
+        expectRel(await enc.classify(batch), ref.classify!, `${kind} classify`);
+        expect(enc.labels).toEqual(Object.values(ref.config.id2label!));
+        // One sequence alone equals its row of the batch (nothing leaks between packed sequences).
+        const alone = await enc.forward({ ids: [ref.ids[2]], typeIds: [ref.typeIds[2]] });
+        expectRel(alone[0], ref.hidden[2], `${kind} sequence 2 alone`);
+      } finally {
+        enc.dispose();
+      }
+    });
+  }
+
+  it('a bare BERT as sentence-transformers saves it (no prefix, LayerNorm.gamma / beta, silu); pooling; no heads', async () => {
+    const ref = expected.bare;
+    const enc = await Encoder.fromSafetensors(engine, file('bert-bare.safetensors'), ref.config);
+    try {
+      expect(enc.heads).toEqual({ maskedLM: false, classify: false });
+      const batch = { ids: ref.ids, typeIds: ref.typeIds };
+      (await enc.forward(batch)).forEach((h, i) => {
+        expectRel(h, ref.hidden[i], `bare hidden ${i}`);
+      });
+      const C = 32;
+      for (const pooling of ['mean', 'cls', 'max'] as const) {
+        const got = await enc.embed(batch, { pooling, normalize: pooling === 'mean' });
+        const want = ref.hidden.flatMap((h) => {
+          const T = h.length / C;
+          const v = Array.from({ length: C }, (_, c) => {
+            const col = Array.from({ length: T }, (_, t) => h[t * C + c]);
+            return pooling === 'cls' ? col[0] : pooling === 'max' ? Math.max(...col) : col.reduce((a, b) => a + b, 0) / T;
+          });
+          const n = pooling === 'mean' ? Math.hypot(...v) : 1;
+          return v.map((x) => x / n);
+        });
+        expectRel(got, want, `embed ${pooling}`);
+      }
+      await expect(enc.maskedLM(batch)).rejects.toThrow(UnsupportedError);
+      await expect(enc.classify(batch)).rejects.toThrow(/no a sequence-classification head|no sequence-classification head/);
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  it('scores: softmax per sequence, sigmoid per label for multi_label_classification; fill-mask top-k', async () => {
+    const d = expected.distilbert;
+    const enc = await Encoder.fromSafetensors(engine, file('distilbert.safetensors'), d.config);
+    try {
+      expect(enc.problemType).toBe('multi_label_classification');
+      expectRel(
+        await enc.classifyScores(d.ids),
+        d.classify!.map((x) => 1 / (1 + Math.exp(-x))),
+        'sigmoid scores',
+      );
+      const masked = d.ids.map((s) => [...s]);
+      masked[2][5] = 4;
+      masked[2][9] = 4;
+      const filled = await enc.fillMask(masked, { maskId: 4, topK: 3 });
+      expect(filled.map((f) => f.map((m) => m.position))).toEqual([
+        [],
+        d.ids[1].includes(4) ? [d.ids[1].indexOf(4)] : [],
+        [5, 9],
+        d.ids[3].includes(4) ? [d.ids[3].indexOf(4)] : [],
+      ]);
+      const logits = (await enc.maskedLM(masked))[2].slice(5 * 41, 6 * 41);
+      const best = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]);
+      expect(filled[2][0].tokens.map((t) => t.id)).toEqual(best.slice(0, 3));
+      const z = Array.from(logits).reduce((s, x) => s + Math.exp(x - logits[best[0]]), 0);
+      expect(filled[2][0].tokens[0].score).toBeCloseTo(1 / z, 5);
+    } finally {
+      enc.dispose();
+    }
+    const b = expected.bert;
+    const bert = await Encoder.fromSafetensors(engine, file('bert.safetensors'), b.config);
+    try {
+      const s = await bert.classifyScores({ ids: b.ids, typeIds: b.typeIds });
+      for (let i = 0; i < 4; i++) expect(s.slice(i * 3, i * 3 + 3).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 6);
+    } finally {
+      bert.dispose();
+    }
+  });
+
+  it('plans are bucketed by total tokens: batches of 9 to 16 tokens share one plan', async () => {
+    expect([1, 16, 17, 20, 21, 33, 100, 129].map(tokenBucket)).toEqual([16, 16, 20, 20, 24, 40, 112, 160]);
+    const ref = expected.bert;
+    const enc = await Encoder.fromSafetensors(engine, file('bert.safetensors'), ref.config);
+    try {
+      const a = await enc.forward([ref.ids[1], ref.ids[3]]); // 10 tokens
+      const b = await enc.forward([ref.ids[3], ref.ids[0], ref.ids[1]]); // 11 tokens
+      expectClose(Float64Array.from(b[2]), Float64Array.from(a[0]), { atol: 1e-5, rtol: 0 }, 'same sequence, another batch');
+      expect((enc as unknown as { plans: { size: number } }).plans.size).toBe(1);
+    } finally {
+      enc.dispose();
+    }
+  });
+});
+
+describe('Encoder: bad input', () => {
+  const cfg = expected.bert.config;
+
+  it('an unsupported model_type names the supported list; a config without sizes is a ShapeError', async () => {
+    await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, model_type: 'electra' })).rejects.toThrow(
+      /model_type "electra" is not supported; supported: bert, roberta, xlm-roberta, distilbert/,
+    );
+    await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, hidden_size: undefined })).rejects.toThrow(ShapeError);
+    await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, hidden_act: 'gelu_10' })).rejects.toThrow(
+      /activation 'gelu_10' is not supported/,
+    );
+    await expect(Encoder.fromSafetensors(engine, file('distilbert.safetensors'), cfg)).rejects.toThrow(
+      /has no 'bert.embeddings.word_embeddings.weight'/,
+    );
+    await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), cfg, { weights: 'q3' as 'f16' })).rejects.toThrow(ArgumentError);
+  });
+
+  it('bad batches: empty, an empty sequence, ids past the vocabulary, too long, wrong type ids; all from the base error', async () => {
+    const enc = await Encoder.fromSafetensors(engine, file('bert.safetensors'), cfg);
+    try {
+      const bad: [unknown, RegExp][] = [
+        [[], /non-empty list/],
+        [[[2, 3], []], /non-empty list/],
+        [[[2, 41]], /token 41 at sequence 0, position 1 is not an id below the vocabulary size 41/],
+        [[[2, 3.5]], /token 3.5/],
+        [[Array(41).fill(3)], /sequence 0 has 41 tokens; this model takes at most 40/],
+        [{ ids: [[2, 3]], typeIds: [[0]] }, /typeIds\[0\] has 1 entries for 2 tokens/],
+        [{ ids: [[2, 3]], typeIds: [[0, 2]] }, /typeIds\[0\]\[1\] is 2; this model has 2 token types/],
+      ];
+      for (const [batch, msg] of bad) {
+        const err = await enc.forward(batch as number[][]).catch((e) => e);
+        expect(err, String(msg)).toBeInstanceOf(WebGPUNLPError);
+        expect(String(err.message)).toMatch(msg);
+      }
+      await expect(enc.fillMask([[2, 3]], { maskId: 4, topK: 0 })).rejects.toThrow(/topK must be a positive integer/);
+      await expect(enc.embed([[2, 3]], { pooling: 'sum' as 'mean' })).rejects.toThrow(/pooling must be 'mean', 'cls' or 'max'/);
+    } finally {
+      enc.dispose();
+    }
+    await expect(enc.forward([[2, 3]])).rejects.toThrow(/disposed/);
+  });
+});
