@@ -12,7 +12,7 @@
 //   ├── BusyError           a call that would overlap another on the same model state
 //   ├── GraphError          a graph that cannot be scheduled (cycles, writes to non-states)
 //   ├── FormatError         a file that is not what it claims (SafetensorsError, GGUFError,
-//   │                       WordVectorFormatError extend it)
+//   │                       WordVectorFormatError, TokenizerError extend it)
 //   ├── NumericError        a model produced NaN or infinite values where a result must be finite
 //   ├── DeviceLostError     the GPU device was lost; create a new Engine
 //   └── GPUOpError          WebGPU reported a validation, out-of-memory or compilation error
@@ -60,6 +60,11 @@ export class GraphError extends WebGPUNLPError {
 /** A file that is not what it claims to be; each reader's own error extends it. */
 export class FormatError extends WebGPUNLPError {
   override name = 'FormatError';
+}
+
+/** A tokenizer (tokenizer.json, tokenizer_config.json, a GGUF vocabulary) that is missing or cannot be read or run. */
+export class TokenizerError extends FormatError {
+  override name = 'TokenizerError';
 }
 
 /** A model produced NaN or infinite values where a result must be finite (e.g. no token to sample). */
