@@ -1,0 +1,102 @@
+// TextTokenizer.encodePair on a small WordPiece tokenizer.json laid out as bert-base-uncased's
+// (BertNormalizer, BertPreTokenizer, WordPiece '##', TemplateProcessing [CLS] $A [SEP] $B:1 [SEP]:1),
+// and Hugging Face tokenizers' 'longest_first' truncation (longestFirst, the rule of the Rust library's
+// utils/truncation.rs).
+import { describe, expect, it } from 'vitest';
+import { ArgumentError, TextTokenizer } from '../../src/index';
+import { longestFirst } from '../../src/models/pair';
+
+const words = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'the',
+  'cat',
+  'sat',
+  'on',
+  'mat',
+  'a',
+  'dog',
+  'ran',
+  'play',
+  '##ing',
+  '.',
+  'where',
+  'is',
+  '?',
+];
+const vocab = Object.fromEntries(words.map((w, i) => [w, i]));
+const special = (content: string, id: number) => ({
+  id,
+  content,
+  single_word: false,
+  lstrip: false,
+  rstrip: false,
+  normalized: false,
+  special: true,
+});
+const bertJson = {
+  added_tokens: [special('[PAD]', 0), special('[UNK]', 1), special('[CLS]', 2), special('[SEP]', 3), special('[MASK]', 4)],
+  normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+  pre_tokenizer: { type: 'BertPreTokenizer' },
+  post_processor: {
+    type: 'TemplateProcessing',
+    single: [
+      { SpecialToken: { id: '[CLS]', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { SpecialToken: { id: '[SEP]', type_id: 0 } },
+    ],
+    pair: [
+      { SpecialToken: { id: '[CLS]', type_id: 0 } },
+      { Sequence: { id: 'A', type_id: 0 } },
+      { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      { Sequence: { id: 'B', type_id: 1 } },
+      { SpecialToken: { id: '[SEP]', type_id: 1 } },
+    ],
+    special_tokens: {
+      '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
+      '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+    },
+  },
+  decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+  model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+};
+
+describe('TextTokenizer.encodePair (WordPiece, BERT post-processor)', () => {
+  const tok = TextTokenizer.fromJSON(bertJson, { model_max_length: 12 });
+
+  it('[CLS] a [SEP] b [SEP] with segment ids 0 then 1; encode() adds [CLS] / [SEP]', () => {
+    expect(tok.encode('The cat sat.')).toEqual([2, 5, 6, 7, 15, 3]);
+    expect(tok.encodePair('Where is the dog?', 'The dog is playing.')).toEqual({
+      // 5 + 6 tokens and 3 special ones, model_max_length 12: room 9 → a keeps 4, b 5.
+      ids: [2, 16, 17, 5, 11, 3, 5, 11, 17, 13, 14, 3],
+      typeIds: [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1],
+    });
+    const short = tok.encodePair('a dog', 'the cat', { maxLength: 100 });
+    expect(short).toEqual({ ids: [2, 10, 11, 3, 5, 6, 3], typeIds: [0, 0, 0, 0, 1, 1, 1] });
+  });
+
+  it('longest_first: the longer text loses tokens first; both cut to half the room, the longer keeping the odd one', () => {
+    // a: 6 tokens, b: 2 tokens, 7 in all: 4 of room → a keeps 2.
+    expect(tok.encodePair('the cat sat on the mat', 'a dog', { maxLength: 7 }).ids).toEqual([2, 5, 6, 3, 10, 11, 3]);
+    // a: 6, b: 5, room 7 → a 4, b 3.
+    expect(tok.encodePair('the cat sat on the mat', 'a dog ran on the', { maxLength: 10 }).ids).toEqual([2, 5, 6, 7, 8, 3, 10, 11, 12, 3]);
+    // The Rust rule, case by case (it differs from transformers' slow loop on ties: 5 and 6 into 9 give
+    // 4 and 5 here, 5 and 4 there).
+    expect(longestFirst(5, 6, 9)).toEqual([4, 5]);
+    expect(longestFirst(6, 5, 9)).toEqual([5, 4]);
+    expect(longestFirst(6, 2, 4)).toEqual([2, 2]);
+    expect(longestFirst(2, 6, 5)).toEqual([2, 3]);
+    expect(longestFirst(3, 3, 6)).toEqual([3, 3]);
+    expect(longestFirst(7, 7, 5)).toEqual([2, 3]);
+    expect(longestFirst(0, 9, 4)).toEqual([0, 4]);
+  });
+
+  it('bad input', () => {
+    expect(() => tok.encodePair('a', 3 as unknown as string)).toThrow(ArgumentError);
+    expect(() => tok.encodePair('a dog', 'the cat', { maxLength: 2 })).toThrow(/leaves no room beside the pair's special tokens/);
+    expect(() => tok.encodePair('a', 'b', { maxLength: 0 })).toThrow(/maxLength must be a positive integer/);
+  });
+});
