@@ -2,24 +2,34 @@
 // @huggingface/tokenizers reads tokenizer.json (byte-level BPE as Llama 3 / Qwen2 / SmolLM2 ship it,
 // SentencePiece-style BPE with byte fallback as Llama 2 / TinyLlama), and @huggingface/jinja renders
 // the chat template of tokenizer_config.json. A GGUF file's embedded vocabulary (tokenizer.ggml.*) is
-// turned into the tokenizer.json that describes it, so both sources take the same path.
+// turned into the tokenizer.json that describes it (gguf-tokenizer.ts), so both sources take the same
+// path. Errors the two libraries throw surface as TokenizerError.
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ArgumentError, FormatError, UnsupportedError } from '../errors';
-import { GGUFFile, type GGUFValue } from '../io/gguf';
+import { ArgumentError, TokenizerError, UnsupportedError } from '../errors';
+import { GGUFFile } from '../io/gguf';
 import { encodePair } from './pair';
+import { ggufTokenizerJSON } from './gguf-tokenizer';
+
+export { TokenizerError } from '../errors';
+export { ggufTokenizerJSON } from './gguf-tokenizer';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | (string & {});
   content: string;
 }
 
-/** A tokenizer.json (object or text) is missing or cannot be read. */
-export class TokenizerError extends FormatError {
-  override name = 'TokenizerError';
-}
-
 type Json = Record<string, unknown>;
+
+/** `run()`, with an error of @huggingface/tokenizers or @huggingface/jinja rethrown as a TokenizerError naming `what`. */
+function wrapped<T>(what: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof TokenizerError || e instanceof ArgumentError || e instanceof UnsupportedError) throw e;
+    throw new TokenizerError(`tokenizer: ${what} failed: ${(e as Error)?.message ?? String(e)}`);
+  }
+}
 
 const parse = (x: unknown, what: string): Json => {
   if (typeof x === 'string') {
@@ -79,7 +89,7 @@ export class TextTokenizer {
     return new TextTokenizer(tok, config, source ?? null);
   }
 
-  /** From the vocabulary a GGUF file embeds (tokenizer.ggml.model 'gpt2', i.e. byte-level BPE). */
+  /** From the vocabulary a GGUF file embeds (tokenizer.ggml.model 'gpt2': byte-level BPE; 'llama': SentencePiece). */
   static fromGGUF(file: GGUFFile | Uint8Array | ArrayBuffer): TextTokenizer {
     const f = file instanceof GGUFFile ? file : GGUFFile.parse(file);
     const { json, config } = ggufTokenizerJSON(f.metadata);
@@ -89,7 +99,7 @@ export class TextTokenizer {
   /** Token ids of `text`; special tokens of the tokenizer's post-processor (a BOS) added unless told not to. */
   encode(text: string, o: { addSpecialTokens?: boolean } = {}): number[] {
     if (typeof text !== 'string') throw new ArgumentError(`tokenizer: encode needs a string, got ${typeof text}`);
-    return this.tok.encode(text, { add_special_tokens: o.addSpecialTokens ?? true }).ids;
+    return wrapped('encode', () => this.tok.encode(text, { add_special_tokens: o.addSpecialTokens ?? true }).ids);
   }
 
   /**
@@ -103,7 +113,9 @@ export class TextTokenizer {
 
   /** The text of `ids`; special tokens (BOS, <|im_end|>, …) dropped when `skipSpecialTokens`. */
   decode(ids: readonly number[], o: { skipSpecialTokens?: boolean } = {}): string {
-    return this.tok.decode([...ids], { skip_special_tokens: o.skipSpecialTokens ?? false });
+    if (!Array.isArray(ids)) throw new ArgumentError(`tokenizer: decode needs an array of token ids, got ${typeof ids}`);
+    if (ids.length === 0) return '';
+    return wrapped('decode', () => this.tok.decode([...ids], { skip_special_tokens: o.skipSpecialTokens ?? false }));
   }
 
   /** The id of a token's text (e.g. '<|im_end|>'), or undefined. */
@@ -128,12 +140,15 @@ export class TextTokenizer {
       );
     if (!Array.isArray(messages) || messages.some((m) => typeof m?.role !== 'string' || typeof m.content !== 'string'))
       throw new ArgumentError('tokenizer: messages must be { role, content } strings');
-    return this.template.render({
-      messages,
-      add_generation_prompt: o.addGenerationPrompt ?? true,
-      bos_token: tokenText(this.config.bos_token) ?? '',
-      eos_token: tokenText(this.config.eos_token) ?? '',
-    });
+    const template = this.template;
+    return wrapped('the chat template', () =>
+      template.render({
+        messages,
+        add_generation_prompt: o.addGenerationPrompt ?? true,
+        bos_token: tokenText(this.config.bos_token) ?? '',
+        eos_token: tokenText(this.config.eos_token) ?? '',
+      }),
+    );
   }
 
   /** applyChatTemplate, then its ids (the template writes the special tokens itself). */
@@ -190,95 +205,4 @@ export class TextTokenizer {
       return added;
     };
   }
-}
-
-/**
- * GGUF split patterns per tokenizer.ggml.pre (llama.cpp's llama-vocab.cpp lists the same families):
- * the regex(es) of the byte-level pre-tokenizer, applied in order.
- */
-const PRE_PATTERNS: Record<string, string[]> = {
-  gpt2: ["'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"],
-  'llama-bpe': [
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-  ],
-  qwen2: [
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-  ],
-  smollm: ['\\p{N}', "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"],
-};
-PRE_PATTERNS.default = PRE_PATTERNS.gpt2;
-PRE_PATTERNS.llama3 = PRE_PATTERNS['llama-bpe'];
-
-/** The tokenizer.json and tokenizer_config.json a GGUF file's tokenizer.ggml.* metadata stands for. */
-export function ggufTokenizerJSON(meta: Map<string, GGUFValue>): { json: Json; config: Json } {
-  const model = meta.get('tokenizer.ggml.model');
-  if (model === undefined)
-    throw new TokenizerError('gguf: the file embeds no tokenizer (no tokenizer.ggml.model); load tokenizer.json instead');
-  if (model !== 'gpt2')
-    throw new UnsupportedError(
-      `gguf: tokenizer.ggml.model '${String(model)}' is not supported; supported: gpt2 (byte-level BPE: Llama 3, Qwen2, SmolLM2)`,
-    );
-  const tokens = meta.get('tokenizer.ggml.tokens');
-  const merges = meta.get('tokenizer.ggml.merges');
-  if (!Array.isArray(tokens) || !tokens.every((t) => typeof t === 'string'))
-    throw new TokenizerError('gguf: tokenizer.ggml.tokens must be a list of strings');
-  if (!Array.isArray(merges) || !merges.every((t) => typeof t === 'string'))
-    throw new TokenizerError('gguf: tokenizer.ggml.merges must be a list of strings');
-  const types = meta.get('tokenizer.ggml.token_type');
-  const pre = String(meta.get('tokenizer.ggml.pre') ?? 'default');
-  const patterns = PRE_PATTERNS[pre];
-  if (!patterns)
-    throw new UnsupportedError(`gguf: pre-tokenizer '${pre}' is not supported; supported: ${Object.keys(PRE_PATTERNS).join(', ')}`);
-  const vocab: Record<string, number> = {};
-  (tokens as string[]).forEach((t, i) => {
-    vocab[t] = i;
-  });
-  // Control (3) and user-defined (4) tokens are matched whole before the BPE, as added tokens.
-  const added = (tokens as string[]).flatMap((content, id) => {
-    const type = Array.isArray(types) ? Number(types[id]) : 1;
-    return type === 3 || type === 4
-      ? [{ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: type === 3 }]
-      : [];
-  });
-  const id = (key: string) => {
-    const v = meta.get(`tokenizer.ggml.${key}`);
-    return typeof v === 'number' && v >= 0 && v < tokens.length ? (tokens[v] as string) : null;
-  };
-  const bos = id('bos_token_id');
-  const addBos = meta.get('tokenizer.ggml.add_bos_token') === true && bos !== null;
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
-  const json: Json = {
-    added_tokens: added,
-    normalizer: null,
-    pre_tokenizer: {
-      type: 'Sequence',
-      pretokenizers: [...patterns.map((p) => ({ type: 'Split', pattern: { Regex: p }, behavior: 'Isolated', invert: false })), byteLevel],
-    },
-    post_processor: addBos
-      ? {
-          type: 'TemplateProcessing',
-          single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-          pair: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-          special_tokens: { [bos]: { id: bos, ids: [vocab[bos]], tokens: [bos] } },
-        }
-      : null,
-    decoder: byteLevel,
-    model: {
-      type: 'BPE',
-      vocab,
-      merges,
-      byte_fallback: false,
-      ignore_merges: pre === 'llama-bpe' || pre === 'llama3',
-      fuse_unk: false,
-      unk_token: null,
-    },
-  };
-  const template = meta.get('tokenizer.chat_template');
-  const config: Json = {
-    bos_token: bos,
-    eos_token: id('eos_token_id'),
-    add_bos_token: addBos,
-    ...(typeof template === 'string' ? { chat_template: template } : {}),
-  };
-  return { json, config };
 }
