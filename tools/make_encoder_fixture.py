@@ -20,8 +20,11 @@ src/transformers/models/{bert,roberta,distilbert}/modeling_*.py):
     (classifier(relu(pre_classifier(h[0])))).
 
 Weights are drawn in float32 (what the files hold) and every output is computed in float64 from them.
-One file carries both an MLM and a classification head (real checkpoints carry one; the loader finds
-each from its keys). bert-bare.safetensors is the same BERT saved as sentence-transformers does (no
+One file carries several heads (real checkpoints carry one; the loader finds each from its keys):
+bert.safetensors MLM + sequence classification + next-sentence (BertForPreTraining's
+cls.seq_relationship over the pooler), roberta.safetensors MLM + classification + QA (qa_outputs:
+start and end logits per token), distilbert.safetensors MLM + classification;
+distilbert-token.safetensors is DistilBertForTokenClassification (a classifier over every token). bert-bare.safetensors is the same BERT saved as sentence-transformers does (no
 'bert.' prefix, no heads) with the legacy LayerNorm.gamma / beta names, run with hidden_act 'silu'.
 
 Run with Debian's python3-torch:  /usr/bin/python3 tools/make_encoder_fixture.py
@@ -160,6 +163,8 @@ def forward(kind, cfg, w, ids, types):
             h = act(act_name, linear(x, d[f'{q}ffn.lin1.weight'], d[f'{q}ffn.lin1.bias']))
             x = layer_norm(linear(h, d[f'{q}ffn.lin2.weight'], d[f'{q}ffn.lin2.bias']) + x,
                            d[f'{q}output_layer_norm.weight'], d[f'{q}output_layer_norm.bias'], eps)
+        if 'vocab_transform.weight' not in d:
+            return x, None, None
         t = layer_norm(act(act_name, linear(x, d['vocab_transform.weight'], d['vocab_transform.bias'])),
                        d['vocab_layer_norm.weight'], d['vocab_layer_norm.bias'], eps)
         mlm = t @ d[f'{pre}embeddings.word_embeddings.weight'].T + d['vocab_projector.bias']
@@ -242,16 +247,36 @@ def main():
     for k, v in bert_w.items():
         if k.startswith('bert.') and 'pooler' not in k:
             bare_w[k[len('bert.'):].replace('LayerNorm.weight', 'LayerNorm.gamma').replace('LayerNorm.bias', 'LayerNorm.beta')] = v
-    models = [('bert', BERT, bert_w), ('roberta', ROBERTA, bert_weights('roberta.', 2)),
-              ('distilbert', DISTILBERT, distilbert_weights(4)), ('bare', bare_cfg, bare_w)]
+    roberta_w = bert_weights('roberta.', 2)
+    distil_w = distilbert_weights(4)
+    # Heads drawn after the first four models' weights, so those stay as they were.
+    bert_w.update(dense('cls.seq_relationship', 2, C))
+    roberta_w.update(dense('qa_outputs', 2, C))
+    token_w = {k: v for k, v in distil_w.items() if k.startswith('distilbert.')}
+    token_w.update(dense('classifier', 5, C))
+    token_cfg = dict(DISTILBERT, architectures=['DistilBertForTokenClassification'], activation='gelu',
+                     id2label={'0': 'O', '1': 'B-PER', '2': 'I-PER', '3': 'B-LOC', '4': 'I-LOC'})
+    del token_cfg['problem_type']
+    models = [('bert', BERT, bert_w), ('roberta', ROBERTA, roberta_w),
+              ('distilbert', DISTILBERT, distil_w), ('bare', bare_cfg, bare_w), ('distilbert-token', token_cfg, token_w)]
     for kind, cfg, w in models:
         save_safetensors(os.path.join(OUT, f'{"bert-bare" if kind == "bare" else kind}.safetensors'), w)
-        ids, types = batch(kind, cfg)
-        outs = [forward(kind, cfg, w, s, t) for s, t in zip(ids, types)]
+        arch = 'distilbert' if kind == 'distilbert-token' else kind
+        ids, types = batch(arch, cfg)
+        outs = [forward(arch, cfg, w, s, t) for s, t in zip(ids, types)]
         e = {'config': cfg, 'ids': ids, 'typeIds': types, 'hidden': [rounded(o[0]) for o in outs]}
         if outs[0][1] is not None:
             e['mlm'] = [rounded(o[1]) for o in outs]
             e['classify'] = rounded(torch.stack([o[2] for o in outs]))
+        d = {k: v.double() for k, v in w.items()}
+        hs = [o[0] for o in outs]
+        if 'cls.seq_relationship.weight' in w:  # BertPreTrainingHeads: seq_relationship(pooler(h[0]))
+            pooled = [torch.tanh(linear(h[0], d['bert.pooler.dense.weight'], d['bert.pooler.dense.bias'])) for h in hs]
+            e['nsp'] = rounded(torch.stack([linear(x, d['cls.seq_relationship.weight'], d['cls.seq_relationship.bias']) for x in pooled]))
+        if 'qa_outputs.weight' in w:  # *ForQuestionAnswering: qa_outputs(h) split into start, end
+            e['qa'] = [rounded(linear(h, d['qa_outputs.weight'], d['qa_outputs.bias'])) for h in hs]
+        if kind == 'distilbert-token':  # *ForTokenClassification: classifier(h)
+            e['tokens'] = [rounded(linear(h, d['classifier.weight'], d['classifier.bias'])) for h in hs]
         expected[kind] = e
     with open(os.path.join(OUT, 'expected.json'), 'w') as f:
         json.dump(expected, f, separators=(',', ':'))

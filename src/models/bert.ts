@@ -71,6 +71,8 @@ export interface BertShape {
   eps: number;
   /** RoBERTa's padding_idx: positions start at pad + 1 and padding tokens keep pad. Null: positions 0, 1, … */
   pad: number | null;
+  /** What a 'classifier' key is, from `architectures` (*ForTokenClassification: per token), else from its neighbours. */
+  tokenClassifier: boolean | null;
 }
 
 export function resolveEncoderConfig(c: EncoderConfig): BertShape {
@@ -112,6 +114,11 @@ export function resolveEncoderConfig(c: EncoderConfig): BertShape {
     typeVocab: distil ? 0 : (c.type_vocab_size ?? 2),
     eps: distil ? 1e-12 : (c.layer_norm_eps ?? 1e-12),
     pad: roberta ? (c.pad_token_id ?? 1) : null,
+    tokenClassifier: c.architectures?.some((a) => a.endsWith('ForTokenClassification'))
+      ? true
+      : c.architectures?.some((a) => a.endsWith('ForSequenceClassification'))
+        ? false
+        : null,
   };
 }
 
@@ -134,8 +141,16 @@ export interface BertWeights {
   layers: Layer[];
   /** The masked-LM head: transform, its activation and norm, the decoder (the word table unless untied) and bias. */
   mlm: { dense: Linear; act: Act; norm: Norm; decoder: TokenTable | null; bias: Tensor } | null;
-  /** Sequence classification over the first token: out(act(dense(h0))). */
-  classifier: { dense: Linear; act: 'tanh' | 'relu'; out: Linear; labels: number } | null;
+  /** BERT's pooler: tanh(dense(h0)), for sequence classification and next-sentence prediction. */
+  pooler: Linear | null;
+  /** Sequence classification over the first token: out(act(dense(h0))), dense null for BERT's pooler. */
+  classifier: { dense: Linear | null; act: 'tanh' | 'relu'; out: Linear; labels: number } | null;
+  /** Token classification (NER): labels per token. */
+  tokens: { out: Linear; labels: number } | null;
+  /** Extractive question answering: start and end logits per token, [T, 2]. */
+  qa: Linear | null;
+  /** BERT's next-sentence prediction over the pooler: [is next, is random]. */
+  nsp: Linear | null;
 }
 
 /** Safetensors files as one name space, with the prefix and legacy spellings resolved. */
@@ -257,7 +272,13 @@ export async function loadBertWeights(
         });
       }
     }
-    return { word, position, tokenType, embNorm, layers, mlm: await mlmHead(), classifier: await classifierHead() };
+    const pooler = keys.has(`${p}pooler.dense.weight`) ? await linear([`${p}pooler.dense`], C, C, `${p}pooler.dense`) : null;
+    const mlm = await mlmHead();
+    const { classifier, tokens } = await classifierHeads(pooler);
+    const qa = keys.has('qa_outputs.weight') ? await linear(['qa_outputs'], 2, C, 'qa_outputs') : null;
+    const nsp =
+      pooler && keys.has('cls.seq_relationship.weight') ? await linear(['cls.seq_relationship'], 2, C, 'cls.seq_relationship') : null;
+    return { word, position, tokenType, embNorm, layers, mlm, pooler, classifier, tokens, qa, nsp };
   } catch (err) {
     for (const x of owned) x.dispose();
     throw err;
@@ -287,17 +308,40 @@ export async function loadBertWeights(
     };
   }
 
-  /** The sequence-classification head the keys carry, or null. */
-  async function classifierHead(): Promise<BertWeights['classifier']> {
-    const [dense, out, act]: [string, string, 'tanh' | 'relu'] =
-      s.type === 'bert'
-        ? [`${p}pooler.dense`, 'classifier', 'tanh']
-        : s.type === 'distilbert'
-          ? ['pre_classifier', 'classifier', 'relu']
-          : ['classifier.dense', 'classifier.out_proj', 'tanh'];
-    if (!keys.has(`${dense}.weight`) || !keys.has(`${out}.weight`)) return null;
-    const labels = keys.shape(`${out}.weight`)[0];
-    return { dense: await linear([dense], C, C, dense), act, out: await linear([out], labels, C, out), labels };
+  /**
+   * The 'classifier' the keys carry: over the first token (BERT's pooler + classifier, RoBERTa's
+   * classifier.dense / out_proj, DistilBERT's pre_classifier + classifier) or over every token (a
+   * classifier alone: *ForTokenClassification, or what `architectures` says).
+   */
+  async function classifierHeads(pooler: Linear | null): Promise<Pick<BertWeights, 'classifier' | 'tokens'>> {
+    const none = { classifier: null, tokens: null };
+    if (s.type === 'roberta' || s.type === 'xlm-roberta') {
+      if (keys.has('classifier.dense.weight')) {
+        const labels = labelsOf('classifier.out_proj');
+        const out = await linear(['classifier.out_proj'], labels, C, 'classifier.out_proj');
+        return {
+          classifier: { dense: await linear(['classifier.dense'], C, C, 'classifier.dense'), act: 'tanh', out, labels },
+          tokens: null,
+        };
+      }
+    }
+    if (!keys.has('classifier.weight')) return none;
+    const pre = s.type === 'distilbert' && keys.has('pre_classifier.weight');
+    const perToken = s.tokenClassifier ?? (s.type === 'bert' ? !pooler : !pre);
+    const labels = labelsOf('classifier');
+    const out = await linear(['classifier'], labels, C, 'classifier');
+    if (perToken) return { classifier: null, tokens: { out, labels } };
+    if (s.type === 'distilbert') {
+      if (!pre) throw new ShapeError('Encoder (distilbert): a sequence classifier needs pre_classifier, which the checkpoint lacks');
+      return { classifier: { dense: await linear(['pre_classifier'], C, C, 'pre_classifier'), act: 'relu', out, labels }, tokens: null };
+    }
+    if (!pooler)
+      throw new ShapeError(`Encoder (${s.type}): a sequence classifier needs the pooler (${p}pooler.dense), which the checkpoint lacks`);
+    return { classifier: { dense: null, act: 'tanh', out, labels }, tokens: null };
+  }
+
+  function labelsOf(name: string): number {
+    return keys.shape(`${name}.weight`)[0];
   }
 }
 
@@ -329,7 +373,8 @@ export function bertTensors(w: BertWeights): { dispose(): void }[] {
   const out: { dispose(): void }[] = [w.word, w.position, ...(w.tokenType ? [w.tokenType] : []), ...w.embNorm];
   for (const l of w.layers) out.push(l.qkv, l.o, ...l.ln1, l.up, l.down, ...l.ln2);
   if (w.mlm) out.push(w.mlm.dense, ...w.mlm.norm, w.mlm.bias, ...(w.mlm.decoder ? [w.mlm.decoder] : []));
-  if (w.classifier) out.push(w.classifier.dense, w.classifier.out);
+  if (w.classifier) out.push(...(w.classifier.dense ? [w.classifier.dense] : []), w.classifier.out);
+  for (const x of [w.pooler, w.tokens?.out, w.qa, w.nsp]) if (x) out.push(x);
   return out;
 }
 
@@ -368,5 +413,10 @@ export function bertMaskedLM(g: Graph, w: BertWeights, s: BertShape, h: Symbolic
 /** Classification logits [B, labels] from the first tokens' hidden states [B, C]. */
 export function bertClassify(g: Graph, w: BertWeights, first: SymbolicTensor): SymbolicTensor {
   const c = w.classifier!;
-  return c.out.apply(g, g.activation(c.dense.apply(g, first), c.act));
+  return c.out.apply(g, g.activation((c.dense ?? w.pooler!).apply(g, first), c.act));
+}
+
+/** Next-sentence logits [B, 2] (0: b follows a) from the first tokens' hidden states [B, C]. */
+export function bertNextSentence(g: Graph, w: BertWeights, first: SymbolicTensor): SymbolicTensor {
+  return w.nsp!.apply(g, g.activation(w.pooler!.apply(g, first), 'tanh'));
 }

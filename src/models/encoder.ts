@@ -15,6 +15,7 @@ import {
   bertClassify,
   bertEncode,
   bertMaskedLM,
+  bertNextSentence,
   bertTensors,
   loadBertWeights,
   resolveEncoderConfig,
@@ -71,7 +72,9 @@ interface Packed {
   cu: Uint32Array;
 }
 
-type Task = 'hidden' | 'mlm' | 'classify';
+type Task = 'hidden' | 'mlm' | 'classify' | 'nsp' | 'tokens' | 'qa';
+/** Tasks whose head reads each sequence's first token ([CLS]); the others read every token. */
+const ROW_TASKS: readonly Task[] = ['classify', 'nsp'];
 
 /** The token bucket for `n` rows: 16, then steps of a quarter of a power of two (at most 25% of rows unused). */
 export function tokenBucket(n: number): number {
@@ -95,7 +98,7 @@ export class Encoder {
     private readonly embedDefaults: EmbedOptions,
     config: EncoderConfig,
   ) {
-    const n = w.classifier?.labels ?? 0;
+    const n = w.classifier?.labels ?? w.tokens?.labels ?? 0;
     const names = config.id2label ?? {};
     this.labels = Array.from({ length: n }, (_, i) => names[String(i)] ?? `LABEL_${i}`);
     this.problemType = config.problem_type ?? (n === 1 ? 'regression' : 'single_label_classification');
@@ -127,9 +130,10 @@ export class Encoder {
     return new Encoder(engine, shape, w, embed, config);
   }
 
-  /** Whether the checkpoint carries a masked-LM head / a sequence-classification head. */
-  get heads(): { maskedLM: boolean; classify: boolean } {
-    return { maskedLM: !!this.w.mlm, classify: !!this.w.classifier };
+  /** The task heads the checkpoint carries. */
+  get heads(): { maskedLM: boolean; classify: boolean; tokenClassify: boolean; questionAnswering: boolean; nextSentence: boolean } {
+    const w = this.w;
+    return { maskedLM: !!w.mlm, classify: !!w.classifier, tokenClassify: !!w.tokens, questionAnswering: !!w.qa, nextSentence: !!w.nsp };
   }
 
   /** The last hidden state of each sequence: [T_i × hidden]. */
@@ -158,21 +162,50 @@ export class Encoder {
 
   /** Masked-LM logits of each sequence: [T_i × vocab]. */
   async maskedLM(batch: EncoderBatch): Promise<Float32Array[]> {
-    if (!this.w.mlm) throw this.noHead('a masked-LM head', 'maskedLM');
-    const p = this.pack(batch, 'maskedLM');
-    const { y } = await this.run('mlm', p, 0);
-    const V = this.shape.vocab;
-    return p.starts.map((s, i) => y.slice(s * V, (s + p.lengths[i]) * V));
+    if (!this.w.mlm) throw this.noHead('a masked-LM head', 'maskedLM', 'MaskedLM');
+    return this.perToken('mlm', batch, this.shape.vocab, 'maskedLM');
+  }
+
+  /** A per-token head's rows [T_i × width] of each sequence. */
+  private async perToken(task: Task, batch: EncoderBatch, width: number, call: string): Promise<Float32Array[]> {
+    const p = this.pack(batch, call);
+    const { y } = await this.run(task, p, 0);
+    return p.starts.map((s, i) => y.slice(s * width, (s + p.lengths[i]) * width));
   }
 
   /** Classification logits, [B × labels] (labels: enc.labels), from each sequence's first token. */
   async classify(batch: EncoderBatch): Promise<Float32Array> {
     const c = this.w.classifier;
-    if (!c) throw this.noHead('a sequence-classification head', 'classify');
+    if (!c) throw this.noHead('a sequence-classification head', 'classify', 'SequenceClassification');
     const p = this.pack(batch, 'classify');
     const B = p.starts.length;
     const { y } = await this.run('classify', p, nextPow2(B));
     return y.slice(0, B * c.labels);
+  }
+
+  /** Token-classification (NER) logits of each sequence: [T_i × labels] (labels: enc.labels). */
+  async tokenClassify(batch: EncoderBatch): Promise<Float32Array[]> {
+    const t = this.w.tokens;
+    if (!t) throw this.noHead('a token-classification head', 'tokenClassify', 'TokenClassification');
+    return this.perToken('tokens', batch, t.labels, 'tokenClassify');
+  }
+
+  /** Extractive QA: start and end logits over each sequence's tokens (see bestSpan for the answer). */
+  async questionAnswering(batch: EncoderBatch): Promise<{ start: Float32Array; end: Float32Array }[]> {
+    if (!this.w.qa) throw this.noHead('a question-answering head (qa_outputs)', 'questionAnswering', 'QuestionAnswering');
+    return (await this.perToken('qa', batch, 2, 'questionAnswering')).map((y) => ({
+      start: y.filter((_, i) => i % 2 === 0),
+      end: y.filter((_, i) => i % 2 === 1),
+    }));
+  }
+
+  /** Next-sentence logits, [B × 2]: index 0 is "b follows a", 1 "b is random" (BERT's NSP head). */
+  async nextSentence(batch: EncoderBatch): Promise<Float32Array> {
+    if (!this.w.nsp) throw this.noHead('a next-sentence head (cls.seq_relationship)', 'nextSentence', 'PreTraining');
+    const p = this.pack(batch, 'nextSentence');
+    const B = p.starts.length;
+    const { y } = await this.run('nsp', p, nextPow2(B));
+    return y.slice(0, B * 2);
   }
 
   /** classify()'s logits as scores, [B × labels]: a softmax per sequence, or a sigmoid per label (multi_label_classification). */
@@ -218,9 +251,9 @@ export class Encoder {
     for (const t of bertTensors(this.w)) t.dispose();
   }
 
-  private noHead(what: string, call: string): UnsupportedError {
+  private noHead(what: string, call: string, kind: string): UnsupportedError {
     return new UnsupportedError(
-      `Encoder.${call}: this ${this.shape.type} checkpoint has no ${what} (its keys carry none; load a *For${call === 'classify' ? 'SequenceClassification' : 'MaskedLM'} checkpoint)`,
+      `Encoder.${call}: this ${this.shape.type} checkpoint has no ${what} (its keys carry none; load a *For${kind} checkpoint)`,
     );
   }
 
@@ -278,7 +311,7 @@ export class Encoder {
     const key = `${task}:${p.T}:${B}`;
     const feeds: Record<string, Uint32Array> = { ids: p.ids, pos: p.pos, cu: p.cu };
     if (this.w.tokenType) feeds.types = p.types;
-    if (task === 'classify') {
+    if (ROW_TASKS.includes(task)) {
       const rows = new Uint32Array(B);
       rows.set(p.starts);
       feeds.rows = rows;
@@ -300,15 +333,18 @@ export class Encoder {
       cuSeqlens: g.input('cu', [T + 1], 'u32'),
     };
     const h = bertEncode(g, this.w, this.shape, x); // [T, C]
-    let y: SymbolicTensor = h;
-    if (task === 'mlm') y = bertMaskedLM(g, this.w, this.shape, h); // [T, V]
-    if (task === 'classify') {
-      // The first token of each sequence: rows of h gathered as an embedding lookup (h as the table).
-      const C = this.shape.hidden;
-      const first = g.embedding(g.input('rows', [B], 'u32'), h, noPositions(g, C), { addPosition: false }); // [B, C]
-      y = bertClassify(g, this.w, first); // [B, labels]
-    }
-    return g.compile({ y });
+    // The first token of each sequence: rows of h gathered as an embedding lookup (h as the table).
+    const C = this.shape.hidden;
+    const first = () => g.embedding(g.input('rows', [B], 'u32'), h, noPositions(g, C), { addPosition: false }); // [B, C]
+    const heads: Record<Task, () => SymbolicTensor> = {
+      hidden: () => h,
+      mlm: () => bertMaskedLM(g, this.w, this.shape, h), // [T, V]
+      tokens: () => this.w.tokens!.out.apply(g, h), // [T, labels]
+      qa: () => this.w.qa!.apply(g, h), // [T, 2]
+      classify: () => bertClassify(g, this.w, first()), // [B, labels]
+      nsp: () => bertNextSentence(g, this.w, first()), // [B, 2]
+    };
+    return g.compile({ y: heads[task]() });
   }
 }
 

@@ -20,8 +20,21 @@ import { createTestEngine } from '../helpers/engine';
 import { expectClose, maxAbs } from '../helpers/numeric';
 
 const dir = 'tests/fixtures/encoder';
-type Case = { config: EncoderConfig; ids: number[][]; typeIds: number[][]; hidden: number[][]; mlm?: number[][]; classify?: number[] };
-const expected = JSON.parse(readFileSync(`${dir}/expected.json`, 'utf8')) as Record<'bert' | 'roberta' | 'distilbert' | 'bare', Case>;
+type Case = {
+  config: EncoderConfig;
+  ids: number[][];
+  typeIds: number[][];
+  hidden: number[][];
+  mlm?: number[][];
+  classify?: number[];
+  nsp?: number[];
+  qa?: number[][];
+  tokens?: number[][];
+};
+const expected = JSON.parse(readFileSync(`${dir}/expected.json`, 'utf8')) as Record<
+  'bert' | 'roberta' | 'distilbert' | 'bare' | 'distilbert-token',
+  Case
+>;
 const file = (name: string) => new Uint8Array(readFileSync(`${dir}/${name}`));
 
 let engine: Engine;
@@ -42,7 +55,13 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
       const ref = expected[kind];
       const enc = await Encoder.fromSafetensors(engine, file(`${kind}.safetensors`), ref.config);
       try {
-        expect(enc.heads).toEqual({ maskedLM: true, classify: true });
+        expect(enc.heads).toEqual({
+          maskedLM: true,
+          classify: true,
+          tokenClassify: false,
+          questionAnswering: kind === 'roberta',
+          nextSentence: kind === 'bert',
+        });
         const batch = { ids: ref.ids, typeIds: ref.typeIds };
         const hidden = await enc.forward(batch);
         expect(hidden.map((h) => h.length)).toEqual(ref.ids.map((s) => s.length * 32));
@@ -55,6 +74,22 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
         });
         expectRel(await enc.classify(batch), ref.classify!, `${kind} classify`);
         expect(enc.labels).toEqual(Object.values(ref.config.id2label!));
+        if (ref.nsp) expectRel(await enc.nextSentence(batch), ref.nsp, `${kind} next sentence`);
+        if (ref.qa) {
+          const qa = await enc.questionAnswering(batch);
+          qa.forEach((x, i) => {
+            expectRel(
+              x.start,
+              ref.qa![i].filter((_, j) => j % 2 === 0),
+              `${kind} qa start ${i}`,
+            );
+            expectRel(
+              x.end,
+              ref.qa![i].filter((_, j) => j % 2 === 1),
+              `${kind} qa end ${i}`,
+            );
+          });
+        }
         // One sequence alone equals its row of the batch (nothing leaks between packed sequences).
         const alone = await enc.forward({ ids: [ref.ids[2]], typeIds: [ref.typeIds[2]] });
         expectRel(alone[0], ref.hidden[2], `${kind} sequence 2 alone`);
@@ -68,7 +103,7 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
     const ref = expected.bare;
     const enc = await Encoder.fromSafetensors(engine, file('bert-bare.safetensors'), ref.config);
     try {
-      expect(enc.heads).toEqual({ maskedLM: false, classify: false });
+      expect(Object.values(enc.heads).some(Boolean)).toBe(false);
       const batch = { ids: ref.ids, typeIds: ref.typeIds };
       (await enc.forward(batch)).forEach((h, i) => {
         expectRel(h, ref.hidden[i], `bare hidden ${i}`);
@@ -89,6 +124,22 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
       }
       await expect(enc.maskedLM(batch)).rejects.toThrow(UnsupportedError);
       await expect(enc.classify(batch)).rejects.toThrow(/no a sequence-classification head|no sequence-classification head/);
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  it('token classification (DistilBertForTokenClassification): logits per token, labels from id2label', async () => {
+    const ref = expected['distilbert-token'];
+    const enc = await Encoder.fromSafetensors(engine, file('distilbert-token.safetensors'), ref.config);
+    try {
+      expect(enc.heads).toEqual({ maskedLM: false, classify: false, tokenClassify: true, questionAnswering: false, nextSentence: false });
+      expect(enc.labels).toEqual(['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC']);
+      const got = await enc.tokenClassify(ref.ids);
+      got.forEach((t, i) => {
+        expectRel(t, ref.tokens![i], `tokens ${i}`);
+      });
+      await expect(enc.classify(ref.ids)).rejects.toThrow(/no a sequence-classification head|ForSequenceClassification/);
     } finally {
       enc.dispose();
     }
