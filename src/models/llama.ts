@@ -76,6 +76,8 @@ export interface RopeScaling {
 const ROPE_FIELDS: Record<string, (keyof RopeScaling)[]> = {
   default: [],
   linear: ['factor'],
+  // Dynamic NTK rescales θ only past max_position_embeddings, which maxLength never passes: plain RoPE.
+  dynamic: ['factor'],
   llama3: ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'],
 };
 
@@ -197,7 +199,14 @@ function resolveRope(c: LlamaConfig): { rope_theta: number; rope_scaling: RopeSc
   if (partial !== 1) throw new UnsupportedError(`Llama config: partial_rotary_factor ${partial} is not supported (only 1)`);
   const theta = p?.rope_theta ?? c.rope_theta ?? 10000;
   if (!(theta > 0)) throw new ArgumentError(`Llama config: rope_theta must be positive, got ${theta}`);
-  if (type === 'default') return { rope_theta: theta, rope_scaling: null };
+  if (type === 'dynamic') {
+    const old = scaling?.original_max_position_embeddings;
+    if (old !== undefined && old < (c.max_position_embeddings ?? 2048))
+      throw new UnsupportedError(
+        `Llama config: dynamic rope with original_max_position_embeddings ${old} below max_position_embeddings is not supported`,
+      );
+  }
+  if (type === 'default' || type === 'dynamic') return { rope_theta: theta, rope_scaling: null };
   const { rope_theta: _theta, ...fieldsOnly } = scaling as RopeScaling & { rope_theta?: number };
   return { rope_theta: theta, rope_scaling: { ...fieldsOnly, rope_type: type } };
 }

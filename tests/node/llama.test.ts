@@ -177,7 +177,7 @@ describe('Llama: options, generation control and bad input', () => {
       /num_key_value_heads 3 must divide num_attention_heads 4/,
     );
     await expect(Llama.fromSafetensors(engine, st(), { ...cfg, rope_scaling: { rope_type: 'yarn', factor: 4 } })).rejects.toThrow(
-      /rope_scaling rope_type 'yarn' is not supported; supported: default, linear, llama3/,
+      /rope_scaling rope_type 'yarn' is not supported; supported: default, linear, dynamic, llama3/,
     );
     expect(engine.memory().liveBytes).toBe(before);
     const m = await Llama.fromSafetensors(engine, st(), cfg, { maxLength: 16 });
@@ -209,10 +209,19 @@ describe('Llama: options, generation control and bad input', () => {
       factor: 2,
       rope_type: 'linear',
     });
+    // Dynamic NTK changes θ only past max_position_embeddings, which the KV cache never reaches.
+    expect(resolveLlamaConfig({ ...rest, rope_parameters: { rope_type: 'dynamic', rope_theta: 1e4, factor: 2 } })).toMatchObject({
+      rope_theta: 1e4,
+      rope_scaling: null,
+    });
     const bad: [Partial<LlamaConfig>, RegExp][] = [
       [
         { rope_parameters: { rope_theta, rope_type: 'yarn', factor: 4 } },
-        /rope_parameters rope_type 'yarn' is not supported; supported: default, linear, llama3/,
+        /rope_parameters rope_type 'yarn' is not supported; supported: default, linear, dynamic, llama3/,
+      ],
+      [
+        { rope_parameters: { rope_theta, rope_type: 'dynamic', factor: 2, original_max_position_embeddings: 16 } },
+        /dynamic rope with original_max_position_embeddings 16 below max_position_embeddings is not supported/,
       ],
       [{ rope_parameters: { rope_theta, rope_type: 'longrope' } }, /rope_type 'longrope' is not supported/],
       [{ rope_parameters: { rope_theta, rope_type: 'llama3', factor: 8 } }, /rope_type 'llama3' needs a number low_freq_factor/],
