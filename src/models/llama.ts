@@ -531,6 +531,8 @@ export function ggufConfig(f: GGUFFile): LlamaConfig {
     num_attention_heads: H,
     num_key_value_heads: num('attention.head_count_kv', H),
     head_dim: num('attention.key_length', C / H),
+    // Rotated dims per head (all of them unless a file says fewer; resolveLlamaConfig refuses partial RoPE).
+    partial_rotary_factor: num('rope.dimension_count', num('attention.key_length', C / H)) / num('attention.key_length', C / H),
     rms_norm_eps: num('attention.layer_norm_rms_epsilon', 1e-6),
     rope_theta: num('rope.freq_base', 10000),
     rope_scaling:

@@ -5,7 +5,17 @@
 // (q/k/v biases, untied head, θ = 1e6).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Llama, SafetensorsFile, TextTokenizer, dequantize, resolveLlamaConfig, type Engine, type LlamaConfig } from '../../src/index';
+import {
+  GGUFFile,
+  Llama,
+  SafetensorsFile,
+  TextTokenizer,
+  dequantize,
+  ggufConfig,
+  resolveLlamaConfig,
+  type Engine,
+  type LlamaConfig,
+} from '../../src/index';
 import { rewriteSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
@@ -237,6 +247,16 @@ describe('Llama: options, generation control and bad input', () => {
       [{ use_sliding_window: true }, /use_sliding_window true/],
     ];
     for (const [patch, message] of bad) expect(() => resolveLlamaConfig({ ...v5, ...patch }), message.source).toThrow(message);
+  });
+
+  it('GGUF metadata that changes the math and is not followed is an error: partial RoPE, yarn scaling', () => {
+    const f = GGUFFile.parse(file('llama.gguf'));
+    expect(resolveLlamaConfig(ggufConfig(f))).toMatchObject({ head_dim: 32, rope_theta: 500000 });
+    f.metadata.set('llama.rope.dimension_count', 16);
+    expect(() => resolveLlamaConfig(ggufConfig(f))).toThrow(/partial_rotary_factor 0.5 is not supported/);
+    f.metadata.set('llama.rope.dimension_count', 32);
+    f.metadata.set('llama.rope.scaling.type', 'yarn');
+    expect(() => resolveLlamaConfig(ggufConfig(f))).toThrow(/rope_type 'yarn' is not supported/);
   });
 
   it('a transformers 5 config gives the logits of its 4.x twin (float64 PyTorch)', async () => {
