@@ -38,6 +38,8 @@ export { Llama, resolveLlamaConfig, ggufConfig, ropeInvFreq } from './models/lla
 export type { LlamaConfig, LlamaOptions, ResolvedLlamaConfig, RopeScaling } from './models/llama';
 export { Encoder, ENCODER_TYPES, tokenBucket } from './models/encoder';
 export type { EncoderConfig, EncoderOptions, EncoderBatch, EmbedOptions } from './models/encoder';
+export { bestSpan, groupEntities, pool } from './models/encoder-tasks';
+export type { TokenEntity, Pooling } from './models/encoder-tasks';
 export { TextTokenizer, TokenizerError, ggufTokenizerJSON } from './models/text-tokenizer';
 export type { ChatMessage } from './models/text-tokenizer';
 export { SafetensorsFile, SafetensorsError, f16ToF32 } from './io/safetensors';

@@ -11,6 +11,7 @@ import type { Plan } from '../graph/plan';
 import { PlanCache } from '../graph/plan-cache';
 import type { QuantScheme } from '../ops/quantize';
 import { noPositions } from './token-table';
+import { pool, softmaxInPlace, topK, type Pooling } from './encoder-tasks';
 import {
   bertClassify,
   bertEncode,
@@ -34,7 +35,7 @@ export type EncoderBatch =
 
 export interface EmbedOptions {
   /** How a sequence's token states become one vector (default 'mean', or the model's option). */
-  pooling?: 'mean' | 'cls' | 'max';
+  pooling?: Pooling;
   /** Scale each vector to unit L2 norm (default false, or the model's option). */
   normalize?: boolean;
 }
@@ -225,9 +226,9 @@ export class Encoder {
     batch: EncoderBatch,
     options: { maskId: number; topK?: number },
   ): Promise<{ position: number; tokens: { id: number; score: number }[] }[][]> {
-    const { maskId, topK = 5 } = options ?? ({} as { maskId: number });
+    const { maskId, topK: k = 5 } = options ?? ({} as { maskId: number });
     if (!Number.isInteger(maskId)) throw new ArgumentError(`Encoder.fillMask: maskId must be the mask token's id, got ${maskId}`);
-    if (!(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`Encoder.fillMask: topK must be a positive integer, got ${topK}`);
+    if (!(Number.isInteger(k) && k >= 1)) throw new ArgumentError(`Encoder.fillMask: topK must be a positive integer, got ${k}`);
     const { ids } = normalizeBatch(batch, 'fillMask');
     const logits = await this.maskedLM(batch);
     const V = this.shape.vocab;
@@ -235,10 +236,7 @@ export class Encoder {
       seq.flatMap((id, t) => {
         if (id !== maskId) return [];
         const probs = softmaxInPlace(logits[b].slice(t * V, (t + 1) * V));
-        const order = Array.from(probs.keys())
-          .sort((x, y) => probs[y] - probs[x])
-          .slice(0, Math.min(topK, V));
-        return [{ position: t, tokens: order.map((i) => ({ id: i, score: probs[i] })) }];
+        return [{ position: t, tokens: topK(probs, k).map(([id, score]) => ({ id, score })) }];
       }),
     );
   }
@@ -373,23 +371,4 @@ function checkEmbedOptions(o: EmbedOptions): EmbedOptions {
   if (o.pooling !== undefined && !['mean', 'cls', 'max'].includes(o.pooling))
     throw new ArgumentError(`Encoder.embed: pooling must be 'mean', 'cls' or 'max'; got ${JSON.stringify(o.pooling)}`);
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
-
-/** Token states h [T, C] pooled to [C]. */
-function pool(h: Float32Array, C: number, how: 'mean' | 'cls' | 'max'): Float32Array {
-  const T = h.length / C;
-  if (how === 'cls') return h.slice(0, C);
-  const out = new Float64Array(C).fill(how === 'max' ? -Infinity : 0);
-  for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) out[c] = how === 'max' ? Math.max(out[c], h[t * C + c]) : out[c] + h[t * C + c];
-  if (how === 'mean') for (let c = 0; c < C; c++) out[c] /= T;
-  return Float32Array.from(out);
-}
-
-function softmaxInPlace(x: Float32Array): Float32Array {
-  let m = -Infinity;
-  for (const v of x) m = Math.max(m, v);
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i] = Math.exp(x[i] - m);
-  for (let i = 0; i < x.length; i++) x[i] /= sum;
-  return x;
 }
