@@ -80,6 +80,7 @@ TRICKY = [
     ' ',
     '\n',
     'The quick brown fox jumps over the lazy dog.',
+    'say abracadabra',
 ]
 SPM_SPECIAL = ['a<s>b</s>c', '<s>Hello</s>', '<unk> is unknown', 'x </s> y']
 BPE_SPECIAL = ['<|im_start|>user\nhi<|im_end|>\n', 'a<|endoftext|>b', ' <|im_end|> x']
@@ -174,6 +175,8 @@ def byte_level_fixture(name, pre, extra):
     tok = json.load(open(os.path.join(ROOT, 'public', 'models', 'kjv-llama', 'tokenizer.json')))
     vocab = tok['model']['vocab']
     tokens = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    # A whole word no merge reaches: one token where merges are ignored (llama-bpe), pieces elsewhere.
+    tokens.append('Ġabracadabra')
     special = {t['content'] for t in tok['added_tokens'] if t['special']}
     meta = [
         kv('tokenizer.ggml.model', STR, gstr('gpt2')),
