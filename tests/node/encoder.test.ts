@@ -11,12 +11,15 @@ import {
   Encoder,
   type EncoderConfig,
   type Engine,
+  SafetensorsFile,
   ShapeError,
+  dequantize,
   UnsupportedError,
   WebGPUNLPError,
   tokenBucket,
 } from '../../src/index';
 import { createTestEngine } from '../helpers/engine';
+import { rewriteSafetensors } from '../helpers/files';
 import { expectClose, maxAbs } from '../helpers/numeric';
 
 const dir = 'tests/fixtures/encoder';
@@ -180,6 +183,40 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
       for (let i = 0; i < 4; i++) expect(s.slice(i * 3, i * 3 + 3).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 6);
     } finally {
       bert.dispose();
+    }
+  });
+
+  it('f16 and q4 weights equal f32 on the same rounded weights (q4_k falls back to q4_0 for rows of 32 and 37)', async () => {
+    const ref = expected.bert;
+    const src = SafetensorsFile.parse(file('bert.safetensors'));
+    const batch = { ids: ref.ids, typeIds: ref.typeIds };
+    for (const [weights, scheme] of [
+      ['f16', 'f16'],
+      ['q4_k', 'q4_0'],
+    ] as const) {
+      // Every linear layer's matrix replaced by what its packing stands for (rows are packed one by
+      // one, so fusing q, k and v changes nothing); the embedding tables stay f32.
+      const back = new Map<string, Float32Array>();
+      for (const [name, e] of src.entries) {
+        if (e.shape.length !== 2 || name.includes('embeddings.')) continue;
+        const [N, K] = e.shape;
+        const q = await engine.quantize(src.float32(name), { K, N, scheme, layout: 'NK' });
+        back.set(name, Float32Array.from(dequantize(await q.read())));
+        q.dispose();
+      }
+      const rounded = rewriteSafetensors(src, (name, _shape, data) => back.get(name) ?? data);
+      const exact = await Encoder.fromSafetensors(engine, rounded, ref.config, { weights: 'f32' });
+      const packed = await Encoder.fromSafetensors(engine, file('bert.safetensors'), ref.config, { weights });
+      try {
+        const [got, want] = [await packed.forward(batch), await exact.forward(batch)];
+        got.forEach((h, i) => {
+          expectRel(h, Array.from(want[i]), `${weights} hidden ${i}`);
+        });
+        expectRel(await packed.classify(batch), Array.from(await exact.classify(batch)), `${weights} classify`);
+      } finally {
+        exact.dispose();
+        packed.dispose();
+      }
     }
   });
 
