@@ -197,16 +197,17 @@ function sentencePiece(v: Vocab): { json: Json; config: Json } {
     if (!score.has(t)) score.set(t, scores[i] as number);
   });
   const merges: [string, string, number][] = [];
+  const local: [string, string, number][] = [];
+  const by = (x: string) => score.get(x) as number;
   for (const [t, s] of score) {
-    const chars = Array.from(t);
-    const local: [string, string, number][] = [];
-    for (let i = 1; i < chars.length; i++) {
-      const [l, r] = [chars.slice(0, i).join(''), chars.slice(i).join('')];
+    local.length = 0;
+    for (let i = 1; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c >= 0xdc00 && c <= 0xdfff) continue; // never split a surrogate pair
+      const [l, r] = [t.slice(0, i), t.slice(i)];
       if (score.has(l) && score.has(r)) local.push([l, r, s]);
     }
-    local.sort(
-      (a, b) => (score.get(b[0]) as number) - (score.get(a[0]) as number) || (score.get(b[1]) as number) - (score.get(a[1]) as number),
-    );
+    if (local.length > 1) local.sort((a, b) => by(b[0]) - by(a[0]) || by(b[1]) - by(a[1]));
     merges.push(...local);
   }
   merges.sort((a, b) => b[2] - a[2]); // stable: ties keep the token order
