@@ -52,6 +52,8 @@ export interface LlamaConfig {
   mlp_bias?: boolean;
   /** Qwen2: must be false where given (sliding-window layers are not built). */
   use_sliding_window?: boolean;
+  /** transformers 5's attention kind per layer: must all be 'full_attention' where given. */
+  layer_types?: string[];
   /** Default 2048. */
   max_position_embeddings?: number;
   /** Default false (Hugging Face's default; SmolLM2 and Llama 3.2 set it). */
@@ -111,6 +113,7 @@ export type ResolvedLlamaConfig = Required<
     | 'hidden_act'
     | 'mlp_bias'
     | 'use_sliding_window'
+    | 'layer_types'
     | 'bos_token_id'
     | 'eos_token_id'
   >
@@ -165,6 +168,8 @@ function checkUnreadFields(c: LlamaConfig): void {
   if (c.hidden_act !== undefined && c.hidden_act !== 'silu') throw unsupported(`hidden_act '${c.hidden_act}' (only 'silu')`);
   if (c.mlp_bias) throw unsupported('mlp_bias true (MLP biases)');
   if (c.use_sliding_window) throw unsupported('use_sliding_window true (Qwen2 sliding-window layers)');
+  const other = c.layer_types?.find((t) => t !== 'full_attention');
+  if (other !== undefined) throw unsupported(`layer_types '${other}' (only 'full_attention')`);
 }
 
 /**

@@ -207,6 +207,7 @@ describe('Llama: options, generation control and bad input', () => {
   it('a transformers 5 config (rope_parameters) resolves as its 4.x twin; what it cannot follow is an error', () => {
     expect(v5).not.toHaveProperty('rope_theta');
     expect(resolveLlamaConfig(v5)).toEqual(resolveLlamaConfig(cfg));
+    expect(resolveLlamaConfig({ ...v5, layer_types: ['full_attention', 'full_attention'] })).toEqual(resolveLlamaConfig(cfg));
     expect(resolveLlamaConfig(v5).rope_theta).toBe(500000);
     expect(resolveLlamaConfig(v5).rope_scaling?.rope_type).toBe('llama3');
     // A plain default rope_parameters, and the old 'type' key.
@@ -245,6 +246,10 @@ describe('Llama: options, generation control and bad input', () => {
       [{ hidden_act: 'gelu' }, /hidden_act 'gelu' \(only 'silu'\) is not supported/],
       [{ mlp_bias: true }, /mlp_bias true/],
       [{ use_sliding_window: true }, /use_sliding_window true/],
+      [
+        { layer_types: ['full_attention', 'sliding_attention'] },
+        /layer_types 'sliding_attention' \(only 'full_attention'\) is not supported/,
+      ],
     ];
     for (const [patch, message] of bad) expect(() => resolveLlamaConfig({ ...v5, ...patch }), message.source).toThrow(message);
   });
