@@ -5,7 +5,7 @@
 // node-llama-cpp is not a dependency of this project; install it anywhere and point at it:
 //   mkdir -p /tmp/nlc && cd /tmp/nlc && npm i -E node-llama-cpp@3.21.1
 //   NODE_LLAMA_CPP=/tmp/nlc/node_modules/node-llama-cpp/dist/index.js \
-//     node tools/llamacpp_tokenize.mjs tests/fixtures/gguf/{spm-tokenizer,spm-no-prefix,bpe-llama3,bpe-qwen2,bpe-smollm}
+//     node tools/llamacpp_tokenize.mjs tests/fixtures/gguf/{spm-tokenizer,spm-no-prefix,bpe-llama3,bpe-qwen2,bpe-smollm,bpe-tekken}
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 

@@ -20,7 +20,7 @@ Byte-level BPE ('gpt2'): the bundled tiny Llama's vocabulary (public/models/kjv-
   types llama.cpp names: bpe-llama3 ('llama-bpe', written without add_bos_token as older converters
   did, BOS <|endoftext|>), bpe-qwen2 ('qwen2'), bpe-smollm ('smollm').
 
-  tests/fixtures/gguf/{spm-tokenizer,spm-no-prefix,bpe-llama3,bpe-qwen2,bpe-smollm}.{gguf,json}
+  tests/fixtures/gguf/{spm-tokenizer,spm-no-prefix,bpe-llama3,bpe-qwen2,bpe-smollm,bpe-tekken}.{gguf,json}
 Run:  /usr/bin/python3 tools/make_gguf_tokenizer_fixtures.py
       NODE_LLAMA_CPP=... node tools/llamacpp_tokenize.mjs tests/fixtures/gguf/{spm-tokenizer,...}  (see there)
 """
@@ -81,6 +81,7 @@ TRICKY = [
     '\n',
     'The quick brown fox jumps over the lazy dog.',
     'say abracadabra',
+    'camelCaseWords HTTPServer iPhone McDonald',
 ]
 SPM_SPECIAL = ['a<s>b</s>c', '<s>Hello</s>', '<unk> is unknown', 'x </s> y']
 BPE_SPECIAL = ['<|im_start|>user\nhi<|im_end|>\n', 'a<|endoftext|>b', ' <|im_end|> x']
@@ -176,14 +177,17 @@ def byte_level_fixture(name, pre, extra):
     vocab = tok['model']['vocab']
     tokens = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
     # A whole word no merge reaches: one token where merges are ignored (llama-bpe), pieces elsewhere.
-    tokens.append('Ġabracadabra')
+    # Two merges that cross a split boundary of some pre-tokenizers: a case change (tekken splits
+    # 'camelCase' there) and a digit pair (qwen2, smollm and tekken split digits one by one).
+    tokens += ['Ġabracadabra', 'lC', '12']
+    merges = ['l C', '1 2'] + tok['model']['merges']  # first: they win over every other merge
     special = {t['content'] for t in tok['added_tokens'] if t['special']}
     meta = [
         kv('tokenizer.ggml.model', STR, gstr('gpt2')),
         kv('tokenizer.ggml.pre', STR, gstr(pre)),
         kv('tokenizer.ggml.tokens', ARR, arr(STR, tokens, gstr)),
         kv('tokenizer.ggml.token_type', ARR, arr(I32, [3 if t in special else 1 for t in tokens], lambda x: struct.pack('<i', x))),
-        kv('tokenizer.ggml.merges', ARR, arr(STR, tok['model']['merges'], gstr)),
+        kv('tokenizer.ggml.merges', ARR, arr(STR, merges, gstr)),
         kv('tokenizer.ggml.eos_token_id', U32, u32(vocab['<|im_end|>'])),
     ] + extra(vocab)
     write(name, meta, {'vocab_size': len(tokens), 'samples': [{'text': t} for t in TRICKY + BPE_SPECIAL]})
@@ -197,6 +201,8 @@ def main():
     byte_level_fixture('bpe-llama3', 'llama-bpe', lambda v: [kv('tokenizer.ggml.bos_token_id', U32, u32(v['<|endoftext|>']))])
     byte_level_fixture('bpe-qwen2', 'qwen2', lambda v: [kv('tokenizer.ggml.add_bos_token', BOOL, flag(False))])
     byte_level_fixture('bpe-smollm', 'smollm', lambda v: [kv('tokenizer.ggml.add_bos_token', BOOL, flag(False))])
+    # Mistral's tekken, BOS by default; the case-sensitive split shows on mixed-case words.
+    byte_level_fixture('bpe-tekken', 'tekken', lambda v: [kv('tokenizer.ggml.bos_token_id', U32, u32(v['<|endoftext|>']))])
 
 
 if __name__ == '__main__':

@@ -32,6 +32,9 @@ const LLAMA3_SPLIT =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const QWEN2_SPLIT =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+// Mistral's tekken (Nemo, Small 3) as its tokenizer.json writes it (llama.cpp approximates the case classes).
+const TEKKEN_SPLIT =
+  '[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+';
 const PRE_TYPES: Record<string, PreType> = {
   default: { patterns: [GPT2_SPLIT] },
   gpt2: { patterns: [GPT2_SPLIT] },
@@ -41,8 +44,9 @@ const PRE_TYPES: Record<string, PreType> = {
   'llama-v3': { patterns: [LLAMA3_SPLIT], addBos: true },
   qwen2: { patterns: [QWEN2_SPLIT], cleanSpaces: false, nfc: true },
   smollm: { patterns: ['\\p{N}', GPT2_SPLIT], cleanSpaces: false },
+  tekken: { patterns: [TEKKEN_SPLIT], addBos: true, cleanSpaces: false },
 };
-const IGNORE_MERGES = new Set(['llama-bpe', 'llama3', 'llama-v3']);
+const IGNORE_MERGES = new Set(['llama-bpe', 'llama3', 'llama-v3', 'tekken']);
 
 /** A GGUF vocabulary's metadata, read and checked. */
 interface Vocab {

@@ -105,7 +105,7 @@ describe('GGUF vocabularies as llama.cpp and Hugging Face read them', () => {
   const spm = fixture('spm-tokenizer');
   const special = /<\/?s>|<unk>|<\|[a-z_]+\|>/;
 
-  for (const name of ['spm-tokenizer', 'spm-no-prefix', 'bpe-llama3', 'bpe-qwen2', 'bpe-smollm']) {
+  for (const name of ['spm-tokenizer', 'spm-no-prefix', 'bpe-llama3', 'bpe-qwen2', 'bpe-smollm', 'bpe-tekken']) {
     it(`${name}: llama.cpp's ids (and SentencePiece's) on tricky strings and special-token text; decode gives the text back`, () => {
       const { bytes, samples } = fixture(name);
       const tok = TextTokenizer.fromGGUF(bytes);
