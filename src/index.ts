@@ -38,7 +38,9 @@ export { Llama, resolveLlamaConfig, ggufConfig, ropeInvFreq } from './models/lla
 export type { LlamaConfig, LlamaOptions, ResolvedLlamaConfig, RopeScaling } from './models/llama';
 export { Encoder, ENCODER_TYPES, tokenBucket } from './models/encoder';
 export type { EncoderConfig, EncoderOptions, EncoderBatch, EmbedOptions } from './models/encoder';
-export { bestSpan, groupEntities, pool } from './models/encoder-tasks';
+export { bestSpan, groupEntities, pool, sentenceTransformersOptions } from './models/encoder-tasks';
+export { SemanticIndex } from './models/semantic-index';
+export type { IndexBuildOptions } from './models/semantic-index';
 export type { TokenEntity, Pooling } from './models/encoder-tasks';
 export { TextTokenizer, TokenizerError, ggufTokenizerJSON } from './models/text-tokenizer';
 export type { ChatMessage } from './models/text-tokenizer';

@@ -2,7 +2,7 @@
 // pooling token states into one vector, probabilities, the best answer span of extractive QA, and
 // token labels grouped into entities ('simple', 'first', 'max' aggregation). Token indices, not
 // characters: a tokenizer maps them back to text.
-import { ArgumentError } from '../errors';
+import { ArgumentError, UnsupportedError } from '../errors';
 
 export type Pooling = 'mean' | 'cls' | 'max';
 
@@ -119,4 +119,36 @@ export function groupEntities(
   return out
     .filter((e) => e.entity !== 'O')
     .map(({ scores, ...e }) => ({ ...e, score: scores.reduce((a, b) => a + b, 0) / scores.length }));
+}
+
+/**
+ * embed()'s options from a sentence-transformers folder: modules.json (the module list) and, where it
+ * has a Pooling module, that module's config.json (1_Pooling/config.json); a Normalize module sets
+ * `normalize`. Pooling modes other than one of cls / mean / max are an UnsupportedError.
+ */
+export function sentenceTransformersOptions(modules: unknown, poolingConfig?: unknown): { pooling?: Pooling; normalize: boolean } {
+  const json = (x: unknown, what: string): unknown => {
+    if (typeof x !== 'string') return x;
+    try {
+      return JSON.parse(x);
+    } catch (e) {
+      throw new ArgumentError(`sentence-transformers: ${what} is not valid JSON (${(e as Error).message})`);
+    }
+  };
+  const list = json(modules, 'modules.json');
+  if (!Array.isArray(list)) throw new ArgumentError('sentence-transformers: modules.json must be a list of modules');
+  const types = list.map((m) => String((m as { type?: unknown })?.type ?? ''));
+  const normalize = types.some((t) => t.endsWith('.Normalize'));
+  if (!types.some((t) => t.endsWith('.Pooling'))) return { normalize };
+  const cfg = json(poolingConfig, '1_Pooling/config.json') as Record<string, unknown> | undefined;
+  if (!cfg || typeof cfg !== 'object') throw new ArgumentError('sentence-transformers: the Pooling module needs its config.json');
+  const modes = Object.entries(cfg)
+    .filter(([k, v]) => k.startsWith('pooling_mode_') && v === true)
+    .map(([k]) => k.slice('pooling_mode_'.length));
+  const known: Record<string, Pooling> = { cls_token: 'cls', mean_tokens: 'mean', max_tokens: 'max' };
+  if (modes.length !== 1 || !known[modes[0]])
+    throw new UnsupportedError(
+      `sentence-transformers: pooling ${modes.join(' + ') || '(none)'} is not supported; supported: one of cls_token, mean_tokens, max_tokens`,
+    );
+  return { pooling: known[modes[0]], normalize };
 }

@@ -12,6 +12,7 @@ import {
   type EncoderConfig,
   type Engine,
   SafetensorsFile,
+  SemanticIndex,
   ShapeError,
   dequantize,
   UnsupportedError,
@@ -127,6 +128,35 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
       }
       await expect(enc.maskedLM(batch)).rejects.toThrow(UnsupportedError);
       await expect(enc.classify(batch)).rejects.toThrow(/no a sequence-classification head|no sequence-classification head/);
+    } finally {
+      enc.dispose();
+    }
+  });
+
+  it('SemanticIndex: a corpus embedded once, kept on the GPU, top-k by cosine as the CPU ranks it; progress and cancel', async () => {
+    const ref = expected.bare;
+    const enc = await Encoder.fromSafetensors(engine, file('bert-bare.safetensors'), ref.config);
+    try {
+      const corpus = [...ref.ids, ...ref.ids.map((s) => [...s].reverse()), [2, 5, 7], [2, 9]];
+      const progress: number[] = [];
+      const index = await SemanticIndex.build(enc, corpus, { batchSize: 3, onProgress: (done) => progress.push(done) });
+      expect(progress).toEqual([3, 6, 9, 10]);
+      const vecs = await enc.embed(corpus, { normalize: true });
+      const C = 32;
+      const query = vecs.slice(2 * C, 3 * C);
+      const cos = corpus.map((_, r) => query.reduce((s, x, c) => s + x * vecs[r * C + c], 0));
+      const order = cos.map((_, r) => r).sort((a, b) => cos[b] - cos[a]);
+      const top = await index.search(query, 4);
+      expect(top.map((t) => t.index)).toEqual(order.slice(0, 4));
+      top.forEach((t) => {
+        expect(t.score).toBeCloseTo(cos[t.index], 5);
+      });
+      expect((await index.search(query, 50)).length).toBe(10);
+      await expect(index.search(query.slice(1), 3)).rejects.toThrow(/the query has 31 values, the index 32/);
+      index.dispose();
+      const stop = new AbortController();
+      const built = SemanticIndex.build(enc, corpus, { batchSize: 4, signal: stop.signal, onProgress: () => stop.abort() });
+      await expect(built).rejects.toThrow(/abort/i);
     } finally {
       enc.dispose();
     }

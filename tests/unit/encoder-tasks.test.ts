@@ -1,7 +1,15 @@
 // The pipelines' CPU steps (encoder-tasks.ts) on small printable cases: QA's best span, entity grouping
 // with transformers' 'simple' / 'first' / 'max' aggregation, pooling and top-k.
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, type TokenEntity, bestSpan, groupEntities, pool } from '../../src/index';
+import {
+  ArgumentError,
+  type TokenEntity,
+  UnsupportedError,
+  bestSpan,
+  groupEntities,
+  pool,
+  sentenceTransformersOptions,
+} from '../../src/index';
 
 const LABELS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
 
@@ -82,5 +90,30 @@ describe('pool', () => {
     expect(Array.from(pool(h, 2, 'mean'))).toEqual([3, 2 / 3].map(Math.fround));
     expect(Array.from(pool(h, 2, 'cls'))).toEqual([1, -2]);
     expect(Array.from(pool(h, 2, 'max'))).toEqual([5, 4]);
+  });
+});
+
+describe('sentenceTransformersOptions', () => {
+  const modules = [
+    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
+    { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+    { idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' },
+  ];
+  const pooling = (mode: string) => ({
+    word_embedding_dimension: 384,
+    pooling_mode_cls_token: mode === 'cls_token',
+    pooling_mode_mean_tokens: mode === 'mean_tokens',
+    pooling_mode_max_tokens: mode === 'max_tokens',
+    pooling_mode_mean_sqrt_len_tokens: mode === 'mean_sqrt_len_tokens',
+  });
+
+  it("all-MiniLM-L6-v2's folder: mean pooling, normalized; the JSON text works too", () => {
+    expect(sentenceTransformersOptions(modules, pooling('mean_tokens'))).toEqual({ pooling: 'mean', normalize: true });
+    expect(sentenceTransformersOptions(JSON.stringify(modules.slice(0, 2)), JSON.stringify(pooling('cls_token')))).toEqual({
+      pooling: 'cls',
+      normalize: false,
+    });
+    expect(() => sentenceTransformersOptions(modules, pooling('mean_sqrt_len_tokens'))).toThrow(UnsupportedError);
+    expect(() => sentenceTransformersOptions(modules)).toThrow(/needs its config.json/);
   });
 });
