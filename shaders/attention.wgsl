@@ -1,7 +1,8 @@
 // Fused softmax attention, flash-attention style: out = softmax(score(q kᵀ · scale) + mask) v
 // q [H, T, D], k and v [KVH, S, D], out [H, T, D]; D = HEAD_DIM, a multiple of 4 up to 256 (above 128
 // through lib/head_dim_256). Grouped-query attention: query head h reads KV head h / group.
-// One thread per query row (BQ rows per workgroup) over tiles of BK keys (lib/flash.wgsl); the
+// BQ query rows per workgroup, ROWS per thread (THREADS = BQ / ROWS threads; lib/flash_rows_*), over
+// tiles of BK keys (lib/flash.wgsl); the
 // T × S score matrix never exists. Masks and score modifiers come from the score hook (lib/score):
 // query t sits at position t + q_offset (q_offset = S - T when the queries are the last T positions)
 // and sees a range of keys, cut by the causal mask and a sliding window; the workgroup loads only the
@@ -19,7 +20,8 @@
 //#import lib/broadcast
 //#import lib/attention_params
 
-override BQ: u32 = 64;
+override BQ: u32 = 64;        // query rows per workgroup
+override THREADS: u32 = 64;   // BQ / ROWS
 override HEAD_DIM: u32 = 64;
 
 @group(0) @binding(4) var<storage, read> cu_seqlens: array<u32>;
@@ -45,38 +47,51 @@ fn attend_rows(wid: vec2<u32>, lid: u32, k_begin: u32, k_end: u32, packed: bool)
   let T = params.T;
   let S = params.S;
   let h = wid.y;
-  let qi = wid.x * BQ + lid;
-  let in_range = qi < T;
-  var seq = vec2(0u, S);
-  if (packed && in_range) { seq = seq_keys(qi); }
-  let keys = visible_keys(qi + params.q_offset, seq.x, seq.y);
   let mask_row = (h / params.heads_per_batch) * S;
-  var f = flash_start(h * T + qi, params.scale, in_range, qi + params.q_offset, keys, h % params.heads_per_batch, mask_row);
+  var f: Rows;   // the thread's rows: q0 + lid, q0 + lid + THREADS, …
+  for (var i = 0u; i < ROWS; i++) {
+    let qi = wid.x * BQ + lid + i * THREADS;
+    let in_range = qi < T;
+    var seq = vec2(0u, S);
+    if (packed && in_range) { seq = seq_keys(qi); }
+    let keys = visible_keys(qi + params.q_offset, seq.x, seq.y);
+    f[i] = flash_start(h * T + qi, params.scale, in_range, qi + params.q_offset, keys, h % params.heads_per_batch, mask_row);
+  }
   for (var k0 = k_begin - k_begin % BK; k0 < k_end; k0 += BK) {
     stage_tile(h / params.group, S, k0, lid);
     workgroupBarrier();
     if (flash_wants(&f, k0)) { attend_tile(&f, k0); }
     workgroupBarrier();
   }
-  if (in_range) {
-    for (var d = 0u; d < HEAD_DIM / 4u; d++) { out[(h * T + qi) * (HEAD_DIM / 4u) + d] = flash_result(&f, d); }
+  for (var i = 0u; i < ROWS; i++) {
+    let qi = wid.x * BQ + lid + i * THREADS;
+    if (qi < T) {
+      for (var d = 0u; d < HEAD_DIM / 4u; d++) { out[(h * T + qi) * (HEAD_DIM / 4u) + d] = flash_result(&f[i], d); }
+    }
   }
 }
 
 // The workgroup's keys run from its first row's first to its last row's last: both only grow with the row.
 
 /** One sequence, or a batch folded into the heads (with key padding): keys from uniforms alone. */
-@compute @workgroup_size(BQ)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let q0 = wid.x * BQ;
+@compute @workgroup_size(THREADS)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  // Under the causal mask later query blocks see more keys: they take the first workgroup ids, which
+  // GPUs start first, so the longest workgroups do not start last.
+  let blk = vec2(nwg.x - 1u - wid.x, wid.y);
+  let q0 = blk.x * BQ;
   let q1 = min(q0 + BQ, params.T) - 1u;
   let k_begin = visible_keys(q0 + params.q_offset, 0u, params.S).x;
   let k_end = visible_keys(q1 + params.q_offset, 0u, params.S).y;
-  attend_rows(wid.xy, lid, k_begin, k_end, false);
+  attend_rows(blk, lid, k_begin, k_end, false);
 }
 
 /** A packed variable-length batch (q_offset 0). */
-@compute @workgroup_size(BQ)
+@compute @workgroup_size(THREADS)
 fn varlen(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let q0 = wid.x * BQ;
   let q1 = min(q0 + BQ, params.T) - 1u;

@@ -17,6 +17,7 @@
 //#import lib/attention_params
 
 override BQ: u32 = 32;          // the layout's block size (threads per workgroup in main)
+override THREADS: u32 = 32;     // = BQ: one row per thread (lib/flash_rows_1)
 override HEAD_DIM: u32 = 64;
 const WG = 64u;                 // decode: threads per workgroup (≥ BQ: block sizes are 16, 32, 64)
 const DEC_DIMS = 4u;            // decode: head dims per thread at most (256 / WG)
@@ -36,7 +37,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let h = wid.y;
   let qi = qb * BQ + lid;
   let in_range = qi < T;
-  var f = flash_start(h * T + qi, params.scale, in_range, qi, visible_keys(qi, 0u, T), h, 0u);
+  var f: Rows;
+  f[0] = flash_start(h * T + qi, params.scale, in_range, qi, visible_keys(qi, 0u, T), h, 0u);
   let e_end = broadcast(row_ptr[qb + 1u], lid);
   for (var e = broadcast(row_ptr[qb], lid); e < e_end; e++) {
     let kb = broadcast(col_idx[e], lid);
@@ -49,7 +51,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
   if (in_range) {
-    for (var d = 0u; d < HEAD_DIM / 4u; d++) { out[(h * T + qi) * (HEAD_DIM / 4u) + d] = flash_result(&f, d); }
+    for (var d = 0u; d < HEAD_DIM / 4u; d++) { out[(h * T + qi) * (HEAD_DIM / 4u) + d] = flash_result(&f[0], d); }
   }
 }
 

@@ -1,15 +1,20 @@
 // The online-softmax core shared by the dense and the block-sparse attention kernels
-// (attention.wgsl, sparse_attention.wgsl): one thread per query row, its query pre-scaled once; K and
-// V staged BK rows at a time in workgroup memory; the tile's scores kept in a private array; a running
-// max and sum per row, the accumulator rescaled once per tile and normalised once at the end. Which
-// keys a row sees and what its scores become come from the score hook (lib/score): the row's visible
-// keys are a range [lo, hi), tested branch-free (a select); a key-padding mask (KEY_MASK) is read per
-// key (the same address for every thread of the workgroup, so a broadcast from cache). Needs `override HEAD_DIM` and `override BQ` (threads per workgroup), q, k, v bound
-// at 1, 2, 3 as array<vec4<f32>> of [H, rows, HEAD_DIM], and `key_mask` (array<u32>, 1 = a real key)
-// declared by the kernel at a binding of its own.
+// (attention.wgsl, sparse_attention.wgsl): ROWS query rows per thread (lib/flash_rows_1, or a variant
+// the tuner picks), each query pre-scaled once; K and V staged BK rows at a time in workgroup memory
+// by all THREADS threads; the tile's scores kept in a private array; a running max and sum per row,
+// the accumulator rescaled once per tile and normalised once at the end. Several rows per thread let
+// one read of a staged key or value serve each of them (on SwiftShader, where a workgroup's threads
+// cost more than their arithmetic, 4-8 rows per thread are fastest; on a GPU one row per thread keeps
+// the registers free). Which keys a row sees and what its scores become come from the score hook
+// (lib/score): the row's visible keys are a range [lo, hi), tested branch-free (a select); a
+// key-padding mask (KEY_MASK) is read per key (the same address for every thread of the workgroup, so
+// a broadcast from cache). Needs `override HEAD_DIM` and `override THREADS` (threads per workgroup),
+// q, k, v bound at 1, 2, 3 as array<vec4<f32>> of [H, rows, HEAD_DIM], and `key_mask` (array<u32>,
+// 1 = a real key) declared by the kernel at a binding of its own.
 //#import lib/consts
 //#import lib/score
 //#import lib/head_dim_128
+//#import lib/flash_rows_1
 
 // Keys per staged tile (4 to 32; the op picks what the workgroup storage holds, or the tuner's
 // choice): 32 halves the barriers and the rescales per key of 16.
@@ -56,15 +61,20 @@ fn flash_start(row: u32, scale: f32, in_range: bool, q_pos: u32, keys: vec2<u32>
   return f;
 }
 
-/** Whether the thread's row sees any key of the tile at k0 (else it skips the tile's math). */
-fn flash_wants(f: ptr<function, Flash>, k0: u32) -> bool {
-  return k0 < (*f).hi && k0 + BK > (*f).lo;
+/** A thread's query rows. */
+alias Rows = array<Flash, ROWS>;
+
+/** Whether any of the thread's rows sees a key of the tile at k0 (else it skips the tile's math). */
+fn flash_wants(f: ptr<function, Rows>, k0: u32) -> bool {
+  var any_row = false;
+  for (var i = 0u; i < ROWS; i++) { any_row = any_row || (k0 < (*f)[i].hi && k0 + BK > (*f)[i].lo); }
+  return any_row;
 }
 
 /** All threads: stage keys k0..k0+BK of KV head h (rows past S are zero) into workgroup memory. */
 fn stage_tile(h: u32, S: u32, k0: u32, lid: u32) {
   let D4 = HEAD_DIM / 4u;
-  for (var i = lid; i < BK * D4; i += BQ) {
+  for (var i = lid; i < BK * D4; i += THREADS) {
     let r = k0 + i / D4;
     var kv = vec4(0.0);
     var vv = vec4(0.0);
@@ -78,48 +88,60 @@ fn stage_tile(h: u32, S: u32, k0: u32, lid: u32) {
 }
 
 /**
- * One thread: folds the staged tile's keys k0 + j, j < BK, that its row sees into f, four keys at a
- * time: a head-dim slice of q times the 4 keys' slices as a matrix gives their 4 partial scores, and
- * the 4 values' slices times the 4 probabilities give the accumulator's update. Each load of q, of the
- * accumulator and of the loop's counters then serves 4 keys instead of 1 (on SwiftShader, whose JIT
- * keeps private arrays in memory and does not unroll, that halves the memory operations per key; on
- * a GPU it is 4 independent FMA chains). A hidden key gets the score -F32_MAX by a select, no branch,
- * and adds exp(-F32_MAX - m) = 0.
+ * One thread: folds the staged tile's keys k0 + j, j < BK, into each of its rows, four keys at a time:
+ * a head-dim slice of q times the 4 keys' slices as a matrix gives their 4 partial scores, and the 4
+ * values' slices times the 4 probabilities give the accumulator's update. Each load of a staged key or
+ * value serves every row, and each load of q or of the accumulator serves 4 keys. A key a row does not
+ * see gets the score -F32_MAX by a select, no branch, and adds nothing.
  */
-fn attend_tile(f: ptr<function, Flash>, k0: u32) {
+fn attend_tile(f: ptr<function, Rows>, k0: u32) {
   let D4 = HEAD_DIM / 4u;
-  var s: array<vec4<f32>, MAX_BK / 4u>;
-  var tile_max = NEG;
+  var s: array<array<vec4<f32>, MAX_BK / 4u>, ROWS>;
+  var m_new: array<f32, ROWS>;
+  for (var i = 0u; i < ROWS; i++) { m_new[i] = (*f)[i].m; }
   for (var j = 0u; j < BK; j += 4u) {
-    var dp = vec4(0.0);
+    var dp: array<vec4<f32>, ROWS>;
+    // Zeroed explicitly: SwiftShader kept the previous group's sums in an array declared in the loop body.
+    for (var i = 0u; i < ROWS; i++) { dp[i] = vec4(0.0); }
     for (var d = 0u; d < D4; d++) {
       let r = j * D4 + d;
-      dp += (*f).q[d] * mat4x4(Ks[r], Ks[r + D4], Ks[r + 2u * D4], Ks[r + 3u * D4]);
+      let keys = mat4x4(Ks[r], Ks[r + D4], Ks[r + 2u * D4], Ks[r + 3u * D4]);
+      for (var i = 0u; i < ROWS; i++) { dp[i] += (*f)[i].q[d] * keys; }
     }
     let key = vec4(k0 + j) + vec4(0u, 1u, 2u, 3u);
-    var seen = (key >= vec4((*f).lo)) & (key < vec4((*f).hi));
+    var real = vec4(true);
     if (KEY_MASK) {
-      let m = (*f).mask_row + k0 + j;
-      seen &= vec4(key_mask[m], key_mask[m + 1u], key_mask[m + 2u], key_mask[m + 3u]) != vec4(0u);
+      let m = (*f)[0].mask_row + k0 + j;
+      real = vec4(key_mask[m], key_mask[m + 1u], key_mask[m + 2u], key_mask[m + 3u]) != vec4(0u);
     }
-    let x = select(vec4(NEG), score_mod(dp, (*f).q_pos, k0 + j, (*f).slope), seen);
-    s[j / 4u] = x;
-    tile_max = max(tile_max, max(max(x.x, x.y), max(x.z, x.w)));
+    for (var i = 0u; i < ROWS; i++) {
+      let seen = real & (key >= vec4((*f)[i].lo)) & (key < vec4((*f)[i].hi));
+      let x = select(vec4(NEG), score_mod(dp[i], (*f)[i].q_pos, k0 + j, (*f)[i].slope), seen);
+      s[i][j / 4u] = x;
+      m_new[i] = max(m_new[i], max(max(x.x, x.y), max(x.z, x.w)));
+    }
   }
-  if (tile_max <= NEG) { return; }
-  let m_new = max((*f).m, tile_max);
-  let corr = exp((*f).m - m_new);
-  (*f).l *= corr;
-  for (var d = 0u; d < D4; d++) { (*f).acc[d] *= corr; }
+  // Probabilities, and each row's accumulator rescaled to its new max (a row that saw nothing keeps
+  // m = -F32_MAX, and its hidden keys' probabilities are 0 by the select).
+  for (var i = 0u; i < ROWS; i++) {
+    let corr = exp((*f)[i].m - m_new[i]);
+    var l = (*f)[i].l * corr;
+    for (var j = 0u; j < BK / 4u; j++) {
+      let p = select(vec4(0.0), exp(s[i][j] - m_new[i]), s[i][j] > vec4(NEG));
+      s[i][j] = p;
+      l += p.x + p.y + p.z + p.w;
+    }
+    (*f)[i].l = l;
+    (*f)[i].m = m_new[i];
+    for (var d = 0u; d < D4; d++) { (*f)[i].acc[d] *= corr; }
+  }
   for (var j = 0u; j < BK; j += 4u) {
-    let p = exp(s[j / 4u] - m_new);   // 0 for a hidden key
-    (*f).l += p.x + p.y + p.z + p.w;
     for (var d = 0u; d < D4; d++) {
       let r = j * D4 + d;
-      (*f).acc[d] += mat4x4(Vs[r], Vs[r + D4], Vs[r + 2u * D4], Vs[r + 3u * D4]) * p;
+      let values = mat4x4(Vs[r], Vs[r + D4], Vs[r + 2u * D4], Vs[r + 3u * D4]);
+      for (var i = 0u; i < ROWS; i++) { (*f)[i].acc[d] += values * s[i][j / 4u]; }
     }
   }
-  (*f).m = m_new;
 }
 
 /** The normalised row; a row that saw no key is zero. */

@@ -9,7 +9,7 @@ import { LimitError, ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { attentionReference, checkScoreMods, scoreKernel, type ScoreMods } from './attention_score';
 import { ceilDiv, tuned } from './grid';
-import type { OpDescriptor, ShaderVariant, TensorInfo } from './types';
+import { joinVariants, type OpDescriptor, type ShaderVariant, type TensorInfo } from './types';
 
 /** The key tiles the flash kernels take (keys staged at a time). */
 export const KEY_TILES = [32, 16, 8, 4] as const;
@@ -44,10 +44,21 @@ export function checkKeyTile(op: string, bk: number, D: number, limits: GPUSuppo
  * The configurations the autotuner times for head dim D on a device: queries per workgroup × key
  * tiles of 16 or 32 rows where they fit (the smaller tiles are only for what nothing else fits).
  */
-export function attentionCandidates(D: number, limits: GPUSupportedLimits): { BQ: number; BK: number }[] {
-  return [16, 32, 64, 128]
-    .filter((BQ) => BQ <= limits.maxComputeInvocationsPerWorkgroup)
-    .flatMap((BQ) => [16, 32].filter((BK) => keyTileBytes(BK, D) <= limits.maxComputeWorkgroupStorageSize).map((BK) => ({ BQ, BK })));
+export function attentionCandidates(D: number, limits: GPUSupportedLimits): { BQ: number; BK: number; ROWS: number }[] {
+  const tiles = [16, 32].filter((BK) => keyTileBytes(BK, D) <= limits.maxComputeWorkgroupStorageSize);
+  return [32, 64, 128].flatMap((BQ) =>
+    [1, 4, 8]
+      .filter((ROWS) => BQ / ROWS >= 4 && BQ / ROWS <= limits.maxComputeInvocationsPerWorkgroup)
+      .flatMap((ROWS) => tiles.map((BK) => ({ BQ, BK, ROWS }))),
+  );
+}
+
+/** Query rows per thread the flash core has a variant for (lib/flash_rows_N). */
+export const FLASH_ROWS = [1, 2, 4, 8] as const;
+
+/** The variant with `rows` query rows per thread (lib/flash_rows_1 is the default). */
+function rowsVariant(rows: number): ShaderVariant | undefined {
+  return rows === 1 ? undefined : { aliases: { 'lib/flash_rows_1': `lib/flash_rows_${rows}` }, suffix: `+rows${rows}` };
 }
 
 /** Head dims above 128 swap in lib/head_dim_256 (twice the per-thread rows). */
@@ -142,16 +153,18 @@ export const attention: OpDescriptor<AttentionAttrs> = {
     const { cu, mask } = extras(inputs, attrs);
     const T = q.shape[1];
     const reserved = cu ? BROADCAST_BYTES : 0;
-    const t = tuned(ctx.tuning, 'attention', { BQ: 64, BK: keyTile(D, ctx.limits, reserved) });
-    if (t.BQ > ctx.limits.maxComputeInvocationsPerWorkgroup)
-      throw new LimitError(`attention: BQ ${t.BQ} exceeds maxComputeInvocationsPerWorkgroup`);
+    const t = tuned(ctx.tuning, 'attention', { BQ: 64, BK: keyTile(D, ctx.limits, reserved), ROWS: 1 });
+    if (!(FLASH_ROWS as readonly number[]).includes(t.ROWS) || t.BQ % t.ROWS !== 0)
+      throw new LimitError(`attention: ${t.ROWS} rows per thread must be one of ${FLASH_ROWS.join(', ')} and divide BQ ${t.BQ}`);
+    if (t.BQ / t.ROWS > ctx.limits.maxComputeInvocationsPerWorkgroup)
+      throw new LimitError(`attention: BQ ${t.BQ} / ROWS ${t.ROWS} threads exceed maxComputeInvocationsPerWorkgroup`);
     checkKeyTile('attention', t.BK, D, ctx.limits, reserved);
     const perBatch = checkKeyMask('attention', mask, H, S);
     const score = scoreKernel(attrs, perBatch, !!attrs.causal);
     return {
       entry: cu ? 'varlen' : 'main',
-      variant: headDimVariant(D),
-      constants: { BQ: t.BQ, BK: t.BK, HEAD_DIM: D, KEY_MASK: mask ? 1 : 0, ...score.constants },
+      variant: joinVariants(headDimVariant(D), rowsVariant(t.ROWS)),
+      constants: { BQ: t.BQ, THREADS: t.BQ / t.ROWS, BK: t.BK, HEAD_DIM: D, KEY_MASK: mask ? 1 : 0, ...score.constants },
       uniforms: {
         T,
         S,

@@ -82,6 +82,7 @@ function sparseKernel(q: TensorInfo, k: TensorInfo, a: SparseAttrs, ctx: { limit
     variant: joinVariants(headDimVariant(D), kvVariant(k)),
     constants: {
       BQ: a.layout.blockSize,
+      THREADS: a.layout.blockSize,
       BK,
       HEAD_DIM: D,
       ...score.constants,

@@ -259,6 +259,36 @@ describeOp('attention', 'score hook: packed batches, key padding, ALiBi, soft-ca
     }
   });
 
+  for (const ROWS of [2, 4, 8]) {
+    it(`${ROWS} query rows per thread (a tuning choice): causal with an offset, packed, key-padded, ALiBi`, async () => {
+      const [H, T, S, D] = [4, 45, 50, 32];
+      const tuning = { attention: { BQ: 32, BK: 16, ROWS } };
+      const x = (n: number, seed: number) => ({ shape: [H, n, D], data: randn(H * n * D, seed) });
+      const causal = await runOp(engine, {
+        op: 'attention',
+        inputs: [x(T, 1), x(S, 2), x(S, 3)],
+        attrs: { causal: true, alibi: 8 },
+        tuning,
+      });
+      expectClose(causal.gpu, causal.ref, TOL, `rows ${ROWS} causal`);
+      const packed = await runOp(engine, {
+        op: 'attention',
+        inputs: [x(T, 4), x(T, 5), x(T, 6), { shape: [4], data: Uint32Array.from([0, 7, 40, 45]) }],
+        attrs: { causal: false, cu_seqlens: true },
+        tuning,
+      });
+      expectClose(packed.gpu, packed.ref, TOL, `rows ${ROWS} packed`);
+      const mask = Uint32Array.from({ length: 2 * T }, (_, i) => (i % T < 30 || i < T ? 1 : 0));
+      const padded = await runOp(engine, {
+        op: 'attention',
+        inputs: [x(T, 7), x(T, 8), x(T, 9), { shape: [2, T], data: mask }],
+        attrs: { causal: true, key_mask: true },
+        tuning,
+      });
+      expectClose(padded.gpu, padded.ref, TOL, `rows ${ROWS} key padding`);
+    });
+  }
+
   it('bad heads: KV heads that do not divide the query heads are named', () => {
     const g = engine.graph('bad');
     expect(() => g.attention(g.input('q', [6, 3, 32]), g.input('k', [4, 3, 32]), g.input('v', [4, 3, 32]), { causal: true })).toThrow(
