@@ -27,6 +27,14 @@ start and end logits per token), distilbert.safetensors MLM + classification;
 distilbert-token.safetensors is DistilBertForTokenClassification (a classifier over every token). bert-bare.safetensors is the same BERT saved as sentence-transformers does (no
 'bert.' prefix, no heads) with the legacy LayerNorm.gamma / beta names, run with hidden_act 'silu'.
 
+modernbert.safetensors is ModernBERT (modeling_modernbert.py): pre-norm layers (attn_norm an identity on
+layer 0), Wqkv without bias, rotate-half RoPE (θ global_rope_theta on global layers, local_rope_theta on
+local ones; positions restart in each sequence), global attention on every global_attn_every_n_layers-th
+layer and |q - k| <= local_attention / 2 on the others, GeGLU (input, gate = Wi(x).chunk(2);
+Wo(gelu(input) * gate)), LayerNorms without bias, final_norm; ModernBertPredictionHead (dense, gelu, norm)
+before the tied decoder + decoder.bias, and before the classifier over the mean of each sequence's states
+(classifier_pooling 'mean').
+
 Run with Debian's python3-torch:  /usr/bin/python3 tools/make_encoder_fixture.py
 """
 import json
@@ -206,6 +214,72 @@ def forward(kind, cfg, w, ids, types):
     return x, mlm, linear(h, d['classifier.out_proj.weight'], d['classifier.out_proj.bias'])
 
 
+MODERNBERT = dict(model_type='modernbert', architectures=['ModernBertForMaskedLM'], vocab_size=V, hidden_size=C,
+                  num_hidden_layers=4, num_attention_heads=H, intermediate_size=24, hidden_activation='gelu',
+                  max_position_embeddings=P, norm_eps=1e-5, norm_bias=False, global_rope_theta=160000.0,
+                  local_rope_theta=10000.0, local_attention=8, global_attn_every_n_layers=3,
+                  classifier_pooling='mean', classifier_activation='gelu', pad_token_id=0,
+                  id2label={'0': 'LABEL_0', '1': 'LABEL_1', '2': 'LABEL_2'})
+
+
+def modernbert_weights(cfg, labels):
+    Im, nl = cfg['intermediate_size'], cfg['num_hidden_layers']
+    w = {'model.embeddings.tok_embeddings.weight': randn(V, C, scale=0.5),
+         'model.embeddings.norm.weight': 1 + randn(C, scale=0.1)}
+    for i in range(nl):
+        p = f'model.layers.{i}.'
+        if i > 0:
+            w[f'{p}attn_norm.weight'] = 1 + randn(C, scale=0.1)
+        w[f'{p}attn.Wqkv.weight'] = randn(3 * C, C, scale=1 / math.sqrt(C))
+        w[f'{p}attn.Wo.weight'] = randn(C, C, scale=1 / math.sqrt(C))
+        w[f'{p}mlp_norm.weight'] = 1 + randn(C, scale=0.1)
+        w[f'{p}mlp.Wi.weight'] = randn(2 * Im, C, scale=1 / math.sqrt(C))
+        w[f'{p}mlp.Wo.weight'] = randn(C, Im, scale=1 / math.sqrt(Im))
+    w['model.final_norm.weight'] = 1 + randn(C, scale=0.1)
+    w['head.dense.weight'] = randn(C, C, scale=1 / math.sqrt(C))
+    w['head.norm.weight'] = 1 + randn(C, scale=0.1)
+    w['decoder.bias'] = randn(V, scale=0.1)
+    w.update(dense('classifier', labels, C))
+    return w
+
+
+def modernbert_forward(cfg, w, ids):
+    """One sequence, float64: (last hidden state [T, C], MLM logits [T, V], classification logits [labels])."""
+    d = {k: v.double() for k, v in w.items()}
+    T, D, eps = len(ids), C // H, cfg['norm_eps']
+    ln = lambda x, name: layer_norm(x, d[name], torch.zeros(C, dtype=torch.float64), eps)  # noqa: E731  no bias
+    x = ln(d['model.embeddings.tok_embeddings.weight'][torch.tensor(ids)], 'model.embeddings.norm.weight')
+    pos = torch.arange(T, dtype=torch.float64)
+
+    def rope(theta):
+        inv = 1.0 / theta ** (torch.arange(0, D, 2, dtype=torch.float64) / D)
+        emb = torch.cat([pos[:, None] * inv[None], pos[:, None] * inv[None]], dim=-1)
+        return emb.cos(), emb.sin()
+
+    def rotate_half(t):
+        return torch.cat([-t[..., D // 2:], t[..., :D // 2]], dim=-1)
+
+    dist = (torch.arange(T)[:, None] - torch.arange(T)[None, :]).abs()
+    for i in range(cfg['num_hidden_layers']):
+        p = f'model.layers.{i}.'
+        is_global = i % cfg['global_attn_every_n_layers'] == 0
+        a = x if i == 0 else ln(x, f'{p}attn_norm.weight')
+        q, k, v = (a @ d[f'{p}attn.Wqkv.weight'].T).view(T, 3, H, D).permute(1, 2, 0, 3)  # each [H, T, D]
+        cos, sin = rope(cfg['global_rope_theta'] if is_global else cfg['local_rope_theta'])
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        s = q @ k.transpose(1, 2) * D ** -0.5
+        if not is_global:
+            s = s.masked_fill(dist > cfg['local_attention'] // 2, float('-inf'))
+        o = (torch.softmax(s, dim=-1) @ v).transpose(0, 1).reshape(T, C)
+        x = x + o @ d[f'{p}attn.Wo.weight'].T
+        inp, gate = (ln(x, f'{p}mlp_norm.weight') @ d[f'{p}mlp.Wi.weight'].T).chunk(2, dim=-1)
+        x = x + (act('gelu', inp) * gate) @ d[f'{p}mlp.Wo.weight'].T
+    h = ln(x, 'model.final_norm.weight')
+    head = lambda t: ln(act('gelu', t @ d['head.dense.weight'].T), 'head.norm.weight')  # noqa: E731
+    mlm = head(h) @ d['model.embeddings.tok_embeddings.weight'].T + d['decoder.bias']
+    return h, mlm, linear(head(h.mean(0)), d['classifier.weight'], d['classifier.bias'])
+
+
 def save_safetensors(path, tensors):
     header, offset, blobs = {}, 0, []
     for name in sorted(tensors):
@@ -278,6 +352,15 @@ def main():
         if kind == 'distilbert-token':  # *ForTokenClassification: classifier(h)
             e['tokens'] = [rounded(linear(h, d['classifier.weight'], d['classifier.bias'])) for h in hs]
         expected[kind] = e
+    # ModernBERT last, so the models above keep their weights and batches.
+    mb_w = modernbert_weights(MODERNBERT, 3)
+    save_safetensors(os.path.join(OUT, 'modernbert.safetensors'), mb_w)
+    ids, _ = batch('distilbert', MODERNBERT)
+    ids[2] = ids[2] + torch.randint(3, V, (9,), generator=gen).tolist()  # 22 tokens: local windows of 4 bite
+    outs = [modernbert_forward(MODERNBERT, mb_w, s) for s in ids]
+    expected['modernbert'] = {'config': MODERNBERT, 'ids': ids, 'typeIds': [[0] * len(s) for s in ids],
+                              'hidden': [rounded(o[0]) for o in outs], 'mlm': [rounded(o[1]) for o in outs],
+                              'classify': rounded(torch.stack([o[2] for o in outs]))}
     with open(os.path.join(OUT, 'expected.json'), 'w') as f:
         json.dump(expected, f, separators=(',', ':'))
     print('wrote', OUT, {k: os.path.getsize(os.path.join(OUT, k)) for k in sorted(os.listdir(OUT))})

@@ -7,12 +7,12 @@
 // DistilBERT's + ReLU, over the first token, then the labels). Keys with or without the 'bert.' /
 // 'roberta.' / 'distilbert.' prefix (sentence-transformers saves the bare model), legacy
 // LayerNorm.gamma / beta names, one file or shards.
-import { ArgumentError, ShapeError, UnsupportedError } from '../errors';
+import { ShapeError, UnsupportedError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
 import type { Tensor } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from '../graph/graph';
+import type { Act, EncoderDef, EncoderShape, HeadTask, PackedInputs } from './encoder-def';
 import { SafetensorsFile } from '../io/safetensors';
-import type { ActivationFn } from '../ops/elementwise';
 import type { QuantScheme } from '../ops/quantize';
 import { Linear } from './linear';
 import { TokenTable } from './token-table';
@@ -34,6 +34,21 @@ export interface EncoderConfig {
   id2label?: Record<string, string>;
   problem_type?: string;
   tie_word_embeddings?: boolean;
+  // ModernBERT (modernbert.ts)
+  norm_eps?: number;
+  norm_bias?: boolean;
+  attention_bias?: boolean;
+  mlp_bias?: boolean;
+  classifier_bias?: boolean;
+  decoder_bias?: boolean;
+  hidden_activation?: string;
+  classifier_activation?: string;
+  classifier_pooling?: 'cls' | 'mean';
+  global_rope_theta?: number;
+  local_rope_theta?: number;
+  local_attention?: number;
+  global_attn_every_n_layers?: number;
+  layer_types?: string[];
   // DistilBERT
   dim?: number;
   n_layers?: number;
@@ -42,11 +57,11 @@ export interface EncoderConfig {
   activation?: string;
 }
 
-export const ENCODER_TYPES = ['bert', 'roberta', 'xlm-roberta', 'distilbert'] as const;
-export type EncoderType = (typeof ENCODER_TYPES)[number];
+export const BERT_TYPES = ['bert', 'roberta', 'xlm-roberta', 'distilbert'] as const;
+export type BertType = (typeof BERT_TYPES)[number];
 
 /** Hugging Face's ACT2FN names and the activation each is here. */
-const ACTS: Record<string, ActivationFn | 'gelu_tanh'> = {
+export const ACTS: Record<string, Act> = {
   gelu: 'gelu_erf',
   gelu_new: 'gelu_tanh',
   gelu_pytorch_tanh: 'gelu_tanh',
@@ -55,33 +70,22 @@ const ACTS: Record<string, ActivationFn | 'gelu_tanh'> = {
   silu: 'silu',
   swish: 'silu',
 };
-export type Act = ActivationFn | 'gelu_tanh';
 
 /** A config with its sizes resolved and checked. */
-export interface BertShape {
-  type: EncoderType;
-  vocab: number;
-  hidden: number;
+export interface BertShape extends EncoderShape {
+  type: BertType;
   layers: number;
   heads: number;
   intermediate: number;
   act: Act;
-  positions: number;
-  typeVocab: number;
   eps: number;
-  /** RoBERTa's padding_idx: positions start at pad + 1 and padding tokens keep pad. Null: positions 0, 1, … */
-  pad: number | null;
   /** What a 'classifier' key is, from `architectures` (*ForTokenClassification: per token), else from its neighbours. */
   tokenClassifier: boolean | null;
 }
 
-export function resolveEncoderConfig(c: EncoderConfig): BertShape {
-  if (typeof c !== 'object' || c === null) throw new ArgumentError('Encoder: config must be the parsed object of config.json');
+/** A bert / roberta / xlm-roberta / distilbert config resolved (the Encoder has checked model_type). */
+export function resolveBertConfig(c: EncoderConfig): BertShape {
   const type = c.model_type ?? '';
-  if (!(ENCODER_TYPES as readonly string[]).includes(type))
-    throw new UnsupportedError(
-      `Encoder: model_type ${JSON.stringify(c.model_type)} is not supported; supported: ${ENCODER_TYPES.join(', ')}`,
-    );
   const distil = type === 'distilbert';
   const sizes = {
     vocab_size: c.vocab_size,
@@ -103,7 +107,7 @@ export function resolveEncoderConfig(c: EncoderConfig): BertShape {
     throw new UnsupportedError(`Encoder config: activation '${actName}' is not supported; supported: ${Object.keys(ACTS).join(', ')}`);
   const roberta = type === 'roberta' || type === 'xlm-roberta';
   return {
-    type: type as EncoderType,
+    type: type as BertType,
     vocab: c.vocab_size,
     hidden: C,
     layers: sizes.num_hidden_layers as number,
@@ -154,24 +158,26 @@ export interface BertWeights {
 }
 
 /** Safetensors files as one name space, with the prefix and legacy spellings resolved. */
-class Keys {
+export class Keys {
   private readonly where = new Map<string, SafetensorsFile>();
+  /** The base model's prefix in these files: `base`, or '' for a bare model. */
   readonly prefix: string;
 
+  /** The tensors of every shard; `probe` (e.g. 'embeddings.word_embeddings.weight') under `base` or bare. */
   constructor(
-    files: SafetensorsFile[],
-    readonly s: BertShape,
+    bytes: Uint8Array | ArrayBuffer | (Uint8Array | ArrayBuffer)[],
+    readonly type: string,
+    base: string,
+    probe: string,
   ) {
-    for (const f of files)
+    for (const f of (Array.isArray(bytes) ? bytes : [bytes]).map((b) => SafetensorsFile.parse(b)))
       for (const name of f.entries.keys()) {
         if (this.where.has(name)) throw new ShapeError(`Encoder: tensor '${name}' appears in two shards`);
         this.where.set(name, f);
       }
-    const base = s.type === 'distilbert' ? 'distilbert.' : s.type === 'bert' ? 'bert.' : 'roberta.';
-    const word = 'embeddings.word_embeddings.weight';
-    this.prefix = this.where.has(base + word) ? base : this.where.has(word) ? '' : base;
-    if (!this.where.has(this.prefix + word))
-      throw new ShapeError(`Encoder (${s.type}): the checkpoint has no '${base}${word}' (nor '${word}'); is it a ${s.type} model?`);
+    this.prefix = this.where.has(base + probe) ? base : this.where.has(probe) ? '' : base;
+    if (!this.where.has(this.prefix + probe))
+      throw new ShapeError(`Encoder (${type}): the checkpoint has no '${base}${probe}' (nor '${probe}'); is it a ${type} model?`);
   }
 
   /** The stored name: as given, else with LayerNorm's legacy gamma / beta. */
@@ -187,14 +193,14 @@ class Keys {
 
   read(name: string, shape: number[]): Float32Array {
     const stored = this.resolve(name);
-    if (!stored) throw new ShapeError(`Encoder (${this.s.type}): the checkpoint has no tensor '${name}'`);
+    if (!stored) throw new ShapeError(`Encoder (${this.type}): the checkpoint has no tensor '${name}'`);
     return this.where.get(stored)!.float32(stored, shape);
   }
 
   /** The stored shape of a tensor. */
   shape(name: string): readonly number[] {
     const stored = this.resolve(name);
-    if (!stored) throw new ShapeError(`Encoder (${this.s.type}): the checkpoint has no tensor '${name}'`);
+    if (!stored) throw new ShapeError(`Encoder (${this.type}): the checkpoint has no tensor '${name}'`);
     return this.where.get(stored)!.get(stored).shape;
   }
 
@@ -212,10 +218,8 @@ export async function loadBertWeights(
   s: BertShape,
   store: (dtype: string) => QuantScheme | undefined,
 ): Promise<BertWeights> {
-  const keys = new Keys(
-    (Array.isArray(bytes) ? bytes : [bytes]).map((b) => SafetensorsFile.parse(b)),
-    s,
-  );
+  const base = s.type === 'distilbert' ? 'distilbert.' : s.type === 'bert' ? 'bert.' : 'roberta.';
+  const keys = new Keys(bytes, s.type, base, 'embeddings.word_embeddings.weight');
   const { hidden: C, vocab: V, intermediate: I } = s;
   const distil = s.type === 'distilbert';
   const p = keys.prefix;
@@ -346,7 +350,7 @@ export async function loadBertWeights(
 }
 
 /** The k-quants pack 256 weights a block; other row lengths take the 32-weight block (as llama.cpp falls back). */
-function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
+export function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
   if (K % 256 === 0) return s;
   return s === 'q4_k' ? 'q4_0' : s === 'q6_k' ? 'q8_0' : s;
 }
@@ -357,7 +361,7 @@ function sameData(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
+export function concat(parts: Float32Array[]): Float32Array {
   if (parts.length === 1) return parts[0];
   const out = new Float32Array(parts.reduce((n, x) => n + x.length, 0));
   let at = 0;
@@ -376,14 +380,6 @@ export function bertTensors(w: BertWeights): { dispose(): void }[] {
   if (w.classifier) out.push(...(w.classifier.dense ? [w.classifier.dense] : []), w.classifier.out);
   for (const x of [w.pooler, w.tokens?.out, w.qa, w.nsp]) if (x) out.push(x);
   return out;
-}
-
-/** The packed batch's graph inputs: ids, positions, token types [T] (u32) and the sequence starts [n + 1]. */
-export interface PackedInputs {
-  ids: SymbolicTensor;
-  pos: SymbolicTensor;
-  types: SymbolicTensor | null;
-  cuSeqlens: SymbolicTensor;
 }
 
 /** Embeddings, then every layer: the last hidden state [T, C] of the packed batch. */
@@ -419,4 +415,31 @@ export function bertClassify(g: Graph, w: BertWeights, first: SymbolicTensor): S
 /** Next-sentence logits [B, 2] (0: b follows a) from the first tokens' hidden states [B, C]. */
 export function bertNextSentence(g: Graph, w: BertWeights, first: SymbolicTensor): SymbolicTensor {
   return w.nsp!.apply(g, g.activation(w.pooler!.apply(g, first), 'tanh'));
+}
+
+/** The BERT family as the encoder core sees it. */
+export function bertDefinition(w: BertWeights, s: BertShape): EncoderDef {
+  return {
+    shape: s,
+    heads: { maskedLM: !!w.mlm, classify: !!w.classifier, tokenClassify: !!w.tokens, questionAnswering: !!w.qa, nextSentence: !!w.nsp },
+    classLabels: w.classifier?.labels ?? 0,
+    tokenLabels: w.tokens?.labels ?? 0,
+    pooling: 'cls',
+    encode: (g, x) => bertEncode(g, w, s, w.tokenType ? x : { ...x, types: null }),
+    head(task: HeadTask, g: Graph, h: SymbolicTensor, rows: () => SymbolicTensor): SymbolicTensor {
+      switch (task) {
+        case 'mlm':
+          return bertMaskedLM(g, w, s, h); // [T, V]
+        case 'tokens':
+          return w.tokens!.out.apply(g, h); // [T, labels]
+        case 'qa':
+          return w.qa!.apply(g, h); // [T, 2]
+        case 'classify':
+          return bertClassify(g, w, rows()); // [B, labels]
+        case 'nsp':
+          return bertNextSentence(g, w, rows()); // [B, 2]
+      }
+    },
+    tensors: () => bertTensors(w),
+  };
 }

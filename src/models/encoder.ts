@@ -6,27 +6,19 @@
 // RoBERTa / XLM-R, DistilBERT) are bert.ts's.
 import { ArgumentError, DisposedError, UnsupportedError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
-import { Graph, type SymbolicTensor } from '../graph/graph';
+import { Graph } from '../graph/graph';
 import type { Plan } from '../graph/plan';
 import { PlanCache } from '../graph/plan-cache';
 import type { QuantScheme } from '../ops/quantize';
 import { noPositions } from './token-table';
 import { pool, softmaxInPlace, topK, type Pooling } from './encoder-tasks';
-import {
-  bertClassify,
-  bertEncode,
-  bertMaskedLM,
-  bertNextSentence,
-  bertTensors,
-  loadBertWeights,
-  resolveEncoderConfig,
-  type BertShape,
-  type BertWeights,
-  type EncoderConfig,
-} from './bert';
-
+import { BERT_TYPES, bertDefinition, loadBertWeights, resolveBertConfig, type EncoderConfig } from './bert';
+import { ROW_TASKS, type EncoderDef, type EncoderShape, type HeadTask } from './encoder-def';
+import { loadModernBert } from './modernbert';
 export type { EncoderConfig } from './bert';
-export { ENCODER_TYPES } from './bert';
+
+/** The model_type values the Encoder loads. */
+export const ENCODER_TYPES = [...BERT_TYPES, 'modernbert'] as const;
 
 /** Token ids per sequence (any lengths, one call), or with segment ids (BERT's token_type_ids). */
 export type EncoderBatch =
@@ -73,9 +65,7 @@ interface Packed {
   cu: Uint32Array;
 }
 
-type Task = 'hidden' | 'mlm' | 'classify' | 'nsp' | 'tokens' | 'qa';
-/** Tasks whose head reads each sequence's first token ([CLS]); the others read every token. */
-const ROW_TASKS: readonly Task[] = ['classify', 'nsp'];
+type Task = 'hidden' | HeadTask;
 
 /** The token bucket for `n` rows: 16, then steps of a quarter of a power of two (at most 25% of rows unused). */
 export function tokenBucket(n: number): number {
@@ -92,14 +82,17 @@ export class Encoder {
   private readonly plans = new PlanCache(PLAN_CACHE_SIZE);
   private disposed = false;
 
+  /** The sizes of the model (vocab, hidden, positions, token types). */
+  readonly shape: EncoderShape;
+
   private constructor(
     readonly engine: GPUContext,
-    readonly shape: BertShape,
-    private readonly w: BertWeights,
+    private readonly def: EncoderDef,
     private readonly embedDefaults: EmbedOptions,
     config: EncoderConfig,
   ) {
-    const n = w.classifier?.labels ?? w.tokens?.labels ?? 0;
+    this.shape = def.shape;
+    const n = def.classLabels || def.tokenLabels;
     const names = config.id2label ?? {};
     this.labels = Array.from({ length: n }, (_, i) => names[String(i)] ?? `LABEL_${i}`);
     this.problemType = config.problem_type ?? (n === 1 ? 'regression' : 'single_label_classification');
@@ -116,7 +109,11 @@ export class Encoder {
     config: EncoderConfig,
     options: EncoderOptions = {},
   ): Promise<Encoder> {
-    const shape = resolveEncoderConfig(config);
+    if (typeof config !== 'object' || config === null) throw new ArgumentError('Encoder: config must be the parsed object of config.json');
+    if (!(ENCODER_TYPES as readonly string[]).includes(config.model_type ?? ''))
+      throw new UnsupportedError(
+        `Encoder: model_type ${JSON.stringify(config.model_type)} is not supported; supported: ${ENCODER_TYPES.join(', ')}`,
+      );
     const weights = options.weights ?? 'auto';
     if (weights !== 'auto' && !Object.hasOwn(WEIGHT_STORE, weights))
       throw new ArgumentError(
@@ -127,14 +124,18 @@ export class Encoder {
     const embed = checkEmbedOptions(options.embed ?? {});
     const store = (dtype: string): QuantScheme | undefined =>
       weights !== 'auto' ? WEIGHT_STORE[weights] : dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : undefined;
-    const w = await loadBertWeights(engine, bytes, shape, store);
-    return new Encoder(engine, shape, w, embed, config);
+    let def: EncoderDef;
+    if (config.model_type === 'modernbert') def = await loadModernBert(engine, bytes, config, store);
+    else {
+      const shape = resolveBertConfig(config);
+      def = bertDefinition(await loadBertWeights(engine, bytes, shape, store), shape);
+    }
+    return new Encoder(engine, def, embed, config);
   }
 
   /** The task heads the checkpoint carries. */
-  get heads(): { maskedLM: boolean; classify: boolean; tokenClassify: boolean; questionAnswering: boolean; nextSentence: boolean } {
-    const w = this.w;
-    return { maskedLM: !!w.mlm, classify: !!w.classifier, tokenClassify: !!w.tokens, questionAnswering: !!w.qa, nextSentence: !!w.nsp };
+  get heads(): EncoderDef['heads'] {
+    return { ...this.def.heads };
   }
 
   /** The last hidden state of each sequence: [T_i × hidden]. */
@@ -163,7 +164,7 @@ export class Encoder {
 
   /** Masked-LM logits of each sequence: [T_i × vocab]. */
   async maskedLM(batch: EncoderBatch): Promise<Float32Array[]> {
-    if (!this.w.mlm) throw this.noHead('a masked-LM head', 'maskedLM', 'MaskedLM');
+    if (!this.def.heads.maskedLM) throw this.noHead('a masked-LM head', 'maskedLM', 'MaskedLM');
     return this.perToken('mlm', batch, this.shape.vocab, 'maskedLM');
   }
 
@@ -176,24 +177,23 @@ export class Encoder {
 
   /** Classification logits, [B × labels] (labels: enc.labels), from each sequence's first token. */
   async classify(batch: EncoderBatch): Promise<Float32Array> {
-    const c = this.w.classifier;
-    if (!c) throw this.noHead('a sequence-classification head', 'classify', 'SequenceClassification');
+    if (!this.def.heads.classify) throw this.noHead('a sequence-classification head', 'classify', 'SequenceClassification');
     const p = this.pack(batch, 'classify');
     const B = p.starts.length;
     const { y } = await this.run('classify', p, nextPow2(B));
-    return y.slice(0, B * c.labels);
+    return y.slice(0, B * this.def.classLabels);
   }
 
   /** Token-classification (NER) logits of each sequence: [T_i × labels] (labels: enc.labels). */
   async tokenClassify(batch: EncoderBatch): Promise<Float32Array[]> {
-    const t = this.w.tokens;
-    if (!t) throw this.noHead('a token-classification head', 'tokenClassify', 'TokenClassification');
-    return this.perToken('tokens', batch, t.labels, 'tokenClassify');
+    if (!this.def.heads.tokenClassify) throw this.noHead('a token-classification head', 'tokenClassify', 'TokenClassification');
+    return this.perToken('tokens', batch, this.def.tokenLabels, 'tokenClassify');
   }
 
   /** Extractive QA: start and end logits over each sequence's tokens (see bestSpan for the answer). */
   async questionAnswering(batch: EncoderBatch): Promise<{ start: Float32Array; end: Float32Array }[]> {
-    if (!this.w.qa) throw this.noHead('a question-answering head (qa_outputs)', 'questionAnswering', 'QuestionAnswering');
+    if (!this.def.heads.questionAnswering)
+      throw this.noHead('a question-answering head (qa_outputs)', 'questionAnswering', 'QuestionAnswering');
     return (await this.perToken('qa', batch, 2, 'questionAnswering')).map((y) => ({
       start: y.filter((_, i) => i % 2 === 0),
       end: y.filter((_, i) => i % 2 === 1),
@@ -202,7 +202,7 @@ export class Encoder {
 
   /** Next-sentence logits, [B × 2]: index 0 is "b follows a", 1 "b is random" (BERT's NSP head). */
   async nextSentence(batch: EncoderBatch): Promise<Float32Array> {
-    if (!this.w.nsp) throw this.noHead('a next-sentence head (cls.seq_relationship)', 'nextSentence', 'PreTraining');
+    if (!this.def.heads.nextSentence) throw this.noHead('a next-sentence head (cls.seq_relationship)', 'nextSentence', 'PreTraining');
     const p = this.pack(batch, 'nextSentence');
     const B = p.starts.length;
     const { y } = await this.run('nsp', p, nextPow2(B));
@@ -246,7 +246,7 @@ export class Encoder {
     if (this.disposed) return;
     this.disposed = true;
     this.plans.dispose();
-    for (const t of bertTensors(this.w)) t.dispose();
+    for (const t of this.def.tensors()) t.dispose();
   }
 
   private noHead(what: string, call: string, kind: string): UnsupportedError {
@@ -307,12 +307,18 @@ export class Encoder {
   /** Runs `task`'s plan for the packed batch's bucket (and `B` classify rows). */
   private async run(task: Task, p: Packed, B: number): Promise<{ y: Float32Array }> {
     const key = `${task}:${p.T}:${B}`;
-    const feeds: Record<string, Uint32Array> = { ids: p.ids, pos: p.pos, cu: p.cu };
-    if (this.w.tokenType) feeds.types = p.types;
-    if (ROW_TASKS.includes(task)) {
-      const rows = new Uint32Array(B);
-      rows.set(p.starts);
-      feeds.rows = rows;
+    const feeds: Record<string, Uint32Array | Float32Array> = { ids: p.ids, pos: p.pos, cu: p.cu };
+    if (this.shape.typeVocab > 0) feeds.types = p.types;
+    if (task !== 'hidden' && ROW_TASKS.includes(task)) {
+      if (this.def.pooling === 'cls') {
+        const rows = new Uint32Array(B);
+        rows.set(p.starts);
+        feeds.rows = rows;
+      } else {
+        const pool = new Float32Array(B * p.T); // row b averages sequence b's tokens
+        for (const [b, s] of p.starts.entries()) pool.fill(1 / p.lengths[b], b * p.T + s, b * p.T + s + p.lengths[b]);
+        feeds.pool = pool;
+      }
     }
     const out = await this.plans.use(
       key,
@@ -327,22 +333,18 @@ export class Encoder {
     const x = {
       ids: g.input('ids', [T], 'u32'),
       pos: g.input('pos', [T], 'u32'),
-      types: this.w.tokenType ? g.input('types', [T], 'u32') : null,
+      types: this.shape.typeVocab > 0 ? g.input('types', [T], 'u32') : null,
       cuSeqlens: g.input('cu', [T + 1], 'u32'),
     };
-    const h = bertEncode(g, this.w, this.shape, x); // [T, C]
-    // The first token of each sequence: rows of h gathered as an embedding lookup (h as the table).
+    const h = this.def.encode(g, x); // [T, C]
+    // One row per sequence: its first token's state gathered (h as an embedding table), or the mean of
+    // its tokens' states as a matmul with a per-run [B, T] matrix of 1 / length weights.
     const C = this.shape.hidden;
-    const first = () => g.embedding(g.input('rows', [B], 'u32'), h, noPositions(g, C), { addPosition: false }); // [B, C]
-    const heads: Record<Task, () => SymbolicTensor> = {
-      hidden: () => h,
-      mlm: () => bertMaskedLM(g, this.w, this.shape, h), // [T, V]
-      tokens: () => this.w.tokens!.out.apply(g, h), // [T, labels]
-      qa: () => this.w.qa!.apply(g, h), // [T, 2]
-      classify: () => bertClassify(g, this.w, first()), // [B, labels]
-      nsp: () => bertNextSentence(g, this.w, first()), // [B, 2]
-    };
-    return g.compile({ y: heads[task]() });
+    const rows = () =>
+      this.def.pooling === 'cls'
+        ? g.embedding(g.input('rows', [B], 'u32'), h, noPositions(g, C), { addPosition: false })
+        : g.matmul(g.input('pool', [B, T]), h); // [B, C]
+    return g.compile({ y: task === 'hidden' ? h : this.def.head(task, g, h, rows) });
   }
 }
 

@@ -36,7 +36,7 @@ type Case = {
   tokens?: number[][];
 };
 const expected = JSON.parse(readFileSync(`${dir}/expected.json`, 'utf8')) as Record<
-  'bert' | 'roberta' | 'distilbert' | 'bare' | 'distilbert-token',
+  'bert' | 'roberta' | 'distilbert' | 'bare' | 'distilbert-token' | 'modernbert',
   Case
 >;
 const file = (name: string) => new Uint8Array(readFileSync(`${dir}/${name}`));
@@ -102,6 +102,24 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
       }
     });
   }
+
+  it('modernbert: RoPE restarting in each packed sequence, local windows, GeGLU; masked LM, mean-pooled classification', async () => {
+    const ref = expected.modernbert;
+    const enc = await Encoder.fromSafetensors(engine, file('modernbert.safetensors'), ref.config);
+    try {
+      expect(enc.heads).toEqual({ maskedLM: true, classify: true, tokenClassify: false, questionAnswering: false, nextSentence: false });
+      const hidden = await enc.forward(ref.ids);
+      hidden.forEach((h, i) => {
+        expectRel(h, ref.hidden[i], `modernbert hidden ${i}`);
+      });
+      (await enc.maskedLM(ref.ids)).forEach((m, i) => {
+        expectRel(m, ref.mlm![i], `modernbert mlm ${i}`);
+      });
+      expectRel(await enc.classify(ref.ids), ref.classify!, 'modernbert classify (mean pooling)');
+    } finally {
+      enc.dispose();
+    }
+  });
 
   it('a bare BERT as sentence-transformers saves it (no prefix, LayerNorm.gamma / beta, silu); pooling; no heads', async () => {
     const ref = expected.bare;
@@ -270,7 +288,7 @@ describe('Encoder: bad input', () => {
 
   it('an unsupported model_type names the supported list; a config without sizes is a ShapeError', async () => {
     await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, model_type: 'electra' })).rejects.toThrow(
-      /model_type "electra" is not supported; supported: bert, roberta, xlm-roberta, distilbert/,
+      /model_type "electra" is not supported; supported: bert, roberta, xlm-roberta, distilbert, modernbert/,
     );
     await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, hidden_size: undefined })).rejects.toThrow(ShapeError);
     await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, hidden_act: 'gelu_10' })).rejects.toThrow(
