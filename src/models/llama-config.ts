@@ -230,6 +230,9 @@ export function ggufConfig(f: GGUFFile): LlamaConfig {
   const vocab = num('vocab_size', Array.isArray(tokens) ? tokens.length : (embd?.dims[1] ?? 0));
   const H = num('attention.head_count');
   const C = num('embedding_length');
+  // Mixtral-style files say general.architecture 'llama' too; their experts are not built here.
+  if (num('expert_count', 0) > 0)
+    throw new UnsupportedError(`Llama: GGUF '${arch}' with ${num('expert_count')} experts (mixture of experts) is not supported`);
   const scalingType = f.metadata.get(`${arch}.rope.scaling.type`);
   const eos = f.metadata.get('tokenizer.ggml.eos_token_id');
   return {

@@ -254,7 +254,7 @@ describe('Llama: options, generation control and bad input', () => {
     for (const [patch, message] of bad) expect(() => resolveLlamaConfig({ ...v5, ...patch }), message.source).toThrow(message);
   });
 
-  it('GGUF metadata that changes the math and is not followed is an error: partial RoPE, yarn scaling', () => {
+  it('GGUF metadata that changes the math and is not followed is an error: partial RoPE, yarn scaling, experts', () => {
     const f = GGUFFile.parse(file('llama.gguf'));
     expect(resolveLlamaConfig(ggufConfig(f))).toMatchObject({ head_dim: 32, rope_theta: 500000 });
     f.metadata.set('llama.rope.dimension_count', 16);
@@ -262,6 +262,8 @@ describe('Llama: options, generation control and bad input', () => {
     f.metadata.set('llama.rope.dimension_count', 32);
     f.metadata.set('llama.rope.scaling.type', 'yarn');
     expect(() => resolveLlamaConfig(ggufConfig(f))).toThrow(/rope_type 'yarn' is not supported/);
+    f.metadata.set('llama.expert_count', 8);
+    expect(() => ggufConfig(f)).toThrow(/GGUF 'llama' with 8 experts \(mixture of experts\) is not supported/);
   });
 
   it('a transformers 5 config gives the logits of its 4.x twin (float64 PyTorch)', async () => {
