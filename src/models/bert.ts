@@ -11,65 +11,14 @@ import { ShapeError, UnsupportedError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
 import type { Tensor } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from '../graph/graph';
-import type { Act, EncoderDef, EncoderShape, HeadTask, PackedInputs } from './encoder-def';
-import { SafetensorsFile } from '../io/safetensors';
+import { ACTS, type Act, type EncoderConfig, type EncoderDef, type EncoderShape, type HeadTask, type PackedInputs } from './encoder-def';
+import { Keys, concat, fitScheme, sameData } from './checkpoint';
 import type { QuantScheme } from '../ops/quantize';
 import { Linear } from './linear';
 import { TokenTable } from './token-table';
 
-/** The fields of config.json the BERT family uses (DistilBERT's own names included); others are ignored. */
-export interface EncoderConfig {
-  model_type?: string;
-  architectures?: string[];
-  vocab_size: number;
-  hidden_size?: number;
-  num_hidden_layers?: number;
-  num_attention_heads?: number;
-  intermediate_size?: number;
-  hidden_act?: string;
-  max_position_embeddings?: number;
-  type_vocab_size?: number;
-  layer_norm_eps?: number;
-  pad_token_id?: number;
-  id2label?: Record<string, string>;
-  problem_type?: string;
-  tie_word_embeddings?: boolean;
-  // ModernBERT (modernbert.ts)
-  norm_eps?: number;
-  norm_bias?: boolean;
-  attention_bias?: boolean;
-  mlp_bias?: boolean;
-  classifier_bias?: boolean;
-  decoder_bias?: boolean;
-  hidden_activation?: string;
-  classifier_activation?: string;
-  classifier_pooling?: 'cls' | 'mean';
-  global_rope_theta?: number;
-  local_rope_theta?: number;
-  local_attention?: number;
-  global_attn_every_n_layers?: number;
-  layer_types?: string[];
-  // DistilBERT
-  dim?: number;
-  n_layers?: number;
-  n_heads?: number;
-  hidden_dim?: number;
-  activation?: string;
-}
-
 export const BERT_TYPES = ['bert', 'roberta', 'xlm-roberta', 'distilbert'] as const;
 export type BertType = (typeof BERT_TYPES)[number];
-
-/** Hugging Face's ACT2FN names and the activation each is here. */
-export const ACTS: Record<string, Act> = {
-  gelu: 'gelu_erf',
-  gelu_new: 'gelu_tanh',
-  gelu_pytorch_tanh: 'gelu_tanh',
-  gelu_fast: 'gelu_tanh',
-  relu: 'relu',
-  silu: 'silu',
-  swish: 'silu',
-};
 
 /** A config with its sizes resolved and checked. */
 export interface BertShape extends EncoderShape {
@@ -155,60 +104,6 @@ export interface BertWeights {
   qa: Linear | null;
   /** BERT's next-sentence prediction over the pooler: [is next, is random]. */
   nsp: Linear | null;
-}
-
-/** Safetensors files as one name space, with the prefix and legacy spellings resolved. */
-export class Keys {
-  private readonly where = new Map<string, SafetensorsFile>();
-  /** The base model's prefix in these files: `base`, or '' for a bare model. */
-  readonly prefix: string;
-
-  /** The tensors of every shard; `probe` (e.g. 'embeddings.word_embeddings.weight') under `base` or bare. */
-  constructor(
-    bytes: Uint8Array | ArrayBuffer | (Uint8Array | ArrayBuffer)[],
-    readonly type: string,
-    base: string,
-    probe: string,
-  ) {
-    for (const f of (Array.isArray(bytes) ? bytes : [bytes]).map((b) => SafetensorsFile.parse(b)))
-      for (const name of f.entries.keys()) {
-        if (this.where.has(name)) throw new ShapeError(`Encoder: tensor '${name}' appears in two shards`);
-        this.where.set(name, f);
-      }
-    this.prefix = this.where.has(base + probe) ? base : this.where.has(probe) ? '' : base;
-    if (!this.where.has(this.prefix + probe))
-      throw new ShapeError(`Encoder (${type}): the checkpoint has no '${base}${probe}' (nor '${probe}'); is it a ${type} model?`);
-  }
-
-  /** The stored name: as given, else with LayerNorm's legacy gamma / beta. */
-  private resolve(name: string): string | null {
-    if (this.where.has(name)) return name;
-    const legacy = name.replace(/\.weight$/, '.gamma').replace(/\.bias$/, '.beta');
-    return /(LayerNorm|layer_norm)\.(weight|bias)$/.test(name) && this.where.has(legacy) ? legacy : null;
-  }
-
-  has(name: string): boolean {
-    return this.resolve(name) !== null;
-  }
-
-  read(name: string, shape: number[]): Float32Array {
-    const stored = this.resolve(name);
-    if (!stored) throw new ShapeError(`Encoder (${this.type}): the checkpoint has no tensor '${name}'`);
-    return this.where.get(stored)!.float32(stored, shape);
-  }
-
-  /** The stored shape of a tensor. */
-  shape(name: string): readonly number[] {
-    const stored = this.resolve(name);
-    if (!stored) throw new ShapeError(`Encoder (${this.type}): the checkpoint has no tensor '${name}'`);
-    return this.where.get(stored)!.get(stored).shape;
-  }
-
-  /** The storage dtype of a tensor ('F32', 'F16', 'BF16'). */
-  dtype(name: string): string {
-    const stored = this.resolve(name);
-    return stored ? this.where.get(stored)!.get(stored).dtype : 'F32';
-  }
 }
 
 /** Loads the weights `config` describes from safetensors bytes; on failure frees what it uploaded. */
@@ -347,29 +242,6 @@ export async function loadBertWeights(
   function labelsOf(name: string): number {
     return keys.shape(`${name}.weight`)[0];
   }
-}
-
-/** The k-quants pack 256 weights a block; other row lengths take the 32-weight block (as llama.cpp falls back). */
-export function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
-  if (K % 256 === 0) return s;
-  return s === 'q4_k' ? 'q4_0' : s === 'q6_k' ? 'q8_0' : s;
-}
-
-function sameData(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-export function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Float32Array(parts.reduce((n, x) => n + x.length, 0));
-  let at = 0;
-  for (const x of parts) {
-    out.set(x, at);
-    at += x.length;
-  }
-  return out;
 }
 
 /** Every GPU object of the weights, to dispose. */

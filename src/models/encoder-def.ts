@@ -1,6 +1,6 @@
 // What the encoder core (encoder.ts) needs of a model definition (bert.ts: BERT, RoBERTa, DistilBERT;
 // modernbert.ts): its sizes, which heads it has, the graph of its encoder over a packed batch and of
-// each head, and its GPU objects to free.
+// each head, and its GPU objects to free; and the config.json fields and activation names they share.
 import type { Graph, SymbolicTensor } from '../graph/graph';
 import type { ActivationFn } from '../ops/elementwise';
 
@@ -46,3 +46,54 @@ export interface EncoderDef {
   /** Every GPU object of the weights. */
   tensors(): { dispose(): void }[];
 }
+
+/** The fields of config.json the encoders use (DistilBERT's and ModernBERT's own names included); others are ignored. */
+export interface EncoderConfig {
+  model_type?: string;
+  architectures?: string[];
+  vocab_size: number;
+  hidden_size?: number;
+  num_hidden_layers?: number;
+  num_attention_heads?: number;
+  intermediate_size?: number;
+  hidden_act?: string;
+  max_position_embeddings?: number;
+  type_vocab_size?: number;
+  layer_norm_eps?: number;
+  pad_token_id?: number;
+  id2label?: Record<string, string>;
+  problem_type?: string;
+  tie_word_embeddings?: boolean;
+  // ModernBERT (modernbert.ts)
+  norm_eps?: number;
+  norm_bias?: boolean;
+  attention_bias?: boolean;
+  mlp_bias?: boolean;
+  classifier_bias?: boolean;
+  decoder_bias?: boolean;
+  hidden_activation?: string;
+  classifier_activation?: string;
+  classifier_pooling?: 'cls' | 'mean';
+  global_rope_theta?: number;
+  local_rope_theta?: number;
+  local_attention?: number;
+  global_attn_every_n_layers?: number;
+  layer_types?: string[];
+  // DistilBERT
+  dim?: number;
+  n_layers?: number;
+  n_heads?: number;
+  hidden_dim?: number;
+  activation?: string;
+}
+
+/** Hugging Face's ACT2FN names and the activation each is here. */
+export const ACTS: Record<string, Act> = {
+  gelu: 'gelu_erf',
+  gelu_new: 'gelu_tanh',
+  gelu_pytorch_tanh: 'gelu_tanh',
+  gelu_fast: 'gelu_tanh',
+  relu: 'relu',
+  silu: 'silu',
+  swish: 'silu',
+};

@@ -12,10 +12,10 @@ import { PlanCache } from '../graph/plan-cache';
 import type { QuantScheme } from '../ops/quantize';
 import { noPositions } from './token-table';
 import { pool, softmaxInPlace, topK, type Pooling } from './encoder-tasks';
-import { BERT_TYPES, bertDefinition, loadBertWeights, resolveBertConfig, type EncoderConfig } from './bert';
-import { ROW_TASKS, type EncoderDef, type EncoderShape, type HeadTask } from './encoder-def';
+import { BERT_TYPES, bertDefinition, loadBertWeights, resolveBertConfig } from './bert';
+import { ROW_TASKS, type EncoderConfig, type EncoderDef, type EncoderShape, type HeadTask } from './encoder-def';
 import { loadModernBert } from './modernbert';
-export type { EncoderConfig } from './bert';
+export type { EncoderConfig } from './encoder-def';
 
 /** The model_type values the Encoder loads. */
 export const ENCODER_TYPES = [...BERT_TYPES, 'modernbert'] as const;

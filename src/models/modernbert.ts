@@ -16,8 +16,8 @@ import type { Tensor } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from '../graph/graph';
 import { ropeTables } from '../ops/heads';
 import type { QuantScheme } from '../ops/quantize';
-import { ACTS, Keys, fitScheme, type EncoderConfig } from './bert';
-import type { Act, EncoderDef, HeadTask, PackedInputs } from './encoder-def';
+import { Keys, fitScheme } from './checkpoint';
+import { ACTS, type Act, type EncoderConfig, type EncoderDef, type HeadTask, type PackedInputs } from './encoder-def';
 import { Linear } from './linear';
 import { TokenTable, noPositions } from './token-table';
 
