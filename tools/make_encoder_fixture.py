@@ -349,7 +349,7 @@ def main():
             e['nsp'] = rounded(torch.stack([linear(x, d['cls.seq_relationship.weight'], d['cls.seq_relationship.bias']) for x in pooled]))
         if 'qa_outputs.weight' in w:  # *ForQuestionAnswering: qa_outputs(h) split into start, end
             e['qa'] = [rounded(linear(h, d['qa_outputs.weight'], d['qa_outputs.bias'])) for h in hs]
-        if kind == 'distilbert-token':  # *ForTokenClassification: classifier(h)
+        if kind in ('distilbert-token', 'bert'):  # *ForTokenClassification: classifier(h) (bert: as if so declared)
             e['tokens'] = [rounded(linear(h, d['classifier.weight'], d['classifier.bias'])) for h in hs]
         expected[kind] = e
     # ModernBERT last, so the models above keep their weights and batches.
@@ -358,9 +358,14 @@ def main():
     ids, _ = batch('distilbert', MODERNBERT)
     ids[2] = ids[2] + torch.randint(3, V, (9,), generator=gen).tolist()  # 22 tokens: local windows of 4 bite
     outs = [modernbert_forward(MODERNBERT, mb_w, s) for s in ids]
+    d = {k: v.double() for k, v in mb_w.items()}
+    zero = torch.zeros(C, dtype=torch.float64)
+    head = lambda t: layer_norm(act('gelu', t @ d['head.dense.weight'].T), d['head.norm.weight'], zero, 1e-5)  # noqa: E731
     expected['modernbert'] = {'config': MODERNBERT, 'ids': ids, 'typeIds': [[0] * len(s) for s in ids],
                               'hidden': [rounded(o[0]) for o in outs], 'mlm': [rounded(o[1]) for o in outs],
-                              'classify': rounded(torch.stack([o[2] for o in outs]))}
+                              'classify': rounded(torch.stack([o[2] for o in outs])),
+                              # ModernBertForTokenClassification: classifier(head(h)) per token
+                              'tokens': [rounded(linear(head(o[0]), d['classifier.weight'], d['classifier.bias'])) for o in outs]}
     with open(os.path.join(OUT, 'expected.json'), 'w') as f:
         json.dump(expected, f, separators=(',', ':'))
     print('wrote', OUT, {k: os.path.getsize(os.path.join(OUT, k)) for k in sorted(os.listdir(OUT))})

@@ -196,6 +196,31 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
     }
   });
 
+  it("architectures decide what a 'classifier' is: BERT and ModernBERT as *ForTokenClassification; xlm-roberta reads RoBERTa's keys", async () => {
+    for (const kind of ['bert', 'modernbert'] as const) {
+      const ref = expected[kind];
+      const arch = kind === 'bert' ? 'BertForTokenClassification' : 'ModernBertForTokenClassification';
+      const enc = await Encoder.fromSafetensors(engine, file(`${kind}.safetensors`), { ...ref.config, architectures: [arch] });
+      try {
+        expect(enc.heads.tokenClassify && !enc.heads.classify).toBe(true);
+        (await enc.tokenClassify({ ids: ref.ids, typeIds: ref.typeIds })).forEach((t, i) => {
+          expectRel(t, ref.tokens![i], `${kind} as ${arch}: tokens ${i}`);
+        });
+      } finally {
+        enc.dispose();
+      }
+    }
+    const r = expected.roberta;
+    const xlmr = await Encoder.fromSafetensors(engine, file('roberta.safetensors'), { ...r.config, model_type: 'xlm-roberta' });
+    try {
+      (await xlmr.forward(r.ids)).forEach((h, i) => {
+        expectRel(h, r.hidden[i], `xlm-roberta hidden ${i}`);
+      });
+    } finally {
+      xlmr.dispose();
+    }
+  });
+
   it('scores: softmax per sequence, sigmoid per label for multi_label_classification; fill-mask top-k', async () => {
     const d = expected.distilbert;
     const enc = await Encoder.fromSafetensors(engine, file('distilbert.safetensors'), d.config);
