@@ -110,9 +110,19 @@ export class Encoder {
     options: EncoderOptions = {},
   ): Promise<Encoder> {
     if (typeof config !== 'object' || config === null) throw new ArgumentError('Encoder: config must be the parsed object of config.json');
+    // A config without model_type: the one its architectures name (BertForMaskedLM → bert).
+    const arch = /^(Bert|Roberta|XLMRoberta|DistilBert|ModernBert)(Model|For)/.exec(config.architectures?.[0] ?? '')?.[1];
+    const fromArch: Record<string, string> = {
+      Bert: 'bert',
+      Roberta: 'roberta',
+      XLMRoberta: 'xlm-roberta',
+      DistilBert: 'distilbert',
+      ModernBert: 'modernbert',
+    };
+    if (config.model_type === undefined && arch) config = { ...config, model_type: fromArch[arch] };
     if (!(ENCODER_TYPES as readonly string[]).includes(config.model_type ?? ''))
       throw new UnsupportedError(
-        `Encoder: model_type ${JSON.stringify(config.model_type)} is not supported; supported: ${ENCODER_TYPES.join(', ')}`,
+        `Encoder: model_type ${JSON.stringify(config.model_type ?? config.architectures?.[0])} is not supported; supported: ${ENCODER_TYPES.join(', ')}`,
       );
     const weights = options.weights ?? 'auto';
     if (weights !== 'auto' && !Object.hasOwn(WEIGHT_STORE, weights))

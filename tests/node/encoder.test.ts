@@ -316,6 +316,16 @@ describe('Encoder: bad input', () => {
       /model_type "electra" is not supported; supported: bert, roberta, xlm-roberta, distilbert, modernbert/,
     );
     await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, hidden_size: undefined })).rejects.toThrow(ShapeError);
+    await expect(
+      Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, model_type: undefined, architectures: ['GPT2LMHeadModel'] }),
+    ).rejects.toThrow(/model_type "GPT2LMHeadModel" is not supported/);
+    const inferred = await Encoder.fromSafetensors(engine, file('bert-bare.safetensors'), {
+      ...expected.bare.config,
+      model_type: undefined,
+      architectures: ['BertModel'],
+    });
+    expect(inferred.shape.type).toBe('bert');
+    inferred.dispose();
     await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, hidden_act: 'gelu_10' })).rejects.toThrow(
       /activation 'gelu_10' is not supported/,
     );
