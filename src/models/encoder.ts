@@ -1,9 +1,9 @@
 // The encoder core: many sequences of any lengths run as ONE packed variable-length batch (concatenated
 // along T, each attending only to itself through attention's cu_seqlens; no compute on padding), with
 // plans bucketed by total tokens so a stream of batches compiles a handful of plans, not one per shape.
-// On it: the last hidden state per sequence, pooled embeddings, masked-LM logits, classification logits
-// and the pipelines people use them for (fill-mask, label scores). The model definitions (BERT,
-// RoBERTa / XLM-R, DistilBERT) are bert.ts's.
+// On it: the last hidden state per sequence, pooled embeddings, and the heads a checkpoint carries
+// (masked LM with fill-mask, sequence and token classification, QA logits, next sentence). The model
+// definitions are bert.ts's (BERT, RoBERTa / XLM-R, DistilBERT) and modernbert.ts's (ModernBERT).
 import { ArgumentError, DisposedError, UnsupportedError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
 import { Graph } from '../graph/graph';
@@ -67,7 +67,7 @@ interface Packed {
 
 type Task = 'hidden' | HeadTask;
 
-/** The token bucket for `n` rows: 16, then steps of a quarter of a power of two (at most 25% of rows unused). */
+/** The token bucket for `n` rows: 16, then steps of a quarter of a power of two (above 16, under a fifth of the rows unused). */
 export function tokenBucket(n: number): number {
   if (n <= 16) return 16;
   const p = 2 ** Math.floor(Math.log2(n - 1));
