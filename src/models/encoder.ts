@@ -219,11 +219,12 @@ export class Encoder {
     return y.slice(0, B * 2);
   }
 
-  /** classify()'s logits as scores, [B × labels]: a softmax per sequence, or a sigmoid per label (multi_label_classification). */
+  /** classify()'s logits as scores, [B × labels]: a softmax per sequence, or a sigmoid per label (multi_label_classification, or one label). */
   async classifyScores(batch: EncoderBatch): Promise<Float32Array> {
     const logits = await this.classify(batch);
     const n = this.labels.length;
-    if (this.problemType === 'multi_label_classification') return logits.map((x) => 1 / (1 + Math.exp(-x)));
+    // transformers' text-classification pipeline: a sigmoid for multi-label or a single output, else a softmax.
+    if (this.problemType === 'multi_label_classification' || n === 1) return logits.map((x) => 1 / (1 + Math.exp(-x)));
     for (let b = 0; b < logits.length / n; b++) softmaxInPlace(logits.subarray(b * n, (b + 1) * n));
     return logits;
   }
