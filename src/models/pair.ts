@@ -1,8 +1,9 @@
 // Pair encoding for BERT-style models (a question and its context, two sentences, a query and a
-// passage for a cross-encoder): the post-processor's special tokens and segment ids, and Hugging Face
-// tokenizers' 'longest_first' truncation to a maximum length.
+// passage for a cross-encoder): the post-processor's special tokens and segment ids, Hugging Face
+// tokenizers' 'longest_first' truncation to a maximum length, and character offsets (offsets.ts).
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { ArgumentError, UnsupportedError } from '../errors';
+import { tokenOffsets } from './offsets';
 
 /**
  * Hugging Face tokenizers' LongestFirst truncation (tokenizers/src/utils/truncation.rs) of lengths n1
@@ -24,7 +25,8 @@ export function longestFirst(n1: number, n2: number, room: number): [number, num
 /**
  * `a` and `b` encoded as a pair: ids with the post-processor's special tokens ([CLS] a [SEP] b [SEP])
  * and the segment ids it gives (without a post-processor: 0 for a, 1 for b), cut to `maxLength`
- * (default the tokenizer config's model_max_length where it sets a real one) by longestFirst.
+ * (default the tokenizer config's model_max_length where it sets a real one) by longestFirst; each
+ * token's offsets into a or b (its own text, as Hugging Face reports a pair's), [0, 0] for special ones.
  */
 export function encodePair(
   tok: Tokenizer,
@@ -32,7 +34,7 @@ export function encodePair(
   a: string,
   b: string,
   o: { maxLength?: number } = {},
-): { ids: number[]; typeIds: number[] } {
+): { ids: number[]; typeIds: number[]; offsets: [number, number][] } {
   if (typeof a !== 'string' || typeof b !== 'string')
     throw new ArgumentError(`tokenizer: encodePair needs two strings, got ${typeof a} and ${typeof b}`);
   const configured = Number(config.model_max_length);
@@ -41,20 +43,46 @@ export function encodePair(
     throw new ArgumentError(`tokenizer: maxLength must be a positive integer, got ${maxLength}`);
   const full = tok.encode(a, { text_pair: b, add_special_tokens: true, return_token_type_ids: true });
   const ids = full.ids;
-  const partA = tok.encode(a, { add_special_tokens: false }).ids;
-  const partB = tok.encode(b, { add_special_tokens: false }).ids;
+  const encA = tok.encode(a, { add_special_tokens: false });
+  const encB = tok.encode(b, { add_special_tokens: false });
+  const [partA, partB] = [encA.ids, encB.ids];
   const typeIds = full.token_type_ids ?? ids.map((_, i) => (i < partA.length ? 0 : 1));
-  if (ids.length <= maxLength) return { ids, typeIds };
-  const room = maxLength - (ids.length - partA.length - partB.length); // what the special tokens leave
-  if (room < 0) throw new ArgumentError(`tokenizer: maxLength ${maxLength} leaves no room beside the pair's special tokens`);
-  const [keepA, keepB] = longestFirst(partA.length, partB.length, room);
-  // Where a's and b's tokens sit among the special ones; their tails are cut.
+  // Where a's and b's tokens sit among the special ones (-1 where a post-processor changed them).
   const at = (part: number[], from: number) => {
     for (let i = from; i + part.length <= ids.length; i++) if (part.every((x, j) => ids[i + j] === x)) return i;
-    throw new UnsupportedError("tokenizer: the post-processor changes the pair's tokens, so it cannot be truncated here");
+    return -1;
   };
   const sa = at(partA, 0);
-  const sb = at(partB, sa + partA.length);
+  const sb = sa < 0 ? -1 : at(partB, sa + partA.length);
+  // Offsets into a for a's tokens and into b for b's, [0, 0] for the special ones.
+  const [offA, offB] = [tokenOffsets(tok, a, encA.tokens), tokenOffsets(tok, b, encB.tokens)];
+  const offsets = ids.map((_, i): [number, number] =>
+    sb >= 0 && i >= sa && i < sa + partA.length ? offA[i - sa] : sb >= 0 && i >= sb && i < sb + partB.length ? offB[i - sb] : [0, 0],
+  );
+  if (ids.length <= maxLength) return { ids, typeIds, offsets };
+  const room = maxLength - (ids.length - partA.length - partB.length); // what the special tokens leave
+  if (room < 0) throw new ArgumentError(`tokenizer: maxLength ${maxLength} leaves no room beside the pair's special tokens`);
+  if (sb < 0) throw new UnsupportedError("tokenizer: the post-processor changes the pair's tokens, so it cannot be truncated here");
+  const [keepA, keepB] = longestFirst(partA.length, partB.length, room);
   const drop = (i: number) => (i >= sa + keepA && i < sa + partA.length) || (i >= sb + keepB && i < sb + partB.length);
-  return { ids: ids.filter((_, i) => !drop(i)), typeIds: typeIds.filter((_, i) => !drop(i)) };
+  const keep = <T>(xs: T[]) => xs.filter((_, i) => !drop(i));
+  return { ids: keep(ids), typeIds: keep(typeIds), offsets: keep(offsets) };
+}
+
+/** `text`'s ids (special tokens added unless told not to) and each token's [start, end) in `text`. */
+export function encodeWithOffsets(
+  tok: Tokenizer,
+  text: string,
+  o: { addSpecialTokens?: boolean } = {},
+): { ids: number[]; offsets: [number, number][] } {
+  if (typeof text !== 'string') throw new ArgumentError(`tokenizer: encodeWithOffsets needs a string, got ${typeof text}`);
+  const core = tok.encode(text, { add_special_tokens: false });
+  const offsets = tokenOffsets(tok, text, core.tokens);
+  if (o.addSpecialTokens === false) return { ids: core.ids, offsets };
+  // The post-processor's tokens around the text's own: [0, 0].
+  const ids = tok.encode(text, { add_special_tokens: true }).ids;
+  let s = 0;
+  while (s + core.ids.length <= ids.length && !core.ids.every((x, j) => ids[s + j] === x)) s++;
+  if (s + core.ids.length > ids.length) s = -ids.length; // rearranged: no offsets can be trusted
+  return { ids, offsets: ids.map((_, i): [number, number] => (i >= s && i < s + core.ids.length ? offsets[i - s] : [0, 0])) };
 }

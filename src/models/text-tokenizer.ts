@@ -8,7 +8,7 @@ import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ArgumentError, TokenizerError, UnsupportedError } from '../errors';
 import { GGUFFile } from '../io/gguf';
-import { encodePair } from './pair';
+import { encodePair, encodeWithOffsets } from './pair';
 import { ggufTokenizerJSON } from './gguf-tokenizer';
 
 export { TokenizerError } from '../errors';
@@ -105,10 +105,15 @@ export class TextTokenizer {
   /**
    * A pair of texts (a question and its context, two sentences) as a BERT-style model takes them: ids
    * with the post-processor's special tokens, its segment ids, cut 'longest_first' to `maxLength`
-   * (default the config's model_max_length). See pair.ts.
+   * (default the config's model_max_length), with each token's offsets into its own text. See pair.ts.
    */
-  encodePair(a: string, b: string, o: { maxLength?: number } = {}): { ids: number[]; typeIds: number[] } {
+  encodePair(a: string, b: string, o: { maxLength?: number } = {}): { ids: number[]; typeIds: number[]; offsets: [number, number][] } {
     return encodePair(this.tok, this.config, a, b, o);
+  }
+
+  /** `text`'s ids and each token's [start, end) in `text` ([0, 0] for special tokens), as Hugging Face's offsets. */
+  encodeWithOffsets(text: string, o: { addSpecialTokens?: boolean } = {}): { ids: number[]; offsets: [number, number][] } {
+    return encodeWithOffsets(this.tok, text, o);
   }
 
   /** The text of `ids`; special tokens (BOS, <|im_end|>, …) dropped when `skipSpecialTokens`. */
