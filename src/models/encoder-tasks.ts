@@ -70,6 +70,9 @@ export interface TokenEntity {
   score: number;
   start: number;
   end: number;
+  /** With `offsets`: the entity's characters [startChar, endChar) in the text. */
+  startChar?: number;
+  endChar?: number;
 }
 
 /**
@@ -83,7 +86,13 @@ export interface TokenEntity {
 export function groupEntities(
   logits: Float32Array,
   labels: readonly string[],
-  o: { strategy?: 'simple' | 'first' | 'max'; skip?: readonly boolean[]; wordStart?: readonly boolean[] } = {},
+  o: {
+    strategy?: 'simple' | 'first' | 'max';
+    skip?: readonly boolean[];
+    wordStart?: readonly boolean[];
+    /** Each token's [start, end) in the text (TextTokenizer.encodeWithOffsets): entities get character spans. */
+    offsets?: readonly (readonly [number, number])[];
+  } = {},
 ): TokenEntity[] {
   const n = labels.length;
   const T = logits.length / n;
@@ -116,9 +125,10 @@ export function groupEntities(
       last.scores.push(w.score);
     } else out.push({ entity: tag, score: 0, start: w.start, end: w.end, scores: [w.score] });
   }
+  const chars = (e: TokenEntity) => (o.offsets ? { startChar: o.offsets[e.start][0], endChar: o.offsets[e.end - 1][1] } : {});
   return out
     .filter((e) => e.entity !== 'O')
-    .map(({ scores, ...e }) => ({ ...e, score: scores.reduce((a, b) => a + b, 0) / scores.length }));
+    .map(({ scores, ...e }) => ({ ...e, score: scores.reduce((a, b) => a + b, 0) / scores.length, ...chars(e) }));
 }
 
 /**

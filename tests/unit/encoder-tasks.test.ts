@@ -64,6 +64,26 @@ describe('groupEntities', () => {
       { entity: 'LOC', score: p(6), start: 10, end: 11 },
     ]);
     expect(() => groupEntities(y, LABELS, { strategy: 'first' })).toThrow(ArgumentError);
+    // With the tokens' offsets (encodeWithOffsets), character spans: "My name is Wolfgang and I live in Berlin".
+    const offsets: [number, number][] = [
+      [0, 0],
+      [0, 2],
+      [3, 7],
+      [8, 10],
+      [11, 15],
+      [15, 19],
+      [20, 23],
+      [24, 25],
+      [26, 30],
+      [31, 33],
+      [34, 40],
+      [0, 0],
+    ];
+    const spans = groupEntities(x, LABELS, { skip, wordStart, strategy: 'first', offsets }).map((e) => [e.entity, e.startChar, e.endChar]);
+    expect(spans).toEqual([
+      ['PER', 11, 19],
+      ['LOC', 34, 40],
+    ]);
   });
 });
 
