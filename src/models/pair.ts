@@ -37,10 +37,7 @@ export function encodePair(
 ): { ids: number[]; typeIds: number[]; offsets: [number, number][] } {
   if (typeof a !== 'string' || typeof b !== 'string')
     throw new ArgumentError(`tokenizer: encodePair needs two strings, got ${typeof a} and ${typeof b}`);
-  const configured = Number(config.model_max_length);
-  const maxLength = o.maxLength ?? (Number.isInteger(configured) && configured > 0 && configured < 1e7 ? configured : Infinity);
-  if (!(maxLength === Infinity || (Number.isInteger(maxLength) && maxLength > 0)))
-    throw new ArgumentError(`tokenizer: maxLength must be a positive integer, got ${maxLength}`);
+  const maxLength = lengthLimit(config, o.maxLength);
   const full = tok.encode(a, { text_pair: b, add_special_tokens: true, return_token_type_ids: true });
   const ids = full.ids;
   const encA = tok.encode(a, { add_special_tokens: false });
@@ -72,17 +69,33 @@ export function encodePair(
 /** `text`'s ids (special tokens added unless told not to) and each token's [start, end) in `text`. */
 export function encodeWithOffsets(
   tok: Tokenizer,
+  config: Record<string, unknown>,
   text: string,
-  o: { addSpecialTokens?: boolean } = {},
+  o: { addSpecialTokens?: boolean; maxLength?: number } = {},
 ): { ids: number[]; offsets: [number, number][] } {
   if (typeof text !== 'string') throw new ArgumentError(`tokenizer: encodeWithOffsets needs a string, got ${typeof text}`);
+  const maxLength = lengthLimit(config, o.maxLength);
   const core = tok.encode(text, { add_special_tokens: false });
   const offsets = tokenOffsets(tok, text, core.tokens);
-  if (o.addSpecialTokens === false) return { ids: core.ids, offsets };
-  // The post-processor's tokens around the text's own: [0, 0].
-  const ids = tok.encode(text, { add_special_tokens: true }).ids;
+  const ids = o.addSpecialTokens === false ? core.ids : tok.encode(text, { add_special_tokens: true }).ids;
+  // Where the text's own tokens sit among the post-processor's (those get [0, 0]).
   let s = 0;
   while (s + core.ids.length <= ids.length && !core.ids.every((x, j) => ids[s + j] === x)) s++;
   if (s + core.ids.length > ids.length) s = -ids.length; // rearranged: no offsets can be trusted
-  return { ids, offsets: ids.map((_, i): [number, number] => (i >= s && i < s + core.ids.length ? offsets[i - s] : [0, 0])) };
+  const all = ids.map((_, i): [number, number] => (i >= s && i < s + core.ids.length ? offsets[i - s] : [0, 0]));
+  if (ids.length <= maxLength) return { ids, offsets: all };
+  // Too long: the text's own tokens cut from the end, the special ones kept (truncation 'longest_first' of one).
+  const keep = maxLength - (ids.length - core.ids.length);
+  if (keep < 0 || s < 0) throw new ArgumentError(`tokenizer: maxLength ${maxLength} leaves no room beside the special tokens`);
+  const kept = (_: unknown, i: number) => i < s + keep || i >= s + core.ids.length;
+  return { ids: ids.filter(kept), offsets: all.filter(kept) };
+}
+
+/** `maxLength`, or the tokenizer config's model_max_length where it sets a real one, or no limit. */
+function lengthLimit(config: Record<string, unknown>, maxLength: number | undefined): number {
+  const configured = Number(config.model_max_length);
+  const limit = maxLength ?? (Number.isInteger(configured) && configured > 0 && configured < 1e7 ? configured : Infinity);
+  if (!(limit === Infinity || (Number.isInteger(limit) && limit > 0)))
+    throw new ArgumentError(`tokenizer: maxLength must be a positive integer, got ${limit}`);
+  return limit;
 }

@@ -111,9 +111,15 @@ export class TextTokenizer {
     return encodePair(this.tok, this.config, a, b, o);
   }
 
-  /** `text`'s ids and each token's [start, end) in `text` ([0, 0] for special tokens), as Hugging Face's offsets. */
-  encodeWithOffsets(text: string, o: { addSpecialTokens?: boolean } = {}): { ids: number[]; offsets: [number, number][] } {
-    return encodeWithOffsets(this.tok, text, o);
+  /**
+   * `text`'s ids and each token's [start, end) in `text` ([0, 0] for special tokens), as Hugging Face's
+   * offsets; cut to `maxLength` (default the config's model_max_length) keeping the special tokens.
+   */
+  encodeWithOffsets(
+    text: string,
+    o: { addSpecialTokens?: boolean; maxLength?: number } = {},
+  ): { ids: number[]; offsets: [number, number][] } {
+    return encodeWithOffsets(this.tok, this.config, text, o);
   }
 
   /** The text of `ids`; special tokens (BOS, <|im_end|>, …) dropped when `skipSpecialTokens`. */

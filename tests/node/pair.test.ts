@@ -122,6 +122,36 @@ describe('TextTokenizer.encodePair (WordPiece, BERT post-processor)', () => {
       [9, 10],
       [11, 14],
     ]);
+    // An added token typed in the text is matched before normalisation and has its own offsets.
+    expect(tok.encodeWithOffsets('The [MASK] sat')).toEqual({
+      ids: [2, 5, 4, 7, 3],
+      offsets: [
+        [0, 0],
+        [0, 3],
+        [4, 10],
+        [11, 14],
+        [0, 0],
+      ],
+    });
+    // Longer than model_max_length (12): the text's tokens cut from the end, [CLS] / [SEP] kept.
+    const text = 'the cat sat on the mat . the dog ran on the mat';
+    const long = tok.encodeWithOffsets(text);
+    expect(long.ids).toEqual([2, 5, 6, 7, 8, 5, 9, 15, 5, 11, 12, 3]);
+    expect(long.offsets.map(([a, b]) => text.slice(a, b))).toEqual([
+      '',
+      'the',
+      'cat',
+      'sat',
+      'on',
+      'the',
+      'mat',
+      '.',
+      'the',
+      'dog',
+      'ran',
+      '',
+    ]);
+    expect(tok.encodeWithOffsets('the cat sat', { maxLength: 3 }).ids).toEqual([2, 5, 3]);
     // A pair: each token's offsets into its own text, cut with the ids.
     const pair = tok.encodePair('Where is the dog?', 'The dog is playing.');
     expect(pair.offsets).toEqual([
