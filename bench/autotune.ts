@@ -2,7 +2,16 @@
 // configuration the adapter's limits allow, keep the fastest, and report its speed-up over the
 // default. The result is a TuningTable for Engine.create({ tuning }); the bench page keeps one per
 // adapter in localStorage, the CLI writes bench/results/<adapter>.tuning.json.
-import { SAMPLE_WG, SOFTMAX_WG, attentionCandidates, gemvCandidates, matmulCandidates, type Engine, type TuningTable } from 'webgpu-nlp';
+import {
+  SAMPLE_WG,
+  SOFTMAX_WG,
+  attentionCandidates,
+  attentionKey,
+  gemvCandidates,
+  matmulCandidates,
+  type Engine,
+  type TuningTable,
+} from 'webgpu-nlp';
 import { median } from './measure';
 import { noise } from './suites/plan-runner';
 
@@ -46,7 +55,7 @@ function planTimer(_engine: Engine) {
 type Build = (tuning: TuningTable) => Promise<{ run(): Promise<number>; dispose(): void }>;
 
 /** Every key autotune() tunes, in the order it tunes them. */
-export const TUNING_KEYS = ['matmul:narrow', 'matmul:wide', 'gemv', 'dequant_gemv', 'attention', 'softmax', 'sample'];
+export const TUNING_KEYS = ['matmul:narrow', 'matmul:wide', 'gemv', 'dequant_gemv', 'attention:short', 'attention', 'softmax', 'sample'];
 
 /**
  * Times the default, then every candidate under `key`, then the default again (a candidate must beat
@@ -154,19 +163,21 @@ export async function autotune(
     }
   }
 
-  const T = quick ? 128 : 512;
-  await tune(
-    'attention',
-    `12x${T}x64 causal`,
-    async (tuning) => {
-      const g = engine.graph('tune attention');
-      const shape = [12, T, 64];
-      const c = (name: string, seed: number) => g.constant(name, noise(12 * T * 64, seed), shape);
-      return timer(await g.compile({ y: g.attention(c('q', 1), c('k', 2), c('v', 3), { causal: true }) }, { tuning }));
-    },
-    // Queries per workgroup × keys per staged tile, as the op declares them for this device.
-    attentionCandidates(64, engine.limits),
-  );
+  // Attention in its two shape classes (attentionKey): a short prompt's few query blocks, and long ones.
+  for (const T of quick ? [64, 512] : [256, 1024]) {
+    await tune(
+      attentionKey(T),
+      `12x${T}x64 causal`,
+      async (tuning) => {
+        const g = engine.graph('tune attention');
+        const shape = [12, T, 64];
+        const c = (name: string, seed: number) => g.constant(name, noise(12 * T * 64, seed), shape);
+        return timer(await g.compile({ y: g.attention(c('q', 1), c('k', 2), c('v', 3), { causal: true }) }, { tuning }));
+      },
+      // Queries per workgroup × keys per staged tile × rows per thread, as the op declares them for this device.
+      attentionCandidates(64, engine.limits),
+    );
+  }
 
   // Threads per softmax row, on a vocabulary's logits for a few sequences (the rows no other key covers).
   const [R, V] = quick ? [4, 50257] : [16, 50257];

@@ -25,7 +25,7 @@ export { registerOp, getOp, listOps, shaderFor } from './ops/registry';
 export type { OpAttrs, OpName } from './ops/registry';
 export type { OpDescriptor, KernelCall, KernelContext, ShaderVariant, TensorInfo, TuningTable, ScalarRef } from './ops/types';
 export { SOFTMAX_WG } from './ops/softmax';
-export { attentionCandidates } from './ops/attention';
+export { attentionCandidates, attentionKey } from './ops/attention';
 export { matmulCandidates, gemvCandidates } from './ops/matmul';
 export { SAMPLE_WG } from './ops/sample';
 export { reflectShader, packUniform } from './wgsl/reflect';

@@ -53,6 +53,14 @@ export function attentionCandidates(D: number, limits: GPUSupportedLimits): { BQ
   );
 }
 
+/**
+ * The tuning key of an attention of T queries: 'attention:short' up to 256 queries (few query blocks,
+ * where smaller workgroups keep more of them in flight), else 'attention'.
+ */
+export function attentionKey(T: number): 'attention' | 'attention:short' {
+  return T <= 256 ? 'attention:short' : 'attention';
+}
+
 /** Query rows per thread the flash core has a variant for (lib/flash_rows_N). */
 export const FLASH_ROWS = [1, 2, 4, 8] as const;
 
@@ -153,7 +161,7 @@ export const attention: OpDescriptor<AttentionAttrs> = {
     const { cu, mask } = extras(inputs, attrs);
     const T = q.shape[1];
     const reserved = cu ? BROADCAST_BYTES : 0;
-    const t = tuned(ctx.tuning, 'attention', { BQ: 64, BK: keyTile(D, ctx.limits, reserved), ROWS: 1 });
+    const t = tuned(ctx.tuning, attentionKey(T), { BQ: 64, BK: keyTile(D, ctx.limits, reserved), ROWS: 1 });
     if (!(FLASH_ROWS as readonly number[]).includes(t.ROWS) || t.BQ % t.ROWS !== 0)
       throw new LimitError(`attention: ${t.ROWS} rows per thread must be one of ${FLASH_ROWS.join(', ')} and divide BQ ${t.BQ}`);
     if (t.BQ / t.ROWS > ctx.limits.maxComputeInvocationsPerWorkgroup)

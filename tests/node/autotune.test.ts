@@ -19,7 +19,7 @@ describe('autotune', () => {
   it('an unknown key is an error that lists the keys, before anything is timed', async () => {
     const labels: string[] = [];
     await expect(autotune(engine, { keys: ['softmax', 'sofmax'], onProgress: (l) => labels.push(l) })).rejects.toThrow(
-      /autotune: unknown key\(s\) sofmax; the keys are matmul:narrow, matmul:wide, gemv, dequant_gemv, attention, softmax, sample/,
+      /autotune: unknown key\(s\) sofmax; the keys are matmul:narrow, matmul:wide, gemv, dequant_gemv, attention:short, attention, softmax, sample/,
     );
     expect(labels).toEqual([]);
   });
