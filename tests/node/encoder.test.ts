@@ -259,12 +259,13 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
     }
   });
 
-  it('f16 and q4 weights equal f32 on the same rounded weights (q4_k falls back to q4_0 for rows of 32 and 37)', async () => {
+  it('f16, int8 and q4 weights equal f32 on the same rounded weights (q4_k falls back to q4_0 for rows of 32 and 37)', async () => {
     const ref = expected.bert;
     const src = SafetensorsFile.parse(file('bert.safetensors'));
     const batch = { ids: ref.ids, typeIds: ref.typeIds };
     for (const [weights, scheme] of [
       ['f16', 'f16'],
+      ['int8', 'q8_0'],
       ['q4_k', 'q4_0'],
     ] as const) {
       // Every linear layer's matrix replaced by what its packing stands for (rows are packed one by
