@@ -40,6 +40,7 @@ export { Encoder, ENCODER_TYPES, tokenBucket } from './models/encoder';
 export type { EncoderConfig, EncoderOptions, EncoderBatch, EmbedOptions } from './models/encoder';
 export { bestSpan, groupEntities, pool, sentenceTransformersOptions } from './models/encoder-tasks';
 export { SemanticIndex } from './models/semantic-index';
+export { randomBertCheckpoint } from './models/encoder_random';
 export type { IndexBuildOptions } from './models/semantic-index';
 export type { TokenEntity, Pooling } from './models/encoder-tasks';
 export { TextTokenizer, TokenizerError, ggufTokenizerJSON } from './models/text-tokenizer';

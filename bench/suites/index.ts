@@ -1,5 +1,6 @@
 // Every suite, in the order the CLI and the page list them.
 import { attentionSuite } from './attention';
+import { bertSuite } from './bert';
 import { gpt2Suite } from './gpt2';
 import { int8Suite } from './int8';
 import { llamaSuite } from './llama';
@@ -16,6 +17,7 @@ export const suites: Suite[] = [
   attentionSuite,
   gpt2Suite,
   llamaSuite,
+  bertSuite,
   int8Suite,
   sparseSuite,
   kernelsSuite,
