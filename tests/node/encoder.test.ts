@@ -15,6 +15,7 @@ import {
   SemanticIndex,
   ShapeError,
   dequantize,
+  randomBertCheckpoint,
   UnsupportedError,
   WebGPUNLPError,
   tokenBucket,
@@ -306,6 +307,21 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
     } finally {
       enc.dispose();
     }
+    // The bench's random checkpoint loads as a BERT and gives finite states.
+    const cfg = {
+      model_type: 'bert',
+      vocab_size: 50,
+      hidden_size: 32,
+      num_hidden_layers: 1,
+      num_attention_heads: 4,
+      intermediate_size: 64,
+      max_position_embeddings: 40,
+    };
+    const random = await Encoder.fromSafetensors(engine, randomBertCheckpoint(cfg), cfg);
+    const [h] = await random.forward([[1, 2, 3]]);
+    expect(h.length).toBe(3 * 32);
+    expect(h.every(Number.isFinite)).toBe(true);
+    random.dispose();
   });
 });
 
