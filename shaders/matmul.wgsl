@@ -10,7 +10,7 @@
 // Bindings (lib/matmul_io.wgsl, lib/weights*.wgsl): 0 params, 1 a, 2 b, 4 bias [N], 5 residual (shape
 // of out), 6 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
 // The epilogue (bias, activation, residual, SwiGLU pairs) is lib/epilogue_vec4.wgsl's store_out (and
-// epilogue4 for main_vec4's vec4 stores; SwiGLU never takes main_vec4).
+// epilogue4 for the vec4 stores of main_vec4 and of the GEMV over lib/columns4; SwiGLU takes neither).
 //#import lib/matmul_io
 //#import lib/tile
 //#import lib/lanes

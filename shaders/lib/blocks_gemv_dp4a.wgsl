@@ -39,9 +39,10 @@ fn load_chunk(c: u32) -> Chunk {
   return c;
 }
 
-fn add_row(acc: f32, n: u32, c: u32, b: Chunk) -> f32 {
+fn add_row(acc: f32, n: u32, row: u32, c: u32, x: ptr<function, Chunk>) -> f32 {
   // Block (n, b) of q8_0: an f16 scale, then 32 int8 at an even byte offset (lib/q8_0).
-  let at = block_at(n, 32u * b);
+  let b = *x;
+  let at = row + b * BLOCK_BYTES;
   var d = 0;
   for (var w = 0u; w < 8u; w++) { d += dot4I8Packed(xq[b * 8u + w], word_at(at + 2u + 4u * w)); }
   return fma(f32(d), xs[b] * half_at(at), acc);

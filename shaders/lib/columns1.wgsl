@@ -3,13 +3,21 @@
 // the groups of a workgroup). Twin of lib/columns4.wgsl.
 
 const CHUNK_K: u32 = 1u;
+alias Rows = vec4<u32>;   // the group's four columns
 
 fn stage_x(tid: u32) {}
 
-/** Row k at the group's columns n0..n0+3 (columns past N read a copy of the last, never stored). */
-fn add_chunk(acc: vec4<f32>, n0: u32, k: u32) -> vec4<f32> {
-  let N = params.N;
-  let c = min(vec4(n0) + vec4(0u, 1u, 2u, 3u), vec4(N - 1u));
-  let row = k * N;
-  return fma(vec4(a[k]), vec4(b[row + c.x], b[row + c.y], b[row + c.z], b[row + c.w]), acc);
+/** Columns past N read a copy of the last, never stored. */
+fn gemv_rows(n0: u32) -> Rows {
+  return min(vec4(n0) + vec4(0u, 1u, 2u, 3u), vec4(params.N - 1u));
+}
+
+fn store_rows(n0: u32, s: vec4<f32>) {
+  store_out(n0, n0, s, min(4u, params.N - n0));
+}
+
+/** Row k at the group's columns. */
+fn add_chunk(acc: vec4<f32>, rows: Rows, k: u32) -> vec4<f32> {
+  let c = rows + k * params.N;
+  return fma(vec4(a[k]), vec4(b[c.x], b[c.y], b[c.z], b[c.w]), acc);
 }

@@ -1,7 +1,7 @@
-// The matmul epilogue (lib/epilogue.wgsl) on four columns at once (matmul.wgsl's main_vec4 stores
-// vec4s), and the one scalar store of the matmul cores (lib/tile's GEMM, lib/gemv's GEMV). `bias4`,
-// `residual4`, `out` and `out4` are the bindings of lib/matmul_io.wgsl: an entry point may use either
-// view of a binding, never both.
+// The matmul epilogue (lib/epilogue.wgsl) on four columns at once (matmul.wgsl's main_vec4 and the
+// GEMV of lib/columns4 store vec4s), and the one scalar store of the matmul cores (lib/tile's GEMM,
+// lib/gemv's GEMV). `bias4`, `residual4`, `out` and `out4` are the bindings of lib/matmul_io.wgsl:
+// an entry point may use either view of a binding, never both.
 //#import lib/epilogue
 
 /** Output columns 4·n4..4·n4+3, whose residual is residual4[o4]. */

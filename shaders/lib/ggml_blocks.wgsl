@@ -5,6 +5,17 @@
 // lib/q4_k.wgsl, lib/q6_k.wgsl, lib/q8_0.wgsl: the same constants and functions, aliased for one
 // another). The importing shader declares `qw: array<u32>`.
 
+/**
+ * The GEMV's chunk (lib/blocks_gemv.wgsl): activations 32c .. 32c + 31 as eight vec4s, the sums of
+ * their halves, and where weight 32c lies in a row (a block's byte offset, the same for every row).
+ * The block types' block_dot32 takes it by pointer: one copy for the group's rows.
+ */
+struct Chunk32 {
+  x: array<vec4<f32>, 8>,
+  sum: vec2<f32>,   // Σ x over weights 0..15 and 16..31 (the offsets and mins of the block types)
+  at: u32,
+}
+
 /** The little-endian u32 at even byte offset `at`. */
 fn word_at(at: u32) -> u32 {
   let i = at >> 2u;

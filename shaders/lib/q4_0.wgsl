@@ -10,10 +10,10 @@ fn block_weights4(at: u32, k: u32) -> vec4<f32> {
   return (nibbles4(word_at(at + 2u + j % 16u), j / 16u) - 8.0) * half_at(at);
 }
 
-fn block_dot32(at: u32, k: u32, x: array<vec4<f32>, 8>, xsum: vec2<f32>) -> f32 {
+fn block_dot32(at: u32, k: u32, x: ptr<function, Chunk32>) -> f32 {
   // word j holds weights 4j..4j+3 (low nibbles) and 16+4j.. (high)
   let w = words4_at(at + 2u);
   var q = 0.0;
-  for (var j = 0u; j < 4u; j++) { q += dot(nibbles4(w[j], 0u), x[j]) + dot(nibbles4(w[j], 1u), x[j + 4u]); }
-  return half_at(at) * (q - 8.0 * (xsum.x + xsum.y));
+  for (var j = 0u; j < 4u; j++) { q += dot(nibbles4(w[j], 0u), (*x).x[j]) + dot(nibbles4(w[j], 1u), (*x).x[j + 4u]); }
+  return half_at(at) * (q - 8.0 * ((*x).sum.x + (*x).sum.y));
 }

@@ -28,11 +28,11 @@ fn block_weights4(at: u32, k: u32) -> vec4<f32> {
   return nibbles4(qw[(at + 16u + 32u * (r / 64u) + r % 32u) / 4u], (r / 32u) % 2u) * s.x - s.y;
 }
 
-fn block_dot32(at: u32, k: u32, x: array<vec4<f32>, 8>, xsum: vec2<f32>) -> f32 {
+fn block_dot32(at: u32, k: u32, x: ptr<function, Chunk32>) -> f32 {
   let j = (k % 256u) / 32u;
   let s = q4_k_scale(at, j);
   let w0 = (at + 16u + 32u * (j / 2u)) / 4u;
   var q = 0.0;
-  for (var i = 0u; i < 8u; i++) { q += dot(nibbles4(qw[w0 + i], j % 2u), x[i]); }
-  return s.x * q - s.y * (xsum.x + xsum.y);
+  for (var i = 0u; i < 8u; i++) { q += dot(nibbles4(qw[w0 + i], j % 2u), (*x).x[i]); }
+  return s.x * q - s.y * ((*x).sum.x + (*x).sum.y);
 }

@@ -17,7 +17,7 @@ fn block_weights4(at: u32, k: u32) -> vec4<f32> {
   return (bytes4(low | (high << 4u)) - 32.0) * (half_at(at + 208u) * sc);
 }
 
-fn block_dot32(at: u32, k: u32, x: array<vec4<f32>, 8>, xsum: vec2<f32>) -> f32 {
+fn block_dot32(at: u32, k: u32, x: ptr<function, Chunk32>) -> f32 {
   // a quarter of a 128-weight half; each 16 has its own scale
   let r = k % 256u;
   let h = r / 128u;
@@ -28,9 +28,9 @@ fn block_dot32(at: u32, k: u32, x: array<vec4<f32>, 8>, xsum: vec2<f32>) -> f32 
   for (var i = 0u; i < 8u; i++) {
     let low = (word_at(lo + 4u * i) >> (4u * (quarter / 2u))) & 0x0f0f0f0fu;
     let high = (word_at(hi + 4u * i) >> (2u * quarter)) & 0x03030303u;
-    q[i / 4u] += dot(bytes4(low | (high << 4u)), x[i]);
+    q[i / 4u] += dot(bytes4(low | (high << 4u)), (*x).x[i]);
   }
   let d = half_at(at + 208u);
   let sc = vec2<f32>(vec2<i32>(vec2(byte_at(at + 192u + r / 16u), byte_at(at + 193u + r / 16u)) << vec2(24u)) >> vec2(24u));
-  return d * dot(sc, q - 32.0 * xsum);
+  return d * dot(sc, q - 32.0 * (*x).sum);
 }

@@ -14,13 +14,14 @@ fn block_weights4(at: u32, k: u32) -> vec4<f32> {
 }
 
 /**
- * Σ w·x over the 32 weights k..k+31 (k a multiple of 32) against activations x (eight vec4s) whose
- * two halves sum to xsum: the GEMV's inner step. Scales are decoded once per call; the quants are
- * dotted unscaled and the block's affine map applied to the sums: Σ (s·q − m)·x = s·Σ q·x − m·Σ x.
+ * Σ w·x over the 32 weights k..k+31 (k a multiple of 32) of the block at `at` against the chunk's
+ * activations (x.x, eight vec4s, whose two halves sum to x.sum): the GEMV's inner step. Scales are
+ * decoded once per call; the quants are dotted unscaled and the block's affine map applied to the
+ * sums: Σ (s·q − m)·x = s·Σ q·x − m·Σ x.
  */
-fn block_dot32(at: u32, k: u32, x: array<vec4<f32>, 8>, xsum: vec2<f32>) -> f32 {
+fn block_dot32(at: u32, k: u32, x: ptr<function, Chunk32>) -> f32 {
   let w = words8_at(at + 2u);
   var q = 0.0;
-  for (var i = 0u; i < 8u; i++) { q += dot(vec4<f32>(unpack_bytes(w[i])), x[i]); }
+  for (var i = 0u; i < 8u; i++) { q += dot(vec4<f32>(unpack_bytes(w[i])), (*x).x[i]); }
   return half_at(at) * q;
 }

@@ -1,9 +1,11 @@
 // f32 weights B [K, N] (matmul's default layout, GPT-2's Conv1D): one weight format of the matmul
 // cores. Every lib/weights*.wgsl gives the cores the same functions, and the ops pick one with a
 // compose() alias of lib/weights (ops/matmul.ts: WEIGHT_FORMATS):
-//   stage_b(b_off, col0, k0, tid)        lib/tile: B's TILE_K × TILE_N slice into Bs
-//   CHUNK_K, stage_x(tid),               lib/gemv: chunk c of K (CHUNK_K weights) added to the
-//   add_chunk(acc, n0, c) -> vec4<f32>   group's outputs n0 .. n0 + NR - 1 (component r)
+//   stage_b(b_off, col0, k0, tid)          lib/tile: B's TILE_K × TILE_N slice into Bs
+//   CHUNK_K, stage_x(tid), alias Rows,     lib/gemv: the group's outputs n0 .. n0 + NR - 1
+//   gemv_rows(n0) -> Rows,                 (component r) located once, chunk c of K (CHUNK_K
+//   add_chunk(acc, rows, c) -> vec4<f32>,  weights) added to them, and the group's store (lane 0,
+//   store_rows(n0, s)                      n0 < N)
 // and the f32 formats also stage_b4 (vec4 loads, K % 4 == 0 and N % 4 == 0) for matmul.wgsl's
 // main_vec4. The formats stored by output row ([N, K]) share their half of this in lib/weights_rows.
 // Here the GEMV is lib/columns4.wgsl (a group's four outputs are one vec4 of columns), or its twin

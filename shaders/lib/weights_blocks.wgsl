@@ -18,6 +18,11 @@ fn row_len() -> u32 {
   return row_blocks() * BLOCK_LEN;
 }
 
+/** Byte offset of row n's first block. */
+fn row_at(n: u32) -> u32 {
+  return n * row_blocks() * BLOCK_BYTES;
+}
+
 /** Byte offset of the block holding weight k of row n. */
 fn block_at(n: u32, k: u32) -> u32 {
   return (n * row_blocks() + k / BLOCK_LEN) * BLOCK_BYTES;

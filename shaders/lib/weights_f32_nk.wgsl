@@ -14,8 +14,13 @@ fn load_chunk(c: u32) -> Chunk {
   return a4[c];
 }
 
-fn add_row(acc: f32, n: u32, c: u32, x: Chunk) -> f32 {
-  return acc + dot(b4[n * (params.K / 4u) + c], x);
+/** Row n's first vec4. */
+fn row_at(n: u32) -> u32 {
+  return n * (params.K / 4u);
+}
+
+fn add_row(acc: f32, n: u32, at: u32, c: u32, x: ptr<function, Chunk>) -> f32 {
+  return acc + dot(b4[at + c], *x);
 }
 
 fn row_len() -> u32 {

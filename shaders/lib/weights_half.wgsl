@@ -27,9 +27,14 @@ fn load_chunk(c: u32) -> Chunk {
   return Chunk(x4(2u * c), x4(2u * c + 1u));
 }
 
-fn add_row(acc: f32, n: u32, c: u32, x: Chunk) -> f32 {
-  let w = qw4[n * row_words() / 4u + c];
-  return acc + dot(vec4(unpack_pair(w.x), unpack_pair(w.y)), x[0]) + dot(vec4(unpack_pair(w.z), unpack_pair(w.w)), x[1]);
+/** Row n's first vec4<u32>. */
+fn row_at(n: u32) -> u32 {
+  return n * row_words() / 4u;
+}
+
+fn add_row(acc: f32, n: u32, at: u32, c: u32, x: ptr<function, Chunk>) -> f32 {
+  let w = qw4[at + c];
+  return acc + dot(vec4(unpack_pair(w.x), unpack_pair(w.y)), (*x)[0]) + dot(vec4(unpack_pair(w.z), unpack_pair(w.w)), (*x)[1]);
 }
 
 fn weights4(b_off: u32, n: u32, k: u32) -> vec4<f32> {

@@ -32,9 +32,14 @@ fn bytes_f32(w: u32) -> vec4<f32> {
   return vec4<f32>(unpack_bytes(w));
 }
 
-fn add_row(acc: f32, n: u32, c: u32, x: Chunk) -> f32 {
-  let w = qw4[n * row_words() / 4u + c];
-  let p = dot(bytes_f32(w.x), x[0]) + dot(bytes_f32(w.y), x[1]) + dot(bytes_f32(w.z), x[2]) + dot(bytes_f32(w.w), x[3]);
+/** Row n's first vec4<u32>. */
+fn row_at(n: u32) -> u32 {
+  return n * row_words() / 4u;
+}
+
+fn add_row(acc: f32, n: u32, at: u32, c: u32, x: ptr<function, Chunk>) -> f32 {
+  let w = qw4[at + c];
+  let p = dot(bytes_f32(w.x), (*x)[0]) + dot(bytes_f32(w.y), (*x)[1]) + dot(bytes_f32(w.z), (*x)[2]) + dot(bytes_f32(w.w), (*x)[3]);
   return fma(p, scales[n], acc);
 }
 
