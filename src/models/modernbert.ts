@@ -169,6 +169,8 @@ export async function loadModernBert(
     const head = keys.has('head.dense.weight') ? { dense: await linear('head.dense', C, C), norm: norm('head.norm') } : null;
     const decoderBias = head && keys.has('decoder.bias') ? tensor(keys.read('decoder.bias', [V]), [V], 'decoder.bias') : null;
     const labels = keys.has('classifier.weight') ? keys.shape('classifier.weight')[0] : 0;
+    if (s.task === 'qa' && labels !== 2)
+      throw new ShapeError(`Encoder (modernbert): a question-answering classifier has 2 outputs (start, end), this one ${labels}`);
     const classifier = head && labels ? await linear('classifier', labels, C) : null;
     const w = { tok, embNorm, layers, finalNorm, ropes, head, decoderBias, classifier, labels, zeros };
     return definition(s, w, owned);

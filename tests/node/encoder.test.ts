@@ -350,6 +350,10 @@ describe('Encoder: bad input', () => {
       /has no 'bert.embeddings.word_embeddings.weight'/,
     );
     await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), cfg, { weights: 'q3' as 'f16' })).rejects.toThrow(ArgumentError);
+    const mb = expected.modernbert.config;
+    await expect(
+      Encoder.fromSafetensors(engine, file('modernbert.safetensors'), { ...mb, architectures: ['ModernBertForQuestionAnswering'] }),
+    ).rejects.toThrow(/a question-answering classifier has 2 outputs \(start, end\), this one 3/);
   });
 
   it('bad batches: empty, an empty sequence, ids past the vocabulary, too long, wrong type ids; all from the base error', async () => {
