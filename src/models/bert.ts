@@ -54,6 +54,9 @@ export function resolveBertConfig(c: EncoderConfig): BertShape {
   const act = ACTS[actName];
   if (!act || !Object.hasOwn(ACTS, actName))
     throw new UnsupportedError(`Encoder config: activation '${actName}' is not supported; supported: ${Object.keys(ACTS).join(', ')}`);
+  const posType = (c as { position_embedding_type?: string }).position_embedding_type ?? 'absolute';
+  if (posType !== 'absolute')
+    throw new UnsupportedError(`Encoder config: position_embedding_type '${posType}' is not supported; supported: absolute`);
   const roberta = type === 'roberta' || type === 'xlm-roberta';
   return {
     type: type as BertType,

@@ -350,6 +350,9 @@ describe('Encoder: bad input', () => {
       /has no 'bert.embeddings.word_embeddings.weight'/,
     );
     await expect(Encoder.fromSafetensors(engine, file('bert.safetensors'), cfg, { weights: 'q3' as 'f16' })).rejects.toThrow(ArgumentError);
+    await expect(
+      Encoder.fromSafetensors(engine, file('bert.safetensors'), { ...cfg, position_embedding_type: 'relative_key' } as EncoderConfig),
+    ).rejects.toThrow(/position_embedding_type 'relative_key' is not supported; supported: absolute/);
     const mb = expected.modernbert.config;
     await expect(
       Encoder.fromSafetensors(engine, file('modernbert.safetensors'), { ...mb, architectures: ['ModernBertForQuestionAnswering'] }),
