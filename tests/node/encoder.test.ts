@@ -21,7 +21,7 @@ import {
   tokenBucket,
 } from '../../src/index';
 import { createTestEngine } from '../helpers/engine';
-import { rewriteSafetensors } from '../helpers/files';
+import { rewriteSafetensors, writeSafetensors } from '../helpers/files';
 import { expectClose, maxAbs } from '../helpers/numeric';
 
 const dir = 'tests/fixtures/encoder';
@@ -145,6 +145,30 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
         });
         expectRel(got, want, `embed ${pooling}`);
       }
+      // Older checkpoints also hold the position_ids buffer (I64 [1, P]): read past, never used.
+      const src = SafetensorsFile.parse(file('bert-bare.safetensors'));
+      const header: Record<string, unknown> = {};
+      const parts: Uint8Array[] = [];
+      let at = 0;
+      for (const [name, e] of src.entries) {
+        const bytes = new Uint8Array(src.float32(name).buffer);
+        header[name] = { dtype: 'F32', shape: e.shape, data_offsets: [at, at + bytes.length] };
+        parts.push(bytes);
+        at += bytes.length;
+      }
+      const ids64 = new Uint8Array(new BigInt64Array(Array.from({ length: 40 }, (_, i) => BigInt(i))).buffer);
+      header['embeddings.position_ids'] = { dtype: 'I64', shape: [1, 40], data_offsets: [at, at + ids64.length] };
+      const body = new Uint8Array(at + ids64.length);
+      let o = 0;
+      for (const part of [...parts, ids64]) {
+        body.set(part, o);
+        o += part.length;
+      }
+      const withIds = await Encoder.fromSafetensors(engine, writeSafetensors(header, body), ref.config);
+      (await withIds.forward(batch)).forEach((h, i) => {
+        expectRel(h, ref.hidden[i], `bare + position_ids hidden ${i}`);
+      });
+      withIds.dispose();
       await expect(enc.maskedLM(batch)).rejects.toThrow(UnsupportedError);
       await expect(enc.classify(batch)).rejects.toThrow(/no a sequence-classification head|no sequence-classification head/);
     } finally {
