@@ -3,10 +3,11 @@
 //   x = LayerNorm(word[ids] + position[pos] + token_type[types])       (DistilBERT: no token types)
 //   per layer: x = LayerNorm(x + o(attention(q(x), k(x), v(x))));  x = LayerNorm(x + down(act(up(x))))
 // and the heads a checkpoint's keys carry: masked LM (a transform dense + act + LayerNorm, then the
-// word embeddings tied as the decoder, plus a bias) and sequence classification (a dense + tanh, or
-// DistilBERT's + ReLU, over the first token, then the labels). Keys with or without the 'bert.' /
-// 'roberta.' / 'distilbert.' prefix (sentence-transformers saves the bare model), legacy
-// LayerNorm.gamma / beta names, one file or shards.
+// word embeddings tied as the decoder, plus a bias), sequence classification (a dense + tanh, or
+// DistilBERT's + ReLU, over the first token, then the labels), token classification (a classifier over
+// every token), QA (qa_outputs: start and end logits) and BERT's next-sentence head over the pooler.
+// Keys with or without the 'bert.' / 'roberta.' / 'distilbert.' prefix (sentence-transformers saves
+// the bare model), legacy LayerNorm.gamma / beta names, one file or shards (checkpoint.ts).
 import { ShapeError, UnsupportedError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
 import type { Tensor } from '../gpu/tensor';
