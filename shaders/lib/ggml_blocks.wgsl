@@ -1,9 +1,9 @@
 // llama.cpp's blocks read in place (src/ops/ggml-blocks.ts has the layouts): the packed words `qw`
 // hold a GGUF tensor's bytes as they are, little end first. q4_k blocks (144 bytes) start on a word;
-// q4_0 (18), q8_0 (34) and q6_k (210) blocks only on an even byte, so their words are read at even
-// offsets. These are the byte readers; each block type is a library of its own (lib/q4_0.wgsl,
-// lib/q4_k.wgsl, lib/q6_k.wgsl, lib/q8_0.wgsl: the same constants and functions, aliased for one
-// another). The importing shader declares `qw: array<u32>`.
+// q4_0 (18), q5_0 (22), q8_0 (34) and q6_k (210) blocks only on an even byte, so their words are read
+// at even offsets. These are the byte readers; each block type is a library of its own (lib/q4_0.wgsl,
+// lib/q5_0.wgsl, lib/q4_k.wgsl, lib/q6_k.wgsl, lib/q8_0.wgsl: the same constants and functions, aliased
+// for one another). The importing shader declares `qw: array<u32>`.
 
 /**
  * The GEMV's chunk (lib/blocks_gemv.wgsl): activations 32c .. 32c + 31 as eight vec4s, the sums of

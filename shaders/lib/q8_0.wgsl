@@ -1,6 +1,6 @@
 // llama.cpp's Q8_0 block (34 bytes, 32 weights): an f16 scale d, then 32 int8 q; w = d · q.
-// A block type of lib/weights_blocks.wgsl and the packed embedding; its twins lib/q4_0, lib/q4_k and
-// lib/q6_k have the same constants and functions (`at` is the block's byte offset, k a weight's index
+// A block type of lib/weights_blocks.wgsl and the packed embedding; its twins lib/q4_0, lib/q5_0, lib/q4_k
+// and lib/q6_k have the same constants and functions (`at` is the block's byte offset, k a weight's index
 // in its row, only k mod BLOCK_LEN counts).
 //#import lib/ggml_blocks
 //#import lib/unpack

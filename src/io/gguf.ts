@@ -1,5 +1,5 @@
 // A bounds-checked GGUF (v2/v3) reader for what this engine can use: the metadata, F32/F16 tensors, and
-// weight matrices for the packed schemes (GGUF's ne[0] is K, ne[1] is N): Q8_0, Q4_0, Q4_K and Q6_K
+// weight matrices for the packed schemes (GGUF's ne[0] is K, ne[1] is N): Q8_0, Q4_0, Q5_0, Q4_K and Q6_K
 // keep their bytes as they are, F16/BF16 keep theirs two to a word. Every read is checked against the file; errors name the tensor, the offset or the type.
 import { FormatError } from '../errors';
 import { checkFinite, f16ToF32 } from './safetensors';
@@ -263,7 +263,7 @@ export class GGUFFile {
     return this.blocks(t, 'q8_0');
   }
 
-  /** A Q8_0 / Q4_0 / Q4_K / Q6_K matrix: its bytes copied as they are into words (the last one zero-padded). */
+  /** A Q8_0 / Q4_0 / Q5_0 / Q4_K / Q6_K matrix: its bytes copied as they are into words (the last one zero-padded). */
   private blocks(t: GGUFTensor, scheme: BlockScheme): QuantizedData {
     if (t.dims.length < 2 || !t.dims.slice(2).every((d) => d === 1)) {
       throw new GGUFError(`gguf: tensor '${t.name}' has dims [${t.dims}]; a matrix (ne[0] = K, ne[1] = N) is expected`);
@@ -286,7 +286,7 @@ export class GGUFFile {
    * A 2-D weight matrix (ne[0] = K along a row, ne[1] = N rows) as packed data for
    * QuantizedTensor.upload and g.dequantMatmul, in the engine scheme that keeps its bytes: F16 → 'f16',
    * BF16 → 'bf16' (two per word; rows copied as they are when K is a multiple of 8, else padded),
-   * Q8_0 / Q4_0 / Q4_K / Q6_K → 'q8_0' / 'q4_0' / 'q4_k' / 'q6_k' (the bytes as they are: one copy,
+   * Q8_0 / Q4_0 / Q5_0 / Q4_K / Q6_K → 'q8_0' / 'q4_0' / 'q5_0' / 'q4_k' / 'q6_k' (the bytes as they are: one copy,
    * no repack). F32 tensors are read with
    * float32(). Any other type is an error naming the tensor, its type and what is supported.
    */
@@ -324,7 +324,7 @@ export class GGUFFile {
 }
 
 /** The GGUF types quantized() maps onto an engine scheme. */
-const QUANTIZED_TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'];
+const QUANTIZED_TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q5_0', 'Q4_K', 'Q6_K'];
 
 /** ggml types whose blocks the kernels read in place. */
-const BLOCK_TYPES: Record<number, BlockScheme> = { 2: 'q4_0', 8: 'q8_0', 12: 'q4_k', 14: 'q6_k' };
+const BLOCK_TYPES: Record<number, BlockScheme> = { 2: 'q4_0', 6: 'q5_0', 8: 'q8_0', 12: 'q4_k', 14: 'q6_k' };

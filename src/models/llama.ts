@@ -450,8 +450,9 @@ function uploadRope(up: Uploads, c: ResolvedLlamaConfig, divisors: Float32Array 
 /**
  * The k-quants pack 256 weights a block: rows whose length is not a multiple of 256 (SmolLM2's 576)
  * would be padded by up to a third, so such matrices take a 32-weight block instead. llama-quantize
- * falls back q4_k → q5_0 and q6_k → q8_0 (llama-quant.cpp, tensor_type_fallback); quantize() has no
- * q5_0 yet (#24), so q4_k takes q4_0 here, a step coarser than llama.cpp's files.
+ * falls back q4_k → q5_0 and q6_k → q8_0 (llama-quant.cpp, tensor_type_fallback). GGUF files' Q5_0
+ * tensors load as they are ('q5_0'); quantize() packs q5_0 on the CPU only, so for f32-decoded
+ * matrices q4_k still takes q4_0 here, a step coarser than llama.cpp's files (#24).
  */
 function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
   if (K % 256 === 0) return s;

@@ -4,6 +4,10 @@
 //   q8_0  32 weights in 34 bytes: f16 d, then 32 int8; w = d · q
 //   q4_0  32 weights in 18 bytes: f16 d, then 16 bytes whose low nibbles are weights 0..15 and high
 //         nibbles weights 16..31; w = d · (q − 8)
+//   q5_0  32 weights in 22 bytes (block_q5_0, dequantize_row_q5_0): f16 d at byte 0, a little-endian u32
+//         qh at byte 2, 16 bytes qs at byte 6 (low nibbles weights 0..15, high nibbles 16..31); weight
+//         j < 16 takes bit j of qh as its fifth bit (xh_0 = ((qh >> j) << 4) & 0x10), weight j + 16 bit
+//         j + 16 (xh_1 = (qh >> (j + 12)) & 0x10); w = d · (q − 16)
 //   q4_k  256 weights in 144 bytes: f16 d, f16 dmin, 12 bytes holding eight 6-bit scales and eight 6-bit
 //         mins (one pair per 32 weights), 128 bytes of nibbles: bytes 32j..32j+31 hold weights 64j..64j+31
 //         in their low nibbles and 64j+32..64j+63 in their high ones; w = d · sc · q − dmin · m
@@ -12,18 +16,19 @@
 // The GPU reads the same bytes (shaders/lib/ggml_blocks.wgsl), so a GGUF tensor uploads as it is.
 //
 // The quantizers here are this engine's own, deterministic and one pass (no search): absmax for q4_0
-// (as llama.cpp's reference quantize_row_q4_0), and for the k-quants per-sub-block min/max (q4_k) or
+// and q5_0 (as llama.cpp's reference quantize_row_q4_0 / _q5_0), and for the k-quants per-sub-block min/max (q4_k) or
 // signed absmax (q6_k), with the sub-block scales rounded to 6 or 8 bits against a super-block scale.
-// q4_0 and q4_k compute in f32, step for step as shaders/quantize_blocks.wgsl does on the GPU.
+// q4_0, q5_0 and q4_k compute in f32, step for step as shaders/quantize_blocks.wgsl does on the GPU.
 // llama.cpp's own k-quantizers search for scales with lower error; files it writes load unchanged.
 import { f16ToF32, f32ToF16 } from '../gpu/tensor';
 
-export type BlockScheme = 'q8_0' | 'q4_0' | 'q4_k' | 'q6_k';
+export type BlockScheme = 'q8_0' | 'q4_0' | 'q5_0' | 'q4_k' | 'q6_k';
 
 /** Weights per block and bytes per block. */
 export const BLOCK: Record<BlockScheme, { qk: number; bytes: number }> = {
   q8_0: { qk: 32, bytes: 34 },
   q4_0: { qk: 32, bytes: 18 },
+  q5_0: { qk: 32, bytes: 22 },
   q4_k: { qk: 256, bytes: 144 },
   q6_k: { qk: 256, bytes: 210 },
 };
@@ -75,6 +80,21 @@ export function encodeBlock(scheme: BlockScheme, x: ArrayLike<number>, b: Uint8A
       const hi = Math.min(15, Math.trunc(f(f(x[j + 16] * id) + 8.5)));
       b[at + 2 + j] = lo | (hi << 4);
     }
+    return;
+  }
+  if (scheme === 'q5_0') {
+    // quantize_row_q5_0_ref: d = max / −16 (max the signed absmax), q = min(31, trunc(x / d + 16.5)), in f32.
+    const d = f(signedMax(x, 0, 32) / -16);
+    const id = d ? f(1 / d) : 0;
+    putF16(b, at, d);
+    let qh = 0;
+    for (let j = 0; j < 16; j++) {
+      const lo = Math.min(31, Math.trunc(f(f(x[j] * id) + 16.5)));
+      const hi = Math.min(31, Math.trunc(f(f(x[j + 16] * id) + 16.5)));
+      b[at + 6 + j] = (lo & 0xf) | ((hi & 0xf) << 4);
+      qh |= ((lo >> 4) << j) | ((hi >> 4) << (j + 16));
+    }
+    for (let i = 0; i < 4; i++) b[at + 2 + i] = (qh >>> (8 * i)) & 0xff;
     return;
   }
   if (scheme === 'q4_k') {
@@ -146,6 +166,18 @@ export function decodeBlock(scheme: BlockScheme, b: Uint8Array, at: number, out:
     }
     return;
   }
+  if (scheme === 'q5_0') {
+    // dequantize_row_q5_0, term for term.
+    const d = f16(b, at);
+    const qh = (b[at + 2] | (b[at + 3] << 8) | (b[at + 4] << 16) | (b[at + 5] << 24)) >>> 0;
+    for (let j = 0; j < 16; j++) {
+      const h0 = ((qh >>> j) << 4) & 0x10;
+      const h1 = (qh >>> (j + 12)) & 0x10;
+      out[o + j] = d * (((b[at + 6 + j] & 0xf) | h0) - 16);
+      out[o + j + 16] = d * (((b[at + 6 + j] >> 4) | h1) - 16);
+    }
+    return;
+  }
   if (scheme === 'q4_k') {
     const d = f16(b, at);
     const dmin = f16(b, at + 2);
@@ -170,5 +202,5 @@ export function decodeBlock(scheme: BlockScheme, b: Uint8Array, at: number, out:
 
 /** The byte offsets of a block's f16 scales (checked finite on load). */
 export function blockHalves(scheme: BlockScheme): number[] {
-  return scheme === 'q4_0' || scheme === 'q8_0' ? [0] : scheme === 'q4_k' ? [0, 2] : [208];
+  return scheme === 'q4_0' || scheme === 'q5_0' || scheme === 'q8_0' ? [0] : scheme === 'q4_k' ? [0, 2] : [208];
 }

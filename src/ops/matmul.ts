@@ -119,6 +119,7 @@ export const WEIGHT_FORMATS: Record<WeightFormat, Record<string, string>> = {
   bf16: { 'lib/weights': 'lib/weights_half', 'lib/f16': 'lib/bf16' },
   q8_0: { 'lib/weights': 'lib/weights_blocks' },
   q4_0: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q4_0' },
+  q5_0: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q5_0' },
   q4_k: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q4_k' },
   q6_k: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q6_k' },
   q8_0_dp4a: { 'lib/weights': 'lib/weights_blocks', 'lib/blocks_gemv': 'lib/blocks_gemv_dp4a', 'lib/unpack': 'lib/unpack_builtin' },

@@ -1,6 +1,7 @@
 // GGUF: metadata, F32/F16 tensors and Q8_0 matrices from a file written by tools/make_gguf_fixture.py,
 // the Q8_0 matrix running through dequant-matmul unchanged, a Q4_K_M-style mixed file (Q4_K, Q6_K,
-// Q4_0, F16, F32) against the script's own dequantisation, and bad files.
+// Q4_0, F16, F32) against the script's own dequantisation, Q5_0 (a hand-made block read as
+// dequantize_row_q5_0 says, and a matrix of the CPU encoder's blocks through the kernels), and bad files.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GGUFError, GGUFFile, QuantizedTensor, dequantize, quantizeCPU, type Engine } from '../../src/index';
@@ -95,6 +96,73 @@ describe('GGUF', () => {
     expect(Array.from(f.float32('output_norm.weight'))).toEqual(mixed['output_norm.weight'].w.map(Math.fround));
   });
 
+  it('Q5_0: a hand-made block decodes as dequantize_row_q5_0 says, and a Q5_0 matrix loads and runs through GEMV and GEMM as is', async () => {
+    // block_q5_0 (ggml-common.h): d = 0.5 (f16 0x3800) at byte 0, qh = 0x80010003 little-endian at byte 2
+    // (bits 0, 1, 16 and 31: the fifth bits of weights 0, 1, 16 and 31), qs[j] = j | (15 − j) << 4 at byte 6.
+    const hand = new Uint8Array([0x00, 0x38, 0x03, 0x00, 0x01, 0x80, ...Array.from({ length: 16 }, (_, j) => j | ((15 - j) << 4))]);
+    const want5 = Array.from({ length: 32 }, (_, i) => {
+      const j = i % 16;
+      const q = i < 16 ? j + (j <= 1 ? 16 : 0) : 15 - j + (j === 0 || j === 15 ? 16 : 0);
+      return 0.5 * (q - 16);
+    });
+    expect([want5[0], want5[1], want5[2], want5[15], want5[16], want5[17], want5[30], want5[31]]).toEqual([
+      0, 0.5, -7, -0.5, 7.5, -1, -7.5, 0,
+    ]);
+    const [K, N] = [96, 5]; // three blocks a row: rows start on alternate halves of a word
+    const w = randn(K * N, 60).map((v, i) => (i % 37 === 0 ? v * 10 : v)); // [N, K], as GGUF stores ne = [K, N]
+    const enc = quantizeCPU(w, K, N, 'q5_0', 'NK');
+    const encBytes = new Uint8Array(enc.qweight.buffer).subarray(0, N * enc.rowBytes);
+    const f = GGUFFile.parse(
+      writeGGUF(
+        [],
+        [
+          { name: 'hand', dims: [32, 1], type: 6, data: hand },
+          { name: 'w', dims: [K, N], type: 6, data: encBytes },
+        ],
+      ),
+    );
+    expect(f.typeCounts()).toEqual({ Q5_0: 2 });
+    const h = f.quantized('hand');
+    expect([h.scheme, h.K, h.N]).toEqual(['q5_0', 32, 1]);
+    expect(Array.from(dequantize(h))).toEqual(want5);
+    const q = f.quantized('w');
+    expect([q.scheme, q.K, q.N]).toEqual(['q5_0', K, N]);
+    expect(Array.from(q.qweight)).toEqual(Array.from(enc.qweight));
+    // The encoder against the weights: within a step (amax / 16 of the block) of each.
+    const W = dequantize(q);
+    for (let i = 0; i < K * N; i++) {
+      const b = i - (i % 32);
+      const amax = Math.max(...Array.from(w.subarray(b, b + 32), Math.abs));
+      expect(Math.abs(W[i] - w[i]), `weight ${i}`).toBeLessThanOrEqual((amax / 16) * (1 + 2 ** -8));
+    }
+    // On the GPU: the hand block and the matrix, GEMV (M = 1) and tiled GEMM (M = 3), outputs poisoned first.
+    for (const [name, data] of [
+      ['hand', h],
+      ['w', q],
+    ] as const) {
+      const qt = QuantizedTensor.upload(engine, data, `gguf q5_0 ${name}`);
+      const Wd = dequantize(data);
+      const g = engine.graph('gguf q5_0');
+      const plan = await g.compile({
+        gemv: g.dequantMatmul(g.input('x1', [1, data.K]), qt),
+        gemm: g.dequantMatmul(g.input('x3', [3, data.K]), qt, { name: 'b' }),
+      });
+      plan.poison();
+      const x = randn(3 * data.K, 61);
+      const out = await plan.run({ x1: x.subarray(0, data.K), x3: x });
+      const ref = Float64Array.from({ length: 3 * data.N }, (_, i) => {
+        const [m, n] = [Math.floor(i / data.N), i % data.N];
+        let s = 0;
+        for (let k = 0; k < data.K; k++) s += Wd[n * data.K + k] * x[m * data.K + k];
+        return s;
+      });
+      expectClose(out.gemv, ref.subarray(0, data.N), { atol: 1e-5 * maxAbs(ref), rtol: 0 }, `${name} q5_0 gemv`);
+      expectClose(out.gemm, ref, { atol: 1e-5 * maxAbs(ref), rtol: 0 }, `${name} q5_0 gemm`);
+      plan.dispose();
+      qt.dispose();
+    }
+  });
+
   it('bad files: not GGUF, truncated, wrong tensor type, missing tensor', () => {
     expect(() => GGUFFile.parse(new Uint8Array(16))).toThrow(/not a GGUF file/);
     expect(() => GGUFFile.parse(bytes.subarray(0, bytes.length - 40))).toThrow(GGUFError);
@@ -139,9 +207,9 @@ describe('GGUF', () => {
     }
     const f = GGUFFile.parse(bytes);
     expect(f.quantized('blk.0.ffn_up.weight').scheme).toBe('q8_0');
-    expect(() => f.quantized('v')).toThrow(/tensor 'v' is F32; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K \(read F32/);
+    expect(() => f.quantized('v')).toThrow(/tensor 'v' is F32; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K \(read F32/);
     const q5k = GGUFFile.parse(writeGGUF([], [{ name: 'q', dims: [256, 1], type: 13, data: new Uint8Array(176) }]));
-    expect(() => q5k.quantized('q')).toThrow(/tensor 'q' is Q5_K; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K$/);
+    expect(() => q5k.quantized('q')).toThrow(/tensor 'q' is Q5_K; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K$/);
     const q6 = new Uint8Array(2 * 210);
     q6[210 + 209] = 0x7e; // block 1's d: NaN
     const nan = GGUFFile.parse(writeGGUF([], [{ name: 'q6', dims: [256, 2], type: 14, data: q6 }]));

@@ -17,7 +17,7 @@ afterAll(() => engine?.dispose());
 
 const SCHEMES: QuantScheme[] = ['q8_0', 'per-channel'];
 /** Every packed format the kernels read: int8, 16-bit (two per word, no scales) and llama.cpp's blocks. */
-const FORMATS: QuantScheme[] = [...SCHEMES, 'f16', 'bf16', 'q4_0', 'q4_k', 'q6_k'];
+const FORMATS: QuantScheme[] = [...SCHEMES, 'f16', 'bf16', 'q4_0', 'q5_0', 'q4_k', 'q6_k'];
 
 describe('quantize', () => {
   for (const scheme of SCHEMES) {
@@ -81,13 +81,15 @@ describe('llama.cpp blocks', () => {
   // Worst-case bounds of this engine's quantizers (ggml-blocks.ts) per weight, from the sub-block x
   // (32 weights; 16 for q6_k) and its super-block `all`, with 2^-8 of slack for the f16 scales:
   //   q4_0: step d = amax / 8; the far end of the range clamps to 15, one step short: |err| ≤ d
+  //   q5_0: the same with d = amax / 16 and q clamped to 31
   //   q4_k: the sub-block's step (range / 15) and min round to multiples of d = max step / 63 and
   //         dmin = max min / 63; in range |err| ≤ (step + d / 2) / 2, at the clamped top ≤ 7.5 d + dmin / 2
   //   q6_k: step (amax / 32) rounds to a multiple of d = max step / 128; the clamped end errs by up to
   //         one step plus 16 d (a sub-block whose scale rounds to 0 reads as zeros)
   const amax = (v: number[]) => Math.max(...v.map(Math.abs));
-  const bound: Record<'q4_0' | 'q4_k' | 'q6_k', (x: number[], all: number[]) => number> = {
+  const bound: Record<'q4_0' | 'q5_0' | 'q4_k' | 'q6_k', (x: number[], all: number[]) => number> = {
     q4_0: (x) => amax(x) / 8,
+    q5_0: (x) => amax(x) / 16,
     q4_k: (x, all) => {
       const subs = Array.from({ length: Math.ceil(all.length / 32) }, (_, j) => all.slice(32 * j, 32 * j + 32));
       const d = Math.max(...subs.map((v) => (Math.max(...v, 0) - Math.min(...v, 0)) / 15)) / 63;
@@ -97,7 +99,7 @@ describe('llama.cpp blocks', () => {
     },
     q6_k: (x, all) => amax(x) / 32 + (16 * amax(all)) / 32 / 128,
   };
-  for (const scheme of ['q4_0', 'q4_k', 'q6_k'] as const) {
+  for (const scheme of ['q4_0', 'q5_0', 'q4_k', 'q6_k'] as const) {
     it(`${scheme}: round trip within its bound per sub-block, K padded to whole blocks`, () => {
       const [K, N] = [300, 3]; // two q4_k / q6_k blocks per row, the second padded
       const w = randn(K * N, 40).map((v, i) => (i % 97 === 0 ? v * 20 : v)); // outliers widen some blocks
@@ -105,7 +107,7 @@ describe('llama.cpp blocks', () => {
       expect(q.scales.length).toBe(0);
       const back = dequantize(q);
       const sub = scheme === 'q6_k' ? 16 : 32;
-      const superLen = scheme === 'q4_0' ? 32 : 256;
+      const superLen = scheme === 'q4_0' || scheme === 'q5_0' ? 32 : 256;
       for (let n = 0; n < N; n++) {
         for (let k = 0; k < K; k++) {
           const s0 = k - (k % sub);
@@ -229,7 +231,7 @@ describe('dequant_matmul', () => {
 });
 
 describe('dequant_matmul, SwiGLU epilogue', () => {
-  for (const scheme of ['q8_0', 'f16', 'q4_k', 'q6_k'] as const) {
+  for (const scheme of ['q8_0', 'f16', 'q5_0', 'q4_k', 'q6_k'] as const) {
     it(`${scheme}: interleaved gate/up rows give silu(gate) · up in the GEMV and the tiled GEMM`, async () => {
       const [K, I] = [256, 21];
       const w = swigluRows(randn(I * K, 5), randn(I * K, 6), K); // [2I, K]

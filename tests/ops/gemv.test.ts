@@ -1,4 +1,4 @@
-// The decode GEMVs (f32 with weights [K, N] and [N, K], int8 q8_0, and the dot4I8Packed path) under
+// The decode GEMVs (f32 with weights [K, N] and [N, K], int8 q8_0, llama.cpp's q5_0 blocks, and the dot4I8Packed path) under
 // every thread-group configuration the tuner may pick: TPR threads per dot product (summed with
 // subgroup shuffles — groups numbered by the subgroup_id builtin, or by an atomic counter without it —
 // or through workgroup memory on an engine without subgroups) and NR outputs per group. Shapes are odd so the last group runs past N; outputs are poisoned with NaN first.
@@ -39,7 +39,7 @@ describe('GEMV thread groups', () => {
 
   for (const which of ['subgroups', 'atomic', 'plain']) {
     for (const cfg of CONFIGS) {
-      it(`${which}: TPR=${cfg.TPR} NR=${cfg.NR}, f32 [K, N] and [N, K], int8 q8_0 and dot4`, async () => {
+      it(`${which}: TPR=${cfg.TPR} NR=${cfg.NR}, f32 [K, N] and [N, K], int8 q8_0, q5_0 and dot4`, async () => {
         const engine = engines[which];
         const [K, N] = [292, 77]; // K % 4 == 0 but not a multiple of 16 or 32; N odd
         const x = randn(K, cfg.TPR);
@@ -48,6 +48,9 @@ describe('GEMV thread groups', () => {
         for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) wT[k * N + n] = w[n * K + k];
         const qt = await engine.quantize(w, { K, N, scheme: 'q8_0', label: 'w8' });
         const wq = dequantize(await qt.read());
+        // q5_0: 22-byte blocks, rows of ten (K padded to 320) starting on alternate halves of a word
+        const q5t = await engine.quantize(w, { K, N, scheme: 'q5_0', layout: 'NK', label: 'w5' });
+        const w5 = dequantize(await q5t.read());
 
         const g = engine.graph('gemv configs');
         const xi = g.input('x', [1, K]);
@@ -58,6 +61,7 @@ describe('GEMV thread groups', () => {
           knOdd: g.matmul(xi, g.input('wTodd', [K, N]), { bias: g.input('bias', [N]) }),
           int8: g.dequantMatmul(xi, qt, { name: 'a' }),
           dot4: g.dequantMatmul(xi, qt, { name: 'b', dot4: true }),
+          q5: g.dequantMatmul(xi, q5t, { name: 'c' }),
         };
         const tuning = { gemv: cfg, dequant_gemv: cfg };
         const plan = await g.compile(outs, { tuning });
@@ -74,16 +78,19 @@ describe('GEMV thread groups', () => {
         };
         const ref = Float64Array.from({ length: N }, (_, n) => dot(w, n));
         const ref8 = Float64Array.from({ length: N }, (_, n) => dot(wq, n));
+        const ref5 = Float64Array.from({ length: N }, (_, n) => dot(w5, n));
         const tol = (r: Float64Array) => ({ atol: 1e-5 * maxAbs(r), rtol: 0 });
         expectClose(out.nk, ref, tol(ref), 'f32 GEMV, weights [N, K]');
         expectClose(out.kn, ref.subarray(0, N4), tol(ref), 'f32 GEMV, weights [K, N]');
         const refBias = ref.map((v, n) => v + bias[n]);
         expectClose(out.knOdd, refBias, tol(refBias), 'f32 GEMV, weights [K, N], N odd, with bias');
         expectClose(out.int8, ref8, tol(ref8), 'int8 GEMV');
+        expectClose(out.q5, ref5, tol(ref5), 'q5_0 GEMV');
         // The dot4 path quantizes the activations too: within 2% of max |y| of the exact int8 result.
         expectClose(out.dot4, ref8, { atol: 0.02 * maxAbs(ref8), rtol: 0 }, 'int8 dot4 GEMV');
         plan.dispose();
         qt.dispose();
+        q5t.dispose();
       });
     }
   }
