@@ -74,7 +74,7 @@ describe('site', () => {
     await page.waitForSelector('#estimate[data-seconds]', { timeout: 120_000 });
     expect(await page.locator('.lil-controller', { hasText: 'small sizes only' }).locator('input').isChecked()).toBe(true);
     expect(await page.textContent('#estimate')).toMatch(/^\d+ runs at small sizes, 5 repetitions: about \d+ (s|min) on this adapter/);
-    expect(await page.locator('#suites dt').count()).toBe(9);
+    expect(await page.locator('#suites dt').count()).toBe(10); // every suite in bench/suites/index.ts
     expect(await page.textContent('#suites')).toMatch(/Tiled matmul against the naive kernel/);
     const quick = Number(await page.getAttribute('#estimate', 'data-seconds'));
     await page.locator('.lil-controller', { hasText: 'small sizes only' }).locator('input').uncheck();
