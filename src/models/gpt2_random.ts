@@ -28,6 +28,20 @@ export function randomGPT2Checkpoint(c: GPT2Config, seed = 7, scale = 0.05): Uin
       [`${p}mlp.c_proj.bias`, [C]],
     );
   }
+  return randomSafetensors(shapes, seed, scale);
+}
+
+/**
+ * A safetensors file of the F32 tensors `shapes`, in order, filled from one seeded linear congruential
+ * sequence uniform in ±scale; a tensor for which `constant(name)` gives a number holds that number
+ * instead (the sequence still advances, so the other tensors do not depend on it).
+ */
+export function randomSafetensors(
+  shapes: readonly (readonly [string, readonly number[]])[],
+  seed: number,
+  scale: number,
+  constant: (name: string) => number | undefined = () => undefined,
+): Uint8Array {
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const [name, shape] of shapes) {
@@ -40,11 +54,20 @@ export function randomGPT2Checkpoint(c: GPT2Config, seed = 7, scale = 0.05): Uin
   const out = new Uint8Array(8 + json.length + offset);
   new DataView(out.buffer).setUint32(0, json.length, true);
   out.set(new TextEncoder().encode(json), 8);
-  const floats = new Float32Array(out.buffer, 8 + json.length, offset / 4);
   let s = seed >>> 0;
-  for (let i = 0; i < floats.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    floats[i] = (s / 2 ** 31 - 1) * scale;
+  let at = 8 + json.length;
+  for (const [name, shape] of shapes) {
+    const floats = new Float32Array(
+      out.buffer,
+      at,
+      shape.reduce((a, b) => a * b, 1),
+    );
+    at += floats.byteLength;
+    const fixed = constant(name);
+    for (let i = 0; i < floats.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      floats[i] = fixed ?? (s / 2 ** 31 - 1) * scale;
+    }
   }
   return out;
 }
