@@ -2,8 +2,7 @@
 // q [H, T, D], k and v [KVH, S, D], out [H, T, D]; D = HEAD_DIM, a multiple of 4 up to 256 (above 128
 // through lib/head_dim_256). Grouped-query attention: query head h reads KV head h / group.
 // BQ query rows per workgroup, ROWS per thread (THREADS = BQ / ROWS threads; lib/flash_rows_*), over
-// tiles of BK keys (lib/flash.wgsl); the
-// T × S score matrix never exists. Masks and score modifiers come from the score hook (lib/score):
+// tiles of BK keys (lib/flash.wgsl); the T × S score matrix never exists. Masks and score modifiers come from the score hook (lib/score):
 // query t sits at position t + q_offset (q_offset = S - T when the queries are the last T positions)
 // and sees a range of keys, cut by the causal mask and a sliding window; the workgroup loads only the
 // tiles between its first row's first key and its last row's last key, and a thread skips the tiles
@@ -12,7 +11,7 @@
 //            sequences concatenated, cu_seqlens [n_seqs + 1] their starts; a query sees only its own
 //            sequence's keys, so a batch of 3, 9 and 17 tokens costs about 3² + 9² + 17² score pairs,
 //            not 3 × 17². Its workgroup's key range comes from a buffer, made uniform by lib/broadcast
-//            (4 bytes of workgroup memory that `main` does not pay).
+//            (a slot of workgroup memory that `main` does not pay for).
 //   KEY_MASK key padding (lib/flash): key_mask [B, S], 1 for a real key, 0 for padding; query head h
 //            belongs to batch row h / heads_per_batch.
 // Bindings: 0 params, 1 q, 2 k, 3 v, 4 cu_seqlens, 5 key_mask, 6 out.
