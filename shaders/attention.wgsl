@@ -2,9 +2,9 @@
 // q [H, T, D], k and v [KVH, S, D], out [H, T, D]; D = HEAD_DIM, a multiple of 4 up to 256 (above 128
 // through lib/head_dim_256). Grouped-query attention: query head h reads KV head h / group.
 // BQ query rows per workgroup, ROWS per thread (THREADS = BQ / ROWS threads; lib/flash_rows_*), over
-// tiles of BK keys (lib/flash.wgsl); the T × S score matrix never exists. Masks and score modifiers come from the score hook (lib/score):
-// query t sits at position t + q_offset (q_offset = S - T when the queries are the last T positions)
-// and sees a range of keys, cut by the causal mask and a sliding window; the workgroup loads only the
+// tiles of BK keys (lib/flash.wgsl); the T × S score matrix never exists. Masks and score modifiers
+// come from the score hook (lib/score): query t sits at position t + q_offset (q_offset = S - T when
+// the queries are the last T positions) and sees a range of keys, cut by the causal mask and a sliding window; the workgroup loads only the
 // tiles between its first row's first key and its last row's last key, and a thread skips the tiles
 // wholly outside its own range.
 //   varlen   (entry point) a packed variable-length batch (FlashAttention's varlen): T = S = the
