@@ -4,9 +4,9 @@
 // BQ query rows per workgroup, ROWS per thread (THREADS = BQ / ROWS threads; lib/flash_rows_*), over
 // tiles of BK keys (lib/flash.wgsl); the T × S score matrix never exists. Masks and score modifiers
 // come from the score hook (lib/score): query t sits at position t + q_offset (q_offset = S - T when
-// the queries are the last T positions) and sees a range of keys, cut by the causal mask and a sliding window; the workgroup loads only the
-// tiles between its first row's first key and its last row's last key, and a thread skips the tiles
-// wholly outside its own range.
+// the queries are the last T positions) and sees a range of keys, cut by the causal mask and a
+// sliding window; the workgroup loads only the tiles between its first row's first key and its last
+// row's last key, and a thread skips the tiles wholly outside its own range.
 //   varlen   (entry point) a packed variable-length batch (FlashAttention's varlen): T = S = the
 //            sequences concatenated, cu_seqlens [n_seqs + 1] their starts; a query sees only its own
 //            sequence's keys, so a batch of 3, 9 and 17 tokens costs about 3² + 9² + 17² score pairs,
