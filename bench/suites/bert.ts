@@ -4,6 +4,7 @@
 // per weight format, and one packed batch of lengths skewed like real text against the same sequences
 // padded to the longest (the compute a padded batch spends; tokens/s counts real tokens in both).
 import { Encoder, randomBertCheckpoint, type EncoderConfig, type EncoderOptions, type Engine } from 'webgpu-nlp';
+import { modelCache } from './plan-runner';
 import type { BenchCase, Runner, Suite } from './types';
 
 export const MINILM_L6: EncoderConfig = {
@@ -32,22 +33,11 @@ type Weights = NonNullable<EncoderOptions['weights']>;
 const FORMATS: Weights[] = ['f32', 'f16', 'int8'];
 
 // One model per (config, format), reused by the cases; replaced (and freed) when the engine changes.
-const models = new Map<string, Promise<Encoder>>();
-let modelsOf: Engine | null = null;
+const models = modelCache<Encoder>();
 function model(engine: Engine, config: EncoderConfig, weights: Weights): Promise<Encoder> {
-  if (modelsOf !== engine) {
-    for (const m of models.values()) m.then((x) => x.dispose()).catch(() => {});
-    models.clear();
-    modelsOf = engine;
-  }
-  const key = JSON.stringify(config) + weights;
-  let m = models.get(key);
-  if (!m) {
-    m = Encoder.fromSafetensors(engine, randomBertCheckpoint(config), config, { weights });
-    models.set(key, m);
-    m.catch(() => models.delete(key));
-  }
-  return m;
+  return models(engine, JSON.stringify(config) + weights, () =>
+    Encoder.fromSafetensors(engine, randomBertCheckpoint(config), config, { weights }),
+  );
 }
 
 /** `lengths.length` sequences of those lengths: [CLS], words, [SEP] (ids below the vocabulary). */

@@ -3,6 +3,7 @@
 // weight format, with the CPU time spent encoding and submitting each step and the weight bytes.
 import { GPT2, GPT2_SMALL, randomGPT2Checkpoint, type Engine, type GPT2Config, type GPT2Weights } from 'webgpu-nlp';
 import { median } from '../measure';
+import { modelCache } from './plan-runner';
 import type { BenchCase, Runner, Suite } from './types';
 
 const TINY: GPT2Config = { n_layer: 2, n_head: 4, n_embd: 128, vocab_size: 1000, n_positions: 256, layer_norm_epsilon: 1e-5 };
@@ -12,25 +13,12 @@ type Weights = 'f32' | `${Exclude<GPT2Weights, 'f32' | 'bf16'>}${'' | '+wte'}`;
 const PACKED: Weights[] = ['f16+wte', 'int8', 'int8+wte', 'q4_0+wte', 'q4_k', 'q4_k+wte'];
 
 // One model per config and format, reused by the cases; dropped (and freed) when the engine changes.
-const models = new Map<string, Promise<GPT2>>();
-let modelsOf: Engine | null = null;
+const models = modelCache<GPT2>();
 function model(engine: Engine, config: GPT2Config, weights: Weights = 'f32'): Promise<GPT2> {
-  if (modelsOf !== engine) {
-    for (const m of models.values()) m.then((x) => x.dispose()).catch(() => {});
-    models.clear();
-    modelsOf = engine;
-  }
-  const key = JSON.stringify(config) + weights;
-  const cached = models.get(key);
-  if (cached) return cached;
   const [format, wte] = weights.split('+');
-  const m = GPT2.fromSafetensors(engine, randomGPT2Checkpoint(config), config, {
-    weights: format as GPT2Weights,
-    quantizeEmbedding: !!wte,
-  });
-  models.set(key, m);
-  m.catch(() => models.delete(key));
-  return m;
+  return models(engine, JSON.stringify(config) + weights, () =>
+    GPT2.fromSafetensors(engine, randomGPT2Checkpoint(config), config, { weights: format as GPT2Weights, quantizeEmbedding: !!wte }),
+  );
 }
 
 function prompt(n: number, vocab: number): number[] {

@@ -3,6 +3,7 @@
 // runs). Prefill tokens/s, and decode ms per token with the weight bytes for each weight format.
 import { Llama, type Engine, type LlamaConfig, type LlamaOptions } from 'webgpu-nlp';
 import { median } from '../measure';
+import { modelCache } from './plan-runner';
 import type { BenchCase, Runner, Suite } from './types';
 
 export const SMOLLM2_135M: LlamaConfig = {
@@ -33,22 +34,9 @@ type Weights = NonNullable<LlamaOptions['weights']>;
 const FORMATS: Weights[] = ['f32', 'f16', 'int8', 'q4_0', 'q4_k'];
 
 // One model per format, reused by the cases; replaced (and freed) when the engine changes.
-const models = new Map<string, Promise<Llama>>();
-let modelsOf: Engine | null = null;
+const models = modelCache<Llama>();
 function model(engine: Engine, config: LlamaConfig, weights: Weights): Promise<Llama> {
-  if (modelsOf !== engine) {
-    for (const m of models.values()) m.then((x) => x.dispose()).catch(() => {});
-    models.clear();
-    modelsOf = engine;
-  }
-  const key = JSON.stringify(config) + weights;
-  let m = models.get(key);
-  if (!m) {
-    m = Llama.random(engine, config, { weights, maxLength: 256 });
-    models.set(key, m);
-    m.catch(() => models.delete(key));
-  }
-  return m;
+  return models(engine, JSON.stringify(config) + weights, () => Llama.random(engine, config, { weights, maxLength: 256 }));
 }
 
 const prompt = (n: number, vocab: number) => Array.from({ length: n }, (_, i) => (i * 7919) % vocab);

@@ -31,3 +31,27 @@ export function noise(n: number, seed: number, scale = 1): Float32Array {
   }
   return out;
 }
+
+/**
+ * A suite's models, one per key, reused by its cases: `get(engine, key, load)` loads on first use and
+ * drops (and frees) every model when the engine changes, so a new run never holds the last run's
+ * weights; a load that fails is forgotten.
+ */
+export function modelCache<M extends { dispose(): void }>() {
+  const models = new Map<string, Promise<M>>();
+  let modelsOf: Engine | null = null;
+  return (engine: Engine, key: string, load: () => Promise<M>): Promise<M> => {
+    if (modelsOf !== engine) {
+      for (const m of models.values()) m.then((x) => x.dispose()).catch(() => {});
+      models.clear();
+      modelsOf = engine;
+    }
+    let m = models.get(key);
+    if (!m) {
+      m = load();
+      models.set(key, m);
+      m.catch(() => models.delete(key));
+    }
+    return m;
+  };
+}

@@ -59,7 +59,36 @@ export class Keys {
   }
 }
 
-/** The k-quants pack 256 weights a block; other row lengths take the 32-weight block (as llama.cpp falls back). */
+/** A model's `weights` option (Llama's and Encoder's): how f32-decoded matrices are stored. */
+export type WeightsChoice = 'auto' | 'f32' | 'f16' | 'bf16' | 'int8' | 'q4_0' | 'q4_k';
+
+/** The scheme each `weights` option stores f32-decoded matrices in (undefined: f32); 'auto' is storeFor's. */
+export const WEIGHT_STORE: Record<Exclude<WeightsChoice, 'auto'>, QuantScheme | undefined> = {
+  f32: undefined,
+  f16: 'f16',
+  bf16: 'bf16',
+  int8: 'q8_0',
+  q4_0: 'q4_0',
+  q4_k: 'q4_k',
+};
+
+/**
+ * The scheme f32-decoded matrices are stored in (undefined: f32), for a `weights` option and the
+ * storage type of the file's tensors: 'auto' keeps 16-bit files at 16 bits (f16, or bf16 whose range
+ * f16 lacks) and f32 files in f32.
+ */
+export function storeFor(weights: WeightsChoice, fileType: string): QuantScheme | undefined {
+  if (weights !== 'auto') return WEIGHT_STORE[weights];
+  return fileType === 'F16' ? 'f16' : fileType === 'BF16' ? 'bf16' : undefined;
+}
+
+/**
+ * The k-quants pack 256 weights a block: rows whose length is not a multiple of 256 (SmolLM2's 576)
+ * would be padded by up to a third, so such matrices take a 32-weight block instead. llama-quantize
+ * falls back q4_k → q5_0 and q6_k → q8_0 (llama-quant.cpp, tensor_type_fallback). GGUF files' Q5_0
+ * tensors load as they are ('q5_0'); quantize() packs q5_0 on the CPU only, so for f32-decoded
+ * matrices q4_k still takes q4_0 here, a step coarser than llama.cpp's files (#24).
+ */
 export function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
   if (K % 256 === 0) return s;
   return s === 'q4_k' ? 'q4_0' : s === 'q6_k' ? 'q8_0' : s;

@@ -15,6 +15,7 @@ import { pool, softmaxInPlace, topK, type Pooling } from './encoder-tasks';
 import { BERT_TYPES, bertDefinition, loadBertWeights, resolveBertConfig } from './bert';
 import { ROW_TASKS, type EncoderConfig, type EncoderDef, type EncoderShape, type HeadTask } from './encoder-def';
 import { loadModernBert } from './modernbert';
+import { WEIGHT_STORE, type WeightsChoice, storeFor } from './checkpoint';
 export type { EncoderConfig } from './encoder-def';
 
 /** The model_type values the Encoder loads. */
@@ -37,19 +38,10 @@ export interface EncoderOptions {
    * How the linear layers' weights are stored on the GPU: 'auto' (the default: as the file stores them,
    * f16 / bf16 files at 16 bits), 'f32', 'f16', 'bf16', 'int8' (q8_0), 'q4_0' or 'q4_k'.
    */
-  weights?: 'auto' | 'f32' | 'f16' | 'bf16' | 'int8' | 'q4_0' | 'q4_k';
+  weights?: WeightsChoice;
   /** embed()'s defaults (a sentence-transformers folder's pooling and Normalize module). */
   embed?: EmbedOptions;
 }
-
-const WEIGHT_STORE: Record<Exclude<NonNullable<EncoderOptions['weights']>, 'auto'>, QuantScheme | undefined> = {
-  f32: undefined,
-  f16: 'f16',
-  bf16: 'bf16',
-  int8: 'q8_0',
-  q4_0: 'q4_0',
-  q4_k: 'q4_k',
-};
 
 /** Plans kept per model: (task, token bucket, batch bucket) triples, least recently used first out. */
 const PLAN_CACHE_SIZE = 8;
@@ -132,8 +124,7 @@ export class Encoder {
           .join(', ')}; got ${JSON.stringify(weights)}`,
       );
     const embed = checkEmbedOptions(options.embed ?? {});
-    const store = (dtype: string): QuantScheme | undefined =>
-      weights !== 'auto' ? WEIGHT_STORE[weights] : dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : undefined;
+    const store = (dtype: string): QuantScheme | undefined => storeFor(weights, dtype);
     let def: EncoderDef;
     if (config.model_type === 'modernbert') def = await loadModernBert(engine, bytes, config, store);
     else {

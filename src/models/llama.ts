@@ -21,6 +21,7 @@ import { dequantize, type QuantScheme } from '../ops/quantize';
 import type { ScalarRef } from '../ops/types';
 import { type AttentionSpec, type Attend, Decoder } from './decoder';
 import { type LlamaConfig, type ResolvedLlamaConfig, ggufConfig, resolveLlamaConfig, ropeInvFreq } from './llama-config';
+import { WEIGHT_STORE, type WeightsChoice, fitScheme, storeFor } from './checkpoint';
 import { Linear } from './linear';
 import { type Matrix, concatRows, f32Matrix, formatOf, interleaveRows, packedMatrix, unpermuteRoPE, unpermuteRoPEBias } from './matrix';
 import { TokenTable } from './token-table';
@@ -35,7 +36,7 @@ export interface LlamaOptions {
    * How f32 / f16 / bf16 matrices are stored on the GPU ('auto', the default: as the file stores them,
    * f32 for F32 files). Packed GGUF tensors (Q4_K, Q6_K, Q8_0, …) are always kept as they are.
    */
-  weights?: 'auto' | 'f32' | 'f16' | 'bf16' | 'int8' | 'q4_0' | 'q4_k';
+  weights?: WeightsChoice;
   attention?: AttentionSpec;
   /** KV caches in 'f32' (default) or 'f16' (packed halves: half the memory and decode-attention bytes). */
   kvCache?: 'f32' | 'f16';
@@ -306,28 +307,6 @@ function ggmlTypeName(type: number): string {
   return ({ 0: 'F32', 1: 'F16', 30: 'BF16' } as Record<number, string>)[type] ?? `ggml type ${type}`;
 }
 
-type WeightsOption = NonNullable<LlamaOptions['weights']>;
-
-/** The scheme each `weights` option stores f32-decoded matrices in (undefined: f32); 'auto' is storeFor's. */
-const WEIGHT_STORE: Record<Exclude<WeightsOption, 'auto'>, QuantScheme | undefined> = {
-  f32: undefined,
-  f16: 'f16',
-  bf16: 'bf16',
-  int8: 'q8_0',
-  q4_0: 'q4_0',
-  q4_k: 'q4_k',
-};
-
-/**
- * The scheme f32-decoded matrices are stored in (undefined: f32), for a `weights` option and the
- * storage type of the file's tensors: 'auto' keeps 16-bit files at 16 bits (f16, or bf16 whose range
- * f16 lacks) and f32 files in f32.
- */
-function storeFor(weights: WeightsOption, fileType: string): QuantScheme | undefined {
-  if (weights !== 'auto') return WEIGHT_STORE[weights];
-  return fileType === 'F16' ? 'f16' : fileType === 'BF16' ? 'bf16' : undefined;
-}
-
 /** Checks build()'s options against the config; returns the KV-cache length. */
 function checkBuildOptions(c: ResolvedLlamaConfig, options: LlamaOptions, ropeDivisors: Float32Array | null): number {
   if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 1))
@@ -445,18 +424,6 @@ function uploadRope(up: Uploads, c: ResolvedLlamaConfig, divisors: Float32Array 
   const tables = ropeTables(ropeInvFreq(c, divisors ?? undefined), maxLength);
   const half = [maxLength, c.head_dim / 2];
   return { cos: up.keep(up.engine.tensor(tables.cos, half, 'rope cos')), sin: up.keep(up.engine.tensor(tables.sin, half, 'rope sin')) };
-}
-
-/**
- * The k-quants pack 256 weights a block: rows whose length is not a multiple of 256 (SmolLM2's 576)
- * would be padded by up to a third, so such matrices take a 32-weight block instead. llama-quantize
- * falls back q4_k → q5_0 and q6_k → q8_0 (llama-quant.cpp, tensor_type_fallback). GGUF files' Q5_0
- * tensors load as they are ('q5_0'); quantize() packs q5_0 on the CPU only, so for f32-decoded
- * matrices q4_k still takes q4_0 here, a step coarser than llama.cpp's files (#24).
- */
-function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
-  if (K % 256 === 0) return s;
-  return s === 'q4_k' ? 'q4_0' : s === 'q6_k' ? 'q8_0' : s;
 }
 
 /** A packed matrix dequantised to f32 rows on the CPU (its f32 size in CPU memory while loading). */
