@@ -167,11 +167,21 @@ export const kernelsSuite: Suite = {
         },
       ],
       [
+        // q8_0 keeps its scale inside each 34-byte block (llama.cpp's block_q8_0): one quantize_blocks
+        // pass, as engine.quantize packs it. quantize_scales + quantize_pack serve per-channel int8 only.
         'quantize weights q8_0',
-        4 * C * 4 * C + C * 4 * C,
+        4 * C * 4 * C + (C * 4 * C * 34) / 32,
         (g) => {
           const w = g.constant('w', noise(C * 4 * C, 1), [C, 4 * C]);
-          const attrs = { scheme: 'q8_0' as const, K: C, N: 4 * C, kn: true };
+          return g.op('quantize_blocks', [w], { scheme: 'q8_0', K: C, N: 4 * C, kn: true });
+        },
+      ],
+      [
+        'quantize weights per-channel int8',
+        4 * C * 4 * C + C * 4 * C + 4 * 4 * C,
+        (g) => {
+          const w = g.constant('w', noise(C * 4 * C, 1), [C, 4 * C]);
+          const attrs = { scheme: 'per-channel' as const, K: C, N: 4 * C, kn: true };
           return g.op('quantize_pack', [w, g.op('quantize_scales', [w], attrs)], attrs);
         },
       ],

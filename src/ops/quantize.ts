@@ -14,7 +14,7 @@
 // Kernel: shaders/quantize.wgsl.
 import { compose } from '../wgsl/compose';
 import type { GPUContext } from '../gpu/engine';
-import { ShapeError, formatShape } from '../errors';
+import { ArgumentError, ShapeError, formatShape } from '../errors';
 import { type Tensor, bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, numel } from '../gpu/tensor';
 import { BLOCK, type BlockScheme, blockHalves, decodeBlock, encodeBlock } from './ggml-blocks';
 import { grid1D } from './grid';
@@ -262,6 +262,15 @@ export interface QuantAttrs {
 
 const shader = compose('quantize');
 
+/** quantize_scales and quantize_pack write per-channel int8 (a scale per output row); the other schemes are
+ * packed by quantize_blocks, their scales (if any) inside the blocks. */
+function checkPerChannel(op: string, a: QuantAttrs): void {
+  if (a.scheme !== 'per-channel')
+    throw new ArgumentError(
+      `${op}: scheme '${a.scheme}' (K ${a.K}, N ${a.N}) is not per-channel int8; quantize_blocks packs ${GPU_BLOCK_SCHEMES.join(', ')}, with any scales inside the blocks`,
+    );
+}
+
 function uniforms(a: QuantAttrs) {
   const l = quantLayout(a.scheme, a.K, a.N);
   return { l, u: { K: a.K, N: a.N, row_words: l.rowWords, n_blocks: l.blocks, kn: a.kn ? 1 : 0 } };
@@ -272,6 +281,7 @@ export const quantizeScales: OpDescriptor<QuantAttrs> = {
   inputs: ['w'],
   shader,
   infer([w], a) {
+    checkPerChannel('quantize_scales', a);
     if (w?.dtype !== 'f32' || w.shape.reduce((x, y) => x * y, 1) !== a.K * a.N)
       throw new ShapeError(`quantize: weights ${w ? formatShape(w.shape) : 'nothing'} are not K ${a.K} × N ${a.N} f32`);
     return { shape: [a.N, quantLayout(a.scheme, a.K, a.N).blocks], dtype: 'f32' };
@@ -295,6 +305,7 @@ export const quantizePack: OpDescriptor<QuantAttrs> = {
   inputs: ['w', 'scales'],
   shader,
   infer(_inputs, a) {
+    checkPerChannel('quantize_pack', a);
     const l = quantLayout(a.scheme, a.K, a.N);
     return { shape: [l.N, l.rowWords], dtype: 'u32' };
   },
