@@ -42,11 +42,7 @@ export const PEAKS: Record<string, Peak> = Object.fromEntries(TABLE.map(([, p]) 
  * A CPU rasteriser posing as a GPU (SwiftShader, llvmpipe / lavapipe, WARP): no hardware peak, and
  * full-size benchmark cases take many minutes, so the page starts with the quick sizes.
  */
-export function isSoftwareAdapter(adapter: { vendor: string; architecture: string; device: string; description: string }): boolean {
-  return /swiftshader|llvmpipe|lavapipe|\bwarp\b|microsoft basic render|software/i.test(
-    `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`,
-  );
-}
+export { isSoftwareAdapter } from '../../demos/common/webgpu-check';
 
 /** Table entries that fit the adapter's architecture (empty when it says nothing the table knows). */
 export function candidatesFor(adapter: { architecture: string }): Peak[] {

@@ -1,9 +1,11 @@
 // Small helpers every demo page shares: engine start-up with a readable failure, a message line,
 // fetching a bundled model, reading a picked file, and a GPU-memory readout.
 import { Engine } from 'webgpu-nlp';
-import { checkWebGPU } from './webgpu-check';
+import type GUI from 'lil-gui';
+import { type CheckOptions, checkWebGPU } from './webgpu-check';
 
 export { checkWebGPU };
+export { isSoftwareAdapter, noteSoftwareAdapter, type Recorded, showRecorded } from './webgpu-check';
 
 export const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -14,9 +16,9 @@ export function say(text: string, kind: 'info' | 'error' = 'info'): void {
   el.className = kind;
 }
 
-/** An engine on this browser's GPU, or a plain explanation of why there is none. */
-export async function startEngine(): Promise<Engine> {
-  if (!(await checkWebGPU())) {
+/** An engine on this browser's GPU, or a plain explanation of why there is none (with `options.recorded` beside it). */
+export async function startEngine(options: CheckOptions = {}): Promise<Engine> {
+  if (!(await checkWebGPU(options))) {
     // The page stays as it is, every control off; nothing else of it runs.
     await new Promise(() => undefined);
   }
@@ -90,4 +92,9 @@ export function showMemory(engine: Engine): void {
     el.textContent = `GPU memory in use: ${formatBytes(m.liveBytes)}`;
     el.dataset.bytes = String(m.liveBytes);
   }
+}
+
+/** The settings panel starts closed on a narrow screen (a phone), so the page's main action comes first. */
+export function collapseOnNarrow(gui: GUI, width = 700): void {
+  if (matchMedia(`(max-width: ${width}px)`).matches) gui.close();
 }
