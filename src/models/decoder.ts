@@ -9,6 +9,7 @@ import { Graph, type SymbolicTensor } from '../graph/graph';
 import type { Plan } from '../graph/plan';
 import { PlanCache } from '../graph/plan-cache';
 import type { ScalarRef } from '../ops/types';
+import { type TokenCandidate, tokenCandidates } from '../ops/sample';
 import { slidingLayout, type BlockLayout, type BlockSize } from '../ops/sparse_layout';
 
 /** Dense causal attention, or a causal sliding window (block-sparse; Longformer-style local attention). */
@@ -50,6 +51,12 @@ export interface GenerateOptions {
    */
   signal?: AbortSignal;
   attention?: AttentionSpec;
+  /**
+   * With n > 0, each step's n likeliest next tokens with their probabilities at the temperature and
+   * after top-k / top-p (what the draw picks from) go into lastGeneration.candidates before the token is
+   * yielded. It reads back the step's logits row (vocab floats) and ranks it on the CPU in float64.
+   */
+  candidates?: number;
 }
 
 /** Timings of the last generate(): prefill, and per decode step the CPU (encode + submit) and total ms. */
@@ -59,6 +66,8 @@ export interface GenerationStats {
   steps: { cpuMs: number; totalMs: number }[];
   /** Why it ended: maxNewTokens reached, a stop token produced, or the signal aborted. */
   stopReason: 'length' | 'stop' | 'abort';
+  /** Per yielded token, its step's likeliest candidates (GenerateOptions.candidates; else empty). */
+  candidates: TokenCandidate[][];
 }
 
 /** The sizes the core needs: caches are [kvHeads, maxLength, headDim] per layer. */
@@ -89,7 +98,7 @@ const PLAN_CACHE_SIZE = 8;
 
 export abstract class Decoder {
   /** Filled in by generate(). */
-  readonly lastGeneration: GenerationStats = { promptTokens: 0, prefillMs: 0, steps: [], stopReason: 'length' };
+  readonly lastGeneration: GenerationStats = { promptTokens: 0, prefillMs: 0, steps: [], stopReason: 'length', candidates: [] };
   /** Tokens that end a generation when the caller gives no stopTokens (the model's eos ids). */
   protected defaultStopTokens: readonly number[] = [];
   readonly maxLength: number;
@@ -154,7 +163,14 @@ export abstract class Decoder {
    * prompt's K/V into the caches and samples the next token. 'decode': T = 1 at the position scalar.
    * 'attention': the probabilities of layer `probe`, [H, T, T].
    */
-  private build(kind: Kind, T: number, probe: number, spec: AttentionSpec, penalize: boolean): { g: Graph; out: SymbolicTensor } {
+  private build(
+    kind: Kind,
+    T: number,
+    probe: number,
+    spec: AttentionSpec,
+    penalize: boolean,
+    withLogits = false,
+  ): { g: Graph; out: SymbolicTensor; logits?: SymbolicTensor } {
     const g = new Graph(this.engine, `${this.shape.name.toLowerCase()} ${kind} T=${T}`);
     const pos = kind === 'decode' ? g.scalar('pos') : null;
     const ids = g.input('ids', [T], 'u32');
@@ -185,6 +201,7 @@ export abstract class Decoder {
     return {
       g,
       out: g.sample(logits, { temperature: s('temperature'), topK: s('topK'), topP: s('topP'), seed: s('seed'), step: s('step') }),
+      ...(withLogits ? { logits } : {}), // the row sampled from, read back for GenerateOptions.candidates
     };
   }
 
@@ -223,18 +240,28 @@ export abstract class Decoder {
     return this.plans.use(this.planKey(kind, T, probe, spec), this.planBuilder(kind, T, probe, spec), fn);
   }
 
-  /** A plan's cache key; `penalize`: sampling passes the repetition penalty (a plan variant of its own). */
-  private planKey(kind: Kind, T: number, probe: number, spec: AttentionSpec, penalize = false): string {
+  /**
+   * A plan's cache key; `penalize`: sampling passes the repetition penalty, `withLogits`: the sampled
+   * row is an output too (plan variants of their own).
+   */
+  private planKey(kind: Kind, T: number, probe: number, spec: AttentionSpec, penalize = false, withLogits = false): string {
     if (this.disposed) throw new DisposedError(`${this.shape.name}: the model was disposed`);
     if (spec.kind === 'sliding' && !(spec.window >= 1))
       throw new ShapeError(`${this.shape.name}: a sliding window of ${spec.window} tokens is not positive`);
-    return `${kind}:${T}:${probe}:${JSON.stringify(spec)}${penalize ? ':rp' : ''}`;
+    return `${kind}:${T}:${probe}:${JSON.stringify(spec)}${penalize ? ':rp' : ''}${withLogits ? ':logits' : ''}`;
   }
 
-  private planBuilder(kind: Kind, T: number, probe: number, spec: AttentionSpec, penalize = false): () => Promise<Plan> {
+  private planBuilder(
+    kind: Kind,
+    T: number,
+    probe: number,
+    spec: AttentionSpec,
+    penalize = false,
+    withLogits = false,
+  ): () => Promise<Plan> {
     return () => {
-      const { g, out } = this.build(kind, T, probe, spec, penalize);
-      return g.compile({ out });
+      const { g, out, logits } = this.build(kind, T, probe, spec, penalize, withLogits);
+      return logits ? g.compile({ out, logits }) : g.compile({ out });
     };
   }
 
@@ -332,27 +359,35 @@ export abstract class Decoder {
     if (n === 0) return;
     const spec = options.attention ?? this.attention;
     const penalize = sampling.penalty !== undefined;
-    const prefillKey = this.planKey('prefill', ids.length, -1, spec, penalize);
-    const decodeKey = this.planKey('decode', 1, -1, spec, penalize);
+    const candidates = options.candidates ?? 0;
+    const withLogits = candidates > 0;
+    const prefillKey = this.planKey('prefill', ids.length, -1, spec, penalize, withLogits);
+    const decodeKey = this.planKey('decode', 1, -1, spec, penalize, withLogits);
     this.generating = true;
     const pinned: string[] = [];
     try {
       const stats = this.lastGeneration;
       stats.promptTokens = ids.length;
       stats.steps = [];
+      stats.candidates = [];
       stats.stopReason = 'length';
       if (signal?.aborted) {
         stats.stopReason = 'abort';
         return;
       }
       pinned.push(prefillKey);
-      const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', ids.length, -1, spec, penalize));
+      const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', ids.length, -1, spec, penalize, withLogits));
       let decode: Plan | null = null;
       if (n > 1) {
         pinned.push(decodeKey);
-        decode = await this.plans.acquire(decodeKey, this.planBuilder('decode', 1, -1, spec, penalize));
+        decode = await this.plans.acquire(decodeKey, this.planBuilder('decode', 1, -1, spec, penalize, withLogits));
       }
-      let next = this.checkSampled(((await prefill.run({ ids, ...sampling, step: 0 })).out as Uint32Array)[0], 0);
+      // Each run's sampled id; with `candidates`, the row it was sampled from ranked first.
+      const sampled = (r: Record<string, unknown>, step: number): number => {
+        if (withLogits) stats.candidates.push(tokenCandidates(r.logits as Float32Array, sampling, candidates));
+        return this.checkSampled((r.out as Uint32Array)[0], step);
+      };
+      let next = sampled(await prefill.run({ ids, ...sampling, step: 0 }), 0);
       stats.prefillMs = prefill.lastRun.totalMs;
       for (let i = 0; ; i++) {
         yield next;
@@ -360,10 +395,7 @@ export abstract class Decoder {
         else if (signal?.aborted) stats.stopReason = 'abort';
         if (i + 1 >= n || stats.stopReason !== 'length') return;
         const id = new Uint32Array([next]);
-        next = this.checkSampled(
-          ((await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 })).out as Uint32Array)[0],
-          i + 1,
-        );
+        next = sampled(await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 }), i + 1);
         stats.steps.push({ cpuMs: decode!.lastRun.encodeMs, totalMs: decode!.lastRun.totalMs });
       }
     } finally {
@@ -418,6 +450,9 @@ export abstract class Decoder {
     const penalty = o.repetitionPenalty ?? 1;
     if (!(Number.isFinite(penalty) && penalty > 0))
       throw new ArgumentError(`${where}: repetitionPenalty must be a finite number > 0 (1 is off), got ${penalty}`);
+    const candidates = o.candidates ?? 0;
+    if (!(Number.isInteger(candidates) && candidates >= 0 && candidates <= this.shape.vocab))
+      throw new ArgumentError(`${where}: candidates must be an integer in 0..${this.shape.vocab} (the vocabulary), got ${candidates}`);
     // The penalty is a feed only of the plans that apply it.
     return { n, sampling: { temperature, topK, topP, seed, ...(penalty !== 1 ? { penalty } : {}) }, stops: new Set(stops) };
   }

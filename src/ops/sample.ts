@@ -30,15 +30,23 @@ export function sampleUniform(seed: number, step: number): number {
   return (pcgHash((pcgHash(seed) ^ step) >>> 0) >>> 8) / 16777216;
 }
 
-/** Float64 reference: same selection rules and the same draw. */
-export function sampleReference(
-  row: ArrayLike<number>,
-  p: { temperature: number; topK: number; topP: number; seed: number; step: number },
-): number {
+/** Sampling settings as the kernel reads them (temperature ≤ 0: greedy). */
+export interface SamplingParams {
+  temperature: number;
+  topK: number;
+  topP: number;
+}
+
+/**
+ * Float64: the tokens the draw may pick after temperature, top-k and top-p (as the kernel and Hugging
+ * Face's warpers choose them), likeliest first, with z = logits / temperature, its max m and the kept
+ * mass W = Σ exp(z - m). Greedy (temperature ≤ 0) keeps only the argmax.
+ */
+function keptTokens(row: ArrayLike<number>, p: SamplingParams): { arg: number; z: number[]; m: number; kept: number[]; W: number } {
   const V = row.length;
   let arg = 0;
   for (let i = 1; i < V; i++) if (row[i] > row[arg]) arg = i;
-  if (p.temperature <= 0) return arg;
+  if (p.temperature <= 0) return { arg, z: [], m: 0, kept: [arg], W: 1 };
   const z = Array.from(row, (x) => x / p.temperature);
   const m = z[arg];
   const order = [...z.keys()].sort((a, b) => z[b] - z[a] || a - b);
@@ -50,18 +58,51 @@ export function sampleReference(
     while (n < kept.length && cum < p.topP * total) cum += Math.exp(z[kept[n++]] - m);
     kept = kept.slice(0, Math.max(1, n));
   }
+  return { arg, z, m, kept, W: kept.reduce((s, i) => s + Math.exp(z[i] - m), 0) };
+}
+
+/** Float64 reference: same selection rules and the same draw. */
+export function sampleReference(row: ArrayLike<number>, p: SamplingParams & { seed: number; step: number }): number {
+  const { arg, z, m, kept, W } = keptTokens(row, p);
+  if (p.temperature <= 0) return arg;
   const keep = new Set(kept);
-  const W = kept.reduce((s, i) => s + Math.exp(z[i] - m), 0);
   const u = sampleUniform(p.seed, p.step) * W;
   let cum = 0;
   let last = arg;
-  for (let i = 0; i < V; i++) {
+  for (let i = 0; i < row.length; i++) {
     if (!keep.has(i)) continue;
     last = i;
     cum += Math.exp(z[i] - m);
     if (cum > u) return i;
   }
   return last;
+}
+
+/** One next-token candidate: its logit, its probability at the temperature, and after top-k / top-p. */
+export interface TokenCandidate {
+  id: number;
+  logit: number;
+  /** softmax(logits / temperature) (at temperature 1 when greedy): the distribution before any cut. */
+  p: number;
+  /** What the draw samples from: p renormalised over the tokens top-k and top-p keep, 0 for a cut one (greedy: 1 for the argmax). */
+  kept: number;
+}
+
+/**
+ * Float64: the n likeliest next tokens of one row of logits under these sampling settings, likeliest
+ * first. `p` shows what the temperature does, `kept` what top-k and top-p then leave to the draw.
+ */
+export function tokenCandidates(row: ArrayLike<number>, p: SamplingParams, n: number): TokenCandidate[] {
+  const V = row.length;
+  const T = p.temperature > 0 ? p.temperature : 1;
+  let m = -Infinity;
+  for (let i = 0; i < V; i++) m = Math.max(m, row[i] / T);
+  let Z = 0;
+  for (let i = 0; i < V; i++) Z += Math.exp(row[i] / T - m);
+  const { kept, W, m: mk } = keptTokens(row, p);
+  const keptP = new Map(p.temperature > 0 ? kept.map((i) => [i, Math.exp(row[i] / T - mk) / W]) : [[kept[0], 1]]);
+  const top = [...Array(V).keys()].sort((a, b) => row[b] - row[a] || a - b).slice(0, Math.max(0, n));
+  return top.map((id) => ({ id, logit: row[id], p: Math.exp(row[id] / T - m) / Z, kept: keptP.get(id) ?? 0 }));
 }
 
 /**
