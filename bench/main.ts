@@ -7,7 +7,9 @@
 // &tuning={"softmax":{"WG":64}} (a tuning table for the engine, over the one saved for the adapter)
 import GUI from 'lil-gui';
 import { Engine, type TuningTable } from 'webgpu-nlp';
+import { collapseOnNarrow } from '../demos/common/page';
 import { checkWebGPU } from '../demos/common/webgpu-check';
+import recordedUrl from './results/google-swiftshader-device-subzero-driver-5-0.json?url';
 import { autotune } from './autotune';
 import { formatMetric, metric, peakShare } from './metric';
 import { drawCharts, type Series } from './page/charts';
@@ -26,6 +28,8 @@ interface Exported {
   features: Engine['features'];
   cases: CaseResult[];
   file?: string;
+  /** A run stopped before its end. */
+  partial?: boolean;
 }
 
 const $ = (id: string) => document.getElementById(id)!;
@@ -60,9 +64,28 @@ function parseTuning(text: string, where: string): TuningTable {
   return table as TuningTable;
 }
 
+/** Without WebGPU: a run recorded on SwiftShader (bench/results/), drawn as this page would draw it. */
+const recorded = {
+  caption: "a run of every suite on SwiftShader, a CPU (so these are a CPU's times, not a GPU's).",
+  async render(): Promise<Node> {
+    const res = await fetch(recordedUrl);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const data = (await res.json()) as Exported;
+    const box = document.createElement('div');
+    const when = Object.assign(document.createElement('p'), {
+      textContent: `Recorded ${data.date.slice(0, 10)} in ${data.runtime} on ${[data.adapter.vendor, data.adapter.description].filter(Boolean).join(' · ')}.`,
+    });
+    const charts = document.createElement('div');
+    charts.id = 'recorded-charts';
+    box.append(when, charts);
+    queueMicrotask(() => drawCharts(charts, seriesOf(data, '')));
+    return box;
+  },
+};
+
 let engine: Engine;
-if (!(await checkWebGPU())) {
-  $('adapter').textContent = 'No WebGPU adapter: nothing can be measured here (see above).';
+if (!(await checkWebGPU({ recorded }))) {
+  $('adapter').textContent = 'No WebGPU adapter, so nothing can be measured in this browser: what to do, and a recorded run, follow below.';
   await new Promise(() => undefined); // the page stays as it is, every control off
 }
 try {
@@ -95,8 +118,6 @@ const state = {
   gpu: peak?.name ?? OTHER,
   peakGflops: peak?.gflops ?? 0,
   peakGbps: peak?.gbps ?? 0,
-  run: () => void runAll(),
-  stop: () => running?.abort(),
   autotune: () => void tune(),
   exportJson: () => exportJson(),
   loadJson: () => pickFiles(),
@@ -105,7 +126,8 @@ const chosen: Record<string, boolean> = Object.fromEntries(
   suites.map((s) => [s.name, params.has('suites') ? params.get('suites')!.split(',').includes(s.name) : s.name !== 'gpt2']),
 );
 
-const gui = new GUI({ title: 'Benchmarks', container: $('controls') });
+const gui = new GUI({ title: 'Settings', container: $('controls') });
+collapseOnNarrow(gui);
 const fs = gui.addFolder('Suites');
 for (const s of suites) fs.add(chosen, s.name).name(s.name).onChange(showEstimate);
 gui.add(state, 'quick').name('small sizes only').onChange(showEstimate);
@@ -129,16 +151,21 @@ pf.add(state, 'gpu', names)
   });
 const gflopsCtl = pf.add(state, 'peakGflops').name('FP32 GFLOP/s').onChange(render);
 const gbpsCtl = pf.add(state, 'peakGbps').name('bandwidth GB/s').onChange(render);
-const runCtl = gui.add(state, 'run').name('▶ run');
-const stopCtl = gui.add(state, 'stop').name('■ stop').disable();
+const runButton = $('run') as HTMLButtonElement;
+const stopButton = $('stop') as HTMLButtonElement;
+runButton.addEventListener('click', () => void runAll());
+stopButton.addEventListener('click', () => running?.abort());
 const tuneCtl = gui.add(state, 'autotune').name('autotune this GPU');
 
 /** While suites run or autotune works, run and autotune are off (a second run would corrupt the timings) and stop is on. */
 let running: AbortController | null = null;
 function setRunning(on: boolean): void {
-  runCtl.enable(!on);
+  runButton.disabled = on;
   tuneCtl.enable(!on);
-  stopCtl.enable(on);
+  stopButton.disabled = !on;
+  // Focus stays on the page's action: Stop while it runs, Run when it ends (not the page body).
+  if (on && document.activeElement === runButton) stopButton.focus();
+  if (!on && document.activeElement === stopButton) runButton.focus();
 }
 
 /** What each suite measures, and how many cases the current choice holds. */
@@ -178,14 +205,14 @@ const loaded: Exported[] = [];
 let tf: Tf | null = null;
 let ort: Ort | null = null;
 
+/** One chart series per variant of a result (its label prefixed by the file it came from, if any). */
+function seriesOf(e: Exported, prefix: string): Series[] {
+  const variants = [...new Set(e.cases.flatMap((c) => c.results.map((r) => r.variant)))];
+  return variants.map((v) => ({ label: `${prefix}${v}`, cases: e.cases, variant: v }));
+}
+
 function render(): void {
-  const series: Series[] = [];
-  const add = (e: Exported, prefix: string) => {
-    const variants = [...new Set(e.cases.flatMap((c) => c.results.map((r) => r.variant)))];
-    for (const v of variants) series.push({ label: `${prefix}${v}`, cases: e.cases, variant: v });
-  };
-  if (current) add(current, '');
-  for (const f of loaded) add(f, `${f.file}: `);
+  const series = [...(current ? seriesOf(current, '') : []), ...loaded.flatMap((f) => seriesOf(f, `${f.file}: `))];
   drawCharts($('charts'), series);
   const table = $('results') as HTMLTableElement;
   table.replaceChildren();
@@ -242,6 +269,9 @@ async function runAll(): Promise<void> {
   running = controller;
   setRunning(true);
   document.body.dataset.state = 'running';
+  const progress0 = $('progress') as HTMLProgressElement;
+  progress0.removeAttribute('value'); // indeterminate until the first case reports
+  status(rates ? 'Starting…' : 'Waiting for the adapter calibration to finish, then starting…');
   try {
     await calibration;
     if (state.tfjs && !tf) tf = await startTfjs(engine).catch(() => null);
@@ -261,17 +291,31 @@ async function runAll(): Promise<void> {
       onProgress: (done, total, label) => {
         progress.max = total;
         progress.value = done;
-        status(`${done}/${total} ${label}`);
+        status(`${done}/${total} ${label}${done === 0 ? ' (the first case compiles its kernels)' : ''}`);
       },
     });
-    current = { adapter: engine.adapter, runtime: navigator.userAgent, date: new Date().toISOString(), features: engine.features, cases };
-    (window as unknown as { benchResults: Exported }).benchResults = current;
+    const stopped = controller.signal.aborted;
+    const run: Exported = {
+      adapter: engine.adapter,
+      runtime: navigator.userAgent,
+      date: new Date().toISOString(),
+      features: engine.features,
+      cases,
+    };
+    // A stopped run is partial: the previous full run, where there is one, stays on the page (and in export).
+    const kept = stopped && current && !current.partial ? current : null;
+    if (!kept) current = stopped ? { ...run, partial: true } : run;
+    (window as unknown as { benchResults: Exported }).benchResults = current!;
     render();
     const skipped = cases.flatMap((c) => c.skipped.map((s) => `${c.kernel} ${c.size} ${s.variant}: ${s.reason}`));
     const wrong = cases.flatMap((c) => (c.wrong ?? []).map((w) => `${c.kernel} ${c.size} ${w.variant}`));
-    const stopped = controller.signal.aborted;
+    const shown = kept
+      ? ` The charts and table still show the previous full run (${kept.cases.length} cases, ${new Date(kept.date).toLocaleTimeString()}).`
+      : stopped
+        ? ' The charts and table show these cases only.'
+        : '';
     status(
-      `${stopped ? 'Stopped' : 'Done'}: ${cases.length} cases.${wrong.length ? ` Wrong output, not timed: ${wrong.join('; ')}.` : ''}${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`,
+      `${stopped ? 'Stopped' : 'Done'}: ${cases.length} cases.${shown}${wrong.length ? ` Wrong output, not timed: ${wrong.join('; ')}.` : ''}${skipped.length ? ` Skipped: ${skipped.join('; ')}` : ''}`,
     );
     document.body.dataset.state = stopped ? 'stopped' : 'done';
   } catch (e) {

@@ -1,8 +1,9 @@
-// One chart per kernel: its figure (bench/metric.ts) against size, one series per variant (ours,
-// peers, baselines) and per loaded result file, so GPUs and peers can be compared side by side. A
-// kernel measured at one size is drawn as bars: a line through one point shows nothing.
+// One chart per suite: every case of the suite (kernel and size) on the vertical axis, one horizontal bar
+// per variant (ours, peers, baselines) and per loaded result file, all in median milliseconds on a log
+// axis, so variants compare within a case and the cases of a suite share one unit. Ours is drawn solid in
+// the accent colour with an outline; the others are lighter, each its own hue. The table below keeps each
+// case's own unit (GFLOP/s, GB/s, µs/dispatch, ms/token, tokens/s).
 import { Chart, registerables } from 'chart.js';
-import { metric } from '../metric';
 import type { CaseResult } from '../suites/types';
 
 Chart.register(...registerables);
@@ -14,52 +15,104 @@ export interface Series {
   variant: string;
 }
 
-const COLORS = ['#2a7', '#d52', '#36c', '#a3c', '#c90', '#5aa', '#888', '#e37', '#7b3'];
+const OURS = '#1a7f4b';
+const OTHERS = ['#d9822b', '#4a78c2', '#a35bb8', '#b8a02a', '#3f9a9a', '#8a8a8a', '#d0507a', '#6f9a30'];
+
+/** The chart's rows and bars for one suite: { rows: 'kernel · size', datasets: one per series with a value per row }. */
+export function suiteChartData(
+  suite: string,
+  series: Series[],
+): { rows: string[]; datasets: { label: string; ours: boolean; data: (number | null)[] }[] } {
+  const keys: string[] = [];
+  for (const s of series)
+    for (const c of s.cases)
+      if ((c.suite ?? '') === suite && !keys.includes(`${c.kernel} · ${c.size}`)) keys.push(`${c.kernel} · ${c.size}`);
+  const datasets = series
+    .map((s) => ({
+      label: s.label,
+      ours: s.variant === 'ours',
+      data: keys.map((key) => {
+        const c = s.cases.find((x) => (x.suite ?? '') === suite && `${x.kernel} · ${x.size}` === key);
+        return c?.results.find((r) => r.variant === s.variant)?.medianMs ?? null;
+      }),
+    }))
+    .filter((d) => d.data.some((v) => v !== null));
+  return { rows: keys, datasets };
+}
 
 export function drawCharts(root: HTMLElement, series: Series[]): void {
-  for (const old of Chart.instances ? Object.values(Chart.instances) : []) old.destroy();
+  for (const canvas of root.querySelectorAll('canvas')) Chart.getChart(canvas)?.destroy();
   root.replaceChildren();
-  const kernels = [...new Set(series.flatMap((s) => s.cases.map((c) => c.kernel)))];
-  for (const kernel of kernels) {
-    const sizes = [...new Set(series.flatMap((s) => s.cases.filter((c) => c.kernel === kernel).map((c) => c.size)))];
-    const datasets = series
-      .map((s, i) => ({
-        label: s.label,
-        data: sizes.map((size) => {
-          const c = s.cases.find((x) => x.kernel === kernel && x.size === size);
-          const r = c?.results.find((x) => x.variant === s.variant);
-          return c && r ? metric(c, r).value : null;
-        }),
-        borderColor: COLORS[i % COLORS.length],
-        backgroundColor: COLORS[i % COLORS.length],
-        spanGaps: true,
-      }))
-      .filter((d) => d.data.some((v) => v !== null));
+  const suites = [...new Set(series.flatMap((s) => s.cases.map((c) => c.suite ?? '')))];
+  let other = 0;
+  const colours = new Map<string, string>();
+  const colourOf = (label: string, ours: boolean) => {
+    if (ours && !label.includes(': ')) return OURS;
+    if (!colours.has(label)) colours.set(label, OTHERS[other++ % OTHERS.length]);
+    return colours.get(label)!;
+  };
+  for (const suite of suites) {
+    const { rows, datasets } = suiteChartData(suite, series);
     if (!datasets.length) continue;
-    const sample = series.flatMap((s) => s.cases).find((c) => c.kernel === kernel)!;
-    const m = metric(sample, { medianMs: 1, gflops: 0, gbps: 0 });
-    const bars = sizes.length === 1;
     const box = document.createElement('figure');
     box.className = 'chart';
-    box.dataset.kind = bars ? 'bar' : 'line';
+    box.dataset.kind = 'bar';
+    box.dataset.suite = suite;
+    box.dataset.variants = datasets.map((d) => d.label).join('|');
+    box.dataset.highlight = datasets
+      .filter((d) => d.ours && !d.label.includes(': '))
+      .map((d) => d.label)
+      .join('|');
+    const holder = document.createElement('div');
+    // Room for every case's bars: a row per case, a bar per variant within it.
+    holder.style.height = `${Math.max(160, 70 + rows.length * (10 + 9 * datasets.length))}px`;
+    holder.style.position = 'relative';
     const canvas = document.createElement('canvas');
     canvas.setAttribute('role', 'img');
     canvas.setAttribute(
       'aria-label',
-      `${kernel}: ${datasets.map((d) => `${d.label} ${d.data.map((v) => (v === null ? '–' : v.toPrecision(3))).join(', ')}`).join('; ')} ${m.unit}`,
+      `${suite}, median ms (lower is faster): ${rows
+        .map((r, i) => `${r}: ${datasets.map((d) => `${d.label} ${d.data[i] === null ? '–' : d.data[i]!.toPrecision(3)}`).join(', ')}`)
+        .join('; ')}`,
     );
-    box.append(canvas);
+    holder.append(canvas);
+    const note = Object.assign(document.createElement('p'), {
+      className: 'note',
+      textContent:
+        datasets.length > 1
+          ? `Median time per run, log scale, shorter is faster; ours is the solid green bar with an outline.`
+          : 'Median time per run, log scale; this suite has no peer or baseline here, so there is nothing beside ours to compare.',
+    });
+    box.append(holder, note);
     root.append(box);
     new Chart(canvas, {
-      type: bars ? 'bar' : 'line',
-      data: { labels: sizes, datasets },
+      type: 'bar',
+      data: {
+        labels: rows,
+        datasets: datasets.map((d) => {
+          const colour = colourOf(d.label, d.ours);
+          const mine = colour === OURS;
+          return {
+            label: d.label,
+            data: d.data,
+            backgroundColor: mine ? colour : `${colour}b3`,
+            borderColor: mine ? '#0b3d24' : colour,
+            borderWidth: mine ? 2 : 0,
+          };
+        }),
+      },
       options: {
+        indexAxis: 'y',
         animation: false,
         responsive: true,
-        plugins: { title: { display: true, text: kernel } },
+        maintainAspectRatio: false,
+        plugins: {
+          title: { display: true, text: `${suite} suite` },
+          tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${Number(ctx.parsed.x).toPrecision(3)} ms` } },
+        },
         scales: {
-          y: { title: { display: true, text: `${m.unit} (${m.lowerIsBetter ? 'lower' : 'higher'} is better)` }, beginAtZero: true },
-          x: { title: { display: true, text: 'size' } },
+          x: { type: 'logarithmic', title: { display: true, text: 'median ms (log scale, lower is faster)' } },
+          y: { ticks: { autoSkip: false, font: { size: 10 } } },
         },
       },
     });
