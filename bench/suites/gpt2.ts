@@ -3,6 +3,7 @@
 // weight format, with the CPU time spent encoding and submitting each step and the weight bytes.
 import { GPT2, GPT2_SMALL, randomGPT2Checkpoint, type Engine, type GPT2Config, type GPT2Weights } from 'webgpu-nlp';
 import { median } from '../measure';
+import { decodeStepBytes } from '../roofline';
 import { modelCache } from './plan-runner';
 import type { BenchCase, Runner, Suite } from './types';
 
@@ -44,10 +45,13 @@ async function decodeRunner(engine: Engine, config: GPT2Config, steps: number, w
     async run() {
       for await (const _ of gpt.generate(ids, { maxNewTokens: steps + 1 })) void _;
       const s = gpt.lastGeneration.steps;
+      const mem = gpt.memoryBytes();
       runner.info = {
         cpuMsPerStep: median(s.map((x) => x.cpuMs)),
         tokensPerSecond: 1000 / median(s.map((x) => x.totalMs)),
-        weightBytes: gpt.memoryBytes().weights,
+        weightBytes: mem.weights,
+        // The median step's position: the prompt plus half the steps.
+        minBytes: decodeStepBytes(mem.weights, mem.kvCache, config.n_positions, ids.length + steps / 2),
       };
       return median(s.map((x) => x.totalMs));
     },

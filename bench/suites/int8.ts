@@ -7,15 +7,19 @@ import { median } from '../measure';
 import { gpuTimeRunner, noise } from './plan-runner';
 import type { BenchCase, Runner, Suite } from './types';
 
-/** A runner whose info carries the weight bytes and the GB/s at which the median run reads them. */
-function withWeightRate(r: Runner, weightBytes: number, dispose: () => void): Runner {
+/**
+ * A runner whose info carries the weight bytes, the GB/s at which the median run reads them, and the
+ * fewest bytes a run must move (weights, x and y: `minBytes`, for the report's roofline line).
+ */
+function withWeightRate(r: Runner, weightBytes: number, K: number, N: number, dispose: () => void): Runner {
+  const minBytes = weightBytes + 4 * (K + N);
   const times: number[] = [];
   const runner: Runner = {
     async run() {
       const ms = await r.run(); // gpuTimeRunner returns its GPU time
       if (typeof ms === 'number') {
         times.push(ms);
-        runner.info = { weightBytes, weightGBps: weightBytes / median(times) / 1e6 };
+        runner.info = { weightBytes, weightGBps: weightBytes / median(times) / 1e6, minBytes };
       }
       return ms;
     },
@@ -23,7 +27,7 @@ function withWeightRate(r: Runner, weightBytes: number, dispose: () => void): Ru
       r.dispose();
       dispose();
     },
-    info: { weightBytes },
+    info: { weightBytes, minBytes },
   };
   return runner;
 }
@@ -31,7 +35,7 @@ function withWeightRate(r: Runner, weightBytes: number, dispose: () => void): Ru
 async function f32Gemv(engine: Engine, K: number, N: number): Promise<Runner> {
   const g = engine.graph(`gemv f32 K=${K} N=${N}`);
   const y = g.matmul(g.constant('x', noise(K, 1), [1, K]), g.constant('w', noise(N * K, 2), [N, K]), { transposeB: true });
-  return withWeightRate(gpuTimeRunner(engine, await g.compile({ y })), 4 * N * K, () => {});
+  return withWeightRate(gpuTimeRunner(engine, await g.compile({ y })), 4 * N * K, K, N, () => {});
 }
 
 async function packedGemv(engine: Engine, K: number, N: number, scheme: QuantScheme, dot4 = false): Promise<Runner | null> {
@@ -39,7 +43,7 @@ async function packedGemv(engine: Engine, K: number, N: number, scheme: QuantSch
   const w = await engine.quantize(noise(N * K, 2), { K, N, layout: 'NK', scheme, label: `w${N}` });
   const g = engine.graph(`gemv ${scheme} K=${K} N=${N}`);
   const y = g.dequantMatmul(g.constant('x', noise(K, 1), [1, K]), w, { dot4 });
-  return withWeightRate(gpuTimeRunner(engine, await g.compile({ y })), w.byteLength, () => w.dispose());
+  return withWeightRate(gpuTimeRunner(engine, await g.compile({ y })), w.byteLength, K, N, () => w.dispose());
 }
 
 /** [K, N] of the cases: GPT-2's widths and vocabulary at K = 768; a Llama-3.2-1B projection and MLP at 2048. */

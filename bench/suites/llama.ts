@@ -3,6 +3,7 @@
 // runs). Prefill tokens/s, and decode ms per token with the weight bytes for each weight format.
 import { Llama, type Engine, type LlamaConfig, type LlamaOptions } from 'webgpu-nlp';
 import { median } from '../measure';
+import { decodeStepBytes } from '../roofline';
 import { modelCache } from './plan-runner';
 import type { BenchCase, Runner, Suite } from './types';
 
@@ -35,8 +36,9 @@ const FORMATS: Weights[] = ['f32', 'f16', 'int8', 'q4_0', 'q4_k'];
 
 // One model per format, reused by the cases; replaced (and freed) when the engine changes.
 const models = modelCache<Llama>();
+const MAX_LENGTH = 256;
 function model(engine: Engine, config: LlamaConfig, weights: Weights): Promise<Llama> {
-  return models(engine, JSON.stringify(config) + weights, () => Llama.random(engine, config, { weights, maxLength: 256 }));
+  return models(engine, JSON.stringify(config) + weights, () => Llama.random(engine, config, { weights, maxLength: MAX_LENGTH }));
 }
 
 const prompt = (n: number, vocab: number) => Array.from({ length: n }, (_, i) => (i * 7919) % vocab);
@@ -55,7 +57,13 @@ async function decodeRunner(engine: Engine, config: LlamaConfig, weights: Weight
     async run() {
       for await (const _ of m.generate(ids, { maxNewTokens: steps + 1, stopTokens: [] })) void _;
       const s = m.lastGeneration.steps;
-      runner.info = { cpuMsPerStep: median(s.map((x) => x.cpuMs)), weightMB: m.memoryBytes().weights / 1e6 };
+      const mem = m.memoryBytes();
+      runner.info = {
+        cpuMsPerStep: median(s.map((x) => x.cpuMs)),
+        weightMB: mem.weights / 1e6,
+        // The median step's position: the prompt plus half the steps.
+        minBytes: decodeStepBytes(mem.weights, mem.kvCache, MAX_LENGTH, ids.length + steps / 2),
+      };
       return median(s.map((x) => x.totalMs));
     },
     dispose() {},
