@@ -1,5 +1,5 @@
 // Matmul against packed weights, dequantised in registers (never to an f32 copy in memory):
-//   out = act(a · dequant(W)ᵀ + bias) + residual,  a [M, K], W [N, K] packed as ops/quantize.ts does
+//   out = act(a · dequant(W)ᵀ + delta + bias) + residual,  a [M, K], W [N, K] packed as ops/quantize.ts does
 // The cores are matmul.wgsl's (lib/tile.wgsl's GEMM, lib/gemv.wgsl's GEMV); the format is a library
 // the op aliases for lib/weights (ops/matmul.ts WEIGHT_FORMATS): lib/weights_int8 (per-channel int8,
 // f32 scales), lib/weights_half (f16, or bf16 through lib/bf16), lib/weights_blocks (llama.cpp's
@@ -7,7 +7,7 @@
 // lib/blocks_gemv_dp4a).
 // Entry points: gemm (any M, K: B's slice dequantised as it is staged), gemv (M == 1, K % 4 == 0).
 // Bindings: 0 params, 1 a (the activations), 2 qw, 3 scales (per-channel int8 only), 4 bias,
-// 5 residual, 6 out.
+// 5 residual, 6 delta, 7 out.
 //#import lib/matmul_io
 //#import lib/tile
 //#import lib/lanes

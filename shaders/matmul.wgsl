@@ -1,5 +1,5 @@
 // Matmul with a fused epilogue, for every weight format:
-//   out[b] = act(A[b] · W[b] + bias) + residual[b],  A [M, K], W [K, N] or stored [N, K]
+//   out[b] = act(A[b] · W[b] + delta[b] + bias) + residual[b],  A [M, K], W [K, N] or stored [N, K]
 // Two cores: the tiled GEMM of lib/tile.wgsl (any M) and the decode GEMV of lib/gemv.wgsl (M == 1,
 // entry gemv). How W is stored is a library with the same functions for both cores:
 // lib/weights.wgsl (f32 [K, N]) here, aliased by the op for the others (f32 [N, K], and the packed
@@ -8,7 +8,7 @@
 //   main        any M, K, N: lib/tile's GEMM, scalar loads with bounds checks on every edge
 //   main_vec4   K % 4 == 0 and N % 4 == 0 (f32 weights): the same over the vec4 views
 // Bindings (lib/matmul_io.wgsl, lib/weights*.wgsl): 0 params, 1 a, 2 b, 4 bias [N], 5 residual (shape
-// of out), 6 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
+// of out), 6 delta (the un-activated out's shape), 7 out. Unused optional bindings (HAS_BIAS / HAS_RESIDUAL false) are bound to a dummy buffer.
 // The epilogue (bias, activation, residual, SwiGLU pairs) is lib/epilogue_vec4.wgsl's store_out (and
 // epilogue4 for the vec4 stores of main_vec4 and of the GEMV over lib/columns4; SwiGLU takes neither).
 //#import lib/matmul_io

@@ -167,14 +167,20 @@ export class Graph {
   /**
    * a [..., M, K] × b [K, N] (or b [N, K] with transposeB), with an optional bias [N]. With act
    * 'swiglu' the output columns pair up (gate, up) → silu(gate) · up, [..., M, N / 2] (see swigluRows).
+   * `delta` [..., M, N] is added to the product before bias and activation (a LoRA update).
    */
   matmul(
     a: SymbolicTensor,
     b: SymbolicTensor,
-    options: { transposeB?: boolean; bias?: SymbolicTensor; act?: 'swiglu' } = {},
+    options: { transposeB?: boolean; bias?: SymbolicTensor; act?: 'swiglu'; delta?: SymbolicTensor } = {},
   ): SymbolicTensor {
-    const attrs: MatmulAttrs = { transposeB: !!options.transposeB, bias: !!options.bias, ...(options.act ? { act: options.act } : {}) };
-    return this.op('matmul', options.bias ? [a, b, options.bias] : [a, b], attrs);
+    const attrs: MatmulAttrs = {
+      transposeB: !!options.transposeB,
+      bias: !!options.bias,
+      ...(options.delta ? { delta: true } : {}),
+      ...(options.act ? { act: options.act } : {}),
+    };
+    return this.op('matmul', [a, b, ...(options.delta ? [options.delta] : []), ...(options.bias ? [options.bias] : [])], attrs);
   }
 
   /**
@@ -192,20 +198,23 @@ export class Graph {
 
   /**
    * x [..., K] times int8 weights (from engine.quantize() or QuantizedTensor.upload()), dequantised in
-   * registers; bias, GELU and residual consumers fold into it like into matmul. act 'swiglu' as matmul's.
+   * registers; bias, GELU and residual consumers fold into it like into matmul. act 'swiglu' and
+   * `delta` as matmul's.
    */
   dequantMatmul(
     x: SymbolicTensor,
     w: QuantizedTensor,
-    options: { bias?: SymbolicTensor; name?: string; dot4?: boolean; act?: 'swiglu' } = {},
+    options: { bias?: SymbolicTensor; name?: string; dot4?: boolean; act?: 'swiglu'; delta?: SymbolicTensor } = {},
   ): SymbolicTensor {
     const packed = this.quantConstants(w, options.name);
     const { scheme, K, N } = w.layout;
-    return this.op('dequant_matmul', [x, ...packed, ...(options.bias ? [options.bias] : [])], {
+    const epilogue = [...(options.delta ? [options.delta] : []), ...(options.bias ? [options.bias] : [])];
+    return this.op('dequant_matmul', [x, ...packed, ...epilogue], {
       scheme,
       K,
       N,
       scales: !!w.scales,
+      ...(options.delta ? { delta: true } : {}),
       bias: !!options.bias,
       dot4: !!options.dot4,
       ...(options.act ? { act: options.act } : {}),

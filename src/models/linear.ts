@@ -61,8 +61,9 @@ export class Linear {
   /**
    * x [..., in] → [..., out]; a bias, GELU or residual consumer folds into the kernel's epilogue. With
    * act 'swiglu' the rows are (gate, up) pairs and the result is silu(gate) · up, [..., out / 2].
+   * `delta` [..., out] (a LoRA adapter's update, lora.ts) is added before the bias and activation.
    */
-  apply(g: Graph, x: SymbolicTensor, o: { act?: 'swiglu' } = {}): SymbolicTensor {
+  apply(g: Graph, x: SymbolicTensor, o: { act?: 'swiglu'; delta?: SymbolicTensor } = {}): SymbolicTensor {
     const bias = this.bias ? g.weight(this.bias) : undefined;
     if (this.weight instanceof QuantizedTensor) return g.dequantMatmul(x, this.weight, { bias, ...o });
     return g.matmul(x, g.weight(this.weight), { bias, transposeB: this.layout === 'NK', ...o });

@@ -5,7 +5,17 @@
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { withLanes } from './lanes';
-import { EPILOGUE_INPUTS, epilogueConstants, gemmCall, gemvCall, geluReference, matmul, swigluReference, type MatmulAttrs } from './matmul';
+import {
+  EPILOGUE_INPUTS,
+  checkDelta,
+  epilogueConstants,
+  gemmCall,
+  gemvCall,
+  geluReference,
+  matmul,
+  swigluReference,
+  type MatmulAttrs,
+} from './matmul';
 import { f16ToF32 } from '../gpu/tensor';
 import { checkPackedInputs, dequantize, quantLayout, type QuantScheme, type QuantizedData } from './quantize';
 import { inputsByName, type OpDescriptor } from './types';
@@ -67,7 +77,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
   // The GEMV's thread groups sum with subgroup shuffles or through workgroup memory (./lanes.ts).
   shader: withLanes('dequant_matmul'),
   infer(inputs, a) {
-    const { a: x, qw, scales, bias, residual } = inputsByName(dequantMatmul.inputs, a, inputs);
+    const { a: x, qw, scales, bias, residual, delta } = inputsByName(dequantMatmul.inputs, a, inputs);
     if (!x || !qw) throw new ShapeError('dequant_matmul: needs x and packed weights');
     const l = quantLayout(a.scheme, a.K, a.N);
     if (x.dtype !== 'f32' || x.shape[x.shape.length - 1] !== a.K)
@@ -77,8 +87,9 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
     if (glu && (a.N % 2 !== 0 || a.residual))
       throw new ShapeError(`dequant_matmul: SwiGLU pairs need an even N (got ${a.N}) and no residual`);
     const shape = [...x.shape.slice(0, -1), glu ? a.N / 2 : a.N];
-    const expected = 2 + (a.scales ? 1 : 0) + (a.bias ? 1 : 0) + (a.residual ? 1 : 0);
+    const expected = 2 + (a.scales ? 1 : 0) + (a.delta ? 1 : 0) + (a.bias ? 1 : 0) + (a.residual ? 1 : 0);
     if (inputs.length !== expected) throw new ShapeError(`dequant_matmul: expected ${expected} inputs, got ${inputs.length}`);
+    if (a.delta) checkDelta('dequant_matmul', delta, numel(x.shape) / a.K, a.N);
     if (a.bias && bias?.shape.join() !== String(a.N)) throw new ShapeError(`dequant_matmul: bias must be [${a.N}]`);
     if (a.residual && numel(residual?.shape ?? []) !== numel(shape))
       throw new ShapeError(`dequant_matmul: residual must be ${formatShape(shape)}`);
@@ -95,7 +106,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
   },
   /** Float64 on the dequantised weights. */
   reference(inputs, _infos, a) {
-    const { a: x, qw, scales, bias, residual } = inputsByName(dequantMatmul.inputs, a, inputs) as Record<string, Float64Array>;
+    const { a: x, qw, scales, bias, residual, delta } = inputsByName(dequantMatmul.inputs, a, inputs) as Record<string, Float64Array>;
     const l = quantLayout(a.scheme, a.K, a.N);
     const M = x.length / a.K;
     const out = new Float64Array(M * a.N);
@@ -105,6 +116,7 @@ export const dequantMatmul: OpDescriptor<DequantMatmulAttrs> = {
       for (let m = 0; m < M; m++) {
         let s = 0;
         for (let k = 0; k < a.K; k++) s += x[m * a.K + k] * w[k];
+        if (delta) s += delta[m * a.N + n];
         if (bias) s += bias[n];
         if (a.act === 'gelu') s = geluReference(s);
         if (residual) s += residual[m * a.N + n];

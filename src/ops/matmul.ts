@@ -16,6 +16,11 @@ export interface MatmulAttrs {
   transposeB?: boolean;
   /** Inputs include a bias [N] after B. */
   bias?: boolean;
+  /**
+   * Inputs include, right after B, a delta of the un-activated output's shape [..., M, N] added to the
+   * product before the bias and activation (a LoRA adapter's low-rank update x·Aᵀ·Bᵀ·scale).
+   */
+  delta?: boolean;
   /** Activation applied after the bias. */
   /**
    * 'swiglu': the weights' output rows interleave gate and up (see swigluRows); the output is
@@ -68,8 +73,20 @@ export function matmulDims(op: string, inputs: readonly TensorInfo[], attrs: Mat
   return { batch: numel(lead), M, K, N, strideA: M * K, strideB: K * N };
 }
 
-/** The matmul family's optional epilogue operands, after its two matrix inputs. */
-export const EPILOGUE_INPUTS = ['bias?', 'residual?'] as const;
+/**
+ * The matmul family's optional epilogue operands, after its two matrix inputs. A delta is given when
+ * the op is built, bias and residual may be folded in later: fusion appends inputs, so delta comes first.
+ */
+export const EPILOGUE_INPUTS = ['delta?', 'bias?', 'residual?'] as const;
+
+/** Throws unless a delta input is [..., N] with the elements of the un-activated output (M·N per batch). */
+export function checkDelta(name: string, delta: TensorInfo | undefined, rows: number, N: number): void {
+  if (!delta || delta.dtype !== 'f32' || numel(delta.shape) !== rows * N || delta.shape[delta.shape.length - 1] !== N) {
+    throw new ShapeError(
+      `${name}: delta must be f32 [${rows}, ${N}] (the output before any activation), got ${delta ? `${delta.dtype} ${formatShape(delta.shape)}` : 'nothing'}`,
+    );
+  }
+}
 
 function inferMatmul(name: string) {
   return (inputs: readonly TensorInfo[], attrs: MatmulAttrs): TensorInfo => {
@@ -81,9 +98,10 @@ function inferMatmul(name: string) {
     const glu = attrs.act === 'swiglu';
     if (glu && (d.N % 2 !== 0 || attrs.residual)) throw new ShapeError(`${name}: SwiGLU pairs need an even N (got ${d.N}) and no residual`);
     const shape = [...a.shape.slice(0, -1), glu ? d.N / 2 : d.N];
-    const expected = 2 + (attrs.bias ? 1 : 0) + (attrs.residual ? 1 : 0);
+    const expected = 2 + (attrs.delta ? 1 : 0) + (attrs.bias ? 1 : 0) + (attrs.residual ? 1 : 0);
     if (inputs.length !== expected) throw new ShapeError(`${name}: expected ${expected} inputs, got ${inputs.length}`);
-    const { bias, residual: r } = inputsByName(EPILOGUE_INPUTS, attrs, inputs.slice(2));
+    const { bias, residual: r, delta } = inputsByName(EPILOGUE_INPUTS, attrs, inputs.slice(2));
+    if (attrs.delta) checkDelta(name, delta, d.batch * d.M, d.N);
     if (attrs.bias && (bias?.shape.length !== 1 || bias.shape[0] !== d.N)) {
       throw new ShapeError(`${name}: bias must be [${d.N}], got ${bias ? formatShape(bias.shape) : 'nothing'}`);
     }
@@ -284,7 +302,7 @@ export const matmul: OpDescriptor<MatmulAttrs> = {
 export function matmulReference(inputs: readonly Float64Array[], infos: readonly TensorInfo[], attrs: MatmulAttrs): Float64Array {
   const d = matmulDims('matmul', infos, attrs);
   const [A, B] = inputs;
-  const { bias, residual } = inputsByName(EPILOGUE_INPUTS, attrs, inputs.slice(2));
+  const { bias, residual, delta } = inputsByName(EPILOGUE_INPUTS, attrs, inputs.slice(2));
   const { M, N, K } = d;
   const out = new Float64Array(d.batch * M * N);
   for (let z = 0; z < d.batch; z++) {
@@ -295,9 +313,10 @@ export function matmulReference(inputs: readonly Float64Array[], infos: readonly
           const bv = attrs.transposeB ? B[z * d.strideB + n * K + k] : B[z * d.strideB + k * N + n];
           s += A[z * d.strideA + m * K + k] * bv;
         }
+        const o = z * M * N + m * N + n;
+        if (delta) s += delta[o];
         if (bias) s += bias[n];
         if (attrs.act === 'gelu') s = geluReference(s);
-        const o = z * M * N + m * N + n;
         if (residual) s += residual[o];
         out[o] = s;
       }
@@ -329,8 +348,9 @@ export function swigluRows<T extends Float32Array | Uint8Array>(gate: T, up: T, 
 }
 
 /** The override constants of the fused epilogue. */
-export function epilogueConstants(attrs: { bias?: boolean; act?: MatmulAttrs['act']; residual?: boolean }) {
+export function epilogueConstants(attrs: { bias?: boolean; act?: MatmulAttrs['act']; residual?: boolean; delta?: boolean }) {
   return {
+    HAS_DELTA: attrs.delta ? 1 : 0,
     HAS_BIAS: attrs.bias ? 1 : 0,
     ACT: attrs.act === 'gelu' ? 1 : attrs.act === 'swiglu' ? 2 : 0,
     HAS_RESIDUAL: attrs.residual ? 1 : 0,
