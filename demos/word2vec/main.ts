@@ -3,10 +3,28 @@
 // (word2vec binary or text, GloVe) load from a file; the previous model is disposed.
 import GUI from 'lil-gui';
 import { Word2Vec, pca } from 'webgpu-nlp';
-import { $, fetchAsset, pickFile, say, showMemory, startEngine } from '../common/page';
+import { $, collapseOnNarrow, fetchAsset, pickFile, say, showMemory, startEngine } from '../common/page';
+import recordedRun from './recorded.json';
 import { drawScatter, type Point, type ScatterView } from './scatter';
 
-const engine = await startEngine();
+/** Without WebGPU: the neighbours list and an analogy, recorded from the same vectors (tools/record_page_examples.py). */
+const recorded = {
+  caption: `the nearest neighbours of "${recordedRun.query}" and ${recordedRun.analogy.abc.join(' : ')} :: ?, computed from these vectors by tools/record_page_examples.py.`,
+  render(): Node {
+    const box = document.createElement('div');
+    const list = document.createElement('ol');
+    for (const n of recordedRun.neighbours)
+      list.append(Object.assign(document.createElement('li'), { textContent: `${n.word} ${n.score.toFixed(3)}` }));
+    const [a, b, c] = recordedRun.analogy.abc;
+    const analogyLine = Object.assign(document.createElement('p'), {
+      textContent: `${a} is to ${b} as ${c} is to ${recordedRun.analogy.top.map((n) => `${n.word} (${n.score.toFixed(2)})`).join(', ')}`,
+    });
+    box.append(list, analogyLine);
+    return box;
+  },
+};
+
+const engine = await startEngine({ recorded });
 let model: Word2Vec;
 try {
   model = await Word2Vec.fromBinary(engine, await fetchAsset('models/kjv-word2vec.bin'));
@@ -15,7 +33,8 @@ try {
   throw e;
 }
 const settings = { k: 10, loadFile: () => void loadFile() };
-const gui = new GUI({ title: 'word2vec', container: $('controls') });
+const gui = new GUI({ title: 'Settings', container: $('controls') });
+collapseOnNarrow(gui);
 gui
   .add(settings, 'k', 1, 50, 1)
   .name('neighbours')
@@ -49,26 +68,37 @@ async function loadFile(): Promise<void> {
   }
 }
 
+/** Shows (or, with '', clears) a form's own error line, next to that form; the rest of the page stays as it is. */
+function formError(id: 'search-error' | 'analogy-error' | 'project-error', text: string): void {
+  $(id).textContent = text;
+}
+
 async function search(): Promise<void> {
   const word = ($('query') as HTMLInputElement).value.trim().toLowerCase();
   const list = $('neighbours');
-  list.replaceChildren();
-  if (!word) return say('Type a word to find its neighbours.', 'error');
-  if (!model.has(word)) return say(`'${word}' is not in the vocabulary; try another word.`, 'error');
+  // A bad query leaves the last list in place: the error sits by the form.
+  if (!word) return formError('search-error', 'Type a word to find its neighbours.');
+  if (!model.has(word)) return formError('search-error', `'${word}' is not in the vocabulary; try another word.`);
   const found = await model.mostSimilar(word, settings.k);
+  formError('search-error', '');
   describe();
+  list.replaceChildren();
   for (const n of found) {
     const li = document.createElement('li');
     const bar = document.createElement('div');
     bar.className = 'bar';
     bar.style.width = `${Math.max(0, n.score) * 100}%`;
-    li.append(
-      Object.assign(document.createElement('span'), { textContent: n.word, className: 'word' }),
-      bar,
-      Object.assign(document.createElement('span'), { textContent: n.score.toFixed(3), className: 'score' }),
-    );
+    // Each neighbour is a button: it becomes the query.
+    const link = Object.assign(document.createElement('button'), { type: 'button', textContent: n.word, className: 'word' });
+    link.setAttribute('aria-label', `${n.word}, similarity ${n.score.toFixed(3)}: find its neighbours`);
+    link.addEventListener('click', () => {
+      ($('query') as HTMLInputElement).value = n.word;
+      void search().then(() => list.querySelector<HTMLButtonElement>('button.word')?.focus());
+    });
+    li.append(link, bar, Object.assign(document.createElement('span'), { textContent: n.score.toFixed(3), className: 'score' }));
     list.append(li);
   }
+  list.dataset.query = word;
   document.body.dataset.neighbours = found.map((n) => n.word).join(' ');
 }
 
@@ -76,14 +106,15 @@ async function analogy(): Promise<void> {
   const [a, b, c] = ['a', 'b', 'c'].map((id) => ($(id) as HTMLInputElement).value.trim().toLowerCase());
   if (!a || !b || !c) {
     $('analogy-result').textContent = '';
-    return say('Fill in all three words: a is to b as c is to ?', 'error');
+    return formError('analogy-error', 'Fill in all three words: a is to b as c is to ?');
   }
   const unknown = [a, b, c].filter((w) => !model.has(w));
   if (unknown.length) {
     $('analogy-result').textContent = '';
-    return say(`Not in the vocabulary: ${unknown.join(', ')}.`, 'error');
+    return formError('analogy-error', `Not in the vocabulary: ${unknown.join(', ')}.`);
   }
   const top = await model.analogy(a, b, c, 3);
+  formError('analogy-error', '');
   $('analogy-result').textContent = top.map((n) => `${n.word} (${n.score.toFixed(2)})`).join(', ');
   document.body.dataset.analogy = top.map((n) => n.word).join(' ');
   describe();
@@ -102,7 +133,8 @@ async function project(): Promise<void> {
   ];
   const known = words.filter((w) => model.has(w));
   const missing = words.filter((w) => !model.has(w));
-  if (known.length < 3) return say('Give at least three words the vocabulary knows.', 'error');
+  if (known.length < 3) return formError('project-error', 'Give at least three words the vocabulary knows.');
+  formError('project-error', '');
   const data = new Float32Array(known.length * model.dim);
   for (const [i, w] of known.entries()) data.set(model.vector(w), i * model.dim);
   const { coords, explained } = await pca(engine, data, known.length, model.dim, 2);
