@@ -43,7 +43,7 @@ describe('CharLSTM (LSTM page)', () => {
       const s = await model.step(id, 0.7, 3, t);
       for (const u of [0, 7, 61, H - 1]) {
         const { i, f, g, o } = model.gatesOf(u, s.x, hPrev);
-        for (const v of [i, f, o]) expect(v).toBeGreaterThanOrEqual(0), expect(v).toBeLessThanOrEqual(1);
+        for (const v of [i, f, o]) expect(v >= 0 && v <= 1, `a sigmoid gate is ${v}`).toBe(true);
         const c = f * cPrev[u] + i * g;
         expect(Math.abs(c - s.c[u]), `c, step ${t}, unit ${u}`).toBeLessThan(2e-5);
         expect(Math.abs(o * Math.tanh(c) - s.h[u]), `h, step ${t}, unit ${u}`).toBeLessThan(2e-5);
