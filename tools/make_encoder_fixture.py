@@ -147,11 +147,16 @@ def distilbert_weights(labels):
     return w
 
 
+CAPTURE = None  # a list while attention probabilities are being recorded
+
+
 def attention(x, wq, bq, wk, bk, wv, bv):
     T = x.shape[0]
     D = C // H
     q, k, v = (linear(x, a, b).view(T, H, D).transpose(0, 1) for a, b in ((wq, bq), (wk, bk), (wv, bv)))
     p = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(D), dim=-1)
+    if CAPTURE is not None:
+        CAPTURE.append(p)  # [H, T, T] of each layer in turn (Encoder.attentionWeights' reference)
     return (p @ v).transpose(0, 1).reshape(T, C)
 
 
@@ -349,6 +354,14 @@ def main():
             e['nsp'] = rounded(torch.stack([linear(x, d['cls.seq_relationship.weight'], d['cls.seq_relationship.bias']) for x in pooled]))
         if 'qa_outputs.weight' in w:  # *ForQuestionAnswering: qa_outputs(h) split into start, end
             e['qa'] = [rounded(linear(h, d['qa_outputs.weight'], d['qa_outputs.bias'])) for h in hs]
+        if kind == 'bert':  # attention probabilities of every layer, [L][H, T, T] per sequence
+            global CAPTURE
+            e['attention'] = []
+            for seq, t in zip(ids, types):
+                CAPTURE = []
+                forward(arch, cfg, w, seq, t)
+                e['attention'].append([rounded(p) for p in CAPTURE])
+            CAPTURE = None
         if kind in ('distilbert-token', 'bert'):  # *ForTokenClassification: classifier(h) (bert: as if so declared)
             e['tokens'] = [rounded(linear(h, d['classifier.weight'], d['classifier.bias'])) for h in hs]
         expected[kind] = e

@@ -258,14 +258,14 @@ export function bertTensors(w: BertWeights): { dispose(): void }[] {
   return out;
 }
 
-/** Embeddings, then every layer: the last hidden state [T, C] of the packed batch. */
-export function bertEncode(g: Graph, w: BertWeights, s: BertShape, x: PackedInputs): SymbolicTensor {
+/** Embeddings, then every layer (or the first `layers`): the last hidden state [T, C] of the packed batch. */
+export function bertEncode(g: Graph, w: BertWeights, s: BertShape, x: PackedInputs, layers = w.layers.length): SymbolicTensor {
   const eps = s.eps;
   const nw = (n: Norm) => [g.weight(n[0]), g.weight(n[1])] as const;
   let h = g.add(w.word.embed(g, x.ids, null, 0), w.position.embed(g, x.pos, null, 0));
   if (w.tokenType && x.types) h = g.add(h, w.tokenType.embed(g, x.types, null, 0));
   h = g.layerNorm(h, ...nw(w.embNorm), { eps }); // [T, C]
-  for (const L of w.layers) {
+  for (const L of w.layers.slice(0, layers)) {
     const qkv = L.qkv.apply(g, h); // [T, 3C]
     const [q, k, v] = [0, 1, 2].map((part) => g.splitHeads(qkv, s.heads, part, 3)); // [H, T, D] each
     const a = g.attention(q, k, v, { cuSeqlens: x.cuSeqlens }); // each sequence attends to itself only
@@ -302,6 +302,15 @@ export function bertDefinition(w: BertWeights, s: BertShape): EncoderDef {
     tokenLabels: w.tokens?.labels ?? 0,
     pooling: 'cls',
     encode: (g, x) => bertEncode(g, w, s, w.tokenType ? x : { ...x, types: null }),
+    attention: {
+      layers: s.layers,
+      heads: s.heads,
+      qk(g, x, layer) {
+        // The layer's input, then its query and key heads [H, T, D].
+        const qkv = w.layers[layer].qkv.apply(g, bertEncode(g, w, s, w.tokenType ? x : { ...x, types: null }, layer));
+        return { q: g.splitHeads(qkv, s.heads, 0, 3), k: g.splitHeads(qkv, s.heads, 1, 3) };
+      },
+    },
     head(task: HeadTask, g: Graph, h: SymbolicTensor, rows: () => SymbolicTensor): SymbolicTensor {
       switch (task) {
         case 'mlm':

@@ -41,6 +41,11 @@ export interface EncoderDef {
   pooling: 'cls' | 'mean';
   /** The last hidden state [T, C] of the packed batch. */
   encode(g: Graph, x: PackedInputs): SymbolicTensor;
+  /**
+   * Where attention can be drawn: the layer and head counts, and the query and key heads [H, T, D] that
+   * `layer` scores (its attention is softmax(q kᵀ / √D) within each sequence).
+   */
+  attention?: { layers: number; heads: number; qk(g: Graph, x: PackedInputs, layer: number): { q: SymbolicTensor; k: SymbolicTensor } };
   /** A head over h [T, C] (token tasks) or over `rows()` [B, C] (row tasks). */
   head(task: HeadTask, g: Graph, h: SymbolicTensor, rows: () => SymbolicTensor): SymbolicTensor;
   /** Every GPU object of the weights. */

@@ -13,7 +13,7 @@ import type { QuantScheme } from '../ops/quantize';
 import { noPositions } from './token-table';
 import { pool, softmaxInPlace, topK, type Pooling } from './encoder-tasks';
 import { BERT_TYPES, bertDefinition, loadBertWeights, resolveBertConfig } from './bert';
-import { ROW_TASKS, type EncoderConfig, type EncoderDef, type EncoderShape, type HeadTask } from './encoder-def';
+import { ROW_TASKS, type EncoderConfig, type EncoderDef, type EncoderShape, type HeadTask, type PackedInputs } from './encoder-def';
 import { loadModernBert } from './modernbert';
 import { WEIGHT_STORE, type WeightsChoice, storeFor } from './checkpoint';
 export type { EncoderConfig } from './encoder-def';
@@ -243,6 +243,69 @@ export class Encoder {
     );
   }
 
+  /** Layers and heads whose attention attentionWeights() draws (null for ModernBERT). */
+  get attentionShape(): { layers: number; heads: number } | null {
+    const a = this.def.attention;
+    return a ? { layers: a.layers, heads: a.heads } : null;
+  }
+
+  /**
+   * The attention probabilities of every head of `layer` over one sequence, [heads × T × T] (row: the
+   * query, column: the key; every row sums to 1, over the whole sequence: bidirectional). The layer's
+   * queries and keys come from the GPU; their softmax(q kᵀ / √D) is taken here in float64.
+   */
+  async attentionWeights(
+    sequence: readonly number[] | { ids: readonly number[]; typeIds?: readonly number[] },
+    layer: number,
+  ): Promise<Float32Array> {
+    const a = this.def.attention;
+    if (!a)
+      throw new UnsupportedError(
+        `Encoder.attentionWeights: not available for ${this.shape.type} models (BERT, RoBERTa and DistilBERT have it)`,
+      );
+    if (!(Number.isInteger(layer) && layer >= 0 && layer < a.layers))
+      throw new ArgumentError(`Encoder.attentionWeights: layer ${layer} outside 0..${a.layers - 1}`);
+    const one = Array.isArray(sequence)
+      ? { ids: [sequence] }
+      : {
+          ids: [(sequence as { ids: readonly number[] }).ids],
+          typeIds: (sequence as { typeIds?: readonly number[] }).typeIds && [(sequence as { typeIds: readonly number[] }).typeIds],
+        };
+    const p = this.pack(one, 'attentionWeights');
+    const T = p.lengths[0];
+    const feeds: Record<string, Uint32Array> = { ids: p.ids, pos: p.pos, cu: p.cu };
+    if (this.shape.typeVocab > 0) feeds.types = p.types;
+    const out = await this.plans.use(
+      `attention${layer}:${p.T}`,
+      () => {
+        const g = new Graph(this.engine, `${this.shape.type} attention layer ${layer} T=${p.T}`);
+        const { q, k } = a.qk(g, this.graphInputs(g, p.T), layer);
+        return g.compile({ q, k });
+      },
+      (plan) => plan.run(feeds),
+    );
+    const [q, k] = [out.q as Float32Array, out.k as Float32Array]; // [H, bucket, D]
+    const H = a.heads;
+    const D = this.shape.hidden / H;
+    const scale = 1 / Math.sqrt(D);
+    const w = new Float32Array(H * T * T);
+    const row = new Float64Array(T);
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < T; i++) {
+        let m = -Infinity;
+        for (let j = 0; j < T; j++) {
+          let s = 0;
+          for (let d = 0; d < D; d++) s += q[(h * p.T + i) * D + d] * k[(h * p.T + j) * D + d];
+          row[j] = s * scale;
+          m = Math.max(m, row[j]);
+        }
+        let sum = 0;
+        for (let j = 0; j < T; j++) sum += row[j] = Math.exp(row[j] - m);
+        for (let j = 0; j < T; j++) w[(h * T + i) * T + j] = row[j] / sum;
+      }
+    return w;
+  }
+
   /** Frees the weights and every plan. */
   dispose(): void {
     if (this.disposed) return;
@@ -330,15 +393,19 @@ export class Encoder {
     return { y: out.y as Float32Array };
   }
 
-  private build(task: Task, T: number, B: number): Promise<Plan> {
-    const g = new Graph(this.engine, `${this.shape.type} ${task} T=${T}${B ? ` B=${B}` : ''}`);
-    const x = {
+  /** The packed batch's inputs for a plan of `T` rows. */
+  private graphInputs(g: Graph, T: number): PackedInputs {
+    return {
       ids: g.input('ids', [T], 'u32'),
       pos: g.input('pos', [T], 'u32'),
       types: this.shape.typeVocab > 0 ? g.input('types', [T], 'u32') : null,
       cuSeqlens: g.input('cu', [T + 1], 'u32'),
     };
-    const h = this.def.encode(g, x); // [T, C]
+  }
+
+  private build(task: Task, T: number, B: number): Promise<Plan> {
+    const g = new Graph(this.engine, `${this.shape.type} ${task} T=${T}${B ? ` B=${B}` : ''}`);
+    const h = this.def.encode(g, this.graphInputs(g, T)); // [T, C]
     // One row per sequence: its first token's state gathered (h as an embedding table), or the mean of
     // its tokens' states as a matmul with a per-run [B, T] matrix of 1 / length weights.
     const C = this.shape.hidden;

@@ -104,6 +104,29 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
     });
   }
 
+  it('attentionWeights: every layer and head of each sequence (bidirectional, segment ids) against float64; bad layers; ModernBERT has none', async () => {
+    const ref = expected.bert as Case & { attention: number[][][] };
+    const enc = await Encoder.fromSafetensors(engine, file('bert.safetensors'), ref.config);
+    try {
+      expect(enc.attentionShape).toEqual({ layers: 2, heads: 4 });
+      for (const [i, ids] of ref.ids.entries())
+        for (let layer = 0; layer < 2; layer++) {
+          const got = await enc.attentionWeights({ ids, typeIds: ref.typeIds[i] }, layer);
+          expect(got.length).toBe(4 * ids.length * ids.length);
+          // probabilities: 1e-4 absolute (the largest is at most 1)
+          expectClose(Float64Array.from(got), Float64Array.from(ref.attention[i][layer]), { atol: 1e-4, rtol: 0 }, `seq ${i} layer ${layer}`);
+        }
+      await expect(enc.attentionWeights(ref.ids[0], 2)).rejects.toThrow(/layer 2 outside 0..1/);
+      await expect(enc.attentionWeights([], 0)).rejects.toThrow(ArgumentError);
+    } finally {
+      enc.dispose();
+    }
+    const mb = await Encoder.fromSafetensors(engine, file('modernbert.safetensors'), expected.modernbert.config);
+    expect(mb.attentionShape).toBeNull();
+    await expect(mb.attentionWeights([1, 2, 3], 0)).rejects.toThrow(UnsupportedError);
+    mb.dispose();
+  });
+
   it('modernbert: RoPE restarting in each packed sequence, local windows, GeGLU; masked LM, mean-pooled classification', async () => {
     const ref = expected.modernbert;
     const enc = await Encoder.fromSafetensors(engine, file('modernbert.safetensors'), ref.config);
