@@ -8,8 +8,9 @@
 //#import lib/unpack
 //#import lib/q8_0
 
-// 1: per-channel int8 (a scale per row), 2: f16, 3: bf16, 4..8: llama.cpp blocks (q4_0, q4_k, q6_k,
-// q8_0, q5_0), whose block type is lib/q8_0 or the twin the op aliases for it (ops/matmul.ts WEIGHT_FORMATS)
+// 1: per-channel int8 (a scale per row), 2: f16, 3: bf16, 4..15: llama.cpp blocks (q4_0, q4_k, q6_k,
+// q8_0, q5_0, q4_1, q5_1, q2_k, q3_k, q5_k, iq4_nl, iq4_xs), whose block type is lib/q8_0 or the twin
+// the op aliases for it (ops/matmul.ts WEIGHT_FORMATS)
 override SCHEME: u32 = 1;
 
 @group(0) @binding(1) var<storage, read> ids: array<u32>;

@@ -1,9 +1,10 @@
 // llama.cpp's blocks read in place (src/ops/ggml-blocks.ts has the layouts): the packed words `qw`
 // hold a GGUF tensor's bytes as they are, little end first. q4_k blocks (144 bytes) start on a word;
-// q4_0 (18), q5_0 (22), q8_0 (34) and q6_k (210) blocks only on an even byte, so their words are read
-// at even offsets. These are the byte readers; each block type is a library of its own (lib/q4_0.wgsl,
-// lib/q5_0.wgsl, lib/q4_k.wgsl, lib/q6_k.wgsl, lib/q8_0.wgsl: the same constants and functions, aliased
-// for one another). The importing shader declares `qw: array<u32>`.
+// so do q4_1 (20), q5_1 (24), q2_k (84), q5_k (176) and iq4_xs (136); q4_0 (18), q5_0 (22), q8_0 (34),
+// iq4_nl (18), q3_k (110) and q6_k (210) blocks only on an even byte, so their words are read at even
+// offsets. These are the byte readers; each block type is a library of its own (lib/q4_0.wgsl,
+// lib/q5_0.wgsl, lib/q4_k.wgsl, lib/q6_k.wgsl, lib/q8_0.wgsl and their twins: the same constants and
+// functions, aliased for one another). The importing shader declares `qw: array<u32>`.
 
 /**
  * The GEMV's chunk (lib/blocks_gemv.wgsl): activations 32c .. 32c + 31 as eight vec4s, the sums of
@@ -77,4 +78,51 @@ fn bytes4(w: u32) -> vec4<f32> {
 /** Nibble `hi` (0 low, 1 high) of each byte of a word. */
 fn nibbles4(w: u32, hi: u32) -> vec4<f32> {
   return bytes4((w >> (4u * hi)) & 0x0f0f0f0fu);
+}
+
+/**
+ * Sub-block j's affine map (d · scale, dmin · min) of a q4_k / q5_k super-block at word-aligned `at`:
+ * f16 d and dmin, then 12 bytes of 6-bit scales and mins as get_scale_min_k4 (ggml-quants.c) reads them.
+ */
+fn scale_min_k4(at: u32, j: u32) -> vec2<f32> {
+  let dm = unpack2x16float(qw[at / 4u]);
+  var sc: u32;
+  var m: u32;
+  if (j < 4u) {
+    sc = byte_at(at + 4u + j) & 63u;
+    m = byte_at(at + 8u + j) & 63u;
+  } else {
+    let b = byte_at(at + 8u + j);
+    sc = (b & 0xfu) | ((byte_at(at + j) >> 6u) << 4u);
+    m = (b >> 4u) | ((byte_at(at + 4u + j) >> 6u) << 4u);
+  }
+  return vec2(dm.x * f32(sc), dm.y * f32(m));
+}
+
+/** Bits 0..3 of h as 0 or 16: the fifth bits of four weights (q5_0, q5_1: weight i's is bit i of qh). */
+fn high4_16(h: u32) -> vec4<f32> {
+  return vec4<f32>(((vec4(h) >> vec4(0u, 1u, 2u, 3u)) & vec4(1u)) * 16u);
+}
+
+/**
+ * Σ q·x over a 32-weight block of 5-bit quants (q5_0, q5_1): the 16 bytes at `qs_at` (word j holds
+ * weights 4j..4j+3 in its low nibbles and 16+4j.. in its high ones) and their fifth bits in qh.
+ */
+fn quants5_dot32(qs_at: u32, qh: u32, x: ptr<function, Chunk32>) -> f32 {
+  let w = words4_at(qs_at);
+  var q = 0.0;
+  for (var j = 0u; j < 4u; j++) {
+    q += dot(nibbles4(w[j], 0u) + high4_16(qh >> (4u * j)), (*x).x[j]);
+    q += dot(nibbles4(w[j], 1u) + high4_16(qh >> (16u + 4u * j)), (*x).x[j + 4u]);
+  }
+  return q;
+}
+
+/** The sixteen levels of IQ4_NL and IQ4_XS (kvalues_iq4nl in ggml-common.h). */
+var<private> IQ4_NL_VALUES: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0, 1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+
+/** Nibble `hi` of each byte of a word, mapped through IQ4_NL_VALUES. */
+fn iq4_values4(w: u32, hi: u32) -> vec4<f32> {
+  let n = (vec4(w >> (4u * hi)) >> vec4(0u, 8u, 16u, 24u)) & vec4(0xfu);
+  return vec4(IQ4_NL_VALUES[n.x], IQ4_NL_VALUES[n.y], IQ4_NL_VALUES[n.z], IQ4_NL_VALUES[n.w]);
 }

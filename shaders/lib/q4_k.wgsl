@@ -6,31 +6,15 @@
 const BLOCK_LEN: u32 = 256u;
 const BLOCK_BYTES: u32 = 144u;
 
-/** Sub-block j's affine map (scale, min), get_scale_min_k4 on the 12 scale bytes at + 4 ... */
-fn q4_k_scale(at: u32, j: u32) -> vec2<f32> {
-  let dm = unpack2x16float(qw[at / 4u]);
-  var sc: u32;
-  var m: u32;
-  if (j < 4u) {
-    sc = byte_at(at + 4u + j) & 63u;
-    m = byte_at(at + 8u + j) & 63u;
-  } else {
-    let b = byte_at(at + 8u + j);
-    sc = (b & 0xfu) | ((byte_at(at + j) >> 6u) << 4u);
-    m = (b >> 4u) | ((byte_at(at + 4u + j) >> 6u) << 4u);
-  }
-  return vec2(dm.x * f32(sc), dm.y * f32(m));
-}
-
 fn block_weights4(at: u32, k: u32) -> vec4<f32> {
   let r = k % 256u;
-  let s = q4_k_scale(at, r / 32u);
+  let s = scale_min_k4(at, r / 32u);
   return nibbles4(qw[(at + 16u + 32u * (r / 64u) + r % 32u) / 4u], (r / 32u) % 2u) * s.x - s.y;
 }
 
 fn block_dot32(at: u32, k: u32, x: ptr<function, Chunk32>) -> f32 {
   let j = (k % 256u) / 32u;
-  let s = q4_k_scale(at, j);
+  let s = scale_min_k4(at, j);
   let w0 = (at + 16u + 32u * (j / 2u)) / 4u;
   var q = 0.0;
   for (var i = 0u; i < 8u; i++) { q += dot(nibbles4(qw[w0 + i], j % 2u), (*x).x[i]); }

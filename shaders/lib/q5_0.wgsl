@@ -2,34 +2,20 @@
 // ggml-quants.c): an f16 scale d at byte 0, a little-endian u32 qh at byte 2 whose bit i is weight i's
 // fifth bit, and 16 bytes qs at byte 6 whose low nibbles are weights 0..15 and high nibbles 16..31;
 // w = d · (q − 16). Blocks are 22 bytes, so they start on an even byte: every field is read at an even
-// offset (lib/ggml_blocks). Twin of lib/q4_0.wgsl and lib/q8_0.wgsl (same functions).
+// offset (lib/ggml_blocks). Twin of lib/q4_0.wgsl and lib/q8_0.wgsl (same functions). ggml-quants.c's
+// xh_0 = ((qh >> j) << 4) & 0x10 and xh_1 = (qh >> (j + 12)) & 0x10 are bits j and j + 16 of qh: weight i's
+// fifth bit is bit i (high4_16).
 //#import lib/ggml_blocks
 
 const BLOCK_LEN: u32 = 32u;
 const BLOCK_BYTES: u32 = 22u;
 
-/**
- * Bits 0..3 of h as 0 or 16: the fifth bits of four weights. ggml-quants.c's xh_0 = ((qh >> j) << 4) &
- * 0x10 and xh_1 = (qh >> (j + 12)) & 0x10 are bits j and j + 16 of qh, so weight i's is bit i.
- */
-fn q5_high4(h: u32) -> vec4<f32> {
-  return vec4<f32>(((vec4(h) >> vec4(0u, 1u, 2u, 3u)) & vec4(1u)) * 16u);
-}
-
 fn block_weights4(at: u32, k: u32) -> vec4<f32> {
   let j = k % 32u;
-  let q = nibbles4(word_at(at + 6u + j % 16u), j / 16u) + q5_high4(word_at(at + 2u) >> j);
+  let q = nibbles4(word_at(at + 6u + j % 16u), j / 16u) + high4_16(word_at(at + 2u) >> j);
   return (q - 16.0) * half_at(at);
 }
 
 fn block_dot32(at: u32, k: u32, x: ptr<function, Chunk32>) -> f32 {
-  // qs word j holds weights 4j..4j+3 (low nibbles) and 16+4j.. (high); qh bit i is weight i's fifth bit
-  let w = words4_at(at + 6u);
-  let qh = word_at(at + 2u);
-  var q = 0.0;
-  for (var j = 0u; j < 4u; j++) {
-    q += dot(nibbles4(w[j], 0u) + q5_high4(qh >> (4u * j)), (*x).x[j]);
-    q += dot(nibbles4(w[j], 1u) + q5_high4(qh >> (16u + 4u * j)), (*x).x[j + 4u]);
-  }
-  return half_at(at) * (q - 16.0 * ((*x).sum.x + (*x).sum.y));
+  return half_at(at) * (quants5_dot32(at + 6u, word_at(at + 2u), x) - 16.0 * ((*x).sum.x + (*x).sum.y));
 }

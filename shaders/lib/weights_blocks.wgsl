@@ -1,7 +1,9 @@
-// llama.cpp's block formats [N, K] (q8_0, q4_0, q5_0, q4_k, q6_k), the bytes of a GGUF tensor as they are,
+// llama.cpp's block formats [N, K] (q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl,
+// iq4_xs), the bytes of a GGUF tensor as they are,
 // each row a whole number of blocks (zero weights past K): a weight format of the matmul cores
 // (lib/weights.wgsl lists the functions). The block type is a library aliased for lib/q8_0 (lib/q4_0,
-// lib/q5_0, lib/q4_k, lib/q6_k: BLOCK_LEN, BLOCK_BYTES, block_weights4, block_dot32); the GEMV's chunk is
+// lib/q5_0, lib/q4_k, lib/q6_k and the rest, one per type: BLOCK_LEN, BLOCK_BYTES, block_weights4,
+// block_dot32); the GEMV's chunk is
 // lib/blocks_gemv.wgsl (32 weights a lane), or its twin lib/blocks_gemv_dp4a.wgsl.
 //#import lib/weights_rows
 //#import lib/q8_0

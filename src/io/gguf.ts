@@ -1,6 +1,6 @@
 // A bounds-checked GGUF (v2/v3) reader for what this engine can use: the metadata, F32/F16 tensors, and
-// weight matrices for the packed schemes (GGUF's ne[0] is K, ne[1] is N): Q8_0, Q4_0, Q5_0, Q4_K and Q6_K
-// keep their bytes as they are, F16/BF16 keep theirs two to a word. Every read is checked against the file; errors name the tensor, the offset or the type.
+// weight matrices for the packed schemes (GGUF's ne[0] is K, ne[1] is N): Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
+// Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL and IQ4_XS keep their bytes as they are, F16/BF16 keep theirs two to a word. Every read is checked against the file; errors name the tensor, the offset or the type.
 import { FormatError } from '../errors';
 import { checkFinite, f16ToF32 } from './safetensors';
 import { nonFiniteBlockScale, quantLayout, type QuantizedData } from '../ops/quantize';
@@ -23,7 +23,8 @@ export interface GGUFTensor {
 /**
  * ggml types by number, with [weights per block, bytes per block] where the layout is known (ggml.c's
  * type_traits: a Q4_K super-block is d and dmin as f16, 12 bytes of 6-bit scales and mins, 128 bytes of
- * nibbles). Used to check every tensor's extent against the file; IQ types have no size here.
+ * nibbles). Used to check every tensor's extent against the file; IQ types other than IQ4_NL and IQ4_XS
+ * have no size here.
  */
 const TYPES: Record<number, [string, number, number] | [string]> = {
   0: ['F32', 1, 4],
@@ -44,10 +45,10 @@ const TYPES: Record<number, [string, number, number] | [string]> = {
   17: ['IQ2_XS'],
   18: ['IQ3_XXS'],
   19: ['IQ1_S'],
-  20: ['IQ4_NL'],
+  20: ['IQ4_NL', 32, 18],
   21: ['IQ3_S'],
   22: ['IQ2_S'],
-  23: ['IQ4_XS'],
+  23: ['IQ4_XS', 256, 136],
   24: ['I8', 1, 1],
   25: ['I16', 1, 2],
   26: ['I32', 1, 4],
@@ -263,7 +264,7 @@ export class GGUFFile {
     return this.blocks(t, 'q8_0');
   }
 
-  /** A Q8_0 / Q4_0 / Q5_0 / Q4_K / Q6_K matrix: its bytes copied as they are into words (the last one zero-padded). */
+  /** A matrix of llama.cpp blocks (BLOCK_TYPES): its bytes copied as they are into words (the last one zero-padded). */
   private blocks(t: GGUFTensor, scheme: BlockScheme): QuantizedData {
     if (t.dims.length < 2 || !t.dims.slice(2).every((d) => d === 1)) {
       throw new GGUFError(`gguf: tensor '${t.name}' has dims [${t.dims}]; a matrix (ne[0] = K, ne[1] = N) is expected`);
@@ -286,7 +287,7 @@ export class GGUFFile {
    * A 2-D weight matrix (ne[0] = K along a row, ne[1] = N rows) as packed data for
    * QuantizedTensor.upload and g.dequantMatmul, in the engine scheme that keeps its bytes: F16 → 'f16',
    * BF16 → 'bf16' (two per word; rows copied as they are when K is a multiple of 8, else padded),
-   * Q8_0 / Q4_0 / Q5_0 / Q4_K / Q6_K → 'q8_0' / 'q4_0' / 'q5_0' / 'q4_k' / 'q6_k' (the bytes as they are: one copy,
+   * the llama.cpp blocks of BLOCK_TYPES (Q8_0 → 'q8_0', Q4_K → 'q4_k', IQ4_XS → 'iq4_xs', …: the bytes as they are: one copy,
    * no repack). F32 tensors are read with
    * float32(). Any other type is an error naming the tensor, its type and what is supported.
    */
@@ -324,7 +325,20 @@ export class GGUFFile {
 }
 
 /** The GGUF types quantized() maps onto an engine scheme. */
-const QUANTIZED_TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q5_0', 'Q4_K', 'Q6_K'];
+const QUANTIZED_TYPES = ['F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS'];
 
 /** ggml types whose blocks the kernels read in place. */
-const BLOCK_TYPES: Record<number, BlockScheme> = { 2: 'q4_0', 6: 'q5_0', 8: 'q8_0', 12: 'q4_k', 14: 'q6_k' };
+const BLOCK_TYPES: Record<number, BlockScheme> = {
+  2: 'q4_0',
+  3: 'q4_1',
+  6: 'q5_0',
+  7: 'q5_1',
+  8: 'q8_0',
+  10: 'q2_k',
+  11: 'q3_k',
+  12: 'q4_k',
+  13: 'q5_k',
+  14: 'q6_k',
+  20: 'iq4_nl',
+  23: 'iq4_xs',
+};

@@ -140,6 +140,13 @@ export const WEIGHT_FORMATS: Record<WeightFormat, Record<string, string>> = {
   q5_0: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q5_0' },
   q4_k: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q4_k' },
   q6_k: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q6_k' },
+  q4_1: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q4_1' },
+  q5_1: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q5_1' },
+  q2_k: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q2_k' },
+  q3_k: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q3_k' },
+  q5_k: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/q5_k' },
+  iq4_nl: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/iq4_nl' },
+  iq4_xs: { 'lib/weights': 'lib/weights_blocks', 'lib/q8_0': 'lib/iq4_xs' },
   q8_0_dp4a: { 'lib/weights': 'lib/weights_blocks', 'lib/blocks_gemv': 'lib/blocks_gemv_dp4a', 'lib/unpack': 'lib/unpack_builtin' },
 };
 

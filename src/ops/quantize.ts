@@ -4,8 +4,9 @@
 //                  kernels unpack with unpack2x16float and accumulate in f32; shader-f16 not needed)
 //   'bf16':        bfloat16, two per word, no scales: BF16 checkpoints kept exactly at half size (their
 //                  range exceeds f16's, so converting them to f16 could overflow; unpacking is a shift)
-//   'q8_0', 'q4_0', 'q5_0', 'q4_k', 'q6_k': llama.cpp's blocks (int8 and f16 scale per 32 for q8_0), the bytes
-//                  of a GGUF tensor as they are (./ggml-blocks.ts)
+//   'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k', 'iq4_nl', 'iq4_xs':
+//                  llama.cpp's blocks (int8 and f16 scale per 32 for q8_0), the bytes of a GGUF tensor
+//                  as they are (./ggml-blocks.ts)
 // Packed row-major by output channel: qweight u32 [N, rowWords] (four int8 or two halves per word,
 // little end first, zero padding past K) and scales f32 [N, blocks]. Kp is K rounded up to 16
 // (per-channel) or 8 (f16: a vec4<u32> of eight halves). The block schemes keep their scales inside
@@ -22,11 +23,43 @@ import type { OpDescriptor, TensorInfo } from './types';
 
 export type QuantScheme = 'per-channel' | 'f16' | 'bf16' | BlockScheme;
 
-export const SCHEMES: readonly QuantScheme[] = ['q8_0', 'per-channel', 'f16', 'bf16', 'q4_0', 'q4_k', 'q6_k', 'q5_0'];
+export const SCHEMES: readonly QuantScheme[] = [
+  'q8_0',
+  'per-channel',
+  'f16',
+  'bf16',
+  'q4_0',
+  'q4_k',
+  'q6_k',
+  'q5_0',
+  'q4_1',
+  'q5_1',
+  'q2_k',
+  'q3_k',
+  'q5_k',
+  'iq4_nl',
+  'iq4_xs',
+];
 
 /** The packed embedding's SCHEME numbers (shaders/dequant_embedding.wgsl): the block schemes are 4 and up. The matmul
  * cores take a weight-format library instead (matmul.ts WEIGHT_FORMATS). */
-const SCHEME_IDS: Record<QuantScheme, number> = { 'per-channel': 1, f16: 2, bf16: 3, q4_0: 4, q4_k: 5, q6_k: 6, q8_0: 7, q5_0: 8 };
+const SCHEME_IDS: Record<QuantScheme, number> = {
+  'per-channel': 1,
+  f16: 2,
+  bf16: 3,
+  q4_0: 4,
+  q4_k: 5,
+  q6_k: 6,
+  q8_0: 7,
+  q5_0: 8,
+  q4_1: 9,
+  q5_1: 10,
+  q2_k: 11,
+  q3_k: 12,
+  q5_k: 13,
+  iq4_nl: 14,
+  iq4_xs: 15,
+};
 
 /** llama.cpp's self-contained blocks (scales inside), uploaded as the bytes they are. */
 export function isBlockScheme(s: QuantScheme): s is BlockScheme {
@@ -323,7 +356,7 @@ export const quantizePack: OpDescriptor<QuantAttrs> = {
   },
 };
 
-/** Schemes the GPU packs with quantize_blocks: 16-bit halves, q8_0, q4_0 and q4_k (q5_0 and q6_k are CPU only). */
+/** Schemes the GPU packs with quantize_blocks: 16-bit halves, q8_0, q4_0 and q4_k (the other blocks are CPU only). */
 export const GPU_BLOCK_SCHEMES: readonly QuantScheme[] = ['f16', 'bf16', 'q8_0', 'q4_0', 'q4_k'];
 
 const blocksShader = compose('quantize_blocks');

@@ -163,6 +163,57 @@ describe('GGUF', () => {
     }
   });
 
+  it('Q4_1, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL and IQ4_XS (ggml types 3, 7, 10, 11, 13, 20, 23) read in place, sizes checked', () => {
+    // One matrix of each, from the CPU encoder; the GPU paths are tests/ops/ggml_quants.test.ts.
+    const types = { q4_1: 3, q5_1: 7, q2_k: 10, q3_k: 11, q5_k: 13, iq4_nl: 20, iq4_xs: 23 } as const;
+    const names = { q4_1: 'Q4_1', q5_1: 'Q5_1', q2_k: 'Q2_K', q3_k: 'Q3_K', q5_k: 'Q5_K', iq4_nl: 'IQ4_NL', iq4_xs: 'IQ4_XS' } as const;
+    const sizes = {
+      q4_1: [32, 20],
+      q5_1: [32, 24],
+      q2_k: [256, 84],
+      q3_k: [256, 110],
+      q5_k: [256, 176],
+      iq4_nl: [32, 18],
+      iq4_xs: [256, 136],
+    };
+    const N = 3;
+    const encoded = Object.entries(types).map(([scheme, type], i) => {
+      const K = 2 * sizes[scheme as keyof typeof sizes][0];
+      const enc = quantizeCPU(randn(K * N, 70 + i), K, N, scheme as keyof typeof types, 'NK');
+      return { scheme, type, K, enc, data: new Uint8Array(enc.qweight.buffer).subarray(0, N * enc.rowBytes) };
+    });
+    const f = GGUFFile.parse(
+      writeGGUF(
+        [],
+        encoded.map((e) => ({ name: e.scheme, dims: [e.K, N], type: e.type, data: e.data })),
+      ),
+    );
+    expect(f.typeCounts()).toEqual(Object.fromEntries(Object.values(names).map((n) => [n, 1])));
+    for (const e of encoded) {
+      const q = f.quantized(e.scheme);
+      expect([q.scheme, q.K, q.N, q.rowBytes]).toEqual([e.scheme, e.K, N, 2 * sizes[e.scheme as keyof typeof sizes][1]]);
+      expect(Array.from(q.qweight)).toEqual(Array.from(e.enc.qweight));
+      expect(Array.from(dequantize(q))).toEqual(Array.from(dequantize(e.enc)));
+      const name = names[e.scheme as keyof typeof names];
+      const [qk, bytes] = sizes[e.scheme as keyof typeof sizes];
+      // ne[0] not a whole number of blocks, and data cut short: both named
+      expect(() =>
+        GGUFFile.parse(writeGGUF([], [{ name: 'w', dims: [qk + 2, 1], type: e.type, data: new Uint8Array(2 * bytes) }])),
+      ).toThrow(new RegExp(`tensor 'w' is ${name} with ne\\[0\\] = ${qk + 2}, not a multiple of its block of ${qk}`));
+      const cut = writeGGUF([], [{ name: 'w', dims: [qk, 2], type: e.type, data: new Uint8Array(2 * bytes) }]);
+      const end = cut.length - ((32 - ((2 * bytes) % 32)) % 32); // the data's last byte, before the file's padding
+      expect(GGUFFile.parse(cut.subarray(0, end)).typeCounts()).toEqual({ [name]: 1 });
+      expect(() => GGUFFile.parse(cut.subarray(0, end - 1))).toThrow(
+        new RegExp(`tensor 'w' \\(${2 * bytes} bytes at data offset 0\\) runs past the end`),
+      );
+    }
+    // A non-finite f16 scale anywhere in a block's halves is named: Q2_K's dmin at byte 82 of block 1.
+    const q2 = new Uint8Array(2 * 84);
+    q2[84 + 83] = 0x7c;
+    const bad = GGUFFile.parse(writeGGUF([], [{ name: 'q2', dims: [256, 2], type: 10, data: q2 }]));
+    expect(() => bad.quantized('q2')).toThrow(/Q2_K tensor 'q2' has a non-finite f16 scale in block 0 of row 1/);
+  });
+
   it('bad files: not GGUF, truncated, wrong tensor type, missing tensor', () => {
     expect(() => GGUFFile.parse(new Uint8Array(16))).toThrow(/not a GGUF file/);
     expect(() => GGUFFile.parse(bytes.subarray(0, bytes.length - 40))).toThrow(GGUFError);
@@ -207,9 +258,14 @@ describe('GGUF', () => {
     }
     const f = GGUFFile.parse(bytes);
     expect(f.quantized('blk.0.ffn_up.weight').scheme).toBe('q8_0');
-    expect(() => f.quantized('v')).toThrow(/tensor 'v' is F32; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K \(read F32/);
-    const q5k = GGUFFile.parse(writeGGUF([], [{ name: 'q', dims: [256, 1], type: 13, data: new Uint8Array(176) }]));
-    expect(() => q5k.quantized('q')).toThrow(/tensor 'q' is Q5_K; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K$/);
+    expect(() => f.quantized('v')).toThrow(
+      /tensor 'v' is F32; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS \(read F32/,
+    );
+    const iq3 = GGUFFile.parse(writeGGUF([], [{ name: 'q', dims: [256, 1], type: 21, data: new Uint8Array(110) }]));
+    expect(iq3.typeCounts()).toEqual({ IQ3_S: 1 });
+    expect(() => iq3.quantized('q')).toThrow(
+      /tensor 'q' is IQ3_S; quantized\(\) reads F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS$/,
+    );
     const q6 = new Uint8Array(2 * 210);
     q6[210 + 209] = 0x7e; // block 1's d: NaN
     const nan = GGUFFile.parse(writeGGUF([], [{ name: 'q6', dims: [256, 2], type: 14, data: q6 }]));
