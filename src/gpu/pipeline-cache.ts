@@ -26,11 +26,21 @@ export class PipelineCache {
   private modules = new Map<string, GPUShaderModule>();
   private layouts = new Map<string, GPUBindGroupLayout>();
   private pipelines = new Map<string, Promise<CompiledKernel>>();
+  private watchers = new Set<(key: string, kernel: Promise<CompiledKernel>) => void>();
 
   constructor(private readonly engine: GPUContext) {}
 
   get size(): number {
     return this.pipelines.size;
+  }
+
+  /**
+   * Calls `fn` with every pipeline requested (new or cached) until the returned function is called:
+   * how a warmup counts the kernels its plans need and reports each one ready.
+   */
+  watch(fn: (key: string, kernel: Promise<CompiledKernel>) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
   }
 
   /** The pipeline for `entry` of `shader` with `constants`, created (asynchronously) on first use. */
@@ -42,6 +52,7 @@ export class PipelineCache {
       p.catch(() => this.pipelines.delete(key));
       this.pipelines.set(key, p);
     }
+    for (const w of this.watchers) w(key, p);
     return p;
   }
 

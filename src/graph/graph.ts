@@ -34,7 +34,8 @@ export class SymbolicTensor {
 /** g.attention()'s options: the mask, the score modifiers, and a packed batch or key padding. */
 export interface AttentionOptions extends ScoreMods {
   causal?: boolean;
-  qOffset?: number;
+  /** Query t at position t + qOffset (default S - T); a g.scalar() for queries continuing a KV cache. */
+  qOffset?: number | ScalarRef;
   /** u32 [n + 1]: the starts of n sequences packed along T = S, then T. */
   cuSeqlens?: SymbolicTensor;
   /** u32 [B, S]: 1 for a real key, 0 for padding. */
@@ -446,8 +447,8 @@ export class Graph {
     return this.op('topk_merge', [this.op('topk_partial', [scores, excludeList], attrs)], { k }); // many workgroups, then one
   }
 
-  /** Rows [start, start + count) along the first dimension. */
-  slice(x: SymbolicTensor, start: number, count: number): SymbolicTensor {
+  /** Rows [start, start + count) along the first dimension; `start` a number or a g.scalar(). */
+  slice(x: SymbolicTensor, start: number | ScalarRef, count: number): SymbolicTensor {
     return this.op('slice', [x], { start, count });
   }
 

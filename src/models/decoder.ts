@@ -11,6 +11,7 @@ import { PlanCache } from '../graph/plan-cache';
 import type { ScalarRef } from '../ops/types';
 import { type TokenCandidate, tokenCandidates } from '../ops/sample';
 import { slidingLayout, type BlockLayout, type BlockSize } from '../ops/sparse_layout';
+import { type ChatOptions, ChatSession, type ChatTokenizer } from './chat';
 
 /** Dense causal attention, or a causal sliding window (block-sparse; Longformer-style local attention). */
 export type AttentionSpec = { kind: 'dense' } | { kind: 'sliding'; window: number; blockSize?: BlockSize };
@@ -66,8 +67,42 @@ export interface GenerationStats {
   steps: { cpuMs: number; totalMs: number }[];
   /** Why it ended: maxNewTokens reached, a stop token produced, or the signal aborted. */
   stopReason: 'length' | 'stop' | 'abort';
+  /**
+   * Prompt tokens this generate() ran through the model: the prompt less the prefix whose K/V the
+   * cache already held from the previous call (prompt + generated tokens), reused as they are.
+   */
+  prefilledTokens: number;
+  /** Prompt tokens whose K/V came from the cache (promptTokens - prefilledTokens). */
+  reusedTokens: number;
+  /** Rows the prefill plan ran: prefilledTokens padded up to the plan's length bucket. */
+  prefillBucket: number;
+  /** Ms spent waiting for plans (pipelines compiled, buffers made) before the prefill; 0 once warm. */
+  compileMs: number;
+  /** Ms from the call to the first token: compileMs + prefillMs + the CPU work around them. */
+  timeToFirstTokenMs: number;
   /** Per yielded token, its step's likeliest candidates (GenerateOptions.candidates; else empty). */
   candidates: TokenCandidate[][];
+}
+
+/** warmup()'s options. */
+export interface WarmupOptions {
+  /** Called as each kernel's pipeline is ready: { done, total, text: 'compiling kernels done / total' }. */
+  onProgress?: (p: { done: number; total: number; text: string }) => void;
+  /** Prompts up to this many tokens (default min(maxLength, 512)) find their prefill bucket compiled. */
+  maxPromptTokens?: number;
+  /** Also the plans that apply a repetition penalty (a variant of their own). Default false. */
+  repetitionPenalty?: boolean;
+  /** The attention pattern to compile for (default the model's). */
+  attention?: AttentionSpec;
+  /** Stops waiting (the compiles already started finish in the background); warmup rejects with the reason. */
+  signal?: AbortSignal;
+}
+
+/** What warmup() compiled: distinct kernels (pipelines), plans, and the wall time. */
+export interface WarmupResult {
+  kernels: number;
+  plans: number;
+  ms: number;
 }
 
 /** The sizes the core needs: caches are [kvHeads, maxLength, headDim] per layer. */
@@ -96,11 +131,36 @@ export type Attend = (q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor) =
 /** Plans kept per model: a chat app's distinct prompt lengths must not hold GPU memory without bound. */
 const PLAN_CACHE_SIZE = 8;
 
+/** The reuse and timing fields of GenerationStats before a generation. */
+const FRESH_STATS = { prefilledTokens: 0, reusedTokens: 0, prefillBucket: 0, compileMs: 0, timeToFirstTokenMs: 0 };
+
+/** The smallest prefill bucket: prompts are padded up to a power of two from here (or the context). */
+export const MIN_PREFILL_BUCKET = 16;
+
+/**
+ * The prefill plan's length for `n` new tokens: the next power of two ≥ n (at least MIN_PREFILL_BUCKET),
+ * at most the context. Prompts of 17..32 tokens share one plan; the padding rows run but are never read.
+ */
+export function prefillBucket(n: number, maxLength: number): number {
+  let b = MIN_PREFILL_BUCKET;
+  while (b < n) b *= 2;
+  return Math.min(b, maxLength);
+}
+
 export abstract class Decoder {
   /** Filled in by generate(). */
-  readonly lastGeneration: GenerationStats = { promptTokens: 0, prefillMs: 0, steps: [], stopReason: 'length', candidates: [] };
+  readonly lastGeneration: GenerationStats = {
+    promptTokens: 0,
+    prefillMs: 0,
+    steps: [],
+    stopReason: 'length',
+    candidates: [],
+    ...FRESH_STATS,
+  };
   /** Tokens that end a generation when the caller gives no stopTokens (the model's eos ids). */
   protected defaultStopTokens: readonly number[] = [];
+  /** The tokenizer chat() uses when given none (loadModel attaches the model's own). */
+  tokenizer: ChatTokenizer | null = null;
   readonly maxLength: number;
   readonly attention: AttentionSpec;
   protected disposed = false;
@@ -110,6 +170,16 @@ export abstract class Decoder {
   private readonly plans = new PlanCache(PLAN_CACHE_SIZE);
   private readonly layouts = new Map<string, BlockLayout>();
   private generating = false;
+  /**
+   * What the KV caches hold: the ids of the last generate() (prompt + tokens yielded), of which the
+   * first `cachedValid` have their K/V written, computed under `cacheTag` (attention spec, adapter).
+   */
+  private cachedIds: number[] = [];
+  private cachedValid = 0;
+  private cacheTag = '';
+  /** A number per adapter object seen, for cache tags (a different adapter never reuses another's K/V). */
+  private readonly adapterIds = new WeakMap<object, number>();
+  private adapterCount = 0;
 
   protected constructor(
     readonly engine: GPUContext,
@@ -172,7 +242,8 @@ export abstract class Decoder {
     withLogits = false,
   ): { g: Graph; out: SymbolicTensor; logits?: SymbolicTensor } {
     const g = new Graph(this.engine, `${this.shape.name.toLowerCase()} ${kind} T=${T}`);
-    const pos = kind === 'decode' ? g.scalar('pos') : null;
+    // A prefill continues a cached prefix at the position scalar where its attention can read the cache.
+    const pos = kind === 'decode' || (kind === 'prefill' && this.continuable(spec)) ? g.scalar('pos') : null;
     const ids = g.input('ids', [T], 'u32');
     let x = this.embed(g, ids, pos ?? 0); // [T, C]
     let probed: SymbolicTensor | null = null;
@@ -190,13 +261,15 @@ export abstract class Decoder {
       if (probed) return { g, out: probed };
     }
     if (kind === 'forward') return { g, out: this.head(g, x) }; // [T, V]
-    let logits = this.head(g, T > 1 ? g.slice(x, T - 1, 1) : x); // [1, V]
+    // A prefill's T is its bucket: the last real row is the scalar 'last'; the padding rows after it are never read.
+    let logits = this.head(g, kind === 'prefill' ? g.slice(x, g.scalar('last'), 1) : x); // [1, V]
     const s = (name: string) => g.scalar(name);
     if (penalize) {
       // The ids so far (this run's appended at its position) penalise their own logits.
       const state = g.state('history', this.history);
       const history = g.writeOp('append_ids', state, [state, ids], { offset: pos ?? 0 });
-      logits = g.op('repetition_penalty', [logits, history], { penalty: s('penalty'), length: pos ? { ...pos, add: 1 } : T });
+      const length = kind === 'decode' && pos ? { ...pos, add: 1 } : s('end'); // ids so far, the padding excluded
+      logits = g.op('repetition_penalty', [logits, history], { penalty: s('penalty'), length });
     }
     return {
       g,
@@ -219,7 +292,7 @@ export abstract class Decoder {
    */
   private attend(g: Graph, site: AttendSite, q: SymbolicTensor, k: SymbolicTensor, v: SymbolicTensor): SymbolicTensor {
     const { layer, kind, T, pos, spec } = site;
-    const prefillLayout = pos ? null : this.layout(spec, T);
+    const prefillLayout = kind === 'decode' ? null : this.layout(spec, T);
     const full = () => (prefillLayout ? g.sparseAttention(q, k, v, prefillLayout) : g.attention(q, k, v, { causal: true }));
     if (kind === 'forward' || kind === 'attention') return full();
     // Append this step's K/V rows to the layer's caches in place, at the position scalar.
@@ -229,10 +302,43 @@ export abstract class Decoder {
     const offset = pos ? { ...pos, scale: D } : 0;
     const kc = g.assign(g.state(`k${layer}`, cache.k), k, { offset, strided });
     const vc = g.assign(g.state(`v${layer}`, cache.v), v, { offset, strided });
-    if (!pos) return full();
+    // A prefill at the position scalar: its queries attend to the cached prefix and to each other.
+    if (kind === 'prefill') return pos ? g.attention(q, kc, vc, { causal: true, qOffset: pos }) : full();
     const decodeLayout = this.layout(spec, this.maxLength);
-    const length = { ...pos, add: 1 };
+    const length = { ...pos!, add: 1 }; // decode: pos is the scalar
     return decodeLayout ? g.sparseDecodeAttention(q, kc, vc, decodeLayout, { length }) : g.decodeAttention(q, kc, vc, { length });
+  }
+
+  /**
+   * Whether a prefill under `spec` can start after a cached prefix: dense attention over f32 caches
+   * (the prefill attention kernel reads f32 K/V; a sliding window's layout is per prompt). Otherwise a
+   * prefill starts at position 0 and nothing is reused.
+   */
+  private continuable(spec: AttentionSpec): boolean {
+    return spec.kind === 'dense' && (this.shape.kvCache ?? 'f32') === 'f32';
+  }
+
+  /** What the caches' K/V depend on besides the ids: the attention pattern and the adapter. */
+  private cacheTagOf(spec: AttentionSpec, options: GenerateOptions): string {
+    const adapter = (options as { adapter?: unknown }).adapter;
+    let id = 0;
+    if (typeof adapter === 'object' && adapter !== null) {
+      id = this.adapterIds.get(adapter) ?? 0;
+      if (!id) {
+        id = ++this.adapterCount;
+        this.adapterIds.set(adapter, id);
+      }
+    }
+    return `${JSON.stringify(spec)}|${id}`;
+  }
+
+  /**
+   * Forgets what the KV caches hold, so the next generate() prefills its whole prompt. For a caller
+   * that changed weights in place (an adapter's matrices); a different adapter object needs no call.
+   */
+  resetCache(): void {
+    this.cachedValid = 0;
+    this.cachedIds = [];
   }
 
   /** Runs `fn` with the plan for (kind, T, probe, spec) pinned; compiled on first use. */
@@ -348,6 +454,7 @@ export abstract class Decoder {
    * next() comes while another is unfinished throws BusyError. Finish the first, or call return() on it.
    */
   async *generate(prompt: ArrayLike<number>, options: GenerateOptions = {}): AsyncGenerator<number> {
+    const t0 = performance.now();
     const { n, sampling, stops } = this.checkGenerateOptions(options);
     const signal = options.signal;
     const ids = this.checkIds(prompt, Math.max(0, n - 1));
@@ -361,7 +468,14 @@ export abstract class Decoder {
     const penalize = sampling.penalty !== undefined;
     const candidates = options.candidates ?? 0;
     const withLogits = candidates > 0;
-    const prefillKey = this.planKey('prefill', ids.length, -1, spec, penalize, withLogits);
+    const tag = this.cacheTagOf(spec, options);
+    const continues = this.continuable(spec);
+    // The prefix whose K/V the caches hold is reused; at least one token runs, for its logits.
+    const reuse = continues && tag === this.cacheTag ? Math.min(this.commonPrefix(ids), ids.length - 1) : 0;
+    const bucket = prefillBucket(ids.length - reuse, this.maxLength);
+    // A bucket that would run past the context starts earlier, recomputing cached rows (the same K/V).
+    const start = Math.min(reuse, this.maxLength - bucket);
+    const prefillKey = this.planKey('prefill', bucket, -1, spec, penalize, withLogits);
     const decodeKey = this.planKey('decode', 1, -1, spec, penalize, withLogits);
     this.generating = true;
     const pinned: string[] = [];
@@ -371,12 +485,14 @@ export abstract class Decoder {
       stats.steps = [];
       stats.candidates = [];
       stats.stopReason = 'length';
+      Object.assign(stats, FRESH_STATS);
       if (signal?.aborted) {
         stats.stopReason = 'abort';
         return;
       }
       pinned.push(prefillKey);
-      const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', ids.length, -1, spec, penalize, withLogits));
+      const tc = performance.now();
+      const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', bucket, -1, spec, penalize, withLogits));
       let decode: Plan | null = null;
       if (n > 1) {
         pinned.push(decodeKey);
@@ -387,21 +503,141 @@ export abstract class Decoder {
         if (withLogits) stats.candidates.push(tokenCandidates(r.logits as Float32Array, sampling, candidates));
         return this.checkSampled((r.out as Uint32Array)[0], step);
       };
-      let next = sampled(await prefill.run({ ids, ...sampling, step: 0 }), 0);
+      stats.compileMs = performance.now() - tc;
+      // The new tokens padded to the bucket; 'last' names the row whose logits are sampled.
+      const padded = new Uint32Array(bucket);
+      padded.set(ids.subarray(start));
+      const feeds: Record<string, number | Uint32Array> = { ids: padded, last: ids.length - start - 1 };
+      if (continues) feeds.pos = start;
+      if (penalize) {
+        feeds.end = ids.length;
+        this.writeHistory(ids);
+      }
+      // Rows from `start` on are rewritten: only the prefix before them stays valid until the run ends.
+      this.cachedValid = Math.min(this.cachedValid, start);
+      this.cachedIds = Array.from(ids);
+      this.cacheTag = tag;
+      let next = sampled(await prefill.run({ ...feeds, ...sampling, step: 0 }), 0);
+      this.cachedValid = ids.length;
       stats.prefillMs = prefill.lastRun.totalMs;
+      stats.prefilledTokens = ids.length - start;
+      stats.reusedTokens = start;
+      stats.prefillBucket = bucket;
+      stats.timeToFirstTokenMs = performance.now() - t0;
       for (let i = 0; ; i++) {
+        this.cachedIds.push(next); // yielded, its K/V not yet written (the next step writes them)
         yield next;
         if (stops.has(next)) stats.stopReason = 'stop';
         else if (signal?.aborted) stats.stopReason = 'abort';
         if (i + 1 >= n || stats.stopReason !== 'length') return;
         const id = new Uint32Array([next]);
         next = sampled(await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 }), i + 1);
+        this.cachedValid = ids.length + i + 1;
         stats.steps.push({ cpuMs: decode!.lastRun.encodeMs, totalMs: decode!.lastRun.totalMs });
       }
     } finally {
       for (const key of pinned) this.plans.release(key);
       this.generating = false;
     }
+  }
+
+  /** How many leading ids equal the cached sequence's, within its rows whose K/V are written. */
+  private commonPrefix(ids: Uint32Array): number {
+    const n = Math.min(ids.length, this.cachedValid);
+    let i = 0;
+    while (i < n && ids[i] === this.cachedIds[i]) i++;
+    return i;
+  }
+
+  /** The repetition penalty's history holds `ids` (a prefill after a reused prefix reads the prefix's ids too). */
+  private writeHistory(ids: Uint32Array): void {
+    const all = new Uint32Array(this.maxLength);
+    all.set(ids);
+    this.history.write(all);
+  }
+
+  /**
+   * A conversation that keeps its messages and this model's KV cache between turns: each send()
+   * prefills only what is new, through the tokenizer's chat template (options.tokenizer, else
+   * model.tokenizer). See chat.ts; chat.completions.create() is OpenAI's shape on the same model.
+   */
+  chat(options: ChatOptions = {}): ChatSession {
+    const tokenizer = options.tokenizer ?? this.tokenizer;
+    if (!tokenizer)
+      throw new ArgumentError(`${this.shape.name}.chat: no tokenizer: pass chat({ tokenizer }) (a TextTokenizer with a chat template)`);
+    return new ChatSession(this, tokenizer, options);
+  }
+
+  /**
+   * Compiles ahead what a generation needs: the decode plan and the prefill plan of every length bucket
+   * up to `maxPromptTokens`, their pipelines (matmuls, attention, sampling…) created in parallel with
+   * createComputePipelineAsync, reporting each one ready. A later generate() then spends no time
+   * compiling (lastGeneration.compileMs) unless its prompt is longer.
+   */
+  async warmup(options: WarmupOptions = {}): Promise<WarmupResult> {
+    const t0 = performance.now();
+    const where = `${this.shape.name}.warmup`;
+    const limit = options.maxPromptTokens ?? Math.min(this.maxLength, 512);
+    if (!(Number.isInteger(limit) && limit >= 1))
+      throw new ArgumentError(`${where}: maxPromptTokens must be a positive integer, got ${options.maxPromptTokens}`);
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+      throw new ArgumentError(`${where}: onProgress must be a function`);
+    const spec = options.attention ?? this.attention;
+    const penalize = !!options.repetitionPenalty;
+    const buckets = new Set<number>();
+    for (let n = 1; ; n = prefillBucket(n, this.maxLength) + 1) {
+      buckets.add(prefillBucket(n, this.maxLength));
+      if (prefillBucket(n, this.maxLength) >= Math.min(limit, this.maxLength)) break;
+    }
+    const wanted: [Kind, number][] = [['decode', 1], ...[...buckets].map((T): [Kind, number] => ['prefill', T])];
+    // Every plan's pipelines are requested synchronously as its compile starts: watch them go by.
+    const kernels = new Map<string, Promise<unknown>>();
+    const keys: string[] = [];
+    const plans: Promise<Plan>[] = [];
+    const unwatch = this.engine.pipelines.watch((key, kernel) => {
+      if (!kernels.has(key)) kernels.set(key, kernel);
+    });
+    try {
+      for (const [kind, T] of wanted) {
+        const key = this.planKey(kind, T, -1, spec, penalize);
+        plans.push(this.plans.acquire(key, this.planBuilder(kind, T, -1, spec, penalize)));
+        keys.push(key);
+      }
+    } finally {
+      unwatch();
+    }
+    const total = kernels.size;
+    let done = 0;
+    const report = () => options.onProgress?.({ done, total, text: `compiling kernels ${done} / ${total}` });
+    report();
+    for (const k of kernels.values())
+      k.then(
+        () => {
+          done++;
+          report();
+        },
+        () => undefined, // the plan that needed it rejects
+      );
+    try {
+      const all = Promise.allSettled(plans);
+      const aborted = new Promise<never>((_, reject) => {
+        const signal = options.signal;
+        if (!signal) return;
+        const stop = () => reject(signal.reason ?? new DOMException('warmup aborted', 'AbortError'));
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', stop, { once: true });
+        void all.then(() => signal.removeEventListener('abort', stop));
+      });
+      const settled = await Promise.race([all, aborted]);
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    } finally {
+      // Unpinned once compiled (a plan evicted later keeps its pipelines in the engine's cache).
+      void Promise.allSettled(plans).then(() => {
+        for (const key of keys) this.plans.release(key);
+      });
+    }
+    return { kernels: total, plans: plans.length, ms: performance.now() - t0 };
   }
 
   /** The sampler returns 0xffffffff when no logit is a number: NaN or infinite values in the model. */

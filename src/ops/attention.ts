@@ -9,7 +9,7 @@ import { LimitError, ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { attentionReference, checkScoreMods, scoreKernel, type ScoreMods } from './attention_score';
 import { ceilDiv, tuned } from './grid';
-import { joinVariants, type OpDescriptor, type ShaderVariant, type TensorInfo } from './types';
+import { checkUniformValue, joinVariants, type OpDescriptor, type ShaderVariant, type TensorInfo, type UniformValue } from './types';
 
 /** The key tiles the flash kernels take (keys staged at a time). */
 export const KEY_TILES = [32, 16, 8, 4] as const;
@@ -76,7 +76,11 @@ export function headDimVariant(D: number): ShaderVariant | undefined {
 
 export interface AttentionAttrs extends ScoreMods {
   causal?: boolean;
-  qOffset?: number;
+  /**
+   * Query t sits at position t + qOffset (default S - T). A plan scalar (g.scalar()) lets one plan
+   * serve queries at any offset into a KV cache: a prefill that continues a cached prefix.
+   */
+  qOffset?: UniformValue;
   /** A packed variable-length batch: input 'cu_seqlens' (u32 [n + 1], 0 … T) follows v, and T = S. */
   cu_seqlens?: boolean;
   /** Key padding: input 'key_mask' (u32 [B, S], 0 = padding) follows; query head h is in batch row h / (H / B). */
@@ -141,13 +145,16 @@ export const attention: OpDescriptor<AttentionAttrs> = {
     const { H, S } = checkHeads('attention', q, k, v);
     checkScoreMods('attention', attrs);
     const T = q.shape[1];
+    checkUniformValue('attention', 'qOffset', attrs.qOffset);
     const off = attrs.qOffset ?? S - T;
-    if (attrs.causal && off < 0) throw new ShapeError(`attention: causal with ${T} queries and only ${S} keys needs qOffset ≥ 0`);
+    if (typeof off !== 'number') {
+      if (attrs.cu_seqlens) throw new ShapeError('attention: a packed batch (cu_seqlens) takes no qOffset scalar');
+    } else if (attrs.causal && off < 0) throw new ShapeError(`attention: causal with ${T} queries and only ${S} keys needs qOffset ≥ 0`);
     const { cu, mask } = extras(inputs, attrs);
     if (cu) {
       if (cu.dtype !== 'u32' || cu.shape.length !== 1 || cu.shape[0] < 2)
         throw new ShapeError(`attention: cu_seqlens must be u32 [sequences + 1]; got ${cu.dtype} ${formatShape(cu.shape)}`);
-      if (T !== S || off !== 0)
+      if (T !== S || (typeof off === 'number' && off !== 0))
         throw new ShapeError(
           `attention: a packed batch needs as many queries as keys and qOffset 0; got q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, qOffset ${off}`,
         );
@@ -184,6 +191,8 @@ export const attention: OpDescriptor<AttentionAttrs> = {
         ...score.uniforms,
       },
       grid: [ceilDiv(T, t.BQ), H, 1],
+      // A scalar offset: every query position must be a key of the cache.
+      ranges: { q_offset: { min: 0, max: S - T, what: 'query offset' } },
     };
   },
   reference(values, infos, attrs) {
@@ -194,6 +203,7 @@ export const attention: OpDescriptor<AttentionAttrs> = {
     const keyMask = attrs.key_mask ? values[i++] : undefined;
     return attentionReference(values[0], values[1], values[2], {
       ...attrs,
+      qOffset: attrs.qOffset as number | undefined, // a scalar arrives here as the number fed
       H,
       T,
       S,

@@ -100,8 +100,8 @@ export const assign: OpDescriptor<AssignAttrs> = {
 };
 
 export interface SliceAttrs {
-  /** First row (along the first dimension) and number of rows. */
-  start: number;
+  /** First row (along the first dimension): a number, or a plan scalar (e.g. the last real row of a padded prompt). */
+  start: UniformValue;
   count: number;
 }
 
@@ -113,32 +113,30 @@ export const slice: OpDescriptor<SliceAttrs> = {
     const [x] = inputs;
     if (!x || inputs.length !== 1) throw new ShapeError('slice: needs one input');
     const rows = x.shape[0];
-    if (
-      !(
-        Number.isInteger(attrs.start) &&
-        Number.isInteger(attrs.count) &&
-        attrs.start >= 0 &&
-        attrs.count >= 1 &&
-        attrs.start + attrs.count <= rows
-      )
-    ) {
-      throw new ShapeError(`slice: rows [${attrs.start}, ${attrs.start + attrs.count}) are outside ${formatShape(x.shape)}`);
+    checkUniformValue('slice', 'start', attrs.start);
+    const start = typeof attrs.start === 'number' ? attrs.start : 0; // a scalar's range is checked at run()
+    if (!(Number.isInteger(attrs.count) && attrs.count >= 1 && start + attrs.count <= rows)) {
+      throw new ShapeError(`slice: rows [${start}, ${start + attrs.count}) are outside ${formatShape(x.shape)}`);
     }
     return { shape: [attrs.count, ...x.shape.slice(1)], dtype: x.dtype };
   },
   kernel(inputs, output, attrs, ctx) {
     const rowLen = numel(inputs[0].shape.slice(1));
     const len = numel(output.shape);
+    const s = attrs.start;
+    const offset = typeof s === 'number' ? s * rowLen : { ...s, scale: (s.scale ?? 1) * rowLen, add: (s.add ?? 0) * rowLen };
     return {
       entry: 'slice',
       constants: { WG },
-      uniforms: { len, row_len: rowLen, rows: 1, offset: attrs.start * rowLen, capacity: numel(inputs[0].shape) },
+      uniforms: { len, row_len: rowLen, rows: 1, offset, capacity: numel(inputs[0].shape) },
       grid: grid1D(len, WG, ctx.limits),
+      ranges: { offset: { min: 0, max: (inputs[0].shape[0] - attrs.count) * rowLen, what: 'first element' } },
     };
   },
   reference([x], infos, attrs) {
     const rowLen = numel(infos[0].shape.slice(1));
-    return x.slice(attrs.start * rowLen, (attrs.start + attrs.count) * rowLen);
+    const start = attrs.start as number; // a scalar arrives here as the number fed
+    return x.slice(start * rowLen, (start + attrs.count) * rowLen);
   },
   bytes: (_inputs, output) => 2 * numel(output.shape) * 4,
 };

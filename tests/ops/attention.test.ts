@@ -83,6 +83,26 @@ describeOp('attention', 'fused prefill', () => {
     });
     expectClose(gpu, ref, TOL, 'attention with offset');
   });
+
+  it('an offset read from a per-run scalar: 7 queries continuing a KV cache of 45 rows (GQA), at offsets 0, 13 and 38', async () => {
+    const [H, KVH, T, S, D] = [4, 2, 7, 45, 32];
+    const g = engine.graph('attention at a scalar offset');
+    const y = g.attention(g.input('q', [H, T, D]), g.input('k', [KVH, S, D]), g.input('v', [KVH, S, D]), {
+      causal: true,
+      qOffset: g.scalar('pos'),
+    });
+    const plan = await g.compile({ y });
+    const feeds = { q: randn(H * T * D, 4), k: randn(KVH * S * D, 5), v: randn(KVH * S * D, 6) };
+    for (const pos of [0, 13, S - T]) {
+      plan.poison();
+      const { y: out } = await plan.run({ ...feeds, pos });
+      // Keys after the last query's position are never seen; the reference gets exactly those before.
+      const ref = attentionReference(f64(feeds.q), f64(feeds.k), f64(feeds.v), { H, T, S, D, group: H / KVH, causal: true, qOffset: pos });
+      expectClose(out, ref, TOL, `qOffset ${pos}`);
+    }
+    await expect(plan.run({ ...feeds, pos: S - T + 1 })).rejects.toThrow(/query offset 39, outside 0\.\.38/);
+    plan.dispose();
+  });
 });
 
 // The score hook's features (shaders/lib/score.wgsl, src/ops/attention_score.ts): each against the

@@ -1,9 +1,9 @@
 // slice and assign (strided rows into a state) against the float64 reference (exact: they only move
 // values).
-import { it } from 'vitest';
+import { expect, it } from 'vitest';
 import { fileEngine } from '../helpers/engine';
 import { describeOp } from '../helpers/conformance';
-import { expectClose, randn } from '../helpers/numeric';
+import { expectClose, f64, randn } from '../helpers/numeric';
 import { runOp } from '../helpers/ops';
 
 const engine = fileEngine();
@@ -12,6 +12,20 @@ describeOp('slice', () => {
   it('takes rows', async () => {
     const s = await runOp(engine(), { op: 'slice', inputs: [{ shape: [6, 5], data: randn(30, 1) }], attrs: { start: 4, count: 2 } });
     expectClose(s.gpu, s.ref, { atol: 0, rtol: 0 }, 'slice');
+  });
+
+  it('takes the row a per-run scalar names (the last real row of a padded prompt)', async () => {
+    const g = engine().graph('slice at a scalar');
+    const y = g.slice(g.input('x', [9, 5]), g.scalar('last'), 2);
+    const plan = await g.compile({ y });
+    const x = randn(45, 7);
+    for (const last of [0, 3, 7]) {
+      plan.poison();
+      const { y: out } = await plan.run({ x, last });
+      expectClose(out, f64(x.subarray(last * 5, (last + 2) * 5)), { atol: 0, rtol: 0 }, `slice at ${last}`);
+    }
+    await expect(plan.run({ x, last: 8 })).rejects.toThrow(/first element 40, outside 0\.\.35/);
+    plan.dispose();
   });
 });
 
