@@ -114,7 +114,12 @@ describe('Encoder: the BERT family against float64 PyTorch, packed batches of od
           const got = await enc.attentionWeights({ ids, typeIds: ref.typeIds[i] }, layer);
           expect(got.length).toBe(4 * ids.length * ids.length);
           // probabilities: 1e-4 absolute (the largest is at most 1)
-          expectClose(Float64Array.from(got), Float64Array.from(ref.attention[i][layer]), { atol: 1e-4, rtol: 0 }, `seq ${i} layer ${layer}`);
+          expectClose(
+            Float64Array.from(got),
+            Float64Array.from(ref.attention[i][layer]),
+            { atol: 1e-4, rtol: 0 },
+            `seq ${i} layer ${layer}`,
+          );
         }
       await expect(enc.attentionWeights(ref.ids[0], 2)).rejects.toThrow(/layer 2 outside 0..1/);
       await expect(enc.attentionWeights([], 0)).rejects.toThrow(ArgumentError);
