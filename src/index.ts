@@ -71,3 +71,4 @@ export {
 export type { BlockLayout, BlockSize, LayoutOptions } from './ops/sparse_layout';
 export { GGUFFile, GGUFError } from './io/gguf';
 export type { GGUFTensor, GGUFValue } from './io/gguf';
+export * from './app/index';

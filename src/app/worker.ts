@@ -1,0 +1,568 @@
+// The engine in a Web Worker, so model loading and generation never block the page. In the worker:
+//   import { exposeEngine } from 'webgpu-nlp';  exposeEngine(self);
+// In the page:
+//   const engine = createWorkerEngine(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
+//   const { info } = await engine.loadModel(url, { onProgress });
+//   for await (const { text } of engine.generate('Once upon a time', { maxNewTokens: 40 })) out.append(text);
+// Requests carry an id; the worker answers with progress events, stream items, one result or one error
+// (its class, name and message kept). Tokens stream as an async iterator whose return() (a `break`)
+// cancels the generation, as does an AbortSignal. Bytes sent to the worker and embeddings sent back are
+// transferred, not copied. Requests that use the model run one at a time, in arrival order; a new load
+// stops a running generation first.
+import * as errors from '../errors';
+import type { GPUContext } from '../gpu/engine';
+import type { EmbedOptions } from '../models/encoder';
+import { Encoder } from '../models/encoder';
+import type { ChatMessage } from '../models/text-tokenizer';
+import { TextTokenizer } from '../models/text-tokenizer';
+import type { GenerateOptions } from '../models/decoder';
+import { type CacheOption, type CachedFile, DownloadError, deleteCached, listCached } from './download';
+import { type AnyTokenizer, type LoadOptions, type LoadProgress, type LoadedModel, type ModelInfo, loadModel } from './load';
+import type { ModelSource, NamedBytes } from './sources';
+
+/** One generated token: its id and the text it adds (empty while a multi-byte character is incomplete). */
+export interface GeneratedToken {
+  id: number;
+  text: string;
+}
+
+export type WorkerGenerateOptions = Omit<GenerateOptions, 'signal'> & {
+  signal?: AbortSignal;
+  /** A string prompt is wrapped in the chat template as one user turn (default false: plain continuation). */
+  chat?: boolean;
+};
+
+export interface WorkerLoadOptions extends Omit<LoadOptions, 'engine' | 'signal' | 'onProgress'> {
+  signal?: AbortSignal;
+  onProgress?: (p: LoadProgress) => void;
+  /** Move a Uint8Array / ArrayBuffer source to the worker (default true: no copy; the page's buffer is emptied). */
+  transfer?: boolean;
+}
+
+interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** The library class (ShapeError, DownloadError, …) or 'DOMException'. */
+  cls: string;
+  props: Record<string, string | number | boolean | null>;
+}
+
+type Request = { t: 'call'; id: number; op: string; args: unknown } | { t: 'cancel'; id: number };
+type Reply =
+  | { t: 'progress'; id: number; data: unknown }
+  | { t: 'item'; id: number; data: unknown }
+  | { t: 'done'; id: number; data: unknown }
+  | { t: 'error'; id: number; error: SerializedError };
+
+interface Port {
+  postMessage(m: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', fn: (e: MessageEvent) => void): void;
+  removeEventListener?(type: 'message', fn: (e: MessageEvent) => void): void;
+}
+
+const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
+  ...(Object.fromEntries(Object.entries(errors).filter(([, v]) => typeof v === 'function')) as Record<string, new (m: string) => Error>),
+  DownloadError: DownloadError as unknown as new (m: string) => Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+};
+
+export function serializeError(e: unknown): SerializedError {
+  const err =
+    e instanceof Error || (typeof DOMException !== 'undefined' && e instanceof DOMException) ? (e as Error) : new Error(String(e));
+  const props: SerializedError['props'] = {};
+  for (const [k, v] of Object.entries(err)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) props[k] = v as string;
+  const cls = typeof DOMException !== 'undefined' && err instanceof DOMException ? 'DOMException' : err.constructor?.name || 'Error';
+  return { name: err.name, message: err.message, stack: err.stack, cls, props };
+}
+
+/** The error again, of its class where the library or the language defines it (else an Error with its name). */
+export function deserializeError(s: SerializedError): Error {
+  if (s.cls === 'DOMException' && typeof DOMException !== 'undefined') return new DOMException(s.message, s.name);
+  const C = ERROR_CLASSES[s.cls];
+  const err: Error = C ? Object.create(C.prototype) : new Error(s.message);
+  Object.assign(err, s.props);
+  Object.defineProperty(err, 'message', { value: s.message, writable: true, configurable: true });
+  Object.defineProperty(err, 'name', { value: s.name, writable: true, configurable: true });
+  if (s.stack) Object.defineProperty(err, 'stack', { value: s.stack, writable: true, configurable: true });
+  return err;
+}
+
+const wholeBuffer = (b: Uint8Array) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
+
+// ---------------------------------------------------------------------------------------------------
+// The page's side.
+
+/** A stream of items from the worker: an async iterator whose return() cancels the request. */
+class Stream<T> implements AsyncIterableIterator<T> {
+  private items: T[] = [];
+  private waiting: ((r: IteratorResult<T>) => void) | null = null;
+  private failed: ((e: Error) => void) | null = null;
+  private ended = false;
+  private error: Error | null = null;
+  constructor(private readonly cancel: () => void) {}
+  push(item: T) {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = this.failed = null;
+      w({ value: item, done: false });
+    } else this.items.push(item);
+  }
+  end(error?: Error) {
+    this.ended = true;
+    this.error = error ?? null;
+    if (this.waiting) {
+      const [w, f] = [this.waiting, this.failed!];
+      this.waiting = this.failed = null;
+      if (error) f(error);
+      else w({ value: undefined, done: true });
+    }
+  }
+  next(): Promise<IteratorResult<T>> {
+    if (this.items.length) return Promise.resolve({ value: this.items.shift()!, done: false });
+    if (this.ended) {
+      const e = this.error;
+      this.error = null;
+      return e ? Promise.reject(e) : Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.failed = reject;
+    });
+  }
+  return(): Promise<IteratorResult<T>> {
+    if (!this.ended) this.cancel();
+    this.ended = true;
+    this.items = [];
+    return Promise.resolve({ value: undefined, done: true });
+  }
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+export interface WorkerChat {
+  /** The conversation so far (the system message first, when given). */
+  readonly messages: readonly ChatMessage[];
+  /** Adds a user turn (or several messages) and streams the assistant's reply, which is then kept. */
+  send(content: string | readonly ChatMessage[], options?: WorkerGenerateOptions): AsyncIterableIterator<GeneratedToken>;
+}
+
+export interface WorkerEngine {
+  /** Loads a model in the worker (replacing the one it had). */
+  loadModel(source: ModelSource, options?: WorkerLoadOptions): Promise<{ info: ModelInfo }>;
+  /** The loaded model's info, or null. */
+  readonly info: ModelInfo | null;
+  /** Streams the continuation of a prompt (text or token ids); `break` or the signal ends it. */
+  generate(prompt: string | readonly number[], options?: WorkerGenerateOptions): AsyncIterableIterator<GeneratedToken>;
+  /** Encoders: one vector per input (texts or token ids), [n × hidden] row-major, transferred. */
+  embed(
+    input: readonly string[] | readonly (readonly number[])[],
+    options?: EmbedOptions & { signal?: AbortSignal },
+  ): Promise<Float32Array>;
+  encode(text: string): Promise<number[]>;
+  decode(ids: readonly number[]): Promise<string>;
+  /** A conversation through the tokenizer's chat template. */
+  chat(options?: { system?: string }): WorkerChat;
+  /** A method the worker added with exposeEngine(self, { methods }). */
+  call<R = unknown>(method: string, args?: unknown, options?: { signal?: AbortSignal; onProgress?: (p: unknown) => void }): Promise<R>;
+  listCached(options?: { cache?: CacheOption }): Promise<CachedFile[]>;
+  deleteCached(url?: string, options?: { cache?: CacheOption }): Promise<number>;
+  /** Frees the model in the worker. */
+  unload(): Promise<void>;
+  /** Stops listening and terminates the worker (when it is a Worker). */
+  terminate(): void;
+}
+
+/** The page's proxy of an engine a worker exposes with exposeEngine(self). */
+export function createWorkerEngine(worker: Worker | Port): WorkerEngine {
+  const port = worker as Port;
+  let next = 1;
+  const pending = new Map<
+    number,
+    { progress?: (d: unknown) => void; item?: (d: unknown) => void; done: (d: unknown) => void; fail: (e: Error) => void }
+  >();
+  const onMessage = (e: MessageEvent) => {
+    const m = e.data as Reply;
+    const p = pending.get(m?.id);
+    if (!p) return;
+    if (m.t === 'progress') p.progress?.(m.data);
+    else if (m.t === 'item') p.item?.(m.data);
+    else {
+      pending.delete(m.id);
+      if (m.t === 'done') p.done(m.data);
+      else p.fail(deserializeError(m.error));
+    }
+  };
+  port.addEventListener('message', onMessage);
+  (port as { start?: () => void }).start?.(); // a MessagePort needs start() with addEventListener
+  (port as Worker).addEventListener?.('error', (e: ErrorEvent) => {
+    const err = new Error(`the engine's worker failed: ${e.message ?? 'a script error (see the console)'}`);
+    for (const p of pending.values()) p.fail(err);
+    pending.clear();
+  });
+
+  const send = (op: string, args: unknown, transfer: Transferable[] = []) => {
+    const id = next++;
+    port.postMessage({ t: 'call', id, op, args } satisfies Request, transfer);
+    return id;
+  };
+  const cancel = (id: number) => port.postMessage({ t: 'cancel', id } satisfies Request);
+
+  function request<R>(
+    op: string,
+    args: unknown,
+    o: { signal?: AbortSignal; onProgress?: (p: unknown) => void; transfer?: Transferable[] } = {},
+  ): Promise<R> {
+    if (o.signal?.aborted) return Promise.reject(o.signal.reason ?? new DOMException('cancelled', 'AbortError'));
+    return new Promise<R>((resolve, reject) => {
+      const id = send(op, args, o.transfer);
+      const onAbort = () => cancel(id);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      const finish = () => o.signal?.removeEventListener('abort', onAbort);
+      pending.set(id, {
+        progress: o.onProgress,
+        done: (d) => {
+          finish();
+          resolve(d as R);
+        },
+        fail: (e) => {
+          finish();
+          reject(e);
+        },
+      });
+    });
+  }
+
+  function stream(op: string, args: unknown, signal?: AbortSignal): Stream<GeneratedToken> {
+    let id = 0;
+    const s = new Stream<GeneratedToken>(() => {
+      pending.delete(id);
+      cancel(id);
+    });
+    if (signal?.aborted) {
+      s.end();
+      return s;
+    }
+    id = send(op, args);
+    const onAbort = () => {
+      cancel(id);
+      pending.delete(id);
+      s.end();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    pending.set(id, {
+      item: (d) => s.push(d as GeneratedToken),
+      done: () => {
+        signal?.removeEventListener('abort', onAbort);
+        s.end();
+      },
+      fail: (e) => {
+        signal?.removeEventListener('abort', onAbort);
+        s.end(e);
+      },
+    });
+    return s;
+  }
+
+  const split = <O extends { signal?: AbortSignal }>(o: O | undefined) => {
+    const { signal, ...rest } = o ?? ({} as O);
+    return { signal, rest };
+  };
+
+  const engine: WorkerEngine & { info: ModelInfo | null } = {
+    info: null,
+    async loadModel(source, options = {}) {
+      const { signal, onProgress, transfer: move = true, ...rest } = options;
+      const transfer: Transferable[] = [];
+      let src: unknown = source;
+      const take = (b: Uint8Array) => {
+        if (move && wholeBuffer(b)) transfer.push(b.buffer as ArrayBuffer);
+      };
+      if (source instanceof URL) src = source.href;
+      else if (typeof source === 'string') src = new URL(source, typeof location !== 'undefined' ? location.href : undefined).href;
+      else if (source instanceof ArrayBuffer) {
+        if (move) transfer.push(source);
+      } else if (source instanceof Uint8Array) take(source);
+      else if (Array.isArray(source) || (typeof FileList !== 'undefined' && source instanceof FileList)) {
+        // Files keep the path of a dropped folder (webkitRelativePath) that cloning would lose.
+        src = Array.from(source as ArrayLike<File | NamedBytes>).map((f) => {
+          if (f instanceof Uint8Array || !(typeof Blob !== 'undefined' && f instanceof Blob)) {
+            take((f as NamedBytes).bytes);
+            return f;
+          }
+          return { name: (f as File & { webkitRelativePath?: string }).webkitRelativePath || (f as File).name, blob: f };
+        });
+      } else if (typeof source === 'object' && source && 'bytes' in source) take((source as NamedBytes).bytes);
+      const r = await request<{ info: ModelInfo }>(
+        'load',
+        { source: src, options: rest },
+        { signal, onProgress: onProgress as (p: unknown) => void, transfer },
+      );
+      engine.info = r.info;
+      return r;
+    },
+    generate(prompt, options) {
+      const { signal, rest } = split(options);
+      return stream('generate', { prompt: typeof prompt === 'string' ? prompt : [...prompt], options: rest }, signal);
+    },
+    async embed(input, options) {
+      const { signal, rest } = split(options);
+      return request<Float32Array>('embed', { input, options: rest }, { signal });
+    },
+    encode: (text) => request('encode', text),
+    decode: (ids) => request('decode', [...ids]),
+    chat(options = {}) {
+      const messages: ChatMessage[] = options.system ? [{ role: 'system', content: options.system }] : [];
+      return {
+        messages,
+        send(content, o) {
+          messages.push(...(typeof content === 'string' ? [{ role: 'user', content }] : content));
+          const { signal, rest } = split(o);
+          const inner = stream('chat', { messages: [...messages], options: rest }, signal);
+          let reply = '';
+          const keep = () => {
+            if (reply) messages.push({ role: 'assistant', content: reply });
+            reply = '';
+          };
+          // The reply joins the conversation when it ends (also when stopped early).
+          return {
+            async next() {
+              const r = await inner.next().catch((e) => {
+                keep();
+                throw e;
+              });
+              if (r.done) keep();
+              else reply += r.value.text;
+              return r;
+            },
+            async return() {
+              keep();
+              return inner.return();
+            },
+            [Symbol.asyncIterator]() {
+              return this;
+            },
+          };
+        },
+      };
+    },
+    call: (method, args, o = {}) => request('custom', { method, args }, o),
+    listCached: (options = {}) => request('list-cached', options),
+    deleteCached: (url, options = {}) => request('delete-cached', { url, options }),
+    async unload() {
+      await request('unload', null);
+      engine.info = null;
+    },
+    terminate() {
+      port.removeEventListener?.('message', onMessage);
+      (worker as Worker).terminate?.();
+      for (const p of pending.values()) p.fail(new errors.DisposedError('createWorkerEngine: the worker was terminated'));
+      pending.clear();
+    },
+  };
+  return engine;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The worker's side.
+
+/** What a custom method gets besides its arguments. */
+export interface MethodContext {
+  /** The loaded model, or null. */
+  loaded: LoadedModel | null;
+  /** Set when the page cancels the call (or a new load arrives). */
+  signal: AbortSignal;
+  progress(data: unknown): void;
+  /** Buffers to move with the result instead of copying them. */
+  transfer(list: Transferable[]): void;
+  /** Loads a model as loadModel does, replacing the current one. */
+  load(source: ModelSource, options?: Omit<LoadOptions, 'engine' | 'signal'>): Promise<LoadedModel>;
+}
+
+export interface ExposeOptions {
+  /** Methods the page calls with engine.call(name, args). */
+  methods?: Record<string, (args: unknown, ctx: MethodContext) => unknown>;
+  /** The engine models load into (default: one Engine, created on the first load). */
+  engine?: () => Promise<GPUContext>;
+}
+
+/** Serves the page's createWorkerEngine() from inside a worker: `exposeEngine(self)`. */
+export function exposeEngine(scope: Port, options: ExposeOptions = {}): void {
+  let engine: GPUContext | null = null;
+  let loaded: LoadedModel | null = null;
+  const running = new Map<number, AbortController>();
+  const modelOps = new Set<number>();
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const post = (m: Reply, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
+
+  const decoder = () => {
+    if (!loaded) throw new errors.ArgumentError('engine: no model is loaded (call loadModel first)');
+    if (loaded.model instanceof Encoder)
+      throw new errors.UnsupportedError(`engine: ${loaded.info.arch} is an encoder: use embed(), not generate()`);
+    return { model: loaded.model, tokenizer: loaded.tokenizer };
+  };
+  const textTokenizer = (what: string): TextTokenizer => {
+    const t = loaded?.tokenizer;
+    if (!(t instanceof TextTokenizer))
+      throw new errors.UnsupportedError(`engine: ${what} needs a tokenizer with a chat template; this model has none`);
+    return t;
+  };
+  const needTokenizer = (): AnyTokenizer => {
+    if (!loaded) throw new errors.ArgumentError('engine: no model is loaded (call loadModel first)');
+    if (!loaded.tokenizer) throw new errors.UnsupportedError(`engine: ${loaded.info.name} has no tokenizer: pass token ids`);
+    return loaded.tokenizer;
+  };
+
+  async function load(source: ModelSource, o: Omit<LoadOptions, 'engine'>): Promise<LoadedModel> {
+    engine ??= options.engine ? await options.engine() : null;
+    loaded?.dispose();
+    loaded = null;
+    await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
+    const result = await loadModel(source, { ...o, ...(engine ? { engine } : {}) });
+    if (!engine) engine = result.engine; // the first load's engine serves the next ones
+    loaded = { ...result, dispose: () => result.model.dispose() };
+    return loaded;
+  }
+
+  /** Streams ids as { id, text }, the text decoded incrementally. */
+  async function streamTokens(id: number, ids: AsyncIterable<number>, tok: AnyTokenizer | null): Promise<void> {
+    const next =
+      tok instanceof TextTokenizer
+        ? tok.streamDecoder({ skipSpecialTokens: true })
+        : (() => {
+            const all: number[] = [];
+            let shown = '';
+            return (t: number) => {
+              if (!tok) return '';
+              all.push(t);
+              const text = tok.decode(all);
+              if (text.endsWith('\uFFFD')) return '';
+              const added = text.slice(shown.length);
+              shown = text;
+              return added;
+            };
+          })();
+    for await (const t of ids) post({ t: 'item', id, data: { id: t, text: next(t) } satisfies GeneratedToken });
+  }
+
+  async function handle(id: number, op: string, args: unknown, signal: AbortSignal): Promise<{ data: unknown; transfer?: Transferable[] }> {
+    switch (op) {
+      case 'load': {
+        const { source, options: o } = args as { source: unknown; options: Omit<LoadOptions, 'engine'> };
+        let src = source as ModelSource;
+        if (Array.isArray(source))
+          src = await Promise.all(
+            source.map(async (f: NamedBytes | { name: string; blob: Blob }) =>
+              'blob' in f ? { name: f.name, bytes: new Uint8Array(await f.blob.arrayBuffer()) } : f,
+            ),
+          );
+        const r = await load(src, { ...o, signal, onProgress: (p) => post({ t: 'progress', id, data: p }) });
+        return { data: { info: r.info } };
+      }
+      case 'generate': {
+        const { prompt, options: o } = args as { prompt: string | number[]; options: WorkerGenerateOptions };
+        const { model, tokenizer } = decoder();
+        let ids: number[];
+        if (typeof prompt !== 'string') ids = prompt;
+        else if (o.chat) ids = textTokenizer('chat').encodeChat([{ role: 'user', content: prompt }]);
+        else ids = needTokenizer().encode(prompt);
+        const stops = o.stopTokens ?? (o.chat ? textTokenizer('chat').stopTokens : undefined);
+        const { chat: _chat, ...gen } = o;
+        await streamTokens(id, model.generate(ids, { ...gen, ...(stops ? { stopTokens: stops } : {}), signal }), tokenizer);
+        return { data: { stats: model.lastGeneration } };
+      }
+      case 'chat': {
+        const { messages, options: o } = args as { messages: ChatMessage[]; options: WorkerGenerateOptions };
+        const { model, tokenizer } = decoder();
+        const tok = textTokenizer('chat');
+        const ids = tok.encodeChat(messages);
+        const { chat: _chat, ...gen } = o;
+        await streamTokens(id, model.generate(ids, { stopTokens: tok.stopTokens, ...gen, signal }), tokenizer);
+        return { data: { stats: model.lastGeneration } };
+      }
+      case 'embed': {
+        const { input, options: o } = args as { input: (string | number[])[]; options: EmbedOptions };
+        if (!loaded) throw new errors.ArgumentError('engine: no model is loaded (call loadModel first)');
+        if (!(loaded.model instanceof Encoder))
+          throw new errors.UnsupportedError(`engine: ${loaded.info.arch} is a decoder: embed() needs an encoder`);
+        const batch = input.map((x) => (typeof x === 'string' ? needTokenizer().encode(x) : x));
+        const out = await loaded.model.embed(batch, o);
+        return { data: out, transfer: [out.buffer as ArrayBuffer] };
+      }
+      case 'encode':
+        return { data: needTokenizer().encode(args as string) };
+      case 'decode':
+        return { data: needTokenizer().decode(args as number[]) };
+      case 'list-cached':
+        return { data: await listCached(args as { cache?: CacheOption }) };
+      case 'delete-cached': {
+        const { url, options: o } = args as { url?: string; options: { cache?: CacheOption } };
+        return { data: await deleteCached(url, o) };
+      }
+      case 'unload':
+        loaded?.dispose();
+        loaded = null;
+        return { data: null };
+      case 'custom': {
+        const { method, args: a } = args as { method: string; args: unknown };
+        const fn = options.methods?.[method];
+        if (!fn)
+          throw new errors.ArgumentError(
+            `engine: the worker has no method '${method}' (it has ${Object.keys(options.methods ?? {}).join(', ') || 'none'})`,
+          );
+        const transfer: Transferable[] = [];
+        const data = await fn(a, {
+          loaded,
+          signal,
+          progress: (d) => post({ t: 'progress', id, data: d }),
+          transfer: (l) => transfer.push(...l),
+          load: (source, o = {}) => load(source, { ...o, signal, onProgress: (p) => post({ t: 'progress', id, data: p }) }),
+        });
+        return { data, transfer };
+      }
+      default:
+        throw new errors.ArgumentError(`engine: unknown request '${op}'`);
+    }
+  }
+
+  /** Requests that touch the model wait their turn; the cache and tokenizer ones answer at once. */
+  const QUEUED = new Set(['load', 'generate', 'chat', 'embed', 'unload', 'custom']);
+
+  scope.addEventListener('message', (e: MessageEvent) => {
+    const m = e.data as Request;
+    if (!m || typeof m !== 'object' || typeof m.id !== 'number') return;
+    if (m.t === 'cancel') {
+      running.get(m.id)?.abort(new DOMException('cancelled by the page', 'AbortError'));
+      return;
+    }
+    if (m.t !== 'call') return;
+    const ctrl = new AbortController();
+    running.set(m.id, ctrl);
+    if (m.op === 'load' || m.op === 'unload') {
+      // Anything that replaces the model ends what runs on it first.
+      for (const other of modelOps) running.get(other)?.abort(new DOMException('a new model is loading', 'AbortError'));
+    }
+    const run = async () => {
+      if (ctrl.signal.aborted && m.op === 'load') throw ctrl.signal.reason;
+      return handle(m.id, m.op, m.args, ctrl.signal);
+    };
+    if (m.op !== 'load' && QUEUED.has(m.op)) modelOps.add(m.id);
+    (QUEUED.has(m.op) ? exclusive(run) : run())
+      .then(
+        (r) => post({ t: 'done', id: m.id, data: r.data }, r.transfer ?? []),
+        (err) => post({ t: 'error', id: m.id, error: serializeError(err) }),
+      )
+      .finally(() => {
+        running.delete(m.id);
+        modelOps.delete(m.id);
+      });
+  });
+}
