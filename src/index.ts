@@ -40,11 +40,29 @@ export { Encoder, ENCODER_TYPES, tokenBucket } from './models/encoder';
 export type { EncoderConfig, EncoderOptions, EncoderBatch, EmbedOptions } from './models/encoder';
 export { bestSpan, groupEntities, pool, sentenceTransformersOptions } from './models/encoder-tasks';
 export { SemanticIndex } from './models/semantic-index';
+export { loadEncoderFolder } from './models/encoder-folder';
+export type { EncoderFolder, FolderFile } from './models/encoder-folder';
 export { randomBertCheckpoint } from './models/encoder_random';
 export type { IndexBuildOptions } from './models/semantic-index';
 export type { TokenEntity, Pooling } from './models/encoder-tasks';
 export { TextTokenizer, TokenizerError, ggufTokenizerJSON } from './models/text-tokenizer';
 export type { ChatMessage } from './models/text-tokenizer';
+export { ChatSession, ChatCompletions } from './models/chat';
+export type {
+  ChatOptions,
+  ChatSendOptions,
+  ChatTurn,
+  ChatTokenizer,
+  ChatModel,
+  ContextPolicy,
+  FinishReason,
+  ChatCompletionRequest,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionUsage,
+} from './models/chat';
+export { Decoder, prefillBucket, MIN_PREFILL_BUCKET } from './models/decoder';
+export type { WarmupOptions, WarmupResult } from './models/decoder';
 export { SafetensorsFile, SafetensorsError, f16ToF32 } from './io/safetensors';
 export type { SafetensorsEntry, SafetensorsDType } from './io/safetensors';
 export { QuantizedTensor, quantizeCPU, dequantize, quantLayout } from './ops/quantize';
