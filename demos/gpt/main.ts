@@ -1,24 +1,39 @@
-// "Small language models" page: a model picker (a tiny Llama and a character GPT, bundled), controls
-// (lil-gui), streaming output with tokens/s and ms per token, a chat mode through the model's chat
-// template, GPT-2 (124M) from a URL with a download bar, a local .gguf / .safetensors file or a
-// Hugging Face model folder, and an attention heatmap. The model lives in ./worker.ts.
-import GUI, { type OptionController, type StringController } from 'lil-gui';
-import { $, checkWebGPU, formatBytes, pickFile, pickFolder, say } from '../common/page';
+// "Small language models" page: the prompt, Generate and Stop first, the settings (lil-gui) beside them
+// on a wide screen and closed below them on a phone. Streaming output with honest stats (time to first
+// token, wall against GPU time, Stop and the context's cap said as they happened), the next-token
+// candidates of every step, the prompt as tokens, a chat mode through the model's chat template, GPT-2
+// (124M) from a URL, a local .gguf / .safetensors file or a Hugging Face model folder, and an attention
+// map with every head of the layer beside it. The model lives in ./worker.ts.
+import GUI, { type Controller, type OptionController, type StringController } from 'lil-gui';
+import { $, checkWebGPU, collapseOnNarrow, formatBytes, pickFile, pickFolder, say } from '../common/page';
 import {
   BUNDLED,
   type Bundled,
   type ChatTurn,
   type FromWorker,
+  type Step,
   type ToWorker,
   WEIGHT_CHOICES,
   type WeightChoice,
   windowBlock,
 } from './protocol';
-
-const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
+import { recorded } from './recorded';
+import {
+  type AttentionMessage,
+  drawCandidates,
+  drawHeads,
+  drawMap,
+  drawTokens,
+  labelledView,
+  mapCaption,
+  readable,
+  type View,
+  zoom,
+} from './views';
 
 const params = new URLSearchParams(location.search);
+/** Candidates kept per step for the next-token view. */
+const CANDIDATES = 8;
 const settings = {
   maxNewTokens: Number(params.get('tokens') ?? 120),
   temperature: 0.8,
@@ -34,14 +49,17 @@ const settings = {
     turns.length = 0;
     stream.data = '';
     out.replaceChildren();
-    say('New conversation.');
+    clearResults();
+    chatState();
+    say('A fresh conversation: type the first message and press Generate.');
+    requestTokens();
   },
   sparse: false,
   window: 64,
   compare: () =>
     send({
       type: 'compare',
-      text: ($('prompt') as HTMLInputElement).value + stream.data,
+      text: prompt().value + stream.data,
       attention: { sparse: true, window: settings.window },
     }),
   url: 'https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors',
@@ -55,17 +73,15 @@ const settings = {
   loadFile: async () => {
     const f = await pickFile('.gguf,.safetensors');
     if (f) {
-      setBusy('loading');
-      say(`Loading ${f.name}…`);
+      startLoading(`Loading ${f.name}…`);
       send({ type: 'load-bytes', file: f, gpt2: !/char/i.test(f.name) }, [f.bytes.buffer]);
     }
   },
   loadFolder: async () => {
     const files = await pickFolder();
     if (files?.length) {
-      setBusy('loading');
       const name = files[0].name.split('/')[0] || 'model folder';
-      say(`Loading ${name} (${files.length} files)…`);
+      startLoading(`Loading ${name} (${files.length} files)…`);
       send(
         { type: 'load-folder', files, name },
         files.map((f) => f.bytes.buffer),
@@ -75,13 +91,16 @@ const settings = {
 };
 /** The conversation so far in chat mode (the page keeps it; the worker renders it with the template). */
 const turns: ChatTurn[] = [];
-const gui = new GUI({ title: 'Small language models', container: $('controls') });
+const prompt = () => $('prompt') as HTMLInputElement;
+const out = $('output');
+const stream = document.createTextNode('');
+
+const gui = new GUI({ title: 'Settings', container: $('controls') });
 const modelCtl = gui
   .add(settings, 'model', Object.fromEntries(Object.entries(BUNDLED).map(([k, v]) => [v, k])))
   .name('model')
   .onChange((m: Bundled) => {
-    say(`Loading ${BUNDLED[m]}…`);
-    setBusy('loading');
+    startLoading(`Loading ${BUNDLED[m]}…`);
     send({ type: 'load-bundled', model: m });
   });
 (modelCtl as OptionController).$select.id = 'model';
@@ -92,25 +111,34 @@ const chatCtl = gui
 const newChatCtl = gui.add(settings, 'newChat').name('new conversation');
 const gen = gui.addFolder('Generation');
 const maxCtl = gen.add(settings, 'maxNewTokens', 1, 1024, 1).name('max tokens');
-gen.add(settings, 'temperature', 0, 2, 0.05);
+gen.add(settings, 'temperature', 0, 2, 0.05).onFinishChange(() => showStep());
 gen.add(settings, 'topK', 0, 200, 1).name('top-k (0: off)');
 gen.add(settings, 'topP', 0.05, 1, 0.01).name('top-p');
 gen.add(settings, 'seed', 0, 10000, 1);
-const model = gui.addFolder('Model');
-const weightsCtl = model
-  .add(settings, 'weights', [...WEIGHT_CHOICES])
-  .name('weights')
-  .onChange((w: WeightChoice) => {
-    say(`Reloading with ${w} weights…`);
-    setBusy('loading');
-    send({ type: 'set-weights', weights: w });
-  });
-(weightsCtl as OptionController).$select.id = 'weights';
-const sparseCtl = model
+const modelFolder = gui.addFolder('Model');
+/** Weights menu: '+ wte' (the token table too) only where the model can store it apart (GPT-2 layout). */
+let weightsCtl: Controller = modelFolder.add(settings, 'weights', [...WEIGHT_CHOICES]);
+function weightsMenu(separateTable: boolean): void {
+  const choices = WEIGHT_CHOICES.filter((w) => separateTable || !w.endsWith('+ wte'));
+  if (!choices.includes(settings.weights)) settings.weights = settings.weights.split(' ')[0] as WeightChoice;
+  weightsCtl = (weightsCtl as OptionController)
+    .options([...choices])
+    .name('weights')
+    .onChange((w: WeightChoice) => {
+      startLoading(`Reloading with ${w} weights…`);
+      send({ type: 'set-weights', weights: w });
+    });
+  (weightsCtl as OptionController).$select.id = 'weights';
+  $('weights-note').textContent = separateTable
+    ? '“+ wte”: the token table (the word-token embedding, which GPT-2 also uses as its output layer) is stored in that format too; without it, only the other matrices are.'
+    : 'This model stores its token table like its other weights, so there is no separate “+ wte” choice.';
+}
+weightsMenu(true);
+const sparseCtl = modelFolder
   .add(settings, 'sparse')
   .name('sliding-window attention')
   .onChange(() => windowChanged());
-const windowCtl = model
+const windowCtl = modelFolder
   .add(settings, 'window', 8, 512, 8)
   .name('window (tokens)')
   .onFinishChange(() => settings.sparse && windowChanged());
@@ -124,11 +152,11 @@ function windowChanged(): void {
   document.body.dataset.sparse = String(settings.sparse);
   requestAttention();
 }
-const compareCtl = model.add(settings, 'compare').name('drift from dense (KL)');
+const compareCtl = modelFolder.add(settings, 'compare').name('drift from dense (KL)');
 const att = gui.addFolder('Attention map');
 const layerCtl = att.add(settings, 'layer', 0, 3, 1).onFinishChange(() => requestAttention());
 const headCtl = att.add(settings, 'head', 0, 3, 1).onFinishChange(() => requestAttention());
-const load = gui.addFolder('Load a model');
+const load = gui.addFolder('Load a model').close();
 const urlCtl = load.add(settings, 'url').name('URL (.safetensors)');
 (urlCtl as StringController).$input.id = 'url';
 const loadCtls = [
@@ -137,131 +165,235 @@ const loadCtls = [
   load.add(settings, 'loadFolder').name('open a model folder…'),
 ];
 const clearCtl = load.add(settings, 'clearCache').name('clear downloaded models');
+collapseOnNarrow(gui, 760);
+
+/** Chat needs the model's chat template: off (and unticked) for a model without one. */
+let chatAvailable = false;
+let state: 'idle' | 'generating' | 'loading' | 'downloading' = 'loading';
+/** Stop was pressed: focus goes back to Generate once the run has ended. */
+let focusGenerate = false;
 
 /**
  * While a generation or a reload runs, the controls that would change the model under it are off
  * (the worker would also queue them); Stop ends a generation after its current token.
  */
-function setBusy(state: 'idle' | 'generating' | 'loading' | 'downloading'): void {
+function setBusy(next: typeof state): void {
+  state = next;
   const busy = state !== 'idle';
-  for (const c of [modelCtl, weightsCtl, sparseCtl, windowCtl, compareCtl, chatCtl, newChatCtl, clearCtl, ...loadCtls]) c.enable(!busy);
+  for (const c of [modelCtl, weightsCtl, sparseCtl, windowCtl, compareCtl, newChatCtl, clearCtl, ...loadCtls]) c.enable(!busy);
+  chatCtl.enable(!busy && chatAvailable);
   ($('generate') as HTMLButtonElement).disabled = busy;
   // Stop ends a generation after its token, or cancels a download.
   ($('stop') as HTMLButtonElement).disabled = state !== 'generating' && state !== 'downloading';
+  document.body.dataset.busy = state;
+  if (!busy && (focusGenerate || document.activeElement === document.body || document.activeElement === $('stop'))) {
+    if (focusGenerate || document.activeElement === $('stop')) $('generate').focus();
+    focusGenerate = false;
+  }
 }
 $('stop').addEventListener('click', () => {
+  focusGenerate = true;
   ($('stop') as HTMLButtonElement).disabled = true;
   send({ type: 'stop' });
 });
 
-const out = $('output');
-const stream = document.createTextNode('');
+/** A new model (or weights) is on its way: what is shown belongs to the old one, so it is marked stale. */
+function startLoading(text: string): void {
+  say(text);
+  setBusy('loading');
+  markStale('from the previous model');
+}
+
+/** Marks the stats, the candidates and the attention map (or only `ids`) as belonging to an earlier text or model. */
+function markStale(why: string, ids = ['stats', 'next', 'attention-section']): void {
+  for (const id of ids) {
+    const el = $(id);
+    if (!el.textContent && id === 'stats') continue;
+    el.classList.add('stale');
+    el.dataset.stale = why;
+  }
+  const caption = $('attention-caption');
+  if (caption.textContent && !caption.querySelector('.stale-badge'))
+    caption.prepend(Object.assign(document.createElement('span'), { className: 'stale-badge', textContent: `updating (${why})` }));
+}
+function fresh(id: string): void {
+  $(id).classList.remove('stale');
+  delete $(id).dataset.stale;
+}
+
+/** Empties what an earlier generation left: stats, candidates, map. */
+function clearResults(): void {
+  $('stats').textContent = '';
+  fresh('stats');
+  steps.length = 0;
+  ($('next') as HTMLElement).hidden = true;
+  fresh('next');
+}
+
+/** The chat line under the prompt: which turn comes next. */
+function chatState(): void {
+  const users = turns.filter((t) => t.role === 'user').length;
+  $('chat-state').textContent = settings.chat
+    ? users
+      ? `Conversation: ${users} message${users > 1 ? 's' : ''} so far. Type the next one, or start over from the settings.`
+      : 'Chat mode: type the first message.'
+    : '';
+}
+
+// ——— the worker ———
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+function send(m: ToWorker, transfer: Transferable[] = []): void {
+  worker.postMessage(m, transfer);
+}
 
 function requestAttention(): void {
-  const t = ($('prompt') as HTMLInputElement).value + stream.data;
-  if (t)
-    send({
-      type: 'attention',
-      text: t,
-      chat: settings.chat && turns.length ? [...turns] : null,
-      layer: settings.layer,
-      head: settings.head,
-      attention: { sparse: settings.sparse, window: settings.window },
-    });
+  const t = prompt().value + stream.data;
+  if (!t) return;
+  markStale('for the latest text', ['attention-section']);
+  send({
+    type: 'attention',
+    text: t,
+    chat: settings.chat && turns.length ? [...turns] : null,
+    layer: settings.layer,
+    head: settings.head,
+    attention: { sparse: settings.sparse, window: settings.window },
+    allHeads: true,
+  });
 }
 
+/** The tokenizer view follows the prompt (in chat mode: the conversation with the typed message). */
+let tokenTimer = 0;
+function requestTokens(): void {
+  clearTimeout(tokenTimer);
+  tokenTimer = window.setTimeout(() => {
+    if (document.body.dataset.ready !== 'true') return;
+    const text = prompt().value;
+    const chat = settings.chat && chatAvailable ? [...turns, { role: 'user' as const, content: text }] : null;
+    send({ type: 'tokenize', text, chat });
+  }, 150);
+}
+prompt().addEventListener('input', requestTokens);
+
+// ——— next-token candidates ———
+const steps: Step[] = [];
+const stepInput = $('step') as HTMLInputElement;
+let followLatest = true;
+stepInput.addEventListener('input', () => {
+  followLatest = Number(stepInput.value) === steps.length - 1;
+  showStep();
+});
+/** Shows one step's candidates (the latest while tokens stream, unless the slider moved back). */
+function showStep(): void {
+  if (!steps.length) return;
+  ($('next') as HTMLElement).hidden = false;
+  stepInput.max = String(steps.length - 1);
+  if (followLatest) stepInput.value = String(steps.length - 1);
+  const i = Number(stepInput.value);
+  const step = steps[i];
+  drawCandidates($('candidates') as HTMLTableElement, step);
+  const chosen = step.candidates.find((c) => c.id === step.chosen);
+  $('step-label').textContent = `${i + 1} of ${steps.length}`;
+  const s = generation;
+  const cut = s
+    ? s.temperature > 0
+      ? `Light bars: softmax(logits / ${s.temperature}). Dark bars: what top-k ${s.topK || 'off'} and top-p ${s.topP} leave, renormalised: the draw picks from those.`
+      : 'Temperature 0 is greedy: light bars are the model’s distribution at temperature 1, and the likeliest token is always taken.'
+    : '';
+  $('next-caption').textContent =
+    `Token ${i + 1}: the model drew “${readable(chosen?.text ?? `id ${step.chosen}`)}”${chosen ? '' : ' (not among the likeliest shown)'}. ${cut}`;
+  $('next').dataset.steps = String(steps.length);
+}
+/** The sampling settings of the generation the candidates belong to. */
+let generation: { temperature: number; topK: number; topP: number } | null = null;
+
+// ——— attention map ———
 let heads = { heads: 1, kvHeads: 1, layers: 1 };
-let map: { tokens: string[]; w: Float32Array; mask: Uint8Array | null; cell: number; left: number; top: number } | null = null;
+let shown: AttentionMessage | null = null;
+let view: View = { q0: 0, k0: 0, n: 1 };
+let geom = { cell: 1, left: 0, top: 0 };
+const canvas = $('attention') as HTMLCanvasElement;
 
-/**
- * One head's attention as a heatmap: row = query token, column = key token, darker = more weight
- * (√ scale, so small weights stay visible). Under a sliding window the keys the window hides are
- * hatched grey: the lesson of sparse attention drawn on the map itself.
- */
-function drawAttention(m: Extract<FromWorker, { type: 'attention' }>): void {
-  const canvas = $('attention') as HTMLCanvasElement;
-  canvas.dataset.drawn = 'true'; // shown from the first drawing on
-  const { tokens, weights: w, mask } = m;
-  const T = tokens.length;
-  const W = canvas.clientWidth || 360;
-  // Token names beside the rows only where a cell is tall enough to carry one.
-  const named = Math.floor((Math.min(W, 900) - 70) / T) >= 7;
-  const left = named ? 70 : 4;
-  const top = named ? 70 : 4;
-  const cell = Math.max(1, Math.floor((Math.min(W, 900) - left) / T));
-  canvas.width = W;
-  canvas.height = top + cell * T + 4;
-  const ctx = canvas.getContext('2d')!;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const gap = cell > 3 ? 1 : 0;
-  for (let q = 0; q < T; q++) {
-    for (let k = 0; k <= q; k++) {
-      const x = left + k * cell;
-      const y = top + q * cell;
-      if (mask && !mask[q * T + k]) {
-        ctx.fillStyle = 'rgba(136, 136, 136, 0.35)';
-        ctx.fillRect(x, y, cell - gap, cell - gap);
-        if (cell >= 5) {
-          ctx.strokeStyle = 'rgba(136, 136, 136, 0.8)';
-          ctx.beginPath();
-          ctx.moveTo(x, y + cell - gap);
-          ctx.lineTo(x + cell - gap, y);
-          ctx.stroke();
-        }
-        continue;
-      }
-      ctx.fillStyle = `rgba(42, 119, 170, ${Math.sqrt(w[q * T + k])})`;
-      ctx.fillRect(x, y, cell - gap, cell - gap);
-    }
-  }
-  if (named) {
-    ctx.font = '10px ui-monospace, monospace';
-    ctx.fillStyle = getComputedStyle(document.body).color || '#222';
-    for (let q = 0; q < T; q++) {
-      const name = JSON.stringify(tokens[q]).slice(1, -1).slice(0, 10);
-      ctx.fillText(name, 2, top + q * cell + cell - 1);
-      ctx.save();
-      ctx.translate(left + q * cell + cell - 2, top - 4);
-      ctx.rotate(-Math.PI / 2);
-      ctx.fillText(name, 0, 0);
-      ctx.restore();
-    }
-  }
-  map = { tokens, w, mask, cell, left, top };
-  Object.assign(canvas.dataset, { cell: String(cell), left: String(left), top: String(top) });
-  const group = heads.heads / heads.kvHeads;
-  const kv =
-    group > 1
-      ? ` (it reads KV head ${Math.floor(m.head / group)}: grouped-query attention shares each KV head among ${group} query heads)`
-      : '';
-  const cut = m.total > T ? ` the last ${T} of the text's ${m.total} tokens,` : ` ${T} tokens,`;
-  const sparse = mask
-    ? ` Sliding window of ${m.window} tokens: hatched cells are keys the window hides (in whole blocks of ${windowBlock(m.window ?? 0)} tokens, so a little more than the window is seen); each row's weights are renormalised over what it sees.`
-    : ' Dense causal attention: every query sees every earlier token.';
-  $('attention-caption').textContent =
-    `Layer ${m.layer} of ${heads.layers}, head ${m.head} of ${heads.heads}${kv};${cut} row = query, column = key.${sparse}`;
-  canvas.setAttribute('aria-label', `Attention map, ${$('attention-caption').textContent}`);
-  canvas.dataset.tokens = String(T);
-  canvas.dataset.first = tokens[0];
-  canvas.dataset.masked = String(mask ? mask.reduce((n, v, i) => n + (v === 0 && i % T <= Math.floor(i / T) ? 1 : 0), 0) : 0);
+function redraw(): void {
+  if (!shown) return;
+  geom = drawMap(canvas, shown, view);
+  canvas.dataset.drawn = 'true';
+  const caption = mapCaption(shown, heads, view);
+  $('attention-caption').textContent = caption;
+  canvas.setAttribute('aria-label', `Attention map, ${caption}`);
+  canvas.dataset.masked = String(
+    shown.mask
+      ? shown.mask.reduce((n, v, i) => n + (v === 0 && i % shown!.tokens.length <= Math.floor(i / shown!.tokens.length) ? 1 : 0), 0)
+      : 0,
+  );
+  $('zoom-label').textContent = view.n < shown.tokens.length ? `${view.n} of ${shown.tokens.length} tokens` : `all ${view.n} tokens`;
 }
+function setView(v: View): void {
+  view = v;
+  redraw();
+}
+const tokensShown = () => shown?.tokens.length ?? 1;
+$('zoom-in').addEventListener('click', () => setView(zoom(view, tokensShown(), 0.5)));
+$('zoom-out').addEventListener('click', () => setView(zoom(view, tokensShown(), 2)));
+$('zoom-reset').addEventListener('click', () => setView({ q0: 0, k0: 0, n: tokensShown() }));
+canvas.addEventListener(
+  'wheel',
+  (e) => {
+    if (!shown) return;
+    e.preventDefault();
+    const r = canvas.getBoundingClientRect();
+    const k = view.k0 + (e.clientX - r.left - geom.left) / geom.cell;
+    const q = view.q0 + (e.clientY - r.top - geom.top) / geom.cell;
+    setView(zoom(view, tokensShown(), e.deltaY < 0 ? 0.7 : 1 / 0.7, q, k));
+  },
+  { passive: false },
+);
+canvas.addEventListener('keydown', (e) => {
+  const T = tokensShown();
+  const step = Math.max(1, Math.round(view.n / 4));
+  const move = (dq: number, dk: number) => {
+    e.preventDefault();
+    const clamp = (x: number) => Math.max(0, Math.min(T - view.n, x));
+    setView({ n: view.n, q0: clamp(view.q0 + dq), k0: clamp(view.k0 + dk) });
+  };
+  if (e.key === '+' || e.key === '=') setView(zoom(view, T, 0.5));
+  else if (e.key === '-') setView(zoom(view, T, 2));
+  else if (e.key === 'ArrowUp') move(-step, 0);
+  else if (e.key === 'ArrowDown') move(step, 0);
+  else if (e.key === 'ArrowLeft') move(0, -step);
+  else if (e.key === 'ArrowRight') move(0, step);
+});
+new ResizeObserver(() => redraw()).observe(canvas.parentElement!);
 
 const tooltip = $('tooltip');
-($('attention') as HTMLCanvasElement).addEventListener('mousemove', (e) => {
-  if (!map) return;
-  const r = (e.target as HTMLCanvasElement).getBoundingClientRect();
-  const k = Math.floor((e.clientX - r.left - map.left) / map.cell);
-  const q = Math.floor((e.clientY - r.top - map.top) / map.cell);
-  const T = map.tokens.length;
-  const inside = q >= 0 && q < T && k >= 0 && k <= q;
+canvas.addEventListener('mousemove', (e) => {
+  if (!shown) return;
+  const r = canvas.getBoundingClientRect();
+  const k = view.k0 + Math.floor((e.clientX - r.left - geom.left) / geom.cell);
+  const q = view.q0 + Math.floor((e.clientY - r.top - geom.top) / geom.cell);
+  const T = shown.tokens.length;
+  const inside = q >= view.q0 && q < Math.min(T, view.q0 + view.n) && k >= view.k0 && k <= q && k < view.k0 + view.n;
   tooltip.style.display = inside ? 'block' : 'none';
   if (!inside) return;
-  const hidden = map.mask && !map.mask[q * T + k];
-  tooltip.textContent = `query ${q} ${JSON.stringify(map.tokens[q])} → key ${k} ${JSON.stringify(map.tokens[k])}: ${hidden ? 'outside the window' : map.w[q * T + k].toFixed(3)}`;
+  const hidden = shown.mask && !shown.mask[q * T + k];
+  tooltip.textContent = `query ${q} ${JSON.stringify(shown.tokens[q])} → key ${k} ${JSON.stringify(shown.tokens[k])}: ${hidden ? 'outside the window' : shown.weights[q * T + k].toFixed(3)}`;
   tooltip.style.left = `${e.clientX + 12}px`;
   tooltip.style.top = `${e.clientY + 12}px`;
 });
-$('attention').addEventListener('mouseleave', () => (tooltip.style.display = 'none'));
+canvas.addEventListener('mouseleave', () => (tooltip.style.display = 'none'));
+
+function drawAttention(m: AttentionMessage): void {
+  const sameText = shown && shown.tokens.length === m.tokens.length && shown.tokens[0] === m.tokens[0];
+  shown = m;
+  // A new text starts on the view that labels its newest tokens; a new head or layer keeps the zoom.
+  if (!sameText) view = labelledView(m.tokens.length, canvas.parentElement?.clientWidth || 360);
+  redraw();
+  drawHeads($('heads'), m, (h) => {
+    settings.head = h;
+    headCtl.updateDisplay();
+    requestAttention();
+  });
+  fresh('attention-section');
+}
 
 /** What a KL divergence between dense and sliding-window next-token distributions means in practice. */
 function klMeaning(kl: number): string {
@@ -271,6 +403,31 @@ function klMeaning(kl: number): string {
   return 'large: the window hides context the model relies on, and it predicts differently';
 }
 
+const seconds = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
+
+/**
+ * The stats of a finished generation, each said as it happened: how it ended (Stop, end of turn, the
+ * count asked, or the context's cap), time to first token, and wall time against the GPU's.
+ */
+function doneStats(m: Extract<FromWorker, { type: 'done' }>, tokensPerSecond: number): string {
+  const cap = Math.min(m.requested, m.room);
+  const ended = m.stopped
+    ? `stopped by you after ${m.count} of ${cap} tokens`
+    : m.reason === 'stop'
+      ? `end of turn after ${m.count} tokens`
+      : m.room < m.requested
+        ? `${m.count} tokens: capped at ${m.room} (you asked ${m.requested}), because the prompt's ${m.promptTokens} tokens and the output fill the model's context`
+        : `${m.count} tokens, as asked`;
+  const gpu = m.prefillMs + m.decodeMs;
+  const speed = m.count > 1 ? ` · ${tokensPerSecond.toFixed(1)} tokens/s while decoding` : '';
+  return (
+    `${ended} · time to first token ${seconds(m.firstTokenMs)} · wall ${seconds(m.wallMs)}, of which GPU runs ${seconds(gpu)} ` +
+    `(prefill ${seconds(m.prefillMs)}, ${Math.max(0, m.count - 1)} decode steps ${seconds(m.decodeMs)})` +
+    `${m.wallMs > 2 * gpu && m.wallMs - gpu > 500 ? '; the rest is compiling kernels and the page’s own work' : ''}${speed}`
+  );
+}
+let lastSpeed = 0;
+
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
   if (m.type === 'loaded') {
@@ -278,21 +435,33 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     say(
       `${m.info.name} (${m.info.arch}): ${m.info.layers} layers × ${m.info.heads} heads${gqa}, vocabulary ${m.info.vocab}, ${m.info.weights} weights ${formatBytes(m.info.weightBytes)}, on ${m.info.adapter}.`,
     );
-    // Chat needs the model's template; without one the page continues text.
-    chatCtl.enable(m.info.chat);
-    if (!m.info.chat && settings.chat) chatCtl.setValue(false);
+    // Chat follows the model: only with a chat template; a model without one ends a conversation.
+    chatAvailable = m.info.chat;
+    if (!m.info.chat && settings.chat) {
+      settings.chat = false;
+      chatCtl.updateDisplay();
+      turns.length = 0;
+      out.replaceChildren();
+      chatState();
+    }
     document.body.dataset.chat = String(m.info.chat);
+    weightsMenu(m.info.separateTable);
     $('memory').textContent = `GPU memory in use: ${formatBytes(m.info.gpuBytes)}`;
     $('memory').dataset.bytes = String(m.info.gpuBytes);
     layerCtl.max(m.info.layers - 1);
+    if (settings.layer > m.info.layers - 1) layerCtl.setValue(m.info.layers - 1);
     // No more new tokens than the model holds positions (the prompt takes some too: see the stats).
     maxCtl.max(m.info.context - 1);
     if (settings.maxNewTokens > m.info.context - 1) maxCtl.setValue(m.info.context - 1);
     headCtl.max(m.info.heads - 1);
+    if (settings.head > m.info.heads - 1) headCtl.setValue(m.info.heads - 1);
     heads = { heads: m.info.heads, kvHeads: m.info.kvHeads, layers: m.info.layers };
     ($('download') as HTMLProgressElement).hidden = true;
+    // What the earlier model produced no longer describes this one.
+    clearResults();
     setBusy('idle');
     document.body.dataset.ready = 'true';
+    requestTokens();
   } else if (m.type === 'cache') {
     $('cache').textContent = m.files
       ? `Downloaded models kept in this browser: ${m.files} (${formatBytes(m.bytes)})${m.fromCache ? ' · loaded from the cache, no download' : ''}`
@@ -304,21 +473,34 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     bar.max = m.total || m.loaded;
     bar.value = m.loaded;
     say(`Downloading: ${formatBytes(m.loaded)}${m.total ? ` of ${formatBytes(m.total)}` : ''}`);
+  } else if (m.type === 'phase') {
+    $('phase').textContent = m.text;
+    document.body.dataset.phase = 'compiling';
   } else if (m.type === 'token') {
+    $('phase').textContent = '';
+    delete document.body.dataset.phase;
     stream.data += m.text;
-    $('stats').textContent = `${m.count} tokens · ${m.msPerToken.toFixed(1)} ms/token · ${m.tokensPerSecond.toFixed(1)} tokens/s`;
+    lastSpeed = m.tokensPerSecond;
+    $('stats').textContent =
+      `${m.count} tokens${m.count > 1 ? ` · ${m.msPerToken.toFixed(1)} ms/token · ${m.tokensPerSecond.toFixed(1)} tokens/s` : ''}`;
+    fresh('stats');
     out.dataset.tokens = String(m.count);
+    steps.push(...m.steps);
+    showStep();
+    fresh('next');
   } else if (m.type === 'done') {
-    const capped =
-      m.cappedAt !== undefined ? ` · capped at ${m.cappedAt} new tokens: the prompt and the output fill the model's context` : '';
-    $('stats').textContent +=
-      ` · prefill ${m.prefillMs.toFixed(0)} ms${m.stopped ? ' · stopped' : m.reason === 'stop' ? ' · end of turn' : ''}${capped}`;
+    $('phase').textContent = '';
+    $('stats').textContent = doneStats(m, lastSpeed);
+    fresh('stats');
     if (settings.chat) turns.push({ role: 'assistant', content: stream.data });
     out.dataset.tokens = String(m.count); // the last token may have finished a character held back
     if ($('message').className === 'error') say('Ready.'); // a stale error goes with the next success
+    if (settings.chat) say(`The model answered (turn ${turns.length / 2}). Type your reply, or start a new conversation.`);
     setBusy('idle');
     document.body.dataset.state = m.stopped ? 'stopped' : 'done';
+    chatState();
     requestAttention();
+    requestTokens();
   } else if (m.type === 'compare') {
     $('stats').textContent =
       `Sliding window of ${settings.window} tokens vs dense over ${m.tokens} tokens: mean KL(dense ‖ sparse) ${m.kl.toExponential(2)} nats, ${klMeaning(m.kl)} (last position ${m.klLast.toExponential(2)}); forward ${m.sparseMs.toFixed(1)} ms sparse vs ${m.denseMs.toFixed(1)} ms dense.${m.tokens <= settings.window ? ' The text fits in the window, so nothing is hidden yet: generate more, or shrink the window.' : ''}`;
@@ -326,48 +508,75 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   } else if (m.type === 'attention') {
     drawAttention(m);
     document.body.dataset.attention = 'drawn';
+  } else if (m.type === 'tokens') {
+    drawTokens($('tokens'), m.pieces);
+    $('tokens').dataset.count = String(m.pieces.length);
+    $('tokens-title').textContent = m.chat ? 'The conversation as tokens (chat template included)' : 'The prompt as tokens';
   } else if (m.type === 'error') {
     ($('download') as HTMLProgressElement).hidden = true;
-    if (m.during !== 'attention' && m.during !== 'compare') setBusy('idle');
+    $('phase').textContent = '';
+    if (m.during !== 'attention' && m.during !== 'compare' && m.during !== 'tokenize') setBusy('idle');
     say(
       m.during.startsWith('load') && document.body.dataset.ready === 'true'
         ? `Could not load that model (${m.message}); still using the previous one.`
         : m.message,
       'error',
     );
-    if (m.during === 'generate') document.body.dataset.state = 'error';
+    if (m.during === 'generate') {
+      // The unanswered message leaves the conversation, and back into the input to try again.
+      if (settings.chat && turns.at(-1)?.role === 'user') prompt().value = turns.pop()!.content;
+      out.replaceChildren(...turns.map((t) => line(`turn ${t.role}`, t.content)));
+      chatState();
+      document.body.dataset.state = 'error';
+    }
+    if (m.during === 'attention') fresh('attention-section');
   }
 };
 
+const line = (className: string, text: string) => Object.assign(document.createElement('div'), { className, textContent: text });
+
 $('form').addEventListener('submit', (e) => {
   e.preventDefault();
+  if (state !== 'idle') return; // a second click while one runs starts nothing
   setBusy('generating');
   document.body.dataset.state = 'generating';
-  const prompt = ($('prompt') as HTMLInputElement).value;
-  const line = (className: string, text: string) => Object.assign(document.createElement('div'), { className, textContent: text });
-  if (settings.chat) {
+  const text = prompt().value;
+  const chat = settings.chat && chatAvailable;
+  if (chat) {
     // The conversation so far, the new user turn, then the assistant's reply as it streams.
-    turns.push({ role: 'user', content: prompt });
+    turns.push({ role: 'user', content: text });
     const reply = document.createElement('div');
     reply.className = 'turn assistant';
     stream.data = '';
     reply.append(stream);
     out.replaceChildren(...turns.map((t) => line(`turn ${t.role}`, t.content)), reply);
+    prompt().value = ''; // sent: the input is free for the next message
+    say(`Sent message ${turns.filter((t) => t.role === 'user').length}; the model is answering…`);
   } else {
     stream.data = '';
-    out.replaceChildren(Object.assign(document.createElement('span'), { className: 'prompt', textContent: prompt }), stream);
+    out.replaceChildren(Object.assign(document.createElement('span'), { className: 'prompt', textContent: text }), stream);
   }
+  out.dataset.tokens = '0';
+  markStale('for the previous text');
+  steps.length = 0;
+  followLatest = true;
   const { maxNewTokens, temperature, topK, topP, seed } = settings;
+  generation = { temperature, topK, topP };
   send({
     type: 'generate',
-    prompt,
-    chat: settings.chat ? [...turns] : null,
+    prompt: text,
+    chat: chat ? [...turns] : null,
     sampling: { maxNewTokens, temperature, topK, topP, seed },
     attention: { sparse: settings.sparse, window: settings.window },
+    candidates: CANDIDATES,
   });
 });
 
-if (await checkWebGPU()) {
+if (await checkWebGPU({ recorded })) {
   send({ type: 'load-bundled', model: settings.model });
   send({ type: 'cache-info' });
+} else {
+  // The panel looks as off as it is.
+  for (const c of gui.controllersRecursive()) c.disable();
+  $('phase').textContent = '';
 }

@@ -54,8 +54,11 @@ export type ToWorker =
   | { type: 'clear-cache' }
   | { type: 'cache-info' }
   /** Plain continuation of `prompt`, or with `chat` the next assistant turn of the conversation. */
-  | { type: 'generate'; prompt: string; chat: ChatTurn[] | null; sampling: Sampling; attention: Attention }
-  | { type: 'attention'; text: string; chat?: ChatTurn[] | null; layer: number; head: number; attention: Attention }
+  | { type: 'generate'; prompt: string; chat: ChatTurn[] | null; sampling: Sampling; attention: Attention; candidates: number }
+  /** The map of one head, and (`allHeads`) small maps of every head of the layer. */
+  | { type: 'attention'; text: string; chat?: ChatTurn[] | null; layer: number; head: number; attention: Attention; allHeads?: boolean }
+  /** The tokens of a prompt (or of the conversation with the new turn), for the tokenizer view. */
+  | { type: 'tokenize'; text: string; chat: ChatTurn[] | null }
   /** Ends a running generation after the current token; nothing else is cancelled. */
   | { type: 'stop' };
 
@@ -75,6 +78,29 @@ export interface ModelInfo {
   context: number;
   /** The tokenizer has a chat template. */
   chat: boolean;
+  /** The token table can take the weights' format on its own ('+ wte'): GPT-2 layout; Llama models store it like the rest. */
+  separateTable: boolean;
+}
+
+/** A next-token candidate as the page shows it (see TokenCandidate in the library). */
+export interface Candidate {
+  id: number;
+  text: string;
+  p: number;
+  kept: number;
+}
+
+/** One generation step: the token drawn and the likeliest candidates it was drawn from. */
+export interface Step {
+  chosen: number;
+  candidates: Candidate[];
+}
+
+/** A token of the tokenizer view: id, and its text made readable (spaces, new lines, split characters). */
+export interface TokenPiece {
+  id: number;
+  text: string;
+  special: boolean;
 }
 
 export type FromWorker =
@@ -82,8 +108,26 @@ export type FromWorker =
   | { type: 'progress'; loaded: number; total: number }
   /** The downloaded models kept in Cache Storage. */
   | { type: 'cache'; files: number; bytes: number; fromCache?: boolean }
-  | { type: 'token'; text: string; count: number; msPerToken: number; tokensPerSecond: number }
-  | { type: 'done'; count: number; prefillMs: number; stopped: boolean; cappedAt?: number; reason: string }
+  /** What the worker is doing before the first token: e.g. compiling kernels (i of n). */
+  | { type: 'phase'; text: string; done?: number; total?: number }
+  | { type: 'token'; text: string; count: number; msPerToken: number; tokensPerSecond: number; steps: Step[] }
+  | {
+      type: 'done';
+      count: number;
+      /** The tokens asked for, and the most the prompt left room for (the context minus the prompt). */
+      requested: number;
+      room: number;
+      promptTokens: number;
+      stopped: boolean;
+      reason: string;
+      /** Wall time from the request to the first token and to the end (compiling included). */
+      firstTokenMs: number;
+      wallMs: number;
+      /** Time the model's GPU runs took (submit to read-back): the prefill, and the decode steps. */
+      prefillMs: number;
+      decodeMs: number;
+    }
+  | { type: 'tokens'; pieces: TokenPiece[]; chat: boolean }
   | {
       type: 'attention';
       tokens: string[];
@@ -96,6 +140,8 @@ export type FromWorker =
       total: number;
       layer: number;
       head: number;
+      /** With allHeads: every head's map of the layer, [heads × T × T]. */
+      heads?: Float32Array;
     }
   | { type: 'compare'; kl: number; klLast: number; denseMs: number; sparseMs: number; tokens: number }
   | { type: 'error'; message: string; during: string };

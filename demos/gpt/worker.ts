@@ -27,6 +27,8 @@ import {
   type ChatTurn,
   type FromWorker,
   type NamedBytes,
+  type Step,
+  type TokenPiece,
   type ToWorker,
   type WeightChoice,
   windowBlock,
@@ -110,6 +112,7 @@ async function install(
       adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'your GPU',
       context: lm.maxLength,
       chat: !!tok.chat,
+      separateTable: lm instanceof GPT2,
     },
   });
 }
@@ -252,8 +255,9 @@ async function fetchWithProgress(url: string, signal: AbortSignal): Promise<Uint
   return out;
 }
 
-async function generate(prompt: string, chat: ChatTurn[] | null, s: Sampling, attention: Attention): Promise<void> {
+async function generate(prompt: string, chat: ChatTurn[] | null, s: Sampling, attention: Attention, candidates: number): Promise<void> {
   if (!model) throw new Error('no model loaded');
+  const t0 = performance.now();
   const { lm, tok } = model;
   if (chat && !tok.chat) throw new Error('this model has no chat template: turn chat off to continue text instead');
   const ids = chat ? tok.chat!.encode(chat) : tok.encode(prompt);
@@ -267,21 +271,95 @@ async function generate(prompt: string, chat: ChatTurn[] | null, s: Sampling, at
   let shown = '';
   let last = performance.now();
   let total = 0;
+  let firstTokenMs = 0;
+  let steps: Step[] = [];
+  const label = (id: number) => tok.label?.(id) ?? tok.decode([id]);
   stopSignal = new AbortController();
-  for await (const id of lm.generate(ids, { ...s, maxNewTokens, stopTokens, attention: spec(attention), signal: stopSignal.signal })) {
+  if (!warmed.has(lm)) {
+    post({ type: 'phase', text: 'compiling kernels (first run only)…' });
+    // The model's warm-up, where it has one, compiles the kernels with progress (i of n).
+    const warm = (lm as { warmup?: (o: { onProgress?: (p: unknown) => void; signal?: AbortSignal }) => Promise<unknown> }).warmup;
+    if (typeof warm === 'function')
+      await warm.call(lm, {
+        signal: stopSignal.signal,
+        onProgress: (p) => {
+          const q = p as { done?: number; loaded?: number; total?: number };
+          const done = q.done ?? q.loaded ?? 0;
+          const total = q.total ?? 0;
+          post({ type: 'phase', text: `compiling kernels (first run only) ${done} / ${total}`, done, total });
+        },
+      });
+  }
+  for await (const id of lm.generate(ids, {
+    ...s,
+    maxNewTokens,
+    stopTokens,
+    attention: spec(attention),
+    signal: stopSignal.signal,
+    candidates,
+  })) {
     out.push(id);
     const now = performance.now();
-    if (out.length > 1) total += now - last;
+    if (out.length === 1) {
+      firstTokenMs = now - t0;
+      warmed.add(lm);
+    } else total += now - last;
     last = now;
+    const c = lm.lastGeneration.candidates[out.length - 1];
+    if (c) steps.push({ chosen: id, candidates: c.map((x) => ({ id: x.id, text: label(x.id), p: x.p, kept: x.kept })) });
     const text = tok.decode(out);
     if (text.endsWith('\uFFFD')) continue; // half of a multi-byte character: wait for the rest
     const ms = out.length > 1 ? total / (out.length - 1) : 0;
-    post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0 });
+    post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0, steps });
+    steps = [];
     shown = text;
   }
-  const cappedAt = maxNewTokens < s.maxNewTokens ? maxNewTokens : undefined;
-  const reason = lm.lastGeneration.stopReason;
-  post({ type: 'done', count: out.length, prefillMs: lm.lastGeneration.prefillMs, stopped: reason === 'abort', cappedAt, reason });
+  // What the last tokens held back (half a character at the end) still reaches the page.
+  const text = tok.decode(out);
+  if (steps.length || text !== shown) {
+    const ms = out.length > 1 ? total / (out.length - 1) : 0;
+    post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0, steps });
+  }
+  const g = lm.lastGeneration;
+  post({
+    type: 'done',
+    count: out.length,
+    requested: s.maxNewTokens,
+    room,
+    promptTokens: ids.length,
+    stopped: g.stopReason === 'abort',
+    reason: g.stopReason,
+    firstTokenMs,
+    wallMs: performance.now() - t0,
+    prefillMs: g.prefillMs,
+    decodeMs: g.steps.reduce((a, x) => a + x.totalMs, 0),
+  });
+}
+
+/** Models that generated once: their kernels are compiled. */
+const warmed = new WeakSet<object>();
+
+/**
+ * The tokens of `text` (or of the conversation) as the tokenizer view shows them: a token that holds
+ * only part of a character's UTF-8 bytes names the character and which part it is.
+ */
+function tokenize(text: string, chat: ChatTurn[] | null): void {
+  if (!model) throw new Error('no model loaded');
+  const { tok } = model;
+  const ids = chat && tok.chat ? tok.chat.encode(chat) : tok.encode(text);
+  const pieces: TokenPiece[] = [];
+  for (let i = 0; i < ids.length; ) {
+    const one = tok.label?.(ids[i]) ?? tok.decode([ids[i]]);
+    let j = i + 1;
+    if (one.includes('\uFFFD')) {
+      while (j < ids.length && j - i < 4 && tok.decode(ids.slice(i, j)).includes('\uFFFD')) j++;
+      const whole = tok.decode(ids.slice(i, j));
+      const n = j - i;
+      for (let k = i; k < j; k++) pieces.push({ id: ids[k], text: `⟨${whole.replace(/\uFFFD/g, '?')}:${k - i + 1}/${n}⟩`, special: false });
+    } else pieces.push({ id: ids[i], text: one, special: !!tok.label && tok.decode([ids[i]]) === '' && one !== '' });
+    i = j;
+  }
+  post({ type: 'tokens', pieces, chat: !!(chat && tok.chat) });
 }
 
 type Sampling = { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number };
@@ -337,7 +415,14 @@ async function compare(text: string, attention: Attention): Promise<void> {
 /** The attention map shows at most this many tokens (the last ones); the page says so when it cuts. */
 const MAP_TOKENS = 256;
 
-async function attention(text: string, chat: ChatTurn[] | null, layer: number, head: number, a: Attention): Promise<void> {
+async function attention(
+  text: string,
+  chat: ChatTurn[] | null,
+  layer: number,
+  head: number,
+  a: Attention,
+  allHeads: boolean,
+): Promise<void> {
   if (!model) throw new Error('no model loaded');
   // A conversation is shown as the model read it: the chat template's tokens around the turns.
   const all = chat && model.tok.chat ? model.tok.chat.encode(chat, false) : model.tok.encode(text);
@@ -348,6 +433,16 @@ async function attention(text: string, chat: ChatTurn[] | null, layer: number, h
   const mask = model.lm.attentionMask(ids.length, s);
   const transfer: Transferable[] = [weights.buffer];
   if (mask) transfer.push(mask.buffer);
+  // Every head of the layer for the small maps (one probe plan, run once per head).
+  let heads: Float32Array | undefined;
+  if (allHeads) {
+    const H = model.lm instanceof GPT2 ? model.lm.config.n_head : model.lm.config.num_attention_heads;
+    const T = ids.length;
+    heads = new Float32Array(H * T * T);
+    for (let h = 0; h < H; h++)
+      heads.set(h === head ? weights : await model.lm.attentionWeights(ids, layer, h, { attention: s }), h * T * T);
+    transfer.push(heads.buffer);
+  }
   post(
     {
       type: 'attention',
@@ -358,6 +453,7 @@ async function attention(text: string, chat: ChatTurn[] | null, layer: number, h
       total: all.length,
       layer,
       head,
+      heads,
     },
     transfer,
   );
@@ -390,12 +486,13 @@ async function handle(m: ToWorker): Promise<void> {
       if (typeof caches !== 'undefined') await caches.delete(CACHE);
       await cacheInfo();
     } else if (m.type === 'cache-info') await cacheInfo();
-    else if (m.type === 'generate') await generate(m.prompt, m.chat, m.sampling, m.attention);
+    else if (m.type === 'generate') await generate(m.prompt, m.chat, m.sampling, m.attention, m.candidates);
+    else if (m.type === 'tokenize') tokenize(m.text, m.chat);
     else if (m.type === 'compare') await compare(m.text, m.attention);
     else if (m.type === 'set-weights') {
       weights = m.weights;
       if (source) await source();
-    } else if (m.type === 'attention') await attention(m.text, m.chat ?? null, m.layer, m.head, m.attention);
+    } else if (m.type === 'attention') await attention(m.text, m.chat ?? null, m.layer, m.head, m.attention, !!m.allHeads);
   } catch (err) {
     post({ type: 'error', message: (err as Error).message, during: m.type });
   }

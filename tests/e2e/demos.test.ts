@@ -29,7 +29,7 @@ describe('demos', () => {
     expect(await page.inputValue('#c')).toBe('come');
     await page.fill('#query', '');
     await page.click('#search-form button');
-    await page.waitForFunction(() => document.getElementById('message')?.textContent === 'Type a word to find its neighbours.');
+    await page.waitForFunction(() => document.getElementById('search-error')?.textContent === 'Type a word to find its neighbours.');
     // The map: axes with explained variance, labels placed without overlap, zoom about the cursor, reset, a table.
     const canvas = page.locator('#scatter');
     expect(await canvas.getAttribute('aria-label')).toMatch(/first two principal components \(\d+% and \d+% of the variance\)/);
@@ -44,7 +44,7 @@ describe('demos', () => {
     expect(await canvas.getAttribute('data-scale')).toBe('1.000');
     await page.fill('#query', 'xyzzy');
     await page.click('#search-form button');
-    await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes("'xyzzy' is not in the vocabulary"));
+    await page.waitForFunction(() => document.getElementById('search-error')?.textContent?.includes("'xyzzy' is not in the vocabulary"));
 
     await page.fill('#query', 'god');
     const load = async (path: string) => {
@@ -126,9 +126,9 @@ describe('demos', () => {
     await page.evaluate(() => document.getElementById('attention')!.scrollIntoView());
     const map = (await page.locator('#attention').boundingBox())!;
     const at = async (k: string) => Number(await page.getAttribute('#attention', `data-${k}`));
-    const [cell, left, top] = [await at('cell'), await at('left'), await at('top')];
-    await page.mouse.move(map.x + left + cell / 2, map.y + top + cell + cell / 2); // query 1, key 0
-    expect(await page.textContent('#tooltip')).toMatch(/^query 1 ".*" → key 0 ".*": \d\.\d{3}$/);
+    const [cell, left, top, q0] = [await at('cell'), await at('left'), await at('top'), await at('q0')];
+    await page.mouse.move(map.x + left + cell / 2, map.y + top + cell + cell / 2); // the view's second query, its first key
+    expect(await page.textContent('#tooltip')).toMatch(new RegExp(`^query ${q0 + 1} ".*" → key ${q0} ".*": \\d\\.\\d{3}$`));
     // A sliding window of 8 tokens: the page says what it does and the map hatches the keys it hides.
     const windowInput = page.locator('.lil-controller', { hasText: 'window (tokens)' }).locator('input');
     await windowInput.fill('8');
