@@ -4,17 +4,24 @@ import re
 import subprocess
 
 
-def kjv_verses():
+def kjv_references():
+    """[(reference, verse)] in order: ('Genesis 1:1', 'In the beginning God created ...')."""
     out = subprocess.run(['bible', 'gen1:1-rev22:21'], capture_output=True, text=True, check=True).stdout
-    verses = []
+    verses, chapter = [], ''
     for line in out.splitlines():
         line = line.strip()
-        m = re.match(r'^\d+\s+(.*)$', line)
+        m = re.match(r'^(\d+)\s+(.*)$', line)
         if m:
-            verses.append(m.group(1))
-        elif verses and line and not re.match(r'^[A-Z0-9][A-Za-z ]* \d+$', line):
-            verses[-1] += ' ' + line  # continuation of a wrapped verse
+            verses.append((f'{chapter}:{m.group(1)}', m.group(2)))
+        elif re.match(r'^[A-Z0-9][A-Za-z ]* \d+$', line):
+            chapter = line  # a chapter heading: 'Genesis 1', '1 Samuel 3'
+        elif verses and line:
+            verses[-1] = (verses[-1][0], verses[-1][1] + ' ' + line)  # continuation of a wrapped verse
     return verses
+
+
+def kjv_verses():
+    return [v for _, v in kjv_references()]
 
 
 def kjv_text():

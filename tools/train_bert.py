@@ -8,6 +8,7 @@ Encoder.fromSafetensors, TextTokenizer.fromJSON and sentenceTransformersOptions 
   public/models/kjv-bert/tokenizer.json            the same vocabulary as the tokenizers library lays out bert-base-uncased
   public/models/kjv-bert/tokenizer_config.json     lowercase, special tokens, model_max_length
   public/models/kjv-bert/modules.json, 1_Pooling/config.json, 2_Normalize/   sentence-transformers: mean pooling, normalised
+  public/models/kjv-bert/verses.tsv                every 10th verse with its reference: the page's semantic-search corpus
 and tests/fixtures/bert/tokenizer-expected.json: ids, segment ids and character offsets that this script's
 tokenizer gives for tricky strings and pairs (the golden file of tests/node/bert-tokenizer.test.ts).
 
@@ -45,7 +46,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from corpus import kjv_verses  # noqa: E402
+from corpus import kjv_references, kjv_verses  # noqa: E402
 from train_llama import save_f16_safetensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), '..')
@@ -56,7 +57,7 @@ PAD, UNK, CLS, SEP, MASK = range(5)
 VOCAB = 2048
 ENDINGS = 256
 MAX_CHARS = 100
-SEQ = 48
+SEQ = 40
 LABELS = ['Old Testament', 'New Testament']
 NT_START = 'The book of the generation of Jesus Christ'  # Matthew 1:1
 
@@ -382,14 +383,16 @@ def main(steps):
                    {'idx': 1, 'name': '1', 'path': '1_Pooling', 'type': 'sentence_transformers.models.Pooling'},
                    {'idx': 2, 'name': '2', 'path': '2_Normalize', 'type': 'sentence_transformers.models.Normalize'}], f, indent=1)
     with open(os.path.join(OUT, '1_Pooling', 'config.json'), 'w') as f:
-        json.dump({'word_embedding_dimension': 96, 'pooling_mode_cls_token': False, 'pooling_mode_mean_tokens': True,
+        json.dump({'word_embedding_dimension': 64, 'pooling_mode_cls_token': False, 'pooling_mode_mean_tokens': True,
                    'pooling_mode_max_tokens': False, 'pooling_mode_mean_sqrt_len_tokens': False}, f, indent=1)
+    with open(os.path.join(OUT, 'verses.tsv'), 'w') as f:  # the page's search corpus: every 10th verse
+        f.write(''.join(f'{r}\t{v}\n' for r, v in kjv_references()[::10]))
     with open(os.path.join(OUT, '2_Normalize', '.keep'), 'w') as f:
         f.write('')  # sentence-transformers' Normalize module has no files; git keeps no empty folder
     if steps == 0:
         return
-    cfg = {'architectures': ['BertForPreTraining'], 'model_type': 'bert', 'vocab_size': V, 'hidden_size': 96,
-           'num_hidden_layers': 3, 'num_attention_heads': 3, 'intermediate_size': 384, 'hidden_act': 'gelu',
+    cfg = {'architectures': ['BertForPreTraining'], 'model_type': 'bert', 'vocab_size': V, 'hidden_size': 64,
+           'num_hidden_layers': 3, 'num_attention_heads': 4, 'intermediate_size': 256, 'hidden_act': 'gelu',
            'max_position_embeddings': 128, 'type_vocab_size': 2, 'layer_norm_eps': 1e-12, 'pad_token_id': PAD,
            'id2label': {str(i): l for i, l in enumerate(LABELS)}, 'label2id': {l: i for i, l in enumerate(LABELS)},
            'torch_dtype': 'float16'}
@@ -463,12 +466,12 @@ def main(steps):
         opt.step()
         if step % 25 == 0 or step == steps - 1:
             print(f'step {step} ' + ' '.join(f'{k} {v:.3f}' for k, v in parts.items()) + f' ({time.time() - t0:.0f}s)', flush=True)
-    model.eval()
-    save_f16_safetensors(os.path.join(OUT, 'model.safetensors'), model.hf_state())
-    with open(os.path.join(OUT, 'config.json'), 'w') as f:
-        json.dump({**cfg, 'corpus': 'King James Bible (bible-kjv-text)', 'steps': steps}, f, indent=1)
+        if (step + 1) % 100 == 0 or step == steps - 1:  # saved as it goes: a run cut short still leaves a model
+            save_f16_safetensors(os.path.join(OUT, 'model.safetensors'), model.hf_state())
+            with open(os.path.join(OUT, 'config.json'), 'w') as f:
+                json.dump({**cfg, 'corpus': 'King James Bible (bible-kjv-text)', 'steps': step + 1}, f, indent=1)
     print('->', OUT, f'({time.time() - t0:.0f}s)')
 
 
 if __name__ == '__main__':
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 600)
