@@ -67,6 +67,24 @@ export class PlanCache {
     }
   }
 
+  /**
+   * Disposes the unpinned plans whose key ends with `suffix` (their bound tensors are going away, e.g. a
+   * LoRA adapter slot); returns how many pinned ones it had to leave.
+   */
+  drop(suffix: string): number {
+    let pinned = 0;
+    for (const [key, e] of [...this.entries]) {
+      if (!key.endsWith(suffix)) continue;
+      if (e.pins > 0) {
+        pinned++;
+        continue;
+      }
+      this.entries.delete(key);
+      disposeLater(e);
+    }
+    return pinned;
+  }
+
   private evict(): void {
     for (const [key, e] of this.entries) {
       if (this.entries.size <= this.capacity) return;

@@ -12,6 +12,7 @@ import type { ScalarRef } from '../ops/types';
 import { type TokenCandidate, tokenCandidates } from '../ops/sample';
 import { slidingLayout, type BlockLayout, type BlockSize } from '../ops/sparse_layout';
 import { type ChatOptions, ChatSession, type ChatTokenizer } from './chat';
+import { AdapterSet, type AdapterInfo, type AdapterSelection, type LoadAdapterOptions, type LoraSite } from './lora';
 
 /** Dense causal attention, or a causal sliding window (block-sparse; Longformer-style local attention). */
 export type AttentionSpec = { kind: 'dense' } | { kind: 'sliding'; window: number; blockSize?: BlockSize };
@@ -58,6 +59,8 @@ export interface GenerateOptions {
    * yielded. It reads back the step's logits row (vocab floats) and ranks it on the CPU in float64.
    */
   candidates?: number;
+  /** A LoRA adapter loaded with loadAdapter(), by name; null or absent: the base model. */
+  adapter?: string | null;
 }
 
 /** Timings of the last generate(): prefill, and per decode step the CPU (encode + submit) and total ms. */
@@ -180,6 +183,9 @@ export abstract class Decoder {
   /** A number per adapter object seen, for cache tags (a different adapter never reuses another's K/V). */
   private readonly adapterIds = new WeakMap<object, number>();
   private adapterCount = 0;
+  /** LoRA adapters (lora.ts); `building`: the adapter slot the graph being built binds. */
+  private readonly adapterSet: AdapterSet;
+  private building: AdapterSelection | null = null;
 
   protected constructor(
     readonly engine: GPUContext,
@@ -200,6 +206,12 @@ export abstract class Decoder {
         });
       }
       this.history = engine.empty([this.maxLength], 'u32', 'token history');
+      this.adapterSet = new AdapterSet(
+        engine,
+        shape.name,
+        () => this.loraSites(),
+        (suffix) => this.plans.drop(suffix),
+      );
     } catch (e) {
       for (const c of this.caches) for (const t of [c.k, c.v]) t.dispose();
       throw e;
@@ -214,6 +226,16 @@ export abstract class Decoder {
   protected abstract head(g: Graph, x: SymbolicTensor): SymbolicTensor;
   /** Frees the model's own weights (the core frees caches and plans). */
   protected abstract disposeWeights(): void;
+
+  /** The linear layers LoRA adapters can reach and the GGUF architectures of this model; null: none. */
+  protected loraSites(): { sites: LoraSite[]; ggufArch: string[] } | null {
+    return null;
+  }
+
+  /** For block(): the bound adapter's update of `site` for input x, to pass as the Linear's delta; undefined without one. */
+  protected loraDelta(g: Graph, site: string, x: SymbolicTensor): SymbolicTensor | undefined {
+    return this.adapterSet.delta(g, this.building, site, x);
+  }
 
   /** The causal sliding-window layout for `length` keys (cached), or null for dense attention. */
   private layout(spec: AttentionSpec, length: number): BlockLayout | null {
@@ -321,6 +343,7 @@ export abstract class Decoder {
   /** What the caches' K/V depend on besides the ids: the attention pattern and the adapter. */
   private cacheTagOf(spec: AttentionSpec, options: GenerateOptions): string {
     const adapter = (options as { adapter?: unknown }).adapter;
+    if (typeof adapter === 'string') return `${JSON.stringify(spec)}|${this.adapterSet.tag(adapter)}`;
     let id = 0;
     if (typeof adapter === 'object' && adapter !== null) {
       id = this.adapterIds.get(adapter) ?? 0;
@@ -342,19 +365,38 @@ export abstract class Decoder {
   }
 
   /** Runs `fn` with the plan for (kind, T, probe, spec) pinned; compiled on first use. */
-  private withPlan<R>(kind: Kind, T: number, probe: number, spec: AttentionSpec, fn: (plan: Plan) => Promise<R>): Promise<R> {
-    return this.plans.use(this.planKey(kind, T, probe, spec), this.planBuilder(kind, T, probe, spec), fn);
+  private withPlan<R>(
+    kind: Kind,
+    T: number,
+    probe: number,
+    spec: AttentionSpec,
+    fn: (plan: Plan) => Promise<R>,
+    lora: AdapterSelection | null = null,
+  ): Promise<R> {
+    return this.plans.use(
+      this.planKey(kind, T, probe, spec, false, false, lora),
+      this.planBuilder(kind, T, probe, spec, false, false, lora),
+      fn,
+    );
   }
 
   /**
    * A plan's cache key; `penalize`: sampling passes the repetition penalty, `withLogits`: the sampled
    * row is an output too (plan variants of their own).
    */
-  private planKey(kind: Kind, T: number, probe: number, spec: AttentionSpec, penalize = false, withLogits = false): string {
+  private planKey(
+    kind: Kind,
+    T: number,
+    probe: number,
+    spec: AttentionSpec,
+    penalize = false,
+    withLogits = false,
+    lora: AdapterSelection | null = null,
+  ): string {
     if (this.disposed) throw new DisposedError(`${this.shape.name}: the model was disposed`);
     if (spec.kind === 'sliding' && !(spec.window >= 1))
       throw new ShapeError(`${this.shape.name}: a sliding window of ${spec.window} tokens is not positive`);
-    return `${kind}:${T}:${probe}:${JSON.stringify(spec)}${penalize ? ':rp' : ''}${withLogits ? ':logits' : ''}`;
+    return `${kind}:${T}:${probe}:${JSON.stringify(spec)}${penalize ? ':rp' : ''}${withLogits ? ':logits' : ''}${lora?.key ?? ''}`;
   }
 
   private planBuilder(
@@ -364,9 +406,17 @@ export abstract class Decoder {
     spec: AttentionSpec,
     penalize = false,
     withLogits = false,
+    lora: AdapterSelection | null = null,
   ): () => Promise<Plan> {
     return () => {
-      const { g, out, logits } = this.build(kind, T, probe, spec, penalize, withLogits);
+      this.building = lora; // read by loraDelta() while the blocks are built
+      let built: ReturnType<Decoder['build']>;
+      try {
+        built = this.build(kind, T, probe, spec, penalize, withLogits);
+      } finally {
+        this.building = null;
+      }
+      const { g, out, logits } = built;
       return logits ? g.compile({ out, logits }) : g.compile({ out });
     };
   }
@@ -388,9 +438,20 @@ export abstract class Decoder {
   }
 
   /** Logits for every position, [T × vocab]. */
-  async forward(ids: ArrayLike<number>, options: { attention?: AttentionSpec } = {}): Promise<Float32Array> {
+  async forward(ids: ArrayLike<number>, options: { attention?: AttentionSpec; adapter?: string | null } = {}): Promise<Float32Array> {
     const data = this.checkIds(ids);
-    const out = await this.withPlan('forward', data.length, -1, options.attention ?? this.attention, (p) => p.run({ ids: data }));
+    const lora = await this.adapterSet.select(options.adapter, `${this.shape.name}.forward`);
+    const out = await this.withPlan(
+      'forward',
+      data.length,
+      -1,
+      options.attention ?? this.attention,
+      (p) => {
+        this.adapterSet.activate(lora); // the adapter's weights into the slot, just before this run
+        return p.run({ ids: data });
+      },
+      lora,
+    );
     return out.out as Float32Array;
   }
 
@@ -468,6 +529,8 @@ export abstract class Decoder {
     const penalize = sampling.penalty !== undefined;
     const candidates = options.candidates ?? 0;
     const withLogits = candidates > 0;
+    const lora = await this.adapterSet.select(options.adapter, `${this.shape.name}.generate`);
+    if (this.generating) throw new BusyError(`${this.shape.name}.generate: another generate() on this model has not finished`);
     const tag = this.cacheTagOf(spec, options);
     const continues = this.continuable(spec);
     // The prefix whose K/V the caches hold is reused; at least one token runs, for its logits.
@@ -475,9 +538,10 @@ export abstract class Decoder {
     const bucket = prefillBucket(ids.length - reuse, this.maxLength);
     // A bucket that would run past the context starts earlier, recomputing cached rows (the same K/V).
     const start = Math.min(reuse, this.maxLength - bucket);
-    const prefillKey = this.planKey('prefill', bucket, -1, spec, penalize, withLogits);
-    const decodeKey = this.planKey('decode', 1, -1, spec, penalize, withLogits);
+    const prefillKey = this.planKey('prefill', bucket, -1, spec, penalize, withLogits, lora);
+    const decodeKey = this.planKey('decode', 1, -1, spec, penalize, withLogits, lora);
     this.generating = true;
+    this.adapterSet.use(lora, 1);
     const pinned: string[] = [];
     try {
       const stats = this.lastGeneration;
@@ -492,11 +556,11 @@ export abstract class Decoder {
       }
       pinned.push(prefillKey);
       const tc = performance.now();
-      const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', bucket, -1, spec, penalize, withLogits));
+      const prefill = await this.plans.acquire(prefillKey, this.planBuilder('prefill', bucket, -1, spec, penalize, withLogits, lora));
       let decode: Plan | null = null;
       if (n > 1) {
         pinned.push(decodeKey);
-        decode = await this.plans.acquire(decodeKey, this.planBuilder('decode', 1, -1, spec, penalize, withLogits));
+        decode = await this.plans.acquire(decodeKey, this.planBuilder('decode', 1, -1, spec, penalize, withLogits, lora));
       }
       // Each run's sampled id; with `candidates`, the row it was sampled from ranked first.
       const sampled = (r: Record<string, unknown>, step: number): number => {
@@ -517,6 +581,7 @@ export abstract class Decoder {
       this.cachedValid = Math.min(this.cachedValid, start);
       this.cachedIds = Array.from(ids);
       this.cacheTag = tag;
+      this.adapterSet.activate(lora);
       let next = sampled(await prefill.run({ ...feeds, ...sampling, step: 0 }), 0);
       this.cachedValid = ids.length;
       stats.prefillMs = prefill.lastRun.totalMs;
@@ -531,6 +596,7 @@ export abstract class Decoder {
         else if (signal?.aborted) stats.stopReason = 'abort';
         if (i + 1 >= n || stats.stopReason !== 'length') return;
         const id = new Uint32Array([next]);
+        this.adapterSet.activate(lora); // a forward() with another adapter may have used the slot since
         next = sampled(await decode!.run({ ids: id, pos: ids.length + i, ...sampling, step: i + 1 }), i + 1);
         this.cachedValid = ids.length + i + 1;
         stats.steps.push({ cpuMs: decode!.lastRun.encodeMs, totalMs: decode!.lastRun.totalMs });
@@ -538,6 +604,7 @@ export abstract class Decoder {
     } finally {
       for (const key of pinned) this.plans.release(key);
       this.generating = false;
+      this.adapterSet.use(lora, -1);
     }
   }
 
@@ -703,10 +770,46 @@ export abstract class Decoder {
     return this.plans.size;
   }
 
+  /**
+   * Loads a LoRA adapter under `name`: PEFT's adapter_model.safetensors with its adapter_config.json
+   * (the parsed object or its text), or a GGUF adapter from llama.cpp's convert_lora_to_gguf (config in
+   * the file; `config` omitted). It runs unmerged on any base precision: forward / generate with
+   * `{ adapter: name }`. Shapes, ranks and module names are checked against the model before upload.
+   */
+  loadAdapter(name: string, bytes: Uint8Array | ArrayBuffer, config?: unknown, options?: LoadAdapterOptions): Promise<void> {
+    return this.adapterSet.load(name, bytes, config, options);
+  }
+
+  /** Frees an adapter (BusyError while a generate() uses it). */
+  unloadAdapter(name: string): void {
+    this.adapterSet.unload(name);
+  }
+
+  /** Names of the adapters loaded. */
+  get adapters(): string[] {
+    return this.adapterSet.names;
+  }
+
+  /** An adapter's rank, alpha, target modules, parameters and GPU bytes (compare memoryBytes().weights). */
+  adapterInfo(name: string): AdapterInfo {
+    return this.adapterSet.info(name);
+  }
+
+  /**
+   * Folds an adapter into the base weights and unloads it (f32 / f16 bases; a packed base refuses with
+   * UnsupportedError): the base model is then the adapted one, with no per-token cost.
+   */
+  async mergeAdapter(name: string): Promise<void> {
+    if (this.generating) throw new BusyError(`${this.shape.name}.mergeAdapter: a generate() is running on the weights`);
+    await this.adapterSet.merge(name);
+    this.resetCache(); // the base weights changed under the cached K/V
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.plans.dispose();
+    this.adapterSet.dispose();
     this.disposeWeights();
     for (const c of this.caches) for (const t of [c.k, c.v]) t.dispose();
     this.history.dispose();

@@ -12,6 +12,7 @@ import type { QuantScheme } from '../ops/quantize';
 import type { ScalarRef } from '../ops/types';
 import { Decoder, type Attend, type AttentionSpec } from './decoder';
 import { Linear } from './linear';
+import type { LoraSite } from './lora';
 import { TokenTable } from './token-table';
 
 export type { AttentionSpec, GenerateOptions, GenerationStats } from './decoder';
@@ -175,12 +176,40 @@ export class GPT2 extends Decoder {
   protected block(g: Graph, i: number, x: SymbolicTensor, attend: Attend): SymbolicTensor {
     const { n_head: H, layer_norm_epsilon: eps } = this.config;
     const L = this.w.blocks[i];
+    const lora = (site: string, input: SymbolicTensor) => ({ delta: this.loraDelta(g, `${i}.${site}`, input) }); // a bound adapter's update
     const a = g.layerNorm(x, g.weight(L.ln1[0]), g.weight(L.ln1[1]), { eps });
-    const qkv = L.qkv.apply(g, a); // [T, 3C]
+    const qkv = L.qkv.apply(g, a, lora('c_attn', a)); // [T, 3C]
     const [q, k, v] = [0, 1, 2].map((part) => g.splitHeads(qkv, H, part, 3)); // [H, T, D] each
-    x = g.add(L.proj.apply(g, g.mergeHeads(attend(q, k, v))), x); // residual folds into the projection
+    const attn = g.mergeHeads(attend(q, k, v));
+    x = g.add(L.proj.apply(g, attn, lora('attn.c_proj', attn)), x); // residual folds into the projection
     const m = g.layerNorm(x, g.weight(L.ln2[0]), g.weight(L.ln2[1]), { eps });
-    return g.add(L.out.apply(g, g.gelu(L.fc.apply(g, m))), x); // [T, C]
+    const h = g.gelu(L.fc.apply(g, m, lora('c_fc', m)));
+    return g.add(L.out.apply(g, h, lora('mlp.c_proj', h)), x); // [T, C]
+  }
+
+  /**
+   * LoRA sites: c_attn, attn.c_proj, c_fc and mlp.c_proj of each block, Conv1D layers (PEFT's
+   * fan_in_fan_out: their weights are [in, out], the adapter's A [r, in] and B [out, r] as for nn.Linear).
+   */
+  protected override loraSites(): { sites: LoraSite[]; ggufArch: string[] } {
+    const C = this.config.n_embd;
+    const sites: LoraSite[] = [];
+    this.w.blocks.forEach((b, i) => {
+      const site = (name: string, K: number, N: number, linear: Linear, key = name.split('.').at(-1)!): LoraSite => ({
+        key: `${i}.${key}`,
+        K,
+        N,
+        parts: [{ module: `h.${i}.${name}`, aliases: [`transformer.h.${i}.${name}`], rows: N, offset: 0, stride: 1 }],
+        linear,
+      });
+      sites.push(
+        site('attn.c_attn', C, 3 * C, b.qkv),
+        site('attn.c_proj', C, C, b.proj, 'attn.c_proj'),
+        site('mlp.c_fc', C, 4 * C, b.fc),
+        site('mlp.c_proj', 4 * C, C, b.out, 'mlp.c_proj'),
+      );
+    });
+    return { sites, ggufArch: [] };
   }
 
   protected head(g: Graph, x: SymbolicTensor): SymbolicTensor {

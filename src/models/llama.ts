@@ -23,6 +23,7 @@ import { type AttentionSpec, type Attend, Decoder } from './decoder';
 import { type LlamaConfig, type ResolvedLlamaConfig, ggufConfig, resolveLlamaConfig, ropeInvFreq } from './llama-config';
 import { WEIGHT_STORE, type WeightsChoice, fitScheme, storeFor } from './checkpoint';
 import { Linear } from './linear';
+import type { LoraPart, LoraSite } from './lora';
 import { type Matrix, concatRows, f32Matrix, formatOf, interleaveRows, packedMatrix, unpermuteRoPE, unpermuteRoPEBias } from './matrix';
 import { TokenTable } from './token-table';
 
@@ -255,24 +256,67 @@ export class Llama extends Decoder {
   protected block(g: Graph, i: number, x: SymbolicTensor, attend: Attend, pos: number | ScalarRef): SymbolicTensor {
     const { num_attention_heads: H, num_key_value_heads: KVH, head_dim: D, rms_norm_eps: eps } = this.config;
     const L = this.w.layers[i];
+    const lora = (site: string, input: SymbolicTensor) => ({ delta: this.loraDelta(g, `${i}.${site}`, input) }); // a bound adapter's update
     const h = g.rmsNorm(x, g.weight(L.ln1), { eps });
     const rope = { cos: g.weight(this.w.cos), sin: g.weight(this.w.sin), pos };
     let q: SymbolicTensor;
     let k: SymbolicTensor;
     let v: SymbolicTensor;
     if (L.qkv.length === 1) {
-      const qkv = L.qkv[0].apply(g, h); // [T, (H + 2 KVH) D]
+      const qkv = L.qkv[0].apply(g, h, lora('qkv', h)); // [T, (H + 2 KVH) D]
       q = g.heads(qkv, { heads: H, headDim: D, rope });
       k = g.heads(qkv, { heads: KVH, headDim: D, offset: H * D, rope });
       v = g.heads(qkv, { heads: KVH, headDim: D, offset: (H + KVH) * D });
     } else {
-      q = g.heads(L.qkv[0].apply(g, h), { heads: H, headDim: D, rope });
-      k = g.heads(L.qkv[1].apply(g, h), { heads: KVH, headDim: D, rope });
-      v = g.heads(L.qkv[2].apply(g, h), { heads: KVH, headDim: D });
+      q = g.heads(L.qkv[0].apply(g, h, lora('q', h)), { heads: H, headDim: D, rope });
+      k = g.heads(L.qkv[1].apply(g, h, lora('k', h)), { heads: KVH, headDim: D, rope });
+      v = g.heads(L.qkv[2].apply(g, h, lora('v', h)), { heads: KVH, headDim: D });
     }
-    x = g.add(L.o.apply(g, g.mergeHeads(attend(q, k, v))), x); // residual folds into the projection
+    const attn = g.mergeHeads(attend(q, k, v));
+    x = g.add(L.o.apply(g, attn, lora('o', attn)), x); // residual folds into the projection
     const m = g.rmsNorm(x, g.weight(L.ln2), { eps });
-    return g.add(L.down.apply(g, L.gateUp.apply(g, m, { act: 'swiglu' })), x); // [T, C]
+    const act = L.gateUp.apply(g, m, { act: 'swiglu', ...lora('gate_up', m) });
+    return g.add(L.down.apply(g, act, lora('down', act)), x); // [T, C]
+  }
+
+  /**
+   * LoRA sites per layer: q/k/v (one site when fused, PEFT's q_proj, k_proj, v_proj at their rows), o,
+   * gate/up (interleaved rows, as the SwiGLU epilogue pairs them) and down. llama.cpp's GGUF adapters
+   * for 'llama' store q/k's B rows in its RoPE order (ropeHeads), as its base files do.
+   */
+  protected override loraSites(): { sites: LoraSite[]; ggufArch: string[] } {
+    const c = this.config;
+    const { hidden_size: C, intermediate_size: I, head_dim: D, num_attention_heads: H, num_key_value_heads: KVH } = c;
+    const rope = c.model_type === 'llama';
+    const sites: LoraSite[] = [];
+    this.w.layers.forEach((L, i) => {
+      const part = (name: string, gguf: string, rows: number, offset = 0, stride = 1, ropeHeads?: number): LoraPart => ({
+        module: `model.layers.${i}.${name}`,
+        gguf: `blk.${i}.${gguf}.weight`,
+        rows,
+        offset,
+        stride,
+        ...(ropeHeads && rope ? { ropeHeads } : {}),
+      });
+      const q = part('self_attn.q_proj', 'attn_q', H * D, 0, 1, H);
+      const k = part('self_attn.k_proj', 'attn_k', KVH * D, 0, 1, KVH);
+      const v = part('self_attn.v_proj', 'attn_v', KVH * D);
+      if (L.qkv.length === 1)
+        sites.push({
+          key: `${i}.qkv`,
+          K: C,
+          N: (H + 2 * KVH) * D,
+          parts: [q, { ...k, offset: H * D }, { ...v, offset: (H + KVH) * D }],
+          linear: L.qkv[0],
+        });
+      else for (const [j, p] of [q, k, v].entries()) sites.push({ key: `${i}.${'qkv'[j]}`, K: C, N: p.rows, parts: [p], linear: L.qkv[j] });
+      sites.push({ key: `${i}.o`, K: H * D, N: C, parts: [part('self_attn.o_proj', 'attn_output', C)], linear: L.o });
+      const gate = part('mlp.gate_proj', 'ffn_gate', I, 0, 2);
+      const up = part('mlp.up_proj', 'ffn_up', I, 1, 2);
+      sites.push({ key: `${i}.gate_up`, K: C, N: 2 * I, parts: [gate, up], linear: L.gateUp });
+      sites.push({ key: `${i}.down`, K: I, N: C, parts: [part('mlp.down_proj', 'ffn_down', C)], linear: L.down });
+    });
+    return { sites, ggufArch: [c.model_type] };
   }
 
   protected head(g: Graph, x: SymbolicTensor): SymbolicTensor {
