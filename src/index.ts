@@ -36,6 +36,7 @@ export type { GPT2Config, GPT2Options, GPT2Weights, GenerateOptions, GenerationS
 export { GPT2Tokenizer } from './models/tokenizer';
 export { Llama, resolveLlamaConfig, ggufConfig, ropeInvFreq } from './models/llama';
 export type { LlamaConfig, LlamaOptions, ResolvedLlamaConfig, RopeScaling } from './models/llama';
+export type { AdapterInfo, LoadAdapterOptions, LoraConfig } from './models/lora';
 export { Encoder, ENCODER_TYPES, tokenBucket } from './models/encoder';
 export type { EncoderConfig, EncoderOptions, EncoderBatch, EmbedOptions } from './models/encoder';
 export { bestSpan, groupEntities, pool, sentenceTransformersOptions } from './models/encoder-tasks';
