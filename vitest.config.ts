@@ -81,6 +81,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['tests/ops/**/*.test.ts', 'tests/browser/**/*.test.ts'],
+          // loadModel's tests fetch models from a local server (tests/helpers/model-server.ts).
+          globalSetup: ['tests/browser/model-server.setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 60_000,
           browser: browser(),

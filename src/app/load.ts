@@ -157,6 +157,9 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     built.model.dispose();
     if (ownEngine) engine.dispose();
   };
+  // Decoders keep their tokenizer for model.chat() (a TextTokenizer: the one with a chat template).
+  if (built.tokenizer instanceof TextTokenizer && 'tokenizer' in built.model)
+    (built.model as { tokenizer: unknown }).tokenizer = built.tokenizer;
   try {
     if (signal?.aborted) throw abortError(signal);
     await files?.done();

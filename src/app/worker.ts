@@ -39,6 +39,14 @@ export interface WorkerLoadOptions extends Omit<LoadOptions, 'engine' | 'signal'
   transfer?: boolean;
 }
 
+/** What the worker uses of model.chat()'s session (models/chat.ts). */
+interface ChatSessionLike {
+  readonly messages: ChatMessage[];
+  lastTurn: unknown;
+  send(input: string | readonly ChatMessage[], options: object): AsyncGenerator<string, unknown>;
+  clear(): void;
+}
+
 interface SerializedError {
   name: string;
   message: string;
@@ -104,6 +112,7 @@ class Stream<T> implements AsyncIterableIterator<T> {
   private error: Error | null = null;
   constructor(private readonly cancel: () => void) {}
   push(item: T) {
+    if (this.ended) return; // cancelled: what was in flight is dropped
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = this.failed = null;
@@ -111,6 +120,7 @@ class Stream<T> implements AsyncIterableIterator<T> {
     } else this.items.push(item);
   }
   end(error?: Error) {
+    if (this.ended && !this.waiting) return;
     this.ended = true;
     this.error = error ?? null;
     if (this.waiting) {
@@ -143,12 +153,22 @@ class Stream<T> implements AsyncIterableIterator<T> {
   }
 }
 
+/** A chat turn's outcome as model.chat()'s ChatSession reports it (text, finishReason, prefilledTokens, …). */
+export type WorkerChatTurn = Record<string, unknown> & { text: string; finishReason: string; prefilledTokens: number };
+
+/** model.chat() in the worker: the session (messages, KV cache) lives there; replies stream as text. */
 export interface WorkerChat {
-  /** The conversation so far (the system message first, when given). */
+  /** The conversation so far, as of the last finished turn (the system message first, when given). */
   readonly messages: readonly ChatMessage[];
-  /** Adds a user turn (or several messages) and streams the assistant's reply, which is then kept. */
-  send(content: string | readonly ChatMessage[], options?: WorkerGenerateOptions): AsyncIterableIterator<GeneratedToken>;
+  /** The last turn's outcome, or null before the first. */
+  readonly lastTurn: WorkerChatTurn | null;
+  /** Adds a user turn (or messages) and streams the reply's text; `break` or the signal stops it (the reply so far is kept). */
+  send(content: string | readonly ChatMessage[], options?: WorkerChatSendOptions): AsyncIterableIterator<string>;
+  /** Forgets the turns (the system message stays). */
+  clear(): Promise<void>;
 }
+
+export type WorkerChatSendOptions = Omit<GenerateOptions, 'signal' | 'stopToken'> & { signal?: AbortSignal; stop?: readonly string[] };
 
 export interface WorkerEngine {
   /** Loads a model in the worker (replacing the one it had). */
@@ -164,8 +184,8 @@ export interface WorkerEngine {
   ): Promise<Float32Array>;
   encode(text: string): Promise<number[]>;
   decode(ids: readonly number[]): Promise<string>;
-  /** A conversation through the tokenizer's chat template. */
-  chat(options?: { system?: string }): WorkerChat;
+  /** A conversation (model.chat() in the worker) that keeps its KV cache between turns. */
+  chat(options?: { system?: string; contextPolicy?: 'error' | 'drop-oldest' }): WorkerChat;
   /** A method the worker added with exposeEngine(self, { methods }). */
   call<R = unknown>(method: string, args?: unknown, options?: { signal?: AbortSignal; onProgress?: (p: unknown) => void }): Promise<R>;
   listCached(options?: { cache?: CacheOption }): Promise<CachedFile[]>;
@@ -236,12 +256,10 @@ export function createWorkerEngine(worker: Worker | Port): WorkerEngine {
     });
   }
 
-  function stream(op: string, args: unknown, signal?: AbortSignal): Stream<GeneratedToken> {
+  function stream<T = GeneratedToken>(op: string, args: unknown, signal?: AbortSignal, onDone?: (data: unknown) => void): Stream<T> {
     let id = 0;
-    const s = new Stream<GeneratedToken>(() => {
-      pending.delete(id);
-      cancel(id);
-    });
+    // Cancelling keeps the request pending: its final answer (a chat turn's outcome) still arrives.
+    const s = new Stream<T>(() => cancel(id));
     if (signal?.aborted) {
       s.end();
       return s;
@@ -249,14 +267,14 @@ export function createWorkerEngine(worker: Worker | Port): WorkerEngine {
     id = send(op, args);
     const onAbort = () => {
       cancel(id);
-      pending.delete(id);
       s.end();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     pending.set(id, {
-      item: (d) => s.push(d as GeneratedToken),
-      done: () => {
+      item: (d) => s.push(d as T),
+      done: (d) => {
         signal?.removeEventListener('abort', onAbort);
+        onDone?.(d);
         s.end();
       },
       fail: (e) => {
@@ -315,39 +333,28 @@ export function createWorkerEngine(worker: Worker | Port): WorkerEngine {
     encode: (text) => request('encode', text),
     decode: (ids) => request('decode', [...ids]),
     chat(options = {}) {
-      const messages: ChatMessage[] = options.system ? [{ role: 'system', content: options.system }] : [];
-      return {
-        messages,
+      const sid = next++;
+      const opened = request('chat-open', { sid, options });
+      opened.catch(() => undefined); // reported by the first send()
+      const chat: WorkerChat & { messages: ChatMessage[]; lastTurn: WorkerChatTurn | null } = {
+        messages: options.system ? [{ role: 'system', content: options.system }] : [],
+        lastTurn: null,
         send(content, o) {
-          messages.push(...(typeof content === 'string' ? [{ role: 'user', content }] : content));
           const { signal, rest } = split(o);
-          const inner = stream('chat', { messages: [...messages], options: rest }, signal);
-          let reply = '';
-          const keep = () => {
-            if (reply) messages.push({ role: 'assistant', content: reply });
-            reply = '';
-          };
-          // The reply joins the conversation when it ends (also when stopped early).
-          return {
-            async next() {
-              const r = await inner.next().catch((e) => {
-                keep();
-                throw e;
-              });
-              if (r.done) keep();
-              else reply += r.value.text;
-              return r;
-            },
-            async return() {
-              keep();
-              return inner.return();
-            },
-            [Symbol.asyncIterator]() {
-              return this;
-            },
-          };
+          const inner = stream<string>('chat-send', { sid, input: content, options: rest }, signal, (d) => {
+            const r = d as { turn: WorkerChatTurn; messages: ChatMessage[] };
+            chat.lastTurn = r.turn;
+            chat.messages = r.messages;
+          });
+          return inner;
+        },
+        clear: async () => {
+          const r = await request<{ messages: ChatMessage[] }>('chat-clear', { sid });
+          chat.messages = r.messages;
+          chat.lastTurn = null;
         },
       };
+      return chat;
     },
     call: (method, args, o = {}) => request('custom', { method, args }, o),
     listCached: (options = {}) => request('list-cached', options),
@@ -390,9 +397,12 @@ export interface ExposeOptions {
 }
 
 /** Serves the page's createWorkerEngine() from inside a worker: `exposeEngine(self)`. */
-export function exposeEngine(scope: Port, options: ExposeOptions = {}): void {
+export function exposeEngine(self: Port | typeof globalThis, options: ExposeOptions = {}): void {
+  const scope = self as Port;
   let engine: GPUContext | null = null;
   let loaded: LoadedModel | null = null;
+  /** model.chat() sessions by the page's id; a new model ends them. */
+  const sessions = new Map<number, ChatSessionLike>();
   const running = new Map<number, AbortController>();
   const modelOps = new Set<number>();
   let queue: Promise<unknown> = Promise.resolve();
@@ -423,6 +433,7 @@ export function exposeEngine(scope: Port, options: ExposeOptions = {}): void {
 
   async function load(source: ModelSource, o: Omit<LoadOptions, 'engine'>): Promise<LoadedModel> {
     engine ??= options.engine ? await options.engine() : null;
+    sessions.clear();
     loaded?.dispose();
     loaded = null;
     await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
@@ -479,14 +490,28 @@ export function exposeEngine(scope: Port, options: ExposeOptions = {}): void {
         await streamTokens(id, model.generate(ids, { ...gen, ...(stops ? { stopTokens: stops } : {}), signal }), tokenizer);
         return { data: { stats: model.lastGeneration } };
       }
-      case 'chat': {
-        const { messages, options: o } = args as { messages: ChatMessage[]; options: WorkerGenerateOptions };
-        const { model, tokenizer } = decoder();
-        const tok = textTokenizer('chat');
-        const ids = tok.encodeChat(messages);
-        const { chat: _chat, ...gen } = o;
-        await streamTokens(id, model.generate(ids, { stopTokens: tok.stopTokens, ...gen, signal }), tokenizer);
-        return { data: { stats: model.lastGeneration } };
+      case 'chat-open': {
+        const { sid, options: o } = args as { sid: number; options: { system?: string; contextPolicy?: 'error' | 'drop-oldest' } };
+        const { model } = decoder();
+        const open = (model as unknown as { chat?: (o: object) => ChatSessionLike }).chat;
+        if (typeof open !== 'function') throw new errors.UnsupportedError(`engine: ${loaded!.info.arch} has no chat()`);
+        textTokenizer('chat');
+        sessions.set(sid, open.call(model, o));
+        return { data: null };
+      }
+      case 'chat-send': {
+        const { sid, input, options: o } = args as { sid: number; input: string | ChatMessage[]; options: Record<string, unknown> };
+        const session = sessions.get(sid);
+        if (!session)
+          throw new errors.ArgumentError('engine: this chat belongs to a model that was replaced or unloaded; start a new chat()');
+        const it = session.send(input, { ...o, signal });
+        for (let r = await it.next(); !r.done; r = await it.next()) post({ t: 'item', id, data: r.value });
+        return { data: { turn: session.lastTurn, messages: session.messages } };
+      }
+      case 'chat-clear': {
+        const session = sessions.get((args as { sid: number }).sid);
+        session?.clear();
+        return { data: { messages: session?.messages ?? [] } };
       }
       case 'embed': {
         const { input, options: o } = args as { input: (string | number[])[]; options: EmbedOptions };
@@ -508,6 +533,7 @@ export function exposeEngine(scope: Port, options: ExposeOptions = {}): void {
         return { data: await deleteCached(url, o) };
       }
       case 'unload':
+        sessions.clear();
         loaded?.dispose();
         loaded = null;
         return { data: null };
@@ -534,7 +560,7 @@ export function exposeEngine(scope: Port, options: ExposeOptions = {}): void {
   }
 
   /** Requests that touch the model wait their turn; the cache and tokenizer ones answer at once. */
-  const QUEUED = new Set(['load', 'generate', 'chat', 'embed', 'unload', 'custom']);
+  const QUEUED = new Set(['load', 'generate', 'chat-open', 'chat-send', 'chat-clear', 'embed', 'unload', 'custom']);
 
   scope.addEventListener('message', (e: MessageEvent) => {
     const m = e.data as Request;
