@@ -27,7 +27,7 @@ export type { OpDescriptor, KernelCall, KernelContext, ShaderVariant, TensorInfo
 export { SOFTMAX_WG } from './ops/softmax';
 export { attentionCandidates, attentionKey } from './ops/attention';
 export { matmulCandidates, gemvCandidates } from './ops/matmul';
-export { SAMPLE_WG, type TokenCandidate } from './ops/sample';
+export { SAMPLE_NONE, SAMPLE_WG, type TokenCandidate } from './ops/sample';
 export { reflectShader, packUniform } from './wgsl/reflect';
 export type { ReflectedShader, ReflectedEntry, UniformLayout } from './wgsl/reflect';
 export { GPT2, GPT2_SMALL } from './models/gpt2';

@@ -1,6 +1,8 @@
 // sample: the next token id (u32 [1]) from the last row of logits [rows, V]: greedy when
 // temperature ≤ 0, else temperature, top-k and top-p (as Hugging Face applies them) and a seeded
-// draw. Every parameter may be a per-run scalar. Kernel: shaders/sample.wgsl.
+// draw. Every parameter may be a per-run scalar. Kernel: shaders/sample.wgsl. Where no logit can be
+// picked (every one NaN or -∞) the id is SAMPLE_NONE, which callers must check: the op cannot raise
+// from the GPU, and the models' generate() turns it into a NumericError.
 import { ShapeError, formatShape } from '../errors';
 import { numel } from '../gpu/tensor';
 import { tuned } from './grid';
@@ -30,6 +32,14 @@ export function sampleUniform(seed: number, step: number): number {
   return (pcgHash((pcgHash(seed) ^ step) >>> 0) >>> 8) / 16777216;
 }
 
+/**
+ * The id `sample` returns when no logit can be picked: every logit of the row NaN or -∞ (none above
+ * -3.4028235e38, where the kernel's argmax starts). Not a token: check for it before using the id.
+ */
+export const SAMPLE_NONE = 0xffffffff;
+
+const F32_MAX = 3.4028234663852886e38;
+
 /** Sampling settings as the kernel reads them (temperature ≤ 0: greedy). */
 export interface SamplingParams {
   temperature: number;
@@ -44,8 +54,15 @@ export interface SamplingParams {
  */
 function keptTokens(row: ArrayLike<number>, p: SamplingParams): { arg: number; z: number[]; m: number; kept: number[]; W: number } {
   const V = row.length;
+  // As the kernel's argmax: the first of the largest logits above -F32_MAX, so NaN never wins (0 when
+  // none is: sampleReference returns SAMPLE_NONE before it gets here).
   let arg = 0;
-  for (let i = 1; i < V; i++) if (row[i] > row[arg]) arg = i;
+  let best = -F32_MAX;
+  for (let i = 0; i < V; i++)
+    if (row[i] > best) {
+      best = row[i];
+      arg = i;
+    }
   if (p.temperature <= 0) return { arg, z: [], m: 0, kept: [arg], W: 1 };
   const z = Array.from(row, (x) => x / p.temperature);
   const m = z[arg];
@@ -61,8 +78,9 @@ function keptTokens(row: ArrayLike<number>, p: SamplingParams): { arg: number; z
   return { arg, z, m, kept, W: kept.reduce((s, i) => s + Math.exp(z[i] - m), 0) };
 }
 
-/** Float64 reference: same selection rules and the same draw. */
+/** Float64 reference: same selection rules and the same draw (SAMPLE_NONE where no logit can be picked). */
 export function sampleReference(row: ArrayLike<number>, p: SamplingParams & { seed: number; step: number }): number {
+  if (!Array.prototype.some.call(row, (x: number) => x > -F32_MAX)) return SAMPLE_NONE;
   const { arg, z, m, kept, W } = keptTokens(row, p);
   if (p.temperature <= 0) return arg;
   const keep = new Set(kept);

@@ -1,7 +1,7 @@
 // GPU sampling against the float64 reference with the same draw: greedy (ties to the lowest index),
 // temperature, top-k, top-p and their combination, over several seeds and a vocabulary-wide row.
 import { expect, it } from 'vitest';
-import { SAMPLE_WG, sampleReference } from '../../src/ops/sample';
+import { SAMPLE_NONE, SAMPLE_WG, sampleReference } from '../../src/ops/sample';
 import { fileEngine } from '../helpers/engine';
 import { describeOp } from '../helpers/conformance';
 import { randn } from '../helpers/numeric';
@@ -82,6 +82,35 @@ describeOp('sample', () => {
     x[10 + 7] = 2;
     const { id } = await plan.run({ logits: x, temperature: 0, topK: 0, topP: 1, seed: 0, step: 0 });
     expect(Array.from(id)).toEqual([4]);
+    plan.dispose();
+  });
+
+  it('a row with no logit to pick (all NaN, all -∞, or both) gives SAMPLE_NONE, greedy or drawn; NaN never wins', async () => {
+    const V = 37;
+    const plan = await samplePlan(1, V);
+    const rows = {
+      NaN: new Float32Array(V).fill(Number.NaN),
+      '-∞': new Float32Array(V).fill(-Infinity),
+      'NaN and -∞': Float32Array.from({ length: V }, (_, i) => (i % 2 ? Number.NaN : -Infinity)),
+    };
+    const settings = [
+      { temperature: 0, topK: 0, topP: 1 },
+      { temperature: 1, topK: 0, topP: 1 },
+      { temperature: 0.8, topK: 5, topP: 0.9 },
+    ];
+    for (const [what, logits] of Object.entries(rows))
+      for (const s of settings) {
+        const p = { ...s, seed: 3, step: 1 };
+        expect(sampleReference(logits, p), `${what} ${JSON.stringify(s)} (reference)`).toBe(SAMPLE_NONE);
+        const { id } = await plan.run({ logits, ...p });
+        expect(id[0], `${what} ${JSON.stringify(s)}`).toBe(SAMPLE_NONE);
+      }
+    // One number among NaNs (the first logit NaN too): greedy picks it, in the kernel and the reference.
+    const one = new Float32Array(V).fill(Number.NaN);
+    one[11] = -5;
+    const greedy = { temperature: 0, topK: 0, topP: 1, seed: 0, step: 0 };
+    expect(sampleReference(one, greedy)).toBe(11);
+    expect(Array.from((await plan.run({ logits: one, ...greedy })).id)).toEqual([11]);
     plan.dispose();
   });
 
