@@ -119,7 +119,8 @@ if (!flag('--no-peers')) {
 
 const reps = Number(value('--reps') ?? 5);
 const sizes = value('--sizes')?.split(',');
-const results = await runSuites({ engine, tf, quick: flag('--quick') }, chosen, {
+const newEngine = () => Engine.create({ gpu, powerPreference: 'high-performance', tuning });
+const results = await runSuites({ engine, tf, quick: flag('--quick'), newEngine }, chosen, {
   warmup: 1,
   reps,
   sizes,

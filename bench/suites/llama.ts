@@ -1,9 +1,11 @@
 // Llama-family decoding with random weights at a real model's shapes: SmolLM2-135M (30 layers, hidden
 // 576, 9 heads on 3 KV heads, MLP 1536, vocabulary 49152, tied embeddings; a tiny config in --quick
-// runs). Prefill tokens/s, and decode ms per token with the weight bytes for each weight format.
+// runs). Prefill tokens/s, and decode ms per token with the weight bytes for each weight format; and the
+// chat case (chat.ts): KV-cache reuse between turns, warmup() against a cold start, memory over 100 turns.
 import { Llama, type Engine, type LlamaConfig, type LlamaOptions } from 'webgpu-nlp';
 import { median } from '../measure';
 import { decodeStepBytes } from '../roofline';
+import { chatCase } from './chat';
 import { modelCache } from './plan-runner';
 import type { BenchCase, Runner, Suite } from './types';
 
@@ -116,6 +118,7 @@ export const llamaSuite: Suite = {
           })),
         ],
       },
+      chatCase(config, name),
     ];
     return cases;
   },

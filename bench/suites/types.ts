@@ -14,6 +14,8 @@ export interface BenchContext {
   models?: string;
   /** Smaller case lists (CI smoke runs, SwiftShader). */
   quick: boolean;
+  /** A new engine on the same GPU (its own pipeline cache), for cold-start cases; the caller disposes it. */
+  newEngine?: () => Promise<Engine>;
 }
 
 /** A prepared runner: `run` does one timed call; `dispose` frees what setup made. */

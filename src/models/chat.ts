@@ -64,6 +64,9 @@ export interface ChatTurn {
   completionTokens: number;
   /** Messages dropped to make room ('drop-oldest'), oldest first; empty when nothing was. */
   dropped: ChatMessage[];
+  /** The ids the model was given (the whole conversation) and the ids it generated (a stop token included). */
+  promptIds: number[];
+  replyIds: number[];
   /** The generation's stats (time to first token, compile and prefill ms, per-step times). */
   stats: GenerationStats;
 }
@@ -158,7 +161,7 @@ async function* streamReply(
  * The prompt for `messages` with room for `reserve` new tokens: as it is, or (drop-oldest) without
  * its oldest turns. `keep` trailing messages (the new input) are never dropped.
  */
-function fit(
+function fitContext(
   enc: ConversationEncoder,
   messages: ChatMessage[],
   keep: number,
@@ -232,7 +235,7 @@ export class ChatSession {
       throw new ArgumentError(`${where}: maxNewTokens must be a positive integer, got ${maxNewTokens}`);
     this.busy = true;
     try {
-      const { prompt, messages, dropped } = fit(
+      const { prompt, messages, dropped } = fitContext(
         this.enc,
         [...this.messages, ...added],
         added.length,
@@ -261,6 +264,8 @@ export class ChatSession {
         prefilledTokens: stats.prefilledTokens,
         completionTokens: out.reply.length,
         dropped,
+        promptIds: prompt.ids,
+        replyIds: out.reply,
         stats: { ...stats, steps: [...stats.steps] },
       };
       return this.lastTurn;
@@ -378,7 +383,7 @@ export class ChatCompletions {
     const max = request.max_completion_tokens ?? request.max_tokens;
     if (max != null && !(Number.isInteger(max) && max >= 1))
       throw new ArgumentError(`${w}: max_tokens must be a positive integer, got ${max}`);
-    const prompt = fit(
+    const prompt = fitContext(
       this.enc,
       messages,
       messages.length,
