@@ -299,8 +299,10 @@ function showStep(): void {
       ? `Light bars: softmax(logits / ${s.temperature}). Dark bars: what top-k ${s.topK || 'off'} and top-p ${s.topP} leave, renormalised: the draw picks from those.`
       : 'Temperature 0 is greedy: light bars are the model’s distribution at temperature 1, and the likeliest token is always taken.'
     : '';
-  $('next-caption').textContent =
-    `Token ${i + 1}: the model drew “${readable(chosen?.text ?? `id ${step.chosen}`)}”${chosen ? '' : ' (not among the likeliest shown)'}. ${cut}`;
+  const rank = chosen
+    ? ''
+    : `, id ${step.chosen}: not among the ${step.candidates.length} likeliest, the draw can pick any token the cut keeps`;
+  $('next-caption').textContent = `Token ${i + 1}: the model drew “${readable(step.text)}”${rank}. ${cut}`;
   $('next').dataset.steps = String(steps.length);
 }
 /** The sampling settings of the generation the candidates belong to. */

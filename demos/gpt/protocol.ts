@@ -93,6 +93,8 @@ export interface Candidate {
 /** One generation step: the token drawn and the likeliest candidates it was drawn from. */
 export interface Step {
   chosen: number;
+  /** The drawn token's text (it may rank below the candidates shown). */
+  text: string;
   candidates: Candidate[];
 }
 

@@ -22,7 +22,7 @@ export const recorded: Recorded = {
     const chosen = first.candidates.find((c) => c.text === first.chosen);
     const table = document.createElement('table');
     table.id = 'recorded-candidates';
-    drawCandidates(table, { chosen: chosen?.id ?? -1, candidates: first.candidates });
+    drawCandidates(table, { chosen: chosen?.id ?? -1, text: first.chosen, candidates: first.candidates });
     const p = (t: string) => Object.assign(document.createElement('p'), { textContent: t, className: 'small' });
     const drawn = chosen ? '' : ', not among these five: the draw can pick from the tail that top-k and top-p keep';
     box.append(

@@ -274,6 +274,13 @@ async function generate(prompt: string, chat: ChatTurn[] | null, s: Sampling, at
   let firstTokenMs = 0;
   let steps: Step[] = [];
   const label = (id: number) => tok.label?.(id) ?? tok.decode([id]);
+  /** The text since the last message, the speed so far, and the steps' candidates. */
+  const postTokens = (text: string) => {
+    const ms = out.length > 1 ? total / (out.length - 1) : 0;
+    post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0, steps });
+    steps = [];
+    shown = text;
+  };
   stopSignal = new AbortController();
   if (!warmed.has(lm)) {
     post({ type: 'phase', text: 'compiling kernels (first run only)…' });
@@ -306,20 +313,14 @@ async function generate(prompt: string, chat: ChatTurn[] | null, s: Sampling, at
     } else total += now - last;
     last = now;
     const c = lm.lastGeneration.candidates[out.length - 1];
-    if (c) steps.push({ chosen: id, candidates: c.map((x) => ({ id: x.id, text: label(x.id), p: x.p, kept: x.kept })) });
+    if (c) steps.push({ chosen: id, text: label(id), candidates: c.map((x) => ({ id: x.id, text: label(x.id), p: x.p, kept: x.kept })) });
     const text = tok.decode(out);
     if (text.endsWith('\uFFFD')) continue; // half of a multi-byte character: wait for the rest
-    const ms = out.length > 1 ? total / (out.length - 1) : 0;
-    post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0, steps });
-    steps = [];
-    shown = text;
+    postTokens(text);
   }
   // What the last tokens held back (half a character at the end) still reaches the page.
   const text = tok.decode(out);
-  if (steps.length || text !== shown) {
-    const ms = out.length > 1 ? total / (out.length - 1) : 0;
-    post({ type: 'token', text: text.slice(shown.length), count: out.length, msPerToken: ms, tokensPerSecond: ms ? 1000 / ms : 0, steps });
-  }
+  if (steps.length || text !== shown) postTokens(text);
   const g = lm.lastGeneration;
   post({
     type: 'done',

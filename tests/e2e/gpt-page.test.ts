@@ -4,25 +4,15 @@
 // (chat follows the model, the input and history clear, stale maps marked), a labelled attention map
 // that fits and zooms beside every head, next-token probabilities, the prompt's tokens, and a recorded
 // example without WebGPU. Screenshots at rest, running and done go to test-results/gpt-*.png.
-import { type Page, chromium } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, CHROMIUM_BIN } from '../../tools/gpu-env.mjs';
-import { useSite } from './server';
+import { open, useSite, withoutWebGPU } from './server';
 
 const site = useSite();
 const WIDE = { width: 1280, height: 800 };
 const NARROW = { width: 390, height: 844 };
 
-async function openAt(viewport: { width: number; height: number }, query = ''): Promise<{ page: Page; errors: string[] }> {
-  const page = await site().browser.newPage({ viewport });
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${site().url}/demos/gpt/${query}`);
-  return { page, errors };
-}
+const openAt = (viewport: { width: number; height: number }, query = '') => open(site(), `/demos/gpt/${query}`, viewport);
 
 /** True when the element's box lies wholly inside the first viewport (no scrolling). */
 async function inFirstScreen(page: Page, selector: string): Promise<boolean> {
@@ -68,6 +58,7 @@ describe('Small language models page (issue 28)', () => {
     await page.fill('#prompt', 'In the beginning é');
     await page.waitForFunction(() => document.getElementById('tokens')?.textContent?.includes('⟨é:1/2⟩'), undefined, { timeout: 30_000 });
     await page.fill('#prompt', 'In the beginning');
+    await page.evaluate(() => scrollTo(0, 0)); // the skip link scrolled to the prompt
     await page.screenshot({ path: 'test-results/gpt-rest-wide.png' });
 
     await page.click('#generate');
@@ -262,12 +253,7 @@ describe('Small language models page (issue 28)', () => {
   });
 
   it('bug 10: without WebGPU the advice is on the first screen beside a recorded example labelled as such, and the settings look and are off', async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM_BIN,
-      args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'),
-      headless: true,
-    });
-    try {
+    await withoutWebGPU(async (browser) => {
       for (const [name, viewport] of [
         ['wide', WIDE],
         ['narrow', NARROW],
@@ -291,8 +277,6 @@ describe('Small language models page (issue 28)', () => {
         expect(errors).toEqual([]);
         await page.close();
       }
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });
