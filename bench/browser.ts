@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import { basename } from 'node:path';
 import { startSite } from '../tools/site';
 import { report } from './report';
+import { peakFor } from './roofline';
 import { suites } from './suites/index';
 import type { CaseResult } from './suites/types';
 
@@ -87,7 +88,8 @@ try {
   const results = await page.evaluate(() => (window as unknown as { benchResults?: { cases: CaseResult[] } }).benchResults);
   if (!results) throw new Error(`the bench page ended without results: ${last}`);
   console.log(`adapter: ${adapter}\nbrowser: Chromium ${site.browser.version()}`);
-  console.log(report(results.cases));
+  // The page's adapter line is matched against the peaks table as a whole (Chrome often hides the device).
+  console.log(report(results.cases, peakFor({ vendor: adapter, architecture: '', device: '', description: '' })));
   const slug = adapter
     .split('—')[0]
     .toLowerCase()

@@ -55,10 +55,13 @@ export function roofline(c: CaseResult, x: VariantResult, peak: RooflinePeak | n
   return { bytes, gbps, share };
 }
 
+/** A percentage with fewer decimals the larger it is (0.012%, 3.1%, 45%). */
+function percent(p: number): string {
+  return `${p.toFixed(p >= 10 ? 0 : p >= 1 ? 1 : p >= 0.1 ? 2 : 3)}%`;
+}
+
 export function formatShare(s: Roofline['share']): string {
-  if (!s) return '-';
-  const digits = s.percent >= 10 ? 0 : s.percent >= 1 ? 1 : 2;
-  return `${s.percent.toFixed(digits)}% ${s.of === 'FP32' ? 'FP32' : 'BW'}`;
+  return s ? `${percent(s.percent)} ${s.of === 'FP32' ? 'FP32' : 'BW'}` : '-';
 }
 
 /**
@@ -72,7 +75,7 @@ export function rooflineLines(results: CaseResult[], peak: RooflinePeak | null):
       if (x.info?.minBytes === undefined) continue;
       const r = roofline(c, x, peak);
       const per = c.tokens === 1 ? 'per token' : 'per run';
-      const limit = peak?.gbps ? `, ${((100 * r.gbps) / peak.gbps).toFixed(1)}% of the memory limit (${peak.gbps} GB/s)` : '';
+      const limit = peak?.gbps ? `, ${percent((100 * r.gbps) / peak.gbps)} of the memory limit (${peak.gbps} GB/s)` : '';
       lines.push(
         `  ${c.kernel} ${c.size} ${x.variant}: reads at least ${(r.bytes / 1e6).toFixed(1)} MB ${per}, ${r.gbps.toFixed(2)} GB/s${limit}`,
       );

@@ -67,6 +67,7 @@ describe('bench roofline', () => {
     expect(roofline(matmul, matmul.results[0], peak).share).toEqual({ percent: expect.closeTo(214.7, 1), of: 'FP32' });
     expect(roofline(matmul, matmul.results[0], null).share).toBeNull();
     expect(formatShare({ percent: 3.14, of: 'bandwidth' })).toBe('3.1% BW');
+    expect(formatShare({ percent: 0.01234, of: 'FP32' })).toBe('0.012% FP32');
     expect(formatShare(null)).toBe('-');
   });
 
