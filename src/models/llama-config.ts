@@ -55,6 +55,13 @@ export interface RopeScaling {
   high_freq_factor?: number;
   original_max_position_embeddings?: number;
   partial_rotary_factor?: number;
+  /** yarn: the cos/sin scale (default from factor, or mscale / mscale_all_dim), ramp bounds, truncation. */
+  attention_factor?: number;
+  beta_fast?: number;
+  beta_slow?: number;
+  mscale?: number;
+  mscale_all_dim?: number;
+  truncate?: boolean;
 }
 
 /** The RoPE types ropeInvFreq computes, and the fields each needs (Hugging Face's rope validation). */
@@ -64,6 +71,8 @@ const ROPE_FIELDS: Record<string, (keyof RopeScaling)[]> = {
   // Dynamic NTK rescales θ only past max_position_embeddings, which maxLength never passes: plain RoPE.
   dynamic: ['factor'],
   llama3: ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'],
+  // original_max_position_embeddings defaults to max_position_embeddings (standardize_rope_params).
+  yarn: ['factor'],
 };
 
 const ARCHITECTURES = ['llama', 'qwen2'] as const;
@@ -183,13 +192,22 @@ function resolveRope(c: LlamaConfig): { rope_theta: number; rope_scaling: RopeSc
   }
   if (type === 'default' || type === 'dynamic') return { rope_theta: theta, rope_scaling: null };
   const { rope_theta: _theta, ...fieldsOnly } = scaling as RopeScaling & { rope_theta?: number };
+  if (type === 'yarn') {
+    fieldsOnly.original_max_position_embeddings ??= c.max_position_embeddings ?? 2048;
+    for (const k of ['attention_factor', 'beta_fast', 'beta_slow', 'mscale', 'mscale_all_dim'] as const)
+      if (fieldsOnly[k] != null && typeof fieldsOnly[k] !== 'number')
+        throw new ArgumentError(`Llama config: ${where} rope_type 'yarn' ${k} must be a number, got ${JSON.stringify(fieldsOnly[k])}`);
+  }
   return { rope_theta: theta, rope_scaling: { ...fieldsOnly, rope_type: type } };
 }
 
 /**
  * RoPE's inverse frequency per rotated pair, in float64: 1 / θ^(2i / D), rescaled as Hugging Face's
  * _compute_llama3_parameters ('llama3': long wavelengths divided by factor, a smooth blend between)
- * or divided by factor ('linear'). `divisors` (GGUF's rope_freqs tensor) divide it instead.
+ * or divided by factor ('linear'), or blended as _compute_yarn_parameters does in transformers 5
+ * ('yarn': pairs that turn more than beta_fast times over original_max_position_embeddings keep their
+ * frequency, fewer than beta_slow times are divided by factor, a linear ramp between). `divisors`
+ * (GGUF's rope_freqs tensor) divide it instead.
  */
 export function ropeInvFreq(c: ResolvedLlamaConfig, divisors?: Float32Array): Float64Array {
   const D = c.head_dim;
@@ -200,6 +218,13 @@ export function ropeInvFreq(c: ResolvedLlamaConfig, divisors?: Float32Array): Fl
   // resolveRope checked that the type's fields are there.
   const factor = s.factor as number;
   if (s.rope_type === 'linear') return inv.map((f) => f / factor);
+  if (s.rope_type === 'yarn') {
+    const [low, high] = yarnRange(s, D, c.rope_theta);
+    return inv.map((f, i) => {
+      const ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
+      return (f / factor) * ramp + f * (1 - ramp);
+    });
+  }
   const lo = s.low_freq_factor as number;
   const hi = s.high_freq_factor as number;
   const old = s.original_max_position_embeddings as number;
@@ -211,6 +236,35 @@ export function ropeInvFreq(c: ResolvedLlamaConfig, divisors?: Float32Array): Fl
     const smooth = (old / wavelen - lo) / (hi - lo);
     return (1 - smooth) * (f / factor) + smooth * f;
   });
+}
+
+/**
+ * yarn's ramp over the rotated pairs (find_correction_range and linear_ramp_factor of transformers'
+ * _compute_yarn_parameters): the pair indices where beta_fast and beta_slow rotations over the original
+ * context fall, floored and ceiled unless truncate is false, within 0 .. D − 1 (never equal).
+ */
+function yarnRange(s: RopeScaling, D: number, theta: number): [number, number] {
+  const old = s.original_max_position_embeddings as number;
+  const pairAt = (rotations: number) => (D * Math.log(old / (rotations * 2 * Math.PI))) / (2 * Math.log(theta));
+  let low = pairAt(s.beta_fast || 32);
+  let high = pairAt(s.beta_slow || 1);
+  if (s.truncate !== false) [low, high] = [Math.floor(low), Math.ceil(high)];
+  [low, high] = [Math.max(low, 0), Math.min(high, D - 1)];
+  return [low, low === high ? high + 0.001 : high];
+}
+
+/**
+ * The scale RoPE's cos and sin tables carry (transformers' attention_scaling): yarn's attention_factor,
+ * else 0.1 · mscale · ln(factor) + 1 (1 for factor ≤ 1), as a ratio of two such where mscale and
+ * mscale_all_dim are both given; 1 for every other rope type.
+ */
+export function ropeAttentionFactor(c: ResolvedLlamaConfig): number {
+  const s = c.rope_scaling;
+  if (s?.rope_type !== 'yarn') return 1;
+  if (s.attention_factor != null) return s.attention_factor;
+  const factor = s.factor as number;
+  const mscale = (m: number) => (factor <= 1 ? 1 : 0.1 * m * Math.log(factor) + 1);
+  return s.mscale && s.mscale_all_dim ? mscale(s.mscale) / mscale(s.mscale_all_dim) : mscale(1);
 }
 
 /** The Hugging Face config a GGUF file's metadata describes. */
@@ -234,6 +288,9 @@ export function ggufConfig(f: GGUFFile): LlamaConfig {
   if (num('expert_count', 0) > 0)
     throw new UnsupportedError(`Llama: GGUF '${arch}' with ${num('expert_count')} experts (mixture of experts) is not supported`);
   const scalingType = f.metadata.get(`${arch}.rope.scaling.type`);
+  // llama.cpp's yarn keys (original_context_length, attn_factor, yarn_beta_*, yarn_log_multiplier) are not mapped yet.
+  if (scalingType === 'yarn')
+    throw new UnsupportedError(`Llama: GGUF ${arch}.rope.scaling.type 'yarn' is not supported (a config.json with rope_type 'yarn' is)`);
   const eos = f.metadata.get('tokenizer.ggml.eos_token_id');
   return {
     model_type: arch,

@@ -2,7 +2,7 @@
 // the shared decoder core, with Hugging Face's LlamaForCausalLM / Qwen2ForCausalLM as the semantics:
 //   x = embed(ids)                                      (no position embedding: RoPE in attention)
 //   per layer: h = rmsnorm(x); q, k, v = h·Wq (+bq), h·Wk (+bk), h·Wv (+bv)  (one fused projection)
-//              q, k rotated by RoPE (rotate-half; llama3 / linear rope_scaling), GQA attention,
+//              q, k rotated by RoPE (rotate-half; llama3 / linear / yarn rope_scaling), GQA attention,
 //              x += attn·Wo;  x += down(silu(gate(rmsnorm(x))) · up(rmsnorm(x)))   (SwiGLU in the epilogue)
 //   logits = rmsnorm(x) · lm_headᵀ (tied to the embedding, or its own matrix)
 // From a safetensors checkpoint (one file or the shards of model.safetensors.index.json) with its
@@ -20,14 +20,21 @@ import { ropeTables } from '../ops/heads';
 import { dequantize, type QuantScheme } from '../ops/quantize';
 import type { ScalarRef } from '../ops/types';
 import { type AttentionSpec, type Attend, Decoder } from './decoder';
-import { type LlamaConfig, type ResolvedLlamaConfig, ggufConfig, resolveLlamaConfig, ropeInvFreq } from './llama-config';
+import {
+  type LlamaConfig,
+  type ResolvedLlamaConfig,
+  ggufConfig,
+  resolveLlamaConfig,
+  ropeAttentionFactor,
+  ropeInvFreq,
+} from './llama-config';
 import { WEIGHT_STORE, type WeightsChoice, fitScheme, storeFor } from './checkpoint';
 import { Linear } from './linear';
 import type { LoraPart, LoraSite } from './lora';
 import { type Matrix, concatRows, f32Matrix, formatOf, interleaveRows, packedMatrix, unpermuteRoPE, unpermuteRoPEBias } from './matrix';
 import { TokenTable } from './token-table';
 
-export { ggufConfig, resolveLlamaConfig, ropeInvFreq } from './llama-config';
+export { ggufConfig, resolveLlamaConfig, ropeAttentionFactor, ropeInvFreq } from './llama-config';
 export type { LlamaConfig, ResolvedLlamaConfig, RopeScaling } from './llama-config';
 
 export interface LlamaOptions {
@@ -466,6 +473,8 @@ function gateUpMatrix(up: Uploads, c: ResolvedLlamaConfig, p: string): { matrix:
 /** RoPE's cos and sin tables [maxLength, D / 2]. */
 function uploadRope(up: Uploads, c: ResolvedLlamaConfig, divisors: Float32Array | null, maxLength: number): { cos: Tensor; sin: Tensor } {
   const tables = ropeTables(ropeInvFreq(c, divisors ?? undefined), maxLength);
+  const scale = ropeAttentionFactor(c); // yarn's attention factor: cos and sin scaled, as transformers does
+  if (scale !== 1) for (const t of [tables.cos, tables.sin]) for (let i = 0; i < t.length; i++) t[i] *= scale;
   const half = [maxLength, c.head_dim / 2];
   return { cos: up.keep(up.engine.tensor(tables.cos, half, 'rope cos')), sin: up.keep(up.engine.tensor(tables.sin, half, 'rope sin')) };
 }

@@ -16,6 +16,7 @@ import {
   type Engine,
   type LlamaConfig,
 } from '../../src/index';
+import { ropeAttentionFactor, ropeInvFreq } from '../../src/models/llama-config';
 import { rewriteSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
@@ -226,15 +227,16 @@ describe('Llama: options, generation control and bad input', () => {
       rope_scaling: null,
     });
     const bad: [Partial<LlamaConfig>, RegExp][] = [
-      [
-        { rope_parameters: { rope_theta, rope_type: 'yarn', factor: 4 } },
-        /rope_parameters rope_type 'yarn' is not supported; supported: default, linear, dynamic, llama3/,
-      ],
+      [{ rope_parameters: { rope_theta, rope_type: 'yarn' } }, /rope_parameters rope_type 'yarn' needs a number factor/],
+      [{ rope_parameters: { rope_theta, rope_type: 'yarn', factor: 4, beta_fast: '32' as never } }, /'yarn' beta_fast must be a number/],
       [
         { rope_parameters: { rope_theta, rope_type: 'dynamic', factor: 2, original_max_position_embeddings: 16 } },
         /dynamic rope with original_max_position_embeddings 16 below max_position_embeddings is not supported/,
       ],
-      [{ rope_parameters: { rope_theta, rope_type: 'longrope' } }, /rope_type 'longrope' is not supported/],
+      [
+        { rope_parameters: { rope_theta, rope_type: 'longrope' } },
+        /rope_type 'longrope' is not supported; supported: default, linear, dynamic, llama3, yarn/,
+      ],
       [{ rope_parameters: { rope_theta, rope_type: 'llama3', factor: 8 } }, /rope_type 'llama3' needs a number low_freq_factor/],
       [{ rope_parameters: { rope_theta, rope_type: 'default', partial_rotary_factor: 0.5 } }, /partial_rotary_factor 0.5 is not supported/],
       [
@@ -254,6 +256,56 @@ describe('Llama: options, generation control and bad input', () => {
     for (const [patch, message] of bad) expect(() => resolveLlamaConfig({ ...v5, ...patch }), message.source).toThrow(message);
   });
 
+  it('yarn rope (transformers 5 _compute_yarn_parameters): the ramp and attention factor on hand-computed values, both layouts', () => {
+    // D = 32, θ = 5e5, original context 16: pair index D·ln(16 / (2π·r)) / (2 ln θ) is −3.09 for
+    // beta_fast (r = 32) and 1.14 for beta_slow (r = 1), floored / ceiled to 0 and 2: pair 0 keeps its
+    // frequency, pair 1 is halfway, pairs 2.. are divided by factor 4.
+    const yarn = { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 16 };
+    const c5 = resolveLlamaConfig({ ...rest, rope_parameters: { rope_theta, ...yarn } });
+    expect(
+      resolveLlamaConfig({ ...rest, rope_theta, rope_scaling: { type: 'yarn', factor: 4, original_max_position_embeddings: 16 } }),
+    ).toEqual({
+      ...c5,
+      rope_scaling: { ...c5.rope_scaling, type: 'yarn' },
+    });
+    const plain = Array.from({ length: 16 }, (_, i) => 1 / 500000 ** ((2 * i) / 32));
+    const inv = ropeInvFreq(c5);
+    expect(inv[0]).toBe(plain[0]);
+    expect(inv[1]).toBeCloseTo(0.625 * plain[1], 15);
+    for (let i = 2; i < 16; i++) expect(inv[i] / (plain[i] / 4)).toBeCloseTo(1, 12);
+    expect(ropeAttentionFactor(c5)).toBeCloseTo(0.1 * Math.log(4) + 1, 12); // 1.1386
+    // truncate false: the ramp runs from 0 to 1.1397, so pair 1 is 1 / 1.1397 = 0.8774 of the way
+    const loose = resolveLlamaConfig({ ...rest, rope_parameters: { rope_theta, ...yarn, truncate: false } });
+    const t = 1 / 1.1396869651574324;
+    expect(ropeInvFreq(loose)[1] / plain[1]).toBeCloseTo(t / 4 + (1 - t), 9);
+    // attention_factor given, or mscale over mscale_all_dim: (0.1 ln 4 + 1) / (0.05 ln 4 + 1) = 1.0648
+    expect(ropeAttentionFactor(resolveLlamaConfig({ ...rest, rope_parameters: { rope_theta, ...yarn, attention_factor: 0.5 } }))).toBe(0.5);
+    const ms = resolveLlamaConfig({ ...rest, rope_parameters: { rope_theta, ...yarn, mscale: 1, mscale_all_dim: 0.5 } });
+    expect(ropeAttentionFactor(ms)).toBeCloseTo(1.0648216253695715, 12);
+    // original_max_position_embeddings defaults to max_position_embeddings (standardize_rope_params)
+    const dflt = resolveLlamaConfig({ ...rest, rope_parameters: { rope_theta, rope_type: 'yarn', factor: 4 } });
+    expect(dflt.rope_scaling?.original_max_position_embeddings).toBe(cfg.max_position_embeddings);
+    expect(ropeAttentionFactor(resolveLlamaConfig(cfg))).toBe(1);
+  });
+
+  it('yarn in a model: factor 1 is plain RoPE (the float64 reference), and the attention factor scales cos and sin', async () => {
+    const ref = expected.qwen2;
+    const q = ref.config;
+    const want = f64(Float32Array.from(ref.logits));
+    const tol = { atol: 1e-4 * maxAbs(want), rtol: 0 };
+    const rope = (extra: object) => ({ ...q, rope_scaling: { rope_type: 'yarn', factor: 1, ...extra } });
+    const same = await Llama.fromSafetensors(engine, file('qwen2.safetensors'), rope({}));
+    expectClose(await same.forward(ref.ids), want, tol, 'yarn factor 1');
+    same.dispose();
+    // q and k both scaled by 1.5: scores by 2.25, so the logits move well past the tolerance
+    const scaled = await Llama.fromSafetensors(engine, file('qwen2.safetensors'), rope({ attention_factor: 1.5 }));
+    const got = await scaled.forward(ref.ids);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    expect(worst).toBeGreaterThan(100 * tol.atol);
+    scaled.dispose();
+  });
+
   it('GGUF metadata that changes the math and is not followed is an error: partial RoPE, yarn scaling, experts', () => {
     const f = GGUFFile.parse(file('llama.gguf'));
     expect(resolveLlamaConfig(ggufConfig(f))).toMatchObject({ head_dim: 32, rope_theta: 500000 });
@@ -261,7 +313,8 @@ describe('Llama: options, generation control and bad input', () => {
     expect(() => resolveLlamaConfig(ggufConfig(f))).toThrow(/partial_rotary_factor 0.5 is not supported/);
     f.metadata.set('llama.rope.dimension_count', 32);
     f.metadata.set('llama.rope.scaling.type', 'yarn');
-    expect(() => resolveLlamaConfig(ggufConfig(f))).toThrow(/rope_type 'yarn' is not supported/);
+    expect(() => ggufConfig(f)).toThrow(/GGUF llama.rope.scaling.type 'yarn' is not supported/);
+    f.metadata.delete('llama.rope.scaling.type');
     f.metadata.set('llama.expert_count', 8);
     expect(() => ggufConfig(f)).toThrow(/GGUF 'llama' with 8 experts \(mixture of experts\) is not supported/);
   });
