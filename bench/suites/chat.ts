@@ -132,7 +132,7 @@ async function measure(ctx: BenchContext, config: LlamaConfig): Promise<{ ms: nu
 export function chatCase(config: LlamaConfig, name: string): BenchCase {
   return {
     kernel: `${name} chat`,
-    size: '5 turns, 100 turns',
+    size: 'turns=5+100',
     tokens: 1,
     flops: 0,
     bytes: 0,

@@ -180,9 +180,6 @@ export abstract class Decoder {
   private cachedIds: number[] = [];
   private cachedValid = 0;
   private cacheTag = '';
-  /** A number per adapter object seen, for cache tags (a different adapter never reuses another's K/V). */
-  private readonly adapterIds = new WeakMap<object, number>();
-  private adapterCount = 0;
   /** LoRA adapters (lora.ts); `building`: the adapter slot the graph being built binds. */
   private readonly adapterSet: AdapterSet;
   private building: AdapterSelection | null = null;
@@ -342,22 +339,13 @@ export abstract class Decoder {
 
   /** What the caches' K/V depend on besides the ids: the attention pattern and the adapter. */
   private cacheTagOf(spec: AttentionSpec, options: GenerateOptions): string {
-    const adapter = (options as { adapter?: unknown }).adapter;
-    if (typeof adapter === 'string') return `${JSON.stringify(spec)}|${this.adapterSet.tag(adapter)}`;
-    let id = 0;
-    if (typeof adapter === 'object' && adapter !== null) {
-      id = this.adapterIds.get(adapter) ?? 0;
-      if (!id) {
-        id = ++this.adapterCount;
-        this.adapterIds.set(adapter, id);
-      }
-    }
-    return `${JSON.stringify(spec)}|${id}`;
+    const adapter = options.adapter;
+    return `${JSON.stringify(spec)}|${typeof adapter === 'string' ? this.adapterSet.tag(adapter) : 'base'}`;
   }
 
   /**
    * Forgets what the KV caches hold, so the next generate() prefills its whole prompt. For a caller
-   * that changed weights in place (an adapter's matrices); a different adapter object needs no call.
+   * that changed weights in place; another adapter (or one loaded again under its name) needs no call.
    */
   resetCache(): void {
     this.cachedValid = 0;
