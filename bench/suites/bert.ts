@@ -4,8 +4,9 @@
 // per weight format, and one packed batch of lengths skewed like real text against the same sequences
 // padded to the longest (the compute a padded batch spends; tokens/s counts real tokens in both).
 import { Encoder, randomBertCheckpoint, type EncoderConfig, type EncoderOptions, type Engine } from 'webgpu-nlp';
+import { ortProviders } from '../peers/ort';
 import { modelCache } from './plan-runner';
-import type { BenchCase, Runner, Suite } from './types';
+import type { BenchCase, BenchContext, Runner, Suite, Variant } from './types';
 
 export const MINILM_L6: EncoderConfig = {
   model_type: 'bert',
@@ -67,9 +68,84 @@ function runner(engine: Engine, config: EncoderConfig, weights: Weights, batch: 
   }));
 }
 
+/** tools/make_bert_onnx.py's file `name` from the served bench/.cache (null when the page has no models URL). */
+async function cached(ctx: BenchContext, name: string): Promise<Uint8Array | null> {
+  if (!ctx.models) return null;
+  const res = await fetch(new URL(name, ctx.models)).catch(() => null);
+  if (!res?.ok)
+    throw new Error(`${name} missing: run /usr/bin/python3 tools/make_bert_onnx.py, then npm run bench:browser (it serves bench/.cache)`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * The same random model (make_bert_onnx.py's, f32) through Encoder and through onnxruntime-web as
+ * transformers.js runs a feature-extraction model: a padded [B, T] batch with its attention mask and
+ * token types in, last_hidden_state read back to the CPU. Both read the hidden states back; ours is
+ * checked against float64 PyTorch elsewhere, ORT's output against ours before timing.
+ */
+function ortCase(name: string, config: EncoderConfig, B: number, T: number): BenchCase {
+  const batch = batchOf(Array(B).fill(T), config.vocab_size);
+  const mine: Variant = {
+    name: 'ours',
+    async setup(ctx): Promise<Runner | null> {
+      const bytes = ctx.ort ? await cached(ctx, `${name}-random.safetensors`) : null;
+      if (!bytes) return null;
+      const m = await Encoder.fromSafetensors(ctx.engine, bytes, config, { weights: 'f32' });
+      return {
+        run: () => m.forward(batch),
+        async output() {
+          const h = await m.forward(batch);
+          const out = new Float32Array(h.reduce((n, x) => n + x.length, 0));
+          let at = 0;
+          for (const x of h) {
+            out.set(x, at);
+            at += x.length;
+          }
+          return out;
+        },
+        dispose: () => m.dispose(),
+      };
+    },
+  };
+  const peer: Variant = {
+    name: 'ort',
+    async setup(ctx): Promise<Runner | null> {
+      const o = ctx.ort;
+      const bytes = o ? await cached(ctx, `${name}-random.onnx`) : null;
+      if (!o || !bytes) return null;
+      const session = await o.InferenceSession.create(bytes, { executionProviders: ortProviders() });
+      const long = (f: (b: number, t: number) => number) =>
+        new o.Tensor(
+          'int64',
+          BigInt64Array.from({ length: B * T }, (_, i) => BigInt(f(Math.floor(i / T), i % T))),
+          [B, T],
+        );
+      const feeds = { input_ids: long((b, t) => batch[b][t]), attention_mask: long(() => 1), token_type_ids: long(() => 0) };
+      const forward = async () => {
+        const out = await session.run(feeds);
+        const h = (await out.last_hidden_state.getData(true)) as Float32Array;
+        return h;
+      };
+      return { run: forward, output: forward, dispose: () => void session.release() };
+    },
+  };
+  const p = params(config) + config.vocab_size * config.hidden_size!;
+  return {
+    kernel: `${name} forward (vs ORT)`,
+    size: `${B}x${T}`,
+    tokens: B * T,
+    flops: 2 * params(config) * B * T,
+    bytes: 4 * p,
+    tolerance: 1e-3,
+    interleave: true,
+    variants: [mine, peer],
+  };
+}
+
 export const bertSuite: Suite = {
   name: 'bert',
-  description: 'all-MiniLM-L6-v2-shaped BERT (random weights): tokens/s at 1 × 16 and 32 × 128 per weight format; packed against padded',
+  description:
+    'all-MiniLM-L6-v2-shaped BERT (random weights): tokens/s at 1 × 16 and 32 × 128 per weight format; packed against padded; beside onnxruntime-web on the same model (tools/make_bert_onnx.py)',
   cases({ quick }) {
     const config = quick ? TINY : MINILM_L6;
     const name = quick ? 'bert-tiny' : 'minilm-L6';
@@ -108,6 +184,8 @@ export const bertSuite: Suite = {
         { name: 'padded', setup: ({ engine }) => runner(engine, config, 'f32', batchOf(Array(lengths.length).fill(longest), V)) },
       ],
     });
+    // Beside onnxruntime-web (browser runs with make_bert_onnx.py's files served; skipped elsewhere).
+    for (const [B, T] of shapes) cases.push(ortCase(name, config, B, T));
     return cases;
   },
 };
