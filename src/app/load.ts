@@ -10,8 +10,9 @@ import type { GPUContext } from '../gpu/engine';
 import { GGUFFile } from '../io/gguf';
 import { SafetensorsFile } from '../io/safetensors';
 import type { WeightsChoice } from '../models/checkpoint';
-import { ENCODER_TYPES, Encoder, type EncoderConfig } from '../models/encoder';
-import { sentenceTransformersOptions } from '../models/encoder-tasks';
+import { Decoder } from '../models/decoder';
+import { ENCODER_TYPES, type Encoder } from '../models/encoder';
+import { loadEncoderFolder } from '../models/encoder-folder';
 import { GPT2, GPT2_SMALL, type GPT2Config, type GPT2Weights } from '../models/gpt2';
 import { Llama, type LlamaConfig } from '../models/llama';
 import { TextTokenizer } from '../models/text-tokenizer';
@@ -75,8 +76,11 @@ export interface LoadOptions {
   kvCache?: 'f32' | 'f16';
   /** Decoders: KV-cache positions (default the model's context, at most 4096 for the Llama family). */
   maxLength?: number;
-  /** Compile the model's kernels before returning (model.warmup(), where the model has one). */
-  warmup?: boolean;
+  /**
+   * Decoders: compile the kernels before returning (model.warmup(), with progress as phase 'warmup');
+   * an object is warmup()'s options (maxPromptTokens: the longest prompt whose prefill is compiled).
+   */
+  warmup?: boolean | { maxPromptTokens?: number; repetitionPenalty?: boolean };
 }
 
 export interface ModelInfo {
@@ -163,16 +167,11 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   try {
     if (signal?.aborted) throw abortError(signal);
     await files?.done();
-    const warm = (built.model as { warmup?: (o: { onProgress?: (p: unknown) => void; signal?: AbortSignal }) => Promise<unknown> }).warmup;
-    if (options.warmup && typeof warm === 'function') {
-      await warm.call(built.model, {
+    if (options.warmup && built.model instanceof Decoder) {
+      await built.model.warmup({
+        ...(typeof options.warmup === 'object' ? options.warmup : {}),
         signal,
-        onProgress: (p) => {
-          const q = p as { done?: number; loaded?: number; total?: number; text?: string };
-          const loaded = q.done ?? q.loaded ?? 0;
-          const total = q.total ?? 0;
-          onProgress?.({ phase: 'warmup', loaded, total, text: q.text ?? `compiling kernels ${loaded} / ${total}` });
-        },
+        onProgress: (p) => onProgress?.({ phase: 'warmup', loaded: p.done, total: p.total, text: p.text }),
       });
     }
   } catch (e) {
@@ -268,35 +267,45 @@ async function weightFiles(files: ModelFiles): Promise<Uint8Array[]> {
 }
 
 async function fromFolder(engine: GPUContext, files: ModelFiles, o: LoadOptions) {
-  const config = json(await files.read('config.json'), `${files.name} config.json`);
+  const configBytes = await files.read('config.json');
+  const config = json(configBytes, `${files.name} config.json`);
   const type = String(config.model_type ?? '');
   const [tokJson, tokConfig, modules] = await Promise.all([
     files.read('tokenizer.json', true),
     files.read('tokenizer_config.json', true),
     files.read('modules.json', true),
   ]);
-  const tokenizer = tokJson
-    ? TextTokenizer.fromJSON(new TextDecoder().decode(tokJson), tokConfig ? new TextDecoder().decode(tokConfig) : {})
-    : null;
   const encoder =
     (ENCODER_TYPES as readonly string[]).includes(type) ||
     (!type &&
       /^(Bert|Roberta|XLMRoberta|DistilBert|ModernBert)(Model|For)/.test(
         String((config.architectures as string[] | undefined)?.[0] ?? ''),
       ));
-  const common = { name: files.name, url: files.url ?? null, format: 'safetensors' as const, chatTemplate: !!tokenizer?.chatTemplate };
-  const tokenizerKind = tokenizer ? ('tokenizer.json' as const) : null;
+  const common = { name: files.name, url: files.url ?? null, format: 'safetensors' as const };
+  const tokenizerKind = tokJson ? ('tokenizer.json' as const) : null;
   if (encoder) {
-    // A sentence-transformers folder's pooling and normalization become embed()'s defaults.
-    let embed = {};
+    // The files loadEncoderFolder reads (it sets embed()'s defaults from a sentence-transformers folder).
+    const named = (name: string, bytes: Uint8Array | null) => (bytes ? [{ name, bytes }] : []);
+    const folder = [
+      ...named('config.json', configBytes),
+      ...named('tokenizer.json', tokJson),
+      ...named('tokenizer_config.json', tokConfig),
+      ...named('modules.json', modules),
+    ];
     if (modules) {
-      const list = JSON.parse(new TextDecoder().decode(modules)) as { type?: string; path?: string }[];
-      const pooling = Array.isArray(list) ? list.find((m) => String(m?.type ?? '').endsWith('.Pooling')) : undefined;
-      const poolingConfig = pooling?.path ? await files.read(`${pooling.path}/config.json`, true) : null;
-      embed = sentenceTransformersOptions(list, poolingConfig ? new TextDecoder().decode(poolingConfig) : undefined);
+      let list: unknown = null;
+      try {
+        list = JSON.parse(new TextDecoder().decode(modules)); // loadEncoderFolder names a broken one
+      } catch {}
+      const pooling = Array.isArray(list)
+        ? (list as { type?: string; path?: string }[]).find((m) => String(m?.type ?? '').endsWith('.Pooling'))
+        : undefined;
+      const path = `${pooling?.path || '1_Pooling'}/config.json`;
+      if (pooling) folder.push(...named(path, await files.read(path, true)));
     }
     const weights = await weightFiles(files);
-    const model = await Encoder.fromSafetensors(engine, weights, config as unknown as EncoderConfig, { weights: o.weights, embed });
+    for (const [i, bytes] of weights.entries()) folder.push({ name: `weights-${String(i).padStart(5, '0')}.safetensors`, bytes });
+    const { encoder: model, tokenizer } = await loadEncoderFolder(engine, folder, { weights: o.weights });
     return {
       model,
       tokenizer,
@@ -308,10 +317,14 @@ async function fromFolder(engine: GPUContext, files: ModelFiles, o: LoadOptions)
         weightBytes: null,
         context: model.shape.positions,
         vocab: model.shape.vocab,
+        chatTemplate: false,
         tokenizer: tokenizerKind,
       },
     };
   }
+  const tokenizer = tokJson
+    ? TextTokenizer.fromJSON(new TextDecoder().decode(tokJson), tokConfig ? new TextDecoder().decode(tokConfig) : {})
+    : null;
   const weights = await weightFiles(files);
   let model: GPT2 | Llama;
   if (type === 'gpt2') {
@@ -323,5 +336,9 @@ async function fromFolder(engine: GPUContext, files: ModelFiles, o: LoadOptions)
     });
   } else
     model = await Llama.fromSafetensors(engine, weights, config as unknown as LlamaConfig, { weights: o.weights, ...decoderOptions(o) });
-  return { model, tokenizer, info: { ...common, ...decoderInfo(model), files: weights.length, tokenizer: tokenizerKind } };
+  return {
+    model,
+    tokenizer,
+    info: { ...common, ...decoderInfo(model), files: weights.length, chatTemplate: !!tokenizer?.chatTemplate, tokenizer: tokenizerKind },
+  };
 }

@@ -214,6 +214,24 @@ describe('loadModel: sources', () => {
   });
 });
 
+describe('loadModel: warmup', () => {
+  it('warmup compiles ahead with progress (phase warmup, i / n); a prompt within the warmed length then compiles no plan', async () => {
+    const events: LoadProgress[] = [];
+    const r = await loadModel(gguf(), { engine, maxLength: 32, warmup: { maxPromptTokens: 16 }, onProgress: (p) => events.push(p) });
+    const warm = events.filter((e) => e.phase === 'warmup');
+    expect(warm.length).toBeGreaterThan(1);
+    expect(warm.at(-1)!.loaded).toBe(warm.at(-1)!.total);
+    expect(warm.at(-1)!.text).toMatch(/compiling kernels \d+ \/ \d+/);
+    for (let i = 1; i < warm.length; i++) expect(warm[i].loaded).toBeGreaterThanOrEqual(warm[i - 1].loaded);
+    const model = r.model as Llama;
+    const plans = model.cachedPlans;
+    expect(plans).toBeGreaterThan(0);
+    await collect(model.generate([5, 9, 300, 41, 7], { maxNewTokens: 3, stopTokens: [] }));
+    expect(model.cachedPlans).toBe(plans);
+    r.dispose();
+  });
+});
+
 describe('loadModel: failures and the cache', () => {
   it('cancel mid-download: rejects with AbortError soon after the signal, keeps nothing', async () => {
     const cache = fresh();
