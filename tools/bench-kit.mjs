@@ -57,6 +57,26 @@ if (withNode && !existsSync(nodeBinary)) usage(`no Node binary at ${nodeBinary}`
 if (existsSync(out) && readdirSync(out).length && !existsSync(join(out, 'kit.json')))
   usage(`${out} is not empty and holds no kit.json: choose an empty or new folder`);
 
+/**
+ * The newest GLIBC_x.y symbol version a binary needs (objdump -T), or null where objdump is missing.
+ * The run script refuses machines older than its MIN_GLIBC, which must cover every packed binary.
+ */
+function glibcNeeded(file) {
+  const r = spawnSync('objdump', ['-T', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) return null;
+  const versions = [...r.stdout.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  return versions.reduce((a, b) => (b[0] > a[0] || (b[0] === a[0] && b[1] > a[1]) ? b : a), [0, 0]);
+}
+
+const runScript = readFileSync(join(root, 'bench/kit/run.sh'), 'utf8');
+const minGlibc = /^MIN_GLIBC=(\d+)\.(\d+)$/m.exec(runScript);
+if (!minGlibc) throw new Error('bench:kit: bench/kit/run.sh has no MIN_GLIBC=x.y line');
+for (const file of [dawn, ...(withNode ? [nodeBinary] : [])]) {
+  const need = glibcNeeded(file);
+  if (need && (need[0] > +minGlibc[1] || (need[0] === +minGlibc[1] && need[1] > +minGlibc[2])))
+    usage(`${file} needs glibc ${need.join('.')}, newer than run.sh's MIN_GLIBC=${minGlibc[1]}.${minGlibc[2]}: raise it there`);
+}
+
 function git(...a) {
   const r = spawnSync('git', a, { cwd: root, encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
@@ -95,7 +115,7 @@ function sizeOf(dir) {
 
 const t0 = performance.now();
 // An earlier kit's files are replaced; its results/ are kept.
-for (const name of ['bench.mjs', 'run', 'README.txt', 'kit.json', 'node.xz', 'bin', 'dist', 'tuning', 'vulkan/lib'])
+for (const name of ['bench.mjs', 'run', 'README.txt', 'kit.json', 'node.xz', 'bin', 'dist', 'tuning', 'vulkan'])
   rmSync(join(out, name), { recursive: true, force: true });
 mkdirSync(join(out, 'results'), { recursive: true });
 
@@ -148,7 +168,7 @@ for (const f of readdirSync(join(root, 'bench/results')))
   if (f.endsWith('.tuning.json')) copyFileSync(join(root, 'bench/results', f), join(out, 'tuning', f));
 
 // 6. The run script and a note.
-copyFileSync(join(root, 'bench/kit/run.sh'), join(out, 'run.part'));
+writeFileSync(join(out, 'run.part'), runScript);
 chmodSync(join(out, 'run.part'), 0o755);
 renameSync(join(out, 'run.part'), join(out, 'run'));
 writeFileSync(

@@ -26,6 +26,19 @@ Linux-x86_64) ;;
 *) die "this kit carries Dawn and Node for Linux x86_64 only; this machine is $(uname -s) $(uname -m)" ;;
 esac
 
+# The newest glibc symbol version dawn.node and the carried Node use (tools/bench-kit.mjs checks
+# this line against the binaries it packs): Ubuntu 22.04, Debian 12, RHEL 9 or newer.
+MIN_GLIBC=2.34
+glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^glibc //p')
+if [ -n "$glibc" ]; then
+  have_major=${glibc%%.*}
+  have_minor=${glibc#*.}
+  have_minor=${have_minor%%.*}
+  if [ "$have_major" -lt 2 ] || { [ "$have_major" -eq 2 ] && [ "$have_minor" -lt "${MIN_GLIBC#2.}" ]; }; then
+    die "Dawn's dawn.node needs glibc $MIN_GLIBC or newer (Ubuntu 22.04, Debian 12, RHEL 9); this machine has $glibc"
+  fi
+fi
+
 # xz-compressed file -> plain file, next to it; xz, else Python's lzma module.
 unpack() {
   src=$1
