@@ -11,8 +11,8 @@
 #   ./run --vulkan-info                        what would be used (Node, Vulkan loader, driver manifest) and exit
 #   ./run --vulkan-setup [libvulkan1_*.deb]    unpack Debian/Ubuntu's Vulkan loader into ./vulkan
 #                                              (`apt-get download libvulkan1` when no file is given)
-# Results: results/<adapter>.json and results/<adapter>.tuning.json in this folder, with the GPU's name,
-# driver, Vulkan version and the kit's commit.
+# Results: results/<adapter>.json and results/<adapter>.tuning.json in this folder (or --results DIR),
+# with the GPU's name, driver, Vulkan version and the kit's commit.
 set -eu
 
 KIT=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -58,6 +58,7 @@ unpack() {
 
 SWIFTSHADER=0
 BUNDLED_NODE=0
+RESULTS_GIVEN=0
 ACTION=run
 DEB=
 # The kit's own flags are taken out; the rest go to the bench.
@@ -79,9 +80,10 @@ while [ "$n" -gt 0 ]; do
     fi
     ;;
   -h | --help)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 0
     ;;
+  --results) RESULTS_GIVEN=1 && set -- "$@" "$a" ;;
   *) set -- "$@" "$a" ;;
   esac
 done
@@ -235,4 +237,6 @@ WEBGPU_NLP_VK_LOADER=$LOADER
 XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 export VK_ICD_FILENAMES VK_DRIVER_FILES WEBGPU_NLP_BACKEND WEBGPU_NLP_KIT WEBGPU_NLP_VK_LOADER XDG_RUNTIME_DIR
 [ -n "${LD_LIBRARY_PATH:-}" ] && export LD_LIBRARY_PATH
-exec "$NODE" "$KIT/bench.mjs" --results "$KIT/results" "$@"
+# Results go to the kit's results/ unless --results names another folder.
+if [ "$RESULTS_GIVEN" = 0 ]; then set -- --results "$KIT/results" "$@"; fi
+exec "$NODE" "$KIT/bench.mjs" "$@"
