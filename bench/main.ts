@@ -100,6 +100,7 @@ try {
   throw e;
 }
 const a = engine.adapter;
+document.body.dataset.ready = 'true';
 $('adapter').textContent =
   `${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' · ') || 'unknown adapter'} — timestamp queries: ${engine.features.timestampQuery ? 'yes (GPU time)' : 'no (wall time)'}`;
 
