@@ -66,7 +66,8 @@ console.log(
 );
 let peak: ReturnType<typeof peakFor>;
 try {
-  peak = peakFor(a, typedPeak);
+  // The GPU's full name (nvidia-smi's, vulkaninfo's) tells an H100 PCIe from an SXM where Dawn's names do not.
+  peak = peakFor({ ...a, description: `${a.description} ${system.gpu}` }, typedPeak);
 } catch (e) {
   console.error((e as Error).message);
   process.exit(2);

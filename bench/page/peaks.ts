@@ -20,6 +20,7 @@ const ARCHITECTURES: Record<string, RegExp> = {
 };
 
 export const TABLE: [RegExp, Peak][] = [
+  [/h100.*pcie/i, { name: 'NVIDIA H100 PCIe', gflops: 51200, gbps: 2000 }],
   [/h100/i, { name: 'NVIDIA H100 SXM', gflops: 67000, gbps: 3350 }],
   [/h200/i, { name: 'NVIDIA H200', gflops: 67000, gbps: 4800 }],
   [/a100/i, { name: 'NVIDIA A100', gflops: 19500, gbps: 1555 }],

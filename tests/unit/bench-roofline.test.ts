@@ -43,6 +43,7 @@ describe('bench roofline', () => {
   it('peaks come from the table, typed values win and fill in, bad ones are refused', () => {
     expect(peakFor(H100)).toEqual({ name: 'NVIDIA H100 SXM', gflops: 67000, gbps: 3350, source: 'table' });
     expect(peakFor(SWIFTSHADER)).toBeNull();
+    expect(peakFor({ ...H100, description: 'NVIDIA: 550.54.15 NVIDIA H100 PCIe' })?.name).toBe('NVIDIA H100 PCIe');
     expect(peakFor(H100, { gbps: 2000 })).toEqual({ name: 'NVIDIA H100 SXM', gflops: 67000, gbps: 2000, source: 'typed' });
     expect(peakFor(SWIFTSHADER, { gflops: 50 })).toEqual({ name: 'typed peak', gflops: 50, gbps: 0, source: 'typed' });
     expect(() => peakFor(H100, { gbps: Number.NaN })).toThrow(/--peak-gbps must be a positive number, got NaN/);
