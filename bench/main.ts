@@ -277,7 +277,7 @@ async function runAll(): Promise<void> {
     await calibration;
     if (state.tfjs && !tf) tf = await startTfjs(engine).catch(() => null);
     const picked = suites.filter((s) => chosen[s.name]);
-    if (state.ort && !ort && picked.some((s) => s.name === 'ort'))
+    if (state.ort && !ort && picked.some((s) => s.name === 'ort' || s.name === 'bert'))
       ort = await startOrt({ subgroups: params.get('ortSubgroups') !== '0' }).catch((e) => {
         status(`onnxruntime-web did not start: ${(e as Error).message}`, true);
         return null;
