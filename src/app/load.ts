@@ -76,6 +76,8 @@ export interface LoadOptions {
   kvCache?: 'f32' | 'f16';
   /** Decoders: KV-cache positions (default the model's context, at most 4096 for the Llama family). */
   maxLength?: number;
+  /** The kind of model the app expects: another is an error (and the result is typed as that kind). */
+  kind?: 'decoder' | 'encoder';
   /**
    * Decoders: compile the kernels before returning (model.warmup(), with progress as phase 'warmup');
    * an object is warmup()'s options (maxPromptTokens: the longest prompt whose prefill is compiled).
@@ -124,7 +126,12 @@ const bytesLabel = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)}
  * (…/resolve/main/: config.json, tokenizer files, model.safetensors or the shards its index lists), a
  * File, a FileList / File[] (an input or a dropped folder), or bytes.
  */
+export async function loadModel(source: ModelSource, options: LoadOptions & { kind: 'decoder' }): Promise<LoadedModel<GPT2 | Llama>>;
+export async function loadModel(source: ModelSource, options: LoadOptions & { kind: 'encoder' }): Promise<LoadedModel<Encoder>>;
+export async function loadModel(source: ModelSource, options?: LoadOptions): Promise<LoadedModel>;
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<LoadedModel> {
+  if (options.kind !== undefined && options.kind !== 'decoder' && options.kind !== 'encoder')
+    throw new ArgumentError(`loadModel: kind must be 'decoder' or 'encoder', got ${JSON.stringify(options.kind)}`);
   const { signal, onProgress } = options;
   if (signal?.aborted) throw abortError(signal);
   if (options.kvCache !== undefined && options.kvCache !== 'f32' && options.kvCache !== 'f16')
@@ -161,6 +168,13 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     built.model.dispose();
     if (ownEngine) engine.dispose();
   };
+  if (options.kind && built.info.kind !== options.kind) {
+    dispose();
+    const a = (k: string) => (k === 'encoder' ? 'an encoder' : 'a decoder');
+    throw new UnsupportedError(
+      `loadModel: ${built.info.name} is ${a(built.info.kind)} (${built.info.arch}); the app asked for ${a(options.kind)}`,
+    );
+  }
   // Decoders keep their tokenizer for model.chat() (a TextTokenizer: the one with a chat template).
   if (built.tokenizer instanceof TextTokenizer && 'tokenizer' in built.model)
     (built.model as { tokenizer: unknown }).tokenizer = built.tokenizer;

@@ -166,6 +166,12 @@ describe('loadModel: sources', () => {
     const v = await enc.embed([tok.encode('a b c')]);
     expect(Math.hypot(...v)).toBeCloseTo(1, 5); // the Normalize module
     r.dispose();
+    await new Promise((done) => setTimeout(done, 0)); // plans are released in a microtask
+    const live = engine.memory().liveBytes;
+    await expect(loadModel(`${server.url}/hf/bert/`, { engine, cache: false, kind: 'decoder' })).rejects.toThrow(
+      /hf\/bert\/ is an encoder \(bert\); the app asked for a decoder/,
+    );
+    expect(engine.memory().liveBytes).toBe(live); // the refused model was freed
   });
 
   it('a GPT-2 folder (model_type gpt2, no tokenizer files): the logits of the fixture, tokenizer null', async () => {
