@@ -17,6 +17,7 @@ import {
   type WeightChoice,
   windowBlock,
 } from './protocol';
+import { drawAdapters, lowRankNote, sideBySide } from './lora';
 import { recorded } from './recorded';
 import {
   type AttentionMessage,
@@ -45,6 +46,32 @@ const settings = {
   weights: 'f32' as WeightChoice,
   model: 'kjv-llama' as Bundled,
   chat: false,
+  /** The LoRA adapter the next generation uses ('': the base model). */
+  adapter: '',
+  adapterUrl: '',
+  loadAdapterUrl: () => {
+    if (!settings.adapterUrl) return say('Type the URL of a .gguf adapter or of a PEFT adapter folder first.', 'error');
+    startAdapterLoad(`Loading the adapter at ${settings.adapterUrl}…`);
+    send({ type: 'load-adapter-url', url: settings.adapterUrl });
+  },
+  loadAdapterFile: async () => {
+    const f = await pickFile('.gguf');
+    if (f) {
+      startAdapterLoad(`Loading the adapter ${f.name}…`);
+      send({ type: 'load-adapter', name: f.name.replace(/\.gguf$/i, ''), files: [f] }, [f.bytes.buffer]);
+    }
+  },
+  loadAdapterFolder: async () => {
+    const files = await pickFolder();
+    if (files?.length) {
+      const name = files[0].name.split('/')[0] || 'adapter';
+      startAdapterLoad(`Loading the adapter ${name}…`);
+      send(
+        { type: 'load-adapter', name, files },
+        files.map((f) => f.bytes.buffer),
+      );
+    }
+  },
   newChat: () => {
     turns.length = 0;
     stream.data = '';
@@ -165,8 +192,33 @@ const loadCtls = [
   load.add(settings, 'loadFolder').name('open a model folder…'),
 ];
 const clearCtl = load.add(settings, 'clearCache').name('clear downloaded models');
+const lora = gui.addFolder('LoRA adapter');
+let adapterCtl: Controller = lora.add(settings, 'adapter', { 'base model (none)': '' }).name('adapter for Generate');
+(adapterCtl as OptionController).$select.id = 'adapter';
+const adapterUrlCtl = lora.add(settings, 'adapterUrl').name('adapter URL (.gguf or PEFT folder)');
+(adapterUrlCtl as StringController).$input.id = 'adapter-url';
+const adapterCtls = [
+  lora.add(settings, 'loadAdapterUrl').name('load the adapter at the URL'),
+  lora.add(settings, 'loadAdapterFolder').name('open a PEFT adapter folder…'),
+  lora.add(settings, 'loadAdapterFile').name('open a .gguf adapter…'),
+];
+/** The adapter menu follows the adapters loaded (a name that went away falls back to the base). */
+function adapterMenu(names: string[]): void {
+  if (!names.includes(settings.adapter)) settings.adapter = '';
+  adapterCtl = (adapterCtl as OptionController)
+    .options({ 'base model (none)': '', ...Object.fromEntries(names.map((n) => [n, n])) })
+    .name('adapter for Generate');
+  (adapterCtl as OptionController).$select.id = 'adapter';
+  adapterCtl.enable(state === 'idle');
+}
+function startAdapterLoad(text: string): void {
+  say(text);
+  setBusy('loading');
+}
 collapseOnNarrow(gui, 760);
 
+/** The LoRA adapters loaded on the current model. */
+let adapterNames: string[] = [];
 /** Chat needs the model's chat template: off (and unticked) for a model without one. */
 let chatAvailable = false;
 let state: 'idle' | 'generating' | 'loading' | 'downloading' = 'loading';
@@ -180,7 +232,9 @@ let focusGenerate = false;
 function setBusy(next: typeof state): void {
   state = next;
   const busy = state !== 'idle';
-  for (const c of [modelCtl, weightsCtl, sparseCtl, windowCtl, compareCtl, newChatCtl, clearCtl, ...loadCtls]) c.enable(!busy);
+  for (const c of [modelCtl, weightsCtl, sparseCtl, windowCtl, compareCtl, newChatCtl, clearCtl, adapterCtl, ...loadCtls, ...adapterCtls])
+    c.enable(!busy);
+  ($('compare-adapters') as HTMLButtonElement).disabled = busy || !adapterNames.length;
   chatCtl.enable(!busy && chatAvailable);
   ($('generate') as HTMLButtonElement).disabled = busy;
   // Stop ends a generation after its token, or cancels a download.
@@ -319,7 +373,9 @@ function redraw(): void {
   if (!shown) return;
   geom = drawMap(canvas, shown, view);
   canvas.dataset.drawn = 'true';
-  const caption = mapCaption(shown, heads, view);
+  const caption =
+    mapCaption(shown, heads, view) +
+    (usedAdapter ? ` This is the base model's attention: the map does not apply the adapter ${usedAdapter}.` : '');
   $('attention-caption').textContent = caption;
   canvas.setAttribute('aria-label', `Attention map, ${caption}`);
   canvas.dataset.masked = String(
@@ -492,7 +548,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     fresh('next');
   } else if (m.type === 'done') {
     $('phase').textContent = '';
-    $('stats').textContent = doneStats(m, lastSpeed);
+    $('stats').textContent = doneStats(m, lastSpeed) + (usedAdapter ? ` · with the LoRA adapter ${usedAdapter}` : '');
     fresh('stats');
     if (settings.chat) turns.push({ role: 'assistant', content: stream.data });
     out.dataset.tokens = String(m.count); // the last token may have finished a character held back
@@ -510,6 +566,25 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   } else if (m.type === 'attention') {
     drawAttention(m);
     document.body.dataset.attention = 'drawn';
+  } else if (m.type === 'adapters') {
+    adapterNames = m.list.map((a) => a.name);
+    adapterMenu(adapterNames);
+    ($('lora') as HTMLElement).hidden = !m.list.length;
+    drawAdapters($('adapters') as HTMLTableElement, m.list, m.baseBytes);
+    $('lora-note').textContent = lowRankNote(m.list, m.hidden);
+    $('lora').dataset.adapters = adapterNames.join(' ');
+    if (state === 'loading' && document.body.dataset.ready === 'true') {
+      setBusy('idle');
+      if (m.list.length)
+        say(`LoRA adapters loaded: ${adapterNames.join(', ')}. Pick one for Generate in the settings, or compare them side by side.`);
+    }
+  } else if (m.type === 'adapter-text') {
+    const col = $('side-by-side').querySelector(`figure[data-index="${m.index}"] pre`);
+    if (col) col.textContent = m.text || '(nothing yet)';
+    if (m.final) {
+      setBusy('idle');
+      document.body.dataset.lora = m.stopped ? 'stopped' : 'done';
+    }
   } else if (m.type === 'tokens') {
     drawTokens($('tokens'), m.pieces);
     $('tokens').dataset.count = String(m.pieces.length);
@@ -519,9 +594,11 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     $('phase').textContent = '';
     if (m.during !== 'attention' && m.during !== 'compare' && m.during !== 'tokenize') setBusy('idle');
     say(
-      m.during.startsWith('load') && document.body.dataset.ready === 'true'
-        ? `Could not load that model (${m.message}); still using the previous one.`
-        : m.message,
+      m.during.startsWith('load-adapter')
+        ? `Could not load that adapter (${m.message}); the model and its other adapters are unchanged.`
+        : m.during.startsWith('load') && document.body.dataset.ready === 'true'
+          ? `Could not load that model (${m.message}); still using the previous one.`
+          : m.message,
       'error',
     );
     if (m.during === 'generate') {
@@ -571,6 +648,29 @@ $('form').addEventListener('submit', (e) => {
     sampling: { maxNewTokens, temperature, topK, topP, seed },
     attention: { sparse: settings.sparse, window: settings.window },
     candidates: CANDIDATES,
+    adapter: settings.adapter || null,
+  });
+  usedAdapter = settings.adapter || null;
+});
+
+/** The adapter of the last generation (the attention map is the base model's: it says so). */
+let usedAdapter: string | null = null;
+
+$('compare-adapters').addEventListener('click', () => {
+  if (state !== 'idle') return;
+  const names = [null, ...adapterNames];
+  sideBySide($('side-by-side'), names);
+  setBusy('generating');
+  document.body.dataset.lora = 'running';
+  const { maxNewTokens, temperature, topK, topP, seed } = settings;
+  say(
+    `The same prompt under ${names.length} variants, ${Math.min(settings.maxNewTokens, 40)} tokens each, one after another (Stop ends it)…`,
+  );
+  send({
+    type: 'compare-adapters',
+    prompt: prompt().value,
+    sampling: { maxNewTokens: Math.min(maxNewTokens, 40), temperature, topK, topP, seed },
+    adapters: names,
   });
 });
 

@@ -1,4 +1,5 @@
 // Messages between the "Small language models" page and its worker.
+import type { AdapterInfo } from 'webgpu-nlp';
 
 export interface Sampling {
   maxNewTokens: number;
@@ -54,7 +55,22 @@ export type ToWorker =
   | { type: 'clear-cache' }
   | { type: 'cache-info' }
   /** Plain continuation of `prompt`, or with `chat` the next assistant turn of the conversation. */
-  | { type: 'generate'; prompt: string; chat: ChatTurn[] | null; sampling: Sampling; attention: Attention; candidates: number }
+  | {
+      type: 'generate';
+      prompt: string;
+      chat: ChatTurn[] | null;
+      sampling: Sampling;
+      attention: Attention;
+      candidates: number;
+      /** A LoRA adapter loaded in the worker, by name; null: the base model. */
+      adapter: string | null;
+    }
+  /** LoRA: a PEFT folder (adapter_config.json + adapter_model.safetensors) or a llama.cpp .gguf adapter. */
+  | { type: 'load-adapter'; name: string; files: NamedBytes[] }
+  /** LoRA from a URL: a .gguf adapter, or a PEFT folder's URL (its two files are fetched from it). */
+  | { type: 'load-adapter-url'; url: string }
+  /** The same prompt, seed and settings under each of `adapters` (null: the base model), one after another. */
+  | { type: 'compare-adapters'; prompt: string; sampling: Sampling; adapters: (string | null)[] }
   /** The map of one head, and (`allHeads`) small maps of every head of the layer. */
   | { type: 'attention'; text: string; chat?: ChatTurn[] | null; layer: number; head: number; attention: Attention; allHeads?: boolean }
   /** The tokens of a prompt (or of the conversation with the new turn), for the tokenizer view. */
@@ -130,6 +146,10 @@ export type FromWorker =
       decodeMs: number;
     }
   | { type: 'tokens'; pieces: TokenPiece[]; chat: boolean }
+  /** The LoRA adapters loaded, and the base model's weight bytes to compare their size with. */
+  | { type: 'adapters'; list: AdapterInfo[]; baseBytes: number; hidden: number }
+  /** A column of the side-by-side comparison: its text so far (`done` when finished). */
+  | { type: 'adapter-text'; index: number; adapter: string | null; text: string; done: boolean; final: boolean; stopped: boolean }
   | {
       type: 'attention';
       tokens: string[];

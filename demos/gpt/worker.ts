@@ -177,7 +177,91 @@ async function loadBundled(which: Bundled): Promise<void> {
   if (which === 'kjv-char-gpt') return loadGPT2(await fetchAsset('models/kjv-char-gpt.safetensors'), BUNDLED[which], false);
   const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'];
   const files = await Promise.all(names.map(async (name) => ({ name, bytes: await fetchAsset(`models/kjv-llama/${name}`) })));
-  return loadFolder(files, BUNDLED[which]);
+  await loadFolder(files, BUNDLED[which]);
+  // Its two LoRA adapters (tools/train_lora.py), fine-tuned on the Psalms and on the Proverbs.
+  for (const book of BUNDLED_ADAPTERS) {
+    const peft = ['adapter_config.json', 'adapter_model.safetensors'];
+    adapterSources.set(
+      book,
+      await Promise.all(peft.map(async (name) => ({ name, bytes: await fetchAsset(`models/kjv-llama/lora-${book}/${name}`) }))),
+    );
+  }
+  await reapplyAdapters();
+}
+
+/** The LoRA adapters the tiny Llama ships with (public/models/kjv-llama/lora-<name>/). */
+const BUNDLED_ADAPTERS = ['psalms', 'proverbs'];
+
+/** The files of each adapter loaded on the current model, to load them again on a reload with other weights. */
+const adapterSources = new Map<string, NamedBytes[]>();
+
+/** Loads `files` as a LoRA adapter: a .gguf file, or a PEFT folder's adapter_config.json and adapter_model.safetensors. */
+async function loadAdapter(name: string, files: NamedBytes[]): Promise<void> {
+  if (!model) throw new Error('no model loaded');
+  const lm = model.lm;
+  const byName = new Map(files.map((f) => [f.name.split('/').pop()!, f.bytes]));
+  const gguf = files.find((f) => f.name.toLowerCase().endsWith('.gguf'));
+  if (lm.adapters.includes(name)) lm.unloadAdapter(name);
+  if (gguf) await lm.loadAdapter(name, gguf.bytes);
+  else {
+    const config = byName.get('adapter_config.json');
+    const weights = byName.get('adapter_model.safetensors');
+    if (!config || !weights)
+      throw new Error('a PEFT adapter folder needs adapter_config.json and adapter_model.safetensors (or open a .gguf adapter)');
+    await lm.loadAdapter(name, weights, new TextDecoder().decode(config));
+  }
+  adapterSources.set(name, files);
+  postAdapters();
+}
+
+async function reapplyAdapters(): Promise<void> {
+  for (const [name, files] of [...adapterSources]) await loadAdapter(name, files);
+  postAdapters();
+}
+
+function postAdapters(): void {
+  if (!model) return;
+  const lm = model.lm;
+  const hidden = lm instanceof GPT2 ? lm.config.n_embd : lm.config.hidden_size;
+  post({ type: 'adapters', list: lm.adapters.map((n) => lm.adapterInfo(n)), baseBytes: lm.memoryBytes().weights, hidden });
+}
+
+/** A .gguf adapter's URL, or a PEFT folder's (its adapter_config.json and adapter_model.safetensors). */
+async function loadAdapterUrl(url: string): Promise<void> {
+  const base = url.replace(/\/+$/, '');
+  const name = decodeURIComponent(base.split('/').pop() || 'adapter').replace(/\.gguf$/i, '');
+  const get = async (u: string) => {
+    const res = await fetch(u);
+    if (!res.ok) throw new Error(`could not fetch ${u}: HTTP ${res.status}`);
+    // A site's page for a missing file, or a viewer page, instead of the file itself.
+    if (/text\/html/i.test(res.headers.get('content-type') ?? ''))
+      throw new Error(`${u} returned an HTML page, not an adapter file (on Hugging Face, use the "resolve/main/…" links)`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+  if (/\.gguf$/i.test(base)) return loadAdapter(name, [{ name: `${name}.gguf`, bytes: await get(base) }]);
+  const names = ['adapter_config.json', 'adapter_model.safetensors'];
+  await loadAdapter(name, await Promise.all(names.map(async (n) => ({ name: n, bytes: await get(`${base}/${n}`) }))));
+}
+
+/** The same prompt and draw under each adapter in turn (null: the base), streamed column by column. */
+async function compareAdapters(prompt: string, s: Sampling, adapters: (string | null)[]): Promise<void> {
+  if (!model) throw new Error('no model loaded');
+  const { lm, tok } = model;
+  const ids = tok.encode(prompt);
+  if (!ids.length) throw new Error('the prompt has no tokens this model knows');
+  const maxNewTokens = Math.min(s.maxNewTokens, lm.maxLength - ids.length);
+  stopSignal = new AbortController();
+  for (const [index, adapter] of adapters.entries()) {
+    const out: number[] = [];
+    for await (const id of lm.generate(ids, { ...s, maxNewTokens, stopTokens: [], adapter, signal: stopSignal.signal })) {
+      out.push(id);
+      post({ type: 'adapter-text', index, adapter, text: tok.decode(out), done: false, final: false, stopped: false });
+    }
+    const stopped = stopSignal.signal.aborted;
+    const final = stopped || index === adapters.length - 1;
+    post({ type: 'adapter-text', index, adapter, text: tok.decode(out), done: true, final, stopped });
+    if (stopped) break;
+  }
 }
 
 /** Downloaded models live in Cache Storage under this name: a reload of the page needs no network. */
@@ -255,7 +339,14 @@ async function fetchWithProgress(url: string, signal: AbortSignal): Promise<Uint
   return out;
 }
 
-async function generate(prompt: string, chat: ChatTurn[] | null, s: Sampling, attention: Attention, candidates: number): Promise<void> {
+async function generate(
+  prompt: string,
+  chat: ChatTurn[] | null,
+  s: Sampling,
+  attention: Attention,
+  candidates: number,
+  adapter: string | null,
+): Promise<void> {
   if (!model) throw new Error('no model loaded');
   const t0 = performance.now();
   const { lm, tok } = model;
@@ -297,14 +388,8 @@ async function generate(prompt: string, chat: ChatTurn[] | null, s: Sampling, at
         },
       });
   }
-  for await (const id of lm.generate(ids, {
-    ...s,
-    maxNewTokens,
-    stopTokens,
-    attention: spec(attention),
-    signal: stopSignal.signal,
-    candidates,
-  })) {
+  const options = { ...s, maxNewTokens, stopTokens, attention: spec(attention), signal: stopSignal.signal, candidates, adapter };
+  for await (const id of lm.generate(ids, options)) {
     out.push(id);
     const now = performance.now();
     if (out.length === 1) {
@@ -466,8 +551,10 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     stopSignal.abort();
     return;
   }
-  // Anything that replaces the model ends a running generation first.
-  if (m.type.startsWith('load') || m.type === 'set-weights') stopSignal.abort();
+  // Anything that replaces the model ends a running generation first; another model drops the adapters.
+  const replaces = m.type.startsWith('load') && !m.type.startsWith('load-adapter');
+  if (replaces || m.type === 'set-weights') stopSignal.abort();
+  if (replaces) adapterSources.clear();
   await exclusive(() => handle(m));
 };
 
@@ -487,12 +574,16 @@ async function handle(m: ToWorker): Promise<void> {
       if (typeof caches !== 'undefined') await caches.delete(CACHE);
       await cacheInfo();
     } else if (m.type === 'cache-info') await cacheInfo();
-    else if (m.type === 'generate') await generate(m.prompt, m.chat, m.sampling, m.attention, m.candidates);
+    else if (m.type === 'generate') await generate(m.prompt, m.chat, m.sampling, m.attention, m.candidates, m.adapter);
+    else if (m.type === 'load-adapter') await loadAdapter(m.name, m.files);
+    else if (m.type === 'load-adapter-url') await loadAdapterUrl(m.url);
+    else if (m.type === 'compare-adapters') await compareAdapters(m.prompt, m.sampling, m.adapters);
     else if (m.type === 'tokenize') tokenize(m.text, m.chat);
     else if (m.type === 'compare') await compare(m.text, m.attention);
     else if (m.type === 'set-weights') {
       weights = m.weights;
       if (source) await source();
+      await reapplyAdapters(); // the same adapters on the reloaded base
     } else if (m.type === 'attention') await attention(m.text, m.chat ?? null, m.layer, m.head, m.attention, !!m.allHeads);
   } catch (err) {
     post({ type: 'error', message: (err as Error).message, during: m.type });

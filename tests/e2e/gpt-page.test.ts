@@ -252,6 +252,62 @@ describe('Small language models page (issue 28)', () => {
     expect(errors).toEqual([]);
   });
 
+  it('LoRA (issue 26): the bundled adapters are listed with rank, alpha, targets and size against the base; one drives Generate; base and adapters side by side; more load from a .gguf file and from a URL', async () => {
+    const { page, errors } = await openAt(WIDE, '?tokens=6');
+    await ready(page);
+    await page.waitForSelector('#lora[data-adapters="psalms proverbs"]', { timeout: 120_000 });
+    const row = page.locator('#adapters tr[data-adapter="psalms"]');
+    const psalms = (await row.textContent()) ?? '';
+    expect(psalms).toMatch(/^psalms \(PEFT\)16\s*32 \(α\/r = 2\)/);
+    for (const m of ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']) expect(psalms).toContain(m);
+    expect(psalms).toMatch(/[\d.]+ (KiB|MiB) \(f(16|32)\)\d+\.\d%$/);
+    expect(await text(page, '#lora-note')).toMatch(
+      /r · \(in \+ out\) numbers instead of in · out: for this model's \d+ × \d+ attention matrices at rank 16/,
+    );
+    // One adapter for Generate: the stats name it.
+    await page.locator('#adapter').selectOption('psalms');
+    await page.click('#generate');
+    await page.waitForSelector('body[data-state="done"]', { timeout: 300_000 });
+    expect(await text(page, '#stats')).toMatch(/with the LoRA adapter psalms$/);
+    // The same prompt, seed and settings under the base and each adapter.
+    await page.click('#compare-adapters');
+    await page.waitForSelector('body[data-lora="done"]', { timeout: 300_000 });
+    const columns = await page.$$eval('#side-by-side figure', (fs) =>
+      fs.map((f) => [f.querySelector('figcaption')?.textContent, f.querySelector('pre')?.textContent]),
+    );
+    expect(columns.map((c) => c[0])).toEqual(['base model', 'adapter: psalms', 'adapter: proverbs']);
+    for (const [, t] of columns) expect(t?.length).toBeGreaterThan(0);
+    expect(new Set(columns.map((c) => c[1])).size).toBeGreaterThan(1); // the fine-tunes write differently
+    await page.screenshot({ path: 'test-results/gpt-lora.png', fullPage: true });
+    // A llama.cpp adapter from a file, and a PEFT folder from a URL.
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByText('open a .gguf adapter').click()]);
+    await chooser.setFiles('public/models/kjv-llama/lora-proverbs.gguf');
+    await page.waitForSelector('#adapters tr[data-adapter="lora-proverbs"]', { timeout: 120_000 });
+    expect(await page.locator('#adapters tr[data-adapter="lora-proverbs"]').textContent()).toMatch(/llama\.cpp GGUF/);
+    await page.fill('#adapter-url', new URL('/models/kjv-llama/lora-psalms/', page.url()).href);
+    await page.locator('#adapter-url').press('Enter');
+    await page.getByText('load the adapter at the URL').click();
+    await page.waitForSelector('#adapters tr[data-adapter="lora-psalms"]', { timeout: 120_000 });
+    expect(await page.$$eval('#adapter option', (os) => os.map((o) => o.textContent))).toEqual([
+      'base model (none)',
+      'psalms',
+      'proverbs',
+      'lora-proverbs',
+      'lora-psalms',
+    ]);
+    // A URL that is not an adapter: a clear error, the others stay.
+    await page.fill('#adapter-url', new URL('/models/nothing-here/', page.url()).href);
+    await page.locator('#adapter-url').press('Enter');
+    await page.getByText('load the adapter at the URL').click();
+    await page.waitForFunction(() => document.getElementById('message')?.className === 'error', undefined, { timeout: 60_000 });
+    expect(await text(page, '#message')).toMatch(
+      /^Could not load that adapter \(\S+nothing-here\/adapter_(config\.json|model\.safetensors) returned an HTML page, not an adapter file.*\); the model and its other adapters are unchanged/,
+    );
+    expect(await page.locator('#adapters tbody tr').count()).toBe(4);
+    expect(await page.locator('#generate').isDisabled()).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
   it('bug 10: without WebGPU the advice is on the first screen beside a recorded example labelled as such, and the settings look and are off', async () => {
     await withoutWebGPU(async (browser) => {
       for (const [name, viewport] of [
