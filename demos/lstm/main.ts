@@ -157,6 +157,7 @@ function drawGates(): void {
     const cPrev = k ? series[k - 1].c : Number.NaN;
     if (k) worst = Math.max(worst, Math.abs(v.f * cPrev + v.i * v.g - v.c));
   });
+  // Two bands: the gates on a fixed −1…+1 scale above, the cell on its own scale (±its largest |c|) below.
   const top = Math.max(1, ...series.map((v) => Math.abs(v.c)));
   const H = canvas.height;
   canvas.width = LEFT + series.length * COL;
@@ -165,18 +166,25 @@ function drawGates(): void {
   const ctx = canvas.getContext('2d')!;
   const ink = getComputedStyle(document.body).color || '#222';
   ctx.clearRect(0, 0, canvas.width, H);
-  const y = (v: number) => 6 + ((top - v) / (2 * top)) * (H - 12);
+  const band = (from: number, to: number, range: number) => (v: number) => from + ((range - v) / (2 * range)) * (to - from);
+  const gateY = band(6, 96, 1);
+  const cellY = band(110, H - 6, top);
   ctx.font = '10px ui-monospace, monospace';
   ctx.fillStyle = ink;
   ctx.strokeStyle = '#8886';
-  for (const v of [top, 0, -top]) {
-    ctx.fillText(v === 0 ? '0' : (v > 0 ? '+' : '−') + Math.abs(v).toFixed(1), 2, y(v) + 3);
-    ctx.beginPath();
-    ctx.moveTo(LEFT, y(v));
-    ctx.lineTo(canvas.width, y(v));
-    ctx.stroke();
-  }
+  const axis = (y: (v: number) => number, range: number, name: string) => {
+    for (const v of [range, 0, -range]) {
+      ctx.fillText(v === 0 ? name : (v > 0 ? '+' : '−') + Math.abs(v).toFixed(range < 10 ? 1 : 0), 2, y(v) + 3);
+      ctx.beginPath();
+      ctx.moveTo(LEFT, y(v));
+      ctx.lineTo(canvas.width, y(v));
+      ctx.stroke();
+    }
+  };
+  axis(gateY, 1, 'gate');
+  axis(cellY, top, 'c');
   const line = (key: 'i' | 'f' | 'g' | 'o' | 'c', colour: string, width: number) => {
+    const y = key === 'c' ? cellY : gateY;
     ctx.strokeStyle = colour;
     ctx.lineWidth = width;
     ctx.beginPath();
