@@ -230,6 +230,7 @@ let focusGenerate = false;
  * (the worker would also queue them); Stop ends a generation after its current token.
  */
 function setBusy(next: typeof state): void {
+  const onStop = document.activeElement === $('stop'); // Stop is about to turn off: focus must not drop to the page
   state = next;
   const busy = state !== 'idle';
   for (const c of [modelCtl, weightsCtl, sparseCtl, windowCtl, compareCtl, newChatCtl, clearCtl, adapterCtl, ...loadCtls, ...adapterCtls])
@@ -240,8 +241,8 @@ function setBusy(next: typeof state): void {
   // Stop ends a generation after its token, or cancels a download.
   ($('stop') as HTMLButtonElement).disabled = state !== 'generating' && state !== 'downloading';
   document.body.dataset.busy = state;
-  if (!busy && (focusGenerate || document.activeElement === document.body || document.activeElement === $('stop'))) {
-    if (focusGenerate || document.activeElement === $('stop')) $('generate').focus();
+  if (!busy) {
+    if (focusGenerate || onStop) $('generate').focus();
     focusGenerate = false;
   }
 }
@@ -680,5 +681,4 @@ if (await checkWebGPU({ recorded })) {
 } else {
   // The panel looks as off as it is.
   for (const c of gui.controllersRecursive()) c.disable();
-  $('phase').textContent = '';
 }
