@@ -6,6 +6,9 @@
 // and a Hugging Face model folder. Loading a model disposes the previous one.
 import {
   Engine,
+  deleteCached,
+  downloadFile,
+  listCached,
   GGUFFile,
   GPT2,
   GPT2Tokenizer,
@@ -264,79 +267,37 @@ async function compareAdapters(prompt: string, s: Sampling, adapters: (string | 
   }
 }
 
-/** Downloaded models live in Cache Storage under this name: a reload of the page needs no network. */
-const CACHE = 'webgpu-nlp-models';
-
+/**
+ * Downloaded models are kept by the library's cache (Cache Storage: a reload of the page needs no
+ * network); the page shows how many files and bytes it holds.
+ */
 async function cacheInfo(fromCache?: boolean): Promise<void> {
   if (typeof caches === 'undefined') return;
-  const cache = await caches.open(CACHE);
-  const keys = await cache.keys();
-  let bytes = 0;
-  for (const k of keys) bytes += Number((await cache.match(k))?.headers.get('content-length') ?? 0);
-  post({ type: 'cache', files: keys.length, bytes, fromCache });
+  const files = await listCached();
+  post({ type: 'cache', files: files.length, bytes: files.reduce((n, f) => n + f.bytes, 0), fromCache });
 }
 
 /**
- * The file at `url`: from Cache Storage when it was downloaded before, else downloaded with progress
- * (cancelled by `signal`: Stop) and then kept in the cache (a full quota only skips that step).
+ * The file at `url` through the library's downloadFile: from the cache when it was downloaded whole
+ * before, else downloaded with progress (cancelled by `signal`: Stop), checked against its
+ * Content-Length and then kept.
  */
 async function download(url: string, signal: AbortSignal): Promise<Uint8Array> {
-  const cache = typeof caches === 'undefined' ? null : await caches.open(CACHE);
-  const hit = await cache?.match(url);
-  if (hit) {
-    const bytes = new Uint8Array(await hit.arrayBuffer());
-    await cacheInfo(true);
+  let fromCache = false;
+  try {
+    const bytes = await downloadFile(url, {
+      signal,
+      onProgress: (p) => {
+        fromCache = p.fromCache;
+        if (!p.fromCache) post({ type: 'progress', loaded: p.loaded, total: p.total });
+      },
+    });
+    await cacheInfo(fromCache);
     return bytes;
-  }
-  const bytes = await fetchWithProgress(url, signal);
-  try {
-    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) };
-    await cache?.put(url, new Response(bytes.buffer as ArrayBuffer, { headers }));
-  } catch {
-    // No room in the quota: the model still loads, it is only not kept.
-  }
-  await cacheInfo(false);
-  return bytes;
-}
-
-async function fetchWithProgress(url: string, signal: AbortSignal): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal });
   } catch (e) {
     if (signal.aborted) throw new Error('download cancelled');
     throw e;
   }
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} for ${url}`);
-  // A login page, an error page or a 'blob' viewer instead of the file itself.
-  if (/text\/html/i.test(res.headers.get('content-type') ?? '')) {
-    throw new Error('this URL returned an HTML page, not a .safetensors file (on Hugging Face, use the "resolve/main/…" link)');
-  }
-  const total = Number(res.headers.get('content-length') ?? 0);
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    if (signal.aborted) {
-      await reader.cancel();
-      throw new Error('download cancelled');
-    }
-    const { done, value } = await reader.read().catch((e) => {
-      if (signal.aborted) throw new Error('download cancelled');
-      throw e;
-    });
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    post({ type: 'progress', loaded, total });
-  }
-  const out = new Uint8Array(loaded);
-  let p = 0;
-  for (const c of chunks) {
-    out.set(c, p);
-    p += c.length;
-  }
-  return out;
 }
 
 async function generate(
@@ -571,7 +532,7 @@ async function handle(m: ToWorker): Promise<void> {
       // Our own models carry their config and vocabulary in the metadata; GPT-2 124M files do not.
       await loadGPT2(bytes, m.url.split('/').pop() || 'GPT-2 (124M)', false);
     } else if (m.type === 'clear-cache') {
-      if (typeof caches !== 'undefined') await caches.delete(CACHE);
+      await deleteCached();
       await cacheInfo();
     } else if (m.type === 'cache-info') await cacheInfo();
     else if (m.type === 'generate') await generate(m.prompt, m.chat, m.sampling, m.attention, m.candidates, m.adapter);

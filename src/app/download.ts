@@ -191,9 +191,13 @@ export function fileStore(cache: CacheOption | undefined): FileStore | null {
   throw new DownloadError(`loadModel: cache must be false, 'browser' or { dir: string }; got ${JSON.stringify(cache)}`, '');
 }
 
+/** A folder's record of which optional files it lacks (sources.ts), kept beside its files. */
+export const MANIFEST_SUFFIX = '.webgpu-nlp-manifest.json';
+
 /** The files loadModel downloaded and kept (`cache`: as loadModel's option). */
 export async function listCached(options: { cache?: CacheOption } = {}): Promise<CachedFile[]> {
-  return (await fileStore(options.cache)?.list()) ?? [];
+  const all = (await fileStore(options.cache)?.list()) ?? [];
+  return all.filter((f) => !f.url.endsWith(MANIFEST_SUFFIX));
 }
 
 /**
@@ -205,9 +209,23 @@ export async function deleteCached(url?: string, options: { cache?: CacheOption 
   if (!store) return 0;
   let n = 0;
   for (const f of await store.list()) {
-    if (url === undefined || f.url === url || (url.endsWith('/') && f.url.startsWith(url))) n += (await store.delete(f.url)) ? 1 : 0;
+    if (url === undefined || f.url === url || (url.endsWith('/') && f.url.startsWith(url)))
+      n += (await store.delete(f.url)) && !f.url.endsWith(MANIFEST_SUFFIX) ? 1 : 0;
   }
   return n;
+}
+
+/**
+ * One file by URL as loadModel fetches it: from the cache when it holds the whole file, else
+ * downloaded with progress (cancelled by `signal`), checked against Content-Length, then cached.
+ * For files loadModel does not read itself (an adapter, a corpus).
+ */
+export async function downloadFile(
+  url: string,
+  options: { signal?: AbortSignal; cache?: CacheOption; onProgress?: (p: FileProgress) => void; revalidate?: boolean } = {},
+): Promise<Uint8Array> {
+  const { cache, ...rest } = options;
+  return download(url, { ...rest, store: fileStore(cache) });
 }
 
 /** Progress of one file: bytes so far, of `total` (0 while unknown). */

@@ -4,7 +4,7 @@
 // parallel, with one progress total over them all; a folder loaded once keeps a manifest in the cache
 // (which optional files it has), so a second load asks the network nothing.
 import { ArgumentError, FormatError } from '../errors';
-import { type FileProgress, type FileStore, DownloadError, download } from './download';
+import { type FileProgress, type FileStore, DownloadError, MANIFEST_SUFFIX, download } from './download';
 
 /** Bytes with a name (a file of a folder, or one file). */
 export interface NamedBytes {
@@ -144,7 +144,7 @@ function namedFiles(files: NamedBytes[]): Resolved {
 }
 
 /** The manifest's key in the cache: the folder URL with a name no repository file has. */
-const manifestKey = (base: string) => `${base}.webgpu-nlp-manifest.json`;
+const manifestKey = (base: string) => `${base}${MANIFEST_SUFFIX}`;
 
 async function urlFolder(base: string, o: ResolveOptions): Promise<ModelFiles> {
   const progress = new Map<string, FileProgress>();
