@@ -373,7 +373,9 @@ describe('pages, third edition', () => {
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(e.message));
         await page.goto(`${site().url}${path}`);
-        await page.waitForSelector('body[data-ready="no-webgpu"]', { timeout: 30_000 });
+        await page.waitForSelector('body[data-ready="no-webgpu"]', { timeout: 60_000 }).catch((e) => {
+          throw new Error(`${path}: ${(e as Error).message.split('\n')[0]}; page errors: ${errors.join(' | ') || 'none'}`);
+        });
         await page.waitForSelector('figure.recorded[data-drawn]', { timeout: 30_000 });
         expect(await page.textContent('figure.recorded figcaption'), path).toMatch(/^Recorded example, not run here: /);
         // Beside the advice: the figure follows the advice directly.
