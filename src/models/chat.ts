@@ -220,9 +220,10 @@ export class ChatSession {
 
   /**
    * Sends a user message (a string) or messages, and streams the reply's text. Only what is new since
-   * the last turn is prefilled. The reply joins the messages when it ends (a stopped reply too, as far
-   * as it got); a failed turn leaves the conversation as it was. The generator's return value (and
-   * chat.lastTurn) is the turn's outcome.
+   * the last turn is prefilled. The reply joins the messages when it ends (one stopped by the signal
+   * too, as far as it got); a failed turn, or one whose stream the caller closed (return(), break),
+   * leaves the conversation as it was. The generator's return value (and chat.lastTurn) is the turn's
+   * outcome.
    */
   async *send(input: string | readonly ChatMessage[], options: ChatSendOptions = {}): AsyncGenerator<string, ChatTurn> {
     const added = typeof input === 'string' ? [{ role: 'user', content: input }] : checkMessages(input, 'send(messages)');
