@@ -39,6 +39,9 @@ export default defineConfig(({ mode }) =>
     : {
         // Pages import the package by name, as an outside app would; in the site it is the source.
         resolve: { alias: { 'webgpu-nlp': resolve(root, 'src/index.ts') } },
+        // Pages are directories with an index.html each; a missing file is a 404, not the landing page
+        // (loadModel on a model folder asks for optional files such as modules.json and must see them absent).
+        appType: 'mpa',
         server: { host: '127.0.0.1' },
         preview: { host: '127.0.0.1' },
         build: { outDir: 'dist-site', target: 'es2022', rollupOptions: { input: pages() } },

@@ -302,7 +302,7 @@ describe('demos', () => {
       headless: true,
     });
     try {
-      for (const path of ['/', '/demos/word2vec/', '/demos/lstm/', '/demos/gpt/', '/bench/']) {
+      for (const path of ['/', '/demos/word2vec/', '/demos/lstm/', '/demos/gpt/', '/demos/bert/', '/bench/']) {
         const page = await browser.newPage();
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(e.message));
@@ -326,7 +326,7 @@ describe('demos', () => {
       [390, 844],
       [1280, 800],
     ]) {
-      for (const path of ['/demos/word2vec/', '/demos/lstm/', '/demos/gpt/', '/bench/']) {
+      for (const path of ['/demos/word2vec/', '/demos/lstm/', '/demos/gpt/', '/demos/bert/', '/bench/']) {
         const page = await site().browser.newPage({ viewport: { width, height } });
         await page.goto(`${site().url}${path}`);
         await page.waitForSelector('.lil-gui.lil-root');
