@@ -9,7 +9,9 @@ Encoder.fromSafetensors, TextTokenizer.fromJSON and sentenceTransformersOptions 
   public/models/kjv-bert/tokenizer_config.json     lowercase, special tokens, model_max_length
   public/models/kjv-bert/modules.json, 1_Pooling/config.json, 2_Normalize/   sentence-transformers: mean pooling, normalised
   public/models/kjv-bert/verses.tsv                every 10th verse with its reference: the page's semantic-search corpus
-and tests/fixtures/bert/tokenizer-expected.json: ids, segment ids and character offsets that this script's
+demos/bert/recorded.json (the page's example without WebGPU: the model's fill-mask and classifier in float64
+PyTorch; `train_bert.py record` remakes it from the saved model), and
+tests/fixtures/bert/tokenizer-expected.json: ids, segment ids and character offsets that this script's
 tokenizer gives for tricky strings and pairs (the golden file of tests/node/bert-tokenizer.test.ts).
 
 The tokenizer is transformers' BertTokenizer written out (read from tokenization_bert.py): BasicTokenizer
@@ -359,7 +361,7 @@ def mask_tokens(ids, V):
 def main(steps):
     random.seed(0)
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # one thread: on a shared machine two spin against each other
     t0 = time.time()
     verses = kjv_verses()
     nt = next(i for i, v in enumerate(verses) if v.startswith(NT_START))
@@ -473,5 +475,48 @@ def main(steps):
     print('->', OUT, f'({time.time() - t0:.0f}s)')
 
 
+FILL = 'And God said, Let there be [MASK]: and there was light.'  # the page's default sentence
+CLASSIFY = 'Jesus answered and said unto them, Verily I say unto you.'
+
+
+def record():
+    """demos/bert/recorded.json, what the page shows without WebGPU: the saved model (its F16 weights, in
+    float64) filling the page's default mask, and classifying its default text."""
+    import numpy as np
+    with open(os.path.join(OUT, 'config.json')) as f:
+        cfg = json.load(f)
+    with open(os.path.join(OUT, 'model.safetensors'), 'rb') as f:
+        n = int.from_bytes(f.read(8), 'little')
+        header = json.loads(f.read(n))
+        data = f.read()
+    header.pop('__metadata__', None)
+    model = Bert(cfg).double().eval()
+    for name, param in model.hf_state().items():
+        a, b = header[name]['data_offsets']
+        param.data = torch.from_numpy(np.frombuffer(data[a:b], dtype='<f2').astype(np.float64).reshape(header[name]['shape']))
+    vocab = {t: i for i, t in enumerate(open(os.path.join(OUT, 'vocab.txt')).read().split('\n')[:-1])}
+    words = list(vocab)
+    parts = FILL.split('[MASK]')
+    ids = [CLS] + encode(parts[0], vocab) + [MASK] + encode(parts[1], vocab) + [SEP]
+    with torch.no_grad():
+        x = torch.tensor([ids])
+        h = model(x, torch.zeros_like(x), x != PAD)
+        p = torch.softmax(model.mlm_logits(h)[0, ids.index(MASK)], -1)
+        top = torch.topk(p, 5)
+        c = [CLS] + encode(CLASSIFY, vocab) + [SEP]
+        x = torch.tensor([c])
+        q = torch.softmax(model.classifier(model.pooled(model(x, torch.zeros_like(x), x != PAD))), -1)[0]
+    out = {'sentence': FILL, 'steps': cfg.get('steps'),
+           'fill': [{'token': words[i], 'p': round(float(v), 4)} for v, i in zip(top.values.tolist(), top.indices.tolist())],
+           'classify': {'text': CLASSIFY, 'scores': {l: round(float(q[i]), 4) for i, l in enumerate(LABELS)}}}
+    with open(os.path.join(ROOT, 'demos', 'bert', 'recorded.json'), 'w') as f:
+        json.dump(out, f, indent=1)
+    print(out)
+
+
 if __name__ == '__main__':
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 600)
+    if sys.argv[1:] == ['record']:
+        record()
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 500)
+        record()

@@ -8,11 +8,32 @@
 import GUI from 'lil-gui';
 import { type Encoder, type ModelSource, SemanticIndex, TextTokenizer, bestSpan, deleteCached, groupEntities, loadModel } from 'webgpu-nlp';
 import { $, formatBytes, pickFolder, say, showMemory, startEngine } from '../common/page';
+import recordedRun from './recorded.json';
 
 const params = new URLSearchParams(location.search);
 const BUNDLED = 'models/kjv-bert/';
 
-const engine = await startEngine();
+/** Without WebGPU: the bundled model's fill-mask and classifier in PyTorch (tools/train_bert.py record). */
+const recorded = {
+  caption: `the bundled model filling “${recordedRun.sentence}” and classifying “${recordedRun.classify.text}”, computed in PyTorch from the same weights by tools/train_bert.py.`,
+  render(): Node {
+    const box = document.createElement('div');
+    const fill = Object.assign(document.createElement('div'), { className: 'bars' });
+    bars(
+      fill,
+      recordedRun.fill.map((t) => ({ label: t.token, p: t.p })),
+    );
+    const cls = Object.assign(document.createElement('div'), { className: 'bars' });
+    bars(
+      cls,
+      Object.entries(recordedRun.classify.scores).map(([label, p]) => ({ label, p })),
+    );
+    box.append(fill, Object.assign(document.createElement('p'), { className: 'small', textContent: 'Testament classifier:' }), cls);
+    return box;
+  },
+};
+
+const engine = await startEngine({ recorded });
 
 const settings = {
   topK: 5,

@@ -103,6 +103,39 @@ describe('loadEncoderFolder', () => {
     m.encoder.dispose();
   });
 
+  it("the bundled KJV BERT folder: fill-mask and the testament classifier equal tools/train_bert.py's float64 PyTorch", async () => {
+    const dir = 'public/models/kjv-bert';
+    const names = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'modules.json', '1_Pooling/config.json'];
+    const m = await loadEncoderFolder(
+      engine,
+      names.map((n) => ({ name: `kjv-bert/${n}`, bytes: new Uint8Array(readFileSync(`${dir}/${n}`)) })),
+    );
+    try {
+      const rec = JSON.parse(readFileSync('demos/bert/recorded.json', 'utf8')) as {
+        sentence: string;
+        fill: { token: string; p: number }[];
+        classify: { text: string; scores: Record<string, number> };
+      };
+      expect(m.embed).toEqual({ pooling: 'mean', normalize: true });
+      const tok = m.tokenizer!;
+      const [[mask]] = await m.encoder.fillMask([tok.encode(rec.sentence)], { maskId: tok.tokenId('[MASK]')!, topK: 5 });
+      const vocab = readFileSync(`${dir}/vocab.txt`, 'utf8').split('\n');
+      expect(mask.tokens.map((t) => vocab[t.id])).toEqual(rec.fill.map((t) => t.token));
+      // recorded to 4 decimals; the F16 weights are the same on both sides
+      expectClose(
+        Float64Array.from(mask.tokens.map((t) => t.score)),
+        Float64Array.from(rec.fill.map((t) => t.p)),
+        { atol: 2e-4, rtol: 0 },
+        'fill',
+      );
+      const scores = await m.encoder.classifyScores([tok.encode(rec.classify.text)]);
+      expect(m.encoder.labels).toEqual(Object.keys(rec.classify.scores));
+      expectClose(Float64Array.from(scores), Float64Array.from(Object.values(rec.classify.scores)), { atol: 2e-4, rtol: 0 }, 'classify');
+    } finally {
+      m.encoder.dispose();
+    }
+  });
+
   it('missing and bad files are named; an unsupported pooling fails before any GPU memory is taken', async () => {
     const before = engine.memory().liveBytes;
     await expect(loadEncoderFolder(engine, [])).rejects.toThrow(/the folder has no files/);
