@@ -20,7 +20,8 @@ export function table(rows: CaseResult[], peak: RooflinePeak | null = null): str
       r.size,
       ours ? ours.medianMs.toFixed(3) : '-',
       ours ? show(r, ours) : '-',
-      ours && r.bytes && !r.dispatches ? ours.gbps.toFixed(2) : '-',
+      // Ours' own minimum bytes where it reports them (a decode step's weights + KV), else the case's.
+      ours && r.bytes && !r.dispatches ? roofline(r, ours, peak).gbps.toFixed(2) : '-',
       ours ? formatShare(roofline(r, ours, peak).share) : '-',
     ];
     for (const p of peers) {
