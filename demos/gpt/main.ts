@@ -479,10 +479,12 @@ function doneStats(m: Extract<FromWorker, { type: 'done' }>, tokensPerSecond: nu
         : `${m.count} tokens, as asked`;
   const gpu = m.prefillMs + m.decodeMs;
   const speed = m.count > 1 ? ` · ${tokensPerSecond.toFixed(1)} tokens/s while decoding` : '';
+  const compiling = m.compileMs >= 1 ? ` (compiling kernels ${seconds(m.compileMs)})` : '';
+  const rest = Math.max(0, m.wallMs - gpu - m.compileMs);
   return (
-    `${ended} · time to first token ${seconds(m.firstTokenMs)} · wall ${seconds(m.wallMs)}, of which GPU runs ${seconds(gpu)} ` +
+    `${ended} · time to first token ${seconds(m.firstTokenMs)}${compiling} · wall ${seconds(m.wallMs)}: GPU runs ${seconds(gpu)} ` +
     `(prefill ${seconds(m.prefillMs)}, ${Math.max(0, m.count - 1)} decode steps ${seconds(m.decodeMs)})` +
-    `${m.wallMs > 2 * gpu && m.wallMs - gpu > 500 ? '; the rest is compiling kernels and the page’s own work' : ''}${speed}`
+    `${m.compileMs >= 1 ? `, compiling ${seconds(m.compileMs)}` : ''}, the page and the CPU ${seconds(rest)}${speed}`
   );
 }
 let lastSpeed = 0;

@@ -144,6 +144,8 @@ export type FromWorker =
       /** Time the model's GPU runs took (submit to read-back): the prefill, and the decode steps. */
       prefillMs: number;
       decodeMs: number;
+      /** Waiting for kernels and plans to compile (the warm-up, then generate()'s own), within wallMs. */
+      compileMs: number;
     }
   | { type: 'tokens'; pieces: TokenPiece[]; chat: boolean }
   /** The LoRA adapters loaded, and the base model's weight bytes to compare their size with. */

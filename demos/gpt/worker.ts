@@ -334,20 +334,22 @@ async function generate(
     shown = text;
   };
   stopSignal = new AbortController();
+  let warmupMs = 0;
   if (!warmed.has(lm)) {
     post({ type: 'phase', text: 'compiling kernels (first run only)…' });
-    // The model's warm-up, where it has one, compiles the kernels with progress (i of n).
-    const warm = (lm as { warmup?: (o: { onProgress?: (p: unknown) => void; signal?: AbortSignal }) => Promise<unknown> }).warmup;
-    if (typeof warm === 'function')
-      await warm.call(lm, {
+    // The model's warm-up compiles this prompt's plans with progress (i of n); Stop ends the wait.
+    try {
+      const w = await lm.warmup({
         signal: stopSignal.signal,
-        onProgress: (p) => {
-          const q = p as { done?: number; loaded?: number; total?: number };
-          const done = q.done ?? q.loaded ?? 0;
-          const total = q.total ?? 0;
-          post({ type: 'phase', text: `compiling kernels (first run only) ${done} / ${total}`, done, total });
-        },
+        attention: spec(attention),
+        maxPromptTokens: ids.length,
+        onProgress: ({ done, total }) =>
+          post({ type: 'phase', text: `compiling kernels (first run only) ${done} / ${total}`, done, total }),
       });
+      warmupMs = w.ms;
+    } catch (e) {
+      if (!stopSignal.signal.aborted) throw e; // stopped: generate() below ends at once, as stopped
+    }
   }
   const options = { ...s, maxNewTokens, stopTokens, attention: spec(attention), signal: stopSignal.signal, candidates, adapter };
   for await (const id of lm.generate(ids, options)) {
@@ -380,6 +382,7 @@ async function generate(
     wallMs: performance.now() - t0,
     prefillMs: g.prefillMs,
     decodeMs: g.steps.reduce((a, x) => a + x.totalMs, 0),
+    compileMs: warmupMs + g.compileMs,
   });
 }
 
