@@ -13,6 +13,7 @@ import * as errors from '../errors';
 import type { GPUContext } from '../gpu/engine';
 import type { EmbedOptions } from '../models/encoder';
 import { Encoder } from '../models/encoder';
+import { ChatCompletions, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest } from '../models/chat';
 import type { ChatMessage } from '../models/text-tokenizer';
 import { TextTokenizer } from '../models/text-tokenizer';
 import type { GenerateOptions } from '../models/decoder';
@@ -170,6 +171,15 @@ export interface WorkerChat {
 
 export type WorkerChatSendOptions = Omit<GenerateOptions, 'signal' | 'stopToken'> & { signal?: AbortSignal; stop?: readonly string[] };
 
+/** chat.completions in the worker: streamed chunks cross as events; `signal` stops the generation. */
+export interface WorkerCompletions {
+  create(
+    request: ChatCompletionRequest & { stream: true },
+    options?: { signal?: AbortSignal },
+  ): Promise<AsyncIterableIterator<ChatCompletionChunk>>;
+  create(request: ChatCompletionRequest & { stream?: false | null }, options?: { signal?: AbortSignal }): Promise<ChatCompletion>;
+}
+
 export interface WorkerEngine {
   /** Loads a model in the worker (replacing the one it had). */
   loadModel(source: ModelSource, options?: WorkerLoadOptions): Promise<{ info: ModelInfo }>;
@@ -184,8 +194,12 @@ export interface WorkerEngine {
   ): Promise<Float32Array>;
   encode(text: string): Promise<number[]>;
   decode(ids: readonly number[]): Promise<string>;
-  /** A conversation (model.chat() in the worker) that keeps its KV cache between turns. */
-  chat(options?: { system?: string; contextPolicy?: 'error' | 'drop-oldest' }): WorkerChat;
+  /**
+   * A conversation (model.chat() in the worker) that keeps its KV cache between turns; and
+   * `chat.completions.create(request)`, OpenAI's shape (chunks with choices[0].delta.content,
+   * finish_reason, usage), as WebLLM's engine has it.
+   */
+  chat: ((options?: { system?: string; contextPolicy?: 'error' | 'drop-oldest' }) => WorkerChat) & { completions: WorkerCompletions };
   /** A method the worker added with exposeEngine(self, { methods }). */
   call<R = unknown>(method: string, args?: unknown, options?: { signal?: AbortSignal; onProgress?: (p: unknown) => void }): Promise<R>;
   listCached(options?: { cache?: CacheOption }): Promise<CachedFile[]>;
@@ -332,30 +346,61 @@ export function createWorkerEngine(worker: Worker | Port): WorkerEngine {
     },
     encode: (text) => request('encode', text),
     decode: (ids) => request('decode', [...ids]),
-    chat(options = {}) {
-      const sid = next++;
-      const opened = request('chat-open', { sid, options });
-      opened.catch(() => undefined); // reported by the first send()
-      const chat: WorkerChat & { messages: ChatMessage[]; lastTurn: WorkerChatTurn | null } = {
-        messages: options.system ? [{ role: 'system', content: options.system }] : [],
-        lastTurn: null,
-        send(content, o) {
-          const { signal, rest } = split(o);
-          const inner = stream<string>('chat-send', { sid, input: content, options: rest }, signal, (d) => {
-            const r = d as { turn: WorkerChatTurn; messages: ChatMessage[] };
-            chat.lastTurn = r.turn;
+    chat: Object.assign(
+      (options: { system?: string; contextPolicy?: 'error' | 'drop-oldest' } = {}): WorkerChat => {
+        const sid = next++;
+        const opened = request('chat-open', { sid, options });
+        opened.catch(() => undefined); // reported by the first send()
+        const chat: WorkerChat & { messages: ChatMessage[]; lastTurn: WorkerChatTurn | null } = {
+          messages: options.system ? [{ role: 'system', content: options.system }] : [],
+          lastTurn: null,
+          send(content, o) {
+            const { signal, rest } = split(o);
+            const inner = stream<string>('chat-send', { sid, input: content, options: rest }, signal, (d) => {
+              const r = d as { turn: WorkerChatTurn; messages: ChatMessage[] };
+              chat.lastTurn = r.turn;
+              chat.messages = r.messages;
+            });
+            return inner;
+          },
+          clear: async () => {
+            const r = await request<{ messages: ChatMessage[] }>('chat-clear', { sid });
             chat.messages = r.messages;
-          });
-          return inner;
+            chat.lastTurn = null;
+          },
+        };
+        return chat;
+      },
+      {
+        completions: {
+          create: (async (req: ChatCompletionRequest, o: { signal?: AbortSignal } = {}) => {
+            if (req?.stream) {
+              // The stream starts once the worker accepts the request (a bad one rejects here).
+              const chunks = stream<ChatCompletionChunk>('completions', { request: req }, o.signal);
+              const first = await chunks.next();
+              const rest = chunks;
+              let pending: IteratorResult<ChatCompletionChunk> | null = first;
+              const it: AsyncIterableIterator<ChatCompletionChunk> = {
+                next: () => {
+                  if (pending) {
+                    const r = pending;
+                    pending = null;
+                    return Promise.resolve(r);
+                  }
+                  return rest.next();
+                },
+                return: () => rest.return(),
+                [Symbol.asyncIterator]() {
+                  return it;
+                },
+              };
+              return it;
+            }
+            return request<ChatCompletion>('completions', { request: req }, { signal: o.signal });
+          }) as WorkerCompletions['create'],
         },
-        clear: async () => {
-          const r = await request<{ messages: ChatMessage[] }>('chat-clear', { sid });
-          chat.messages = r.messages;
-          chat.lastTurn = null;
-        },
-      };
-      return chat;
-    },
+      },
+    ),
     call: (method, args, o = {}) => request('custom', { method, args }, o),
     listCached: (options = {}) => request('list-cached', options),
     deleteCached: (url, options = {}) => request('delete-cached', { url, options }),
@@ -403,6 +448,8 @@ export function exposeEngine(self: Port | typeof globalThis, options: ExposeOpti
   let loaded: LoadedModel | null = null;
   /** model.chat() sessions by the page's id; a new model ends them. */
   const sessions = new Map<number, ChatSessionLike>();
+  /** chat.completions on the loaded model (stateless per request; its encoder reuses the KV cache). */
+  let completions: { model: object; api: ChatCompletions } | null = null;
   const running = new Map<number, AbortController>();
   const modelOps = new Set<number>();
   let queue: Promise<unknown> = Promise.resolve();
@@ -508,6 +555,16 @@ export function exposeEngine(self: Port | typeof globalThis, options: ExposeOpti
         for (let r = await it.next(); !r.done; r = await it.next()) post({ t: 'item', id, data: r.value });
         return { data: { turn: session.lastTurn, messages: session.messages } };
       }
+      case 'completions': {
+        const { request } = args as { request: ChatCompletionRequest };
+        const { model } = decoder();
+        const tok = textTokenizer('chat.completions');
+        if (!completions || completions.model !== model) completions = { model, api: new ChatCompletions(model, tok, loaded!.info.name) };
+        if (!request?.stream) return { data: await completions.api.create({ ...request, stream: false }, { signal }) };
+        const chunks = await completions.api.create({ ...request, stream: true }, { signal });
+        for await (const c of chunks) post({ t: 'item', id, data: c });
+        return { data: null };
+      }
       case 'chat-clear': {
         const session = sessions.get((args as { sid: number }).sid);
         session?.clear();
@@ -560,7 +617,7 @@ export function exposeEngine(self: Port | typeof globalThis, options: ExposeOpti
   }
 
   /** Requests that touch the model wait their turn; the cache and tokenizer ones answer at once. */
-  const QUEUED = new Set(['load', 'generate', 'chat-open', 'chat-send', 'chat-clear', 'embed', 'unload', 'custom']);
+  const QUEUED = new Set(['load', 'generate', 'chat-open', 'chat-send', 'chat-clear', 'completions', 'embed', 'unload', 'custom']);
 
   scope.addEventListener('message', (e: MessageEvent) => {
     const m = e.data as Request;

@@ -188,13 +188,25 @@ describe('createWorkerEngine / exposeEngine', () => {
     expect(again.map((t) => t.id)).toEqual(all.map((t) => t.id));
   });
 
-  it('chat keeps the conversation in the worker; a custom method reports progress and transfers its result', async () => {
+  it('chat keeps the conversation in the worker; chat.completions.create streams OpenAI-shaped chunks; a custom method reports progress and transfers its result', async () => {
     const chat = w.chat({ system: 'You are brief.' });
     let reply = '';
     for await (const piece of chat.send('Who made the heaven?', { maxNewTokens: 4 })) reply += piece;
     expect(chat.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant']);
     expect(chat.messages[2].content).toBe(reply);
     expect(chat.lastTurn?.text).toBe(reply);
+
+    // OpenAI's shape, as an app written for WebLLM calls it.
+    const messages = [{ role: 'user', content: 'Who made the heaven?' }];
+    const chunks = [];
+    for await (const c of await w.chat.completions.create({ messages, stream: true, max_tokens: 3, temperature: 0 })) chunks.push(c);
+    expect(chunks[0].choices[0].delta.role).toBe('assistant');
+    expect(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason)).toHaveLength(1);
+    expect(chunks.at(-1)!.usage).toMatchObject({ completion_tokens: expect.any(Number), prompt_tokens: expect.any(Number) });
+    const streamed = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    const whole = await w.chat.completions.create({ messages, max_tokens: 3, temperature: 0 });
+    expect(whole.object).toBe('chat.completion');
+    expect(whole.choices[0].message.content).toBe(streamed);
 
     const progress: unknown[] = [];
     const r = await w.call<{ out: Float32Array; model: string }>('squares', 5, { onProgress: (p) => progress.push(p) });
