@@ -2,7 +2,8 @@
 """Golden fixtures for the LoRA tests (tests/node/lora.test.ts): random adapters for the tiny Llama,
 Qwen2 and GPT-2 fixtures, in PEFT's format (adapter_model.safetensors + adapter_config.json) and, for
 the Llama one, as llama.cpp's convert_lora_to_gguf.py writes it; logits and greedy continuations of each
-base with its adapter merged, in float64.
+base with its adapter merged, in float64; and adapters for the BERT and DistilBERT encoder fixtures with
+the hidden states of their batch, merged, from make_encoder_fixture.py's forward pass.
 
 The python `peft` package is not installed here, so its semantics are written out from PEFT's source
 (peft/tuners/lora/layer.py and peft/tuners/tuners_utils.py, v0.13):
@@ -29,6 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 import export_gguf  # noqa: E402
+import make_encoder_fixture as enc  # noqa: E402
 import make_gpt2_fixture as gpt2  # noqa: E402
 import make_llama_fixture as llama  # noqa: E402
 from make_gguf_fixture import gstr, kv, write_gguf  # noqa: E402
@@ -184,6 +186,32 @@ def main():
         for _ in range(6):
             ids2.append(int(gpt2.forward(wm, ids2)[-1].argmax()))
         expected['gpt2'][k] = {'logits': gpt2.forward(wm, ids).flatten().tolist(), 'greedy': ids2[len(ids):]}
+    # Encoders (make_encoder_fixture.py's float64 forward): BERT on every kind of linear layer ('output.dense'
+    # selects the attention output and the layer output), DistilBERT with rsLoRA.
+    e = json.load(open(os.path.join(FIX, 'encoder', 'expected.json')))
+    cases = {
+        'bert': peft_config('bert', r=4, lora_alpha=8, target_modules=['query', 'key', 'value', 'output.dense', 'intermediate.dense']),
+        'distilbert': peft_config('distilbert', r=3, lora_alpha=5, use_rslora=True, target_modules=['q_lin', 'v_lin', 'out_lin', 'lin1', 'lin2']),
+    }
+    for kind, cfg in cases.items():
+        w = read_safetensors(os.path.join(FIX, 'encoder', f'{kind}.safetensors'))
+        C, I = enc.C, enc.I
+        mods = {}
+        for i in range(enc.L):
+            if kind == 'bert':
+                p = f'bert.encoder.layer.{i}.'
+                mods.update({p + 'attention.self.query': (C, C), p + 'attention.self.key': (C, C), p + 'attention.self.value': (C, C),
+                             p + 'attention.output.dense': (C, C), p + 'intermediate.dense': (I, C), p + 'output.dense': (C, I)})
+            else:
+                p = f'distilbert.transformer.layer.{i}.'
+                mods.update({p + 'attention.q_lin': (C, C), p + 'attention.k_lin': (C, C), p + 'attention.v_lin': (C, C),
+                             p + 'attention.out_lin': (C, C), p + 'ffn.lin1': (I, C), p + 'ffn.lin2': (C, I)})
+        sd = make_adapter(300 + len(kind), cfg, mods)
+        write_peft(f'{kind}-a', cfg, sd)
+        wm = merged(w, cfg, sd)
+        ref = e[kind]
+        outs = [enc.forward(kind, ref['config'], wm, ids, types)[0] for ids, types in zip(ref['ids'], ref['typeIds'])]
+        expected[kind] = {'hidden': [o.flatten().tolist() for o in outs]}
     with open(os.path.join(OUT, 'expected.json'), 'w') as f:
         json.dump(expected, f)
     print('wrote', OUT)

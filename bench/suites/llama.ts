@@ -1,11 +1,13 @@
 // Llama-family decoding with random weights at a real model's shapes: SmolLM2-135M (30 layers, hidden
 // 576, 9 heads on 3 KV heads, MLP 1536, vocabulary 49152, tied embeddings; a tiny config in --quick
 // runs). Prefill tokens/s, and decode ms per token with the weight bytes for each weight format; and the
-// chat case (chat.ts): KV-cache reuse between turns, warmup() against a cold start, memory over 100 turns.
+// chat case (chat.ts): KV-cache reuse between turns, warmup() against a cold start, memory over 100 turns;
+// the lora cases (lora.ts): decode with LoRA adapters unmerged against the base, and the switch time.
 import { Llama, type Engine, type LlamaConfig, type LlamaOptions } from 'webgpu-nlp';
 import { median } from '../measure';
 import { decodeStepBytes } from '../roofline';
 import { chatCase } from './chat';
+import { loraCases } from './lora';
 import { modelCache } from './plan-runner';
 import type { BenchCase, Runner, Suite } from './types';
 
@@ -119,6 +121,7 @@ export const llamaSuite: Suite = {
         ],
       },
       chatCase(config, name),
+      ...loraCases(config, name, (engine, w) => model(engine, config, w), quick),
     ];
     return cases;
   },

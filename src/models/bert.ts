@@ -12,10 +12,20 @@ import { ShapeError, UnsupportedError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
 import type { Tensor } from '../gpu/tensor';
 import type { Graph, SymbolicTensor } from '../graph/graph';
-import { ACTS, type Act, type EncoderConfig, type EncoderDef, type EncoderShape, type HeadTask, type PackedInputs } from './encoder-def';
+import {
+  ACTS,
+  type Act,
+  type EncoderConfig,
+  type EncoderDef,
+  type EncoderShape,
+  type HeadTask,
+  type LoraDelta,
+  type PackedInputs,
+} from './encoder-def';
 import { Keys, concat, fitScheme, sameData } from './checkpoint';
 import type { QuantScheme } from '../ops/quantize';
 import { Linear } from './linear';
+import type { LoraPart, LoraSite } from './lora';
 import { TokenTable } from './token-table';
 
 export const BERT_TYPES = ['bert', 'roberta', 'xlm-roberta', 'distilbert'] as const;
@@ -108,6 +118,8 @@ export interface BertWeights {
   qa: Linear | null;
   /** BERT's next-sentence prediction over the pooler: [is next, is random]. */
   nsp: Linear | null;
+  /** The checkpoint's key prefix ('bert.', 'roberta.', 'distilbert.' or '' for a bare model), for LoRA module paths. */
+  prefix: string;
 }
 
 /** Loads the weights `config` describes from safetensors bytes; on failure frees what it uploaded. */
@@ -181,7 +193,7 @@ export async function loadBertWeights(
     const qa = keys.has('qa_outputs.weight') ? await linear(['qa_outputs'], 2, C, 'qa_outputs') : null;
     const nsp =
       pooler && keys.has('cls.seq_relationship.weight') ? await linear(['cls.seq_relationship'], 2, C, 'cls.seq_relationship') : null;
-    return { word, position, tokenType, embNorm, layers, mlm, pooler, classifier, tokens, qa, nsp };
+    return { word, position, tokenType, embNorm, layers, mlm, pooler, classifier, tokens, qa, nsp, prefix: p };
   } catch (err) {
     for (const x of owned) x.dispose();
     throw err;
@@ -259,18 +271,28 @@ export function bertTensors(w: BertWeights): { dispose(): void }[] {
 }
 
 /** Embeddings, then every layer (or the first `layers`): the last hidden state [T, C] of the packed batch. */
-export function bertEncode(g: Graph, w: BertWeights, s: BertShape, x: PackedInputs, layers = w.layers.length): SymbolicTensor {
+export function bertEncode(
+  g: Graph,
+  w: BertWeights,
+  s: BertShape,
+  x: PackedInputs,
+  layers = w.layers.length,
+  lora?: LoraDelta,
+): SymbolicTensor {
   const eps = s.eps;
   const nw = (n: Norm) => [g.weight(n[0]), g.weight(n[1])] as const;
   let h = g.add(w.word.embed(g, x.ids, null, 0), w.position.embed(g, x.pos, null, 0));
   if (w.tokenType && x.types) h = g.add(h, w.tokenType.embed(g, x.types, null, 0));
   h = g.layerNorm(h, ...nw(w.embNorm), { eps }); // [T, C]
-  for (const L of w.layers.slice(0, layers)) {
-    const qkv = L.qkv.apply(g, h); // [T, 3C]
+  for (const [i, L] of w.layers.slice(0, layers).entries()) {
+    const d = (site: string, input: SymbolicTensor) => ({ delta: lora?.(`${i}.${site}`, input) }); // a bound adapter's update
+    const qkv = L.qkv.apply(g, h, d('qkv', h)); // [T, 3C]
     const [q, k, v] = [0, 1, 2].map((part) => g.splitHeads(qkv, s.heads, part, 3)); // [H, T, D] each
     const a = g.attention(q, k, v, { cuSeqlens: x.cuSeqlens }); // each sequence attends to itself only
-    h = g.layerNorm(g.add(L.o.apply(g, g.mergeHeads(a)), h), ...nw(L.ln1), { eps });
-    h = g.layerNorm(g.add(L.down.apply(g, g.activation(L.up.apply(g, h), s.act)), h), ...nw(L.ln2), { eps });
+    const merged = g.mergeHeads(a);
+    h = g.layerNorm(g.add(L.o.apply(g, merged, d('o', merged)), h), ...nw(L.ln1), { eps });
+    const mid = g.activation(L.up.apply(g, h, d('up', h)), s.act);
+    h = g.layerNorm(g.add(L.down.apply(g, mid, d('down', mid)), h), ...nw(L.ln2), { eps });
   }
   return h;
 }
@@ -293,6 +315,41 @@ export function bertNextSentence(g: Graph, w: BertWeights, first: SymbolicTensor
   return w.nsp!.apply(g, g.activation(w.pooler!.apply(g, first), 'tanh'));
 }
 
+/**
+ * LoRA sites per layer: q/k/v (one fused site of PEFT's query, key, value or q_lin, k_lin, v_lin), the
+ * attention output, the intermediate (up) and output (down) dense layers; module paths with and without
+ * the checkpoint's 'bert.' / 'roberta.' / 'distilbert.' prefix (PEFT on *ForX models or the bare model).
+ */
+function bertLoraSites(w: BertWeights, s: BertShape): LoraSite[] {
+  const { hidden: C, intermediate: I } = s;
+  const base = s.type === 'distilbert' ? 'distilbert.' : s.type === 'bert' ? 'bert.' : 'roberta.';
+  const names = (path: string) => {
+    const bare = w.prefix ? path.slice(w.prefix.length) : path;
+    return { module: path, aliases: [bare === path ? base + bare : bare] };
+  };
+  const part = (path: string, rows: number, offset = 0): LoraPart => ({ ...names(path), rows, offset, stride: 1 });
+  return w.layers.flatMap((L, i) => {
+    const distil = s.type === 'distilbert';
+    const l = `${w.prefix}${distil ? 'transformer' : 'encoder'}.layer.${i}.`;
+    const [q, k, v, o, up, down] = distil
+      ? ['attention.q_lin', 'attention.k_lin', 'attention.v_lin', 'attention.out_lin', 'ffn.lin1', 'ffn.lin2']
+      : [
+          'attention.self.query',
+          'attention.self.key',
+          'attention.self.value',
+          'attention.output.dense',
+          'intermediate.dense',
+          'output.dense',
+        ];
+    return [
+      { key: `${i}.qkv`, K: C, N: 3 * C, parts: [part(l + q, C), part(l + k, C, C), part(l + v, C, 2 * C)], linear: L.qkv },
+      { key: `${i}.o`, K: C, N: C, parts: [part(l + o, C)], linear: L.o },
+      { key: `${i}.up`, K: C, N: I, parts: [part(l + up, I)], linear: L.up },
+      { key: `${i}.down`, K: I, N: C, parts: [part(l + down, C)], linear: L.down },
+    ];
+  });
+}
+
 /** The BERT family as the encoder core sees it. */
 export function bertDefinition(w: BertWeights, s: BertShape): EncoderDef {
   return {
@@ -301,7 +358,8 @@ export function bertDefinition(w: BertWeights, s: BertShape): EncoderDef {
     classLabels: w.classifier?.labels ?? 0,
     tokenLabels: w.tokens?.labels ?? 0,
     pooling: 'cls',
-    encode: (g, x) => bertEncode(g, w, s, w.tokenType ? x : { ...x, types: null }),
+    encode: (g, x, lora) => bertEncode(g, w, s, w.tokenType ? x : { ...x, types: null }, undefined, lora),
+    loraSites: () => bertLoraSites(w, s),
     attention: {
       layers: s.layers,
       heads: s.heads,

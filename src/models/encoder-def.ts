@@ -3,6 +3,10 @@
 // each head, and its GPU objects to free; and the config.json fields and activation names they share.
 import type { Graph, SymbolicTensor } from '../graph/graph';
 import type { ActivationFn } from '../ops/elementwise';
+import type { LoraSite } from './lora';
+
+/** A bound LoRA adapter's update of a linear site for input x (lora.ts), or undefined where it has none. */
+export type LoraDelta = (site: string, x: SymbolicTensor) => SymbolicTensor | undefined;
 
 export type Act = ActivationFn | 'gelu_tanh';
 
@@ -40,7 +44,9 @@ export interface EncoderDef {
   /** How the row heads see a sequence: its first token's state, or the mean of its tokens' states. */
   pooling: 'cls' | 'mean';
   /** The last hidden state [T, C] of the packed batch. */
-  encode(g: Graph, x: PackedInputs): SymbolicTensor;
+  encode(g: Graph, x: PackedInputs, lora?: LoraDelta): SymbolicTensor;
+  /** The linear layers LoRA adapters can reach (lora.ts), where the family takes adapters. */
+  loraSites?(): LoraSite[];
   /**
    * Where attention can be drawn: the layer and head counts, and the query and key heads [H, T, D] that
    * `layer` scores (its attention is softmax(q kᵀ / √D) within each sequence).

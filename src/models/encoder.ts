@@ -6,7 +6,7 @@
 // definitions are bert.ts's (BERT, RoBERTa / XLM-R, DistilBERT) and modernbert.ts's (ModernBERT).
 import { ArgumentError, DisposedError, UnsupportedError } from '../errors';
 import type { GPUContext } from '../gpu/engine';
-import { Graph } from '../graph/graph';
+import { Graph, type SymbolicTensor } from '../graph/graph';
 import type { Plan } from '../graph/plan';
 import { PlanCache } from '../graph/plan-cache';
 import type { QuantScheme } from '../ops/quantize';
@@ -16,6 +16,7 @@ import { BERT_TYPES, bertDefinition, loadBertWeights, resolveBertConfig } from '
 import { ROW_TASKS, type EncoderConfig, type EncoderDef, type EncoderShape, type HeadTask, type PackedInputs } from './encoder-def';
 import { loadModernBert } from './modernbert';
 import { WEIGHT_STORE, type WeightsChoice, storeFor } from './checkpoint';
+import { AdapterSet, type AdapterInfo, type AdapterSelection, type LoadAdapterOptions } from './lora';
 export type { EncoderConfig } from './encoder-def';
 
 /** The model_type values the Encoder loads. */
@@ -31,6 +32,8 @@ export interface EmbedOptions {
   pooling?: Pooling;
   /** Scale each vector to unit L2 norm (default false, or the model's option). */
   normalize?: boolean;
+  /** A LoRA adapter loaded with loadAdapter(), by name; null or absent: the base model. */
+  adapter?: string | null;
 }
 
 export interface EncoderOptions {
@@ -73,6 +76,8 @@ export class Encoder {
   readonly problemType: string;
   private readonly plans = new PlanCache(PLAN_CACHE_SIZE);
   private disposed = false;
+  /** LoRA adapters (lora.ts; BERT, RoBERTa and DistilBERT). */
+  private readonly adapterSet: AdapterSet;
 
   /** The sizes of the model (vocab, hidden, positions, token types). */
   readonly shape: EncoderShape;
@@ -88,6 +93,12 @@ export class Encoder {
     const names = config.id2label ?? {};
     this.labels = Array.from({ length: n }, (_, i) => names[String(i)] ?? `LABEL_${i}`);
     this.problemType = config.problem_type ?? (n === 1 ? 'regression' : 'single_label_classification');
+    this.adapterSet = new AdapterSet(
+      engine,
+      `Encoder (${def.shape.type})`,
+      () => (def.loraSites ? { sites: def.loraSites(), ggufArch: [] } : null),
+      (suffix) => this.plans.drop(suffix),
+    );
   }
 
   /**
@@ -140,16 +151,16 @@ export class Encoder {
   }
 
   /** The last hidden state of each sequence: [T_i × hidden]. */
-  async forward(batch: EncoderBatch): Promise<Float32Array[]> {
+  async forward(batch: EncoderBatch, options: { adapter?: string | null } = {}): Promise<Float32Array[]> {
     const p = this.pack(batch, 'forward');
-    const { y } = await this.run('hidden', p, 0);
+    const { y } = await this.run('hidden', p, 0, await this.adapterSet.select(options.adapter, 'Encoder.forward'));
     return p.starts.map((s, i) => y.slice(s * this.shape.hidden, (s + p.lengths[i]) * this.shape.hidden));
   }
 
   /** One vector per sequence, [B × hidden]: the token states pooled ('mean', 'cls', 'max'), L2-normalised if asked. */
   async embed(batch: EncoderBatch, options: EmbedOptions = {}): Promise<Float32Array> {
     const o = { ...this.embedDefaults, ...checkEmbedOptions(options) };
-    const states = await this.forward(batch);
+    const states = await this.forward(batch, { adapter: o.adapter });
     const C = this.shape.hidden;
     const out = new Float32Array(states.length * C);
     states.forEach((h, b) => {
@@ -177,11 +188,11 @@ export class Encoder {
   }
 
   /** Classification logits, [B × labels] (labels: enc.labels), from each sequence's first token. */
-  async classify(batch: EncoderBatch): Promise<Float32Array> {
+  async classify(batch: EncoderBatch, options: { adapter?: string | null } = {}): Promise<Float32Array> {
     if (!this.def.heads.classify) throw this.noHead('a sequence-classification head', 'classify', 'SequenceClassification');
     const p = this.pack(batch, 'classify');
     const B = p.starts.length;
-    const { y } = await this.run('classify', p, nextPow2(B));
+    const { y } = await this.run('classify', p, nextPow2(B), await this.adapterSet.select(options.adapter, 'Encoder.classify'));
     return y.slice(0, B * this.def.classLabels);
   }
 
@@ -307,10 +318,36 @@ export class Encoder {
   }
 
   /** Frees the weights and every plan. */
+  /**
+   * Loads a PEFT LoRA adapter (adapter_model.safetensors + adapter_config.json, object or text) for
+   * forward / embed / classify with `{ adapter: name }`, unmerged on any weight format (lora.ts).
+   */
+  loadAdapter(name: string, bytes: Uint8Array | ArrayBuffer, config?: unknown, options?: LoadAdapterOptions): Promise<void> {
+    return this.adapterSet.load(name, bytes, config, options);
+  }
+
+  unloadAdapter(name: string): void {
+    this.adapterSet.unload(name);
+  }
+
+  get adapters(): string[] {
+    return this.adapterSet.names;
+  }
+
+  adapterInfo(name: string): AdapterInfo {
+    return this.adapterSet.info(name);
+  }
+
+  /** Folds an adapter into f32 / f16 weights and unloads it (a packed base refuses: UnsupportedError). */
+  mergeAdapter(name: string): Promise<void> {
+    return this.adapterSet.merge(name);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.plans.dispose();
+    this.adapterSet.dispose();
     for (const t of this.def.tensors()) t.dispose();
   }
 
@@ -370,8 +407,8 @@ export class Encoder {
   }
 
   /** Runs `task`'s plan for the packed batch's bucket (and `B` classify rows). */
-  private async run(task: Task, p: Packed, B: number): Promise<{ y: Float32Array }> {
-    const key = `${task}:${p.T}:${B}`;
+  private async run(task: Task, p: Packed, B: number, lora: AdapterSelection | null = null): Promise<{ y: Float32Array }> {
+    const key = `${task}:${p.T}:${B}${lora?.key ?? ''}`;
     const feeds: Record<string, Uint32Array | Float32Array> = { ids: p.ids, pos: p.pos, cu: p.cu };
     if (this.shape.typeVocab > 0) feeds.types = p.types;
     if (task !== 'hidden' && ROW_TASKS.includes(task)) {
@@ -387,8 +424,11 @@ export class Encoder {
     }
     const out = await this.plans.use(
       key,
-      () => this.build(task, p.T, B),
-      (plan) => plan.run(feeds),
+      () => this.build(task, p.T, B, lora),
+      (plan) => {
+        this.adapterSet.activate(lora); // the adapter's weights into its slot, just before this run
+        return plan.run(feeds);
+      },
     );
     return { y: out.y as Float32Array };
   }
@@ -403,9 +443,10 @@ export class Encoder {
     };
   }
 
-  private build(task: Task, T: number, B: number): Promise<Plan> {
+  private build(task: Task, T: number, B: number, lora: AdapterSelection | null): Promise<Plan> {
     const g = new Graph(this.engine, `${this.shape.type} ${task} T=${T}${B ? ` B=${B}` : ''}`);
-    const h = this.def.encode(g, this.graphInputs(g, T)); // [T, C]
+    const delta = lora ? (site: string, x: SymbolicTensor) => this.adapterSet.delta(g, lora, site, x) : undefined;
+    const h = this.def.encode(g, this.graphInputs(g, T), delta); // [T, C]
     // One row per sequence: its first token's state gathered (h as an embedding table), or the mean of
     // its tokens' states as a matmul with a per-run [B, T] matrix of 1 / length weights.
     const C = this.shape.hidden;

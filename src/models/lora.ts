@@ -476,7 +476,10 @@ export class AdapterSet {
     if (!a) throw new ArgumentError(`${where}: no adapter '${name}' is loaded (loaded: ${this.names.join(', ') || 'none'})`);
     if (a.users > 0) throw new BusyError(`${where}: '${name}' is in use by a generate() that has not finished`);
     this.adapters.delete(name);
-    for (const p of a.weights.values()) for (const l of [p.A, p.B]) l.dispose();
+    // After the runs already enqueued: a forward() in flight may still copy from these into its slot.
+    void this.engine.enqueue(async () => {
+      for (const p of a.weights.values()) for (const l of [p.A, p.B]) l.dispose();
+    });
     const slot = this.slots.get(a.signature);
     if (slot && slot.holds === a) slot.holds = null;
     if (slot && ![...this.adapters.values()].some((x) => x.signature === a.signature)) {
@@ -524,8 +527,11 @@ export class AdapterSet {
    * lands after the runs enqueued before and before the run enqueued next. Call it right before run().
    */
   activate(sel: AdapterSelection | null): void {
-    if (!sel || sel.slot.holds === sel.adapter) return;
+    if (!sel) return;
     const { slot, adapter } = sel;
+    if (this.adapters.get(adapter.info.name) !== adapter || this.slots.get(slot.signature) !== slot)
+      throw new ArgumentError(`${this.model}: adapter '${adapter.info.name}' was unloaded before the run`);
+    if (slot.holds === adapter) return;
     slot.holds = adapter;
     const pairs = [...slot.pairs].map(([key, dst]) => [pairTensors(adapter.weights.get(key)!), pairTensors(dst)] as const);
     void this.engine.enqueue(async () => {

@@ -6,8 +6,19 @@
 // model, greedy generation, a q4_k-packed base against f32 on its rounded weights with the adapter
 // merged, and the load errors.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GPT2, Llama, SafetensorsFile, dequantize, type Engine, type GPT2Config, type LlamaConfig } from '../../src/index';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  Encoder,
+  GPT2,
+  Llama,
+  SafetensorsFile,
+  dequantize,
+  type Engine,
+  type EncoderConfig,
+  type GPT2Config,
+  type LlamaConfig,
+} from '../../src/index';
+import { fitScheme } from '../../src/models/checkpoint';
 import { createTestEngine } from '../helpers/engine';
 import { rewriteSafetensors, writeSafetensors } from '../helpers/files';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
@@ -16,7 +27,8 @@ type Case = { logits: number[]; greedy: number[] };
 const expected = JSON.parse(readFileSync('tests/fixtures/lora/expected.json', 'utf8')) as Record<
   'llama' | 'qwen2' | 'gpt2',
   { ids: number[]; base: number[]; a: Case; b: Case }
->;
+> &
+  Record<'bert' | 'distilbert', { hidden: number[][] }>;
 const llamaFixture = JSON.parse(readFileSync('tests/fixtures/llama/expected.json', 'utf8')) as Record<
   'llama' | 'qwen2',
   { config: LlamaConfig }
@@ -25,6 +37,9 @@ const gpt2Config = (JSON.parse(readFileSync('tests/fixtures/gpt2/tiny.json', 'ut
 const bytes = (path: string) => new Uint8Array(readFileSync(path));
 const lora = (name: string) => bytes(`tests/fixtures/lora/${name}`);
 const loraConfig = (name: string) => readFileSync(`tests/fixtures/lora/${name}.json`, 'utf8');
+
+// Each model compiles its base and adapter plans on SwiftShader: minutes on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 600_000 });
 
 let engine: Engine;
 beforeAll(async () => {
@@ -137,14 +152,13 @@ describe('packed and merged bases', () => {
     const ref = expected.llama;
     const cfg = llamaFixture.llama.config;
     const src = SafetensorsFile.parse(bytes('tests/fixtures/llama/llama.safetensors'));
-    // As the loader packs them: q4_k where rows are whole 256-blocks (down_proj), q4_0 for the 128-wide
-    // rows, q6_k → q8_0 for the token table (llama.test.ts does the same).
+    // As the loader packs them: q4_k where rows are whole 256-blocks (down_proj), its 32-weight fallback
+    // (fitScheme) for the 128-wide rows, q6_k (or its fallback) for the token table.
     const back = new Map<string, Float32Array>();
     for (const [name, e] of src.entries) {
       if (e.shape.length !== 2) continue;
       const [N, K] = e.shape;
-      const asked = name === 'model.embed_tokens.weight' ? 'q6_k' : 'q4_k';
-      const scheme = K % 256 === 0 ? asked : asked === 'q4_k' ? 'q4_0' : 'q8_0';
+      const scheme = fitScheme(name === 'model.embed_tokens.weight' ? 'q6_k' : 'q4_k', K) ?? 'q4_k';
       const q = await engine.quantize(src.float32(name), { K, N, scheme, layout: 'NK' });
       back.set(name, Float32Array.from(dequantize(await q.read())));
       q.dispose();
@@ -163,7 +177,9 @@ describe('packed and merged bases', () => {
     const merged = await rounded.forward(ref.ids);
     expectClose(merged, f64(unmergedF32), { atol: 1e-4 * maxAbs(unmergedF32), rtol: 0 }, 'f32: merged against unmerged');
     expectClose(unmerged, f64(merged), { atol: 1e-4 * maxAbs(merged), rtol: 0 }, 'q4_k unmerged against f32 merged, same rounded weights');
-    await expect(packed.mergeAdapter('A')).rejects.toThrow(/packed as q4_0.*Use it unmerged/);
+    await expect(packed.mergeAdapter('A')).rejects.toThrow(
+      /packed as q\d_\d; an adapter merges into f32 or f16 weights only.*Use it unmerged/,
+    );
     rounded.dispose();
     packed.dispose();
   });
@@ -314,4 +330,32 @@ describe('load errors', () => {
     m.dispose();
     await expect(m.loadAdapter('A', lora('gpt2-a.safetensors'), loraConfig('gpt2-a'))).rejects.toThrow(/disposed/);
   });
+});
+
+describe('encoders', () => {
+  const encoderFixture = JSON.parse(readFileSync('tests/fixtures/encoder/expected.json', 'utf8')) as Record<
+    'bert' | 'distilbert',
+    { config: EncoderConfig; ids: number[][]; typeIds: number[][]; hidden: number[][] }
+  >;
+  for (const kind of ['bert', 'distilbert'] as const) {
+    it(`${kind}: a PEFT adapter${kind === 'distilbert' ? ' (rsLoRA)' : ''} on a packed batch of odd lengths; base → adapter → base; merged into the weights`, async () => {
+      const ref = encoderFixture[kind];
+      const enc = await Encoder.fromSafetensors(engine, bytes(`tests/fixtures/encoder/${kind}.safetensors`), ref.config);
+      const batch = { ids: ref.ids, typeIds: ref.typeIds };
+      await enc.loadAdapter('A', lora(`${kind}-a.safetensors`), loraConfig(`${kind}-a`));
+      const check = (got: Float32Array[], want: number[][], what: string) => {
+        const all = Float64Array.from(want.flat());
+        got.forEach((h, i) => expectClose(h, Float64Array.from(want[i]), { atol: 1e-4 * maxAbs(all), rtol: 0 }, `${what} ${i}`));
+      };
+      check(await enc.forward(batch), ref.hidden, 'base');
+      check(await enc.forward(batch, { adapter: 'A' }), expected[kind].hidden, 'adapter');
+      check(await enc.forward(batch), ref.hidden, 'base again');
+      const pooled = await enc.embed(batch, { adapter: 'A', pooling: 'cls' });
+      expect(Array.from(pooled.subarray(0, 32))).toEqual(Array.from((await enc.forward(batch, { adapter: 'A' }))[0].subarray(0, 32)));
+      await enc.mergeAdapter('A');
+      expect(enc.adapters).toEqual([]);
+      check(await enc.forward(batch), expected[kind].hidden, 'merged');
+      enc.dispose();
+    });
+  }
 });
