@@ -84,15 +84,25 @@ export function storeFor(weights: WeightsChoice, fileType: string): QuantScheme 
 
 /**
  * The k-quants pack 256 weights a block: rows whose length is not a multiple of 256 (SmolLM2's 576)
- * would be padded by up to a third, so such matrices take a 32-weight block instead. llama-quantize
- * falls back q4_k → q5_0 and q6_k → q8_0 (llama-quant.cpp, tensor_type_fallback). GGUF files' Q5_0
- * tensors load as they are ('q5_0'); quantize() packs q5_0 on the CPU only, so for f32-decoded
- * matrices q4_k still takes q4_0 here, a step coarser than llama.cpp's files (#24).
+ * take a 32-weight block instead, as llama-quantize falls back (llama-quant.cpp, llama_tensor_get_type's
+ * convert_incompatible_tensor): q2_k, q3_k and iq4_xs → iq4_nl, q4_k → q5_0, q5_k → q5_1, q6_k → q8_0,
+ * and f16 where the row is not a whole number of 32-weight blocks either. (q5_0 and the other fallbacks
+ * are packed on the CPU; quantize() packs q4_k, q4_0 and q8_0 on the GPU.)
  */
 export function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
-  if (K % 256 === 0) return s;
-  return s === 'q4_k' ? 'q4_0' : s === 'q6_k' ? 'q8_0' : s;
+  const fallback = s ? K_FALLBACK[s] : undefined;
+  if (!fallback || K % 256 === 0) return s;
+  return K % 32 === 0 ? fallback : 'f16';
 }
+
+const K_FALLBACK: Partial<Record<QuantScheme, QuantScheme>> = {
+  q2_k: 'iq4_nl',
+  q3_k: 'iq4_nl',
+  iq4_xs: 'iq4_nl',
+  q4_k: 'q5_0',
+  q5_k: 'q5_1',
+  q6_k: 'q8_0',
+};
 
 export function sameData(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;

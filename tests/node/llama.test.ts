@@ -72,10 +72,10 @@ describe('Llama: options, generation control and bad input', () => {
       for (const [name, e] of src.entries) {
         if (e.shape.length !== 2) continue;
         const [N, K] = e.shape;
-        // The loader's choices: q6_k for the table with q4_k, and the 32-weight fallbacks (q4_0, q8_0)
-        // for rows that are not whole k-quant blocks (this fixture's 128).
+        // The loader's choices: q6_k for the table with q4_k, and llama-quantize's 32-weight fallbacks
+        // (q5_0, q8_0) for rows that are not whole k-quant blocks (this fixture's 128).
         const asked = weights === 'q4_k' && name === 'model.embed_tokens.weight' ? 'q6_k' : weights;
-        const scheme = K % 256 === 0 ? asked : asked === 'q4_k' ? 'q4_0' : asked === 'q6_k' ? 'q8_0' : asked;
+        const scheme = K % 256 === 0 ? asked : asked === 'q4_k' ? 'q5_0' : asked === 'q6_k' ? 'q8_0' : asked;
         const q = await engine.quantize(src.float32(name), { K, N, scheme, layout: 'NK' });
         back.set(name, Float32Array.from(dequantize(await q.read())));
         q.dispose();
