@@ -34,7 +34,7 @@ export { GPT2, GPT2_SMALL } from './models/gpt2';
 export { randomGPT2Checkpoint } from './models/gpt2_random';
 export type { GPT2Config, GPT2Options, GPT2Weights, GenerateOptions, GenerationStats, AttentionSpec } from './models/gpt2';
 export { GPT2Tokenizer } from './models/tokenizer';
-export { Llama, resolveLlamaConfig, ggufConfig, ropeInvFreq } from './models/llama';
+export { Llama, resolveLlamaConfig, ggufConfig, ropeAttentionFactor, ropeInvFreq } from './models/llama';
 export type { LlamaConfig, LlamaOptions, ResolvedLlamaConfig, RopeScaling } from './models/llama';
 export type { AdapterInfo, LoadAdapterOptions, LoraConfig } from './models/lora';
 export { Encoder, ENCODER_TYPES, tokenBucket } from './models/encoder';

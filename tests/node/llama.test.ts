@@ -13,10 +13,11 @@ import {
   dequantize,
   ggufConfig,
   resolveLlamaConfig,
+  ropeAttentionFactor,
+  ropeInvFreq,
   type Engine,
   type LlamaConfig,
 } from '../../src/index';
-import { ropeAttentionFactor, ropeInvFreq } from '../../src/models/llama-config';
 import { rewriteSafetensors } from '../helpers/files';
 import { createTestEngine } from '../helpers/engine';
 import { expectClose, f64, maxAbs } from '../helpers/numeric';
