@@ -93,6 +93,15 @@ function withTokenizer(): TextTokenizer {
 
 const pooling = () => (settings.pooling === 'model' ? undefined : settings.pooling);
 
+/** The longest sequence the model takes (at most 128 here): RoBERTa's positions start after its padding id. */
+function maxTokens(): number {
+  const s = model!.encoder.shape;
+  return Math.min(128, s.pad === null ? s.positions : s.positions - s.pad - 1);
+}
+
+/** `ids` cut to maxTokens(), the closing special token kept. */
+const fit = (ids: number[]) => (ids.length <= maxTokens() ? ids : [...ids.slice(0, maxTokens() - 1), ids[ids.length - 1]]);
+
 // ---------------------------------------------------------------- loading
 
 /** Loads through the library's loadModel (a URL of a folder, the cache, or picked files), then swaps models. */
@@ -252,7 +261,7 @@ async function drawAttention(given?: number[]): Promise<void> {
     attention = null;
     return;
   }
-  const ids = given ?? m.tokenizer.encode(($('mask-text') as HTMLInputElement).value).slice(0, 64);
+  const ids = given ?? fit(m.tokenizer.encode(($('mask-text') as HTMLInputElement).value));
   const layers: Float32Array[] = [];
   for (let l = 0; l < shape.layers; l++) layers.push(await m.encoder.attentionWeights(ids, l));
   attention = { ids, labels: ids.map((id) => m.tokenizer!.decode([id])), layers, heads: shape.heads };
@@ -355,8 +364,7 @@ async function embedVerses(): Promise<void> {
       });
   }
   const chosen = verses.slice(0, Math.max(1, Math.min(settings.verses, verses.length)));
-  const max = Math.min(m.encoder.shape.positions, 128);
-  const corpus = chosen.map((v) => tok.encode(v.text).slice(0, max));
+  const corpus = chosen.map((v) => fit(tok.encode(v.text)));
   stop = new AbortController();
   setBusy('embed');
   const bar = $('embed-progress') as HTMLProgressElement;
@@ -395,7 +403,7 @@ async function search(): Promise<void> {
     say('Type what to look for.');
     return;
   }
-  const q = await m.encoder.embed([withTokenizer().encode(text).slice(0, 128)], { pooling: pooling(), normalize: true });
+  const q = await m.encoder.embed([fit(withTokenizer().encode(text))], { pooling: pooling(), normalize: true });
   const hits = await index.index.search(q, settings.results);
   $('results').replaceChildren(
     ...hits.map((h) => {
@@ -424,7 +432,7 @@ async function compare(): Promise<void> {
   if (lines.length < 2) throw new Error('Give at least two sentences, one a line.');
   const C = m.encoder.shape.hidden;
   const v = await m.encoder.embed(
-    lines.map((s) => tok.encode(s).slice(0, 128)),
+    lines.map((s) => fit(tok.encode(s))),
     { pooling: pooling(), normalize: true },
   );
   const n = lines.length;
@@ -468,11 +476,7 @@ async function compare(): Promise<void> {
 
 async function classify(): Promise<void> {
   const m = model!;
-  const scores = await m.encoder.classifyScores([
-    withTokenizer()
-      .encode(($('classify-text') as HTMLInputElement).value)
-      .slice(0, 128),
-  ]);
+  const scores = await m.encoder.classifyScores([fit(withTokenizer().encode(($('classify-text') as HTMLInputElement).value))]);
   const rows = m.encoder.labels.map((label, i) => ({ label, p: scores[i] })).sort((a, b) => b.p - a.p);
   bars($('classify-output'), rows);
   $('classify-output').dataset.top = rows[0].label;
@@ -482,7 +486,7 @@ async function classify(): Promise<void> {
 async function nextSentence(): Promise<void> {
   const m = model!;
   const pair = withTokenizer().encodePair(($('nsp-a') as HTMLInputElement).value, ($('nsp-b') as HTMLInputElement).value, {
-    maxLength: 128,
+    maxLength: maxTokens(),
   });
   const [a, b] = await m.encoder.nextSentence({ ids: [pair.ids], typeIds: [pair.typeIds] });
   const p = 1 / (1 + Math.exp(b - a)); // softmax over (follows, random), index 0 = follows
@@ -494,7 +498,7 @@ async function nextSentence(): Promise<void> {
 async function ner(): Promise<void> {
   const m = model!;
   const text = ($('ner-text') as HTMLInputElement).value;
-  const { ids, offsets } = withTokenizer().encodeWithOffsets(text, { maxLength: 128 });
+  const { ids, offsets } = withTokenizer().encodeWithOffsets(text, { maxLength: maxTokens() });
   const [logits] = await m.encoder.tokenClassify([ids]);
   const wordStart = offsets.map(([s], i) => i === 0 || s === 0 || s !== offsets[i - 1][1] || /\W/.test(text[s] ?? ''));
   const entities = groupEntities(logits, m.encoder.labels, {
@@ -524,8 +528,10 @@ async function answer(): Promise<void> {
   const m = model!;
   const question = ($('qa-question') as HTMLInputElement).value;
   const context = ($('qa-context') as HTMLTextAreaElement).value;
-  const pair = withTokenizer().encodePair(question, context, { maxLength: Math.min(m.encoder.shape.positions, 384) });
-  const [{ start, end }] = await m.encoder.questionAnswering({ ids: [pair.ids], typeIds: [pair.typeIds] });
+  const pair = withTokenizer().encodePair(question, context, { maxLength: maxTokens() });
+  // RoBERTa-family models have one token type: the pair's segments go in as 0 (as their tokenizers give).
+  const types = m.encoder.shape.typeVocab > 1 ? pair.typeIds : pair.typeIds.map(() => 0);
+  const [{ start, end }] = await m.encoder.questionAnswering({ ids: [pair.ids], typeIds: [types] });
   // The context's tokens: segment 1 with real offsets (the final [SEP] has none).
   const inContext = pair.typeIds.map((t, i) => t === 1 && pair.offsets[i][1] > 0);
   const from = inContext.indexOf(true);

@@ -3,6 +3,9 @@
 // while it runs, stopped, embedded again and searched; the similarity heatmap; the bundled model's
 // classifier and next-sentence head; the same folder loaded from a URL, then from Cache Storage; 390 px
 // wide. (Without WebGPU and the 390 / 1280 px panel check: demos.test.ts, which lists this page.)
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { open, useSite } from './server';
 
@@ -104,6 +107,122 @@ describe('BERT page', () => {
     await page.waitForFunction(() => document.getElementById('message')?.textContent?.startsWith('Cosine similarity'));
     await page.locator('.lil-gui').getByText('clear downloaded models').click();
     expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
+  });
+
+  it('token classification and QA heads from picked model folders (tiny random fixtures with a WordPiece tokenizer)', async () => {
+    // Random weights: the spans are whatever the heads say; the page must show them as marks over the text.
+    const expected = JSON.parse(readFileSync('tests/fixtures/encoder/expected.json', 'utf8'));
+    const words = [
+      '[PAD]',
+      '[UNK]',
+      '[CLS]',
+      '[SEP]',
+      '[MASK]',
+      'my',
+      'name',
+      'is',
+      'wolf',
+      '##gang',
+      'and',
+      'i',
+      'live',
+      'in',
+      'berlin',
+      'where',
+      'do',
+      '?',
+      '.',
+    ];
+    const special = (content: string) => ({
+      id: words.indexOf(content),
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    });
+    const template = (seqs: string[]) =>
+      seqs.flatMap((id, i) => [
+        ...(i === 0 ? [{ SpecialToken: { id: '[CLS]', type_id: 0 } }] : []),
+        { Sequence: { id, type_id: i } },
+        { SpecialToken: { id: '[SEP]', type_id: i } },
+      ]);
+    const tokenizer = {
+      added_tokens: words.slice(0, 5).map(special),
+      normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: template(['A']),
+        pair: template(['A', 'B']),
+        special_tokens: { '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } },
+      },
+      decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+      model: {
+        type: 'WordPiece',
+        unk_token: '[UNK]',
+        continuing_subword_prefix: '##',
+        max_input_chars_per_word: 100,
+        vocab: Object.fromEntries(words.map((w, i) => [w, i])),
+      },
+    };
+    const folder = (name: string, config: unknown, weights: string) => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'bert-page-')), name);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+      writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+      copyFileSync(`tests/fixtures/encoder/${weights}`, join(dir, 'model.safetensors'));
+      return dir;
+    };
+    const { page, errors } = await open(site(), '/demos/bert/');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 180_000 });
+    const pick = async (dir: string, name: string) => {
+      const [chooser] = await Promise.all([
+        page.waitForEvent('filechooser'),
+        page.locator('.lil-gui').getByText('open a model folder').click(),
+      ]);
+      await chooser.setFiles(dir);
+      await page.waitForFunction((n) => document.body.dataset.model === n && document.body.dataset.state === 'done', name, {
+        timeout: 120_000,
+      });
+    };
+    await pick(folder('ner-tiny', expected['distilbert-token'].config, 'distilbert-token.safetensors'), 'ner-tiny');
+    expect(await page.textContent('#message')).toMatch(
+      /ner-tiny: distilbert, 32 wide.*token classification \(O, B-PER, I-PER, B-LOC, I-LOC\)/,
+    );
+    expect(await page.isVisible('#ner-form')).toBe(true);
+    expect(await page.isVisible('#classify-form')).toBe(false);
+    const text = await page.inputValue('#ner-text');
+    for (const strategy of ['simple', 'first', 'max']) {
+      await page.locator('.lil-controller', { hasText: 'NER: aggregation' }).locator('select').selectOption(strategy);
+      await page.evaluate(() => delete document.getElementById('ner-output')!.dataset.entities);
+      await page.click('#ner');
+      await page.waitForFunction(() => document.getElementById('ner-output')?.dataset.entities !== undefined, undefined, {
+        timeout: 60_000,
+      });
+      const spans = (await page.getAttribute('#ner-output', 'data-entities'))!.split('|').filter(Boolean);
+      for (const span of spans) expect(text.toLowerCase()).toContain(span.split(':')[1].toLowerCase());
+      expect(await page.locator('#ner-output mark').count()).toBe(spans.length);
+      expect(await page.textContent('#message')).toMatch(new RegExp(`\\(${strategy} aggregation\\)`));
+    }
+    // Fill-mask on a model without a masked-LM head: a plain error, nothing breaks.
+    await page.fill('#mask-text', 'my name is [MASK] .');
+    await page.click('#fill');
+    await page.waitForFunction(() => document.getElementById('message')?.textContent?.includes('has no masked-LM head'));
+
+    await pick(folder('qa-tiny', expected.roberta.config, 'roberta.safetensors'), 'qa-tiny');
+    expect(await page.isVisible('#qa-form')).toBe(true);
+    await page.click('#qa');
+    await page.waitForFunction(() => document.getElementById('answer')?.dataset.answer !== undefined, undefined, { timeout: 60_000 });
+    const context = await page.inputValue('#qa-context');
+    const answer = (await page.getAttribute('#answer', 'data-answer'))!;
+    expect(answer.length).toBeGreaterThan(0);
+    expect(context).toContain(answer);
+    expect(await page.textContent('#answer mark')).toBe(answer);
+    // The console's 404s are a folder's optional files (modules.json, …) being looked for; nothing else.
+    expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
+    await page.close();
   });
 
   it('at 390 px the page fits, the maps scale down, and the main action comes before the maps', async () => {
