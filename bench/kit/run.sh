@@ -184,6 +184,7 @@ if [ "$ACTION" = setup ]; then
     DEB=$(ls "$tmp"/libvulkan1_*.deb | head -n 1)
   fi
   [ -f "$DEB" ] || die "no such file: $DEB"
+  case "$DEB" in /*) ;; *) DEB=$PWD/$DEB ;; esac
   mkdir -p "$KIT/vulkan"
   if command -v dpkg-deb >/dev/null 2>&1; then
     dpkg-deb -x "$DEB" "$KIT/vulkan"
