@@ -556,7 +556,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     if (settings.chat) turns.push({ role: 'assistant', content: stream.data });
     out.dataset.tokens = String(m.count); // the last token may have finished a character held back
     if ($('message').className === 'error') say('Ready.'); // a stale error goes with the next success
-    if (settings.chat) say(`The model answered (turn ${turns.length / 2}). Type your reply, or start a new conversation.`);
+    if (settings.chat) say(`The model answered (turn ${turns.length / 2}). Type your reply, or start over from the settings.`);
     setBusy('idle');
     document.body.dataset.state = m.stopped ? 'stopped' : 'done';
     chatState();
