@@ -100,7 +100,7 @@ function maxTokens(): number {
 }
 
 /** `ids` cut to maxTokens(), the closing special token kept. */
-const fit = (ids: number[]) => (ids.length <= maxTokens() ? ids : [...ids.slice(0, maxTokens() - 1), ids[ids.length - 1]]);
+const clip = (ids: number[]) => (ids.length <= maxTokens() ? ids : [...ids.slice(0, maxTokens() - 1), ids[ids.length - 1]]);
 
 // ---------------------------------------------------------------- loading
 
@@ -261,7 +261,7 @@ async function drawAttention(given?: number[]): Promise<void> {
     attention = null;
     return;
   }
-  const ids = given ?? fit(m.tokenizer.encode(($('mask-text') as HTMLInputElement).value));
+  const ids = given ?? clip(m.tokenizer.encode(($('mask-text') as HTMLInputElement).value));
   const layers: Float32Array[] = [];
   for (let l = 0; l < shape.layers; l++) layers.push(await m.encoder.attentionWeights(ids, l));
   attention = { ids, labels: ids.map((id) => m.tokenizer!.decode([id])), layers, heads: shape.heads };
@@ -364,7 +364,7 @@ async function embedVerses(): Promise<void> {
       });
   }
   const chosen = verses.slice(0, Math.max(1, Math.min(settings.verses, verses.length)));
-  const corpus = chosen.map((v) => fit(tok.encode(v.text)));
+  const corpus = chosen.map((v) => clip(tok.encode(v.text)));
   stop = new AbortController();
   setBusy('embed');
   const bar = $('embed-progress') as HTMLProgressElement;
@@ -403,7 +403,7 @@ async function search(): Promise<void> {
     say('Type what to look for.');
     return;
   }
-  const q = await m.encoder.embed([fit(withTokenizer().encode(text))], { pooling: pooling(), normalize: true });
+  const q = await m.encoder.embed([clip(withTokenizer().encode(text))], { pooling: pooling(), normalize: true });
   const hits = await index.index.search(q, settings.results);
   $('results').replaceChildren(
     ...hits.map((h) => {
@@ -432,7 +432,7 @@ async function compare(): Promise<void> {
   if (lines.length < 2) throw new Error('Give at least two sentences, one a line.');
   const C = m.encoder.shape.hidden;
   const v = await m.encoder.embed(
-    lines.map((s) => fit(tok.encode(s))),
+    lines.map((s) => clip(tok.encode(s))),
     { pooling: pooling(), normalize: true },
   );
   const n = lines.length;
@@ -476,7 +476,7 @@ async function compare(): Promise<void> {
 
 async function classify(): Promise<void> {
   const m = model!;
-  const scores = await m.encoder.classifyScores([fit(withTokenizer().encode(($('classify-text') as HTMLInputElement).value))]);
+  const scores = await m.encoder.classifyScores([clip(withTokenizer().encode(($('classify-text') as HTMLInputElement).value))]);
   const rows = m.encoder.labels.map((label, i) => ({ label, p: scores[i] })).sort((a, b) => b.p - a.p);
   bars($('classify-output'), rows);
   $('classify-output').dataset.top = rows[0].label;
