@@ -336,8 +336,23 @@ async function readBody(url: string, res: Response, declared: number, o: Downloa
       res.status,
     );
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
-  // Preallocated to the declared size; a body longer than declared is an error, not a reallocation.
-  let out = new Uint8Array(declared);
+  // Preallocated to the declared size. A cross-origin response hides Content-Encoding: its body may
+  // have been decoded from a compressed transfer whose Content-Length counts the compressed bytes, so
+  // its size may differ either way and is not checked (a body cut short there is a network error, which
+  // browsers raise on a Content-Length mismatch). A longer body is collected in pieces past that size.
+  const exact = res.type !== 'cors';
+  let declaredSize = declared;
+  let out: Uint8Array;
+  try {
+    out = new Uint8Array(declaredSize);
+  } catch {
+    await res.body.cancel().catch(() => undefined);
+    throw new DownloadError(
+      `${url}: ${declaredSize} bytes (Content-Length) are more than this runtime can hold in one buffer`,
+      url,
+      res.status,
+    );
+  }
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   const reader = res.body.getReader();
@@ -350,25 +365,32 @@ async function readBody(url: string, res: Response, declared: number, o: Downloa
         r = await reader.read();
       } catch (e) {
         if (signal?.aborted) throw abortError(signal);
-        if (declared) throw truncated(loaded, `: ${(e as Error).message}`);
+        if (declaredSize) throw truncated(loaded, `: ${(e as Error).message}`);
         throw new DownloadError(`${url}: the download failed after ${loaded} bytes: ${(e as Error).message}`, url, res.status);
       }
       if (signal?.aborted) throw abortError(signal);
       if (r.done) break;
       const v = r.value;
-      if (declared) {
-        if (loaded + v.length > declared)
-          throw new DownloadError(`${url}: the server sent more than its Content-Length of ${declared} bytes`, url, res.status);
-        out.set(v, loaded);
-      } else chunks.push(v);
+      if (declaredSize && loaded + v.length > declaredSize) {
+        if (exact) throw new DownloadError(`${url}: the server sent more than its Content-Length of ${declared} bytes`, url, res.status);
+        chunks.push(out.slice(0, loaded));
+        out = new Uint8Array(0);
+        declaredSize = 0;
+      }
+      if (declaredSize) out.set(v, loaded);
+      else chunks.push(v);
       loaded += v.length;
-      o.onProgress?.({ url, loaded, total: declared, fromCache: false });
+      o.onProgress?.({ url, loaded, total: declaredSize, fromCache: false });
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  if (declared && loaded !== declared) throw truncated(loaded, '');
-  if (!declared) {
+  if (declaredSize && loaded !== declaredSize) {
+    if (exact) throw truncated(loaded, '');
+    out = out.slice(0, loaded);
+    o.onProgress?.({ url, loaded, total: loaded, fromCache: false });
+  }
+  if (!declaredSize) {
     out = new Uint8Array(loaded);
     let p = 0;
     for (const c of chunks) {

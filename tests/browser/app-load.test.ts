@@ -85,6 +85,16 @@ describe('loadModel in the browser (Cache Storage)', () => {
     (await loadModel(`${server}/hf/kjv-llama/`, { engine })).dispose();
     expect(await requests()).toEqual({});
 
+    // JSON sent gzip-compressed: a cross-origin page sees the compressed Content-Length but not the
+    // Content-Encoding, and the decoded body is longer; it loads, is cached, and loads again offline.
+    for (let i = 0; i < 2; i++) {
+      await reset();
+      const gz = await loadModel(`${server}/hf/bert-gz/`, { engine });
+      expect((gz.tokenizer as TextTokenizer).encode('A b c 9')).toEqual([2, 5, 6, 7, 40, 3]);
+      gz.dispose();
+      if (i === 1) expect(await requests()).toEqual({});
+    }
+
     const bert = await loadModel(`${server}/hf/bert/`, { engine, cache: false });
     expect(bert.model).toBeInstanceOf(Encoder);
     const v = await (bert.model as Encoder).embed([(bert.tokenizer as TextTokenizer).encode('a b c')]);

@@ -4,6 +4,7 @@
 //                             listed by model.safetensors.index.json
 //   /hf/bert/                 the tiny BERT (tests/fixtures/encoder) with a WordPiece tokenizer.json and
 //                             a sentence-transformers modules.json (mean pooling, Normalize)
+//   /hf/bert-gz/              the same, its .json files sent gzip-compressed
 //   /hf/gpt2/                 the tiny GPT-2 (tests/fixtures/gpt2) with config.json model_type gpt2, no tokenizer
 //   /st/char-gpt.safetensors  the demo's character GPT (config and vocabulary in its metadata)
 //   /slow/char-gpt.safetensors  the same, sent slowly (cancel mid-download)
@@ -129,6 +130,10 @@ export function appFixtureFiles(): Map<string, ServedFile> {
     ),
   );
   put('/hf/bert/1_Pooling/config.json', text(JSON.stringify({ word_embedding_dimension: 32, pooling_mode_mean_tokens: true })));
+
+  // The same folder with its JSON files gzip-compressed in transfer (Content-Length: the compressed size).
+  for (const [path, f] of [...files])
+    if (path.startsWith('/hf/bert/')) files.set(path.replace('/hf/bert/', '/hf/bert-gz/'), { ...f, gzip: path.endsWith('.json') });
 
   const gpt = JSON.parse(readFileSync('tests/fixtures/gpt2/tiny.json', 'utf8')) as { config: Record<string, number> };
   put('/hf/gpt2/config.json', text(JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], ...gpt.config })));

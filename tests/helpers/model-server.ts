@@ -3,6 +3,7 @@
 // HTML page). CORS is open so a page on another origin (Vitest's browser mode) can fetch from it.
 // GET /__requests answers the counts as JSON and /__reset clears them; neither is counted.
 import { type Server, createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 
 export interface ServedFile {
   body: Uint8Array;
@@ -14,6 +15,8 @@ export interface ServedFile {
   /** Send the body in 4 kB pieces, `slowMs` apart. */
   slowMs?: number;
   status?: number;
+  /** Sent gzip-compressed (Content-Encoding: gzip, Content-Length of the compressed bytes; not exposed to other origins). */
+  gzip?: boolean;
 }
 
 export interface ModelServer {
@@ -47,24 +50,26 @@ export async function startModelServer(files: Map<string, ServedFile>): Promise<
       res.writeHead(404, { 'content-type': 'text/plain' });
       return res.end('not found');
     }
+    const body = f.gzip ? new Uint8Array(gzipSync(f.body)) : f.body;
     const headers: Record<string, string> = {
       'content-type': f.type ?? 'application/octet-stream',
-      'content-length': String(f.body.length),
+      'content-length': String(body.length),
     };
+    if (f.gzip) headers['content-encoding'] = 'gzip';
     if (f.etag) headers.etag = f.etag;
     res.writeHead(f.status ?? 200, headers);
     if (req.method === 'HEAD') return res.end();
     if (f.truncateAt !== undefined) {
-      res.write(f.body.subarray(0, f.truncateAt));
+      res.write(body.subarray(0, f.truncateAt));
       setTimeout(() => res.destroy(), 50); // the connection closes short of Content-Length
       return;
     }
-    if (!f.slowMs) return res.end(f.body);
+    if (!f.slowMs) return res.end(body);
     let at = 0;
     const step = () => {
       if (res.destroyed) return;
-      if (at >= f.body.length) return res.end();
-      res.write(f.body.subarray(at, at + 4096));
+      if (at >= body.length) return res.end();
+      res.write(body.subarray(at, at + 4096));
       at += 4096;
       setTimeout(step, f.slowMs);
     };

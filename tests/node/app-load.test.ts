@@ -166,6 +166,13 @@ describe('loadModel: sources', () => {
     const v = await enc.embed([tok.encode('a b c')]);
     expect(Math.hypot(...v)).toBeCloseTo(1, 5); // the Normalize module
     r.dispose();
+    // The folder again with its JSON gzip-compressed in transfer: Content-Length counts compressed bytes.
+    const cache = fresh();
+    for (let i = 0; i < 2; i++) {
+      const gz = await loadModel(`${server.url}/hf/bert-gz/`, { engine, cache });
+      expect((gz.tokenizer as TextTokenizer).encode('A b c 9')).toEqual([2, 5, 6, 7, 40, 3]);
+      gz.dispose();
+    }
     await new Promise((done) => setTimeout(done, 0)); // plans are released in a microtask
     const live = engine.memory().liveBytes;
     await expect(loadModel(`${server.url}/hf/bert/`, { engine, cache: false, kind: 'decoder' })).rejects.toThrow(
