@@ -87,6 +87,6 @@ describe('Llama.fromGGUF, every block type', () => {
       }
       packed.dispose();
       twin.dispose();
-    });
+    }, 600_000); // two models, each type's GEMV and GEMM variants compiled on SwiftShader
   }
 });
