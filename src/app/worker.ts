@@ -253,7 +253,12 @@ export function createWorkerEngine(worker: Worker | Port): WorkerEngine {
     if (o.signal?.aborted) return Promise.reject(o.signal.reason ?? new DOMException('cancelled', 'AbortError'));
     return new Promise<R>((resolve, reject) => {
       const id = send(op, args, o.transfer);
-      const onAbort = () => cancel(id);
+      // The promise rejects at once, as fetch's does; the worker stops the request at its next check.
+      const onAbort = () => {
+        cancel(id);
+        pending.delete(id);
+        reject(o.signal?.reason ?? new DOMException('cancelled', 'AbortError'));
+      };
       o.signal?.addEventListener('abort', onAbort, { once: true });
       const finish = () => o.signal?.removeEventListener('abort', onAbort);
       pending.set(id, {

@@ -158,10 +158,22 @@ describe('createWorkerEngine / exposeEngine', () => {
   });
   afterAll(() => w?.terminate());
 
-  it('loads with progress events; errors keep their class, URL and status', async () => {
+  it('loads with progress events; cancel mid-download rejects at once and the next load runs; errors keep their class, URL and status', async () => {
     const err = await w.loadModel(`${server}/missing.gguf`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DownloadError);
     expect(err).toMatchObject({ name: 'DownloadError', status: 404, url: `${server}/missing.gguf` });
+
+    // Cancel mid-download: the promise rejects as the signal fires; the worker drops the download.
+    const ctrl = new AbortController();
+    let seen = 0;
+    const cancelled = w.loadModel(`${server}/slow/char-gpt.safetensors`, {
+      cache: false,
+      signal: ctrl.signal,
+      onProgress: () => {
+        if (++seen === 2) ctrl.abort();
+      },
+    });
+    await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
 
     const events: LoadProgress[] = [];
     const { info } = await w.loadModel(`${server}/hf/kjv-llama/`, { onProgress: (p) => events.push(p) });
