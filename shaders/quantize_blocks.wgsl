@@ -5,6 +5,7 @@
 //   pack_half  SCHEME 2 f16, 3 bf16: one thread per output word, two weights
 //   pack_q8_0  one thread per two 34-byte blocks (68 bytes, 17 whole words)
 //   pack_q4_0  one thread per two 18-byte blocks (36 bytes, nine whole words: no word is shared)
+//   pack_q5_0  one thread per two 22-byte blocks (44 bytes, eleven whole words)
 //   pack_q4_k  one thread per 144-byte super-block (36 words)
 // Bindings: 0 params, 1 w, 2 qw (the output words).
 //#import lib/index
@@ -163,6 +164,46 @@ fn pack_q4_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let words = (blocks * 18u + 3u) / 4u;
   for (var i = 0u; i < 9u; i++) {
     if (9u * p + i < words) { qw[9u * p + i] = out_words[i]; }
+  }
+}
+
+/**
+ * q5_0 block `blk` at byte `at` of out_words (quantize_row_q5_0_ref): d = max / -16, q = min(31,
+ * trunc(x / d + 16.5)); low nibbles at 6 + j (weights j, j + 16), fifth bits in the u32 qh at 2.
+ */
+fn q5_0_block(blk: u32, at: u32) {
+  let n = blk / params.row_blocks;
+  let k0 = (blk % params.row_blocks) * 32u;
+  var mx = 0.0;
+  for (var j = 0u; j < 32u; j++) {
+    let x = weight(n, k0 + j);
+    if (abs(x) > abs(mx)) { mx = x; }
+  }
+  let d = mx / -16.0;
+  let id = select(0.0, 1.0 / d, d != 0.0);
+  put_half(at, f16_bits(d));
+  var qh = 0u;
+  for (var j = 0u; j < 16u; j++) {
+    let lo = min(31u, u32(trunc(weight(n, k0 + j) * id + 16.5)));
+    let hi = min(31u, u32(trunc(weight(n, k0 + j + 16u) * id + 16.5)));
+    put_byte(at + 6u + j, (lo & 0xfu) | ((hi & 0xfu) << 4u));
+    qh |= ((lo >> 4u) << j) | ((hi >> 4u) << (j + 16u));
+  }
+  for (var i = 0u; i < 4u; i++) { put_byte(at + 2u + i, qh >> (8u * i)); }
+}
+
+@compute @workgroup_size(WG)
+fn pack_q5_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let p = thread(wid, nwg, lid);
+  if (p >= params.count) { return; }
+  for (var i = 0u; i < 11u; i++) { out_words[i] = 0u; }
+  let blocks = params.N * params.row_blocks;
+  q5_0_block(2u * p, 0u);
+  if (2u * p + 1u < blocks) { q5_0_block(2u * p + 1u, 22u); }
+  let words = (blocks * 22u + 3u) / 4u;
+  for (var i = 0u; i < 11u; i++) {
+    if (11u * p + i < words) { qw[11u * p + i] = out_words[i]; }
   }
 }
 

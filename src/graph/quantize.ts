@@ -39,7 +39,8 @@ export async function quantize(engine: GPUContext, weights: Float32Array, o: Qua
     throw new ArgumentError(`quantize: on must be 'gpu' or 'cpu', got ${JSON.stringify(o.on)}`);
   if (!(weights instanceof Float32Array)) throw new ShapeError('quantize: weights must be a Float32Array');
   if (weights.length !== o.K * o.N) throw new ShapeError(`quantize: ${weights.length} weights do not fill K ${o.K} × N ${o.N}`);
-  // q6_k is written on the CPU only; the others on the GPU unless the f32 weights exceed one binding.
+  // q6_k and the blocks GPU_BLOCK_SCHEMES lacks are written on the CPU only; the others on the GPU unless
+  // the f32 weights exceed one binding.
   const gpuCan = scheme === 'q8_0' || scheme === 'per-channel' || GPU_BLOCK_SCHEMES.includes(scheme);
   const on = !gpuCan ? 'cpu' : (o.on ?? (4 * weights.length > engine.maxBindingSize ? 'cpu' : 'gpu'));
   if (on === 'cpu') return QuantizedTensor.upload(engine, quantizeCPU(weights, o.K, o.N, scheme, layout), o.label);

@@ -86,8 +86,8 @@ export function storeFor(weights: WeightsChoice, fileType: string): QuantScheme 
  * The k-quants pack 256 weights a block: rows whose length is not a multiple of 256 (SmolLM2's 576)
  * take a 32-weight block instead, as llama-quantize falls back (llama-quant.cpp, llama_tensor_get_type's
  * convert_incompatible_tensor): q2_k, q3_k and iq4_xs → iq4_nl, q4_k → q5_0, q5_k → q5_1, q6_k → q8_0,
- * and f16 where the row is not a whole number of 32-weight blocks either. (q5_0 and the other fallbacks
- * are packed on the CPU; quantize() packs q4_k, q4_0 and q8_0 on the GPU.)
+ * and f16 where the row is not a whole number of 32-weight blocks either (q5_0, q8_0 and f16 are packed
+ * on the GPU; iq4_nl and q5_1 on the CPU).
  */
 export function fitScheme(s: QuantScheme | undefined, K: number): QuantScheme | undefined {
   const fallback = s ? K_FALLBACK[s] : undefined;

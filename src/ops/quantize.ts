@@ -356,8 +356,8 @@ export const quantizePack: OpDescriptor<QuantAttrs> = {
   },
 };
 
-/** Schemes the GPU packs with quantize_blocks: 16-bit halves, q8_0, q4_0 and q4_k (the other blocks are CPU only). */
-export const GPU_BLOCK_SCHEMES: readonly QuantScheme[] = ['f16', 'bf16', 'q8_0', 'q4_0', 'q4_k'];
+/** Schemes the GPU packs with quantize_blocks: 16-bit halves, q8_0, q4_0, q5_0 and q4_k (the other blocks are CPU only). */
+export const GPU_BLOCK_SCHEMES: readonly QuantScheme[] = ['f16', 'bf16', 'q8_0', 'q4_0', 'q5_0', 'q4_k'];
 
 const blocksShader = compose('quantize_blocks');
 
@@ -375,8 +375,8 @@ export const quantizeBlocks: OpDescriptor<QuantAttrs> = {
   },
   kernel(_i, _o, a, ctx) {
     const l = quantLayout(a.scheme, a.K, a.N);
-    // q8_0 and q4_0 blocks (34 and 18 bytes) go two to a thread so that no word is shared.
-    const paired = a.scheme === 'q4_0' || a.scheme === 'q8_0';
+    // q8_0, q4_0 and q5_0 blocks (34, 18 and 22 bytes) go two to a thread so that no word is shared.
+    const paired = a.scheme === 'q4_0' || a.scheme === 'q5_0' || a.scheme === 'q8_0';
     const count = isHalfScheme(a.scheme) ? l.words : paired ? Math.ceil((l.N * l.rowBlocks) / 2) : l.N * l.rowBlocks;
     return {
       entry: isHalfScheme(a.scheme) ? 'pack_half' : paired ? `pack_${a.scheme}` : 'pack_q4_k',

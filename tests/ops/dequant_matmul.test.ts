@@ -120,7 +120,7 @@ describe('llama.cpp blocks', () => {
     });
   }
 
-  for (const scheme of ['f16', 'bf16', 'q4_0', 'q4_k'] as const) {
+  for (const scheme of ['f16', 'bf16', 'q4_0', 'q5_0', 'q4_k'] as const) {
     it(`${scheme}: the GPU quantizer gives the CPU's bytes (both layouts, rows padded, an odd block count)`, async () => {
       const [K, N] = [scheme === 'q4_k' ? 300 : 96, 33]; // q4_0: 3 × 33 = 99 blocks, the last pair half empty
       const w = randn(K * N, 50).map((v, i) => (i % 101 === 0 ? v * 30 : v));
