@@ -3,9 +3,8 @@
 // result depends on how an adapter's pack2x16float rounds). W is read as [K, N] (KN) or [N, K] (NK);
 // rows past K read zeros.
 //   pack_half  SCHEME 2 f16, 3 bf16: one thread per output word, two weights
-//   pack_q8_0  one thread per two 34-byte blocks (68 bytes, 17 whole words)
-//   pack_q4_0  one thread per two 18-byte blocks (36 bytes, nine whole words: no word is shared)
-//   pack_q5_0  one thread per two 22-byte blocks (44 bytes, eleven whole words)
+//   pack_pair  SCHEME 7 q8_0, 4 q4_0, 8 q5_0: one thread per two blocks (34, 18 or 22 bytes each: 17,
+//              9 or 11 whole words, so no word is shared)
 //   pack_q4_k  one thread per 144-byte super-block (36 words)
 // Bindings: 0 params, 1 w, 2 qw (the output words).
 //#import lib/index
@@ -118,21 +117,6 @@ fn q8_0_block(blk: u32, at: u32) {
   }
 }
 
-@compute @workgroup_size(WG)
-fn pack_q8_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-             @builtin(local_invocation_index) lid: u32) {
-  let p = thread(wid, nwg, lid);
-  if (p >= params.count) { return; }
-  for (var i = 0u; i < 17u; i++) { out_words[i] = 0u; }
-  let blocks = params.N * params.row_blocks;
-  q8_0_block(2u * p, 0u);
-  if (2u * p + 1u < blocks) { q8_0_block(2u * p + 1u, 34u); }
-  let words = (blocks * 34u + 3u) / 4u;
-  for (var i = 0u; i < 17u; i++) {
-    if (17u * p + i < words) { qw[17u * p + i] = out_words[i]; }
-  }
-}
-
 /** q4_0 block `blk` (row n, block kb of it) at byte `at` of out_words: d = max / -8, q = min(15, trunc(x / d + 8.5)). */
 fn q4_0_block(blk: u32, at: u32) {
   let n = blk / params.row_blocks;
@@ -149,21 +133,6 @@ fn q4_0_block(blk: u32, at: u32) {
     let lo = min(15u, u32(trunc(weight(n, k0 + j) * id + 8.5)));
     let hi = min(15u, u32(trunc(weight(n, k0 + j + 16u) * id + 8.5)));
     put_byte(at + 2u + j, lo | (hi << 4u));
-  }
-}
-
-@compute @workgroup_size(WG)
-fn pack_q4_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-             @builtin(local_invocation_index) lid: u32) {
-  let p = thread(wid, nwg, lid);
-  if (p >= params.count) { return; }
-  for (var i = 0u; i < 9u; i++) { out_words[i] = 0u; }
-  let blocks = params.N * params.row_blocks;
-  q4_0_block(2u * p, 0u);
-  if (2u * p + 1u < blocks) { q4_0_block(2u * p + 1u, 18u); }
-  let words = (blocks * 18u + 3u) / 4u;
-  for (var i = 0u; i < 9u; i++) {
-    if (9u * p + i < words) { qw[9u * p + i] = out_words[i]; }
   }
 }
 
@@ -192,18 +161,28 @@ fn q5_0_block(blk: u32, at: u32) {
   for (var i = 0u; i < 4u; i++) { put_byte(at + 2u + i, qh >> (8u * i)); }
 }
 
+/** SCHEME's block `blk` at byte `at` of out_words (7 q8_0, 4 q4_0, 8 q5_0: the paired schemes). */
+fn pair_block(blk: u32, at: u32) {
+  if (SCHEME == 7u) { q8_0_block(blk, at); }
+  else if (SCHEME == 4u) { q4_0_block(blk, at); }
+  else { q5_0_block(blk, at); }
+}
+
+/** Two blocks of SCHEME a thread (34, 18 or 22 bytes each: 17, 9 or 11 whole words, none shared). */
 @compute @workgroup_size(WG)
-fn pack_q5_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+fn pack_pair(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
   let p = thread(wid, nwg, lid);
   if (p >= params.count) { return; }
-  for (var i = 0u; i < 11u; i++) { out_words[i] = 0u; }
+  let bytes = select(select(22u, 18u, SCHEME == 4u), 34u, SCHEME == 7u);
+  let pair_words = bytes / 2u;
+  for (var i = 0u; i < pair_words; i++) { out_words[i] = 0u; }
   let blocks = params.N * params.row_blocks;
-  q5_0_block(2u * p, 0u);
-  if (2u * p + 1u < blocks) { q5_0_block(2u * p + 1u, 22u); }
-  let words = (blocks * 22u + 3u) / 4u;
-  for (var i = 0u; i < 11u; i++) {
-    if (11u * p + i < words) { qw[11u * p + i] = out_words[i]; }
+  pair_block(2u * p, 0u);
+  if (2u * p + 1u < blocks) { pair_block(2u * p + 1u, bytes); }
+  let words = (blocks * bytes + 3u) / 4u;
+  for (var i = 0u; i < pair_words; i++) {
+    if (pair_words * p + i < words) { qw[pair_words * p + i] = out_words[i]; }
   }
 }
 

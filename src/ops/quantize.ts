@@ -379,7 +379,7 @@ export const quantizeBlocks: OpDescriptor<QuantAttrs> = {
     const paired = a.scheme === 'q4_0' || a.scheme === 'q5_0' || a.scheme === 'q8_0';
     const count = isHalfScheme(a.scheme) ? l.words : paired ? Math.ceil((l.N * l.rowBlocks) / 2) : l.N * l.rowBlocks;
     return {
-      entry: isHalfScheme(a.scheme) ? 'pack_half' : paired ? `pack_${a.scheme}` : 'pack_q4_k',
+      entry: isHalfScheme(a.scheme) ? 'pack_half' : paired ? 'pack_pair' : 'pack_q4_k',
       constants: { WG: 64, SCHEME: schemeId(a.scheme) },
       uniforms: { K: a.K, N: a.N, row_words: l.rowWords, row_blocks: l.rowBlocks, kn: a.kn ? 1 : 0, count },
       grid: grid1D(count, 64, ctx.limits),
