@@ -71,6 +71,9 @@ if (cache) query.set('models', cache.url);
 const site = await startSite();
 try {
   const page = await site.browser.newPage();
+  // onnxruntime-web builds a large session on the page's thread (90 MB MiniLM: minutes on SwiftShader
+  // under load); reading the status waits for it rather than failing at playwright's 30 s.
+  page.setDefaultTimeout(900_000);
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   await page.goto(`${site.url}/bench/?${query}`);
   await page.waitForSelector('#adapter:not(:empty)');
