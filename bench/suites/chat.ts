@@ -51,20 +51,30 @@ async function measure(ctx: BenchContext, config: LlamaConfig): Promise<{ info: 
   const tok = new CharChat(config.vocab_size);
   const info: Record<string, number> = {};
   // 1. Turn 2 of a 5-turn chat: what chat() prefills against the whole conversation from an empty cache.
-  const model = await Llama.random(engine, config, { weights: 'f16', maxLength: 512 });
+  const model = await Llama.random(engine, config, { weights: 'f16', maxLength: 1024 });
   try {
-    const chat = model.chat({ tokenizer: tok, system: 'Answer briefly.' });
-    let turn2 = { prefilled: 0, prompt: [] as number[] };
+    // A system prompt of 200 characters, user messages of about 40, replies of 48 tokens.
+    const chat = model.chat({ tokenizer: tok, system: message(200, 9) });
+    const turns: { prefilled: number; prompt: number }[] = [];
     for (let t = 0; t < 5; t++) {
-      await drain(chat.send(message(24 + 6 * t, t), { maxNewTokens: 8, stopTokens: [] }));
-      if (t === 1) turn2 = { prefilled: chat.lastTurn!.prefilledTokens, prompt: chat.lastTurn!.promptIds };
+      await drain(chat.send(message(36 + 4 * t, t), { maxNewTokens: 48, stopTokens: [] }));
+      turns.push({ prefilled: chat.lastTurn!.prefilledTokens, prompt: chat.lastTurn!.promptTokens });
     }
-    model.resetCache(); // as generate() ran every turn before #27: from an empty cache
-    for await (const _ of model.generate(turn2.prompt, { maxNewTokens: 1, stopTokens: [] })) void _;
+    // Before #27 generate() ran every turn from an empty cache: the whole conversation (checked once).
+    model.resetCache();
+    const second = chat.lastTurn!.promptIds.slice(0, turns[1].prompt);
+    for await (const _ of model.generate(second, { maxNewTokens: 1, stopTokens: [] })) void _;
     const full = model.lastGeneration.prefilledTokens;
-    Object.assign(info, { turn2Prefilled: turn2.prefilled, turn2Reprefill: full, prefillRatio: full / turn2.prefilled });
+    Object.assign(info, {
+      turn2Prefilled: turns[1].prefilled,
+      turn2Reprefill: full,
+      prefillRatio: full / turns[1].prefilled,
+      turn5Prefilled: turns[4].prefilled,
+      turn5Reprefill: turns[4].prompt,
+      turn5Ratio: turns[4].prompt / turns[4].prefilled,
+    });
 
-    // 3. 100 turns of different lengths in a 512-token context: the oldest turns drop as it fills.
+    // 3. 100 turns of different lengths in a 1024-token context: the oldest turns drop as it fills.
     const long = model.chat({ tokenizer: tok, system: 'Answer briefly.', contextPolicy: 'drop-oldest' });
     const bytes = () => {
       const m = engine.memory();
