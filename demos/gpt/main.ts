@@ -183,7 +183,7 @@ const compareCtl = modelFolder.add(settings, 'compare').name('drift from dense (
 const att = gui.addFolder('Attention map');
 const layerCtl = att.add(settings, 'layer', 0, 3, 1).onFinishChange(() => requestAttention());
 const headCtl = att.add(settings, 'head', 0, 3, 1).onFinishChange(() => requestAttention());
-const load = gui.addFolder('Load a model').close();
+const load = gui.addFolder('Load a model');
 const urlCtl = load.add(settings, 'url').name('URL (.safetensors)');
 (urlCtl as StringController).$input.id = 'url';
 const loadCtls = [
