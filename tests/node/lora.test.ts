@@ -359,3 +359,35 @@ describe('encoders', () => {
     });
   }
 });
+
+describe('the bundled adapters (tools/train_lora.py)', () => {
+  it('kjv-llama with its Psalms and Proverbs adapters: the PEFT and GGUF files give the same logits, unlike the base and each other', async () => {
+    const dir = 'public/models/kjv-llama';
+    const m = await Llama.fromSafetensors(
+      engine,
+      bytes(`${dir}/model.safetensors`),
+      JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')),
+    );
+    const ids = [464, 262, 3290, 286, 262, 1230].map((i) => i % 1024);
+    const base = await m.forward(ids);
+    const logits: Record<string, Float32Array> = {};
+    for (const book of ['psalms', 'proverbs']) {
+      await m.loadAdapter(
+        book,
+        bytes(`${dir}/lora-${book}/adapter_model.safetensors`),
+        readFileSync(`${dir}/lora-${book}/adapter_config.json`, 'utf8'),
+      );
+      await m.loadAdapter(`${book}.gguf`, bytes(`${dir}/lora-${book}.gguf`));
+      const info = m.adapterInfo(book);
+      expect([info.rank, info.alpha, info.dtype, info.targetModules.length]).toEqual([16, 32, 'f16', 7]);
+      logits[book] = await m.forward(ids, { adapter: book });
+      const gguf = await m.forward(ids, { adapter: `${book}.gguf` });
+      expectClose(gguf, f64(logits[book]), { atol: 1e-4 * maxAbs(logits[book]), rtol: 0 }, `${book}: GGUF against PEFT`);
+    }
+    const gap = (a: Float32Array, b: Float32Array) => maxAbs(a.map((x, i) => x - b[i])) / maxAbs(b);
+    expect(gap(logits.psalms, base)).toBeGreaterThan(1e-2);
+    expect(gap(logits.proverbs, base)).toBeGreaterThan(1e-2);
+    expect(gap(logits.psalms, logits.proverbs)).toBeGreaterThan(1e-2);
+    m.dispose();
+  });
+});
