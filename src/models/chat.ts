@@ -76,31 +76,35 @@ export interface ChatTurn {
  * the earlier conversation unchanged. One per session and one per facade.
  */
 class ConversationEncoder {
-  /** The ids of the last prompt plus its reply as generated, and the text they stand for. */
-  private ids: number[] = [];
-  private text = '';
+  /**
+   * The ids of the last prompt plus its reply as generated, with the text they stand for; and the same
+   * without the reply's last token, for a reply that ended on a token the template writes otherwise
+   * (an eos where the template closes the turn with <|im_end|>).
+   */
+  private known: { ids: number[]; text: string }[] = [];
 
   constructor(private readonly tok: ChatTokenizer) {}
 
   /** The prompt for `messages` (assistant turn opened) and its rendered text. */
   encode(messages: readonly ChatMessage[]): { ids: number[]; rendered: string } {
     const rendered = this.tok.applyChatTemplate(messages, { addGenerationPrompt: true });
-    if (this.ids.length > 0 && rendered.startsWith(this.text)) {
-      const rest = rendered.slice(this.text.length);
-      return { ids: [...this.ids, ...(rest ? this.tok.encode(rest, { addSpecialTokens: false }) : [])], rendered };
+    const known = this.known.find((k) => rendered.startsWith(k.text));
+    if (known) {
+      const rest = rendered.slice(known.text.length);
+      return { ids: [...known.ids, ...(rest ? this.tok.encode(rest, { addSpecialTokens: false }) : [])], rendered };
     }
     return { ids: this.tok.encode(rendered, { addSpecialTokens: false }), rendered };
   }
 
   /** After a reply: the prompt's ids and text followed by the reply's tokens and their text (special tokens written out). */
   commit(prompt: { ids: number[]; rendered: string }, reply: number[]): void {
-    this.ids = [...prompt.ids, ...reply];
-    this.text = prompt.rendered + (reply.length ? this.tok.decode(reply, { skipSpecialTokens: false }) : '');
+    const text = (r: number[]) => prompt.rendered + (r.length ? this.tok.decode(r, { skipSpecialTokens: false }) : '');
+    this.known = [{ ids: [...prompt.ids, ...reply], text: text(reply) }];
+    if (reply.length) this.known.push({ ids: [...prompt.ids, ...reply.slice(0, -1)], text: text(reply.slice(0, -1)) });
   }
 
   reset(): void {
-    this.ids = [];
-    this.text = '';
+    this.known = [];
   }
 }
 
