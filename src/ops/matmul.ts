@@ -81,7 +81,7 @@ export const EPILOGUE_INPUTS = ['delta?', 'bias?', 'residual?'] as const;
 
 /** Throws unless a delta input is [..., N] with the elements of the un-activated output (M·N per batch). */
 export function checkDelta(name: string, delta: TensorInfo | undefined, rows: number, N: number): void {
-  if (!delta || delta.dtype !== 'f32' || numel(delta.shape) !== rows * N || delta.shape[delta.shape.length - 1] !== N) {
+  if (delta?.dtype !== 'f32' || numel(delta.shape) !== rows * N || delta.shape[delta.shape.length - 1] !== N) {
     throw new ShapeError(
       `${name}: delta must be f32 [${rows}, ${N}] (the output before any activation), got ${delta ? `${delta.dtype} ${formatShape(delta.shape)}` : 'nothing'}`,
     );

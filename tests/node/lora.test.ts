@@ -345,7 +345,8 @@ describe('encoders', () => {
       await enc.loadAdapter('A', lora(`${kind}-a.safetensors`), loraConfig(`${kind}-a`));
       const check = (got: Float32Array[], want: number[][], what: string) => {
         const all = Float64Array.from(want.flat());
-        for (const [i, h] of got.entries()) expectClose(h, Float64Array.from(want[i]), { atol: 1e-4 * maxAbs(all), rtol: 0 }, `${what} ${i}`);
+        for (const [i, h] of got.entries())
+          expectClose(h, Float64Array.from(want[i]), { atol: 1e-4 * maxAbs(all), rtol: 0 }, `${what} ${i}`);
       };
       check(await enc.forward(batch), ref.hidden, 'base');
       check(await enc.forward(batch, { adapter: 'A' }), expected[kind].hidden, 'adapter');
