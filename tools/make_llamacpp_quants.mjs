@@ -14,8 +14,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeGGUF } from '../tests/helpers/files.ts';
-import { randn } from '../tests/helpers/numeric.ts';
+import { smolLM2ShapedF32 } from '../tests/helpers/llamacpp-model.ts';
 
 const LLQ = process.env.LLQ;
 if (!LLQ) {
@@ -23,62 +22,15 @@ if (!LLQ) {
   process.exit(2);
 }
 const OUT = 'tests/fixtures/gguf-llamacpp';
-const C = 576,
-  H = 9,
-  KVH = 3,
-  D = 64,
-  I = 512,
-  V = 256;
+const V = 256;
 /** llama_ftype values (llama.h) of the files made. */
 const FTYPES = { Q4_K_M: 15, Q5_K_M: 17, Q3_K_M: 12, IQ4_XS: 30 };
 const PROMPT = [1, 72, 101, 108, 108, 111, 33];
 
-// 1. The F32 source. SPM-style vocabulary: <unk>, <s>, </s>, then byte tokens (llama.cpp needs a vocab to
-// load a model; ids are fed directly, never tokenized).
-const tokens = ['<unk>', '<s>', '</s>', ...Array.from({ length: V - 3 }, (_, i) => `<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`)];
-const meta = [
-  ['general.architecture', 8, 'llama'],
-  ['general.name', 8, 'smollm2-shaped-random'],
-  ['general.alignment', 4, 32],
-  ['general.file_type', 4, 0],
-  ['llama.block_count', 4, 1],
-  ['llama.context_length', 4, 256],
-  ['llama.embedding_length', 4, C],
-  ['llama.feed_forward_length', 4, I],
-  ['llama.attention.head_count', 4, H],
-  ['llama.attention.head_count_kv', 4, KVH],
-  ['llama.rope.freq_base', 6, 100000],
-  ['llama.rope.dimension_count', 4, D],
-  ['llama.attention.layer_norm_rms_epsilon', 6, 1e-5],
-  ['llama.vocab_size', 4, V],
-  ['tokenizer.ggml.model', 8, 'llama'],
-  ['tokenizer.ggml.tokens', 9, tokens, 8],
-  ['tokenizer.ggml.scores', 9, tokens.map(() => 0), 6],
-  ['tokenizer.ggml.token_type', 9, tokens.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : 6)), 5],
-  ['tokenizer.ggml.bos_token_id', 4, 1],
-  ['tokenizer.ggml.eos_token_id', 4, 2],
-  ['tokenizer.ggml.add_bos_token', 7, false],
-];
-let seed = 2024;
-const mat = (N, K, scale) => ({ dims: [K, N], data: randn(N * K, seed++, scale) });
-const norm = () => ({ dims: [C], data: Float32Array.from(randn(C, seed++, 0.1), (x) => 1 + x) });
-const specs = {
-  'token_embd.weight': mat(V, C, 0.05), // tied: no output.weight, as SmolLM2
-  'output_norm.weight': norm(),
-  'blk.0.attn_norm.weight': norm(),
-  'blk.0.attn_q.weight': mat(H * D, C, 0.05),
-  'blk.0.attn_k.weight': mat(KVH * D, C, 0.05),
-  'blk.0.attn_v.weight': mat(KVH * D, C, 0.05),
-  'blk.0.attn_output.weight': mat(C, H * D, 0.05),
-  'blk.0.ffn_norm.weight': norm(),
-  'blk.0.ffn_gate.weight': mat(I, C, 0.05),
-  'blk.0.ffn_up.weight': mat(I, C, 0.05),
-  'blk.0.ffn_down.weight': mat(C, I, 0.05),
-};
-const tensors = Object.entries(specs).map(([name, t]) => ({ name, dims: t.dims, type: 0, data: new Uint8Array(t.data.buffer) }));
+// 1. The F32 source (tests/helpers/llamacpp-model.ts).
 const tmp = mkdtempSync(join(tmpdir(), 'llq-'));
 const f32Path = join(tmp, 'f32.gguf');
-writeFileSync(f32Path, writeGGUF(meta, tensors));
+writeFileSync(f32Path, smolLM2ShapedF32());
 
 // 2. llama_model_quantize. Only the first two fields of llama_model_quantize_params are set (int32 nthread,
 // enum llama_ftype ftype: stable across releases); the rest stay as llama_model_quantize_default_params()
@@ -104,7 +56,8 @@ for (const [name, ftype] of Object.entries(FTYPES)) {
   console.log(`${name}: quantized`);
 }
 
-// 3. llama.cpp's own next-token log-probabilities (CPU backend) after each prefix of PROMPT.
+// 3. llama.cpp's own next-token log-probabilities (CPU backend, F32 K/V cache, no flash attention) after
+// each prefix of PROMPT, for each file and for the F32 source (as 'F32'; tests rebuild it).
 const { getLlama } = await import(resolve(LLQ, 'node_modules/node-llama-cpp/dist/index.js'));
 const llama = await getLlama({ gpu: false, build: 'never' });
 const expected = {
@@ -115,9 +68,18 @@ const expected = {
   },
   files: {},
 };
-for (const name of Object.keys(FTYPES)) {
-  const model = await llama.loadModel({ modelPath: resolve(OUT, `${name}.gguf`) });
-  const context = await model.createContext({ contextSize: 64, batchSize: 16, threads: 2 });
+const CONTEXT = {
+  contextSize: 64,
+  batchSize: 16,
+  threads: 2,
+  flashAttention: false,
+  experimentalKvCacheKeyType: 'F32',
+  experimentalKvCacheValueType: 'F32',
+};
+expected.llamacpp.context = CONTEXT;
+for (const [name, path] of [['F32', f32Path], ...Object.keys(FTYPES).map((n) => [n, resolve(OUT, `${n}.gguf`)])]) {
+  const model = await llama.loadModel({ modelPath: path });
+  const context = await model.createContext(CONTEXT);
   const seq = context.getSequence();
   const gen = { probabilities: true, options: { temperature: 1, topK: V, topP: 1, minP: 0 } };
   const res = await seq.controlledEvaluate(PROMPT.map((t) => [t, { generateNext: gen }]));
