@@ -235,6 +235,29 @@ describe('createWorkerEngine / exposeEngine', () => {
     expect([...r.out]).toEqual([0, 1, 4, 9, 16]);
     expect(r.model).toBe('llama');
     expect(progress).toHaveLength(5);
+
+    // transfer moves the argument's buffer; settleInWorker waits, after an abort, for the method's own answer.
+    const bytes = new Uint8Array(1000);
+    const ctrl = new AbortController();
+    const counted: number[] = [];
+    const answer = w.call<{ n: number; received: number }>('count', bytes, {
+      transfer: [bytes.buffer],
+      signal: ctrl.signal,
+      settleInWorker: true,
+      onProgress: (p) => {
+        counted.push(p as number);
+        if (counted.length === 3) ctrl.abort();
+      },
+    });
+    expect(bytes.byteLength).toBe(0); // moved, not copied
+    const got = await answer;
+    expect(got.received).toBe(1000);
+    expect(got.n).toBeGreaterThanOrEqual(3);
+    expect(counted.at(-1)).toBe(got.n); // every event before the answer still arrived
+    // Without it, the promise rejects as the signal fires.
+    const ctrl2 = new AbortController();
+    const early = w.call('count', new Uint8Array(1), { signal: ctrl2.signal, onProgress: () => ctrl2.abort() });
+    await expect(early).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('bytes are transferred to the worker, not copied; an encoder embeds there', async () => {
