@@ -455,6 +455,12 @@ export interface ExposeOptions {
   methods?: Record<string, (args: unknown, ctx: MethodContext) => unknown>;
   /** The engine models load into (default: one Engine, created on the first load). */
   engine?: () => Promise<GPUContext>;
+  /**
+   * When a new model replaces the current one: 'before-load' (default) frees the current model first,
+   * so only one is ever held; 'after-load' frees it once the new one has loaded, so a failed load (a
+   * wrong URL, Stop) keeps it, for two models' memory while loading.
+   */
+  replace?: 'before-load' | 'after-load';
 }
 
 /** Serves the page's createWorkerEngine() from inside a worker: `exposeEngine(self)`. */
@@ -496,12 +502,16 @@ export function exposeEngine(self: Port | typeof globalThis, options: ExposeOpti
 
   async function load(source: ModelSource, o: Omit<LoadOptions, 'engine'>): Promise<LoadedModel> {
     engine ??= options.engine ? await options.engine() : null;
-    sessions.clear();
-    loaded?.dispose();
-    loaded = null;
-    await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
+    const free = async () => {
+      sessions.clear();
+      loaded?.dispose();
+      loaded = null;
+      await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
+    };
+    if (options.replace !== 'after-load') await free();
     const result = await loadModel(source, { ...o, ...(engine ? { engine } : {}) });
     if (!engine) engine = result.engine; // the first load's engine serves the next ones
+    await free();
     loaded = { ...result, dispose: () => result.model.dispose() };
     return loaded;
   }

@@ -276,3 +276,25 @@ describe('createWorkerEngine / exposeEngine', () => {
     expect(generated).toMatchObject({ name: 'UnsupportedError' });
   });
 });
+
+describe("exposeEngine's replace option", () => {
+  it("a failed load frees the current model first by default; with replace: 'after-load' it keeps it", async () => {
+    const bytes = async () => new Uint8Array(await (await fetch(`${server}/gguf/kjv.gguf`)).arrayBuffer());
+    const first = createWorkerEngine(new Worker(new URL('./app-worker.ts', import.meta.url), { type: 'module' }));
+    const keep = createWorkerEngine(new Worker(new URL('./app-worker-keep.ts', import.meta.url), { type: 'module' }));
+    try {
+      for (const w of [first, keep]) {
+        await w.loadModel(await bytes());
+        const ids = await w.encode('In the beginning');
+        expect(ids.length).toBeGreaterThan(0);
+        await expect(w.loadModel(`${server}/missing.gguf`)).rejects.toMatchObject({ name: 'DownloadError', status: 404 });
+        if (w === keep)
+          expect(await w.encode('In the beginning')).toEqual(ids); // still loaded
+        else await expect(w.encode('In the beginning')).rejects.toThrow(/no model is loaded/);
+      }
+    } finally {
+      first.terminate();
+      keep.terminate();
+    }
+  });
+});
