@@ -2,13 +2,14 @@
 // over the KJV verses (embedded on the GPU with progress and Stop), a sentence-similarity heatmap, and
 // the heads a model carries (classification, next sentence, NER spans, extractive QA). The bundled
 // model is a sentence-transformers folder (tools/train_bert.py); others load from a folder, a URL (kept
-// in Cache Storage) or the cache, all through the library's loadModel. The encoder runs on this page's
-// own engine, not in a worker (createWorkerEngine serves decoders: generation and chat); every call is a
-// few GPU submissions that leave the page responsive, and one job runs at a time.
+// in Cache Storage) or the cache, all through the library's loadModel. The encoder and its tokenizer
+// run in ./worker.ts, through the library's worker engine (createWorkerEngine / exposeEngine): the page
+// sends text and draws what comes back; one job runs at a time.
 import GUI from 'lil-gui';
-import { type Encoder, type ModelSource, SemanticIndex, TextTokenizer, bestSpan, deleteCached, groupEntities, loadModel } from 'webgpu-nlp';
-import { $, formatBytes, pickFolder, say, showMemory, startEngine } from '../common/page';
+import { type CallOptions, type ModelSource, createWorkerEngine } from 'webgpu-nlp';
+import { $, checkWebGPU, formatBytes, pickFolder, say } from '../common/page';
 import recordedRun from './recorded.json';
+import type { AttentionResult, BertMethods } from './worker';
 
 const params = new URLSearchParams(location.search);
 const BUNDLED = 'models/kjv-bert/';
@@ -33,7 +34,18 @@ const recorded = {
   },
 };
 
-const engine = await startEngine({ recorded });
+if (!(await checkWebGPU({ recorded }))) await new Promise(() => undefined); // the page stays as it is, every control off
+
+const engine = createWorkerEngine(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
+/** One of the worker's methods (demos/bert/worker.ts), typed by its name. */
+function call<K extends keyof BertMethods>(
+  name: K,
+  args: Parameters<BertMethods[K]>[0],
+  options?: CallOptions,
+): Promise<Awaited<ReturnType<BertMethods[K]>>> {
+  return engine.call(name, args, options);
+}
+type Description = Awaited<ReturnType<BertMethods['describe']>>;
 
 const settings = {
   topK: 5,
@@ -49,8 +61,9 @@ const settings = {
   clearCache: () => void clearCache(),
 };
 
-let model: { encoder: Encoder; tokenizer: TextTokenizer | null; name: string; dispose(): void } | null = null;
-let index: { index: SemanticIndex; refs: string[]; texts: string[]; pooling: string; model: Encoder } | null = null;
+let model: (Description & { name: string }) | null = null;
+/** The verses embedded in the worker's index. */
+let index: { refs: string[]; texts: string[]; pooling: string } | null = null;
 let verses: { ref: string; text: string }[] = [];
 
 // ---------------------------------------------------------------- one job at a time
@@ -82,25 +95,17 @@ async function job(name: string, fn: () => Promise<void>): Promise<void> {
   } finally {
     stop = null;
     setBusy(null);
-    showMemory(engine);
+    await showMemory();
   }
 }
 
-function withTokenizer(): TextTokenizer {
-  if (!model?.tokenizer) throw new Error('this model folder has no tokenizer.json, so it cannot read text');
-  return model.tokenizer;
+async function showMemory(): Promise<void> {
+  const bytes = await call('memory', null).catch(() => null);
+  const el = $('memory');
+  if (bytes === null) return;
+  el.textContent = `GPU memory in use: ${formatBytes(bytes)}`;
+  el.dataset.bytes = String(bytes);
 }
-
-const pooling = () => (settings.pooling === 'model' ? undefined : settings.pooling);
-
-/** The longest sequence the model takes (at most 128 here): RoBERTa's positions start after its padding id. */
-function maxTokens(): number {
-  const s = model!.encoder.shape;
-  return Math.min(128, s.pad === null ? s.positions : s.positions - s.pad - 1);
-}
-
-/** `ids` cut to maxTokens(), the closing special token kept. */
-const clip = (ids: number[]) => (ids.length <= maxTokens() ? ids : [...ids.slice(0, maxTokens() - 1), ids[ids.length - 1]]);
 
 // ---------------------------------------------------------------- loading
 
@@ -110,8 +115,7 @@ async function install(source: ModelSource, name: string, cache: boolean): Promi
   setBusy('load');
   const bar = $('embed-progress') as HTMLProgressElement;
   try {
-    const loaded = await loadModel(source, {
-      engine,
+    const loaded = await engine.loadModel(source, {
       kind: 'encoder',
       signal: stop.signal,
       cache: cache ? 'browser' : false,
@@ -121,15 +125,8 @@ async function install(source: ModelSource, name: string, cache: boolean): Promi
         say(`${p.text[0].toUpperCase()}${p.text.slice(1)}${p.phase === 'download' ? ' (Stop cancels)' : ''}…`);
       },
     });
-    model?.dispose();
-    index?.index.dispose();
     index = null;
-    model = {
-      encoder: loaded.model,
-      tokenizer: loaded.tokenizer instanceof TextTokenizer ? loaded.tokenizer : null,
-      name,
-      dispose: () => loaded.dispose(),
-    };
+    model = { ...(await call('describe', null)), name };
     document.body.dataset.cache = loaded.info.downloadedBytes === 0 && loaded.info.fromCacheBytes > 0 ? 'hit' : 'stored';
   } finally {
     bar.hidden = true;
@@ -144,7 +141,7 @@ async function install(source: ModelSource, name: string, cache: boolean): Promi
 
 function describe(): void {
   if (!model) return;
-  const e = model.encoder;
+  const e = model;
   const h = e.heads;
   const heads = [
     h.maskedLM && 'masked LM',
@@ -167,7 +164,7 @@ function describe(): void {
   ] as const)
     $(form).hidden = !on;
   ($('fill') as HTMLButtonElement).title = h.maskedLM ? '' : 'this model has no masked-LM head';
-  const a = e.attentionShape;
+  const a = e.attentionShape ?? undefined;
   layerCtl.max(Math.max(0, (a?.layers ?? 1) - 1)).updateDisplay();
   headCtl.max(Math.max(0, (a?.heads ?? 1) - 1)).updateDisplay();
   settings.layer = Math.min(settings.layer, (a?.layers ?? 1) - 1);
@@ -196,7 +193,7 @@ async function pickAndLoad(): Promise<void> {
 }
 
 async function clearCache(): Promise<void> {
-  const n = await deleteCached();
+  const n = await engine.deleteCached();
   say(`Downloaded models removed from this browser (${n} file${n === 1 ? '' : 's'}).`);
 }
 
@@ -215,45 +212,38 @@ function bars(el: HTMLElement, rows: { label: string; p: number }[]): void {
 }
 
 async function fill(): Promise<void> {
-  const m = model!;
-  const tok = withTokenizer();
-  if (!m.encoder.heads.maskedLM) throw new Error(`${m.name} has no masked-LM head: load a *ForMaskedLM model to fill in words`);
   const text = ($('mask-text') as HTMLInputElement).value;
-  const maskId = tok.tokenId('[MASK]') ?? tok.tokenId('<mask>');
-  if (maskId === undefined) throw new Error('the tokenizer has no [MASK] or <mask> token');
-  const ids = tok.encode(text);
-  if (!ids.includes(maskId)) {
+  const r = await call('fill', { text, topK: settings.topK });
+  if (!r) {
     say('Put [MASK] where a word should be guessed.', 'error');
     return;
   }
-  const [masks] = await m.encoder.fillMask([ids], { maskId, topK: settings.topK });
+  const { masks } = r;
   const out = $('output');
   out.replaceChildren(
     ...masks.map((mask, i) => {
       const block = Object.assign(document.createElement('div'), { className: 'mask-block' });
       const title = Object.assign(document.createElement('div'), { className: 'small', textContent: `[MASK] ${i + 1} of ${masks.length}` });
       const grid = Object.assign(document.createElement('div'), { className: 'bars' });
-      bars(
-        grid,
-        mask.tokens.map((t) => ({ label: tok.decode([t.id]), p: t.score })),
-      );
+      bars(grid, mask);
       block.append(title, grid);
       return block;
     }),
   );
-  out.dataset.top = masks.map((x) => tok.decode([x.tokens[0].id])).join(' ');
+  out.dataset.top = masks.map((x) => x[0].label).join(' ');
   say(`${masks.length} masked position${masks.length > 1 ? 's' : ''}, top ${settings.topK} each.`);
-  await drawAttention(ids);
+  await drawAttention(r.attention);
 }
 
 // ---------------------------------------------------------------- attention
 
-let attention: { ids: number[]; labels: string[]; layers: Float32Array[]; heads: number } | null = null;
+let attention: AttentionResult = null;
 
-async function drawAttention(given?: number[]): Promise<void> {
+/** Draws the maps the worker computed (`given`: those of a fill), or asks for the text's. */
+async function drawAttention(given?: AttentionResult): Promise<void> {
   const m = model!;
   const grid = $('attention-grid');
-  const shape = m.encoder.attentionShape;
+  const shape = m.attentionShape;
   if (!shape || !m.tokenizer) {
     grid.replaceChildren();
     $('attention-caption').textContent =
@@ -261,10 +251,9 @@ async function drawAttention(given?: number[]): Promise<void> {
     attention = null;
     return;
   }
-  const ids = given ?? clip(m.tokenizer.encode(($('mask-text') as HTMLInputElement).value));
-  const layers: Float32Array[] = [];
-  for (let l = 0; l < shape.layers; l++) layers.push(await m.encoder.attentionWeights(ids, l));
-  attention = { ids, labels: ids.map((id) => m.tokenizer!.decode([id])), layers, heads: shape.heads };
+  attention = given ?? (await call('attention', { text: ($('mask-text') as HTMLInputElement).value }));
+  if (!attention) return;
+  const { ids, layers } = attention;
   grid.style.setProperty('--heads', String(shape.heads));
   const T = ids.length;
   grid.replaceChildren(
@@ -350,8 +339,7 @@ $('attention').addEventListener('mousemove', (ev) => {
 // ---------------------------------------------------------------- semantic search
 
 async function embedVerses(): Promise<void> {
-  const m = model!;
-  const tok = withTokenizer();
+  if (!model?.tokenizer) throw new Error('this model folder has no tokenizer.json, so it cannot read text');
   if (!verses.length) {
     const res = await fetch(`${import.meta.env.BASE_URL}${BUNDLED}verses.tsv`);
     if (!res.ok) throw new Error(`could not fetch the verses: HTTP ${res.status}`);
@@ -364,27 +352,28 @@ async function embedVerses(): Promise<void> {
       });
   }
   const chosen = verses.slice(0, Math.max(1, Math.min(settings.verses, verses.length)));
-  const corpus = chosen.map((v) => clip(tok.encode(v.text)));
   stop = new AbortController();
   setBusy('embed');
   const bar = $('embed-progress') as HTMLProgressElement;
   bar.hidden = false;
   bar.value = 0;
-  index?.index.dispose();
   index = null;
   const used = settings.pooling;
   const t0 = performance.now();
   try {
-    const built = await SemanticIndex.build(m.encoder, corpus, {
-      batchSize: 16,
-      pooling: pooling(),
-      signal: stop.signal,
-      onProgress: (done, total) => {
-        bar.value = done / total;
-        say(`Embedding verses: ${done} of ${total} (Stop ends it)…`);
+    const built = await call(
+      'index',
+      { texts: chosen.map((v) => v.text), pooling: used },
+      {
+        signal: stop.signal,
+        onProgress: (p) => {
+          const { done, total } = p as { done: number; total: number };
+          bar.value = done / total;
+          say(`Embedding verses: ${done} of ${total} (Stop ends it)…`);
+        },
       },
-    });
-    index = { index: built, refs: chosen.map((v) => v.ref), texts: chosen.map((v) => v.text), pooling: used, model: m.encoder };
+    );
+    index = { refs: chosen.map((v) => v.ref), texts: chosen.map((v) => v.text), pooling: used };
     say(
       `${chosen.length} verses embedded in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${formatBytes(built.size * built.dim * 4)} on the GPU. Search away.`,
     );
@@ -395,16 +384,14 @@ async function embedVerses(): Promise<void> {
 }
 
 async function search(): Promise<void> {
-  const m = model!;
-  if (!index || index.model !== m.encoder) throw new Error('Embed the verses first.');
+  if (!index) throw new Error('Embed the verses first.');
   if (index.pooling !== settings.pooling) throw new Error('The pooling changed since the verses were embedded: embed them again.');
   const text = ($('query') as HTMLInputElement).value.trim();
   if (!text) {
     say('Type what to look for.');
     return;
   }
-  const q = await m.encoder.embed([clip(withTokenizer().encode(text))], { pooling: pooling(), normalize: true });
-  const hits = await index.index.search(q, settings.results);
+  const hits = await call('search', { text, pooling: settings.pooling, k: settings.results });
   $('results').replaceChildren(
     ...hits.map((h) => {
       const li = document.createElement('li');
@@ -423,18 +410,14 @@ async function search(): Promise<void> {
 
 async function compare(): Promise<void> {
   const m = model!;
-  const tok = withTokenizer();
   const lines = ($('sentences') as HTMLTextAreaElement).value
     .split('\n')
     .map((s) => s.trim())
     .filter(Boolean)
     .slice(0, 12);
   if (lines.length < 2) throw new Error('Give at least two sentences, one a line.');
-  const C = m.encoder.shape.hidden;
-  const v = await m.encoder.embed(
-    lines.map((s) => clip(tok.encode(s))),
-    { pooling: pooling(), normalize: true },
-  );
+  const C = m.shape.hidden;
+  const v = await call('embed', { lines, pooling: settings.pooling });
   const n = lines.length;
   const cos = (i: number, j: number) => {
     let s = 0;
@@ -475,38 +458,22 @@ async function compare(): Promise<void> {
 // ---------------------------------------------------------------- heads
 
 async function classify(): Promise<void> {
-  const m = model!;
-  const scores = await m.encoder.classifyScores([clip(withTokenizer().encode(($('classify-text') as HTMLInputElement).value))]);
-  const rows = m.encoder.labels.map((label, i) => ({ label, p: scores[i] })).sort((a, b) => b.p - a.p);
+  const rows = (await call('classify', { text: ($('classify-text') as HTMLInputElement).value })).sort((a, b) => b.p - a.p);
   bars($('classify-output'), rows);
   $('classify-output').dataset.top = rows[0].label;
   say(`Classified: ${rows[0].label}.`);
 }
 
 async function nextSentence(): Promise<void> {
-  const m = model!;
-  const pair = withTokenizer().encodePair(($('nsp-a') as HTMLInputElement).value, ($('nsp-b') as HTMLInputElement).value, {
-    maxLength: maxTokens(),
-  });
-  const [a, b] = await m.encoder.nextSentence({ ids: [pair.ids], typeIds: [pair.typeIds] });
-  const p = 1 / (1 + Math.exp(b - a)); // softmax over (follows, random), index 0 = follows
+  const { p, typeIds } = await call('nsp', { a: ($('nsp-a') as HTMLInputElement).value, b: ($('nsp-b') as HTMLInputElement).value });
   const out = $('nsp-output');
-  out.textContent = `It follows with probability ${(100 * p).toFixed(1)}% (segment ids: ${pair.typeIds.join('')})`;
+  out.textContent = `It follows with probability ${(100 * p).toFixed(1)}% (segment ids: ${typeIds.join('')})`;
   out.dataset.p = p.toFixed(4);
 }
 
 async function ner(): Promise<void> {
-  const m = model!;
   const text = ($('ner-text') as HTMLInputElement).value;
-  const { ids, offsets } = withTokenizer().encodeWithOffsets(text, { maxLength: maxTokens() });
-  const [logits] = await m.encoder.tokenClassify([ids]);
-  const wordStart = offsets.map(([s], i) => i === 0 || s === 0 || s !== offsets[i - 1][1] || /\W/.test(text[s] ?? ''));
-  const entities = groupEntities(logits, m.encoder.labels, {
-    strategy: settings.aggregation,
-    skip: offsets.map(([, e]) => e === 0),
-    wordStart,
-    offsets,
-  });
+  const entities = await call('ner', { text, aggregation: settings.aggregation });
   const out = $('ner-output');
   const parts: (string | HTMLElement)[] = [];
   let at = 0;
@@ -525,20 +492,10 @@ async function ner(): Promise<void> {
 }
 
 async function answer(): Promise<void> {
-  const m = model!;
   const question = ($('qa-question') as HTMLInputElement).value;
   const context = ($('qa-context') as HTMLTextAreaElement).value;
-  const pair = withTokenizer().encodePair(question, context, { maxLength: maxTokens() });
-  // RoBERTa-family models have one token type: the pair's segments go in as 0 (as their tokenizers give).
-  const types = m.encoder.shape.typeVocab > 1 ? pair.typeIds : pair.typeIds.map(() => 0);
-  const [{ start, end }] = await m.encoder.questionAnswering({ ids: [pair.ids], typeIds: [types] });
-  // The context's tokens: segment 1 with real offsets (the final [SEP] has none).
-  const inContext = pair.typeIds.map((t, i) => t === 1 && pair.offsets[i][1] > 0);
-  const from = inContext.indexOf(true);
-  const to = inContext.lastIndexOf(true) + 1;
-  if (from < 0) throw new Error('the context is empty (or the question filled the whole input)');
-  const best = bestSpan(start, end, { from, to });
-  const [s, e] = [pair.offsets[best.start][0], pair.offsets[best.end][1]];
+  const best = await call('qa', { question, context });
+  const [s, e] = [best.start, best.end];
   const out = $('answer');
   out.replaceChildren(
     context.slice(0, s),

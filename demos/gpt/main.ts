@@ -5,14 +5,16 @@
 // (124M) from a URL, a local .gguf / .safetensors file or a Hugging Face model folder, and an attention
 // map with every head of the layer beside it. The model lives in ./worker.ts.
 import GUI, { type Controller, type OptionController, type StringController } from 'lil-gui';
+import { createWorkerEngine } from 'webgpu-nlp';
 import { $, checkWebGPU, collapseOnNarrow, formatBytes, pickFile, pickFolder, say } from '../common/page';
 import {
   BUNDLED,
   type Bundled,
   type ChatTurn,
   type FromWorker,
+  type GenerateRequest,
+  type RequestName,
   type Step,
-  type ToWorker,
   WEIGHT_CHOICES,
   type WeightChoice,
   windowBlock,
@@ -52,13 +54,13 @@ const settings = {
   loadAdapterUrl: () => {
     if (!settings.adapterUrl) return say('Type the URL of a .gguf adapter or of a PEFT adapter folder first.', 'error');
     startAdapterLoad(`Loading the adapter at ${settings.adapterUrl}…`);
-    send({ type: 'load-adapter-url', url: settings.adapterUrl });
+    send('load-adapter-url', { url: settings.adapterUrl });
   },
   loadAdapterFile: async () => {
     const f = await pickFile('.gguf');
     if (f) {
       startAdapterLoad(`Loading the adapter ${f.name}…`);
-      send({ type: 'load-adapter', name: f.name.replace(/\.gguf$/i, ''), files: [f] }, [f.bytes.buffer]);
+      send('load-adapter', { name: f.name.replace(/\.gguf$/i, ''), files: [f] }, [f.bytes.buffer]);
     }
   },
   loadAdapterFolder: async () => {
@@ -67,7 +69,8 @@ const settings = {
       const name = files[0].name.split('/')[0] || 'adapter';
       startAdapterLoad(`Loading the adapter ${name}…`);
       send(
-        { type: 'load-adapter', name, files },
+        'load-adapter',
+        { name, files },
         files.map((f) => f.bytes.buffer),
       );
     }
@@ -84,24 +87,23 @@ const settings = {
   sparse: false,
   window: 64,
   compare: () =>
-    send({
-      type: 'compare',
+    send('compare', {
       text: prompt().value + stream.data,
       attention: { sparse: true, window: settings.window },
     }),
   url: 'https://huggingface.co/openai-community/gpt2/resolve/main/model.safetensors',
-  clearCache: () => send({ type: 'clear-cache' }),
+  clearCache: () => send('clear-cache', null),
   loadUrl: () => {
     setBusy('downloading');
     ($('download') as HTMLProgressElement).hidden = false;
     say(`Downloading ${settings.url.split('/').pop()} (GPT-2 124M is about 550 MB; Stop cancels)…`);
-    send({ type: 'load-url', url: settings.url });
+    send('load-url', { url: settings.url });
   },
   loadFile: async () => {
     const f = await pickFile('.gguf,.safetensors');
     if (f) {
       startLoading(`Loading ${f.name}…`);
-      send({ type: 'load-bytes', file: f, gpt2: !/char/i.test(f.name) }, [f.bytes.buffer]);
+      send('load-bytes', { file: f, gpt2: !/char/i.test(f.name) }, [f.bytes.buffer]);
     }
   },
   loadFolder: async () => {
@@ -110,7 +112,8 @@ const settings = {
       const name = files[0].name.split('/')[0] || 'model folder';
       startLoading(`Loading ${name} (${files.length} files)…`);
       send(
-        { type: 'load-folder', files, name },
+        'load-folder',
+        { files, name },
         files.map((f) => f.bytes.buffer),
       );
     }
@@ -128,7 +131,7 @@ const modelCtl = gui
   .name('model')
   .onChange((m: Bundled) => {
     startLoading(`Loading ${BUNDLED[m]}…`);
-    send({ type: 'load-bundled', model: m });
+    send('load-bundled', { model: m });
   });
 (modelCtl as OptionController).$select.id = 'model';
 const chatCtl = gui
@@ -153,7 +156,7 @@ function weightsMenu(separateTable: boolean): void {
     .name('weights')
     .onChange((w: WeightChoice) => {
       startLoading(`Reloading with ${w} weights…`);
-      send({ type: 'set-weights', weights: w });
+      send('set-weights', { weights: w });
     });
   (weightsCtl as OptionController).$select.id = 'weights';
   $('weights-note').textContent = separateTable
@@ -249,7 +252,7 @@ function setBusy(next: typeof state): void {
 $('stop').addEventListener('click', () => {
   focusGenerate = true;
   ($('stop') as HTMLButtonElement).disabled = true;
-  send({ type: 'stop' });
+  running?.abort(); // the generation ends after its current token, a download at once
 });
 
 /** A new model (or weights) is on its way: what is shown belongs to the old one, so it is marked stale. */
@@ -296,17 +299,39 @@ function chatState(): void {
 }
 
 // ——— the worker ———
-const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
-function send(m: ToWorker, transfer: Transferable[] = []): void {
-  worker.postMessage(m, transfer);
+// The library's worker engine carries the requests (one at a time in the worker, in arrival order), their
+// events and results, errors and Stop; the page's requests are the methods demos/gpt/worker.ts exposes.
+const engine = createWorkerEngine(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }));
+/** What Stop cancels: the running generation, side-by-side comparison or download. */
+let running: AbortController | null = null;
+const STOPPABLE: RequestName[] = ['generate', 'compare-adapters', 'load-url'];
+/** Requests that replace the model: they end a running generation first (the worker would queue them). */
+const REPLACES: RequestName[] = ['load-bundled', 'load-bytes', 'load-folder', 'load-url', 'set-weights'];
+function send(name: RequestName, args: unknown, transfer: Transferable[] = []): void {
+  if (REPLACES.includes(name)) running?.abort();
+  const ctrl = STOPPABLE.includes(name) ? new AbortController() : null;
+  if (ctrl) running = ctrl;
+  engine
+    .call<FromWorker | null>(name, args, {
+      transfer,
+      signal: ctrl?.signal,
+      settleInWorker: true, // a stopped run still reports what it did
+      onProgress: (m) => onMessage(m as FromWorker),
+    })
+    .then(
+      (m) => m && onMessage(m),
+      (err: Error) => onError(err.message, name),
+    )
+    .finally(() => {
+      if (running === ctrl) running = null;
+    });
 }
 
 function requestAttention(): void {
   const t = prompt().value + stream.data;
   if (!t) return;
   markStale('for the latest text', ['attention-section']);
-  send({
-    type: 'attention',
+  send('attention', {
     text: t,
     chat: settings.chat && turns.length ? [...turns] : null,
     layer: settings.layer,
@@ -324,7 +349,7 @@ function requestTokens(): void {
     if (document.body.dataset.ready !== 'true') return;
     const text = prompt().value;
     const chat = settings.chat && chatAvailable ? [...turns, { role: 'user' as const, content: text }] : null;
-    send({ type: 'tokenize', text, chat });
+    send('tokenize', { text, chat });
   }, 150);
 }
 prompt().addEventListener('input', requestTokens);
@@ -489,8 +514,7 @@ function doneStats(m: Extract<FromWorker, { type: 'done' }>, tokensPerSecond: nu
 }
 let lastSpeed = 0;
 
-worker.onmessage = (e: MessageEvent<FromWorker>) => {
-  const m = e.data;
+function onMessage(m: FromWorker): void {
   if (m.type === 'loaded') {
     const gqa = m.info.kvHeads < m.info.heads ? ` on ${m.info.kvHeads} KV heads` : '';
     say(
@@ -592,28 +616,31 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     drawTokens($('tokens'), m.pieces);
     $('tokens').dataset.count = String(m.pieces.length);
     $('tokens-title').textContent = m.chat ? 'The conversation as tokens (chat template included)' : 'The prompt as tokens';
-  } else if (m.type === 'error') {
-    ($('download') as HTMLProgressElement).hidden = true;
-    $('phase').textContent = '';
-    if (m.during !== 'attention' && m.during !== 'compare' && m.during !== 'tokenize') setBusy('idle');
-    say(
-      m.during.startsWith('load-adapter')
-        ? `Could not load that adapter (${m.message}); the model and its other adapters are unchanged.`
-        : m.during.startsWith('load') && document.body.dataset.ready === 'true'
-          ? `Could not load that model (${m.message}); still using the previous one.`
-          : m.message,
-      'error',
-    );
-    if (m.during === 'generate') {
-      // The unanswered message leaves the conversation, and back into the input to try again.
-      if (settings.chat && turns.at(-1)?.role === 'user') prompt().value = turns.pop()!.content;
-      out.replaceChildren(...turns.map((t) => line(`turn ${t.role}`, t.content)));
-      chatState();
-      document.body.dataset.state = 'error';
-    }
-    if (m.during === 'attention') fresh('attention-section');
   }
-};
+}
+
+/** A request failed: `during` names it. */
+function onError(message: string, during: RequestName): void {
+  ($('download') as HTMLProgressElement).hidden = true;
+  $('phase').textContent = '';
+  if (during !== 'attention' && during !== 'compare' && during !== 'tokenize') setBusy('idle');
+  say(
+    during.startsWith('load-adapter')
+      ? `Could not load that adapter (${message}); the model and its other adapters are unchanged.`
+      : during.startsWith('load') && document.body.dataset.ready === 'true'
+        ? `Could not load that model (${message}); still using the previous one.`
+        : message,
+    'error',
+  );
+  if (during === 'generate') {
+    // The unanswered message leaves the conversation, and back into the input to try again.
+    if (settings.chat && turns.at(-1)?.role === 'user') prompt().value = turns.pop()!.content;
+    out.replaceChildren(...turns.map((t) => line(`turn ${t.role}`, t.content)));
+    chatState();
+    document.body.dataset.state = 'error';
+  }
+  if (during === 'attention') fresh('attention-section');
+}
 
 const line = (className: string, text: string) => Object.assign(document.createElement('div'), { className, textContent: text });
 
@@ -644,15 +671,14 @@ $('form').addEventListener('submit', (e) => {
   followLatest = true;
   const { maxNewTokens, temperature, topK, topP, seed } = settings;
   generation = { temperature, topK, topP };
-  send({
-    type: 'generate',
+  send('generate', {
     prompt: text,
     chat: chat ? [...turns] : null,
     sampling: { maxNewTokens, temperature, topK, topP, seed },
     attention: { sparse: settings.sparse, window: settings.window },
     candidates: CANDIDATES,
     adapter: settings.adapter || null,
-  });
+  } satisfies GenerateRequest);
   usedAdapter = settings.adapter || null;
 });
 
@@ -669,8 +695,7 @@ $('compare-adapters').addEventListener('click', () => {
   say(
     `The same prompt under ${names.length} variants, ${Math.min(settings.maxNewTokens, 40)} tokens each, one after another (Stop ends it)…`,
   );
-  send({
-    type: 'compare-adapters',
+  send('compare-adapters', {
     prompt: prompt().value,
     sampling: { maxNewTokens: Math.min(maxNewTokens, 40), temperature, topK, topP, seed },
     adapters: names,
@@ -678,8 +703,8 @@ $('compare-adapters').addEventListener('click', () => {
 });
 
 if (await checkWebGPU({ recorded })) {
-  send({ type: 'load-bundled', model: settings.model });
-  send({ type: 'cache-info' });
+  send('load-bundled', { model: settings.model });
+  send('cache-info', null);
 } else {
   // The panel looks as off as it is.
   for (const c of gui.controllersRecursive()) c.disable();

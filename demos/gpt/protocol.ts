@@ -1,4 +1,5 @@
-// Messages between the "Small language models" page and its worker.
+// What the "Small language models" page and its worker exchange, over the library's worker engine
+// (createWorkerEngine / exposeEngine): the requests' names and arguments, and the events and results.
 import type { AdapterInfo } from 'webgpu-nlp';
 
 export interface Sampling {
@@ -42,41 +43,46 @@ export interface ChatTurn {
   content: string;
 }
 
-export type ToWorker =
-  | { type: 'load-bundled'; model: Bundled }
-  | { type: 'set-weights'; weights: WeightChoice }
-  | { type: 'compare'; text: string; attention: Attention }
-  /** One file: a .gguf (Llama family, its own tokenizer) or a .safetensors (GPT-2 layout). */
-  | { type: 'load-bytes'; file: NamedBytes; gpt2: boolean }
-  /** A Hugging Face model folder: config.json, tokenizer.json (+ tokenizer_config.json), *.safetensors. */
-  | { type: 'load-folder'; files: NamedBytes[]; name: string }
-  /** Downloads into the browser's Cache Storage (a second load reads it from there); Stop cancels. */
-  | { type: 'load-url'; url: string }
-  | { type: 'clear-cache' }
-  | { type: 'cache-info' }
-  /** Plain continuation of `prompt`, or with `chat` the next assistant turn of the conversation. */
-  | {
-      type: 'generate';
-      prompt: string;
-      chat: ChatTurn[] | null;
-      sampling: Sampling;
-      attention: Attention;
-      candidates: number;
-      /** A LoRA adapter loaded in the worker, by name; null: the base model. */
-      adapter: string | null;
-    }
-  /** LoRA: a PEFT folder (adapter_config.json + adapter_model.safetensors) or a llama.cpp .gguf adapter. */
-  | { type: 'load-adapter'; name: string; files: NamedBytes[] }
-  /** LoRA from a URL: a .gguf adapter, or a PEFT folder's URL (its two files are fetched from it). */
-  | { type: 'load-adapter-url'; url: string }
-  /** The same prompt, seed and settings under each of `adapters` (null: the base model), one after another. */
-  | { type: 'compare-adapters'; prompt: string; sampling: Sampling; adapters: (string | null)[] }
-  /** The map of one head, and (`allHeads`) small maps of every head of the layer. */
-  | { type: 'attention'; text: string; chat?: ChatTurn[] | null; layer: number; head: number; attention: Attention; allHeads?: boolean }
-  /** The tokens of a prompt (or of the conversation with the new turn), for the tokenizer view. */
-  | { type: 'tokenize'; text: string; chat: ChatTurn[] | null }
-  /** Ends a running generation after the current token; nothing else is cancelled. */
-  | { type: 'stop' };
+/**
+ * The page's requests to its worker: methods the worker registers with the library's exposeEngine, that
+ * the page calls with createWorkerEngine(worker).call(name, args, { onProgress, signal }). Their events
+ * (progress) and results are FromWorker messages; a cancelled call (Stop) still answers.
+ */
+export type RequestName =
+  | 'load-bundled'
+  | 'load-bytes'
+  | 'load-folder'
+  | 'load-url'
+  | 'clear-cache'
+  | 'cache-info'
+  | 'set-weights'
+  | 'generate'
+  | 'load-adapter'
+  | 'load-adapter-url'
+  | 'compare-adapters'
+  | 'tokenize'
+  | 'compare'
+  | 'attention';
+
+export interface GenerateRequest {
+  prompt: string;
+  /** The conversation with the new user turn (chat mode), or null: plain continuation of `prompt`. */
+  chat: ChatTurn[] | null;
+  sampling: Sampling;
+  attention: Attention;
+  candidates: number;
+  /** A LoRA adapter loaded in the worker, by name; null: the base model. */
+  adapter: string | null;
+}
+
+export interface AttentionRequest {
+  text: string;
+  chat?: ChatTurn[] | null;
+  layer: number;
+  head: number;
+  attention: Attention;
+  allHeads?: boolean;
+}
 
 export interface ModelInfo {
   name: string;
@@ -167,5 +173,4 @@ export type FromWorker =
       /** With allHeads: every head's map of the layer, [heads × T × T]. */
       heads?: Float32Array;
     }
-  | { type: 'compare'; kl: number; klLast: number; denseMs: number; sparseMs: number; tokens: number }
-  | { type: 'error'; message: string; during: string };
+  | { type: 'compare'; kl: number; klLast: number; denseMs: number; sparseMs: number; tokens: number };

@@ -7,6 +7,8 @@
 import {
   Engine,
   deleteCached,
+  exposeEngine,
+  type MethodContext,
   downloadFile,
   listCached,
   GGUFFile,
@@ -25,14 +27,17 @@ import {
 } from 'webgpu-nlp';
 import {
   type Attention,
+  type AttentionRequest,
   BUNDLED,
   type Bundled,
   type ChatTurn,
   type FromWorker,
+  type GenerateRequest,
   type NamedBytes,
+  type RequestName,
+  type Sampling,
   type Step,
   type TokenPiece,
-  type ToWorker,
   type WeightChoice,
   windowBlock,
 } from './protocol';
@@ -46,7 +51,10 @@ interface Tokenizer {
   label?(id: number): string;
 }
 
-const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
+/** The running request's events (the library's progress channel; exposeEngine runs one request at a time). */
+let post: (m: FromWorker) => void = () => undefined;
+/** The running request's AbortSignal: the page's Stop, or a new model replacing this one. */
+let signal: AbortSignal = new AbortController().signal;
 
 let engine: Engine | null = null;
 let model: { lm: GPT2 | Llama; tok: Tokenizer; name: string; vocab: number } | null = null;
@@ -253,14 +261,13 @@ async function compareAdapters(prompt: string, s: Sampling, adapters: (string | 
   const ids = tok.encode(prompt);
   if (!ids.length) throw new Error('the prompt has no tokens this model knows');
   const maxNewTokens = Math.min(s.maxNewTokens, lm.maxLength - ids.length);
-  stopSignal = new AbortController();
   for (const [index, adapter] of adapters.entries()) {
     const out: number[] = [];
-    for await (const id of lm.generate(ids, { ...s, maxNewTokens, stopTokens: [], adapter, signal: stopSignal.signal })) {
+    for await (const id of lm.generate(ids, { ...s, maxNewTokens, stopTokens: [], adapter, signal })) {
       out.push(id);
       post({ type: 'adapter-text', index, adapter, text: tok.decode(out), done: false, final: false, stopped: false });
     }
-    const stopped = stopSignal.signal.aborted;
+    const stopped = signal.aborted;
     const final = stopped || index === adapters.length - 1;
     post({ type: 'adapter-text', index, adapter, text: tok.decode(out), done: true, final, stopped });
     if (stopped) break;
@@ -282,7 +289,7 @@ async function cacheInfo(fromCache?: boolean): Promise<void> {
  * before, else downloaded with progress (cancelled by `signal`: Stop), checked against its
  * Content-Length and then kept.
  */
-async function download(url: string, signal: AbortSignal): Promise<Uint8Array> {
+async function download(url: string): Promise<Uint8Array> {
   let fromCache = false;
   try {
     const bytes = await downloadFile(url, {
@@ -333,14 +340,13 @@ async function generate(
     steps = [];
     shown = text;
   };
-  stopSignal = new AbortController();
   let warmupMs = 0;
   if (!warmed.has(lm)) {
     post({ type: 'phase', text: 'compiling kernels (first run only)…' });
     // The model's warm-up compiles this prompt's plans with progress (i of n); Stop ends the wait.
     try {
       const w = await lm.warmup({
-        signal: stopSignal.signal,
+        signal,
         attention: spec(attention),
         maxPromptTokens: ids.length,
         onProgress: ({ done, total }) =>
@@ -348,10 +354,10 @@ async function generate(
       });
       warmupMs = w.ms;
     } catch (e) {
-      if (!stopSignal.signal.aborted) throw e; // stopped: generate() below ends at once, as stopped
+      if (!signal.aborted) throw e; // stopped: generate() below ends at once, as stopped
     }
   }
-  const options = { ...s, maxNewTokens, stopTokens, attention: spec(attention), signal: stopSignal.signal, candidates, adapter };
+  const options = { ...s, maxNewTokens, stopTokens, attention: spec(attention), signal, candidates, adapter };
   for await (const id of lm.generate(ids, options)) {
     out.push(id);
     const now = performance.now();
@@ -393,7 +399,7 @@ const warmed = new WeakSet<object>();
  * The tokens of `text` (or of the conversation) as the tokenizer view shows them: a token that holds
  * only part of a character's UTF-8 bytes names the character and which part it is.
  */
-function tokenize(text: string, chat: ChatTurn[] | null): void {
+function tokenize(text: string, chat: ChatTurn[] | null): FromWorker {
   if (!model) throw new Error('no model loaded');
   const { tok } = model;
   const ids = chat && tok.chat ? tok.chat.encode(chat) : tok.encode(text);
@@ -409,24 +415,11 @@ function tokenize(text: string, chat: ChatTurn[] | null): void {
     } else pieces.push({ id: ids[i], text: one, special: !!tok.label && tok.decode([ids[i]]) === '' && one !== '' });
     i = j;
   }
-  post({ type: 'tokens', pieces, chat: !!(chat && tok.chat) });
-}
-
-type Sampling = { maxNewTokens: number; temperature: number; topK: number; topP: number; seed: number };
-
-// Requests that use the model run one at a time, in arrival order: a weights change or a new file
-// arriving mid-generation stops that generation after its current token (its AbortSignal), then
-// reloads, instead of disposing the model under it.
-let stopSignal = new AbortController();
-let queue: Promise<unknown> = Promise.resolve();
-function exclusive(fn: () => Promise<void>): Promise<void> {
-  const next = queue.then(fn, fn);
-  queue = next.catch(() => undefined);
-  return next;
+  return { type: 'tokens', pieces, chat: !!(chat && tok.chat) };
 }
 
 /** How far sliding-window attention drifts from dense: KL(dense ‖ sparse) of next-token distributions. */
-async function compare(text: string, attention: Attention): Promise<void> {
+async function compare(text: string, attention: Attention): Promise<FromWorker> {
   if (!model) throw new Error('no model loaded');
   const ids = model.tok.encode(text).slice(-model.lm.maxLength);
   if (!ids.length) throw new Error('no tokens to compare');
@@ -452,14 +445,14 @@ async function compare(text: string, attention: Attention): Promise<void> {
     const q = logp(sparse.subarray(t * V, (t + 1) * V));
     kls.push(p.reduce((s, lp, j) => s + Math.exp(lp) * (lp - q[j]), 0));
   }
-  post({
+  return {
     type: 'compare',
     kl: kls.reduce((a, b) => a + b, 0) / kls.length,
     klLast: kls[kls.length - 1],
     denseMs,
     sparseMs,
     tokens: ids.length,
-  });
+  };
 }
 
 /** The attention map shows at most this many tokens (the last ones); the page says so when it cuts. */
@@ -472,7 +465,8 @@ async function attention(
   head: number,
   a: Attention,
   allHeads: boolean,
-): Promise<void> {
+  transferOut: (list: Transferable[]) => void,
+): Promise<FromWorker> {
   if (!model) throw new Error('no model loaded');
   // A conversation is shown as the model read it: the chat template's tokens around the turns.
   const all = chat && model.tok.chat ? model.tok.chat.encode(chat, false) : model.tok.encode(text);
@@ -493,63 +487,106 @@ async function attention(
       heads.set(h === head ? weights : await model.lm.attentionWeights(ids, layer, h, { attention: s }), h * T * T);
     transfer.push(heads.buffer);
   }
-  post(
-    {
-      type: 'attention',
-      tokens: ids.map((i) => model!.tok.label?.(i) ?? model!.tok.decode([i])),
-      weights,
-      mask,
-      window: a.sparse ? a.window : null,
-      total: all.length,
-      layer,
-      head,
-      heads,
-    },
-    transfer,
-  );
+  transferOut(transfer); // the maps move to the page, not copied
+  return {
+    type: 'attention',
+    tokens: ids.map((i) => model!.tok.label?.(i) ?? model!.tok.decode([i])),
+    weights,
+    mask,
+    window: a.sparse ? a.window : null,
+    total: all.length,
+    layer,
+    head,
+    heads,
+  };
 }
 
-self.onmessage = async (e: MessageEvent<ToWorker>) => {
-  const m = e.data;
-  if (m.type === 'stop') {
-    stopSignal.abort();
-    return;
-  }
-  // Anything that replaces the model ends a running generation first; another model drops the adapters.
-  const replaces = m.type.startsWith('load') && !m.type.startsWith('load-adapter');
-  if (replaces || m.type === 'set-weights') stopSignal.abort();
-  if (replaces) adapterSources.clear();
-  await exclusive(() => handle(m));
+/**
+ * The page's requests, served by the library's worker engine (exposeEngine): it runs them one at a time
+ * in arrival order, carries their events (`post`, as progress) and their result, keeps an error's
+ * class and message, and aborts `signal` when the page cancels (Stop, or a new model on its way).
+ * Each method returns the page's message for its result, or null when its events said it all.
+ */
+type Method = (args: never, ctx: MethodContext) => Promise<FromWorker | null> | FromWorker | null;
+const methods: Record<RequestName, Method> = {
+  'load-bundled': async ({ model: which }: { model: Bundled }) => {
+    adapterSources.clear(); // another model drops the adapters
+    await loadBundled(which);
+    return null;
+  },
+  /** One file: a .gguf (Llama family, its own tokenizer) or a .safetensors (GPT-2 layout). */
+  'load-bytes': async ({ file, gpt2 }: { file: NamedBytes; gpt2: boolean }) => {
+    adapterSources.clear();
+    if (file.name.toLowerCase().endsWith('.gguf')) await loadGGUF(file.bytes, file.name);
+    else await loadGPT2(file.bytes, file.name, gpt2);
+    return null;
+  },
+  /** A Hugging Face model folder: config.json, tokenizer.json (+ tokenizer_config.json), *.safetensors. */
+  'load-folder': async ({ files, name }: { files: NamedBytes[]; name: string }) => {
+    adapterSources.clear();
+    await loadFolder(files, name);
+    return null;
+  },
+  /** Downloads into the browser's Cache Storage (a second load reads it from there); Stop cancels. */
+  'load-url': async ({ url }: { url: string }) => {
+    adapterSources.clear();
+    const bytes = await download(url);
+    // Our own models carry their config and vocabulary in the metadata; GPT-2 124M files do not.
+    await loadGPT2(bytes, url.split('/').pop() || 'GPT-2 (124M)', false);
+    return null;
+  },
+  'clear-cache': async () => {
+    await deleteCached();
+    await cacheInfo();
+    return null;
+  },
+  'cache-info': async () => {
+    await cacheInfo();
+    return null;
+  },
+  'set-weights': async ({ weights: w }: { weights: WeightChoice }) => {
+    weights = w;
+    if (source) await source();
+    await reapplyAdapters(); // the same adapters on the reloaded base
+    return null;
+  },
+  /** Plain continuation of `prompt`, or with `chat` the next assistant turn of the conversation. */
+  generate: async (a: GenerateRequest) => {
+    await generate(a.prompt, a.chat, a.sampling, a.attention, a.candidates, a.adapter);
+    return null;
+  },
+  /** LoRA: a PEFT folder (adapter_config.json + adapter_model.safetensors) or a llama.cpp .gguf adapter. */
+  'load-adapter': async ({ name, files }: { name: string; files: NamedBytes[] }) => {
+    await loadAdapter(name, files);
+    return null;
+  },
+  /** LoRA from a URL: a .gguf adapter, or a PEFT folder's URL (its two files are fetched from it). */
+  'load-adapter-url': async ({ url }: { url: string }) => {
+    await loadAdapterUrl(url);
+    return null;
+  },
+  /** The same prompt, seed and settings under each adapter (null: the base model), one after another. */
+  'compare-adapters': async (a: { prompt: string; sampling: Sampling; adapters: (string | null)[] }) => {
+    await compareAdapters(a.prompt, a.sampling, a.adapters);
+    return null;
+  },
+  /** The tokens of a prompt (or of the conversation with the new turn), for the tokenizer view. */
+  tokenize: ({ text, chat }: { text: string; chat: ChatTurn[] | null }) => tokenize(text, chat),
+  compare: ({ text, attention: a }: { text: string; attention: Attention }) => compare(text, a),
+  /** The map of one head, and (`allHeads`) small maps of every head of the layer. */
+  attention: (a: AttentionRequest, ctx) =>
+    attention(a.text, a.chat ?? null, a.layer, a.head, a.attention, !!a.allHeads, (l) => ctx.transfer(l)),
 };
 
-async function handle(m: ToWorker): Promise<void> {
-  try {
-    if (m.type === 'load-bundled') await loadBundled(m.model);
-    else if (m.type === 'load-bytes') {
-      if (m.file.name.toLowerCase().endsWith('.gguf')) await loadGGUF(m.file.bytes, m.file.name);
-      else await loadGPT2(m.file.bytes, m.file.name, m.gpt2);
-    } else if (m.type === 'load-folder') await loadFolder(m.files, m.name);
-    else if (m.type === 'load-url') {
-      stopSignal = new AbortController(); // Stop cancels the download
-      const bytes = await download(m.url, stopSignal.signal);
-      // Our own models carry their config and vocabulary in the metadata; GPT-2 124M files do not.
-      await loadGPT2(bytes, m.url.split('/').pop() || 'GPT-2 (124M)', false);
-    } else if (m.type === 'clear-cache') {
-      await deleteCached();
-      await cacheInfo();
-    } else if (m.type === 'cache-info') await cacheInfo();
-    else if (m.type === 'generate') await generate(m.prompt, m.chat, m.sampling, m.attention, m.candidates, m.adapter);
-    else if (m.type === 'load-adapter') await loadAdapter(m.name, m.files);
-    else if (m.type === 'load-adapter-url') await loadAdapterUrl(m.url);
-    else if (m.type === 'compare-adapters') await compareAdapters(m.prompt, m.sampling, m.adapters);
-    else if (m.type === 'tokenize') tokenize(m.text, m.chat);
-    else if (m.type === 'compare') await compare(m.text, m.attention);
-    else if (m.type === 'set-weights') {
-      weights = m.weights;
-      if (source) await source();
-      await reapplyAdapters(); // the same adapters on the reloaded base
-    } else if (m.type === 'attention') await attention(m.text, m.chat ?? null, m.layer, m.head, m.attention, !!m.allHeads);
-  } catch (err) {
-    post({ type: 'error', message: (err as Error).message, during: m.type });
-  }
-}
+exposeEngine(self, {
+  methods: Object.fromEntries(
+    Object.entries(methods).map(([name, fn]) => [
+      name,
+      (args: unknown, ctx: MethodContext) => {
+        post = (m) => ctx.progress(m);
+        signal = ctx.signal;
+        return (fn as (a: unknown, c: MethodContext) => unknown)(args, ctx);
+      },
+    ]),
+  ),
+});

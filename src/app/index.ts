@@ -13,4 +13,5 @@ export type {
   GeneratedToken,
   ExposeOptions,
   MethodContext,
+  CallOptions,
 } from './worker';

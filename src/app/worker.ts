@@ -180,6 +180,15 @@ export interface WorkerCompletions {
   create(request: ChatCompletionRequest & { stream?: false | null }, options?: { signal?: AbortSignal }): Promise<ChatCompletion>;
 }
 
+export interface CallOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: unknown) => void;
+  /** Buffers in `args` to move to the worker instead of copying them. */
+  transfer?: Transferable[];
+  /** On abort, wait for the method's answer (its result or error once it stopped) rather than rejecting at once. */
+  settleInWorker?: boolean;
+}
+
 export interface WorkerEngine {
   /** Loads a model in the worker (replacing the one it had). */
   loadModel(source: ModelSource, options?: WorkerLoadOptions): Promise<{ info: ModelInfo }>;
@@ -200,8 +209,12 @@ export interface WorkerEngine {
    * finish_reason, usage), as WebLLM's engine has it.
    */
   chat: ((options?: { system?: string; contextPolicy?: 'error' | 'drop-oldest' }) => WorkerChat) & { completions: WorkerCompletions };
-  /** A method the worker added with exposeEngine(self, { methods }). */
-  call<R = unknown>(method: string, args?: unknown, options?: { signal?: AbortSignal; onProgress?: (p: unknown) => void }): Promise<R>;
+  /**
+   * A method the worker added with exposeEngine(self, { methods }). `transfer` moves buffers in `args`
+   * to the worker; with `settleInWorker`, an abort asks the worker to stop and the promise waits for
+   * the method's own answer (what it did before it stopped) instead of rejecting at once.
+   */
+  call<R = unknown>(method: string, args?: unknown, options?: CallOptions): Promise<R>;
   listCached(options?: { cache?: CacheOption }): Promise<CachedFile[]>;
   deleteCached(url?: string, options?: { cache?: CacheOption }): Promise<number>;
   /** Frees the model in the worker. */
@@ -245,17 +258,15 @@ export function createWorkerEngine(worker: Worker | Port): WorkerEngine {
   };
   const cancel = (id: number) => port.postMessage({ t: 'cancel', id } satisfies Request);
 
-  function request<R>(
-    op: string,
-    args: unknown,
-    o: { signal?: AbortSignal; onProgress?: (p: unknown) => void; transfer?: Transferable[] } = {},
-  ): Promise<R> {
+  function request<R>(op: string, args: unknown, o: CallOptions = {}): Promise<R> {
     if (o.signal?.aborted) return Promise.reject(o.signal.reason ?? new DOMException('cancelled', 'AbortError'));
     return new Promise<R>((resolve, reject) => {
       const id = send(op, args, o.transfer);
-      // The promise rejects at once, as fetch's does; the worker stops the request at its next check.
+      // The promise rejects at once, as fetch's does (unless settleInWorker); the worker stops the
+      // request at its next check.
       const onAbort = () => {
         cancel(id);
+        if (o.settleInWorker) return;
         pending.delete(id);
         reject(o.signal?.reason ?? new DOMException('cancelled', 'AbortError'));
       };
@@ -444,6 +455,12 @@ export interface ExposeOptions {
   methods?: Record<string, (args: unknown, ctx: MethodContext) => unknown>;
   /** The engine models load into (default: one Engine, created on the first load). */
   engine?: () => Promise<GPUContext>;
+  /**
+   * When a new model replaces the current one: 'before-load' (default) frees the current model first,
+   * so only one is ever held; 'after-load' frees it once the new one has loaded, so a failed load (a
+   * wrong URL, Stop) keeps it, for two models' memory while loading.
+   */
+  replace?: 'before-load' | 'after-load';
 }
 
 /** Serves the page's createWorkerEngine() from inside a worker: `exposeEngine(self)`. */
@@ -485,12 +502,16 @@ export function exposeEngine(self: Port | typeof globalThis, options: ExposeOpti
 
   async function load(source: ModelSource, o: Omit<LoadOptions, 'engine'>): Promise<LoadedModel> {
     engine ??= options.engine ? await options.engine() : null;
-    sessions.clear();
-    loaded?.dispose();
-    loaded = null;
-    await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
+    const free = async () => {
+      sessions.clear();
+      loaded?.dispose();
+      loaded = null;
+      await new Promise((r) => setTimeout(r, 0)); // the old model's plans are released in a microtask
+    };
+    if (options.replace !== 'after-load') await free();
     const result = await loadModel(source, { ...o, ...(engine ? { engine } : {}) });
     if (!engine) engine = result.engine; // the first load's engine serves the next ones
+    await free();
     loaded = { ...result, dispose: () => result.model.dispose() };
     return loaded;
   }

@@ -235,6 +235,29 @@ describe('createWorkerEngine / exposeEngine', () => {
     expect([...r.out]).toEqual([0, 1, 4, 9, 16]);
     expect(r.model).toBe('llama');
     expect(progress).toHaveLength(5);
+
+    // transfer moves the argument's buffer; settleInWorker waits, after an abort, for the method's own answer.
+    const bytes = new Uint8Array(1000);
+    const ctrl = new AbortController();
+    const counted: number[] = [];
+    const answer = w.call<{ n: number; received: number }>('count', bytes, {
+      transfer: [bytes.buffer],
+      signal: ctrl.signal,
+      settleInWorker: true,
+      onProgress: (p) => {
+        counted.push(p as number);
+        if (counted.length === 3) ctrl.abort();
+      },
+    });
+    expect(bytes.byteLength).toBe(0); // moved, not copied
+    const got = await answer;
+    expect(got.received).toBe(1000);
+    expect(got.n).toBeGreaterThanOrEqual(3);
+    expect(counted.at(-1)).toBe(got.n); // every event before the answer still arrived
+    // Without it, the promise rejects as the signal fires.
+    const ctrl2 = new AbortController();
+    const early = w.call('count', new Uint8Array(1), { signal: ctrl2.signal, onProgress: () => ctrl2.abort() });
+    await expect(early).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('bytes are transferred to the worker, not copied; an encoder embeds there', async () => {
@@ -251,5 +274,27 @@ describe('createWorkerEngine / exposeEngine', () => {
       for await (const _ of w.generate('a', { maxNewTokens: 1 })) return null;
     })().catch((e: unknown) => e);
     expect(generated).toMatchObject({ name: 'UnsupportedError' });
+  });
+});
+
+describe("exposeEngine's replace option", () => {
+  it("a failed load frees the current model first by default; with replace: 'after-load' it keeps it", async () => {
+    const bytes = async () => new Uint8Array(await (await fetch(`${server}/gguf/kjv.gguf`)).arrayBuffer());
+    const first = createWorkerEngine(new Worker(new URL('./app-worker.ts', import.meta.url), { type: 'module' }));
+    const keep = createWorkerEngine(new Worker(new URL('./app-worker-keep.ts', import.meta.url), { type: 'module' }));
+    try {
+      for (const w of [first, keep]) {
+        await w.loadModel(await bytes());
+        const ids = await w.encode('In the beginning');
+        expect(ids.length).toBeGreaterThan(0);
+        await expect(w.loadModel(`${server}/missing.gguf`)).rejects.toMatchObject({ name: 'DownloadError', status: 404 });
+        if (w === keep)
+          expect(await w.encode('In the beginning')).toEqual(ids); // still loaded
+        else await expect(w.encode('In the beginning')).rejects.toThrow(/no model is loaded/);
+      }
+    } finally {
+      first.terminate();
+      keep.terminate();
+    }
   });
 });

@@ -13,5 +13,14 @@ exposeEngine(self, {
       ctx.transfer([out.buffer]);
       return { out, model: ctx.loaded?.info.arch ?? null };
     },
+    /** Counts until cancelled, then answers how far it got (the page waits for it with settleInWorker). */
+    async count(bytes: unknown, ctx) {
+      let n = 0;
+      while (!ctx.signal.aborted) {
+        ctx.progress(++n);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return { n, received: (bytes as Uint8Array).byteLength };
+    },
   },
 });
