@@ -1,7 +1,7 @@
 // Files made by llama.cpp itself: a SmolLM2-shaped Llama (576 wide, 9 heads x 64, 3 KV heads, one layer)
 // quantized by llama_model_quantize of node-llama-cpp 3.21.1's prebuilt libllama to Q4_K_M, Q5_K_M,
 // Q3_K_M and IQ4_XS (tools/make_llamacpp_quants.mjs). Rows of 576 are not a multiple of 256, so
-// llama-quantize falls back from its k-quants for them (Q5_0 / Q8_0 / IQ4_NL / Q4_1 …): the mix below is
+// llama-quantize falls back from its k-quants for them (Q5_0, Q5_1, Q4_0, Q8_0, IQ4_NL): the mix below is
 // the real tool's. Each file loads with Llama.fromGGUF and its logits (prefill, then one KV-cache decode
 // step) match a float64 forward on the file's own decoded weights; and llama.cpp's own CPU
 // log-probabilities for the same prompt (recorded by the tool) agree with ours. The F32 source itself
