@@ -104,7 +104,17 @@ class BrowserStore implements FileStore {
   }
 }
 
-type NodeFs = typeof import('node:fs/promises');
+/** The part of Node's fs/promises this cache uses, typed here so the library's types need no @types/node. */
+interface NodeFs {
+  readFile(path: string, encoding: 'utf8'): Promise<string>;
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, data: string | Uint8Array): Promise<void>;
+  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
+  readdir(path: string): Promise<string[]>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: true }): Promise<void>;
+  stat(path: string): Promise<{ size: number }>;
+}
 // A specifier in a variable: bundlers for the browser leave it alone, Node resolves it.
 const FS_MODULE = 'node:fs/promises';
 const nodeFs = (): Promise<NodeFs> => import(/* @vite-ignore */ FS_MODULE) as Promise<NodeFs>;
