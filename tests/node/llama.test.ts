@@ -188,8 +188,8 @@ describe('Llama: options, generation control and bad input', () => {
     await expect(Llama.fromSafetensors(engine, st(), { ...cfg, num_key_value_heads: 3 })).rejects.toThrow(
       /num_key_value_heads 3 must divide num_attention_heads 4/,
     );
-    await expect(Llama.fromSafetensors(engine, st(), { ...cfg, rope_scaling: { rope_type: 'yarn', factor: 4 } })).rejects.toThrow(
-      /rope_scaling rope_type 'yarn' is not supported; supported: default, linear, dynamic, llama3/,
+    await expect(Llama.fromSafetensors(engine, st(), { ...cfg, rope_scaling: { rope_type: 'longrope', factor: 4 } })).rejects.toThrow(
+      /rope_scaling rope_type 'longrope' is not supported; supported: default, linear, dynamic, llama3, yarn/,
     );
     expect(engine.memory().liveBytes).toBe(before);
     const m = await Llama.fromSafetensors(engine, st(), cfg, { maxLength: 16 });
