@@ -1,11 +1,11 @@
 // The source tree is layered one way: each folder imports only from its own layer and those below
 // it, and no chain of runtime (non-type) imports comes back to where it started.
-//   errors.ts < wgsl/ < gpu/ < ops/ < graph/ < io/ < models/ < engine.ts < index.ts
+//   errors.ts < wgsl/ < gpu/ < ops/ < graph/ < io/ < models/ < engine.ts < app/ < index.ts
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const LAYERS = ['errors.ts', 'wgsl', 'gpu', 'ops', 'graph', 'io', 'models', 'engine.ts', 'index.ts'];
+const LAYERS = ['errors.ts', 'wgsl', 'gpu', 'ops', 'graph', 'io', 'models', 'engine.ts', 'app', 'index.ts'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
